@@ -1,0 +1,138 @@
+//! Builds libtimelog (shared by default, ReleaseFast unless -Doptimize says otherwise), the C
+//! unit tests (Debug, Zig's UB sanitizer on) and the native benchmark.
+//!
+//!   zig build                      -> zig-out/lib/libtimelog.{so,dylib} / timelog.dll
+//!   zig build test                 -> builds and runs every c/tests/*_test.c
+//!   zig build tests                -> installs the test binaries in zig-out/test/ (for ./dev)
+//!   zig build bench                -> zig-out/bin/bench_native
+//!   zig build dist                 -> the library for every platform in `dist_targets`
+const std = @import("std");
+const builtin = @import("builtin");
+
+comptime {
+    const required = std.SemanticVersion.parse("0.15.2") catch unreachable;
+    if (builtin.zig_version.order(required) != .eq) {
+        @compileError("timelog pins Zig 0.15.2 (build.zig.zon); run ./dev, which installs it");
+    }
+}
+
+/// Engine sources, listed explicitly: a new file is a conscious change to this list.
+const engine_sources = [_][]const u8{
+    "c/src/alloc.c",
+    "c/src/status.c",
+    "c/src/config.c",
+    "c/src/page.c",
+    "c/src/run.c",
+    "c/src/tombs.c",
+    "c/src/merge.c",
+    "c/src/query.c",
+    "c/src/memtable.c",
+    "c/src/manifest.c",
+    "c/src/snapshot.c",
+    "c/src/flush.c",
+    "c/src/compact.c",
+    "c/src/maint.c",
+    "c/src/dropq.c",
+    "c/src/timelog.c",
+    "c/src/stats.c",
+};
+
+/// One executable per file; each links the engine statically and can reach internals.
+const test_sources = [_][]const u8{
+    "c/tests/page_test.c",
+    "c/tests/run_test.c",
+    "c/tests/tombs_test.c",
+    "c/tests/merge_test.c",
+    "c/tests/query_test.c",
+    "c/tests/memtable_test.c",
+    "c/tests/api_test.c",
+    "c/tests/delete_test.c",
+    "c/tests/snapshot_test.c",
+    "c/tests/maint_test.c",
+    "c/tests/dropq_test.c",
+    "c/tests/model_test.c",
+    "c/tests/alloc_fail_test.c",
+};
+
+const c_flags = [_][]const u8{
+    "-std=c17",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-Wshadow",
+    "-Wstrict-prototypes",
+    "-fvisibility=hidden",
+    "-D_GNU_SOURCE",
+};
+
+/// Platforms `zig build dist` produces (a closed list: adding one is a release decision).
+const dist_targets = [_]std.Target.Query{
+    .{ .cpu_arch = .x86_64, .os_tag = .linux, .abi = .gnu },
+    .{ .cpu_arch = .aarch64, .os_tag = .linux, .abi = .gnu },
+    .{ .cpu_arch = .x86_64, .os_tag = .macos },
+    .{ .cpu_arch = .aarch64, .os_tag = .macos },
+    .{ .cpu_arch = .x86_64, .os_tag = .windows },
+};
+
+fn engineModule(
+    b: *std.Build,
+    target: std.Build.ResolvedTarget,
+    optimize: std.builtin.OptimizeMode,
+) *std.Build.Module {
+    const mod = b.createModule(.{ .target = target, .optimize = optimize, .link_libc = true });
+    mod.addIncludePath(b.path("c/include"));
+    mod.addIncludePath(b.path("c/src"));
+    mod.addCSourceFiles(.{ .files = &engine_sources, .flags = &c_flags });
+    return mod;
+}
+
+pub fn build(b: *std.Build) void {
+    const target = b.standardTargetOptions(.{});
+    const optimize = b.option(std.builtin.OptimizeMode, "optimize", "Library build mode (default ReleaseFast)") orelse .ReleaseFast;
+    const linkage = b.option(std.builtin.LinkMode, "linkage", "Library linkage (default dynamic)") orelse .dynamic;
+    const test_optimize = b.option(std.builtin.OptimizeMode, "test-optimize", "C test build mode (default Debug)") orelse .Debug;
+
+    // The library users load through FFI.
+    const lib = b.addLibrary(.{
+        .name = "timelog",
+        .linkage = linkage,
+        .root_module = engineModule(b, target, optimize),
+    });
+    b.installArtifact(lib);
+
+    // C unit tests: `zig build test` runs them; `zig build tests` installs them.
+    const test_step = b.step("test", "Build and run the C unit tests");
+    const tests_step = b.step("tests", "Install the C test binaries into zig-out/test");
+    for (test_sources) |src| {
+        const name = std.fs.path.stem(src);
+        const mod = engineModule(b, target, test_optimize);
+        mod.addCSourceFiles(.{ .files = &.{src}, .flags = &c_flags });
+        const exe = b.addExecutable(.{ .name = name, .root_module = mod });
+        const run = b.addRunArtifact(exe);
+        run.stdio = .inherit;
+        test_step.dependOn(&run.step);
+        const install = b.addInstallArtifact(exe, .{ .dest_dir = .{ .override = .{ .custom = "test" } } });
+        tests_step.dependOn(&install.step);
+    }
+
+    // Native benchmark (always optimized).
+    const bench_mod = engineModule(b, target, .ReleaseFast);
+    bench_mod.addCSourceFiles(.{ .files = &.{"bench/native/main.c"}, .flags = &c_flags });
+    const bench_exe = b.addExecutable(.{ .name = "bench_native", .root_module = bench_mod });
+    const bench_install = b.addInstallArtifact(bench_exe, .{});
+    b.step("bench", "Build the native benchmark into zig-out/bin").dependOn(&bench_install.step);
+
+    // Cross-built libraries for the platforms we ship.
+    const dist_step = b.step("dist", "Build libtimelog for every supported platform into zig-out/dist");
+    for (dist_targets) |q| {
+        const t = b.resolveTargetQuery(q);
+        const dlib = b.addLibrary(.{
+            .name = "timelog",
+            .linkage = .dynamic,
+            .root_module = engineModule(b, t, .ReleaseFast),
+        });
+        const triple = q.zigTriple(b.allocator) catch @panic("OOM");
+        const inst = b.addInstallArtifact(dlib, .{ .dest_dir = .{ .override = .{ .custom = b.fmt("dist/{s}", .{triple}) } } });
+        dist_step.dependOn(&inst.step);
+    }
+}

@@ -1,0 +1,413 @@
+/*
+ * timelog.h — the public C API of Timelog, and its manual.
+ *
+ * Timelog is an embedded, in-memory, time-indexed multimap: (timestamp, handle) records,
+ * duplicates kept, built for "every record in [t1, t2)", cheap out-of-order ingest, fast
+ * retention ("drop everything before T") and snapshot-consistent reads. A handle is an opaque
+ * 64-bit payload: a key into the caller's own table, or the bits of a double.
+ *
+ * API tiers
+ *   1. Lifecycle      tl_config_init_defaults, tl_config_set, tl_open, tl_close, tl_strerror,
+ *                     tl_last_error
+ *   2. Writes         tl_append, tl_append_f64, tl_append_batch, tl_append_batch_f64,
+ *                     tl_delete_range, tl_delete_before, tl_delete_since, tl_delete_at
+ *   3. Snapshots      tl_snapshot_acquire, tl_snapshot_release
+ *   4. Reads          tl_iter_open (closed interval), tl_iter_range, tl_iter_since, tl_iter_until,
+ *                     tl_iter_equal, tl_iter_next_batch, tl_iter_next_batch_f64, tl_iter_destroy,
+ *                     tl_snapshot_count, tl_snapshot_min, tl_snapshot_max, tl_snapshot_next,
+ *                     tl_snapshot_prev
+ *   5. Maintenance    tl_flush, tl_compact, tl_maint_step, tl_maint_start, tl_maint_stop
+ *   6. Drops          tl_config_t.on_drop (batched callback), or a tl_dropq_t queue with a
+ *                     doorbell for runtimes that must not be called on foreign threads
+ *   7. Diagnostics    tl_stats, tl_snapshot_stats, tl_validate
+ *
+ * Semantics (the contract)
+ *   - Time is int64 in a configured unit. The whole int64 range is data: INT64_MIN and
+ *     INT64_MAX are ordinary timestamps, never sentinels.
+ *   - Public ranges are half-open [t1, t2). t1 >= t2 reads as empty. Unbounded ends have their
+ *     own calls (since/until); tl_iter_open and tl_snapshot_count take a closed interval
+ *     [lo, hi] so that every range, including one ending at INT64_MAX, can be written.
+ *   - Duplicates at one timestamp are all kept. Records with equal timestamps are returned in
+ *     insertion order (the order of the write calls, and within one batch, array order).
+ *   - Every write call takes one sequence number (a batch shares one). A delete is a tombstone
+ *     that hides only records written before it: append(10,A); delete(5,15); append(10,B)
+ *     leaves exactly B at 10.
+ *   - A snapshot sees the log as it was when taken, whatever writes, deletes, flushes and
+ *     compactions follow. Taking one is O(1): it never copies the memtable.
+ *   - One writer thread (append, delete, flush, compact, maint_step, maint_start/stop, close)
+ *     and any number of reader threads (snapshots, iterators, counts). Readers never wait for
+ *     maintenance. A tl_snapshot_t or tl_iter_t is used by one thread at a time.
+ *
+ * Status codes. Every call that can fail returns a tl_status_t. The numeric values never change.
+ *   TL_EBUSY on a write means the write WAS ACCEPTED and the engine is under pressure (sealed
+ *   data waits for maintenance). Never retry such a write. TL_ENOMEM / TL_EOVERFLOW on a write
+ *   mean nothing was inserted (batches are all-or-nothing).
+ *
+ * Ownership. Every buffer passed in is owned by the caller and only read (or written) during
+ * the call. Objects handed out (tl_timelog_t, tl_snapshot_t, tl_iter_t, tl_dropq_t) are
+ * released with their own release call. Closing a log while snapshots or iterators are alive
+ * is safe: they stay readable, and the memory goes with the last of them.
+ *
+ * FFI shape. Flat functions; scalar or pointer arguments; no struct passes by value; results
+ * come back through caller-owned buffers; 64-bit values appear only as arguments or inside
+ * arrays. The *_f64 variants take timestamps as doubles (exact integers within +/-2^53) so
+ * that JavaScript callers never allocate a BigInt on a hot path.
+ */
+#ifndef TIMELOG_H
+#define TIMELOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define TL_API __declspec(dllexport)
+#else
+#define TL_API __attribute__((visibility("default")))
+#endif
+
+#define TL_VERSION_MAJOR 0
+#define TL_VERSION_MINOR 1
+#define TL_VERSION_PATCH 0
+
+/* ---------------------------------------------------------------------------------------------
+ * Opaque objects
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct tl_timelog tl_timelog_t; /* the log; one writer thread owns it */
+typedef struct tl_snapshot tl_snapshot_t; /* read-only view; pins one version of the log */
+typedef struct tl_iter tl_iter_t; /* cursor over a snapshot; borrows it */
+typedef struct tl_dropq tl_dropq_t; /* queue of dropped handles with an optional doorbell */
+
+/* ---------------------------------------------------------------------------------------------
+ * Status codes
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum tl_status {
+    TL_OK = 0, /* success */
+    TL_EOF = 1, /* iterator exhausted; no such timestamp; maint_step found no work */
+    TL_EINVAL = 10, /* bad argument: NULL, t1 > t2 on delete, bad config, non-integral f64 */
+    TL_ESTATE = 20, /* wrong state: log closed, wrong maintenance mode, object misuse */
+    TL_EBUSY = 21, /* writes: ACCEPTED under pressure, do not retry. Others: try again later */
+    TL_ENOMEM = 30, /* allocation failed; a write inserted nothing */
+    TL_EOVERFLOW = 31, /* a count or size would overflow; a write inserted nothing */
+    TL_EINTERNAL = 90 /* thread failure or a broken invariant (see tl_last_error) */
+} tl_status_t;
+
+/* Static English text for a status ("TL_EBUSY: write accepted under backpressure", ...).
+ * Unknown codes give "unknown status". Never NULL. */
+TL_API const char *tl_strerror(int status);
+
+/* Copies the message of the last failure on this log (writer-thread calls only) into buf,
+ * NUL-terminated and truncated to cap bytes. Returns the full message length. An empty
+ * message means no failure has been recorded. tl may be NULL (message: "no log"). */
+TL_API uint32_t tl_last_error(const tl_timelog_t *tl, char *buf, uint32_t cap);
+
+/* ---------------------------------------------------------------------------------------------
+ * Configuration
+ * ------------------------------------------------------------------------------------------- */
+
+typedef enum tl_time_unit { TL_TIME_S = 0, TL_TIME_MS = 1, TL_TIME_US = 2, TL_TIME_NS = 3 } tl_time_unit_t;
+
+typedef enum tl_maint_mode {
+    TL_MAINT_BACKGROUND = 0, /* a C thread flushes and compacts; started by tl_open */
+    TL_MAINT_MANUAL = 1 /* nothing runs unless the writer calls flush/compact/maint_step */
+} tl_maint_mode_t;
+
+/* Allocation hook. free receives the size given to alloc. alloc returns NULL on failure.
+ * Used for every allocation the engine makes, so tests can inject failures. */
+typedef struct tl_allocator {
+    void *ctx;
+    void *(*alloc)(void *ctx, size_t size);
+    void (*free)(void *ctx, void *ptr, size_t size);
+} tl_allocator_t;
+
+typedef enum tl_log_level { TL_LOG_ERROR = 0, TL_LOG_WARN = 1, TL_LOG_INFO = 2, TL_LOG_DEBUG = 3 } tl_log_level_t;
+
+/* Log hook. msg is valid only during the call. May run on the maintenance thread. */
+typedef void (*tl_log_fn)(void *ctx, int level, const char *msg);
+
+/* Drop hook: records physically removed because a tombstone covers them, reported in batches
+ * only after the new state is published, outside every engine lock, on the thread that did
+ * the work (maintenance thread, or the writer in flush/compact/maint_step). At tl_close every
+ * record still stored (visible, tombstoned or unflushed alike) is reported once, on the closing
+ * thread. The arrays are valid only during the call. The hook must not call into the engine
+ * and must not block for long. A live older snapshot may still return a dropped handle: free
+ * a payload only when no snapshot taken before the drop is alive. */
+typedef void (*tl_drop_fn)(void *ctx, const int64_t *ts, const uint64_t *handles, size_t n);
+
+typedef struct tl_config {
+    tl_time_unit_t time_unit; /* default TL_TIME_MS; sets the default window */
+    tl_maint_mode_t maintenance; /* default TL_MAINT_BACKGROUND */
+    uint32_t page_records; /* records per storage page; default 4096, min 64 */
+    uint32_t memtable_records; /* active records that trigger a seal; default 262144 */
+    uint32_t ooo_head_records; /* unsorted out-of-order buffer before it is sorted; 2048 */
+    uint32_t ooo_runs_max; /* sorted out-of-order runs in the memtable before a seal; 32 */
+    uint32_t sealed_max; /* sealed memtables waiting for flush before writes see EBUSY; 4 */
+    uint32_t l0_max; /* L0 segments that trigger a compaction; default 4 */
+    uint32_t busy_wait_ms; /* background mode: how long a writer waits for the worker before
+                              returning TL_EBUSY (accepted); default 20; 0 = never wait */
+    uint32_t maint_interval_ms; /* background worker's idle wake-up period; default 100 */
+    int64_t window_size; /* L1 window width in time units; 0 = one hour in time_unit */
+    int64_t window_origin; /* grid origin; default 0 */
+    tl_allocator_t allocator; /* default: the C library's malloc/free */
+    tl_log_fn log_fn; /* default none */
+    void *log_ctx;
+    int log_level; /* default TL_LOG_WARN */
+    tl_drop_fn on_drop; /* default none: dropped records are not enumerated at all */
+    void *on_drop_ctx;
+    tl_dropq_t *drop_queue; /* alternative to on_drop: drops go to this queue (tl_open
+                               takes a reference). Setting both is TL_EINVAL. */
+} tl_config_t;
+
+/* Fills *cfg with the defaults above. */
+TL_API void tl_config_init_defaults(tl_config_t *cfg);
+
+/* sizeof(tl_config_t), so a foreign caller can allocate the struct as an opaque buffer. */
+TL_API uint32_t tl_config_size(void);
+
+/* Keys for tl_config_set, for callers that cannot lay out C structs (FFI). */
+typedef enum tl_config_key {
+    TL_CFG_TIME_UNIT = 1,
+    TL_CFG_MAINTENANCE = 2,
+    TL_CFG_PAGE_RECORDS = 3,
+    TL_CFG_MEMTABLE_RECORDS = 4,
+    TL_CFG_OOO_HEAD_RECORDS = 5,
+    TL_CFG_OOO_RUNS_MAX = 6,
+    TL_CFG_SEALED_MAX = 7,
+    TL_CFG_L0_MAX = 8,
+    TL_CFG_BUSY_WAIT_MS = 9,
+    TL_CFG_MAINT_INTERVAL_MS = 10,
+    TL_CFG_WINDOW_SIZE = 11,
+    TL_CFG_WINDOW_ORIGIN = 12,
+    TL_CFG_LOG_LEVEL = 13
+} tl_config_key_t;
+
+/* Sets one scalar field. TL_EINVAL for an unknown key or a value out of the field's range
+ * (the config is left unchanged). Full validation happens in tl_open. */
+TL_API tl_status_t tl_config_set(tl_config_t *cfg, int32_t key, int64_t value);
+
+/* Sets cfg->drop_queue (FFI callers cannot write pointer fields). q may be NULL. */
+TL_API tl_status_t tl_config_set_drop_queue(tl_config_t *cfg, tl_dropq_t *q);
+
+/* ---------------------------------------------------------------------------------------------
+ * Lifecycle
+ * ------------------------------------------------------------------------------------------- */
+
+/* Opens an empty log. cfg may be NULL (defaults). In background mode starts the maintenance
+ * thread. Statuses: OK, EINVAL (bad config: page_records < 64, window_size < 0, unknown enum,
+ * both on_drop and drop_queue set, an allocator with only one of alloc/free), ENOMEM,
+ * EINTERNAL (thread creation failed). *out is NULL on failure. */
+TL_API tl_status_t tl_open(const tl_config_t *cfg, tl_timelog_t **out);
+
+/* Closes the log: stops maintenance (joins the worker), reports every stored record to
+ * on_drop / the drop queue exactly once, and releases the log. Data is not flushed anywhere:
+ * the log lives in memory only. Accepts NULL. Live snapshots and iterators stay valid and
+ * readable; the memory they pin goes with the last of them. Must not race other writer calls. */
+TL_API void tl_close(tl_timelog_t *tl);
+
+/* ---------------------------------------------------------------------------------------------
+ * Writes (writer thread)
+ * ------------------------------------------------------------------------------------------- */
+
+/* Appends one record. Any int64 timestamp; out-of-order is fine.
+ * OK, EBUSY (accepted), ENOMEM (not inserted), EOVERFLOW (sequence exhausted), ESTATE. */
+TL_API tl_status_t tl_append(tl_timelog_t *tl, int64_t ts, uint64_t handle);
+
+/* Appends one record whose timestamp is a double holding an exact integer in
+ * [-2^53, 2^53] and whose handle is the 64 bits of `value` (so an f64 payload, or a small
+ * integer id stored as a double, round-trips exactly). EINVAL for NaN, infinities, fractions
+ * or magnitudes above 2^53; otherwise as tl_append. */
+TL_API tl_status_t tl_append_f64(tl_timelog_t *tl, double ts, double value);
+
+/* Appends n records from caller-owned columns ts[n] and handles[n] with one sequence number.
+ * n = 0 is OK. Sorted batches that start at or after the newest in-order record are copied in
+ * bulk. All or nothing: ENOMEM / EOVERFLOW insert nothing. EBUSY: all accepted.
+ * flags: reserved, pass 0 (EINVAL otherwise). */
+TL_API tl_status_t tl_append_batch(tl_timelog_t *tl, const int64_t *ts, const uint64_t *handles,
+                                   size_t n, uint32_t flags);
+
+/* As tl_append_batch with double timestamps (exact integers within +/-2^53; one bad value
+ * rejects the whole batch with EINVAL and inserts nothing). values[] is read as raw 64-bit
+ * handles, so a Float64Array of payloads can be passed as is. */
+TL_API tl_status_t tl_append_batch_f64(tl_timelog_t *tl, const double *ts, const uint64_t *values,
+                                       size_t n, uint32_t flags);
+
+/* Tombstone [t1, t2). t1 == t2 is a no-op (OK); t1 > t2 is EINVAL. Hides only records written
+ * before this call. Physical removal happens in flush/compaction (reported to on_drop). */
+TL_API tl_status_t tl_delete_range(tl_timelog_t *tl, int64_t t1, int64_t t2);
+
+/* Tombstone [INT64_MIN, cutoff): retention. cutoff == INT64_MIN is a no-op. */
+TL_API tl_status_t tl_delete_before(tl_timelog_t *tl, int64_t cutoff);
+
+/* Tombstone [t1, +inf), INT64_MAX included. */
+TL_API tl_status_t tl_delete_since(tl_timelog_t *tl, int64_t t1);
+
+/* Tombstone of the single timestamp ts, INT64_MAX included. */
+TL_API tl_status_t tl_delete_at(tl_timelog_t *tl, int64_t ts);
+
+/* ---------------------------------------------------------------------------------------------
+ * Maintenance (writer thread)
+ * ------------------------------------------------------------------------------------------- */
+
+/* Seals the memtable and writes every sealed memtable into L0 segments, synchronously, in
+ * either mode. OK, ENOMEM (nothing lost: inputs stay in place), ESTATE. */
+TL_API tl_status_t tl_flush(tl_timelog_t *tl);
+
+/* Flushes, then compacts every L0 segment into L1 and applies every pending tombstone,
+ * synchronously, in either mode: when it returns OK, all data is in L1 and no tombstone
+ * hides stored data. OK, ENOMEM, ESTATE. */
+TL_API tl_status_t tl_compact(tl_timelog_t *tl);
+
+/* Manual mode only (ESTATE in background mode): one unit of work — flush the sealed
+ * memtables, or else run one compaction if L0 is over l0_max or tombstones are pending.
+ * Does not seal the active memtable. OK (did work), EOF (nothing to do), ENOMEM. */
+TL_API tl_status_t tl_maint_step(tl_timelog_t *tl);
+
+/* Background mode only (ESTATE otherwise): starts the worker. Idempotent. EINTERNAL if the
+ * thread cannot be created. */
+TL_API tl_status_t tl_maint_start(tl_timelog_t *tl);
+
+/* Stops and joins the worker if running. Idempotent; OK in either mode. After it, the log
+ * behaves as in manual mode until tl_maint_start (writes see EBUSY under pressure). */
+TL_API tl_status_t tl_maint_stop(tl_timelog_t *tl);
+
+/* ---------------------------------------------------------------------------------------------
+ * Snapshots (any thread)
+ * ------------------------------------------------------------------------------------------- */
+
+/* Pins the current state in O(1): no record is copied. OK, ENOMEM, EINVAL (NULL),
+ * ESTATE (the log is closed). */
+TL_API tl_status_t tl_snapshot_acquire(tl_timelog_t *tl, tl_snapshot_t **out);
+
+/* Releases a snapshot. Accepts NULL. Iterators opened on it must be destroyed first. */
+TL_API void tl_snapshot_release(tl_snapshot_t *s);
+
+/* ---------------------------------------------------------------------------------------------
+ * Iterators (the thread that uses the snapshot)
+ * ------------------------------------------------------------------------------------------- */
+
+/* Records with lo <= ts <= hi (closed interval; lo > hi is empty), ascending by timestamp,
+ * ties in insertion order. OK, ENOMEM, EINVAL. Valid until tl_iter_destroy, which must come
+ * before tl_snapshot_release of s. */
+TL_API tl_status_t tl_iter_open(tl_snapshot_t *s, int64_t lo, int64_t hi, tl_iter_t **out);
+
+/* [t1, t2); t1 >= t2 gives an empty iterator. */
+TL_API tl_status_t tl_iter_range(tl_snapshot_t *s, int64_t t1, int64_t t2, tl_iter_t **out);
+/* [t1, +inf), INT64_MAX included. */
+TL_API tl_status_t tl_iter_since(tl_snapshot_t *s, int64_t t1, tl_iter_t **out);
+/* (-inf, t2). */
+TL_API tl_status_t tl_iter_until(tl_snapshot_t *s, int64_t t2, tl_iter_t **out);
+/* Exactly ts, in insertion order. */
+TL_API tl_status_t tl_iter_equal(tl_snapshot_t *s, int64_t ts, tl_iter_t **out);
+
+/* Copies up to cap next records into caller-owned ts[cap] and handles[cap]; *n_out = count.
+ * OK with *n_out >= 1, or EOF with *n_out == 0 when exhausted (and on every later call).
+ * ts or handles may be NULL to skip that column. */
+TL_API tl_status_t tl_iter_next_batch(tl_iter_t *it, int64_t *ts, uint64_t *handles, size_t cap,
+                                      size_t *n_out);
+
+/* As tl_iter_next_batch with timestamps converted to double (exact within +/-2^53). */
+TL_API tl_status_t tl_iter_next_batch_f64(tl_iter_t *it, double *ts, uint64_t *handles, size_t cap,
+                                          size_t *n_out);
+
+/* Destroys an iterator. Accepts NULL. */
+TL_API void tl_iter_destroy(tl_iter_t *it);
+
+/* ---------------------------------------------------------------------------------------------
+ * Point queries on a snapshot (any thread). None of them visits every record.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Number of visible records with lo <= ts <= hi (closed; lo > hi gives 0). Binary searches
+ * per source, minus tombstoned spans; cost independent of the number of records counted. */
+TL_API tl_status_t tl_snapshot_count(tl_snapshot_t *s, int64_t lo, int64_t hi, uint64_t *out);
+
+/* Smallest / largest visible timestamp. EOF when the snapshot holds no visible record.
+ * O(K log P) for K sources and P pages each (plus tombstoned spans skipped). */
+TL_API tl_status_t tl_snapshot_min(tl_snapshot_t *s, int64_t *out);
+TL_API tl_status_t tl_snapshot_max(tl_snapshot_t *s, int64_t *out);
+
+/* Smallest visible timestamp > ts / largest visible timestamp < ts. EOF if none. */
+TL_API tl_status_t tl_snapshot_next(tl_snapshot_t *s, int64_t ts, int64_t *out);
+TL_API tl_status_t tl_snapshot_prev(tl_snapshot_t *s, int64_t ts, int64_t *out);
+
+/* ---------------------------------------------------------------------------------------------
+ * Drop queue (for runtimes whose callbacks must not run on engine threads)
+ * ------------------------------------------------------------------------------------------- */
+
+/* Doorbell: called with the token given at creation, from a notifier thread owned by the
+ * queue (never from the maintenance thread, which must not wait on a foreign runtime), at
+ * most once per transition of the queue from empty to non-empty: after a ring, it rings
+ * again only once tl_dropq_drain has emptied the queue and new handles arrive. */
+typedef void (*tl_doorbell_fn)(uint32_t token);
+
+/* Creates a queue. doorbell may be NULL (poll with tl_dropq_drain). alloc may be NULL (libc).
+ * The caller holds one reference, released by tl_dropq_release. OK, ENOMEM, EINTERNAL. */
+TL_API tl_status_t tl_dropq_create(const tl_allocator_t *alloc, tl_doorbell_fn doorbell,
+                                   uint32_t token, tl_dropq_t **out);
+
+/* Moves up to cap queued handles (oldest first) into handles[cap]; *n_out = count. OK when at
+ * least one was moved, EOF when the queue was empty. Any thread. */
+TL_API tl_status_t tl_dropq_drain(tl_dropq_t *q, uint64_t *handles, size_t cap, size_t *n_out);
+
+/* Queued handle count. Any thread. */
+TL_API tl_status_t tl_dropq_pending(tl_dropq_t *q, uint64_t *out);
+
+/* Stops ringing: no new doorbell call starts after this returns. OK when no doorbell call is
+ * in progress (the notifier thread has been joined); EBUSY while one is still inside the
+ * doorbell — let the foreign runtime run it, then call again. Idempotent. */
+TL_API tl_status_t tl_dropq_shutdown(tl_dropq_t *q);
+
+/* Releases the caller's reference. The queue is freed when the last log using it has closed.
+ * The caller must have seen tl_dropq_shutdown return OK first if a doorbell was set (EBUSY
+ * otherwise, and nothing is released). Accepts NULL (OK). */
+TL_API tl_status_t tl_dropq_release(tl_dropq_t *q);
+
+/* ---------------------------------------------------------------------------------------------
+ * Diagnostics
+ * ------------------------------------------------------------------------------------------- */
+
+/* All fields are uint64 so a foreign caller can read the struct as a uint64 array of
+ * TL_STATS_FIELDS entries; field order never changes (new fields are appended). */
+typedef struct tl_stats {
+    uint64_t records; /* visible records (tombstone-aware, computed without scanning) */
+    uint64_t records_stored; /* physically stored records, tombstoned ones included */
+    uint64_t memtable_records; /* active + out-of-order, not yet sealed */
+    uint64_t sealed_memtables; /* sealed, waiting for flush */
+    uint64_t l0_segments;
+    uint64_t l1_segments;
+    uint64_t pages;
+    uint64_t tombstones; /* tombstone fragments still held */
+    uint64_t bytes_data; /* bytes held by pages and memtable buffers */
+    uint64_t seq; /* last sequence number issued */
+    uint64_t seals_total;
+    uint64_t flushes_total;
+    uint64_t compactions_total;
+    uint64_t pages_rewritten_total; /* write amplification: pages written by compaction */
+    uint64_t pages_shared_total; /* pages compaction kept without rewriting */
+    uint64_t busy_total; /* writes that returned TL_EBUSY */
+    uint64_t dropped_total; /* records reported as dropped */
+    uint64_t maint_errors_total; /* background failures (retried with backoff) */
+} tl_stats_t;
+
+#define TL_STATS_FIELDS 18u
+
+/* Fills *out for the log's current state. OK, EINVAL, ESTATE (closed). Any thread. */
+TL_API tl_status_t tl_stats(tl_timelog_t *tl, tl_stats_t *out);
+
+/* Fills *out for the state pinned by s (counters are the log's at acquisition). */
+TL_API tl_status_t tl_snapshot_stats(tl_snapshot_t *s, tl_stats_t *out);
+
+/* Checks every structural invariant of the current state (sorted pages, fence keys,
+ * non-overlapping L1 windows, tombstone ordering, watermarks, counts). OK or EINTERNAL with
+ * the first violation in tl_last_error. O(records). */
+TL_API tl_status_t tl_validate(tl_timelog_t *tl);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TIMELOG_H */

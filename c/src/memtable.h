@@ -1,0 +1,133 @@
+/*
+ * memtable.h — the mutable part of the log: one generation at a time.
+ *
+ * A generation is what accumulates between two seals:
+ *   act        in-order page directory (fixed capacity for active_max records, pages
+ *              allocated as they fill); records with ts >= last;
+ *   head       unsorted out-of-order buffer (records with ts < last); a fresh buffer per head,
+ *              refcounted, never reused once a snapshot may have seen it;
+ *   head_runs  immutable vector of sorted runs made from full heads, in creation order.
+ * The writer appends without a lock and publishes (act_n, head_n) with one release store of
+ * a packed 64-bit word, so a snapshot always sees a prefix of the writes. Pointers (act, head,
+ * head_runs) change only under the log's state_mu, which snapshot acquisition also takes.
+ */
+#ifndef TL_MEMTABLE_H
+#define TL_MEMTABLE_H
+
+#include "manifest.h"
+
+typedef struct tl_active {
+    _Atomic uint32_t refs;
+    uint32_t cap_pages; /* directory capacity */
+    uint32_t npages; /* pages allocated so far (writer only) */
+    uint32_t page_records;
+    const tl_allocator_t *alloc;
+    tl_page_t *pages[]; /* cap_pages slots; the first npages hold a page reference */
+} tl_active_t;
+
+typedef struct tl_head {
+    _Atomic uint32_t refs;
+    uint32_t cap;
+    const tl_allocator_t *alloc;
+    int64_t *ts; /* cap, same allocation */
+    uint64_t *h; /* cap, same allocation */
+} tl_head_t;
+
+typedef struct tl_memtable {
+    const tl_allocator_t *alloc;
+    uint32_t page_records, active_max, head_max, runs_max;
+    tl_active_t *act; /* never NULL while open */
+    tl_head_t *head; /* NULL until the first out-of-order record of a head */
+    tl_vec_t *head_runs; /* NULL = none */
+    _Atomic uint64_t pub; /* (act_n << 32) | head_n, published by the writer */
+    /* writer-private */
+    uint32_t act_n, head_n;
+    int64_t last; /* newest in-order ts; INT64_MIN at generation start */
+    int64_t ooo_min; /* smallest ts in head + head_runs (INT64_MAX when none) */
+    tl_page_t *cur; /* active page holding record act_n, or NULL */
+    uint32_t cur_off, cur_cap; /* next slot in cur / usable slots of cur (0 when cur NULL) */
+} tl_memtable_t;
+
+/* Generation bounds: empty iff act_n == 0 (the first record of a generation is in order). */
+static inline bool tl_mt_empty(const tl_memtable_t *mt) { return mt->act_n == 0; }
+static inline int64_t tl_mt_min(const tl_memtable_t *mt) {
+    int64_t first = mt->act->pages[0]->ts[0];
+    return mt->ooo_min < first ? mt->ooo_min : first;
+}
+static inline int64_t tl_mt_max(const tl_memtable_t *mt) { return mt->last; }
+
+/* The per-record fast paths; false means "take the slow path" (new page / head full). */
+static inline bool tl_mt_push_active(tl_memtable_t *mt, int64_t ts, uint64_t h) {
+    if (TL_UNLIKELY(mt->cur_off >= mt->cur_cap)) return false;
+    mt->cur->ts[mt->cur_off] = ts;
+    mt->cur->h[mt->cur_off] = h;
+    mt->cur_off++;
+    mt->act_n++;
+    mt->last = ts;
+    return true;
+}
+static inline bool tl_mt_push_head(tl_memtable_t *mt, int64_t ts, uint64_t h) {
+    if (TL_UNLIKELY(mt->head == NULL || mt->head_n >= mt->head_max)) return false;
+    mt->head->ts[mt->head_n] = ts;
+    mt->head->h[mt->head_n] = h;
+    mt->head_n++;
+    if (ts < mt->ooo_min) mt->ooo_min = ts;
+    return true;
+}
+
+/* Re-derives cur/cur_off/cur_cap from act_n (after a rollback or a new generation). */
+void tl_mt_sync_cursor(tl_memtable_t *mt);
+
+static inline uint64_t tl_mt_pack(uint32_t act_n, uint32_t head_n) {
+    return ((uint64_t)act_n << 32) | head_n;
+}
+static inline void tl_mt_publish(tl_memtable_t *mt) {
+    atomic_store_explicit(&mt->pub, tl_mt_pack(mt->act_n, mt->head_n), memory_order_release);
+}
+
+tl_status_t tl_mt_init(tl_memtable_t *mt, const tl_allocator_t *a, uint32_t page_records,
+                       uint32_t active_max, uint32_t head_max, uint32_t runs_max);
+void tl_mt_destroy(tl_memtable_t *mt);
+
+tl_active_t *tl_active_new(const tl_allocator_t *a, uint32_t page_records, uint32_t active_max);
+void tl_active_ref(tl_active_t *d);
+void tl_active_unref(tl_active_t *d); /* accepts NULL */
+tl_head_t *tl_head_new(const tl_allocator_t *a, uint32_t cap);
+void tl_head_ref(tl_head_t *h);
+void tl_head_unref(tl_head_t *h); /* accepts NULL */
+
+/* Records of the generation (writer view). */
+static inline uint64_t tl_mt_records(const tl_memtable_t *mt) {
+    uint64_t n = (uint64_t)mt->act_n + mt->head_n;
+    for (uint32_t i = 0; i < tl_vec_len(mt->head_runs); i++) n += tl_vec_run(mt->head_runs, i)->n;
+    return n;
+}
+
+/* Makes the page for record act_n current, allocating it if needed (writer). EOF when the
+ * directory is full (seal first), ENOMEM. */
+tl_status_t tl_mt_reserve_page(tl_memtable_t *mt);
+
+/* Appends sorted records with ts[0] >= last into the active directory, page by page, up to
+ * the directory capacity. *taken = records appended. ENOMEM (taken may be > 0). */
+tl_status_t tl_mt_append_sorted(tl_memtable_t *mt, const int64_t *ts, const uint64_t *h,
+                                size_t n, size_t *taken);
+
+/* Sorts the head into a run (wm TL_SEQ_MAX) appended to a new head_runs vector; a fresh head
+ * buffer is allocated. Outputs only: the caller swaps them in under state_mu. ENOMEM. */
+tl_status_t tl_mt_head_to_run(const tl_memtable_t *mt, tl_vec_t **runs_out,
+                              tl_head_t **head_out);
+
+/* Builds the memrun of the current generation: active run, head runs, sorted head, all with
+ * watermark wm. *out = NULL when the generation is empty. ENOMEM. */
+tl_status_t tl_mt_build_memrun(const tl_memtable_t *mt, uint64_t wm, tl_vec_t **out);
+
+/* Stable sort of n records (ts, h) into a new run of pages (page_records) with watermark wm.
+ * Inputs are only read. *out = NULL when n == 0. ENOMEM. */
+tl_status_t tl_sort_to_run(const tl_allocator_t *a, uint32_t page_records, const int64_t *ts,
+                           const uint64_t *h, size_t n, uint64_t wm, tl_run_t **out);
+
+/* Run view over the first n records of an active directory (wm TL_SEQ_MAX). NULL if n == 0. */
+tl_status_t tl_active_view(const tl_allocator_t *a, const tl_active_t *d, uint32_t n, uint64_t wm,
+                           tl_run_t **out);
+
+#endif /* TL_MEMTABLE_H */

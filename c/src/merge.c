@@ -1,0 +1,337 @@
+/*
+ * merge.c — the read pipeline: stable k-way merge by (ts, rank) with tombstone filtering.
+ *
+ * Structure: one allocation per merge, [tl_merge][mcur_t cur[K]][heap_ent_t heap[K]].
+ * Each source gets a cursor that walks its chain of runs (disjoint, ascending) restricted to
+ * [lo, hi]; the cursor holds the current page slice ts[pos, lim) and a tombstone state:
+ *   - visible head: every record of the current run with ts <= bound is visible;
+ *   - hidden head (only with a sink): every record with ts <= bound is hidden.
+ * Cursors with a head sit in a binary min-heap keyed by (head ts, ord), ord = rank << 32 |
+ * source index, so equal timestamps come out oldest source first (stable) and equal ranks
+ * still have a fixed order.
+ *
+ * Block copying: the top cursor may emit, in one memcpy, every record of its page slice with
+ * ts <= B, where B = min(its own bound, the second-smallest head's ts, minus one when that
+ * head has a lower ord). With one source (or non-overlapping sources, e.g. the L1 chain) the
+ * second head never cuts a page, so a scan is a straight page-slice copy. B always admits the
+ * head itself, so every step makes progress. Block ends are found with a gallop from the
+ * head (O(log block)), or with no search when the page's last record is <= B.
+ *
+ * Tombstones: per cursor, a forward index fi into the fragment array. A cursor classifies
+ * its head only when the head passes `bound`: it moves fi past fragments that end before the
+ * head or cannot hide this run (seq <= wm), then either sets bound to just before the next
+ * hiding fragment (visible span), or skips the hidden span with one binary search (no sink)
+ * / marks it hidden up to the fragment end (sink: the hidden block is handed to the sink in
+ * merge order). Each fragment is passed at most once per run, so filtering costs amortised
+ * O(1) per fragment plus O(log) per hidden span, never per record. Runs with wm =
+ * TL_SEQ_MAX (mutable memtable views) skip the tombstone work entirely.
+ *
+ * Open cost: per source a binary search over its chain and two fence searches in one run
+ * (O(log R + log P + log page_records)) and one allocation; no work proportional to data.
+ * Hidden spans are not touched at open: the first tl_merge_next classifies heads, so a sink
+ * set after open still sees every hidden record.
+ *
+ * Invariants: a cursor in the heap has pos < lim and a classified head; heap[i] keys equal
+ * their cursor's head; bounds never need x + 1 / x - 1 without a strict inequality that
+ * rules out wrapping (INT64_MIN and INT64_MAX are ordinary data).
+ */
+#include "merge.h"
+
+typedef struct mcur {
+    const int64_t *ts; /* current page columns */
+    const uint64_t *h;
+    uint32_t pos, lim; /* head and end of the current page slice (lim bounded by end) */
+    int64_t bound; /* see the design comment */
+    bool hidden; /* head lies in a hidden span (sink mode only) */
+    bool fresh; /* head not classified yet (new run) */
+    uint32_t pi; /* current page of r */
+    const tl_run_t *r; /* current run, NULL when exhausted */
+    uint64_t end; /* global index in r just past the last record <= hi */
+    uint64_t wm; /* r->wm */
+    int64_t scan_hi; /* min(hi, r->ts_max): fragments above cannot matter in this run */
+    uint32_t fi; /* first tombstone fragment that may still matter */
+    uint32_t ri, nruns; /* chain position */
+    tl_run_t *const *runs;
+    uint64_t ord; /* rank << 32 | source index: the heap tie-break */
+} mcur_t;
+
+typedef struct heap_ent {
+    int64_t ts;
+    uint64_t ord; /* rank << 32 | source index */
+} heap_ent_t;
+
+struct tl_merge {
+    const tl_allocator_t *alloc;
+    size_t bytes;
+    const tl_tombs_t *tombs; /* NULL when there is nothing to filter */
+    int64_t lo, hi;
+    tl_merge_sink_fn sink;
+    void *sink_ctx;
+    tl_status_t err; /* sticky sink failure */
+    bool primed; /* heads classified and heap built */
+    uint32_t nsrc, nheap;
+    mcur_t *cur;
+    heap_ent_t *heap;
+};
+
+/* ---- cursor movement ---- */
+
+static void cur_set_page(mcur_t *c, uint32_t pi) {
+    const tl_run_t *r = c->r;
+    const tl_page_t *p = r->pages[pi];
+    uint64_t stop = r->prefix[pi + 1] < c->end ? r->prefix[pi + 1] : c->end;
+    c->pi = pi;
+    c->ts = p->ts;
+    c->h = p->h;
+    c->lim = (uint32_t)(stop - r->prefix[pi]);
+}
+
+/* Positions c on the first record in [lo, hi] of runs[ri..]; false when the chain has no
+ * more such record. The head is left unclassified (fresh). */
+static bool cur_enter(const tl_merge_t *m, mcur_t *c, uint32_t ri) {
+    for (; ri < c->nruns; ri++) {
+        const tl_run_t *r = c->runs[ri];
+        if (r->ts_min > m->hi) break; /* ascending chain: nothing later can match */
+        if (r->ts_max < m->lo) continue;
+        tl_run_pos_t p = {0, 0};
+        if (r->ts_min < m->lo) p = tl_run_seek_lower(r, m->lo);
+        uint64_t end = r->ts_max <= m->hi ? r->n : tl_run_upper_bound(r, m->hi);
+        if (r->prefix[p.page] + p.off >= end) continue; /* the run skips over [lo, hi] */
+        c->r = r;
+        c->ri = ri;
+        c->end = end;
+        c->wm = r->wm;
+        c->scan_hi = r->ts_max < m->hi ? r->ts_max : m->hi;
+        cur_set_page(c, p.page);
+        c->pos = p.off;
+        c->fi = 0;
+        if (m->tombs != NULL && c->wm != TL_SEQ_MAX) c->fi = tl_tombs_find(m->tombs, c->ts[p.off]);
+        c->fresh = true;
+        return true;
+    }
+    c->ri = c->nruns;
+    c->r = NULL;
+    return false;
+}
+
+/* After the page slice is consumed: the next page of the run, or the next run. */
+static bool cur_next_page(const tl_merge_t *m, mcur_t *c) {
+    const tl_run_t *r = c->r;
+    if (r->prefix[c->pi + 1] < c->end) {
+        cur_set_page(c, c->pi + 1);
+        c->pos = 0;
+        return true;
+    }
+    return cur_enter(m, c, c->ri + 1);
+}
+
+/* Moves to the first record with ts > x (within [lo, hi]); false when exhausted. */
+static bool cur_skip_past(const tl_merge_t *m, mcur_t *c, int64_t x) {
+    if (x == INT64_MAX) return cur_enter(m, c, c->ri + 1);
+    if (c->ts[c->lim - 1] > x) {
+        c->pos = tl_ts_upper(c->ts, c->pos, c->lim, x);
+        return true;
+    }
+    const tl_run_t *r = c->r;
+    uint32_t p = tl_ts_upper(r->page_max, c->pi + 1, r->npages, x);
+    if (p == r->npages || r->prefix[p] >= c->end) return cur_enter(m, c, c->ri + 1);
+    cur_set_page(c, p);
+    c->pos = tl_ts_upper(c->ts, 0, c->lim, x);
+    if (c->pos == c->lim) return cur_enter(m, c, c->ri + 1);
+    return true;
+}
+
+/* Classifies the head (see the design comment); false when the cursor is exhausted. */
+static bool cur_classify(const tl_merge_t *m, mcur_t *c) {
+    for (;;) {
+        c->fresh = false;
+        c->hidden = false;
+        const tl_tombs_t *tb = m->tombs;
+        if (tb == NULL || c->wm == TL_SEQ_MAX) {
+            c->bound = INT64_MAX;
+            return true;
+        }
+        int64_t t = c->ts[c->pos];
+        const tl_tomb_t *v = tb->v;
+        uint32_t fi = c->fi, nf = tb->n;
+        while (fi < nf && v[fi].hi < t) fi++;
+        while (fi < nf && v[fi].seq <= c->wm && v[fi].lo <= c->scan_hi) fi++;
+        c->fi = fi;
+        if (fi == nf || v[fi].lo > c->scan_hi) {
+            c->bound = INT64_MAX; /* nothing can hide the rest of this run */
+            return true;
+        }
+        if (v[fi].lo > t) {
+            c->bound = v[fi].lo - 1; /* lo > t: no wrap */
+            return true;
+        }
+        if (m->sink != NULL) {
+            c->hidden = true;
+            c->bound = v[fi].hi;
+            return true;
+        }
+        if (!cur_skip_past(m, c, v[fi].hi)) return false;
+    }
+}
+
+static inline bool cur_settle(const tl_merge_t *m, mcur_t *c) {
+    if (!c->fresh && c->ts[c->pos] <= c->bound) return true;
+    return cur_classify(m, c);
+}
+
+/* ---- heap ---- */
+
+static inline bool ent_less(const heap_ent_t *a, const heap_ent_t *b) {
+    return a->ts < b->ts || (a->ts == b->ts && a->ord < b->ord);
+}
+
+static void heap_sift_down(heap_ent_t *hp, uint32_t n, uint32_t i) {
+    heap_ent_t e = hp[i];
+    for (;;) {
+        uint32_t l = 2 * i + 1;
+        if (l >= n) break;
+        uint32_t s = (l + 1 < n && ent_less(&hp[l + 1], &hp[l])) ? l + 1 : l;
+        if (!ent_less(&hp[s], &e)) break;
+        hp[i] = hp[s];
+        i = s;
+    }
+    hp[i] = e;
+}
+
+/* Classifies every head and builds the heap (first tl_merge_next). */
+static void merge_prime(tl_merge_t *m) {
+    m->primed = true;
+    m->nheap = 0;
+    for (uint32_t i = 0; i < m->nsrc; i++) {
+        mcur_t *c = &m->cur[i];
+        if (c->r == NULL || !cur_classify(m, c)) continue;
+        m->heap[m->nheap++] = (heap_ent_t){c->ts[c->pos], c->ord};
+    }
+    for (uint32_t i = m->nheap / 2; i-- > 0;) heap_sift_down(m->heap, m->nheap, i);
+}
+
+/* After the top cursor consumed records: re-settle it and restore the heap. */
+static void merge_fix_top(tl_merge_t *m, mcur_t *c) {
+    bool alive = c->pos < c->lim || cur_next_page(m, c);
+    if (alive) alive = cur_settle(m, c);
+    if (alive) {
+        m->heap[0].ts = c->ts[c->pos];
+    } else {
+        m->heap[0] = m->heap[--m->nheap];
+    }
+    if (m->nheap > 1) heap_sift_down(m->heap, m->nheap, 0);
+}
+
+/* Short blocks (interleaved sources) are copied inline; long ones with memcpy. */
+static inline void copy_block(int64_t *dts, uint64_t *dh, const mcur_t *c, uint32_t pos,
+                              size_t k) {
+    if (k <= 4) {
+        for (size_t i = 0; i < k; i++) {
+            if (dts) dts[i] = c->ts[pos + i];
+            if (dh) dh[i] = c->h[pos + i];
+        }
+        return;
+    }
+    if (dts) memcpy(dts, c->ts + pos, k * sizeof(int64_t));
+    if (dh) memcpy(dh, c->h + pos, k * sizeof(uint64_t));
+}
+
+/* The largest ts the top cursor may emit before another source must go first. */
+static inline int64_t merge_block_bound(const tl_merge_t *m, const mcur_t *c) {
+    int64_t b = c->bound;
+    if (m->nheap > 1) {
+        const heap_ent_t *s = &m->heap[1];
+        if (m->nheap > 2 && ent_less(&m->heap[2], s)) s = &m->heap[2];
+        /* Equal ts: the top goes first only with the lower ord. Otherwise top ts < s->ts,
+         * so s->ts - 1 cannot wrap. */
+        int64_t b2 = m->heap[0].ord < s->ord ? s->ts : s->ts - 1;
+        if (b2 < b) b = b2;
+    }
+    return b;
+}
+
+tl_status_t tl_merge_next(tl_merge_t *m, int64_t *ts, uint64_t *h, size_t cap, size_t *n_out) {
+    *n_out = 0;
+    if (m->err != TL_OK) return m->err;
+    if (!m->primed) merge_prime(m);
+    size_t out = 0;
+    while (out < cap && m->nheap > 0) {
+        mcur_t *c = &m->cur[(uint32_t)m->heap[0].ord];
+        int64_t b = merge_block_bound(m, c);
+        uint32_t pos = c->pos;
+        uint32_t stop = c->ts[c->lim - 1] <= b ? c->lim : tl_ts_gallop_upper(c->ts, pos, c->lim, b);
+        size_t full = stop - pos, k = full;
+        TL_DASSERT(k >= 1);
+        if (TL_UNLIKELY(c->hidden)) {
+            tl_status_t st = m->sink(m->sink_ctx, c->ts + pos, c->h + pos, k);
+            if (st != TL_OK) {
+                m->err = st;
+                return st;
+            }
+        } else {
+            if (k > cap - out) k = cap - out;
+            copy_block(ts ? ts + out : NULL, h ? h + out : NULL, c, pos, k);
+            out += k;
+        }
+        c->pos = pos + (uint32_t)k;
+        if (k < full) { /* stopped by cap: the head is still the smallest */
+            m->heap[0].ts = c->ts[c->pos];
+            break;
+        }
+        merge_fix_top(m, c);
+    }
+    *n_out = out;
+    if (out > 0) return TL_OK;
+    return m->nheap == 0 ? TL_EOF : TL_OK;
+}
+
+tl_status_t tl_merge_open(const tl_allocator_t *a, const tl_source_t *srcs, uint32_t nsrc,
+                          const tl_tombs_t *tombs, int64_t lo, int64_t hi, tl_merge_t **out) {
+    *out = NULL;
+    size_t bytes = sizeof(tl_merge_t) + (size_t)nsrc * (sizeof(mcur_t) + sizeof(heap_ent_t));
+    tl_merge_t *m = tl_mem_alloc(a, bytes);
+    if (m == NULL) return TL_ENOMEM;
+    memset(m, 0, sizeof(*m));
+    m->alloc = a;
+    m->bytes = bytes;
+    m->tombs = (tombs != NULL && tombs->n > 0) ? tombs : NULL;
+    m->lo = lo;
+    m->hi = hi;
+    m->err = TL_OK;
+    m->nsrc = nsrc;
+    m->cur = (mcur_t *)(void *)(m + 1);
+    m->heap = (heap_ent_t *)(void *)(m->cur + nsrc);
+    for (uint32_t i = 0; i < nsrc; i++) {
+        mcur_t *c = &m->cur[i];
+        memset(c, 0, sizeof(*c));
+        c->runs = srcs[i].runs;
+        c->nruns = srcs[i].nruns;
+        c->ord = (uint64_t)srcs[i].rank << 32 | i;
+        if (lo > hi || c->nruns == 0) continue;
+        /* First run of the chain with ts_max >= lo (the chain ascends). */
+        uint32_t first = 0, len = c->nruns;
+        while (len > 0) {
+            uint32_t half = len / 2;
+            if (c->runs[first + half]->ts_max < lo) {
+                first += half + 1;
+                len -= half + 1;
+            } else {
+                len = half;
+            }
+        }
+        (void)cur_enter(m, c, first);
+    }
+    *out = m;
+    return TL_OK;
+}
+
+void tl_merge_close(tl_merge_t *m) {
+    if (m == NULL) return;
+    tl_mem_free(m->alloc, m, m->bytes);
+}
+
+void tl_merge_set_sink(tl_merge_t *m, tl_merge_sink_fn fn, void *ctx) {
+    TL_ASSERT(!m->primed); /* hidden records may already have been skipped */
+    m->sink = fn;
+    m->sink_ctx = ctx;
+}

@@ -1,0 +1,54 @@
+/*
+ * merge.h — the read pipeline: a stable k-way merge over ranked sources with tombstone
+ * filtering, producing records of a closed range [lo, hi] in (ts, rank) order.
+ *
+ * A source is a chain of runs that are disjoint and ascending (the L1 windows form one chain;
+ * every other run is a chain of one). Each run filters with its own wm. Ranks order sources by
+ * age (lower = older = earlier on equal ts): L1 < L0 in flush order < memruns < current
+ * generation (active run, then head runs in order, then the sorted head).
+ */
+#ifndef TL_MERGE_H
+#define TL_MERGE_H
+
+#include "run.h"
+#include "tombs.h"
+
+typedef struct tl_source {
+    tl_run_t *const *runs; /* borrowed; must outlive the merge */
+    uint32_t nruns;
+    uint32_t rank;
+} tl_source_t;
+
+typedef struct tl_merge tl_merge_t;
+
+/* Creates a merge over [lo, hi] (lo > hi is empty). srcs is copied; runs and tombs are
+ * borrowed (the snapshot pins them). tombs may be NULL. ENOMEM. */
+tl_status_t tl_merge_open(const tl_allocator_t *a, const tl_source_t *srcs, uint32_t nsrc,
+                          const tl_tombs_t *tombs, int64_t lo, int64_t hi, tl_merge_t **out);
+
+/* Up to cap next visible records into ts/h (either may be NULL). *n_out = count written.
+ * Returns OK when *n_out > 0, EOF when exhausted. */
+tl_status_t tl_merge_next(tl_merge_t *m, int64_t *ts, uint64_t *h, size_t cap, size_t *n_out);
+
+void tl_merge_close(tl_merge_t *m); /* accepts NULL */
+
+/* Optional sink for hidden records: when set, every record the tombstone filter removes is
+ * passed to fn (in ts order, in batches, before tl_merge_next returns the records after it)
+ * instead of being skipped silently. Flush and compaction use it to report drops. A non-OK
+ * return from fn makes tl_merge_next return that status (the merge is then unusable). */
+typedef tl_status_t (*tl_merge_sink_fn)(void *ctx, const int64_t *ts, const uint64_t *h, size_t n);
+void tl_merge_set_sink(tl_merge_t *m, tl_merge_sink_fn fn, void *ctx);
+
+/* ---- point queries over the same sources (query.c) ---- */
+
+/* Visible records with lo <= ts <= hi. */
+uint64_t tl_query_count(const tl_source_t *srcs, uint32_t nsrc, const tl_tombs_t *tombs,
+                        int64_t lo, int64_t hi);
+/* Smallest visible ts >= x: OK or EOF. */
+tl_status_t tl_query_first_ge(const tl_source_t *srcs, uint32_t nsrc, const tl_tombs_t *tombs,
+                              int64_t x, int64_t *out);
+/* Largest visible ts <= x: OK or EOF. */
+tl_status_t tl_query_last_le(const tl_source_t *srcs, uint32_t nsrc, const tl_tombs_t *tombs,
+                             int64_t x, int64_t *out);
+
+#endif /* TL_MERGE_H */

@@ -1,0 +1,113 @@
+/*
+ * page.c — refcounted columnar pages and the sorted-column search kernels.
+ *
+ * Structure: one allocation per page, laid out as
+ *     [tl_page_t header][int64_t ts[cap]][uint64_t h[cap]]
+ * The header is a multiple of 8 bytes, so both columns are naturally aligned. `ts` and `h`
+ * point into the block, so a page is self-describing and a page freed by any thread returns
+ * exactly tl_page_bytes(cap) to the allocator that made it (sized free).
+ *
+ * Invariants:
+ *   - refs >= 1 while reachable; the thread that drops the last reference frees the page.
+ *     Increments are relaxed (a new reference is always made from an existing one, which
+ *     already orders the page's contents); the decrement is acq_rel so every write to the
+ *     page by any owner happens-before the free.
+ *   - Readers never consult `n` (see page.h): record counts travel in the run that references
+ *     the page. `n` is the builder's fill level.
+ *   - cap >= 1. Short pages (the tail of a run) are allocated at their exact size by
+ *     tl_page_copy so a small run does not pin a full page_records block.
+ *
+ * Search kernels: sorted int64 slices are searched with a branch-free binary search (the
+ * data-dependent branch of a textbook search mispredicts about half the time) and a gallop
+ * for merges whose blocks are short. All are O(log n); the gallop is O(log d) for an answer
+ * d slots away from the start. None of them computes x+1 or x-1, so INT64_MIN and INT64_MAX
+ * are ordinary keys.
+ */
+#include "page.h"
+
+size_t tl_page_bytes(uint32_t cap) {
+    const size_t per = sizeof(int64_t) + sizeof(uint64_t);
+    if ((size_t)cap > (SIZE_MAX - sizeof(tl_page_t)) / per) return 0;
+    return sizeof(tl_page_t) + (size_t)cap * per;
+}
+
+tl_page_t *tl_page_new(const tl_allocator_t *a, uint32_t cap) {
+    size_t bytes = tl_page_bytes(cap);
+    if (cap == 0 || bytes == 0) return NULL;
+    tl_page_t *p = tl_mem_alloc(a, bytes);
+    if (p == NULL) return NULL;
+    atomic_init(&p->refs, 1);
+    p->cap = cap;
+    p->n = 0;
+    p->pad_ = 0;
+    p->alloc = a;
+    p->ts = (int64_t *)(void *)(p + 1);
+    p->h = (uint64_t *)(void *)(p->ts + cap);
+    return p;
+}
+
+void tl_page_unref(tl_page_t *p) {
+    if (p == NULL) return;
+    uint32_t old = atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel);
+    TL_ASSERT(old >= 1);
+    if (old == 1) tl_mem_free(p->alloc, p, tl_page_bytes(p->cap));
+}
+
+tl_page_t *tl_page_copy(const tl_allocator_t *a, const tl_page_t *p, uint32_t count) {
+    TL_DASSERT(count >= 1 && count <= p->cap);
+    tl_page_t *c = tl_page_new(a, count);
+    if (c == NULL) return NULL;
+    memcpy(c->ts, p->ts, (size_t)count * sizeof(int64_t));
+    memcpy(c->h, p->h, (size_t)count * sizeof(uint64_t));
+    c->n = count;
+    return c;
+}
+
+/*
+ * Branch-free lower/upper bound. Invariant: the answer lies in [base, base + len]; each step
+ * halves len with a conditional move instead of a branch.
+ */
+uint32_t tl_ts_lower(const int64_t *ts, uint32_t from, uint32_t to, int64_t x) {
+    TL_DASSERT(from <= to);
+    uint32_t len = to - from;
+    if (len == 0) return from;
+    const int64_t *base = ts + from;
+    while (len > 1) {
+        uint32_t half = len / 2;
+        base = (base[half] < x) ? base + half : base;
+        len -= half;
+    }
+    return (uint32_t)(base - ts) + (uint32_t)(*base < x);
+}
+
+uint32_t tl_ts_upper(const int64_t *ts, uint32_t from, uint32_t to, int64_t x) {
+    TL_DASSERT(from <= to);
+    uint32_t len = to - from;
+    if (len == 0) return from;
+    const int64_t *base = ts + from;
+    while (len > 1) {
+        uint32_t half = len / 2;
+        base = (base[half] <= x) ? base + half : base;
+        len -= half;
+    }
+    return (uint32_t)(base - ts) + (uint32_t)(*base <= x);
+}
+
+/*
+ * Gallop: probe from+1, from+2, from+4, ... until a probe exceeds x (or passes `to`), then
+ * binary-search the last doubling interval. Merge blocks are often a handful of records, so
+ * this beats a full binary search over the rest of the page.
+ */
+uint32_t tl_ts_gallop_upper(const int64_t *ts, uint32_t from, uint32_t to, int64_t x) {
+    TL_DASSERT(from <= to);
+    if (from == to || ts[from] > x) return from;
+    /* ts[lo_ok] <= x is known; search (lo_ok, hi_probe]. */
+    uint32_t lo_ok = from, step = 1;
+    for (;;) {
+        uint64_t probe = (uint64_t)lo_ok + step;
+        if (probe >= to) return tl_ts_upper(ts, lo_ok + 1, to, x);
+        if (ts[probe] > x) return tl_ts_upper(ts, lo_ok + 1, (uint32_t)probe, x);
+        lo_ok = (uint32_t)probe;
+        if (step < (1u << 30)) step <<= 1;
+    }
+}

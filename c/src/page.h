@@ -1,0 +1,51 @@
+/*
+ * page.h — the unit of storage: a refcounted block holding up to `cap` records as two columns.
+ *
+ * One allocation: header, then ts[cap], then h[cap]. A page is written once by its builder
+ * (or, for the active memtable page, appended to by the writer only) and then only read.
+ * Readers never read `n`: they take record counts from the run that references the page
+ * (run.prefix), because the active page's `n` moves while snapshots read its prefix.
+ *
+ * The column search kernels used by runs, merges and queries live here too: they work on a
+ * raw sorted ts slice so every reader shares one tested implementation.
+ */
+#ifndef TL_PAGE_H
+#define TL_PAGE_H
+
+#include "tl_common.h"
+
+typedef struct tl_page {
+    _Atomic uint32_t refs;
+    uint32_t cap; /* capacity in records */
+    uint32_t n; /* records written (builder/writer only) */
+    uint32_t pad_;
+    const tl_allocator_t *alloc;
+    int64_t *ts; /* -> ts[cap] inside the same allocation */
+    uint64_t *h; /* -> h[cap] inside the same allocation */
+} tl_page_t;
+
+/* New page with refs = 1 and n = 0. NULL on ENOMEM (or cap == 0 / size overflow). */
+tl_page_t *tl_page_new(const tl_allocator_t *a, uint32_t cap);
+static inline void tl_page_ref(tl_page_t *p) {
+    atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+}
+/* Drops one reference; frees on the last. Accepts NULL. */
+void tl_page_unref(tl_page_t *p);
+
+/* Bytes of the single allocation behind a page of `cap` records (0 on size overflow). */
+size_t tl_page_bytes(uint32_t cap);
+
+/* New exact-size page (cap = n = count >= 1, refs = 1) holding a copy of the first `count`
+ * records of p. Reads p's columns only, never p->n. NULL on ENOMEM. */
+tl_page_t *tl_page_copy(const tl_allocator_t *a, const tl_page_t *p, uint32_t count);
+
+/* Searches over a sorted (non-decreasing) column slice ts[from, to), from <= to:
+ * first index i in [from, to] with ts[i] >= x (lower) / ts[i] > x (upper). */
+uint32_t tl_ts_lower(const int64_t *ts, uint32_t from, uint32_t to, int64_t x);
+uint32_t tl_ts_upper(const int64_t *ts, uint32_t from, uint32_t to, int64_t x);
+/* As tl_ts_upper, galloping from `from`: O(log d) where d = answer - from. Used by merges
+ * whose blocks are usually short. */
+uint32_t tl_ts_gallop_upper(const int64_t *ts, uint32_t from, uint32_t to, int64_t x);
+/* The same searches serve the run fence arrays (page_min / page_max, npages entries). */
+
+#endif /* TL_PAGE_H */

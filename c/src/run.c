@@ -1,0 +1,317 @@
+/*
+ * run.c — immutable sorted runs of pages, and the builder that produces them.
+ *
+ * Structure: one allocation per run, laid out as
+ *     [tl_run_t][tl_page_t *pages[P]][int64_t page_min[P]][int64_t page_max[P]]
+ *     [uint64_t prefix[P + 1]]
+ * so a search touches the contiguous fence arrays only, and the run is freed with one sized
+ * free computed from npages. Pages are referenced, not owned: several runs (a snapshot view,
+ * a compacted segment and the segment it replaced) may hold the same page.
+ *
+ * Invariants (checked by the builders, relied on by every reader):
+ *   - npages >= 1 and n = prefix[npages] >= 1 (the empty run is NULL, never a run);
+ *   - page i contributes prefix[i+1] - prefix[i] >= 1 records: the first ones of pages[i];
+ *   - page_min[i] / page_max[i] are the first / last of those records' ts; ts is
+ *     non-decreasing across the whole run; ts_min = page_min[0], ts_max = page_max[P-1].
+ *   - equal timestamps keep insertion order (the builder appends, never reorders).
+ *
+ * Complexity: lower/upper bound O(log P + log page_records) (branch-free searches over
+ * page_max, then inside one page); page_of O(log P) over prefix; count = two bounds.
+ *
+ * The builder appends records into pages of page_records, copying with memcpy in bulk
+ * (push_many, push_page); it shares whole pages by reference when that keeps the layout
+ * aligned (see tl_rb_push_page in run.h for the rule). Its last, partly filled page is
+ * shrunk to exact size on finish. All errors are sticky: after ENOMEM every push is a no-op
+ * and finish/abort release everything taken.
+ */
+#include "run.h"
+
+/* ---- run objects ---- */
+
+static size_t run_bytes(uint32_t npages) {
+    const size_t per = sizeof(tl_page_t *) + 2 * sizeof(int64_t) + sizeof(uint64_t);
+    if ((size_t)npages >= (SIZE_MAX - sizeof(tl_run_t)) / per) return 0;
+    return sizeof(tl_run_t) + (size_t)npages * per + sizeof(uint64_t);
+}
+
+/* Allocates a run shell for npages pages (arrays wired, contents unset). */
+static tl_run_t *run_alloc(const tl_allocator_t *a, uint32_t npages) {
+    size_t bytes = run_bytes(npages);
+    if (bytes == 0) return NULL;
+    tl_run_t *r = tl_mem_alloc(a, bytes);
+    if (r == NULL) return NULL;
+    atomic_init(&r->refs, 1);
+    r->npages = npages;
+    r->alloc = a;
+    r->pages = (tl_page_t **)(void *)(r + 1);
+    r->page_min = (int64_t *)(void *)(r->pages + npages);
+    r->page_max = r->page_min + npages;
+    r->prefix = (uint64_t *)(void *)(r->page_max + npages);
+    return r;
+}
+
+/* Fills fences, prefix and totals from pages[] and counts[] (pages already stored). */
+static void run_fill(tl_run_t *r, const uint32_t *counts, uint64_t wm) {
+    uint64_t acc = 0;
+    r->prefix[0] = 0;
+    for (uint32_t i = 0; i < r->npages; i++) {
+        const tl_page_t *p = r->pages[i];
+        TL_ASSERT(counts[i] >= 1 && counts[i] <= p->cap);
+        r->page_min[i] = p->ts[0];
+        r->page_max[i] = p->ts[counts[i] - 1];
+        TL_DASSERT(i == 0 || r->page_min[i] >= r->page_max[i - 1]);
+        acc += counts[i];
+        r->prefix[i + 1] = acc;
+    }
+    r->n = acc;
+    r->ts_min = r->page_min[0];
+    r->ts_max = r->page_max[r->npages - 1];
+    r->wm = wm;
+}
+
+void tl_run_unref(tl_run_t *r) {
+    if (r == NULL) return;
+    uint32_t old = atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel);
+    TL_ASSERT(old >= 1);
+    if (old != 1) return;
+    for (uint32_t i = 0; i < r->npages; i++) tl_page_unref(r->pages[i]);
+    tl_mem_free(r->alloc, r, run_bytes(r->npages));
+}
+
+tl_status_t tl_run_from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
+                              const uint32_t *counts, uint32_t npages, uint64_t wm,
+                              tl_run_t **out) {
+    *out = NULL;
+    if (npages == 0) return TL_OK;
+    tl_run_t *r = run_alloc(a, npages);
+    if (r == NULL) return TL_ENOMEM;
+    for (uint32_t i = 0; i < npages; i++) {
+        tl_page_ref(pages[i]);
+        r->pages[i] = pages[i];
+    }
+    run_fill(r, counts, wm);
+    *out = r;
+    return TL_OK;
+}
+
+/* ---- searches ---- */
+
+tl_run_pos_t tl_run_seek_lower(const tl_run_t *r, int64_t x) {
+    tl_run_pos_t pos = {r->npages, 0};
+    uint32_t p = tl_ts_lower(r->page_max, 0, r->npages, x);
+    if (p == r->npages) return pos;
+    pos.page = p;
+    pos.off = tl_ts_lower(r->pages[p]->ts, 0, tl_run_page_count(r, p), x);
+    return pos;
+}
+
+tl_run_pos_t tl_run_seek_upper(const tl_run_t *r, int64_t x) {
+    tl_run_pos_t pos = {r->npages, 0};
+    uint32_t p = tl_ts_upper(r->page_max, 0, r->npages, x);
+    if (p == r->npages) return pos;
+    pos.page = p;
+    pos.off = tl_ts_upper(r->pages[p]->ts, 0, tl_run_page_count(r, p), x);
+    return pos;
+}
+
+uint64_t tl_run_lower_bound(const tl_run_t *r, int64_t x) {
+    tl_run_pos_t pos = tl_run_seek_lower(r, x);
+    return r->prefix[pos.page] + pos.off;
+}
+
+uint64_t tl_run_upper_bound(const tl_run_t *r, int64_t x) {
+    tl_run_pos_t pos = tl_run_seek_upper(r, x);
+    return r->prefix[pos.page] + pos.off;
+}
+
+uint32_t tl_run_page_of(const tl_run_t *r, uint64_t i) {
+    TL_DASSERT(i < r->n);
+    /* Largest p with prefix[p] <= i: branch-free search over prefix[1 .. npages]. */
+    const uint64_t *base = r->prefix + 1;
+    uint32_t len = r->npages;
+    while (len > 1) {
+        uint32_t half = len / 2;
+        base = (base[half] <= i) ? base + half : base;
+        len -= half;
+    }
+    return (uint32_t)(base - (r->prefix + 1)) + (uint32_t)(*base <= i);
+}
+
+int64_t tl_run_ts_at(const tl_run_t *r, uint64_t i) {
+    uint32_t p = tl_run_page_of(r, i);
+    return r->pages[p]->ts[i - r->prefix[p]];
+}
+
+uint64_t tl_run_h_at(const tl_run_t *r, uint64_t i) {
+    uint32_t p = tl_run_page_of(r, i);
+    return r->pages[p]->h[i - r->prefix[p]];
+}
+
+uint64_t tl_run_count(const tl_run_t *r, int64_t lo, int64_t hi) {
+    if (r == NULL || lo > hi || hi < r->ts_min || lo > r->ts_max) return 0;
+    uint64_t a = lo <= r->ts_min ? 0 : tl_run_lower_bound(r, lo);
+    uint64_t b = hi >= r->ts_max ? r->n : tl_run_upper_bound(r, hi);
+    return b - a;
+}
+
+/* ---- builder ---- */
+
+void tl_rb_init(tl_run_builder_t *b, const tl_allocator_t *a, uint32_t page_records) {
+    TL_ASSERT(page_records >= 1);
+    memset(b, 0, sizeof(*b));
+    b->alloc = a;
+    b->page_records = page_records;
+    b->last_ts = INT64_MIN;
+    b->err = TL_OK;
+}
+
+/* Forgets everything pushed (after finish took it, or abort released it); keeps counters. */
+static void rb_reset(tl_run_builder_t *b) {
+    tl_mem_free(b->alloc, b->pages, (size_t)b->cap_pages * sizeof(*b->pages));
+    tl_mem_free(b->alloc, b->counts, (size_t)b->cap_pages * sizeof(*b->counts));
+    b->pages = NULL;
+    b->counts = NULL;
+    b->cur = NULL;
+    b->npages = b->cap_pages = 0;
+    b->n = 0;
+    b->last_ts = INT64_MIN;
+    b->err = TL_OK;
+}
+
+/* Room for one more entry in pages[]/counts[] (doubling). Sets the sticky error. */
+static tl_status_t rb_reserve(tl_run_builder_t *b) {
+    if (b->npages < b->cap_pages) return TL_OK;
+    uint32_t cap = b->cap_pages ? b->cap_pages * 2 : 8;
+    if (cap <= b->cap_pages) return b->err = TL_EOVERFLOW;
+    tl_page_t **pages = tl_mem_alloc(b->alloc, (size_t)cap * sizeof(*pages));
+    uint32_t *counts = tl_mem_alloc(b->alloc, (size_t)cap * sizeof(*counts));
+    if (pages == NULL || counts == NULL) {
+        tl_mem_free(b->alloc, pages, (size_t)cap * sizeof(*pages));
+        tl_mem_free(b->alloc, counts, (size_t)cap * sizeof(*counts));
+        return b->err = TL_ENOMEM;
+    }
+    if (b->npages) {
+        memcpy(pages, b->pages, (size_t)b->npages * sizeof(*pages));
+        memcpy(counts, b->counts, (size_t)b->npages * sizeof(*counts));
+    }
+    tl_mem_free(b->alloc, b->pages, (size_t)b->cap_pages * sizeof(*b->pages));
+    tl_mem_free(b->alloc, b->counts, (size_t)b->cap_pages * sizeof(*b->counts));
+    b->pages = pages;
+    b->counts = counts;
+    b->cap_pages = cap;
+    return TL_OK;
+}
+
+/* Moves the page being filled into pages[]. A short page is first copied to its exact size
+ * (best effort: if that copy fails the full-capacity page is kept, which is still valid). */
+static tl_status_t rb_seal_cur(tl_run_builder_t *b) {
+    if (b->cur == NULL) return TL_OK;
+    if (rb_reserve(b) != TL_OK) return b->err;
+    tl_page_t *p = b->cur;
+    if (p->n < p->cap) {
+        tl_page_t *exact = tl_page_copy(b->alloc, p, p->n);
+        if (exact != NULL) {
+            tl_page_unref(p);
+            p = exact;
+        }
+    }
+    b->pages[b->npages] = p;
+    b->counts[b->npages] = p->n;
+    b->npages++;
+    b->cur = NULL;
+    return TL_OK;
+}
+
+/* Ensures a page with free space is being filled. */
+static tl_status_t rb_need_cur(tl_run_builder_t *b) {
+    if (b->cur != NULL) return TL_OK;
+    b->cur = tl_page_new(b->alloc, b->page_records);
+    if (b->cur == NULL) return b->err = TL_ENOMEM;
+    b->pages_written++;
+    return TL_OK;
+}
+
+tl_status_t tl_rb_push(tl_run_builder_t *b, int64_t ts, uint64_t h) {
+    if (b->err != TL_OK) return b->err;
+    TL_ASSERT(b->n == 0 || ts >= b->last_ts);
+    if (rb_need_cur(b) != TL_OK) return b->err;
+    tl_page_t *p = b->cur;
+    p->ts[p->n] = ts;
+    p->h[p->n] = h;
+    p->n++;
+    b->n++;
+    b->last_ts = ts;
+    if (p->n == p->cap) return rb_seal_cur(b);
+    return TL_OK;
+}
+
+tl_status_t tl_rb_push_many(tl_run_builder_t *b, const int64_t *ts, const uint64_t *h,
+                            size_t n) {
+    if (b->err != TL_OK) return b->err;
+    if (n == 0) return TL_OK;
+    TL_ASSERT(b->n == 0 || ts[0] >= b->last_ts);
+#ifndef NDEBUG
+    for (size_t i = 1; i < n; i++) TL_ASSERT(ts[i - 1] <= ts[i]);
+#endif
+    size_t done = 0;
+    while (done < n) {
+        if (rb_need_cur(b) != TL_OK) return b->err;
+        tl_page_t *p = b->cur;
+        size_t take = p->cap - p->n;
+        if (take > n - done) take = n - done;
+        memcpy(p->ts + p->n, ts + done, take * sizeof(int64_t));
+        memcpy(p->h + p->n, h + done, take * sizeof(uint64_t));
+        p->n += (uint32_t)take;
+        b->n += take;
+        done += take;
+        if (p->n == p->cap && rb_seal_cur(b) != TL_OK) return b->err;
+    }
+    b->last_ts = ts[n - 1];
+    return TL_OK;
+}
+
+tl_status_t tl_rb_push_page(tl_run_builder_t *b, tl_page_t *p, uint32_t count) {
+    if (b->err != TL_OK) return b->err;
+    if (count == 0) return TL_OK;
+    TL_ASSERT(count <= p->cap);
+    bool fits = b->cur != NULL && b->cur->n + (uint64_t)count <= b->cur->cap;
+    bool big = (uint64_t)count * 2 >= b->page_records;
+    if (fits || !big) return tl_rb_push_many(b, p->ts, p->h, count);
+    TL_ASSERT(b->n == 0 || p->ts[0] >= b->last_ts);
+    if (rb_seal_cur(b) != TL_OK || rb_reserve(b) != TL_OK) return b->err;
+    tl_page_ref(p);
+    b->pages[b->npages] = p;
+    b->counts[b->npages] = count;
+    b->npages++;
+    b->n += count;
+    b->last_ts = p->ts[count - 1];
+    b->pages_shared++;
+    return TL_OK;
+}
+
+void tl_rb_abort(tl_run_builder_t *b) {
+    for (uint32_t i = 0; i < b->npages; i++) tl_page_unref(b->pages[i]);
+    tl_page_unref(b->cur);
+    rb_reset(b);
+}
+
+tl_status_t tl_rb_finish(tl_run_builder_t *b, uint64_t wm, tl_run_t **out) {
+    *out = NULL;
+    if (b->err == TL_OK) (void)rb_seal_cur(b);
+    tl_status_t st = b->err;
+    if (st != TL_OK || b->npages == 0) {
+        tl_rb_abort(b);
+        return st;
+    }
+    tl_run_t *r = run_alloc(b->alloc, b->npages);
+    if (r == NULL) {
+        tl_rb_abort(b);
+        return TL_ENOMEM;
+    }
+    /* The run takes over the builder's page references. */
+    memcpy(r->pages, b->pages, (size_t)b->npages * sizeof(*b->pages));
+    run_fill(r, b->counts, wm);
+    rb_reset(b);
+    *out = r;
+    return TL_OK;
+}

@@ -1,0 +1,105 @@
+/*
+ * run.h — an immutable sorted sequence of records stored as pages: the one shape every
+ * sealed memtable chunk, L0 segment and L1 segment takes.
+ *
+ * Invariants: ts non-decreasing across the whole run; equal timestamps in insertion order;
+ * page i holds prefix[i+1] - prefix[i] >= 1 records; page_min[i] = first ts of page i,
+ * page_max[i] = last ts; n = prefix[npages] >= 1 (an empty run is represented by NULL).
+ * `wm` is the watermark: a record of this run is hidden iff the tombstone skyline at its ts
+ * is > wm (TL_SEQ_MAX for snapshot views of the mutable memtable).
+ */
+#ifndef TL_RUN_H
+#define TL_RUN_H
+
+#include "page.h"
+
+typedef struct tl_run {
+    _Atomic uint32_t refs;
+    uint32_t npages;
+    uint64_t n;
+    int64_t ts_min, ts_max;
+    uint64_t wm;
+    const tl_allocator_t *alloc;
+    tl_page_t **pages; /* npages refs held by the run */
+    int64_t *page_min; /* npages */
+    int64_t *page_max; /* npages */
+    uint64_t *prefix; /* npages + 1; prefix[0] = 0 */
+} tl_run_t;
+
+static inline void tl_run_ref(tl_run_t *r) {
+    atomic_fetch_add_explicit(&r->refs, 1, memory_order_relaxed);
+}
+/* Drops one reference; on the last, unrefs every page and frees. Accepts NULL. */
+void tl_run_unref(tl_run_t *r);
+
+/* Builds a run over existing pages (each gets a new ref) with explicit per-page counts
+ * (counts[i] >= 1 records taken from the start of page i). Used for snapshot views of the
+ * active memtable, whose last page is still being appended to: page->n is never read, only
+ * ts[0 .. counts[i]). npages == 0 gives *out = NULL and OK (the empty run). ENOMEM. */
+tl_status_t tl_run_from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
+                              const uint32_t *counts, uint32_t npages, uint64_t wm,
+                              tl_run_t **out);
+
+/* Global index of the first record with ts >= x (n if none) / first record with ts > x. */
+uint64_t tl_run_lower_bound(const tl_run_t *r, int64_t x);
+uint64_t tl_run_upper_bound(const tl_run_t *r, int64_t x);
+
+/* Page index holding global record index i (i < n), and the record's ts / handle. */
+uint32_t tl_run_page_of(const tl_run_t *r, uint64_t i);
+int64_t tl_run_ts_at(const tl_run_t *r, uint64_t i);
+uint64_t tl_run_h_at(const tl_run_t *r, uint64_t i);
+
+/* Records with lo <= ts <= hi (closed; lo > hi gives 0). */
+uint64_t tl_run_count(const tl_run_t *r, int64_t lo, int64_t hi);
+
+/* A record position: page index and offset inside that page. {npages, 0} = past the end. */
+typedef struct tl_run_pos {
+    uint32_t page, off;
+} tl_run_pos_t;
+
+/* Position of the first record with ts >= x / ts > x. O(log P + log page_records) through the
+ * page_max fence array; readers use it to open cursors without a second search. */
+tl_run_pos_t tl_run_seek_lower(const tl_run_t *r, int64_t x);
+tl_run_pos_t tl_run_seek_upper(const tl_run_t *r, int64_t x);
+
+/* Records held by page i of r (the run's view of it; never the page's own n). */
+static inline uint32_t tl_run_page_count(const tl_run_t *r, uint32_t i) {
+    return (uint32_t)(r->prefix[i + 1] - r->prefix[i]);
+}
+
+/* ---- builder: records in, pages of page_records out ---- */
+
+typedef struct tl_run_builder {
+    const tl_allocator_t *alloc;
+    uint32_t page_records;
+    tl_page_t *cur; /* page being filled, or NULL */
+    tl_page_t **pages;
+    uint32_t *counts;
+    uint32_t npages, cap_pages;
+    uint64_t n;
+    int64_t last_ts; /* for the sortedness assertion */
+    tl_status_t err; /* sticky: first failure; later pushes are no-ops */
+    /* Cumulative since tl_rb_init (finish does not reset them), for write-amplification
+     * stats: pages filled by this builder / pages taken by reference in tl_rb_push_page. */
+    uint64_t pages_written, pages_shared;
+} tl_run_builder_t;
+
+void tl_rb_init(tl_run_builder_t *b, const tl_allocator_t *a, uint32_t page_records);
+/* Appends one record; ts must be >= the previous one. Errors are sticky (see err). */
+tl_status_t tl_rb_push(tl_run_builder_t *b, int64_t ts, uint64_t h);
+/* Appends n sorted records (bulk copies into pages). */
+tl_status_t tl_rb_push_many(tl_run_builder_t *b, const int64_t *ts, const uint64_t *h, size_t n);
+/* Appends the first `count` records of an existing page (count <= p->cap; p->n is not read).
+ * Rule: if they fit in the builder's partly filled page, they are copied there (no new short
+ * page); otherwise a page holding count >= page_records / 2 (rounded up) records is shared
+ * with a new ref, after closing the partly filled page as a short page (exact-size copy) so
+ * that the pages after a rewritten stretch stay shared instead of shifting; a smaller page
+ * is copied. So a full page is always shared unless it fits the partly filled page. */
+tl_status_t tl_rb_push_page(tl_run_builder_t *b, tl_page_t *p, uint32_t count);
+/* Finishes: *out = the run (NULL when no record was pushed) stamped with wm. On error
+ * everything is released and *out = NULL. The builder is reset either way. */
+tl_status_t tl_rb_finish(tl_run_builder_t *b, uint64_t wm, tl_run_t **out);
+/* Releases everything pushed so far (the builder is reset and can be reused). */
+void tl_rb_abort(tl_run_builder_t *b);
+
+#endif /* TL_RUN_H */

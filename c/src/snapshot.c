@@ -1,0 +1,348 @@
+/*
+ * snapshot.c — snapshots, iterators and point queries.
+ *
+ * Acquire is O(1) under state_mu: references on the manifest, the active directory (with
+ * the published record count), the head buffer (with its count) and the head_runs vector,
+ * plus one on the log object (so tl_close with live snapshots is safe). No record is copied.
+ *
+ * The read plan (ranked sources for merge.h / query.c) is built lazily on the first read:
+ * the active part becomes a run view over the pinned directory pages (tl_run_from_pages, no
+ * copy) and the unsorted head is stably sorted into a snapshot-private run. Ranks follow the
+ * tie order: L1 chain (one source: its windows are disjoint and ascending) < L0 in flush order
+ * < memruns in seal order (each memrun: active run, head runs, sorted head) < current
+ * generation (active view, head runs, sorted head). Mutable parts carry wm = TL_SEQ_MAX.
+ *
+ * Threading: a snapshot (and its iterators) is used by one thread at a time, so the lazy plan
+ * needs no lock. Complexity: acquire O(1); plan O(sources + active pages + h log h) once;
+ * count/min/max/next/prev O(K log P) (query.c).
+ */
+#include "merge.h"
+#include "timelog_int.h"
+
+struct tl_snapshot {
+    tl_timelog_t *tl;
+    const tl_allocator_t *alloc;
+    tl_manifest_t *man;
+    tl_active_t *act;
+    tl_head_t *head;
+    tl_vec_t *head_runs;
+    uint32_t act_n, head_n;
+    uint32_t iters; /* live iterators */
+    bool planned;
+    tl_run_t *act_run, *head_run; /* snapshot-private views */
+    tl_run_t **runs; /* every run, in source order (the L1 windows first) */
+    tl_source_t *srcs;
+    uint32_t nruns; /* capacity of runs[] and srcs[] */
+    uint32_t nsrc; /* sources in use */
+    uint64_t seq;
+    tl_stats_t ctr; /* counters at acquisition */
+};
+
+struct tl_iter {
+    tl_snapshot_t *s;
+    tl_merge_t *m; /* NULL for an empty iterator */
+    bool eof;
+};
+
+static void copy_counters(const tl_timelog_t *tl, tl_stats_t *o) {
+    o->seals_total = atomic_load_explicit(&tl->ctr.seals, memory_order_relaxed);
+    o->flushes_total = atomic_load_explicit(&tl->ctr.flushes, memory_order_relaxed);
+    o->compactions_total = atomic_load_explicit(&tl->ctr.compactions, memory_order_relaxed);
+    o->pages_rewritten_total = atomic_load_explicit(&tl->ctr.pages_rewritten,
+                                                    memory_order_relaxed);
+    o->pages_shared_total = atomic_load_explicit(&tl->ctr.pages_shared, memory_order_relaxed);
+    o->busy_total = atomic_load_explicit(&tl->ctr.busy, memory_order_relaxed);
+    o->dropped_total = atomic_load_explicit(&tl->ctr.dropped, memory_order_relaxed);
+    o->maint_errors_total = atomic_load_explicit(&tl->ctr.maint_errors, memory_order_relaxed);
+}
+
+tl_status_t tl_snapshot_acquire(tl_timelog_t *tl, tl_snapshot_t **out) {
+    if (tl == NULL || out == NULL) return TL_EINVAL;
+    *out = NULL;
+    if (atomic_load_explicit(&tl->closed, memory_order_relaxed)) return TL_ESTATE;
+    tl_snapshot_t *s = tl_mem_calloc(tl->alloc, 1, sizeof *s);
+    if (s == NULL) return TL_ENOMEM;
+    s->tl = tl;
+    s->alloc = tl->alloc;
+    pthread_mutex_lock(&tl->state_mu);
+    if (atomic_load_explicit(&tl->closed, memory_order_relaxed)) {
+        pthread_mutex_unlock(&tl->state_mu);
+        tl_mem_free(tl->alloc, s, sizeof *s);
+        return TL_ESTATE;
+    }
+    s->man = tl->man;
+    tl_manifest_ref(s->man);
+    uint64_t pub = atomic_load_explicit(&tl->mt.pub, memory_order_acquire);
+    s->act_n = (uint32_t)(pub >> 32);
+    s->head_n = (uint32_t)pub;
+    s->act = tl->mt.act;
+    tl_active_ref(s->act);
+    s->head = tl->mt.head;
+    if (s->head) tl_head_ref(s->head);
+    else s->head_n = 0;
+    s->head_runs = tl->mt.head_runs;
+    if (s->head_runs) tl_vec_ref(s->head_runs);
+    atomic_fetch_add_explicit(&tl->refs, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&tl->state_mu);
+    s->seq = atomic_load_explicit(&tl->seq_pub, memory_order_relaxed);
+    copy_counters(tl, &s->ctr);
+    *out = s;
+    return TL_OK;
+}
+
+static void plan_free(tl_snapshot_t *s) {
+    tl_run_unref(s->act_run);
+    tl_run_unref(s->head_run);
+    tl_mem_free(s->alloc, s->runs, (size_t)s->nruns * sizeof *s->runs);
+    tl_mem_free(s->alloc, s->srcs, (size_t)s->nruns * sizeof *s->srcs);
+    s->act_run = s->head_run = NULL;
+    s->runs = NULL;
+    s->srcs = NULL;
+    s->planned = false;
+}
+
+void tl_snapshot_release(tl_snapshot_t *s) {
+    if (s == NULL) return;
+    TL_ASSERT(s->iters == 0); /* iterators must be destroyed first */
+    tl_timelog_t *tl = s->tl;
+    if (s->planned) plan_free(s);
+    tl_manifest_unref(s->man);
+    tl_active_unref(s->act);
+    tl_head_unref(s->head);
+    tl_vec_unref(s->head_runs);
+    tl_mem_free(s->alloc, s, sizeof *s);
+    tl_log_unref(tl);
+}
+
+/* Appends the runs of v as single-run sources. */
+static void add_each(tl_snapshot_t *s, const tl_vec_t *v, uint32_t *nr) {
+    for (uint32_t i = 0; i < tl_vec_len(v); i++) {
+        s->runs[*nr] = tl_vec_run(v, i);
+        s->srcs[s->nsrc] = (tl_source_t){&s->runs[*nr], 1, s->nsrc};
+        s->nsrc++;
+        (*nr)++;
+    }
+}
+
+static void add_one(tl_snapshot_t *s, tl_run_t *r, uint32_t *nr) {
+    if (r == NULL) return;
+    s->runs[*nr] = r;
+    s->srcs[s->nsrc] = (tl_source_t){&s->runs[*nr], 1, s->nsrc};
+    s->nsrc++;
+    (*nr)++;
+}
+
+static tl_status_t plan(tl_snapshot_t *s) {
+    if (s->planned) return TL_OK;
+    const tl_manifest_t *m = s->man;
+    tl_status_t st = tl_active_view(s->alloc, s->act, s->act_n, TL_SEQ_MAX, &s->act_run);
+    if (st == TL_OK && s->head_n > 0) {
+        st = tl_sort_to_run(s->alloc, s->tl->cfg.page_records, s->head->ts, s->head->h,
+                            s->head_n, TL_SEQ_MAX, &s->head_run);
+    }
+    uint32_t n = tl_vec_len(m->l1) + tl_vec_len(m->l0) + tl_vec_len(s->head_runs) + 2;
+    for (uint32_t i = 0; i < tl_vec_len(m->mem); i++) n += tl_vec_len(tl_vec_vec(m->mem, i));
+    s->nruns = n;
+    s->nsrc = 0;
+    if (st == TL_OK) {
+        s->runs = tl_mem_calloc(s->alloc, n, sizeof *s->runs);
+        s->srcs = tl_mem_calloc(s->alloc, n, sizeof *s->srcs);
+        if (s->runs == NULL || s->srcs == NULL) st = TL_ENOMEM;
+    }
+    s->planned = true; /* plan_free handles partial state */
+    if (st != TL_OK) {
+        plan_free(s);
+        return st;
+    }
+    uint32_t nr = 0;
+    s->nsrc = 0;
+    if (tl_vec_len(m->l1) > 0) {
+        for (uint32_t i = 0; i < m->l1->n; i++) s->runs[nr++] = tl_vec_run(m->l1, i);
+        s->srcs[s->nsrc] = (tl_source_t){s->runs, m->l1->n, 0};
+        s->nsrc++;
+    }
+    add_each(s, m->l0, &nr);
+    for (uint32_t i = 0; i < tl_vec_len(m->mem); i++) add_each(s, tl_vec_vec(m->mem, i), &nr);
+    add_one(s, s->act_run, &nr);
+    add_each(s, s->head_runs, &nr);
+    add_one(s, s->head_run, &nr);
+    return TL_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Iterators
+ * ------------------------------------------------------------------------------------------- */
+
+static tl_status_t iter_new(tl_snapshot_t *s, int64_t lo, int64_t hi, bool empty,
+                            tl_iter_t **out) {
+    if (s == NULL || out == NULL) return TL_EINVAL;
+    *out = NULL;
+    tl_iter_t *it = tl_mem_calloc(s->alloc, 1, sizeof *it);
+    if (it == NULL) return TL_ENOMEM;
+    it->s = s;
+    it->eof = empty || lo > hi;
+    if (!it->eof) {
+        tl_status_t st = plan(s);
+        if (st == TL_OK && s->nsrc == 0) it->eof = true;
+        if (st == TL_OK && !it->eof) {
+            st = tl_merge_open(s->alloc, s->srcs, s->nsrc, s->man->tombs, lo, hi, &it->m);
+        }
+        if (st != TL_OK) {
+            tl_mem_free(s->alloc, it, sizeof *it);
+            return st;
+        }
+    }
+    s->iters++;
+    *out = it;
+    return TL_OK;
+}
+
+tl_status_t tl_iter_open(tl_snapshot_t *s, int64_t lo, int64_t hi, tl_iter_t **out) {
+    return iter_new(s, lo, hi, false, out);
+}
+
+tl_status_t tl_iter_range(tl_snapshot_t *s, int64_t t1, int64_t t2, tl_iter_t **out) {
+    return iter_new(s, t1, t2 - (t1 < t2 ? 1 : 0), t1 >= t2, out);
+}
+
+tl_status_t tl_iter_since(tl_snapshot_t *s, int64_t t1, tl_iter_t **out) {
+    return iter_new(s, t1, INT64_MAX, false, out);
+}
+
+tl_status_t tl_iter_until(tl_snapshot_t *s, int64_t t2, tl_iter_t **out) {
+    return iter_new(s, INT64_MIN, t2 == INT64_MIN ? INT64_MIN : t2 - 1, t2 == INT64_MIN, out);
+}
+
+tl_status_t tl_iter_equal(tl_snapshot_t *s, int64_t ts, tl_iter_t **out) {
+    return iter_new(s, ts, ts, false, out);
+}
+
+tl_status_t tl_iter_next_batch(tl_iter_t *it, int64_t *ts, uint64_t *handles, size_t cap,
+                               size_t *n_out) {
+    if (it == NULL || n_out == NULL) return TL_EINVAL;
+    *n_out = 0;
+    if (it->eof) return TL_EOF;
+    if (cap == 0) return TL_EINVAL;
+    tl_status_t st = tl_merge_next(it->m, ts, handles, cap, n_out);
+    if (st == TL_EOF) {
+        *n_out = 0;
+        it->eof = true;
+    }
+    return st;
+}
+
+tl_status_t tl_iter_next_batch_f64(tl_iter_t *it, double *ts, uint64_t *handles, size_t cap,
+                                   size_t *n_out) {
+    if (it == NULL || n_out == NULL) return TL_EINVAL;
+    *n_out = 0;
+    if (it->eof) return TL_EOF;
+    if (cap == 0) return TL_EINVAL;
+    enum { CHUNK = 512 };
+    int64_t buf[CHUNK];
+    size_t done = 0;
+    tl_status_t st = TL_OK;
+    while (done < cap) {
+        size_t want = cap - done < CHUNK ? cap - done : CHUNK, got = 0;
+        st = tl_merge_next(it->m, ts ? buf : NULL, handles ? handles + done : NULL, want, &got);
+        if (st != TL_OK) break;
+        if (ts) {
+            for (size_t i = 0; i < got; i++) ts[done + i] = (double)buf[i];
+        }
+        done += got;
+        if (got < want) break; /* the merge returns short batches only near the end */
+    }
+    if (st == TL_EOF) {
+        it->eof = true;
+        st = TL_OK;
+    }
+    if (st != TL_OK) return st;
+    *n_out = done;
+    return done > 0 ? TL_OK : TL_EOF;
+}
+
+void tl_iter_destroy(tl_iter_t *it) {
+    if (it == NULL) return;
+    tl_merge_close(it->m);
+    it->s->iters--;
+    tl_mem_free(it->s->alloc, it, sizeof *it);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Point queries
+ * ------------------------------------------------------------------------------------------- */
+
+tl_status_t tl_snapshot_count(tl_snapshot_t *s, int64_t lo, int64_t hi, uint64_t *out) {
+    if (s == NULL || out == NULL) return TL_EINVAL;
+    *out = 0;
+    if (lo > hi) return TL_OK;
+    tl_status_t st = plan(s);
+    if (st != TL_OK) return st;
+    *out = tl_query_count(s->srcs, s->nsrc, s->man->tombs, lo, hi);
+    return TL_OK;
+}
+
+static tl_status_t first_ge(tl_snapshot_t *s, int64_t x, int64_t *out) {
+    if (s == NULL || out == NULL) return TL_EINVAL;
+    tl_status_t st = plan(s);
+    if (st != TL_OK) return st;
+    return tl_query_first_ge(s->srcs, s->nsrc, s->man->tombs, x, out);
+}
+
+static tl_status_t last_le(tl_snapshot_t *s, int64_t x, int64_t *out) {
+    if (s == NULL || out == NULL) return TL_EINVAL;
+    tl_status_t st = plan(s);
+    if (st != TL_OK) return st;
+    return tl_query_last_le(s->srcs, s->nsrc, s->man->tombs, x, out);
+}
+
+tl_status_t tl_snapshot_min(tl_snapshot_t *s, int64_t *out) { return first_ge(s, INT64_MIN, out); }
+
+tl_status_t tl_snapshot_max(tl_snapshot_t *s, int64_t *out) { return last_le(s, INT64_MAX, out); }
+
+tl_status_t tl_snapshot_next(tl_snapshot_t *s, int64_t ts, int64_t *out) {
+    if (s == NULL || out == NULL) return TL_EINVAL;
+    if (ts == INT64_MAX) return TL_EOF;
+    return first_ge(s, ts + 1, out);
+}
+
+tl_status_t tl_snapshot_prev(tl_snapshot_t *s, int64_t ts, int64_t *out) {
+    if (s == NULL || out == NULL) return TL_EINVAL;
+    if (ts == INT64_MIN) return TL_EOF;
+    return last_le(s, ts - 1, out);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Internal accessors (stats.c)
+ * ------------------------------------------------------------------------------------------- */
+
+tl_status_t tl_snapshot_fill_stats(tl_snapshot_t *s, tl_stats_t *o) {
+    tl_status_t st = plan(s);
+    if (st != TL_OK) return st;
+    memset(o, 0, sizeof *o);
+    *o = s->ctr;
+    const tl_manifest_t *m = s->man;
+    o->records = tl_query_count(s->srcs, s->nsrc, m->tombs, INT64_MIN, INT64_MAX);
+    uint64_t rec = 0, pages = 0, bytes = 0;
+    tl_manifest_sizes(m, &rec, &pages, &bytes);
+    uint64_t mem = s->act_n + (uint64_t)s->head_n;
+    for (uint32_t i = 0; i < tl_vec_len(s->head_runs); i++) mem += tl_vec_run(s->head_runs, i)->n;
+    o->records_stored = rec + mem;
+    o->memtable_records = mem;
+    o->sealed_memtables = tl_vec_len(m->mem);
+    o->l0_segments = tl_vec_len(m->l0);
+    o->l1_segments = tl_vec_len(m->l1);
+    uint32_t pr = s->act->page_records;
+    uint64_t act_pages = ((uint64_t)s->act_n + pr - 1) / pr;
+    o->pages = pages + act_pages;
+    bytes += act_pages * (sizeof(tl_page_t) + (uint64_t)pr * 16u);
+    for (uint32_t i = 0; i < tl_vec_len(s->head_runs); i++) {
+        const tl_run_t *r = tl_vec_run(s->head_runs, i);
+        o->pages += r->npages;
+        for (uint32_t p = 0; p < r->npages; p++) bytes += (uint64_t)r->pages[p]->cap * 16u;
+    }
+    if (s->head) bytes += (uint64_t)s->head->cap * 16u;
+    o->bytes_data = bytes;
+    o->tombstones = m->tombs ? m->tombs->n : 0;
+    o->seq = s->seq;
+    return TL_OK;
+}

@@ -1,0 +1,104 @@
+/*
+ * timelog_int.h — the log object and the internal calls between engine files.
+ *
+ * Locks (always taken in this order, never the reverse):
+ *   maint_mu  serializes maintenance jobs (worker, tl_flush/tl_compact/tl_maint_step);
+ *   state_mu  guards tl->man and the memtable generation pointers; held for O(1) swaps,
+ *             snapshot acquisition, and by the writer for the rest of a write call once that
+ *             call made a structural change (so a batch is atomic for readers and can be
+ *             rolled back on ENOMEM before anyone saw it);
+ *   wk_mu     the worker's condvars (kick / progress); taken alone.
+ * Callbacks (on_drop, log_fn, the drop queue) run with no engine lock held.
+ */
+#ifndef TL_TIMELOG_INT_H
+#define TL_TIMELOG_INT_H
+
+#include <pthread.h>
+
+#include "manifest.h"
+#include "memtable.h"
+
+#define TL_ERR_CAP 256u
+
+typedef struct tl_counters {
+    _Atomic uint64_t seals, flushes, compactions, pages_rewritten, pages_shared, busy, dropped,
+        maint_errors;
+} tl_counters_t;
+
+struct tl_timelog {
+    tl_config_t cfg; /* normalized copy; cfg.allocator is the one every object points to */
+    const tl_allocator_t *alloc; /* &cfg.allocator */
+    _Atomic uint32_t refs; /* 1 for the open log + 1 per live snapshot */
+    _Atomic bool closed;
+    uint64_t seq; /* writer: last sequence number issued */
+    _Atomic uint64_t seq_pub; /* seq, readable from any thread (stats) */
+    pthread_mutex_t state_mu;
+    tl_manifest_t *man; /* state_mu */
+    tl_memtable_t mt; /* pointers: state_mu; counters: writer */
+    pthread_mutex_t maint_mu;
+    pthread_mutex_t wk_mu;
+    pthread_cond_t wk_cv; /* wakes the worker */
+    pthread_cond_t progress_cv; /* worker finished a job (writers waiting under EBUSY) */
+    pthread_t wk_thread;
+    bool wk_running, wk_stop, wk_kick; /* wk_mu */
+    uint64_t wk_epoch; /* jobs completed; wk_mu */
+    tl_dropq_t *dropq;
+    tl_counters_t ctr;
+    uint32_t err_len;
+    char err[TL_ERR_CAP]; /* last failure of a writer-thread call */
+};
+
+/* ---- status.c ---- */
+/* Records st with a formatted message as the log's last error (writer thread); returns st. */
+tl_status_t tl_err_set(tl_timelog_t *tl, tl_status_t st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Sends a message to cfg.log_fn when level <= cfg.log_level. Any thread, no lock held. */
+void tl_log(tl_timelog_t *tl, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- config.c ---- */
+/* Validates *in and writes the normalized config (0 -> defaults) to *out. EINVAL. */
+tl_status_t tl_config_normalize(const tl_config_t *in, tl_config_t *out);
+
+/* ---- timelog.c ---- */
+/* Takes a reference on the current manifest (under state_mu). */
+tl_manifest_t *tl_pin(tl_timelog_t *tl);
+/* Drops a reference on the log object; the last one frees it. */
+void tl_log_unref(tl_timelog_t *tl);
+/* Writer: seals the current generation (no-op when empty). *busy set when the queue was full. */
+tl_status_t tl_seal(tl_timelog_t *tl, bool *busy);
+
+/* ---- flush.c / compact.c (caller holds maint_mu) ---- */
+/* Flushes every queued memrun into one L0 run. *did = whether there was work. */
+tl_status_t tl_flush_job(tl_timelog_t *tl, bool *did);
+/* Compacts every L0 run into L1 and applies every pending tombstone. *did likewise. */
+tl_status_t tl_compact_job(tl_timelog_t *tl, bool *did);
+/* True when L0 holds >= l0_max runs or a tombstone hides stored L0/L1 data. */
+bool tl_compact_wanted(tl_timelog_t *tl);
+/* Publishes a maintenance result: builds from the current manifest, dropping the first
+ * `mem_k` memruns and the first `l0_k` L0 runs, appending `l0_add` (may be NULL) and replacing
+ * L1 by `l1_new` when `set_l1`; tombstones are garbage-collected. ENOMEM leaves it unchanged. */
+tl_status_t tl_publish_maint(tl_timelog_t *tl, uint32_t mem_k, uint32_t l0_k, tl_run_t *l0_add,
+                             bool set_l1, tl_vec_t *l1_new);
+
+/* ---- maint.c ---- */
+void tl_maint_kick(tl_timelog_t *tl); /* wake the worker (no-op when not running) */
+/* Writer after a seal that found the queue full: wait for the worker (background) up to
+ * busy_wait_ms. Returns OK when pressure is relieved, EBUSY otherwise. */
+tl_status_t tl_maint_wait_busy(tl_timelog_t *tl);
+
+/* ---- dropq.c (internal side of the queue) ---- */
+void tl_dropq_ref_int(tl_dropq_t *q);
+void tl_dropq_unref_int(tl_dropq_t *q);
+/* Makes room for n more handles so that the pushes after a publish cannot fail. ENOMEM. */
+tl_status_t tl_dropq_reserve(tl_dropq_t *q, size_t n);
+/* Appends handles (room reserved, or grows; on ENOMEM the handles are lost: returns it). */
+tl_status_t tl_dropq_push(tl_dropq_t *q, const uint64_t *h, size_t n);
+
+/* ---- drops (rewrite.c) ---- */
+/* Reports records to on_drop / the drop queue (no lock held); counts them. */
+void tl_report_drops(tl_timelog_t *tl, const int64_t *ts, const uint64_t *h, size_t n);
+static inline bool tl_drops_wanted(const tl_timelog_t *tl) {
+    return tl->cfg.on_drop != NULL || tl->dropq != NULL;
+}
+
+#endif /* TL_TIMELOG_INT_H */

@@ -1,0 +1,42 @@
+/*
+ * tl_common.h — what every engine file shares: allocation through the configured hook,
+ * assertions, small helpers. Nothing here holds state: the allocator travels as a pointer.
+ */
+#ifndef TL_COMMON_H
+#define TL_COMMON_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "timelog.h"
+
+/* Allocate / free through the log's hook (sized free). Both accept a NULL `a` = libc. */
+void *tl_mem_alloc(const tl_allocator_t *a, size_t size);
+void *tl_mem_calloc(const tl_allocator_t *a, size_t count, size_t size); /* NULL on overflow */
+void tl_mem_free(const tl_allocator_t *a, void *ptr, size_t size);
+
+/* The libc-backed default allocator (a static const object, shared by all logs). */
+const tl_allocator_t *tl_default_allocator(void);
+
+/* Invariant check that stays on in release builds for cheap, catastrophic conditions. */
+void tl_panic(const char *file, int line, const char *what);
+#define TL_ASSERT(cond)                                                                  \
+    do {                                                                                 \
+        if (!(cond)) tl_panic(__FILE__, __LINE__, #cond);                                \
+    } while (0)
+
+#ifdef NDEBUG
+#define TL_DASSERT(cond) ((void)0)
+#else
+#define TL_DASSERT(cond) TL_ASSERT(cond)
+#endif
+
+#define TL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+#define TL_SEQ_MAX UINT64_MAX /* watermark of mutable memtable parts: never hidden */
+
+#endif /* TL_COMMON_H */

@@ -1,0 +1,207 @@
+/*
+ * page_test.c — pages (allocation layout, refcounts, exact-size copies) and the sorted-column
+ * search kernels, the latter against a linear-scan reference on random data with duplicates
+ * and the int64 extremes.
+ */
+#include <pthread.h>
+
+#include "page.h"
+#include "test.h"
+
+/* ---- a failure-injecting allocator that tracks live bytes ---- */
+
+typedef struct fail_alloc {
+    long calls, fail_at; /* fail the fail_at-th call (1-based); 0 = never */
+    long live_blocks;
+    long long live_bytes;
+} fail_alloc_t;
+
+static void *fa_alloc(void *ctx, size_t size) {
+    fail_alloc_t *f = ctx;
+    if (++f->calls == f->fail_at) return NULL;
+    void *p = malloc(size);
+    if (p) {
+        f->live_blocks++;
+        f->live_bytes += (long long)size;
+    }
+    return p;
+}
+
+static void fa_free(void *ctx, void *ptr, size_t size) {
+    fail_alloc_t *f = ctx;
+    f->live_blocks--;
+    f->live_bytes -= (long long)size;
+    free(ptr);
+}
+
+static uint64_t rng_state;
+static uint64_t rnd(void) { /* xorshift64* */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 2685821657736338717ull;
+}
+
+TL_TEST(page_layout_and_refs) {
+    fail_alloc_t f = {0};
+    tl_allocator_t a = {&f, fa_alloc, fa_free};
+    tl_page_t *p = tl_page_new(&a, 64);
+    CHECK(p != NULL);
+    CHECK_EQ_U64(p->cap, 64);
+    CHECK_EQ_U64(p->n, 0);
+    CHECK_EQ_U64(atomic_load(&p->refs), 1);
+    CHECK((uintptr_t)p->ts % 8 == 0 && (uintptr_t)p->h % 8 == 0);
+    CHECK((char *)p->h == (char *)(p->ts + 64));
+    CHECK_EQ_I64(f.live_bytes, (long long)tl_page_bytes(64));
+    for (uint32_t i = 0; i < 64; i++) {
+        p->ts[i] = (int64_t)i;
+        p->h[i] = 1000 + i;
+    }
+    p->n = 64;
+    tl_page_ref(p);
+    CHECK_EQ_U64(atomic_load(&p->refs), 2);
+    tl_page_unref(p);
+    CHECK_EQ_I64(f.live_blocks, 1);
+    tl_page_unref(p);
+    CHECK_EQ_I64(f.live_blocks, 0);
+    CHECK_EQ_I64(f.live_bytes, 0);
+    tl_page_unref(NULL);
+}
+
+TL_TEST(page_new_failures) {
+    fail_alloc_t f = {.fail_at = 1};
+    tl_allocator_t a = {&f, fa_alloc, fa_free};
+    CHECK(tl_page_new(&a, 64) == NULL);
+    CHECK(tl_page_new(&a, 0) == NULL);
+    CHECK_EQ_I64(f.live_blocks, 0);
+    /* NULL allocator = libc. */
+    tl_page_t *p = tl_page_new(NULL, 1);
+    CHECK(p != NULL);
+    tl_page_unref(p);
+}
+
+TL_TEST(page_copy_exact) {
+    fail_alloc_t f = {0};
+    tl_allocator_t a = {&f, fa_alloc, fa_free};
+    tl_page_t *p = tl_page_new(&a, 100);
+    CHECK(p != NULL);
+    for (uint32_t i = 0; i < 100; i++) {
+        p->ts[i] = INT64_MIN + i;
+        p->h[i] = i;
+    }
+    p->n = 100;
+    tl_page_t *c = tl_page_copy(&a, p, 37);
+    CHECK(c != NULL);
+    CHECK_EQ_U64(c->cap, 37);
+    CHECK_EQ_U64(c->n, 37);
+    for (uint32_t i = 0; i < 37; i++) {
+        CHECK_EQ_I64(c->ts[i], INT64_MIN + i);
+        CHECK_EQ_U64(c->h[i], i);
+    }
+    tl_page_unref(c);
+    f.fail_at = f.calls + 1;
+    CHECK(tl_page_copy(&a, p, 10) == NULL);
+    tl_page_unref(p);
+    CHECK_EQ_I64(f.live_bytes, 0);
+}
+
+static uint32_t ref_lower(const int64_t *v, uint32_t from, uint32_t to, int64_t x) {
+    while (from < to && v[from] < x) from++;
+    return from;
+}
+
+static uint32_t ref_upper(const int64_t *v, uint32_t from, uint32_t to, int64_t x) {
+    while (from < to && v[from] <= x) from++;
+    return from;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Random sorted arrays with heavy duplicates and extremes; every slice, many keys. */
+TL_TEST(search_kernels_random) {
+    uint64_t seed = 0x5eed0001u;
+    rng_state = seed;
+    int64_t v[70], keys[12];
+    for (int iter = 0; iter < 400; iter++) {
+        uint32_t n = (uint32_t)(rnd() % 70);
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t k = rnd() % 10;
+            v[i] = k == 0 ? INT64_MIN : k == 1 ? INT64_MAX : (int64_t)(rnd() % 20) - 10;
+        }
+        qsort(v, n, sizeof(int64_t), cmp_i64);
+        keys[0] = INT64_MIN;
+        keys[1] = INT64_MAX;
+        keys[2] = INT64_MIN + 1;
+        keys[3] = INT64_MAX - 1;
+        for (int k = 4; k < 12; k++) keys[k] = (int64_t)(rnd() % 24) - 12;
+        for (uint32_t from = 0; from <= n; from += 1 + (uint32_t)(rnd() % 3)) {
+            for (uint32_t to = from; to <= n; to += 1 + (uint32_t)(rnd() % 3)) {
+                for (int k = 0; k < 12; k++) {
+                    int64_t x = keys[k];
+                    uint32_t lo = ref_lower(v, from, to, x), up = ref_upper(v, from, to, x);
+                    if (tl_ts_lower(v, from, to, x) != lo || tl_ts_upper(v, from, to, x) != up ||
+                        tl_ts_gallop_upper(v, from, to, x) != up) {
+                        printf("  seed %" PRIu64 " iter %d n %u [%u,%u) x %" PRId64 "\n", seed,
+                               iter, n, from, to, x);
+                    }
+                    CHECK_EQ_U64(tl_ts_lower(v, from, to, x), lo);
+                    CHECK_EQ_U64(tl_ts_upper(v, from, to, x), up);
+                    CHECK_EQ_U64(tl_ts_gallop_upper(v, from, to, x), up);
+                }
+            }
+        }
+    }
+}
+
+/* Large arrays: gallop distances over many doublings. */
+TL_TEST(search_kernels_long) {
+    enum { N = 5000 };
+    static int64_t v[N];
+    for (uint32_t i = 0; i < N; i++) v[i] = (int64_t)(i / 3);
+    for (int64_t x = -2; x < N / 3 + 2; x += 7) {
+        for (uint32_t from = 0; from < N; from += 611) {
+            uint32_t up = ref_upper(v, from, N, x);
+            CHECK_EQ_U64(tl_ts_upper(v, from, N, x), up);
+            CHECK_EQ_U64(tl_ts_gallop_upper(v, from, N, x), up);
+            CHECK_EQ_U64(tl_ts_lower(v, from, N, x), ref_lower(v, from, N, x));
+        }
+    }
+}
+
+/* Refcounts from several threads: the page is freed exactly once, by the last unref. */
+static void *ref_worker(void *arg) {
+    tl_page_t *p = arg;
+    for (int i = 0; i < 100000; i++) {
+        tl_page_ref(p);
+        tl_page_unref(p);
+    }
+    tl_page_unref(p); /* the reference handed to this thread */
+    return NULL;
+}
+
+TL_TEST(page_refs_threads) {
+    fail_alloc_t f = {0};
+    tl_allocator_t a = {&f, fa_alloc, fa_free};
+    tl_page_t *p = tl_page_new(&a, 64);
+    CHECK(p != NULL);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) tl_page_ref(p);
+    for (int i = 0; i < 4; i++) CHECK(pthread_create(&th[i], NULL, ref_worker, p) == 0);
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    CHECK_EQ_U64(atomic_load(&p->refs), 1);
+    tl_page_unref(p);
+    CHECK_EQ_I64(f.live_blocks, 0);
+}
+
+int main(void) {
+    RUN(page_layout_and_refs);
+    RUN(page_new_failures);
+    RUN(page_copy_exact);
+    RUN(search_kernels_random);
+    RUN(search_kernels_long);
+    RUN(page_refs_threads);
+    return tl_test_done("page_test");
+}

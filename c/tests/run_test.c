@@ -1,0 +1,412 @@
+/*
+ * run_test.c — runs and the run builder: layout invariants, searches and counts against a
+ * brute-force reference, the page-sharing rule of tl_rb_push_page, snapshot views over a page
+ * still being appended to, and ENOMEM at every allocation with a leak check.
+ */
+#include "run.h"
+#include "test.h"
+
+typedef struct fail_alloc {
+    long calls, fail_at; /* fail the fail_at-th call (1-based); 0 = never */
+    long live_blocks;
+    long long live_bytes;
+} fail_alloc_t;
+
+static void *fa_alloc(void *ctx, size_t size) {
+    fail_alloc_t *f = ctx;
+    if (++f->calls == f->fail_at) return NULL;
+    void *p = malloc(size);
+    if (p) {
+        f->live_blocks++;
+        f->live_bytes += (long long)size;
+    }
+    return p;
+}
+
+static void fa_free(void *ctx, void *ptr, size_t size) {
+    fail_alloc_t *f = ctx;
+    f->live_blocks--;
+    f->live_bytes -= (long long)size;
+    free(ptr);
+}
+
+static uint64_t rng_state;
+static uint64_t rnd(void) {
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 2685821657736338717ull;
+}
+
+/* Sorted random timestamps with duplicates; extremes included when `edges`. */
+static void gen_sorted(int64_t *ts, uint64_t *h, size_t n, bool edges) {
+    int64_t t = (int64_t)(rnd() % 100) - 50;
+    for (size_t i = 0; i < n; i++) {
+        if (rnd() % 3) t += (int64_t)(rnd() % 4);
+        ts[i] = t;
+        h[i] = 7000 + i;
+    }
+    if (edges && n >= 4) {
+        ts[0] = INT64_MIN;
+        if (rnd() % 2) ts[1] = INT64_MIN;
+        ts[n - 1] = INT64_MAX;
+        if (rnd() % 2) ts[n - 2] = INT64_MAX;
+    }
+}
+
+static uint64_t ref_lower(const int64_t *ts, size_t n, int64_t x) {
+    size_t i = 0;
+    while (i < n && ts[i] < x) i++;
+    return i;
+}
+
+static uint64_t ref_upper(const int64_t *ts, size_t n, int64_t x) {
+    size_t i = 0;
+    while (i < n && ts[i] <= x) i++;
+    return i;
+}
+
+static int64_t pick_key(const int64_t *ts, size_t n) {
+    switch (rnd() % 6) {
+    case 0: return INT64_MIN;
+    case 1: return INT64_MAX;
+    case 2: return n ? ts[rnd() % n] : 0;
+    default: return (int64_t)(rnd() % 400) - 100;
+    }
+}
+
+/* Checks every structural invariant of r and every accessor against ts/h. Returns 0 on
+ * success (the CHECK macros return early, so a wrapper flag tells the caller). */
+static int verify_failed;
+static void verify_run(const tl_run_t *r, const int64_t *ts, const uint64_t *h, size_t n) {
+    verify_failed = 1;
+    CHECK(r != NULL);
+    CHECK_EQ_U64(r->n, n);
+    CHECK(r->npages >= 1);
+    CHECK_EQ_U64(r->prefix[0], 0);
+    CHECK_EQ_U64(r->prefix[r->npages], n);
+    CHECK_EQ_I64(r->ts_min, ts[0]);
+    CHECK_EQ_I64(r->ts_max, ts[n - 1]);
+    for (uint32_t p = 0; p < r->npages; p++) {
+        uint32_t c = tl_run_page_count(r, p);
+        CHECK(c >= 1 && c <= r->pages[p]->cap);
+        CHECK_EQ_I64(r->page_min[p], r->pages[p]->ts[0]);
+        CHECK_EQ_I64(r->page_max[p], r->pages[p]->ts[c - 1]);
+        for (uint32_t k = 0; k < c; k++) {
+            uint64_t i = r->prefix[p] + k;
+            CHECK_EQ_I64(r->pages[p]->ts[k], ts[i]);
+            CHECK_EQ_U64(r->pages[p]->h[k], h[i]);
+        }
+    }
+    for (uint64_t i = 0; i < n; i += 1 + rnd() % 3) {
+        uint32_t p = tl_run_page_of(r, i);
+        CHECK(r->prefix[p] <= i && i < r->prefix[p + 1]);
+        CHECK_EQ_I64(tl_run_ts_at(r, i), ts[i]);
+        CHECK_EQ_U64(tl_run_h_at(r, i), h[i]);
+    }
+    for (int k = 0; k < 60; k++) {
+        int64_t x = pick_key(ts, n), y = pick_key(ts, n);
+        CHECK_EQ_U64(tl_run_lower_bound(r, x), ref_lower(ts, n, x));
+        CHECK_EQ_U64(tl_run_upper_bound(r, x), ref_upper(ts, n, x));
+        tl_run_pos_t pl = tl_run_seek_lower(r, x);
+        CHECK(pl.page < r->npages || (pl.page == r->npages && pl.off == 0));
+        CHECK_EQ_U64(r->prefix[pl.page] + pl.off, ref_lower(ts, n, x));
+        uint64_t want = x <= y ? ref_upper(ts, n, y) - ref_lower(ts, n, x) : 0;
+        CHECK_EQ_U64(tl_run_count(r, x, y), want);
+    }
+    verify_failed = 0;
+}
+
+#define VERIFY(r, ts, h, n)                                                               \
+    do {                                                                                  \
+        verify_run(r, ts, h, n);                                                          \
+        if (verify_failed) TL_FAIL_("verify_run failed (seed %" PRIu64 ")", seed);        \
+    } while (0)
+
+TL_TEST(builder_push_single) {
+    uint64_t seed = 0xa11ce;
+    rng_state = seed;
+    enum { N = 1000 };
+    static int64_t ts[N];
+    static uint64_t h[N];
+    gen_sorted(ts, h, N, true);
+    tl_run_builder_t b;
+    tl_rb_init(&b, NULL, 64);
+    for (size_t i = 0; i < N; i++) CHECK_OK(tl_rb_push(&b, ts[i], h[i]));
+    tl_run_t *r = NULL;
+    CHECK_OK(tl_rb_finish(&b, 42, &r));
+    CHECK_EQ_U64(r->wm, 42);
+    CHECK_EQ_U64(r->npages, (N + 63) / 64);
+    /* The short tail page was shrunk to its exact size. */
+    CHECK_EQ_U64(r->pages[r->npages - 1]->cap, N % 64);
+    VERIFY(r, ts, h, N);
+    tl_run_unref(r);
+}
+
+/* Random sizes and page sizes, all three push paths mixed. */
+TL_TEST(builder_random_mixed) {
+    uint64_t seed = 0xb0b;
+    rng_state = seed;
+    enum { N = 3000 };
+    static int64_t ts[N];
+    static uint64_t h[N];
+    for (int iter = 0; iter < 150; iter++) {
+        size_t n = 1 + rnd() % N;
+        uint32_t pr = (uint32_t)(rnd() % 3 == 0 ? 1 + rnd() % 5 : 64 + rnd() % 200);
+        gen_sorted(ts, h, n, iter % 2 == 0);
+        tl_run_builder_t b;
+        tl_rb_init(&b, NULL, pr);
+        size_t i = 0;
+        while (i < n) {
+            size_t take = 1 + rnd() % (2 * pr + 2);
+            if (take > n - i) take = n - i;
+            uint64_t mode = rnd() % 3;
+            if (mode == 0) {
+                for (size_t k = 0; k < take; k++) CHECK_OK(tl_rb_push(&b, ts[i + k], h[i + k]));
+            } else if (mode == 1) {
+                CHECK_OK(tl_rb_push_many(&b, ts + i, h + i, take));
+            } else {
+                /* A foreign page with spare capacity past `take` (as an active page). */
+                tl_page_t *p = tl_page_new(NULL, (uint32_t)take + (uint32_t)(rnd() % 3));
+                CHECK(p != NULL);
+                memcpy(p->ts, ts + i, take * sizeof(int64_t));
+                memcpy(p->h, h + i, take * sizeof(uint64_t));
+                p->n = p->cap; /* never read by the builder */
+                CHECK_OK(tl_rb_push_page(&b, p, (uint32_t)take));
+                tl_page_unref(p);
+            }
+            i += take;
+        }
+        tl_run_t *r = NULL;
+        CHECK_OK(tl_rb_finish(&b, 1, &r));
+        VERIFY(r, ts, h, n);
+        tl_run_unref(r);
+    }
+}
+
+static tl_page_t *make_page(uint32_t cap, uint32_t count, int64_t t0) {
+    tl_page_t *p = tl_page_new(NULL, cap);
+    for (uint32_t i = 0; i < count; i++) {
+        p->ts[i] = t0 + i;
+        p->h[i] = (uint64_t)(t0 + i);
+    }
+    p->n = count;
+    return p;
+}
+
+TL_TEST(builder_push_page_rule) {
+    tl_run_builder_t b;
+    tl_rb_init(&b, NULL, 64);
+    tl_page_t *full = make_page(64, 64, 0), *half = make_page(64, 32, 100);
+    tl_page_t *small = make_page(64, 10, 200), *full2 = make_page(64, 64, 300);
+    tl_page_t *fit = make_page(64, 20, 210);
+    /* No partly filled page: a full page is shared by reference. */
+    CHECK_OK(tl_rb_push_page(&b, full, 64));
+    CHECK_EQ_U64(b.pages_shared, 1);
+    CHECK(b.pages[0] == full && b.cur == NULL);
+    /* Half a page with nothing partly filled: shared too (count * 2 >= page_records). */
+    CHECK_OK(tl_rb_push_page(&b, half, 32));
+    CHECK_EQ_U64(b.pages_shared, 2);
+    /* A small page is copied into a new partly filled page. */
+    CHECK_OK(tl_rb_push_page(&b, small, 10));
+    CHECK_EQ_U64(b.pages_shared, 2);
+    CHECK(b.cur != NULL && b.cur->n == 10);
+    /* A page that fits the partly filled one is copied into it. */
+    CHECK_OK(tl_rb_push_page(&b, fit, 0));
+    CHECK_OK(tl_rb_push_page(&b, fit, 20));
+    CHECK_EQ_U64(b.pages_shared, 2);
+    CHECK(b.cur != NULL && b.cur->n == 30);
+    /* A full page that does not fit: the partly filled page is closed (exact size) and the
+     * full page shared, so the layout after it stays aligned. */
+    CHECK_OK(tl_rb_push_page(&b, full2, 64));
+    CHECK_EQ_U64(b.pages_shared, 3);
+    CHECK_EQ_U64(b.npages, 4);
+    CHECK_EQ_U64(b.pages[2]->cap, 30);
+    CHECK(b.pages[3] == full2);
+    CHECK_EQ_U64(atomic_load(&full2->refs), 2);
+    tl_run_t *r = NULL;
+    CHECK_OK(tl_rb_finish(&b, 5, &r));
+    CHECK_EQ_U64(r->n, 64 + 32 + 30 + 64);
+    CHECK_EQ_I64(r->page_max[2], 229);
+    CHECK_EQ_U64(r->npages, 4);
+    CHECK_EQ_I64(r->page_max[1], 131);
+    CHECK(b.pages == NULL && b.npages == 0 && b.n == 0);
+    tl_run_unref(r);
+    CHECK_EQ_U64(atomic_load(&full->refs), 1);
+    tl_page_unref(full);
+    tl_page_unref(half);
+    tl_page_unref(small);
+    tl_page_unref(fit);
+    tl_page_unref(full2);
+}
+
+TL_TEST(builder_empty_and_reuse) {
+    tl_run_builder_t b;
+    tl_rb_init(&b, NULL, 64);
+    tl_run_t *r = (tl_run_t *)&b; /* must be overwritten with NULL */
+    CHECK_OK(tl_rb_finish(&b, 0, &r));
+    CHECK(r == NULL);
+    CHECK_OK(tl_rb_push_many(&b, NULL, NULL, 0));
+    CHECK_OK(tl_rb_push(&b, INT64_MAX, 1));
+    CHECK_OK(tl_rb_finish(&b, 0, &r));
+    CHECK_EQ_U64(r->n, 1);
+    CHECK_EQ_I64(r->ts_min, INT64_MAX);
+    CHECK_EQ_U64(tl_run_count(r, INT64_MAX, INT64_MAX), 1);
+    CHECK_EQ_U64(tl_run_count(r, INT64_MIN, INT64_MAX - 1), 0);
+    CHECK_EQ_U64(tl_run_count(r, INT64_MAX, INT64_MIN), 0);
+    CHECK_EQ_U64(tl_run_lower_bound(r, INT64_MAX), 0);
+    CHECK_EQ_U64(tl_run_upper_bound(r, INT64_MAX), 1);
+    tl_run_unref(r);
+    /* The builder is reusable after finish, and after abort. */
+    CHECK_OK(tl_rb_push(&b, INT64_MIN, 2));
+    tl_rb_abort(&b);
+    CHECK_OK(tl_rb_push(&b, INT64_MIN, 3));
+    CHECK_OK(tl_rb_finish(&b, 0, &r));
+    CHECK_EQ_U64(tl_run_count(r, INT64_MIN, INT64_MIN), 1);
+    CHECK_EQ_U64(tl_run_count(NULL, INT64_MIN, INT64_MAX), 0);
+    tl_run_unref(r);
+    tl_run_unref(NULL);
+}
+
+/* A snapshot view of an active memtable: the last page keeps growing after the view is made;
+ * the view must keep its own counts and never read page->n. */
+TL_TEST(from_pages_active_view) {
+    fail_alloc_t f = {0};
+    tl_allocator_t a = {&f, fa_alloc, fa_free};
+    tl_page_t *p0 = tl_page_new(&a, 64), *p1 = tl_page_new(&a, 64);
+    CHECK(p0 && p1);
+    int64_t ts[100];
+    uint64_t h[100];
+    for (int i = 0; i < 100; i++) {
+        ts[i] = i / 2;
+        h[i] = (uint64_t)i;
+    }
+    memcpy(p0->ts, ts, 64 * sizeof(int64_t));
+    memcpy(p0->h, h, 64 * sizeof(uint64_t));
+    p0->n = 64;
+    memcpy(p1->ts, ts + 64, 10 * sizeof(int64_t));
+    memcpy(p1->h, h + 64, 10 * sizeof(uint64_t));
+    p1->n = 10;
+    tl_page_t *pages[2] = {p0, p1};
+    uint32_t counts[2] = {64, 10};
+    tl_run_t *r = NULL;
+    CHECK_OK(tl_run_from_pages(&a, pages, counts, 2, TL_SEQ_MAX, &r));
+    CHECK_EQ_U64(atomic_load(&p1->refs), 2);
+    /* The writer keeps appending to p1. */
+    memcpy(p1->ts + 10, ts + 74, 26 * sizeof(int64_t));
+    memcpy(p1->h + 10, h + 74, 26 * sizeof(uint64_t));
+    p1->n = 36;
+    uint64_t seed = 1;
+    rng_state = seed;
+    VERIFY(r, ts, h, 74);
+    CHECK_EQ_U64(r->wm, TL_SEQ_MAX);
+    tl_run_t *empty = (tl_run_t *)pages;
+    CHECK_OK(tl_run_from_pages(&a, pages, counts, 0, 0, &empty));
+    CHECK(empty == NULL);
+    f.fail_at = f.calls + 1;
+    tl_run_t *r2 = (tl_run_t *)pages;
+    CHECK_ST(tl_run_from_pages(&a, pages, counts, 2, 0, &r2), TL_ENOMEM);
+    CHECK(r2 == NULL);
+    CHECK_EQ_U64(atomic_load(&p1->refs), 2);
+    tl_run_unref(r);
+    tl_page_unref(p0);
+    tl_page_unref(p1);
+    CHECK_EQ_I64(f.live_blocks, 0);
+    CHECK_EQ_I64(f.live_bytes, 0);
+}
+
+/* One scripted build using every path; returns the builder status seen first. */
+static tl_status_t scripted_build(const tl_allocator_t *a, tl_page_t *shared, tl_run_t **out) {
+    int64_t ts[300];
+    uint64_t h[300];
+    for (int i = 0; i < 300; i++) {
+        ts[i] = 1000 + i;
+        h[i] = (uint64_t)i;
+    }
+    tl_run_builder_t b;
+    tl_rb_init(&b, a, 64);
+    tl_status_t st = TL_OK;
+    for (int i = 0; i < 5 && st == TL_OK; i++) st = tl_rb_push(&b, i, (uint64_t)i);
+    if (st == TL_OK) st = tl_rb_push_page(&b, shared, 64); /* closes a short page, shares */
+    if (st == TL_OK) st = tl_rb_push_many(&b, ts, h, 300);
+    for (int i = 0; i < 700 && st == TL_OK; i++) st = tl_rb_push(&b, 2000 + i, (uint64_t)i);
+    if (st != TL_OK) {
+        /* Sticky: later pushes are no-ops with the same status. */
+        if (tl_rb_push(&b, 5000, 0) != st) return TL_EINTERNAL;
+        if (tl_rb_push_many(&b, ts, h, 1) != st) return TL_EINTERNAL;
+        if (tl_rb_push_page(&b, shared, 64) != st) return TL_EINTERNAL;
+    }
+    return tl_rb_finish(&b, 3, out);
+}
+
+TL_TEST(builder_enomem_every_allocation) {
+    fail_alloc_t f = {0};
+    tl_allocator_t a = {&f, fa_alloc, fa_free};
+    tl_page_t *shared = tl_page_new(&a, 64);
+    CHECK(shared != NULL);
+    for (int i = 0; i < 64; i++) {
+        shared->ts[i] = 10 + i;
+        shared->h[i] = 0;
+    }
+    long base_blocks = f.live_blocks;
+    long long base_bytes = f.live_bytes;
+    int ok_runs = 0;
+    for (long k = 1; k < 200; k++) {
+        f.calls = 0;
+        f.fail_at = k;
+        tl_run_t *r = NULL;
+        tl_status_t st = scripted_build(&a, shared, &r);
+        if (st == TL_OK) {
+            CHECK(r != NULL);
+            CHECK_EQ_U64(r->n, 5 + 64 + 300 + 700);
+            ok_runs++;
+            tl_run_unref(r);
+        } else {
+            CHECK_ST(st, TL_ENOMEM);
+            CHECK(r == NULL);
+        }
+        CHECK_EQ_I64(f.live_blocks, base_blocks);
+        CHECK_EQ_I64(f.live_bytes, base_bytes);
+        CHECK_EQ_U64(atomic_load(&shared->refs), 1);
+        if (f.calls < k) break; /* the build no longer reaches the k-th allocation */
+    }
+    /* Only the best-effort exact-size copy may fail without failing the build. */
+    CHECK(ok_runs >= 1);
+    tl_page_unref(shared);
+    CHECK_EQ_I64(f.live_blocks, 0);
+}
+
+/* Large run: searches across many pages, duplicates spanning page boundaries. */
+TL_TEST(run_many_pages_duplicates) {
+    uint64_t seed = 0xfeed;
+    rng_state = seed;
+    enum { N = 20000 };
+    static int64_t ts[N];
+    static uint64_t h[N];
+    for (size_t i = 0; i < N; i++) {
+        ts[i] = (int64_t)(i / 150) - 30; /* 150 equal ts per value, cross 64-record pages */
+        h[i] = i;
+    }
+    tl_run_builder_t b;
+    tl_rb_init(&b, NULL, 64);
+    CHECK_OK(tl_rb_push_many(&b, ts, h, N));
+    tl_run_t *r = NULL;
+    CHECK_OK(tl_rb_finish(&b, 9, &r));
+    VERIFY(r, ts, h, N);
+    for (int64_t x = -32; x < N / 150 - 28; x++) {
+        CHECK_EQ_U64(tl_run_lower_bound(r, x), ref_lower(ts, N, x));
+        CHECK_EQ_U64(tl_run_upper_bound(r, x), ref_upper(ts, N, x));
+    }
+    tl_run_unref(r);
+}
+
+int main(void) {
+    RUN(builder_push_single);
+    RUN(builder_random_mixed);
+    RUN(builder_push_page_rule);
+    RUN(builder_empty_and_reuse);
+    RUN(from_pages_active_view);
+    RUN(builder_enomem_every_allocation);
+    RUN(run_many_pages_duplicates);
+    return tl_test_done("run_test");
+}

@@ -1,0 +1,22 @@
+/**
+ * Timelog: an embedded, in-memory, time-indexed multimap for Deno and Bun.
+ *
+ * @example
+ * ```ts
+ * import { Timelog } from "./mod.ts";
+ * using log = new Timelog<string>();
+ * log.append(1, "a");
+ * log.append(2, "b");
+ * for (const [ts, value] of log.range(0, 10)) console.log(ts, value);
+ * ```
+ *
+ * @module
+ */
+export { Timelog, type TimelogInit } from "./src/timelog.ts";
+export { Snapshot } from "./src/snapshot.ts";
+export { TimelogIterator } from "./src/iter.ts";
+export { type Columns, Reader } from "./src/reader.ts";
+export { Status, TimelogBusyError, TimelogError, type TimelogErrorCode } from "./src/errors.ts";
+export type { BusyPolicy, TimelogOptions, ValueMode } from "./src/options.ts";
+export type { TimelogStats } from "./src/stats.ts";
+export { type Timestamp, type TimeUnit, TS_MAX, TS_MIN, type Ts } from "./src/time.ts";

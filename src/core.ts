@@ -1,0 +1,190 @@
+/**
+ * LogCore: the native state behind one Timelog, shared with its snapshots and iterators.
+ *
+ * It owns the `tl_timelog_t`, the handle table (object mode), the drop queue and its doorbell,
+ * and the pin count. A value whose record the engine dropped is released only when no pin
+ * (live snapshot or iterator) could still yield it: dropped handles wait in `#retired` while
+ * pins exist and are released when the last pin goes. Statuses become exceptions here only.
+ *
+ * @module
+ */
+import { closedError, Status, statusError, TimelogBusyError } from "./errors.ts";
+import { HandleTable } from "./handles.ts";
+import { registerDoorbell, unregisterDoorbell } from "./drops.ts";
+import type { NativePointer, NativeRuntime, TimelogSymbols } from "./ffi/runtime.ts";
+import { native } from "./ffi/load.ts";
+import type { ResolvedOptions } from "./options.ts";
+
+const DRAIN_CAP = 4096;
+const decoder = new TextDecoder();
+
+/** Anything a log must close before itself (snapshots, iterators). */
+export interface Child {
+  close(): void;
+}
+
+/** Native state of one log. Internal: not exported from mod.ts. */
+export class LogCore<V> {
+  readonly rt: NativeRuntime;
+  readonly sym: TimelogSymbols;
+  readonly opts: ResolvedOptions;
+  readonly table: HandleTable<V> | null;
+  readonly children = new Set<Child>();
+  /** Out-parameter cells, reused by every call (the JS thread is the only caller). */
+  readonly cell = new BigUint64Array(1);
+  readonly i64 = new BigInt64Array(1);
+  readonly u64 = new BigUint64Array(1);
+  readonly size = new Uint32Array(2);
+  /** Called once for every value the log stops holding. */
+  onRelease: ((value: V) => void) | undefined;
+  ptr: NativePointer = null;
+  closed = false;
+  #pins = 0;
+  #retired: number[] = [];
+  #dropq: NativePointer = null;
+  #token = 0;
+  #drainBuf = new Float64Array(DRAIN_CAP);
+
+  constructor(opts: ResolvedOptions) {
+    this.rt = native();
+    this.sym = this.rt.symbols;
+    this.opts = opts;
+    this.table = opts.values === "any" ? new HandleTable<V>() : null;
+    const cfg = new Uint8Array(this.sym.tl_config_size());
+    this.sym.tl_config_init_defaults(cfg);
+    for (const [key, value] of opts.engine) this.check(this.sym.tl_config_set(cfg, key, value), "configure");
+    if (this.table) this.#openDropQueue(cfg);
+    const status = this.sym.tl_open(cfg, this.cell);
+    if (status !== Status.OK) {
+      this.#closeDropQueue();
+      throw statusError(status, "open the log");
+    }
+    this.ptr = this.rt.readPointer(this.cell);
+  }
+
+  #openDropQueue(cfg: Uint8Array): void {
+    const bell = registerDoorbell(this.rt, {
+      drain: () => this.drain(),
+      stopForExit: () => this.#dropq !== null && this.sym.tl_dropq_shutdown(this.#dropq) === Status.EBUSY,
+    });
+    this.#token = bell.token;
+    const status = this.sym.tl_dropq_create(null, bell.pointer, bell.token, this.cell);
+    if (status !== Status.OK) {
+      unregisterDoorbell(bell.token);
+      throw statusError(status, "create the drop queue");
+    }
+    this.#dropq = this.rt.readPointer(this.cell);
+    this.check(this.sym.tl_config_set_drop_queue(cfg, this.#dropq), "configure the drop queue");
+  }
+
+  /** The engine's message for the last failure on this log. */
+  lastError(): string {
+    if (this.ptr === null) return "";
+    const buf = new Uint8Array(512);
+    const len = this.sym.tl_last_error(this.ptr, buf, buf.length);
+    return decoder.decode(buf.subarray(0, Math.min(len, buf.length - 1)));
+  }
+
+  /** Throws for any status but OK; returns OK. */
+  check(status: number, action: string): number {
+    if (status !== Status.OK) throw statusError(status, action, this.lastError());
+    return status;
+  }
+
+  /** Applies the busy policy to a write's status (EBUSY means the write was accepted). */
+  afterWrite(status: number, action: string): void {
+    if (status === Status.OK) return;
+    if (status !== Status.EBUSY) throw statusError(status, action, this.lastError());
+    switch (this.opts.busyPolicy) {
+      case "flush":
+        this.check(this.sym.tl_flush(this.ptr), "flush under backpressure");
+        return;
+      case "silent":
+        return;
+      case "raise":
+        throw new TimelogBusyError(
+          `${action}: the write was accepted, but sealed data is waiting for maintenance ` +
+            "(backpressure). Do not retry it; call flush() or let maintenance catch up.",
+        );
+    }
+  }
+
+  /** Throws the "closed" error when the log is closed. */
+  assertOpen(action: string): void {
+    if (this.closed) throw closedError("Timelog", action);
+  }
+
+  /** A snapshot or iterator starts pinning values. */
+  pin(): void {
+    this.#pins++;
+  }
+
+  /** A snapshot or iterator stops pinning values; the last unpin releases retired values. */
+  unpin(): void {
+    if (--this.#pins === 0 && this.#retired.length > 0) {
+      const retired = this.#retired;
+      this.#retired = [];
+      for (const h of retired) this.#release(h);
+    }
+  }
+
+  /** Live pins (tests and stats). */
+  get pins(): number {
+    return this.#pins;
+  }
+
+  /** Values dropped by the engine but still pinned. */
+  get retiredCount(): number {
+    return this.#retired.length;
+  }
+
+  /** Moves every queued dropped handle out of the engine; releases or retires each. */
+  drain(): void {
+    if (this.#dropq === null) return;
+    const raw = new BigUint64Array(this.#drainBuf.buffer);
+    for (;;) {
+      const status = this.sym.tl_dropq_drain(this.#dropq, raw, DRAIN_CAP, this.size);
+      if (status !== Status.OK) return;
+      const n = this.size[0] + this.size[1] * 2 ** 32;
+      for (let i = 0; i < n; i++) {
+        const handle = this.#drainBuf[i];
+        if (this.#pins > 0) this.#retired.push(handle);
+        else this.#release(handle);
+      }
+      if (n < DRAIN_CAP) return;
+    }
+  }
+
+  #release(handle: number): void {
+    this.table?.release(handle, this.onRelease);
+  }
+
+  /** Closes children, the engine (which reports every stored handle), then the queue. */
+  close(): void {
+    if (this.closed) return;
+    for (const child of [...this.children]) child.close();
+    this.closed = true;
+    this.sym.tl_close(this.ptr);
+    this.ptr = null;
+    this.drain();
+    // Backstop: the engine reports every stored handle at close; anything left is released too.
+    this.table?.releaseAll(this.onRelease);
+    this.#closeDropQueue();
+  }
+
+  #closeDropQueue(): void {
+    const q = this.#dropq;
+    if (q === null) return;
+    const finish = (): void => {
+      if (this.sym.tl_dropq_shutdown(q) === Status.EBUSY) {
+        // The notifier is inside the doorbell (Deno delivers it on the event loop): retry.
+        setTimeout(finish, 1);
+        return;
+      }
+      this.sym.tl_dropq_release(q);
+      this.#dropq = null;
+      unregisterDoorbell(this.#token);
+    };
+    finish();
+  }
+}

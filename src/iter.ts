@@ -1,0 +1,167 @@
+/**
+ * Batch iterators over a snapshot.
+ *
+ * Records cross the FFI boundary 4096 at a time into typed arrays borrowed from a small pool,
+ * so the per-record cost is a typed-array read, not an FFI call. Timestamps come back as
+ * doubles for number-mode logs (exact: such logs only hold safe integers) and as int64 for
+ * bigint-mode logs.
+ *
+ * The native state (`NativeIter`) is separate from the public `TimelogIterator`, so the log can
+ * close it (it tracks the state, not the wrapper) and a `FinalizationRegistry` can release the
+ * native iterator of a forgotten wrapper.
+ *
+ * @module
+ */
+import { closedError, Status } from "./errors.ts";
+import type { Child, LogCore } from "./core.ts";
+import type { NativePointer } from "./ffi/runtime.ts";
+import type { Ts } from "./time.ts";
+
+/** Records per FFI crossing. */
+export const BATCH = 4096;
+
+/** Reusable column buffers for one batch. */
+export interface Batch {
+  readonly tsF: Float64Array;
+  readonly tsI: BigInt64Array;
+  readonly h: Float64Array;
+  readonly hRaw: BigUint64Array;
+}
+
+const pools = new WeakMap<object, Batch[]>();
+
+function borrow(core: object): Batch {
+  const pool = pools.get(core);
+  const batch = pool?.pop();
+  if (batch) return batch;
+  const h = new Float64Array(BATCH);
+  const ts = new ArrayBuffer(BATCH * 8);
+  return { tsF: new Float64Array(ts), tsI: new BigInt64Array(ts), h, hRaw: new BigUint64Array(h.buffer) };
+}
+
+function giveBack(core: object, batch: Batch): void {
+  let pool = pools.get(core);
+  if (!pool) pools.set(core, pool = []);
+  if (pool.length < 4) pool.push(batch);
+}
+
+/** Native side of one iterator. `owner` is the snapshot state it must close before. */
+export class NativeIter<V> implements Child {
+  readonly core: LogCore<V>;
+  it: NativePointer;
+  batch: Batch | null;
+  /** "user": closed or exhausted normally; "parent": closed by its log or snapshot. */
+  closedBy: "user" | "parent" | null = null;
+  #onClose: () => void;
+
+  constructor(core: LogCore<V>, it: NativePointer, onClose: () => void) {
+    this.core = core;
+    this.it = it;
+    this.batch = borrow(core);
+    this.#onClose = onClose;
+    core.pin();
+  }
+
+  /** Reads the next batch; returns the record count (0 = exhausted). */
+  fill(): number {
+    const { sym, opts, size } = this.core;
+    const b = this.batch as Batch;
+    const status = opts.timestamps === "number"
+      ? sym.tl_iter_next_batch_f64(this.it, b.tsF, b.hRaw, BATCH, size)
+      : sym.tl_iter_next_batch(this.it, b.tsI, b.hRaw, BATCH, size);
+    if (status === Status.EOF) return 0;
+    this.core.check(status, "read the next records");
+    return size[0];
+  }
+
+  close(by: "user" | "parent" = "parent"): void {
+    if (this.closedBy !== null) return;
+    this.closedBy = by;
+    this.core.sym.tl_iter_destroy(this.it);
+    this.it = null;
+    if (this.batch) giveBack(this.core, this.batch);
+    this.batch = null;
+    this.#onClose();
+    this.core.unpin();
+  }
+}
+
+const iterFinalizer = new FinalizationRegistry<NativeIter<unknown>>((state) => {
+  if (!state.core.closed) state.close("user");
+});
+
+/**
+ * An iterator over `[timestamp, value]` records of a snapshot, in timestamp order (records
+ * with equal timestamps in insertion order). `break` out of `for…of`, `close()` or `using`
+ * release the native iterator at once.
+ *
+ * @example
+ * ```ts
+ * import { Timelog } from "./mod.ts";
+ * using log = new Timelog<string>();
+ * log.append(1, "a");
+ * log.append(2, "b");
+ * using it = log.range(0, 10);
+ * for (const [ts, value] of it) console.log(ts, value);
+ * ```
+ */
+export class TimelogIterator<V, T extends Ts = number> implements IterableIterator<[T, V]>, Disposable {
+  #state: NativeIter<V> | null;
+  #i = 0;
+  #n = 0;
+
+  /** @internal Created by Timelog and Snapshot reads. */
+  constructor(state: NativeIter<V> | null) {
+    this.#state = state;
+    if (state) iterFinalizer.register(this, state as NativeIter<unknown>, this);
+  }
+
+  /** The next record, or `{ done: true }` when exhausted. Throws if its log was closed. */
+  next(): IteratorResult<[T, V], undefined> {
+    const s = this.#state;
+    if (s === null) return { done: true, value: undefined };
+    if (s.closedBy !== null) {
+      if (s.closedBy === "parent") throw closedError("Timelog or Snapshot", "read an iterator");
+      return { done: true, value: undefined };
+    }
+    if (this.#i === this.#n) {
+      this.#n = s.fill();
+      this.#i = 0;
+      if (this.#n === 0) {
+        this.close();
+        return { done: true, value: undefined };
+      }
+    }
+    const b = s.batch as Batch;
+    const i = this.#i++;
+    const ts = (s.core.opts.timestamps === "number" ? b.tsF[i] : b.tsI[i]) as T;
+    const table = s.core.table;
+    const value = (table ? table.get(b.h[i]) : b.h[i]) as V;
+    return { done: false, value: [ts, value] };
+  }
+
+  /** Called by `for…of` on `break`: releases the native iterator. */
+  return(): IteratorResult<[T, V], undefined> {
+    this.close();
+    return { done: true, value: undefined };
+  }
+
+  /** This iterator (so it works in `for…of`). */
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  /** Releases the native iterator; idempotent. Later `next()` calls report done. */
+  close(): void {
+    const s = this.#state;
+    if (s === null) return;
+    iterFinalizer.unregister(this);
+    this.#i = this.#n = 0;
+    if (s.closedBy === null) s.close("user");
+  }
+
+  /** Same as {@link TimelogIterator.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Options for opening a Timelog: names, defaults, validation with clear messages, the three
+ * presets, and their translation into the engine's `tl_config_t` keys.
+ *
+ * @module
+ */
+import { describe, type TimeUnit } from "./time.ts";
+
+/** What a log stores as values: any JS value (handle table) or f64 numbers in the engine. */
+export type ValueMode = "any" | "f64";
+
+/** What to do when a write is accepted under backpressure (engine status TL_EBUSY). */
+export type BusyPolicy = "flush" | "silent" | "raise";
+
+/**
+ * Options of {@link Timelog}. Every field is optional.
+ *
+ * @example
+ * ```ts
+ * import { Timelog } from "./mod.ts";
+ * using log = new Timelog<string>({ timeUnit: "us", maintenance: "manual", busyPolicy: "flush" });
+ * log.append(1, "a");
+ * ```
+ */
+export interface TimelogOptions {
+  /** Unit of every timestamp (default "ms"). Only informs `append(value)`'s clock and windows. */
+  timeUnit?: TimeUnit;
+  /** "any" (default): any JS value; "f64": numbers stored in the engine, no handle table. */
+  values?: ValueMode;
+  /** Type of returned timestamps: "number" (default for s/ms/us) or "bigint" (default for ns). */
+  timestamps?: "number" | "bigint";
+  /** "background" (default): a C thread flushes and compacts. "manual": only on request. */
+  maintenance?: "background" | "manual";
+  /** On backpressure: "flush" (default) relieves it inline, "silent" ignores, "raise" throws. */
+  busyPolicy?: BusyPolicy;
+  /** Records per storage page (default 4096, min 64). */
+  pageRecords?: number;
+  /** Memtable records that trigger a seal (default 262144). */
+  memtableRecords?: number;
+  /** Out-of-order records buffered before sorting (default 2048). */
+  oooHeadRecords?: number;
+  /** Sorted out-of-order runs before a seal (default 32). */
+  oooRunsMax?: number;
+  /** Sealed memtables queued before writes report backpressure (default 4). */
+  sealedMax?: number;
+  /** L0 segments that trigger compaction (default 4). */
+  l0Max?: number;
+  /** Background mode: ms a writer waits for the worker before reporting backpressure (20). */
+  busyWaitMs?: number;
+  /** Background worker's idle period in ms (default 100). */
+  maintIntervalMs?: number;
+  /** Width of an L1 window in time units (default: one hour). */
+  windowSize?: number | bigint;
+  /** Origin of the window grid (default 0). */
+  windowOrigin?: number | bigint;
+}
+
+/** Options after validation, with every default filled in. */
+export interface ResolvedOptions {
+  readonly timeUnit: TimeUnit;
+  readonly values: ValueMode;
+  readonly timestamps: "number" | "bigint";
+  readonly maintenance: "background" | "manual";
+  readonly busyPolicy: BusyPolicy;
+  /** Engine keys (TL_CFG_*) and values, for those the user set. */
+  readonly engine: ReadonlyArray<readonly [number, number | bigint]>;
+}
+
+const ENUMS = {
+  timeUnit: ["s", "ms", "us", "ns"],
+  values: ["any", "f64"],
+  timestamps: ["number", "bigint"],
+  maintenance: ["background", "manual"],
+  busyPolicy: ["flush", "silent", "raise"],
+} as const;
+
+/** Numeric options: engine key, minimum, maximum. */
+const NUMERIC: Record<string, readonly [number, number, number]> = {
+  pageRecords: [3, 64, 1 << 24],
+  memtableRecords: [4, 64, 2 ** 31],
+  oooHeadRecords: [5, 16, 1 << 24],
+  oooRunsMax: [6, 1, 4096],
+  sealedMax: [7, 1, 4096],
+  l0Max: [8, 1, 4096],
+  busyWaitMs: [9, 0, 60_000],
+  maintIntervalMs: [10, 1, 3_600_000],
+};
+
+const UNIT_KEYS: Record<TimeUnit, number> = { s: 0, ms: 1, us: 2, ns: 3 };
+
+function checkEnum(name: keyof typeof ENUMS, value: unknown): void {
+  const allowed: readonly string[] = ENUMS[name];
+  if (typeof value !== "string" || !allowed.includes(value)) {
+    const list = allowed.map((a) => `"${a}"`).join(", ");
+    throw new TypeError(`Option ${name} must be one of ${list}, got ${describe(value)}`);
+  }
+}
+
+function checkInt(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`Option ${name} must be an integer, got ${describe(value)}`);
+  }
+  if (value < min || value > max) {
+    throw new RangeError(`Option ${name} must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function checkWindow(name: string, value: unknown, min: bigint): bigint {
+  const v = typeof value === "number" && Number.isSafeInteger(value) ? BigInt(value) : value;
+  if (typeof v !== "bigint") {
+    throw new TypeError(`Option ${name} must be an integer or bigint, got ${describe(value)}`);
+  }
+  if (v < min || v > 2n ** 63n - 1n) {
+    throw new RangeError(`Option ${name} must be between ${min} and 2^63 - 1, got ${v}`);
+  }
+  return v;
+}
+
+/** Validates user options; unknown keys are a TypeError (typos should not pass silently). */
+export function resolveOptions(options: TimelogOptions = {}): ResolvedOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Timelog options must be an object, got ${describe(options)}`);
+  }
+  const engine: Array<readonly [number, number | bigint]> = [];
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    if (name in ENUMS) checkEnum(name as keyof typeof ENUMS, value);
+    else if (name in NUMERIC) {
+      const [key, min, max] = NUMERIC[name];
+      engine.push([key, checkInt(name, value, min, max)]);
+    } else if (name === "windowSize") engine.push([11, checkWindow(name, value, 1n)]);
+    else if (name === "windowOrigin") engine.push([12, checkWindow(name, value, -(2n ** 63n))]);
+    else throw new TypeError(`Unknown Timelog option "${name}"`);
+  }
+  const timeUnit = options.timeUnit ?? "ms";
+  const maintenance = options.maintenance ?? "background";
+  engine.push([1, UNIT_KEYS[timeUnit]], [2, maintenance === "manual" ? 1 : 0]);
+  return {
+    timeUnit,
+    values: options.values ?? "any",
+    timestamps: options.timestamps ?? (timeUnit === "ns" ? "bigint" : "number"),
+    maintenance,
+    busyPolicy: options.busyPolicy ?? "flush",
+    engine,
+  };
+}
+
+/** Preset for continuous streams: background maintenance, backpressure relieved inline. */
+export const STREAMING: TimelogOptions = { maintenance: "background", busyPolicy: "flush" };
+/** Preset for loading a lot at once: manual maintenance, big memtable; call compact() after. */
+export const BULK_INGEST: TimelogOptions = {
+  maintenance: "manual",
+  busyPolicy: "flush",
+  memtableRecords: 1 << 20,
+};
+/** Preset for latency-sensitive writers: small memtable, writers never wait. */
+export const LOW_LATENCY: TimelogOptions = {
+  maintenance: "background",
+  busyPolicy: "silent",
+  memtableRecords: 1 << 16,
+  busyWaitMs: 0,
+};

@@ -1,0 +1,346 @@
+/**
+ * The read API shared by {@link Timelog} (each read sees the latest state) and
+ * {@link Snapshot} (every read sees the state frozen when the snapshot was taken).
+ *
+ * Public ranges are half-open `[t1, t2)`; they become the engine's closed intervals here, so
+ * `since(t)` can reach INT64_MAX without a sentinel.
+ *
+ * @module
+ */
+import { Status } from "./errors.ts";
+import type { LogCore } from "./core.ts";
+import type { NativePointer } from "./ffi/runtime.ts";
+import { NativeIter, TimelogIterator } from "./iter.ts";
+import { pred, type Timestamp, toTs, type Ts, TS_MAX, TS_MIN } from "./time.ts";
+
+/** Where a read gets its native snapshot and who tracks the iterators it opens. */
+export interface ReadOwner<V> {
+  readonly core: LogCore<V>;
+  /** A native snapshot for one read (fresh for a log, the pinned one for a Snapshot). */
+  snapshot(action: string): NativePointer;
+  /** Gives back what snapshot() returned. */
+  done(snap: NativePointer): void;
+  /** Tracks an open iterator so closing the owner closes it first. */
+  attach(iter: NativeIter<V>): void;
+  detach(iter: NativeIter<V>): void;
+}
+
+/** Columnar read result: `ts[i]` is the timestamp of `values[i]`. */
+export interface Columns<V, T extends Ts> {
+  /** Timestamps (Float64Array for number timestamps, BigInt64Array for bigint). */
+  ts: T extends bigint ? BigInt64Array : Float64Array;
+  /** Values (Float64Array for f64 logs, an array otherwise). */
+  values: V extends number ? Float64Array | V[] : V[];
+}
+
+/** Read methods of a log or snapshot. Not constructed directly. */
+export abstract class Reader<V, T extends Ts = number> {
+  /** @internal */
+  protected abstract readonly owner: ReadOwner<V>;
+
+  #ts(value: Timestamp, what: string): Ts {
+    const { opts } = this.owner.core;
+    return toTs(value, what, opts.timeUnit, opts.timestamps === "bigint");
+  }
+
+  #out(v: bigint): T {
+    return (this.owner.core.opts.timestamps === "number" ? Number(v) : v) as T;
+  }
+
+  #iter(lo: Ts, hi: Ts, action: string): TimelogIterator<V, T> {
+    if (lo > hi) return new TimelogIterator<V, T>(null);
+    const owner = this.owner;
+    const core = owner.core;
+    const snap = owner.snapshot(action);
+    const status = core.sym.tl_iter_open(snap, lo, hi, core.cell);
+    if (status !== Status.OK) {
+      owner.done(snap);
+      core.check(status, action);
+    }
+    const state: NativeIter<V> = new NativeIter(core, core.rt.readPointer(core.cell), () => {
+      owner.detach(state);
+      owner.done(snap);
+    });
+    owner.attach(state);
+    return new TimelogIterator<V, T>(state);
+  }
+
+  /** Runs `fn` on a native snapshot and gives it back. */
+  #with<R>(action: string, fn: (snap: NativePointer) => R): R {
+    const snap = this.owner.snapshot(action);
+    try {
+      return fn(snap);
+    } finally {
+      this.owner.done(snap);
+    }
+  }
+
+  /**
+   * Records with `t1 <= ts < t2`, in timestamp order (ties in insertion order).
+   * `t1 >= t2` is empty.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.append(5, "x");
+   * console.log([...log.range(0, 10)]); // [[5, "x"]]
+   * ```
+   */
+  range(t1: Timestamp, t2: Timestamp): TimelogIterator<V, T> {
+    const lo = this.#ts(t1, "t1");
+    const hi = this.#ts(t2, "t2");
+    return lo < hi ? this.#iter(lo, pred(hi), "read a range") : new TimelogIterator<V, T>(null);
+  }
+
+  /**
+   * Records with `ts >= t` (INT64_MAX included).
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.append(5, "x");
+   * console.log([...log.since(5)].length); // 1
+   * ```
+   */
+  since(t: Timestamp): TimelogIterator<V, T> {
+    return this.#iter(this.#ts(t, "t"), TS_MAX, "read since a timestamp");
+  }
+
+  /**
+   * Records with `ts < t`.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.append(5, "x");
+   * console.log([...log.until(5)].length); // 0
+   * ```
+   */
+  until(t: Timestamp): TimelogIterator<V, T> {
+    const hi = this.#ts(t, "t");
+    return hi > TS_MIN ? this.#iter(TS_MIN, pred(hi), "read until a timestamp") : new TimelogIterator<V, T>(null);
+  }
+
+  /**
+   * Every record, in timestamp order.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<number>({ values: "f64" });
+   * log.append(2, 0.5);
+   * for (const [ts, v] of log.all()) console.log(ts, v);
+   * ```
+   */
+  all(): TimelogIterator<V, T> {
+    return this.#iter(TS_MIN, TS_MAX, "read every record");
+  }
+
+  /**
+   * Same as {@link Reader.all}: `for (const [ts, v] of log)`.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.append(1, "a");
+   * console.log([...log]); // [[1, "a"]]
+   * ```
+   */
+  [Symbol.iterator](): TimelogIterator<V, T> {
+    return this.all();
+  }
+
+  /**
+   * The values stored at exactly `ts`, in insertion order.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.append(7, "a");
+   * log.append(7, "b");
+   * console.log(log.at(7)); // ["a", "b"]
+   * ```
+   */
+  at(ts: Timestamp): V[] {
+    const t = this.#ts(ts, "ts");
+    const out: V[] = [];
+    using it = this.#iter(t, t, "read a timestamp");
+    for (const [, value] of it) out.push(value);
+    return out;
+  }
+
+  /**
+   * Number of records with `t1 <= ts < t2`; `count()` counts everything and `count(t1)`
+   * everything from `t1` on. Never visits the records.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.append(1, "a");
+   * log.append(9, "b");
+   * console.log(log.count(), log.count(5), log.count(0, 5)); // 2 1 1
+   * ```
+   */
+  count(t1?: Timestamp, t2?: Timestamp): number {
+    const lo = t1 === undefined ? TS_MIN : this.#ts(t1, "t1");
+    let hi: Ts = TS_MAX;
+    if (t2 !== undefined) {
+      const end = this.#ts(t2, "t2");
+      if (end <= lo) return 0;
+      hi = pred(end);
+    }
+    const core = this.owner.core;
+    return this.#with("count records", (snap) => {
+      core.check(core.sym.tl_snapshot_count(snap, lo, hi, core.u64), "count records");
+      return Number(core.u64[0]);
+    });
+  }
+
+  /**
+   * Number of records (same as `count()`).
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.append(1, "a");
+   * console.log(log.size); // 1
+   * ```
+   */
+  get size(): number {
+    return this.count();
+  }
+
+  #point(action: string, call: (snap: NativePointer) => number): T | undefined {
+    const core = this.owner.core;
+    return this.#with(action, (snap) => {
+      const status = call(snap);
+      if (status === Status.EOF) return undefined;
+      core.check(status, action);
+      return this.#out(core.i64[0]);
+    });
+  }
+
+  /**
+   * Smallest timestamp, or undefined when empty.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.append(3, "a");
+   * log.append(1, "b");
+   * console.log(log.min(), log.max()); // 1 3
+   * ```
+   */
+  min(): T | undefined {
+    const { sym, i64 } = this.owner.core;
+    return this.#point("find the first timestamp", (s) => sym.tl_snapshot_min(s, i64));
+  }
+
+  /**
+   * Largest timestamp, or undefined when empty. O(K log P): never scans the records.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.append(3, "a");
+   * console.log(log.max()); // 3
+   * ```
+   */
+  max(): T | undefined {
+    const { sym, i64 } = this.owner.core;
+    return this.#point("find the last timestamp", (s) => sym.tl_snapshot_max(s, i64));
+  }
+
+  /**
+   * Smallest timestamp strictly greater than `ts`, or undefined.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.append(3, "a");
+   * log.append(8, "b");
+   * console.log(log.next(3), log.prev(8)); // 8 3
+   * ```
+   */
+  next(ts: Timestamp): T | undefined {
+    const t = this.#ts(ts, "ts");
+    if (t === TS_MAX) return undefined;
+    const { sym, i64 } = this.owner.core;
+    return this.#point("find the next timestamp", (s) => sym.tl_snapshot_next(s, t, i64));
+  }
+
+  /**
+   * Largest timestamp strictly less than `ts`, or undefined.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.append(3, "a");
+   * console.log(log.prev(4)); // 3
+   * ```
+   */
+  prev(ts: Timestamp): T | undefined {
+    const t = this.#ts(ts, "ts");
+    if (t === TS_MIN) return undefined;
+    const { sym, i64 } = this.owner.core;
+    return this.#point("find the previous timestamp", (s) => sym.tl_snapshot_prev(s, t, i64));
+  }
+
+  /**
+   * Records with `t1 <= ts < t2` as columns, read in one pass for bulk consumers.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<number>({ values: "f64" });
+   * log.appendMany([1, 2, 3], [0.1, 0.2, 0.3]);
+   * const { ts, values } = log.rangeColumns(0, 10);
+   * console.log(ts.length, values[2]); // 3 0.3
+   * ```
+   */
+  rangeColumns(t1: Timestamp, t2: Timestamp): Columns<V, T> {
+    const lo = this.#ts(t1, "t1");
+    const end = this.#ts(t2, "t2");
+    return this.#with("read columns", (snap) => this.#columns(snap, lo, end));
+  }
+
+  #columns(snap: NativePointer, lo: Ts, end: Ts): Columns<V, T> {
+    const core = this.owner.core;
+    const { sym } = core;
+    const bigTs = core.opts.timestamps === "bigint";
+    let n = 0;
+    if (lo < end) {
+      core.check(sym.tl_snapshot_count(snap, lo, pred(end), core.u64), "read columns");
+      n = Number(core.u64[0]);
+    }
+    const ts = bigTs ? new BigInt64Array(n) : new Float64Array(n);
+    const vals = new Float64Array(n);
+    if (n > 0) {
+      core.check(sym.tl_iter_open(snap, lo, pred(end), core.cell), "read columns");
+      const it = core.rt.readPointer(core.cell);
+      try {
+        const raw = new BigUint64Array(vals.buffer);
+        const status = bigTs
+          ? sym.tl_iter_next_batch(it, ts as BigInt64Array, raw, n, core.size)
+          : sym.tl_iter_next_batch_f64(it, ts as Float64Array, raw, n, core.size);
+        core.check(status, "read columns");
+      } finally {
+        sym.tl_iter_destroy(it);
+      }
+    }
+    const table = core.table;
+    const values = table ? Array.from(vals, (h) => table.get(h)) : vals;
+    return { ts, values } as unknown as Columns<V, T>;
+  }
+}

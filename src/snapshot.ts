@@ -1,0 +1,102 @@
+/**
+ * Snapshots: a log frozen at one moment, readable for as long as needed.
+ *
+ * Taking one is O(1) in the engine (it pins a manifest; nothing is copied). A snapshot pins
+ * the values it can still return: values the engine drops meanwhile are released only after
+ * the last pin goes. `close()` / `using` release it; a `FinalizationRegistry` releases the
+ * native snapshot of a forgotten one (safety net only: it may run late or never).
+ *
+ * @module
+ */
+import { closedError } from "./errors.ts";
+import type { Child, LogCore } from "./core.ts";
+import type { NativePointer } from "./ffi/runtime.ts";
+import type { NativeIter } from "./iter.ts";
+import { Reader, type ReadOwner } from "./reader.ts";
+import type { Ts } from "./time.ts";
+
+/** Native side of a snapshot; what the log and the finalizer hold (never the wrapper). */
+export class SnapState<V> implements ReadOwner<V>, Child {
+  readonly core: LogCore<V>;
+  ptr: NativePointer;
+  closed = false;
+  readonly iters = new Set<NativeIter<V>>();
+
+  constructor(core: LogCore<V>) {
+    core.assertOpen("take a snapshot");
+    this.core = core;
+    core.check(core.sym.tl_snapshot_acquire(core.ptr, core.cell), "take a snapshot");
+    this.ptr = core.rt.readPointer(core.cell);
+    core.pin();
+    core.children.add(this);
+  }
+
+  snapshot(action: string): NativePointer {
+    if (this.closed) throw closedError("Snapshot", action);
+    return this.ptr;
+  }
+
+  done(_snap: NativePointer): void {}
+
+  attach(iter: NativeIter<V>): void {
+    this.iters.add(iter);
+  }
+
+  detach(iter: NativeIter<V>): void {
+    this.iters.delete(iter);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    for (const it of [...this.iters]) it.close("parent");
+    this.closed = true;
+    this.core.sym.tl_snapshot_release(this.ptr);
+    this.ptr = null;
+    this.core.children.delete(this);
+    this.core.unpin();
+  }
+}
+
+const snapFinalizer = new FinalizationRegistry<SnapState<unknown>>((state) => state.close());
+
+/**
+ * A read-only view of a {@link Timelog} as it was when taken, with the same read methods.
+ * Later writes, deletes, flushes and compactions never change what it returns.
+ *
+ * @example
+ * ```ts
+ * import { Timelog } from "./mod.ts";
+ * using log = new Timelog<string>();
+ * log.append(1, "a");
+ * using snap = log.snapshot();
+ * log.append(2, "b");
+ * console.log(snap.count(), log.count()); // 1 2
+ * ```
+ */
+export class Snapshot<V, T extends Ts = number> extends Reader<V, T> implements Disposable {
+  /** @internal */
+  protected readonly owner: SnapState<V>;
+
+  /** @internal Use `Timelog.snapshot()`. */
+  constructor(core: LogCore<V>) {
+    super();
+    this.owner = new SnapState(core);
+    snapFinalizer.register(this, this.owner as SnapState<unknown>, this);
+  }
+
+  /** True once closed (by `close()`, `using`, or its log closing). */
+  get closed(): boolean {
+    return this.owner.closed;
+  }
+
+  /** Releases the snapshot and its open iterators; idempotent. */
+  close(): void {
+    snapFinalizer.unregister(this);
+    this.owner.close();
+  }
+
+  /** Same as {@link Snapshot.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * `Timelog.stats()`: the engine's `tl_stats_t` (read as a uint64 array, fields in header order)
+ * plus the binding's own counters, as a plain object.
+ *
+ * @module
+ */
+import type { LogCore } from "./core.ts";
+
+/** Field names of `tl_stats_t`, in order (c/include/timelog.h; order never changes). */
+const FIELDS = [
+  "records",
+  "recordsStored",
+  "memtableRecords",
+  "sealedMemtables",
+  "l0Segments",
+  "l1Segments",
+  "pages",
+  "tombstones",
+  "bytesData",
+  "seq",
+  "sealsTotal",
+  "flushesTotal",
+  "compactionsTotal",
+  "pagesRewrittenTotal",
+  "pagesSharedTotal",
+  "busyTotal",
+  "droppedTotal",
+  "maintErrorsTotal",
+] as const;
+
+/**
+ * Statistics of a log.
+ *
+ * @example
+ * ```ts
+ * import { Timelog, type TimelogStats } from "./mod.ts";
+ * using log = new Timelog<string>();
+ * const s: TimelogStats = log.stats();
+ * console.log(s.records, s.heldValues);
+ * ```
+ */
+export type TimelogStats = { [K in (typeof FIELDS)[number]]: number } & {
+  /** Values held by the handle table (object mode). */
+  heldValues: number;
+  /** Values dropped by the engine but still pinned by a live snapshot or iterator. */
+  retiredValues: number;
+  /** Live snapshots and iterators. */
+  pins: number;
+};
+
+/** Builds the stats object from the raw engine array. */
+export function statsFrom<V>(raw: BigUint64Array, core: LogCore<V>): TimelogStats {
+  const out: Record<string, number> = {};
+  FIELDS.forEach((name, i) => (out[name] = Number(raw[i])));
+  out.heldValues = core.table?.size ?? 0;
+  out.retiredValues = core.retiredCount;
+  out.pins = core.pins;
+  return out as TimelogStats;
+}

@@ -1,0 +1,460 @@
+/**
+ * `Timelog`: an in-memory, time-indexed multimap of `[timestamp, value]` records.
+ *
+ * | operation                        | cost                                                   |
+ * |----------------------------------|--------------------------------------------------------|
+ * | `append`                         | O(1) amortized, one FFI call                           |
+ * | `appendMany(n)` / `extend(n)`    | O(n), one FFI call                                     |
+ * | `delete` / `deleteBefore`        | O(tombstones); records go in background compaction     |
+ * | `range`, `since`, `until`, `all` | O(K log P) to start, then batches of 4096 per FFI call  |
+ * | `at(ts)`                         | O(K log P + matches)                                   |
+ * | `count`, `size`                  | O(K log P + tombstones): never visits the records      |
+ * | `min`, `max`, `next`, `prev`     | O(K log P)                                             |
+ * | `snapshot()`                     | O(1): nothing is copied                                |
+ *
+ * K = sources (memtable parts and segments, a handful), P = pages per source.
+ *
+ * @module
+ */
+import { closedError } from "./errors.ts";
+import { LogCore } from "./core.ts";
+import type { NativePointer } from "./ffi/runtime.ts";
+import type { NativeIter } from "./iter.ts";
+import { BULK_INGEST, LOW_LATENCY, resolveOptions, STREAMING, type TimelogOptions } from "./options.ts";
+import { Reader, type ReadOwner } from "./reader.ts";
+import { Snapshot } from "./snapshot.ts";
+import { statsFrom, type TimelogStats } from "./stats.ts";
+import { now, type Timestamp, toTs, type Ts } from "./time.ts";
+import { appendColumns, toColumns } from "./write.ts";
+
+/** Reads on a live log: each takes a fresh O(1) snapshot for its own duration. */
+class LiveOwner<V> implements ReadOwner<V> {
+  constructor(readonly core: LogCore<V>) {}
+  snapshot(action: string): NativePointer {
+    const core = this.core;
+    if (core.closed) throw closedError("Timelog", action);
+    core.check(core.sym.tl_snapshot_acquire(core.ptr, core.cell), action);
+    return core.rt.readPointer(core.cell);
+  }
+  done(snap: NativePointer): void {
+    this.core.sym.tl_snapshot_release(snap);
+  }
+  attach(iter: NativeIter<V>): void {
+    this.core.children.add(iter);
+  }
+  detach(iter: NativeIter<V>): void {
+    this.core.children.delete(iter);
+  }
+}
+
+/** Options of {@link Timelog} plus the release hook, which only object-mode logs call. */
+export interface TimelogInit<V> extends TimelogOptions {
+  /** Called once for each value the log stops holding (dropped after a delete, or at close). */
+  onRelease?: (value: V) => void;
+}
+
+/**
+ * An in-memory, time-indexed multimap. Values are any JS value (`values: "any"`, default) or
+ * f64 numbers stored in the engine (`values: "f64"`). Timestamps are int64 in `timeUnit`.
+ *
+ * @example
+ * ```ts
+ * import { Timelog } from "./mod.ts";
+ * using log = new Timelog<string>();
+ * log.append(10, "A");
+ * log.delete(5, 15);
+ * log.append(10, "B");
+ * console.log(log.at(10)); // ["B"]: a delete hides only what was written before it
+ * ```
+ */
+export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> implements Disposable {
+  /** @internal */
+  protected readonly owner: LiveOwner<V>;
+  readonly #core: LogCore<V>;
+  readonly #f64: boolean;
+  readonly #bigTs: boolean;
+  readonly #one = { ts: new BigInt64Array(1), v: new Float64Array(1) };
+
+  /**
+   * Opens an empty log. Throws `TypeError`/`RangeError` for bad options.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using ticks = new Timelog<number>({ values: "f64", timeUnit: "us" });
+   * ```
+   */
+  constructor(options: TimelogInit<V> = {}) {
+    super();
+    const { onRelease, ...rest } = options ?? {};
+    if (onRelease !== undefined && typeof onRelease !== "function") {
+      throw new TypeError("Option onRelease must be a function");
+    }
+    this.#core = new LogCore<V>(resolveOptions(rest));
+    this.#core.onRelease = onRelease;
+    this.owner = new LiveOwner(this.#core);
+    this.#f64 = this.#core.opts.values === "f64";
+    this.#bigTs = this.#core.opts.timestamps === "bigint";
+  }
+
+  /**
+   * A log tuned for continuous streams (background maintenance, backpressure flushed inline).
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = Timelog.forStreaming<string>();
+   * ```
+   */
+  static forStreaming<V = unknown>(options: TimelogInit<V> = {}): Timelog<V> {
+    return new Timelog<V>({ ...STREAMING, ...options });
+  }
+
+  /**
+   * A log tuned for loading a lot at once (manual maintenance, big memtable): call
+   * `compact()` when the load is done.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = Timelog.forBulkIngest<number>({ values: "f64" });
+   * log.appendMany([1, 2], [0.5, 0.25]);
+   * log.compact();
+   * ```
+   */
+  static forBulkIngest<V = unknown>(options: TimelogInit<V> = {}): Timelog<V> {
+    return new Timelog<V>({ ...BULK_INGEST, ...options });
+  }
+
+  /**
+   * A log tuned for latency-sensitive writers (small memtable, writers never wait).
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = Timelog.forLowLatency<string>();
+   * ```
+   */
+  static forLowLatency<V = unknown>(options: TimelogInit<V> = {}): Timelog<V> {
+    return new Timelog<V>({ ...LOW_LATENCY, ...options });
+  }
+
+  /**
+   * The resolved unit, value mode, timestamp type, maintenance mode and busy policy.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog();
+   * console.log(log.options.timeUnit); // "ms"
+   * ```
+   */
+  get options(): { timeUnit: string; values: string; timestamps: string; maintenance: string; busyPolicy: string } {
+    const { timeUnit, values, timestamps, maintenance, busyPolicy } = this.#core.opts;
+    return { timeUnit, values, timestamps, maintenance, busyPolicy };
+  }
+
+  #ts(value: unknown, what: string): Ts {
+    return toTs(value, what, this.#core.opts.timeUnit, this.#bigTs);
+  }
+
+  /**
+   * Appends one record; `append(value)` stamps it with the current time in `timeUnit`.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.append(1_700_000_000_000, "tick");
+   * log.append("now");
+   * ```
+   */
+  append(value: V): void;
+  append(ts: Timestamp, value: V): void;
+  append(...args: [V] | [Timestamp, V]): void {
+    const core = this.#core;
+    core.assertOpen("append");
+    const ts = args.length === 1 ? now(core.opts.timeUnit) : this.#ts(args[0], "ts");
+    const value = (args.length === 1 ? args[0] : args[1]) as V;
+    let num: number;
+    if (this.#f64) {
+      if (typeof value !== "number") {
+        throw new TypeError(`Cannot append: an f64 log stores numbers, got ${typeof value}`);
+      }
+      num = value;
+    } else num = (core.table as NonNullable<typeof core.table>).add(value);
+    let status: number;
+    if (typeof ts === "number") status = core.sym.tl_append_f64(core.ptr, ts, num);
+    else {
+      this.#one.ts[0] = ts;
+      this.#one.v[0] = num;
+      const raw = new BigUint64Array(this.#one.v.buffer);
+      status = core.sym.tl_append_batch(core.ptr, this.#one.ts, raw, 1, 0);
+    }
+    if (status !== 0 && status !== 21 && !this.#f64) core.table?.release(num);
+    core.afterWrite(status, "append");
+  }
+
+  /**
+   * Appends columns: `ts[i]` with `values[i]`. All or nothing: a bad timestamp or value throws
+   * before anything is stored. Typed arrays (`Float64Array`/`BigInt64Array` timestamps, a
+   * `Float64Array` of values for f64 logs) go to the engine without conversion.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<number>({ values: "f64" });
+   * log.appendMany(new Float64Array([1, 2, 3]), new Float64Array([10, 20, 30]));
+   * ```
+   */
+  appendMany(ts: ArrayLike<number | bigint> | Float64Array | BigInt64Array, values: ArrayLike<V>): void {
+    this.#core.assertOpen("append records");
+    appendColumns(this.#core, toColumns(this.#core, ts, values, "append records"), "append records");
+  }
+
+  /**
+   * Appends `[ts, value]` pairs from any iterable, validated first and stored all at once.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.extend([[1, "a"], [2, "b"]]);
+   * ```
+   */
+  extend(records: Iterable<readonly [Timestamp, V]>): void {
+    this.#core.assertOpen("extend");
+    if (records === null || typeof (records as Iterable<unknown>)[Symbol.iterator] !== "function") {
+      throw new TypeError("Cannot extend: records must be an iterable of [ts, value] pairs");
+    }
+    const ts: Ts[] = [];
+    const values: V[] = [];
+    for (const pair of records) {
+      if (!Array.isArray(pair) || pair.length !== 2) {
+        throw new TypeError(`Cannot extend: record ${ts.length} is not a [ts, value] pair`);
+      }
+      ts.push(this.#ts(pair[0], `record ${ts.length} timestamp`));
+      values.push(pair[1]);
+    }
+    appendColumns(this.#core, toColumns(this.#core, ts, values, "extend"), "extend");
+  }
+
+  /**
+   * Deletes `[t1, t2)`, or every record at exactly `ts` with one argument (INT64_MAX
+   * included). Hides only records written before the call. `t1 > t2` is a RangeError.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.append(1, "a");
+   * log.append(5, "b");
+   * log.delete(0, 3);
+   * log.delete(5);
+   * console.log(log.size); // 0
+   * ```
+   */
+  delete(ts: Timestamp): void;
+  delete(t1: Timestamp, t2: Timestamp): void;
+  delete(t1: Timestamp, t2?: Timestamp): void {
+    const core = this.#core;
+    core.assertOpen("delete");
+    const lo = this.#ts(t1, t2 === undefined ? "ts" : "t1");
+    if (t2 === undefined) {
+      core.afterWrite(core.sym.tl_delete_at(core.ptr, lo), "delete");
+      return;
+    }
+    const hi = this.#ts(t2, "t2");
+    if (lo > hi) throw new RangeError(`Cannot delete: t1 (${lo}) is greater than t2 (${hi})`);
+    if (lo === hi) return;
+    core.afterWrite(core.sym.tl_delete_range(core.ptr, lo, hi), "delete");
+  }
+
+  /**
+   * Deletes every record with `ts < cutoff` (retention).
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.append(1, "old");
+   * log.append(9, "new");
+   * log.deleteBefore(5);
+   * console.log(log.at(9), log.size); // ["new"] 1
+   * ```
+   */
+  deleteBefore(cutoff: Timestamp): void {
+    const core = this.#core;
+    core.assertOpen("delete");
+    core.afterWrite(core.sym.tl_delete_before(core.ptr, this.#ts(cutoff, "cutoff")), "delete");
+  }
+
+  /**
+   * A consistent, O(1) view of the log as it is now. Close it (or `using`) when done.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * using snap = log.snapshot();
+   * ```
+   */
+  snapshot(): Snapshot<V, T> {
+    return new Snapshot<V, T>(this.#core);
+  }
+
+  #maint(action: string, fn: (ptr: NativePointer) => number): void {
+    this.#core.assertOpen(action);
+    this.#core.check(fn(this.#core.ptr), action);
+  }
+
+  /**
+   * Seals the memtable and writes it into L0 segments now, in either maintenance mode.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>({ maintenance: "manual" });
+   * log.append(1, "a");
+   * log.flush();
+   * ```
+   */
+  flush(): void {
+    this.#maint("flush", (p) => this.#core.sym.tl_flush(p));
+  }
+
+  /**
+   * Flushes, then compacts everything into L1 and applies every delete physically; returns
+   * when done (in manual mode too). Dropped values are released afterwards.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>({ maintenance: "manual" });
+   * log.append(1, "a");
+   * log.compact();
+   * ```
+   */
+  compact(): void {
+    this.#maint("compact", (p) => this.#core.sym.tl_compact(p));
+    this.#core.drain();
+  }
+
+  /**
+   * Manual mode: one unit of maintenance. Returns false when there was nothing to do.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>({ maintenance: "manual" });
+   * while (log.step()) {}
+   * ```
+   */
+  step(): boolean {
+    const core = this.#core;
+    core.assertOpen("run a maintenance step");
+    const status = core.sym.tl_maint_step(core.ptr);
+    if (status === 1) return false;
+    core.check(status, "run a maintenance step");
+    core.drain();
+    return true;
+  }
+
+  /**
+   * Starts the background maintenance thread (background mode; idempotent).
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.stopMaintenance();
+   * log.startMaintenance();
+   * ```
+   */
+  startMaintenance(): void {
+    this.#maint("start maintenance", (p) => this.#core.sym.tl_maint_start(p));
+  }
+
+  /**
+   * Stops and joins the background maintenance thread (idempotent).
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.stopMaintenance();
+   * ```
+   */
+  stopMaintenance(): void {
+    this.#maint("stop maintenance", (p) => this.#core.sym.tl_maint_stop(p));
+  }
+
+  /**
+   * Engine and binding statistics as a plain object.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.append(1, "a");
+   * console.log(log.stats().records); // 1
+   * ```
+   */
+  stats(): TimelogStats {
+    const core = this.#core;
+    core.assertOpen("read stats");
+    const raw = new BigUint64Array(32);
+    core.check(core.sym.tl_stats(core.ptr, raw), "read stats");
+    return statsFrom(raw, core);
+  }
+
+  /**
+   * Checks every engine invariant; throws a TimelogError naming the first violation.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * using log = new Timelog<string>();
+   * log.validate();
+   * ```
+   */
+  validate(): void {
+    this.#maint("validate", (p) => this.#core.sym.tl_validate(p));
+  }
+
+  /**
+   * True once `close()` has run.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * const log = new Timelog();
+   * log.close();
+   * console.log(log.closed); // true
+   * ```
+   */
+  get closed(): boolean {
+    return this.#core.closed;
+  }
+
+  /**
+   * Closes snapshots and iterators, stops maintenance, releases every held value; idempotent.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "./mod.ts";
+   * const log = new Timelog<string>();
+   * log.append(1, "a");
+   * log.close();
+   * log.close(); // no-op
+   * ```
+   */
+  close(): void {
+    this.#core.close();
+  }
+
+  /** Same as {@link Timelog.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Columnar writes: validation of `appendMany` / `extend` input and the single native batch call.
+ *
+ * Everything is checked before the engine sees anything, so a bad element throws with its
+ * index and stores nothing; in object mode handles are allocated only after the timestamps
+ * passed, and rolled back if the engine refuses the batch (ENOMEM / EOVERFLOW store nothing).
+ *
+ * @module
+ */
+import { Status } from "./errors.ts";
+import type { LogCore } from "./core.ts";
+import { describe, toTs, type Ts } from "./time.ts";
+
+/** A validated batch, ready for one FFI call. */
+export interface Columns {
+  readonly n: number;
+  readonly tsF: Float64Array | null;
+  readonly tsI: BigInt64Array | null;
+  readonly values: Float64Array;
+  readonly handles: boolean;
+}
+
+const SAFE_HI = 2 ** 21; // int32 high word bound of |v| < 2^53
+
+function checkF64Ts(ts: Float64Array, action: string): void {
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i];
+    if (!Number.isSafeInteger(t)) {
+      const err = Number.isInteger(t) ? RangeError : TypeError;
+      throw new err(`Cannot ${action}: ts[${i}] must be a safe integer, got ${t}`);
+    }
+  }
+}
+
+function checkI64Ts(ts: BigInt64Array, action: string, bigOk: boolean): void {
+  if (bigOk) return;
+  const words = new Int32Array(ts.buffer, ts.byteOffset, ts.length * 2);
+  for (let i = 0; i < ts.length; i++) {
+    const hi = words[2 * i + 1];
+    if (hi >= SAFE_HI || hi < -SAFE_HI || (hi === -SAFE_HI && words[2 * i] === 0)) {
+      throw new RangeError(
+        `Cannot ${action}: ts[${i}] = ${ts[i]} is beyond ±2^53 - 1; open the log with timestamps: "bigint"`,
+      );
+    }
+  }
+}
+
+function timestamps(core: LogCore<unknown>, ts: unknown, n: number, action: string) {
+  const bigOk = core.opts.timestamps === "bigint";
+  if (ts instanceof Float64Array) {
+    checkF64Ts(ts, action);
+    return { tsF: ts, tsI: null };
+  }
+  if (ts instanceof BigInt64Array) {
+    checkI64Ts(ts, action, bigOk);
+    return { tsF: null, tsI: ts };
+  }
+  const src = ts as ArrayLike<unknown>;
+  const out: Ts[] = new Array(n);
+  let big = false;
+  for (let i = 0; i < n; i++) {
+    const t = toTs(src[i], `Cannot ${action}: ts[${i}]`, core.opts.timeUnit, bigOk);
+    if (typeof t === "bigint") big = true;
+    out[i] = t;
+  }
+  if (!big) return { tsF: Float64Array.from(out as number[]), tsI: null };
+  return { tsF: null, tsI: BigInt64Array.from(out, (t) => BigInt(t)) };
+}
+
+function isArrayLike(x: unknown): x is ArrayLike<unknown> {
+  return x !== null && typeof x === "object" && typeof (x as { length?: unknown }).length === "number";
+}
+
+/** Validates columns and builds the native batch (allocating handles last). */
+export function toColumns<V>(core: LogCore<V>, ts: unknown, values: unknown, action: string): Columns {
+  if (!isArrayLike(ts)) throw new TypeError(`Cannot ${action}: ts must be an array or typed array, got ${describe(ts)}`);
+  if (!isArrayLike(values)) {
+    throw new TypeError(`Cannot ${action}: values must be an array or typed array, got ${describe(values)}`);
+  }
+  const n = ts.length;
+  if (values.length !== n) {
+    throw new RangeError(`Cannot ${action}: ts has ${n} items but values has ${values.length}`);
+  }
+  const { tsF, tsI } = timestamps(core as LogCore<unknown>, ts, n, action);
+  let vals: Float64Array;
+  if (core.table === null) {
+    if (values instanceof Float64Array) vals = values;
+    else {
+      vals = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (typeof v !== "number") {
+          throw new TypeError(`Cannot ${action}: values[${i}] must be a number in an f64 log, got ${describe(v)}`);
+        }
+        vals[i] = v;
+      }
+    }
+  } else {
+    vals = new Float64Array(n);
+    for (let i = 0; i < n; i++) vals[i] = core.table.add(values[i] as V);
+  }
+  return { n, tsF, tsI, values: vals, handles: core.table !== null };
+}
+
+/** One native call for the whole batch; rolls back handles when nothing was stored. */
+export function appendColumns<V>(core: LogCore<V>, cols: Columns, action: string): void {
+  if (cols.n === 0) return;
+  const raw = new BigUint64Array(cols.values.buffer, cols.values.byteOffset, cols.n);
+  const status = cols.tsF
+    ? core.sym.tl_append_batch_f64(core.ptr, cols.tsF, raw, cols.n, 0)
+    : core.sym.tl_append_batch(core.ptr, cols.tsI, raw, cols.n, 0);
+  if (status !== Status.OK && status !== Status.EBUSY && cols.handles) {
+    for (let i = 0; i < cols.n; i++) core.table?.release(cols.values[i]);
+  }
+  core.afterWrite(status, action);
+}

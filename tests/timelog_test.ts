@@ -1,0 +1,181 @@
+// Timelog: writes and reads through the whole stack (TS -> FFI adapter -> libtimelog).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Timelog, TS_MAX, TS_MIN } from "../mod.ts";
+
+test("Timelog.append() then range() returns [t1, t2) in timestamp order", () => {
+  using log = new Timelog<string>({ maintenance: "manual" });
+  log.append(30, "c");
+  log.append(10, "a");
+  log.append(20, "b");
+  log.append(40, "d");
+  assert.deepEqual([...log.range(10, 40)], [[10, "a"], [20, "b"], [30, "c"]]);
+  assert.deepEqual([...log.range(40, 10)], []);
+  assert.deepEqual([...log.range(20, 20)], []);
+});
+
+test("Timelog keeps duplicates at one timestamp in insertion order", () => {
+  using log = new Timelog<string>({ maintenance: "manual", memtableRecords: 64, pageRecords: 64 });
+  const want: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    log.append(i % 3 === 0 ? 7 : 1000 - i, `v${i}`);
+    if (i % 3 === 0) want.push(`v${i}`);
+    if (i === 150) log.flush();
+  }
+  assert.deepEqual(log.at(7), want);
+  log.compact();
+  assert.deepEqual(log.at(7), want);
+});
+
+test("Timelog.appendMany() stores columns from arrays and typed arrays", () => {
+  using log = new Timelog<number>({ values: "f64", maintenance: "manual" });
+  log.appendMany([3, 1, 2], [0.3, 0.1, 0.2]);
+  log.appendMany(new Float64Array([5, 4]), new Float64Array([0.5, 0.4]));
+  log.appendMany(new BigInt64Array([6n]), [0.6]);
+  log.appendMany([], []);
+  assert.deepEqual([...log], [[1, 0.1], [2, 0.2], [3, 0.3], [4, 0.4], [5, 0.5], [6, 0.6]]);
+});
+
+test("Timelog.extend() appends [ts, value] pairs from any iterable", () => {
+  using log = new Timelog<{ n: number }>();
+  function* gen() {
+    for (let i = 0; i < 5; i++) yield [i * 10, { n: i }] as const;
+  }
+  log.extend(gen());
+  assert.equal(log.size, 5);
+  assert.deepEqual(log.at(30), [{ n: 3 }]);
+});
+
+test("Timelog.since(), until() and all() cover unbounded ends", () => {
+  using log = new Timelog<string, bigint>({ timestamps: "bigint" });
+  log.append(TS_MIN, "min");
+  log.append(0, "zero");
+  log.append(TS_MAX, "max");
+  assert.deepEqual([...log.since(0)], [[0n, "zero"], [TS_MAX, "max"]]);
+  assert.deepEqual([...log.until(0)], [[TS_MIN, "min"]]);
+  assert.equal([...log.all()].length, 3);
+  assert.deepEqual([...log.since(TS_MAX)], [[TS_MAX, "max"]]);
+  assert.equal(log.max(), TS_MAX);
+  assert.equal(log.min(), TS_MIN);
+});
+
+test("Timelog.count(), size, min(), max(), next() and prev()", () => {
+  using log = new Timelog<string>({ maintenance: "manual" });
+  assert.equal(log.size, 0);
+  assert.equal(log.min(), undefined);
+  assert.equal(log.max(), undefined);
+  for (const t of [5, 1, 9, 9, 3]) log.append(t, `t${t}`);
+  assert.equal(log.size, 5);
+  assert.equal(log.count(3), 4);
+  assert.equal(log.count(3, 9), 2);
+  assert.equal(log.count(9, 3), 0);
+  assert.equal(log.min(), 1);
+  assert.equal(log.max(), 9);
+  assert.equal(log.next(5), 9);
+  assert.equal(log.next(9), undefined);
+  assert.equal(log.prev(5), 3);
+  assert.equal(log.prev(1), undefined);
+});
+
+test("Timelog.delete() hides only records written before it", () => {
+  using log = new Timelog<string>({ maintenance: "manual" });
+  log.append(10, "A");
+  log.delete(5, 15);
+  log.append(10, "B");
+  assert.deepEqual(log.at(10), ["B"]);
+  log.flush();
+  assert.deepEqual(log.at(10), ["B"]);
+  log.compact();
+  assert.deepEqual(log.at(10), ["B"]);
+  log.validate();
+});
+
+test("Timelog.delete(ts) removes one timestamp, INT64_MAX included", () => {
+  using log = new Timelog<string, bigint>({ timestamps: "bigint", maintenance: "manual" });
+  log.append(TS_MAX, "max");
+  log.append(TS_MAX - 1n, "below");
+  log.delete(TS_MAX);
+  assert.deepEqual([...log.all()], [[TS_MAX - 1n, "below"]]);
+  log.compact();
+  assert.deepEqual([...log.all()], [[TS_MAX - 1n, "below"]]);
+});
+
+test("Timelog.deleteBefore() is retention: everything before the cutoff goes", () => {
+  using log = new Timelog<number>({ values: "f64", maintenance: "manual", memtableRecords: 1024 });
+  const ts = Float64Array.from({ length: 10_000 }, (_, i) => i);
+  log.appendMany(ts, ts);
+  log.deleteBefore(7_500);
+  assert.equal(log.size, 2_500);
+  assert.equal(log.min(), 7_500);
+  log.compact();
+  assert.equal(log.stats().recordsStored, 2_500);
+  assert.equal(log.min(), 7_500);
+});
+
+test("Timelog.rangeColumns() returns typed-array columns", () => {
+  using log = new Timelog<number>({ values: "f64" });
+  log.appendMany([1, 2, 3, 4], [10, 20, 30, 40]);
+  const { ts, values } = log.rangeColumns(2, 4);
+  assert.ok(ts instanceof Float64Array && values instanceof Float64Array);
+  assert.deepEqual([...ts], [2, 3]);
+  assert.deepEqual([...values], [20, 30]);
+  using objs = new Timelog<string>();
+  objs.extend([[1, "a"], [2, "b"]]);
+  assert.deepEqual(objs.rangeColumns(0, 5).values, ["a", "b"]);
+});
+
+test("Timelog.append(value) stamps the current time in the log's unit", () => {
+  using log = new Timelog<string>();
+  const before = Date.now();
+  log.append("now");
+  const after = Date.now();
+  const ts = log.min() as number;
+  assert.ok(ts >= before && ts <= after, `${ts} not in [${before}, ${after}]`);
+  using sec = new Timelog<string>({ timeUnit: "s" });
+  sec.append("now");
+  assert.ok(Math.abs((sec.min() as number) - Date.now() / 1000) < 5);
+});
+
+test("Timelog accepts Date timestamps in unit ms", () => {
+  using log = new Timelog<string>();
+  const d = new Date(1_700_000_000_000);
+  log.append(d, "d");
+  assert.deepEqual(log.at(d), ["d"]);
+});
+
+test("Timelog presets open logs with their documented modes", () => {
+  using a = Timelog.forStreaming<string>();
+  using b = Timelog.forBulkIngest<string>();
+  using c = Timelog.forLowLatency<string>();
+  assert.equal(a.options.maintenance, "background");
+  assert.equal(b.options.maintenance, "manual");
+  assert.equal(c.options.busyPolicy, "silent");
+});
+
+test("Timelog.stats() reports records, levels and held values", () => {
+  using log = new Timelog<string>({ maintenance: "manual" });
+  log.extend([[1, "a"], [2, "b"], [3, "c"]]);
+  let s = log.stats();
+  assert.equal(s.records, 3);
+  assert.equal(s.heldValues, 3);
+  log.compact();
+  s = log.stats();
+  assert.equal(s.records, 3);
+  assert.equal(s.l0Segments, 0);
+  assert.ok(s.l1Segments >= 1);
+});
+
+test("Timelog background maintenance keeps every record readable while ingesting", () => {
+  using log = new Timelog<number>({ values: "f64", memtableRecords: 4096, l0Max: 2 });
+  const n = 200_000;
+  const ts = new Float64Array(n);
+  for (let i = 0; i < n; i++) ts[i] = i % 1000 === 999 ? i - 500 : i;
+  for (let off = 0; off < n; off += 10_000) {
+    log.appendMany(ts.subarray(off, off + 10_000), ts.subarray(off, off + 10_000));
+    assert.equal(log.size, off + 10_000);
+  }
+  const { ts: got } = log.rangeColumns(0, n);
+  assert.equal(got.length, n);
+  for (let i = 1; i < n; i++) assert.ok(got[i - 1] <= got[i]);
+  log.validate();
+});
