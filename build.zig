@@ -29,6 +29,7 @@ const engine_sources = [_][]const u8{
     "c/src/memtable.c",
     "c/src/manifest.c",
     "c/src/snapshot.c",
+    "c/src/rewrite.c",
     "c/src/flush.c",
     "c/src/compact.c",
     "c/src/maint.c",

@@ -7,7 +7,7 @@
  *               default does), then tl_flush so that everything is flushed. At --ooo-rate, in
  *               order (0.0) and at 0.20. L0 is sampled during ingest (max L0, compactions) to
  *               show that background compaction kept it bounded.
- *   compact     tl_compact after ingest (all data into L1).
+ *   compact     tl_compact after ingest (all data into L1), ms.
  *   scan        tl_iter_since(INT64_MIN) + tl_iter_next_batch into a 4096-record caller buffer,
  *               summing every ts and handle (a reader must touch the data).
  *   range100    [t1, t1+100) random t1: iter open + next_batch drain + destroy, us per query.
@@ -15,7 +15,7 @@
  *   snapshot    tl_snapshot_acquire + release right after one tl_append, us per pair; after the
  *               bulk ingest, and with ~200K records in the active memtable.
  *   max / prev  tl_snapshot_max, tl_snapshot_prev(random ts), us per call.
- *   retention   tl_delete_before(half the data) + tl_compact.
+ *   retention   tl_delete_before(half the data) + tl_compact, ms.
  *   memcpy      copying the same 16 B x records, as this machine's own limit.
  *   memory      separate run, data generated batch by batch (nothing pre-generated): RSS from
  *               /proc/self/statm minus the baseline taken before tl_open, per record: steady
@@ -233,7 +233,7 @@ static figure_t figs[F_COUNT] = {
     [F_INGEST_INORDER] = {"ingest_inorder_mrec_s", "ingest in order (0.0)", "Mrec/s", {0}, 0,
                           0, 0},
     [F_INGEST_OOO20] = {"ingest_ooo20_mrec_s", "ingest ooo 0.20", "Mrec/s", {0}, 0, 0, 0},
-    [F_COMPACT] = {"compact_s", "tl_compact after ingest", "s", {0}, 0, 0, 0},
+    [F_COMPACT] = {"compact_ms", "tl_compact after ingest", "ms", {0}, 0, 0, 0},
     [F_SCAN] = {"scan_mrec_s", "full scan (L1, 4096 buffer)", "Mrec/s", {0}, 0, 0, 0},
     [F_RANGE] = {"range100_us", "range [t1,t1+100) query", "us", {0}, 0, 0, 0},
     [F_POINT] = {"point_ns", "point lookup (iter_equal)", "ns", {0}, 0, 0, 0},
@@ -242,7 +242,7 @@ static figure_t figs[F_COUNT] = {
                     0, 0},
     [F_MAX] = {"max_ts_us", "tl_snapshot_max", "us", {0}, 0, 0, 0},
     [F_PREV] = {"prev_ts_us", "tl_snapshot_prev(random)", "us", {0}, 0, 0, 0},
-    [F_DELETE] = {"delete_half_compact_s", "delete_before(half)+compact", "s", {0}, 0, 0, 0},
+    [F_DELETE] = {"delete_half_compact_ms", "delete_before(half)+compact", "ms", {0}, 0, 0, 0},
     [F_MEMCPY] = {"memcpy_gb_s", "memcpy same bytes", "GB/s", {0}, 0, 0, 0},
     [F_STEADY] = {"bytes_per_record_steady", "RSS/record after compact", "B", {0}, 0, 0, 0},
     [F_PEAK] = {"bytes_per_record_peak", "peak RSS/record", "B", {0}, 0, 0, 0},
@@ -553,7 +553,7 @@ static void bench_delete(tl_timelog_t *tl, const data_t *d, digest_t extra) {
                       (unsigned long long)st.records, (unsigned long long)st.records_stored,
                       (unsigned long long)want.n);
     ok &= verify_scan(tl, want, "delete_before scan");
-    fig_add(F_DELETE, secs, ok);
+    fig_add(F_DELETE, secs * 1e3, ok);
 }
 
 static void bench_memcpy(const data_t *d) {
@@ -694,7 +694,7 @@ static void run_main(const opts_t *o, const data_t *d, int run) {
     double secs = now_s() - t0;
     tl_stats_t st;
     ok &= tl_stats(tl, &st) == TL_OK && st.l0_segments == 0 && st.records == d->n;
-    fig_add(F_COMPACT, secs, ok);
+    fig_add(F_COMPACT, secs * 1e3, ok);
 
     tl_snapshot_t *s = NULL;
     if (tl_snapshot_acquire(tl, &s) != TL_OK) { fprintf(stderr, "snapshot failed\n"); exit(2); }

@@ -16,7 +16,7 @@
  * written before every head record with that ts, and the sort is stable.
  *
  * Complexity: append O(1) amortised (one page allocation per page_records records); head sort
- * O(h log h) for h = head_max (insertion-sorted blocks of 32, then bottom-up merges); seal
+ * O(h * key bytes) (LSD radix on ts - min over the bytes the range needs, stable); seal
  * O(pages + head_runs), records are not copied except for the last unsorted head.
  */
 #include "memtable.h"
@@ -174,25 +174,30 @@ static void insertion_sort(rec_t *a, size_t n) {
     }
 }
 
-static void merge_pass(const rec_t *src, rec_t *dst, size_t n, size_t width) {
-    for (size_t lo = 0; lo < n; lo += 2 * width) {
-        size_t mid = lo + width < n ? lo + width : n;
-        size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-        size_t i = lo, j = mid, k = lo;
-        while (i < mid && j < hi) dst[k++] = (src[j].ts < src[i].ts) ? src[j++] : src[i++];
-        while (i < mid) dst[k++] = src[i++];
-        while (j < hi) dst[k++] = src[j++];
-    }
-}
-
-/* Sorts a[n] stably by ts using tmp[n]; returns the buffer holding the result. */
+/* LSD radix sort on (ts - min) over only the bytes the key range needs: stable, O(n * bytes)
+ * with no data-dependent branches. Out-of-order heads span a narrow range (records are at
+ * most a little late), so two passes are typical. Returns the buffer holding the result. */
 static rec_t *stable_sort(rec_t *a, rec_t *tmp, size_t n) {
-    for (size_t lo = 0; lo < n; lo += SORT_BLOCK) {
-        insertion_sort(a + lo, n - lo < SORT_BLOCK ? n - lo : SORT_BLOCK);
+    if (n <= SORT_BLOCK) {
+        insertion_sort(a, n);
+        return a;
     }
+    int64_t lo = a[0].ts, hi = a[0].ts;
+    for (size_t i = 1; i < n; i++) {
+        if (a[i].ts < lo) lo = a[i].ts;
+        if (a[i].ts > hi) hi = a[i].ts;
+    }
+    uint64_t range = (uint64_t)hi - (uint64_t)lo;
     rec_t *src = a, *dst = tmp;
-    for (size_t w = SORT_BLOCK; w < n; w *= 2) {
-        merge_pass(src, dst, n, w);
+    for (unsigned shift = 0; shift < 64 && (range >> shift) != 0; shift += 8) {
+        size_t cnt[257] = {0};
+        for (size_t i = 0; i < n; i++) {
+            cnt[(((uint64_t)src[i].ts - (uint64_t)lo) >> shift & 0xffu) + 1]++;
+        }
+        for (size_t b = 1; b <= 256; b++) cnt[b] += cnt[b - 1];
+        for (size_t i = 0; i < n; i++) {
+            dst[cnt[((uint64_t)src[i].ts - (uint64_t)lo) >> shift & 0xffu]++] = src[i];
+        }
         rec_t *t = src;
         src = dst;
         dst = t;
@@ -218,7 +223,7 @@ tl_status_t tl_sort_to_run(const tl_allocator_t *a, uint32_t page_records, const
         tl_rb_push_many(&b, ts, h, n);
         return tl_rb_finish(&b, wm, out);
     }
-    rec_t *buf = tl_mem_calloc(a, 2 * n, sizeof *buf);
+    rec_t *buf = n > SIZE_MAX / (2 * sizeof(rec_t)) ? NULL : tl_mem_alloc(a, 2 * n * sizeof *buf);
     if (buf == NULL) {
         tl_rb_abort(&b);
         return TL_ENOMEM;

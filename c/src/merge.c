@@ -26,8 +26,11 @@
  * O(1) per fragment plus O(log) per hidden span, never per record. Runs with wm =
  * TL_SEQ_MAX (mutable memtable views) skip the tombstone work entirely.
  *
- * Open cost: per source a binary search over its chain and two fence searches in one run
- * (O(log R + log P + log page_records)) and one allocation; no work proportional to data.
+ * Open cost: per source a binary search over its chain and one seek in one run (fence search,
+ * then an interpolated gallop in one page: O(log R + log P + log page_records), about one
+ * cold cache line for evenly spread data) and one allocation; no work proportional to data.
+ * The end of the range is never searched for: `bound` never exceeds hi, so blocks stop there,
+ * and a cursor whose head passes hi is finished (its later runs start even higher).
  * Hidden spans are not touched at open: the first tl_merge_next classifies heads, so a sink
  * set after open still sees every hidden record.
  *
@@ -40,13 +43,13 @@
 typedef struct mcur {
     const int64_t *ts; /* current page columns */
     const uint64_t *h;
-    uint32_t pos, lim; /* head and end of the current page slice (lim bounded by end) */
-    int64_t bound; /* see the design comment */
+    uint32_t pos, lim; /* head and end of the current page's records */
+    int64_t bound; /* see the design comment; always <= hi */
+    int64_t pmax; /* ts[lim - 1], from the run's fence (no cold page access to test it) */
     bool hidden; /* head lies in a hidden span (sink mode only) */
     bool fresh; /* head not classified yet (new run) */
     uint32_t pi; /* current page of r */
     const tl_run_t *r; /* current run, NULL when exhausted */
-    uint64_t end; /* global index in r just past the last record <= hi */
     uint64_t wm; /* r->wm */
     int64_t scan_hi; /* min(hi, r->ts_max): fragments above cannot matter in this run */
     uint32_t fi; /* first tombstone fragment that may still matter */
@@ -79,15 +82,16 @@ struct tl_merge {
 static void cur_set_page(mcur_t *c, uint32_t pi) {
     const tl_run_t *r = c->r;
     const tl_page_t *p = r->pages[pi];
-    uint64_t stop = r->prefix[pi + 1] < c->end ? r->prefix[pi + 1] : c->end;
     c->pi = pi;
     c->ts = p->ts;
     c->h = p->h;
-    c->lim = (uint32_t)(stop - r->prefix[pi]);
+    c->lim = tl_run_page_count(r, pi);
+    c->pmax = r->page_max[pi];
 }
 
-/* Positions c on the first record in [lo, hi] of runs[ri..]; false when the chain has no
- * more such record. The head is left unclassified (fresh). */
+/* Positions c on the first record >= lo of runs[ri..] that may be <= hi; false when the chain
+ * has no such run. The head is left unclassified (fresh): classification ends the cursor if
+ * the head is above hi. The end of the range is never searched for: blocks stop at hi. */
 static bool cur_enter(const tl_merge_t *m, mcur_t *c, uint32_t ri) {
     for (; ri < c->nruns; ri++) {
         const tl_run_t *r = c->runs[ri];
@@ -95,11 +99,9 @@ static bool cur_enter(const tl_merge_t *m, mcur_t *c, uint32_t ri) {
         if (r->ts_max < m->lo) continue;
         tl_run_pos_t p = {0, 0};
         if (r->ts_min < m->lo) p = tl_run_seek_lower(r, m->lo);
-        uint64_t end = r->ts_max <= m->hi ? r->n : tl_run_upper_bound(r, m->hi);
-        if (r->prefix[p.page] + p.off >= end) continue; /* the run skips over [lo, hi] */
+        if (p.page == r->npages) continue; /* cannot happen: ts_max >= lo */
         c->r = r;
         c->ri = ri;
-        c->end = end;
         c->wm = r->wm;
         c->scan_hi = r->ts_max < m->hi ? r->ts_max : m->hi;
         cur_set_page(c, p.page);
@@ -107,6 +109,9 @@ static bool cur_enter(const tl_merge_t *m, mcur_t *c, uint32_t ri) {
         c->fi = 0;
         if (m->tombs != NULL && c->wm != TL_SEQ_MAX) c->fi = tl_tombs_find(m->tombs, c->ts[p.off]);
         c->fresh = true;
+        /* The handle column is 8 * cap bytes away from ts: start that miss now, it overlaps
+         * the classification and the block search. */
+        __builtin_prefetch(c->h + c->pos);
         return true;
     }
     c->ri = c->nruns;
@@ -116,8 +121,7 @@ static bool cur_enter(const tl_merge_t *m, mcur_t *c, uint32_t ri) {
 
 /* After the page slice is consumed: the next page of the run, or the next run. */
 static bool cur_next_page(const tl_merge_t *m, mcur_t *c) {
-    const tl_run_t *r = c->r;
-    if (r->prefix[c->pi + 1] < c->end) {
+    if (c->pi + 1 < c->r->npages) {
         cur_set_page(c, c->pi + 1);
         c->pos = 0;
         return true;
@@ -125,49 +129,52 @@ static bool cur_next_page(const tl_merge_t *m, mcur_t *c) {
     return cur_enter(m, c, c->ri + 1);
 }
 
-/* Moves to the first record with ts > x (within [lo, hi]); false when exhausted. */
+/* Moves to the first record with ts > x; false when the chain is exhausted. */
 static bool cur_skip_past(const tl_merge_t *m, mcur_t *c, int64_t x) {
     if (x == INT64_MAX) return cur_enter(m, c, c->ri + 1);
-    if (c->ts[c->lim - 1] > x) {
+    if (c->pmax > x) {
         c->pos = tl_ts_upper(c->ts, c->pos, c->lim, x);
         return true;
     }
     const tl_run_t *r = c->r;
     uint32_t p = tl_ts_upper(r->page_max, c->pi + 1, r->npages, x);
-    if (p == r->npages || r->prefix[p] >= c->end) return cur_enter(m, c, c->ri + 1);
+    if (p == r->npages) return cur_enter(m, c, c->ri + 1);
     cur_set_page(c, p);
-    c->pos = tl_ts_upper(c->ts, 0, c->lim, x);
-    if (c->pos == c->lim) return cur_enter(m, c, c->ri + 1);
+    c->pos = tl_ts_upper_interp(c->ts, c->lim, x, r->page_min[p], r->page_max[p]);
     return true;
 }
 
 /* Classifies the head (see the design comment); false when the cursor is exhausted. */
 static bool cur_classify(const tl_merge_t *m, mcur_t *c) {
     for (;;) {
+        int64_t t = c->ts[c->pos];
         c->fresh = false;
         c->hidden = false;
+        if (t > m->hi) { /* past the range: so is everything later in the chain */
+            c->r = NULL;
+            return false;
+        }
         const tl_tombs_t *tb = m->tombs;
         if (tb == NULL || c->wm == TL_SEQ_MAX) {
-            c->bound = INT64_MAX;
+            c->bound = m->hi;
             return true;
         }
-        int64_t t = c->ts[c->pos];
         const tl_tomb_t *v = tb->v;
         uint32_t fi = c->fi, nf = tb->n;
         while (fi < nf && v[fi].hi < t) fi++;
         while (fi < nf && v[fi].seq <= c->wm && v[fi].lo <= c->scan_hi) fi++;
         c->fi = fi;
         if (fi == nf || v[fi].lo > c->scan_hi) {
-            c->bound = INT64_MAX; /* nothing can hide the rest of this run */
+            c->bound = m->hi; /* nothing can hide the rest of this run */
             return true;
         }
         if (v[fi].lo > t) {
-            c->bound = v[fi].lo - 1; /* lo > t: no wrap */
+            c->bound = v[fi].lo - 1; /* lo > t: no wrap; and lo <= scan_hi <= hi */
             return true;
         }
         if (m->sink != NULL) {
             c->hidden = true;
-            c->bound = v[fi].hi;
+            c->bound = v[fi].hi < m->hi ? v[fi].hi : m->hi;
             return true;
         }
         if (!cur_skip_past(m, c, v[fi].hi)) return false;
@@ -236,6 +243,17 @@ static inline void copy_block(int64_t *dts, uint64_t *dh, const mcur_t *c, uint3
     if (dh) memcpy(dh, c->h + pos, k * sizeof(uint64_t));
 }
 
+/* End of the top cursor's block of records <= b in its page (the head is <= b). Interleaved
+ * sources make one-record blocks common: test that first. A lone source's block usually runs
+ * to hi: interpolate (one cache line for even data); otherwise gallop from the head. */
+static inline uint32_t block_end(const mcur_t *c, int64_t b, bool alone) {
+    uint32_t pos = c->pos;
+    if (c->pmax <= b) return c->lim;
+    if (c->ts[pos + 1] > b) return pos + 1; /* pmax > b, so pos + 1 < lim */
+    if (alone) return pos + tl_ts_upper_interp(c->ts + pos, c->lim - pos, b, c->ts[pos], c->pmax);
+    return tl_ts_gallop_upper(c->ts, pos + 1, c->lim, b);
+}
+
 /* The largest ts the top cursor may emit before another source must go first. */
 static inline int64_t merge_block_bound(const tl_merge_t *m, const mcur_t *c) {
     int64_t b = c->bound;
@@ -259,7 +277,7 @@ tl_status_t tl_merge_next(tl_merge_t *m, int64_t *ts, uint64_t *h, size_t cap, s
         mcur_t *c = &m->cur[(uint32_t)m->heap[0].ord];
         int64_t b = merge_block_bound(m, c);
         uint32_t pos = c->pos;
-        uint32_t stop = c->ts[c->lim - 1] <= b ? c->lim : tl_ts_gallop_upper(c->ts, pos, c->lim, b);
+        uint32_t stop = block_end(c, b, m->nheap == 1);
         size_t full = stop - pos, k = full;
         TL_DASSERT(k >= 1);
         if (TL_UNLIKELY(c->hidden)) {

@@ -14,7 +14,9 @@
 #include "tombs.h"
 
 typedef struct tl_source {
-    tl_run_t *const *runs; /* borrowed; must outlive the merge */
+    /* borrowed; must outlive the merge. Non-NULL runs in ascending order:
+     * runs[i]->ts_max <= runs[i+1]->ts_min (equal ts across runs come out in chain order). */
+    tl_run_t *const *runs;
     uint32_t nruns;
     uint32_t rank;
 } tl_source_t;
@@ -22,12 +24,15 @@ typedef struct tl_source {
 typedef struct tl_merge tl_merge_t;
 
 /* Creates a merge over [lo, hi] (lo > hi is empty). srcs is copied; runs and tombs are
- * borrowed (the snapshot pins them). tombs may be NULL. ENOMEM. */
+ * borrowed (the snapshot pins them). tombs may be NULL. ENOMEM. One allocation, O(K log)
+ * work: no record is visited until tl_merge_next. Ranks should be distinct; equal ranks fall
+ * back to the order of srcs. */
 tl_status_t tl_merge_open(const tl_allocator_t *a, const tl_source_t *srcs, uint32_t nsrc,
                           const tl_tombs_t *tombs, int64_t lo, int64_t hi, tl_merge_t **out);
 
 /* Up to cap next visible records into ts/h (either may be NULL). *n_out = count written.
- * Returns OK when *n_out > 0, EOF when exhausted. */
+ * Returns OK when *n_out > 0, EOF when exhausted (and on every later call). cap == 0 gives
+ * OK with *n_out = 0 while records remain. */
 tl_status_t tl_merge_next(tl_merge_t *m, int64_t *ts, uint64_t *h, size_t cap, size_t *n_out);
 
 void tl_merge_close(tl_merge_t *m); /* accepts NULL */
@@ -37,7 +42,7 @@ void tl_merge_close(tl_merge_t *m); /* accepts NULL */
  * instead of being skipped silently. Flush and compaction use it to report drops. A non-OK
  * return from fn makes tl_merge_next return that status (the merge is then unusable). */
 typedef tl_status_t (*tl_merge_sink_fn)(void *ctx, const int64_t *ts, const uint64_t *h, size_t n);
-void tl_merge_set_sink(tl_merge_t *m, tl_merge_sink_fn fn, void *ctx);
+void tl_merge_set_sink(tl_merge_t *m, tl_merge_sink_fn fn, void *ctx); /* before any next */
 
 /* ---- point queries over the same sources (query.c) ---- */
 

@@ -43,6 +43,7 @@ tl_page_t *tl_page_new(const tl_allocator_t *a, uint32_t cap) {
     p->alloc = a;
     p->ts = (int64_t *)(void *)(p + 1);
     p->h = (uint64_t *)(void *)(p->ts + cap);
+    TL_DASSERT(p->ts == tl_page_ts(p));
     return p;
 }
 
@@ -110,4 +111,61 @@ uint32_t tl_ts_gallop_upper(const int64_t *ts, uint32_t from, uint32_t to, int64
         lo_ok = (uint32_t)probe;
         if (step < (1u << 30)) step <<= 1;
     }
+}
+
+/* Interpolated start position for x in a slice spanning [kmin, kmax] with n records.
+ * Differences are taken in uint64 so that INT64_MIN..INT64_MAX spans cannot overflow. */
+static uint32_t interp_guess(uint32_t n, int64_t x, int64_t kmin, int64_t kmax) {
+    if (x <= kmin) return 0;
+    if (x >= kmax) return n - 1;
+    double f = (double)((uint64_t)x - (uint64_t)kmin) / (double)((uint64_t)kmax - (uint64_t)kmin);
+    double g = f * (double)(n - 1);
+    return g >= (double)(n - 1) ? n - 1 : (uint32_t)g;
+}
+
+/* True when ts value v sorts before the answer: v < x (lower) or v <= x (upper). */
+static inline bool before(int64_t v, int64_t x, bool upper) { return upper ? v <= x : v < x; }
+
+static inline uint32_t bsearch_slice(const int64_t *ts, uint32_t from, uint32_t to, int64_t x,
+                                     bool upper) {
+    return upper ? tl_ts_upper(ts, from, to, x) : tl_ts_lower(ts, from, to, x);
+}
+
+/* Gallops from guess g towards the answer, then binary-searches the last doubling. */
+static uint32_t search_from(const int64_t *ts, uint32_t n, uint32_t g, int64_t x, bool upper) {
+    uint32_t step = 1;
+    if (before(ts[g], x, upper)) {
+        uint32_t ok = g; /* ts[ok] is before the answer */
+        for (;;) {
+            uint64_t p = (uint64_t)ok + step;
+            if (p >= n) return bsearch_slice(ts, ok + 1, n, x, upper);
+            if (!before(ts[p], x, upper)) return bsearch_slice(ts, ok + 1, (uint32_t)p, x, upper);
+            ok = (uint32_t)p;
+            if (step < (1u << 30)) step <<= 1;
+        }
+    }
+    uint32_t bad = g; /* ts[bad] is not before: the answer is <= bad */
+    for (;;) {
+        if (step > bad) return bsearch_slice(ts, 0, bad, x, upper);
+        uint32_t p = bad - step;
+        if (before(ts[p], x, upper)) return bsearch_slice(ts, p + 1, bad, x, upper);
+        bad = p;
+        if (step < (1u << 30)) step <<= 1;
+    }
+}
+
+uint32_t tl_ts_lower_interp(const int64_t *ts, uint32_t n, int64_t x, int64_t kmin,
+                            int64_t kmax) {
+    TL_DASSERT(n >= 1);
+    if (x <= kmin) return 0;
+    if (x > kmax) return n;
+    return search_from(ts, n, interp_guess(n, x, kmin, kmax), x, false);
+}
+
+uint32_t tl_ts_upper_interp(const int64_t *ts, uint32_t n, int64_t x, int64_t kmin,
+                            int64_t kmax) {
+    TL_DASSERT(n >= 1);
+    if (x < kmin) return 0;
+    if (x >= kmax) return n;
+    return search_from(ts, n, interp_guess(n, x, kmin, kmax), x, true);
 }

@@ -48,4 +48,18 @@ uint32_t tl_ts_upper(const int64_t *ts, uint32_t from, uint32_t to, int64_t x);
 uint32_t tl_ts_gallop_upper(const int64_t *ts, uint32_t from, uint32_t to, int64_t x);
 /* The same searches serve the run fence arrays (page_min / page_max, npages entries). */
 
+/* First index i in [0, n] with ts[i] >= x (lower) / ts[i] > x (upper) over ts[0, n), n >= 1,
+ * where kmin = ts[0] and kmax = ts[n-1] are passed in by the caller (the run's fences, so the
+ * page is not touched to read them). Starts at the interpolated position and gallops both
+ * ways: about one cache line for evenly spread timestamps (the usual time series), and never
+ * worse than twice a binary search for skewed ones. */
+uint32_t tl_ts_lower_interp(const int64_t *ts, uint32_t n, int64_t x, int64_t kmin, int64_t kmax);
+uint32_t tl_ts_upper_interp(const int64_t *ts, uint32_t n, int64_t x, int64_t kmin, int64_t kmax);
+
+/* The ts column of a page without loading its header (the layout is fixed by tl_page_new):
+ * saves one dependent cache miss on a cold search. */
+static inline const int64_t *tl_page_ts(const tl_page_t *p) {
+    return (const int64_t *)(const void *)(p + 1);
+}
+
 #endif /* TL_PAGE_H */

@@ -21,6 +21,8 @@
  * Complexity: append O(1) amortised; sorted batch starting at or after the newest in-order
  * record: O(n) check + memcpy per page; other batches O(n) with one branch per record.
  */
+#include <time.h>
+
 #include "timelog_int.h"
 
 typedef struct txn {
@@ -416,13 +418,18 @@ void tl_log_unref(tl_timelog_t *tl) {
     if (prev == 1) log_free(tl);
 }
 
+/* Mutexes and the worker's condvars (monotonic clock for their timed waits). */
 static tl_status_t init_sync(tl_timelog_t *tl) {
     int done = 0;
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) != 0) return TL_EINTERNAL;
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     if (pthread_mutex_init(&tl->state_mu, NULL) == 0) done++;
     if (done == 1 && pthread_mutex_init(&tl->maint_mu, NULL) == 0) done++;
     if (done == 2 && pthread_mutex_init(&tl->wk_mu, NULL) == 0) done++;
-    if (done == 3 && pthread_cond_init(&tl->wk_cv, NULL) == 0) done++;
-    if (done == 4 && pthread_cond_init(&tl->progress_cv, NULL) == 0) done++;
+    if (done == 3 && pthread_cond_init(&tl->wk_cv, &ca) == 0) done++;
+    if (done == 4 && pthread_cond_init(&tl->progress_cv, &ca) == 0) done++;
+    pthread_condattr_destroy(&ca);
     if (done == 5) return TL_OK;
     if (done > 3) pthread_cond_destroy(&tl->wk_cv);
     if (done > 2) pthread_mutex_destroy(&tl->wk_mu);

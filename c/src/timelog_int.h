@@ -53,7 +53,8 @@ struct tl_timelog {
 tl_status_t tl_err_set(tl_timelog_t *tl, tl_status_t st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Sends a message to cfg.log_fn when level <= cfg.log_level. Any thread, no lock held. */
-void tl_log(tl_timelog_t *tl, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void tl_log(tl_timelog_t *tl, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- config.c ---- */
 /* Validates *in and writes the normalized config (0 -> defaults) to *out. EINVAL. */
@@ -72,6 +73,8 @@ tl_status_t tl_seal(tl_timelog_t *tl, bool *busy);
 tl_status_t tl_flush_job(tl_timelog_t *tl, bool *did);
 /* Compacts every L0 run into L1 and applies every pending tombstone. *did likewise. */
 tl_status_t tl_compact_job(tl_timelog_t *tl, bool *did);
+/* Bounds [*wlo, *whi] of the L1 window holding ts. */
+void tl_window_of(const tl_timelog_t *tl, int64_t ts, int64_t *wlo, int64_t *whi);
 /* True when L0 holds >= l0_max runs or a tombstone hides stored L0/L1 data. */
 bool tl_compact_wanted(tl_timelog_t *tl);
 /* Publishes a maintenance result: builds from the current manifest, dropping the first
@@ -94,7 +97,11 @@ tl_status_t tl_dropq_reserve(tl_dropq_t *q, size_t n);
 /* Appends handles (room reserved, or grows; on ENOMEM the handles are lost: returns it). */
 tl_status_t tl_dropq_push(tl_dropq_t *q, const uint64_t *h, size_t n);
 
-/* ---- drops (rewrite.c) ---- */
+/* ---- snapshot.c ---- */
+/* Fills every field of *o from the snapshot (plans it if needed). ENOMEM. */
+tl_status_t tl_snapshot_fill_stats(tl_snapshot_t *s, tl_stats_t *o);
+
+/* ---- drops (timelog.c) ---- */
 /* Reports records to on_drop / the drop queue (no lock held); counts them. */
 void tl_report_drops(tl_timelog_t *tl, const int64_t *ts, const uint64_t *h, size_t n);
 static inline bool tl_drops_wanted(const tl_timelog_t *tl) {

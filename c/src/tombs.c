@@ -22,7 +22,7 @@
  * stored run can be hidden by anymore.
  *
  * Lookups: find is a binary search over v[].hi, O(log n); seq_at is find + one compare;
- * hides_any walks the fragments meeting [lo, hi], O(log n + k).
+ * hides_any and covers walk the fragments meeting [lo, hi], O(log n + k).
  */
 #include "tombs.h"
 
@@ -161,6 +161,18 @@ bool tl_tombs_hides_any(const tl_tombs_t *t, int64_t lo, int64_t hi, uint64_t wm
     if (t == NULL || lo > hi) return false;
     for (uint32_t i = tl_tombs_find(t, lo); i < t->n && t->v[i].lo <= hi; i++) {
         if (t->v[i].seq > wm) return true;
+    }
+    return false;
+}
+
+bool tl_tombs_covers(const tl_tombs_t *t, int64_t lo, int64_t hi, uint64_t wm) {
+    if (t == NULL || lo > hi) return false;
+    int64_t c = lo; /* every point below c in [lo, hi] is covered */
+    for (uint32_t i = tl_tombs_find(t, lo); i < t->n; i++) {
+        const tl_tomb_t *f = &t->v[i];
+        if (f->lo > c || f->seq <= wm) return false; /* a gap, or a span that cannot hide */
+        if (f->hi >= hi) return true;
+        c = f->hi + 1; /* f->hi < hi: no wrap */
     }
     return false;
 }

@@ -45,5 +45,8 @@ uint32_t tl_tombs_find(const tl_tombs_t *t, int64_t x);
 uint64_t tl_tombs_seq_at(const tl_tombs_t *t, int64_t x);
 /* True when some fragment meets [lo, hi] with seq > wm. t may be NULL. */
 bool tl_tombs_hides_any(const tl_tombs_t *t, int64_t lo, int64_t hi, uint64_t wm);
+/* True when every ts in [lo, hi] has skyline > wm: a page whose records all lie in [lo, hi]
+ * is hidden whole and can be dropped without reading it. False for lo > hi or t NULL. */
+bool tl_tombs_covers(const tl_tombs_t *t, int64_t lo, int64_t hi, uint64_t wm);
 
 #endif /* TL_TOMBS_H */

@@ -19,6 +19,8 @@
  *
  * How. The allocator counts allocations only while "armed"; verification runs disarmed, so
  * allocation k is the same call in every run of the deterministic manual-mode scenario.
+ * The sweep runs twice: one failing allocation, then bursts of four consecutive failures
+ * (error paths that allocate while cleaning up).
  * Env: TL_AF_MAX caps k (default: every allocation), TL_TRACE=1 prints each injected failure.
  */
 #include <pthread.h>
@@ -40,6 +42,7 @@ typedef struct {
     bool armed;
     long count; /* armed allocations so far */
     long fail_at; /* 1-based armed allocation to fail; 0 = none */
+    long fail_len; /* how many consecutive allocations fail from fail_at (>= 1) */
     unsigned fail_one_in; /* random mode (background sweep); 0 = off */
     uint64_t rng;
     long injected, size_mismatch;
@@ -53,7 +56,8 @@ static void *ca_alloc(void *ctx, size_t size) {
     bool fail = false;
     if (a->armed) {
         a->count++;
-        if (a->count == a->fail_at) fail = true;
+        if (a->fail_at > 0 && a->count >= a->fail_at && a->count < a->fail_at + a->fail_len)
+            fail = true;
         if (a->fail_one_in) {
             a->rng ^= a->rng << 13, a->rng ^= a->rng >> 7, a->rng ^= a->rng << 17;
             if (a->rng % a->fail_one_in == 0) fail = true;
@@ -485,7 +489,8 @@ static int drops_match(sc_t *c) {
 
 typedef struct { long allocs, injected, enomem; } run_info_t;
 
-static int run_one(long k, int background, unsigned one_in, uint64_t seed, run_info_t *info) {
+static int run_one(long k, long len, int background, unsigned one_in, uint64_t seed,
+                   run_info_t *info) {
     sc_t *c = calloc(1, sizeof *c);
     if (!c) return 0;
     pthread_mutex_init(&c->al.mu, NULL);
@@ -494,6 +499,7 @@ static int run_one(long k, int background, unsigned one_in, uint64_t seed, run_i
     c->background = background;
     c->next_h = 1;
     c->al.fail_at = k;
+    c->al.fail_len = len;
     c->al.fail_one_in = one_in;
     c->al.rng = seed | 1;
     c->al.armed = true;
@@ -530,36 +536,40 @@ static int run_one(long k, int background, unsigned one_in, uint64_t seed, run_i
 
 TL_TEST(clean_run_counts_allocations) {
     run_info_t info;
-    CHECK(run_one(0, 0, 0, 1, &info));
+    CHECK(run_one(0, 1, 0, 0, 1, &info));
     CHECK(info.injected == 0 && info.enomem == 0);
     CHECK(info.allocs > 10);
 }
 
-TL_TEST(fail_every_kth_allocation_manual) {
+/* Sweeps k = 1..(allocations + 2), failing len consecutive allocations from the k-th. */
+static int sweep(long len) {
     run_info_t info;
-    CHECK(run_one(0, 0, 0, 1, &info));
+    if (!run_one(0, 1, 0, 0, 1, &info)) return 0;
     long total = info.allocs, limit = total + 2, failures = 0, enomems = 0;
     const char *cap = getenv("TL_AF_MAX");
     if (cap && atol(cap) > 0 && atol(cap) < limit) limit = atol(cap);
-    for (long k = 1; k <= limit; k++) {
-        if (!run_one(k, 0, 0, 1, &info)) failures++;
+    for (long k = 1; k <= limit && failures < 5; k++) {
+        if (!run_one(k, len, 0, 0, 1, &info)) failures++;
         enomems += info.enomem > 0;
-        if (getenv("TL_TRACE")) printf("  k=%ld: injected %ld, ENOMEM seen %ld\n", k,
-                                       info.injected, info.enomem);
-        if (failures >= 5) break; /* enough output */
+        if (getenv("TL_TRACE"))
+            printf("  k=%ld len=%ld: injected %ld, ENOMEM seen %ld\n", k, len, info.injected,
+                   info.enomem);
     }
     if (getenv("TL_TEST_VERBOSE"))
-        printf("  swept k=1..%ld over %ld allocations: %ld runs saw ENOMEM\n", limit, total,
-               enomems);
-    CHECK(failures == 0);
-    CHECK(enomems > 0); /* the sweep really exercised failure paths */
+        printf("  len %ld: swept k=1..%ld over %ld allocations: %ld runs saw ENOMEM\n", len,
+               limit, total, enomems);
+    return failures == 0 && enomems > 0; /* the sweep really exercised failure paths */
 }
+
+TL_TEST(fail_every_kth_allocation_manual) { CHECK(sweep(1)); }
+
+TL_TEST(fail_bursts_of_four_manual) { CHECK(sweep(4)); }
 
 TL_TEST(random_failures_background) {
     long failures = 0, injected = 0;
     for (uint64_t seed = 1; seed <= 24; seed++) {
         run_info_t info;
-        if (!run_one(-1, 1, 40, seed * 0x9E3779B97F4A7C15ull, &info)) failures++;
+        if (!run_one(-1, 1, 1, 40, seed * 0x9E3779B97F4A7C15ull, &info)) failures++;
         injected += info.injected;
         if (failures >= 3) break;
     }
@@ -570,6 +580,7 @@ TL_TEST(random_failures_background) {
 int main(void) {
     RUN(clean_run_counts_allocations);
     RUN(fail_every_kth_allocation_manual);
+    RUN(fail_bursts_of_four_manual);
     RUN(random_failures_background);
-    return tl_test_done("alloc_fail_test.c");
+    return tl_test_done("alloc_fail_test");
 }

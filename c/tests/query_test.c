@@ -160,7 +160,10 @@ static bool ref_last_le(const scen_t *s, int64_t x, int64_t *out) {
 
 static int64_t rand_point(const scen_t *s) {
     uint64_t k = rnd() % 8;
-    if (k == 0 && s->ntomb > 0) return rnd() % 2 ? s->tlo[rnd() % s->ntomb] : s->thi[rnd() % s->ntomb];
+    if (k == 0 && s->ntomb > 0) {
+        uint32_t i = (uint32_t)(rnd() % s->ntomb);
+        return rnd() % 2 ? s->tlo[i] : s->thi[i];
+    }
     if (k == 1 && s->nrec > 0) return s->recs[rnd() % s->nrec].ts;
     return rand_ts(rnd() % 2 ? 40 : 4000);
 }

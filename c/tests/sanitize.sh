@@ -32,8 +32,13 @@ zig_list() {
 }
 
 mapfile -t engine_sources < <(zig_list engine_sources)
-mapfile -t test_sources < <(zig_list test_sources)
-if [ "${#engine_sources[@]}" -eq 0 ] || [ "${#test_sources[@]}" -eq 0 ]; then
+mapfile -t listed_tests < <(zig_list test_sources)
+test_sources=()
+missing=()
+for src in "${listed_tests[@]}"; do # a test listed but not written yet is reported, not run
+    if [ -f "$src" ]; then test_sources+=("$src"); else missing+=("$src"); fi
+done
+if [ "${#engine_sources[@]}" -eq 0 ] || [ "${#listed_tests[@]}" -eq 0 ]; then
     echo "sanitize: could not parse engine_sources / test_sources from build.zig" >&2
     exit 2
 fi
@@ -128,6 +133,7 @@ for mode in $modes; do
     run_mode "$mode"
 done
 
+for src in "${missing[@]}"; do summary+=("MISSING     $src (listed in build.zig, not found)"); done
 echo
 echo "sanitize results:"
 printf '  %s\n' "${summary[@]}"

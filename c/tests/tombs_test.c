@@ -101,6 +101,10 @@ TL_TEST(insert_int64_extremes) {
     CHECK(tl_tombs_hides_any(t, INT64_MAX, INT64_MAX, 2));
     CHECK(!tl_tombs_hides_any(t, INT64_MAX, INT64_MAX, 3));
     CHECK(!tl_tombs_hides_any(t, 5, 4, 0)); /* lo > hi */
+    CHECK(tl_tombs_covers(t, INT64_MIN, INT64_MAX, 2));
+    CHECK(!tl_tombs_covers(t, INT64_MIN, INT64_MAX, 3));
+    CHECK(!tl_tombs_covers(t, 5, 4, 0));
+    CHECK(!tl_tombs_covers(NULL, 0, 0, 0));
     t = ins(t, INT64_MAX - 5, INT64_MAX, 4); /* split at the top end */
     CHECK(t && t->n == 2 && t->v[0].hi == INT64_MAX - 6 && t->v[1].hi == INT64_MAX);
     t = ins(t, INT64_MIN, INT64_MIN + 5, 5); /* split at the bottom end */
@@ -158,6 +162,15 @@ static bool check_against_ref(const tl_tombs_t *t) {
     return true;
 }
 
+static bool ref_covers(int i, int j, uint64_t wm) {
+    for (int k = i; k <= j; k++) {
+        if (ref_pt[k] <= wm || (k < j && dom[k] + 1 < dom[k + 1] && ref_gap[k] <= wm)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool ref_hides(int i, int j, uint64_t wm) {
     for (int k = i; k <= j; k++) {
         if (ref_pt[k] > wm || (k < j && ref_gap[k] > wm)) return true;
@@ -190,6 +203,9 @@ TL_TEST(insert_random_vs_reference) {
             uint64_t wm = rnd() % (uint64_t)(ops + 2);
             if (tl_tombs_hides_any(t, dom[i], dom[j], wm) != ref_hides(i, j, wm)) {
                 TL_FAIL_("hides_any seed %" PRIu64 " iter %d", seed, iter);
+            }
+            if (tl_tombs_covers(t, dom[i], dom[j], wm) != ref_covers(i, j, wm)) {
+                TL_FAIL_("covers seed %" PRIu64 " iter %d", seed, iter);
             }
             /* find: first fragment with hi >= x. */
             uint32_t fi = tl_tombs_find(t, dom[i]);

@@ -1,0 +1,155 @@
+/*
+ * memtable_test.c — generations: in-order pages, the out-of-order head, head runs, the stable
+ * head sort (ties keep insertion order, wide key ranges), seals, and all-or-nothing writes
+ * under injected allocation failures (rollback of seals and head runs mid-batch).
+ */
+#include "memtable.h"
+#include "test.h"
+#include "timelog.h"
+
+TL_TEST(test_sort_to_run_stable) {
+    enum { N = 3000 };
+    static int64_t ts[N];
+    static uint64_t h[N];
+    uint64_t x = 99;
+    for (int i = 0; i < N; i++) {
+        x = x * 6364136223846793005ull + 1;
+        ts[i] = (i % 3 == 0) ? (int64_t)(x >> 1) : (int64_t)((x >> 50) % 64) - 32;
+        if (i == 5) ts[i] = INT64_MIN;
+        if (i == 6) ts[i] = INT64_MAX;
+        h[i] = (uint64_t)i;
+    }
+    tl_run_t *r = NULL;
+    CHECK_OK(tl_sort_to_run(NULL, 64, ts, h, N, 7, &r));
+    CHECK(r != NULL);
+    CHECK_EQ_U64(r->n, N);
+    CHECK_EQ_U64(r->wm, 7);
+    for (uint64_t i = 1; i < N; i++) {
+        int64_t a = tl_run_ts_at(r, i - 1), b = tl_run_ts_at(r, i);
+        CHECK(a <= b);
+        if (a == b) CHECK(tl_run_h_at(r, i - 1) < tl_run_h_at(r, i));
+    }
+    CHECK_EQ_I64(r->ts_min, INT64_MIN);
+    CHECK_EQ_I64(r->ts_max, INT64_MAX);
+    tl_run_unref(r);
+    CHECK_OK(tl_sort_to_run(NULL, 64, ts, h, 0, 7, &r));
+    CHECK(r == NULL);
+}
+
+TL_TEST(test_memtable_append_paths) {
+    tl_memtable_t mt;
+    CHECK_OK(tl_mt_init(&mt, NULL, 64, 200, 8, 4));
+    CHECK(tl_mt_empty(&mt));
+    for (int64_t i = 0; i < 150; i++) {
+        if (!tl_mt_push_active(&mt, i, (uint64_t)i)) {
+            CHECK_OK(tl_mt_reserve_page(&mt));
+            CHECK(tl_mt_push_active(&mt, i, (uint64_t)i));
+        }
+    }
+    CHECK_EQ_U64(mt.act_n, 150);
+    CHECK_EQ_U64(mt.act->npages, 3);
+    int64_t more[60];
+    uint64_t mh[60];
+    for (int i = 0; i < 60; i++) {
+        more[i] = 150 + i;
+        mh[i] = (uint64_t)i;
+    }
+    size_t taken = 0;
+    CHECK_OK(tl_mt_append_sorted(&mt, more, mh, 60, &taken));
+    CHECK_EQ_U64(taken, 50); /* directory capacity 200 */
+    CHECK_ST(tl_mt_reserve_page(&mt), TL_EOF);
+    CHECK_EQ_I64(tl_mt_max(&mt), 199);
+    CHECK_EQ_I64(tl_mt_min(&mt), 0);
+    tl_vec_t *memrun = NULL;
+    CHECK_OK(tl_mt_build_memrun(&mt, 5, &memrun));
+    CHECK_EQ_U64(tl_vec_len(memrun), 1);
+    CHECK_EQ_U64(tl_vec_run(memrun, 0)->n, 200);
+    CHECK_EQ_U64(tl_vec_run(memrun, 0)->wm, 5);
+    tl_vec_unref(memrun);
+    tl_mt_destroy(&mt);
+}
+
+/* Allocator that fails after a budget of successful calls. */
+typedef struct failer {
+    long budget; /* < 0: never fail */
+    long live;
+} failer_t;
+
+static void *f_alloc(void *ctx, size_t size) {
+    failer_t *f = ctx;
+    if (f->budget == 0) return NULL;
+    if (f->budget > 0) f->budget--;
+    f->live++;
+    return malloc(size);
+}
+
+static void f_free(void *ctx, void *p, size_t size) {
+    failer_t *f = ctx;
+    (void)size;
+    f->live--;
+    free(p);
+}
+
+static uint64_t visible(tl_timelog_t *tl) {
+    tl_snapshot_t *s = NULL;
+    uint64_t n = 0;
+    if (tl_snapshot_acquire(tl, &s) != TL_OK) return UINT64_MAX;
+    if (tl_snapshot_count(s, INT64_MIN, INT64_MAX, &n) != TL_OK) n = UINT64_MAX;
+    tl_snapshot_release(s);
+    return n;
+}
+
+TL_TEST(test_batch_all_or_nothing_under_enomem) {
+    failer_t f = {-1, 0};
+    tl_config_t c;
+    tl_config_init_defaults(&c);
+    c.maintenance = TL_MAINT_MANUAL;
+    c.page_records = 64;
+    c.memtable_records = 256;
+    c.ooo_head_records = 16;
+    c.ooo_runs_max = 4;
+    c.sealed_max = 1000;
+    c.allocator = (tl_allocator_t){&f, f_alloc, f_free};
+    tl_timelog_t *tl = NULL;
+    CHECK_OK(tl_open(&c, &tl));
+    enum { N = 1000 };
+    static int64_t ts[N];
+    static uint64_t h[N];
+    uint64_t expect = 0;
+    int failures = 0;
+    for (int b = 0; b < 40; b++) {
+        for (int i = 0; i < N; i++) {
+            ts[i] = (int64_t)(b * N + i) - ((i % 4 == 0) ? 30 : 0);
+            h[i] = (uint64_t)i;
+        }
+        f.budget = b % 2 ? (long)(b * 3 % 17) : -1; /* fail mid-batch on odd rounds */
+        tl_status_t st = tl_append_batch(tl, ts, h, N, 0);
+        f.budget = -1;
+        if (st == TL_ENOMEM) {
+            failures++;
+            char msg[128];
+            CHECK(tl_last_error(tl, msg, sizeof msg) > 0);
+        } else {
+            CHECK(st == TL_OK || st == TL_EBUSY);
+            expect += N;
+        }
+        CHECK_EQ_U64(visible(tl), expect);
+        CHECK_OK(tl_validate(tl));
+    }
+    CHECK(failures > 0);
+    f.budget = 3;
+    CHECK_ST(tl_delete_range(tl, 0, 100000), TL_ENOMEM);
+    f.budget = -1;
+    CHECK_EQ_U64(visible(tl), expect);
+    CHECK_OK(tl_compact(tl));
+    CHECK_EQ_U64(visible(tl), expect);
+    tl_close(tl);
+    CHECK_EQ_U64(f.live, 0); /* nothing leaked through the rollbacks */
+}
+
+int main(void) {
+    RUN(test_sort_to_run_stable);
+    RUN(test_memtable_append_paths);
+    RUN(test_batch_all_or_nothing_under_enomem);
+    return tl_test_done("memtable_test");
+}
