@@ -565,7 +565,11 @@ static tl_status_t build_lists(tl_timelog_t *tl, const tl_manifest_t *cur, uint3
     } else {
         *l0 = t;
     }
-    if (st != TL_OK) tl_vec_unref(*mem);
+    if (st != TL_OK) {
+        /* The caller releases *mem and *l0 on every path: leave nothing to release twice. */
+        tl_vec_unref(*mem);
+        *mem = NULL;
+    }
     return st;
 }
 
