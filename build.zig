@@ -36,6 +36,7 @@ const engine_sources = [_][]const u8{
     "c/src/dropq.c",
     "c/src/timelog.c",
     "c/src/stats.c",
+    "c/src/libpin.c",
 };
 
 /// One executable per file; each links the engine statically and can reach internals.

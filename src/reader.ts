@@ -10,7 +10,7 @@
 import { Status } from "./errors.ts";
 import type { LogCore } from "./core.ts";
 import type { NativePointer } from "./ffi/runtime.ts";
-import { NativeIter, TimelogIterator } from "./iter.ts";
+import { BATCH, borrow, giveBack, NativeIter, TimelogIterator } from "./iter.ts";
 import { pred, type Timestamp, toTs, type Ts, TS_MAX, TS_MIN } from "./time.ts";
 
 /** Where a read gets its native snapshot and who tracks the iterators it opens. */
@@ -168,10 +168,28 @@ export abstract class Reader<V, T extends Ts = number> {
    */
   at(ts: Timestamp): V[] {
     const t = this.#ts(ts, "ts");
-    const out: V[] = [];
-    using it = this.#iter(t, t, "read a timestamp");
-    for (const [, value] of it) out.push(value);
-    return out;
+    const core = this.owner.core;
+    const { sym } = core;
+    // A direct loop: no iterator object, no finalizer registration (this is the hot point read).
+    return this.#with("read a timestamp", (snap) => {
+      core.check(sym.tl_iter_open(snap, t, t, core.cell), "read a timestamp");
+      const it = core.rt.readPointer(core.cell);
+      const b = borrow(core);
+      const out: V[] = [];
+      try {
+        for (;;) {
+          const status = sym.tl_iter_next_batch_f64(it, b.tsF, b.hRaw, BATCH, core.size);
+          if (status === Status.EOF) return out;
+          core.check(status, "read a timestamp");
+          const n = core.size[0];
+          const table = core.table;
+          for (let i = 0; i < n; i++) out.push((table ? table.get(b.h[i]) : b.h[i]) as V);
+        }
+      } finally {
+        sym.tl_iter_destroy(it);
+        giveBack(core, b);
+      }
+    });
   }
 
   /**

@@ -97,7 +97,7 @@ export function toColumns<V>(core: LogCore<V>, ts: unknown, values: unknown, act
     }
   } else {
     vals = new Float64Array(n);
-    for (let i = 0; i < n; i++) vals[i] = core.table.add(values[i] as V);
+    core.table.addMany(values as ArrayLike<V>, vals);
   }
   return { n, tsF, tsI, values: vals, handles: core.table !== null };
 }

@@ -65,6 +65,11 @@ tl_head_t *tl_head_new(const tl_allocator_t *a, uint32_t cap) {
     h->alloc = a;
     h->ts = (int64_t *)(void *)(h + 1);
     h->h = (uint64_t *)(void *)(h->ts + cap);
+    h->sorted = NULL;
+    if (pthread_mutex_init(&h->sort_mu, NULL) != 0) {
+        tl_mem_free(a, h, head_bytes(cap));
+        return NULL;
+    }
     return h;
 }
 
@@ -74,7 +79,10 @@ void tl_head_unref(tl_head_t *h) {
     if (h == NULL) return;
     uint32_t prev = atomic_fetch_sub_explicit(&h->refs, 1, memory_order_acq_rel);
     TL_ASSERT(prev > 0);
-    if (prev == 1) tl_mem_free(h->alloc, h, head_bytes(h->cap));
+    if (prev != 1) return;
+    tl_run_unref(h->sorted); /* readers' sorted-view cache (snapshot.c) */
+    pthread_mutex_destroy(&h->sort_mu);
+    tl_mem_free(h->alloc, h, head_bytes(h->cap));
 }
 
 tl_status_t tl_mt_init(tl_memtable_t *mt, const tl_allocator_t *a, uint32_t page_records,

@@ -14,6 +14,8 @@
 #ifndef TL_MEMTABLE_H
 #define TL_MEMTABLE_H
 
+#include <pthread.h>
+
 #include "manifest.h"
 
 typedef struct tl_active {
@@ -31,6 +33,12 @@ typedef struct tl_head {
     const tl_allocator_t *alloc;
     int64_t *ts; /* cap, same allocation */
     uint64_t *h; /* cap, same allocation */
+    /* Sorted-view cache, filled by readers (snapshot.c): the stable sort of the first
+     * sorted->n records, shared by every snapshot that pins that count, so fresh snapshots do
+     * not re-sort the head. sort_mu guards `sorted` (and serializes its build, so one count
+     * is sorted once). The head holds one reference on it; released with the head. */
+    pthread_mutex_t sort_mu;
+    tl_run_t *sorted; /* NULL or the newest sorted prefix built so far */
 } tl_head_t;
 
 typedef struct tl_memtable {

@@ -65,7 +65,7 @@ typedef struct heap_ent {
 
 struct tl_merge {
     const tl_allocator_t *alloc;
-    size_t bytes;
+    size_t bytes; /* allocation size; 0 when built in caller memory (tl_merge_init) */
     const tl_tombs_t *tombs; /* NULL when there is nothing to filter */
     int64_t lo, hi;
     tl_merge_sink_fn sink;
@@ -81,10 +81,9 @@ struct tl_merge {
 
 static void cur_set_page(mcur_t *c, uint32_t pi) {
     const tl_run_t *r = c->r;
-    const tl_page_t *p = r->pages[pi];
     c->pi = pi;
-    c->ts = p->ts;
-    c->h = p->h;
+    c->ts = tl_page_ts(r->pages[pi]); /* column addresses only: the header stays cold */
+    c->h = r->page_h[pi];
     c->lim = tl_run_page_count(r, pi);
     c->pmax = r->page_max[pi];
 }
@@ -98,7 +97,7 @@ static bool cur_enter(const tl_merge_t *m, mcur_t *c, uint32_t ri) {
         if (r->ts_min > m->hi) break; /* ascending chain: nothing later can match */
         if (r->ts_max < m->lo) continue;
         tl_run_pos_t p = {0, 0};
-        if (r->ts_min < m->lo) p = tl_run_seek_lower(r, m->lo);
+        if (r->ts_min < m->lo) p = tl_run_seek_lower_h(r, m->lo);
         if (p.page == r->npages) continue; /* cannot happen: ts_max >= lo */
         c->r = r;
         c->ri = ri;
@@ -303,15 +302,14 @@ tl_status_t tl_merge_next(tl_merge_t *m, int64_t *ts, uint64_t *h, size_t cap, s
     return m->nheap == 0 ? TL_EOF : TL_OK;
 }
 
-tl_status_t tl_merge_open(const tl_allocator_t *a, const tl_source_t *srcs, uint32_t nsrc,
-                          const tl_tombs_t *tombs, int64_t lo, int64_t hi, tl_merge_t **out) {
-    *out = NULL;
-    size_t bytes = sizeof(tl_merge_t) + (size_t)nsrc * (sizeof(mcur_t) + sizeof(heap_ent_t));
-    tl_merge_t *m = tl_mem_alloc(a, bytes);
-    if (m == NULL) return TL_ENOMEM;
+size_t tl_merge_bytes(uint32_t nsrc) {
+    return sizeof(tl_merge_t) + (size_t)nsrc * (sizeof(mcur_t) + sizeof(heap_ent_t));
+}
+
+tl_merge_t *tl_merge_init(void *mem, const tl_source_t *srcs, uint32_t nsrc,
+                          const tl_tombs_t *tombs, int64_t lo, int64_t hi) {
+    tl_merge_t *m = mem;
     memset(m, 0, sizeof(*m));
-    m->alloc = a;
-    m->bytes = bytes;
     m->tombs = (tombs != NULL && tombs->n > 0) ? tombs : NULL;
     m->lo = lo;
     m->hi = hi;
@@ -339,12 +337,24 @@ tl_status_t tl_merge_open(const tl_allocator_t *a, const tl_source_t *srcs, uint
         }
         (void)cur_enter(m, c, first);
     }
+    return m;
+}
+
+tl_status_t tl_merge_open(const tl_allocator_t *a, const tl_source_t *srcs, uint32_t nsrc,
+                          const tl_tombs_t *tombs, int64_t lo, int64_t hi, tl_merge_t **out) {
+    *out = NULL;
+    size_t bytes = tl_merge_bytes(nsrc);
+    void *mem = tl_mem_alloc(a, bytes);
+    if (mem == NULL) return TL_ENOMEM;
+    tl_merge_t *m = tl_merge_init(mem, srcs, nsrc, tombs, lo, hi);
+    m->alloc = a;
+    m->bytes = bytes;
     *out = m;
     return TL_OK;
 }
 
 void tl_merge_close(tl_merge_t *m) {
-    if (m == NULL) return;
+    if (m == NULL || m->bytes == 0) return; /* bytes == 0: tl_merge_init, caller's memory */
     tl_mem_free(m->alloc, m, m->bytes);
 }
 

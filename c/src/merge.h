@@ -30,6 +30,13 @@ typedef struct tl_merge tl_merge_t;
 tl_status_t tl_merge_open(const tl_allocator_t *a, const tl_source_t *srcs, uint32_t nsrc,
                           const tl_tombs_t *tombs, int64_t lo, int64_t hi, tl_merge_t **out);
 
+/* The same merge built in caller memory of tl_merge_bytes(nsrc) bytes (aligned for
+ * int64_t), so a reader can keep the merge next to its own state in one allocation and reuse
+ * that block. Cannot fail. tl_merge_close on it is a no-op: the caller frees the memory. */
+size_t tl_merge_bytes(uint32_t nsrc);
+tl_merge_t *tl_merge_init(void *mem, const tl_source_t *srcs, uint32_t nsrc,
+                          const tl_tombs_t *tombs, int64_t lo, int64_t hi);
+
 /* Up to cap next visible records into ts/h (either may be NULL). *n_out = count written.
  * Returns OK when *n_out > 0, EOF when exhausted (and on every later call). cap == 0 gives
  * OK with *n_out = 0 while records remain. */

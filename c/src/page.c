@@ -115,7 +115,8 @@ uint32_t tl_ts_gallop_upper(const int64_t *ts, uint32_t from, uint32_t to, int64
 
 /* Interpolated start position for x in a slice spanning [kmin, kmax] with n records.
  * Differences are taken in uint64 so that INT64_MIN..INT64_MAX spans cannot overflow. */
-static uint32_t interp_guess(uint32_t n, int64_t x, int64_t kmin, int64_t kmax) {
+uint32_t tl_ts_interp_guess(uint32_t n, int64_t x, int64_t kmin, int64_t kmax) {
+    TL_DASSERT(n >= 1);
     if (x <= kmin) return 0;
     if (x >= kmax) return n - 1;
     double f = (double)((uint64_t)x - (uint64_t)kmin) / (double)((uint64_t)kmax - (uint64_t)kmin);
@@ -159,7 +160,7 @@ uint32_t tl_ts_lower_interp(const int64_t *ts, uint32_t n, int64_t x, int64_t km
     TL_DASSERT(n >= 1);
     if (x <= kmin) return 0;
     if (x > kmax) return n;
-    return search_from(ts, n, interp_guess(n, x, kmin, kmax), x, false);
+    return search_from(ts, n, tl_ts_interp_guess(n, x, kmin, kmax), x, false);
 }
 
 uint32_t tl_ts_upper_interp(const int64_t *ts, uint32_t n, int64_t x, int64_t kmin,
@@ -167,5 +168,15 @@ uint32_t tl_ts_upper_interp(const int64_t *ts, uint32_t n, int64_t x, int64_t km
     TL_DASSERT(n >= 1);
     if (x < kmin) return 0;
     if (x >= kmax) return n;
-    return search_from(ts, n, interp_guess(n, x, kmin, kmax), x, true);
+    return search_from(ts, n, tl_ts_interp_guess(n, x, kmin, kmax), x, true);
+}
+
+uint32_t tl_ts_lower_from(const int64_t *ts, uint32_t n, uint32_t g, int64_t x) {
+    TL_DASSERT(g < n);
+    return search_from(ts, n, g, x, false);
+}
+
+uint32_t tl_ts_upper_from(const int64_t *ts, uint32_t n, uint32_t g, int64_t x) {
+    TL_DASSERT(g < n);
+    return search_from(ts, n, g, x, true);
 }

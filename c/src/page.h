@@ -56,6 +56,15 @@ uint32_t tl_ts_gallop_upper(const int64_t *ts, uint32_t from, uint32_t to, int64
 uint32_t tl_ts_lower_interp(const int64_t *ts, uint32_t n, int64_t x, int64_t kmin, int64_t kmax);
 uint32_t tl_ts_upper_interp(const int64_t *ts, uint32_t n, int64_t x, int64_t kmin, int64_t kmax);
 
+/* The two halves of the interpolated searches, for callers that want to act on the guess
+ * before the search reads the column (prefetch the matching handle line, so that miss overlaps
+ * the ts miss): the guessed index in [0, n - 1] for x over n >= 1 records spanning
+ * [kmin, kmax]; then lower/upper bound over ts[0, n) galloping from any start g < n (the
+ * answer is exact whatever g is; a good g makes it about one cache line). */
+uint32_t tl_ts_interp_guess(uint32_t n, int64_t x, int64_t kmin, int64_t kmax);
+uint32_t tl_ts_lower_from(const int64_t *ts, uint32_t n, uint32_t g, int64_t x);
+uint32_t tl_ts_upper_from(const int64_t *ts, uint32_t n, uint32_t g, int64_t x);
+
 /* The ts column of a page without loading its header (the layout is fixed by tl_page_new):
  * saves one dependent cache miss on a cold search. */
 static inline const int64_t *tl_page_ts(const tl_page_t *p) {

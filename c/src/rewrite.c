@@ -152,6 +152,7 @@ static tl_status_t push(rw_t *w, const int64_t *ts, const uint64_t *h, uint32_t 
         tl_rb_init(&w->b, w->a, w->page_records);
         w->b_active = true;
     }
+    if (n == 1) return tl_rb_push(&w->b, ts[0], h[0]); /* merge blocks are often one record */
     return tl_rb_push_many(&w->b, ts, h, n);
 }
 
@@ -282,10 +283,35 @@ static bool third_key(const rw_heap_t *h, uint32_t pt, int64_t *z, uint32_t *zr)
     return any;
 }
 
-/* Record-by-record two-way merge of the two smallest sources while their records interleave
- * finely (blocks of a few records), up to the end of either current page and below the third
- * source's head. Only used when no pending tombstone meets either page. Returns records
- * merged (0 when the fast path does not apply). */
+/* First index in [i, n) whose ts is not before x (upper: ts > x; lower: ts >= x), galloping
+ * from i: O(log d) for an answer d slots away, so short merge blocks cost a few compares. */
+static inline bool before_key(int64_t v, int64_t x, bool up) { return up ? v <= x : v < x; }
+
+static inline uint32_t gallop(const int64_t *ts, uint32_t i, uint32_t n, int64_t x, bool up) {
+    uint32_t ok = i, step = 1; /* every index < ok is before x */
+    while (ok < n && before_key(ts[ok], x, up)) {
+        uint32_t p = n - ok > step ? ok + step : n;
+        if (p == n || !before_key(ts[p], x, up)) {
+            return up ? upper(ts, ok + 1, p, x) : lower(ts, ok + 1, p, x);
+        }
+        ok = p;
+        step <<= 1;
+    }
+    return ok;
+}
+
+/* End (exclusive) of the records of page slice [i, e) that sort before key (z, zr) for a
+ * source of rank r. */
+static inline uint32_t bound_below(const int64_t *ts, uint32_t i, uint32_t e, uint32_t r,
+                                   int64_t z, uint32_t zr) {
+    return r < zr ? upper(ts, i, e, z) : lower(ts, i, e, z);
+}
+
+/* Two-way block merge of the two smallest sources s (heap top) and t (heap slot pt), up to
+ * the end of either current page and below the third source's head: alternately copies the
+ * block of one source that sorts before the other's head (found by galloping), so a sparse
+ * out-of-order source interleaving an in-order one costs a few compares per block. Only used
+ * when no pending tombstone meets either page. Returns records merged (0 = not applicable). */
 static uint32_t merge2(rw_t *w, rw_heap_t *hp, uint32_t si, uint32_t pt, tl_status_t *st) {
     uint32_t ti = hp->v[pt];
     rw_src_t *s = &hp->src[si], *t = &hp->src[ti];
@@ -293,39 +319,31 @@ static uint32_t merge2(rw_t *w, rw_heap_t *hp, uint32_t si, uint32_t pt, tl_stat
     if (tl_tombs_hides_any(w->tombs, rs->page_min[s->page], rs->page_max[s->page], rs->wm) ||
         tl_tombs_hides_any(w->tombs, rt->page_min[t->page], rt->page_max[t->page], rt->wm))
         return 0;
-    int64_t z = INT64_MAX;
-    uint32_t zr = UINT32_MAX;
-    bool bounded = third_key(hp, pt, &z, &zr);
     const tl_page_t *ps = rs->pages[s->page], *pq = rt->pages[t->page];
     uint64_t s0 = rs->prefix[s->page], t0 = rt->prefix[t->page];
     uint32_t i = (uint32_t)(s->pos - s0), j = (uint32_t)(t->pos - t0);
     uint64_t se = rs->prefix[s->page + 1] < s->end ? rs->prefix[s->page + 1] : s->end;
     uint64_t te = rt->prefix[t->page + 1] < t->end ? rt->prefix[t->page + 1] : t->end;
     uint32_t ie = (uint32_t)(se - s0), je = (uint32_t)(te - t0);
-    enum { BUF = 256 };
-    int64_t bts[BUF];
-    uint64_t bh[BUF];
-    uint32_t nb = 0, total = 0;
-    bool s_first = si < ti; /* rank order on equal ts */
-    while (i < ie && j < je) {
-        int64_t a = ps->ts[i], b = pq->ts[j];
-        bool take_s = a < b || (a == b && s_first);
-        int64_t k = take_s ? a : b;
-        uint32_t kr = take_s ? si : ti;
-        if (bounded && (k > z || (k == z && kr > zr))) break;
-        bts[nb] = k;
-        bh[nb] = take_s ? ps->h[i] : pq->h[j];
-        i += take_s;
-        j += !take_s;
-        if (++nb == BUF) {
-            *st = push(w, bts, bh, nb);
-            total += nb;
-            nb = 0;
-            if (*st != TL_OK) break;
-        }
+    int64_t z = INT64_MAX;
+    uint32_t zr = UINT32_MAX;
+    if (third_key(hp, pt, &z, &zr)) {
+        ie = bound_below(ps->ts, i, ie, si, z, zr);
+        je = bound_below(pq->ts, j, je, ti, z, zr);
     }
-    if (nb > 0 && *st == TL_OK) *st = push(w, bts, bh, nb);
-    total += nb;
+    bool s_first = si < ti; /* rank order on equal ts */
+    uint32_t total = 0;
+    while (i < ie && j < je) {
+        uint32_t k = gallop(ps->ts, i, ie, pq->ts[j], s_first);
+        if (k > i && (*st = push(w, ps->ts + i, ps->h + i, k - i)) != TL_OK) break;
+        total += k - i;
+        i = k;
+        if (i == ie) break;
+        k = gallop(pq->ts, j, je, ps->ts[i], !s_first);
+        if (k > j && (*st = push(w, pq->ts + j, pq->h + j, k - j)) != TL_OK) break;
+        total += k - j;
+        j = k;
+    }
     s->pos = s0 + i;
     t->pos = t0 + j;
     if (s->pos == rs->prefix[s->page + 1]) s->page++;

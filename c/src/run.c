@@ -2,11 +2,13 @@
  * run.c — immutable sorted runs of pages, and the builder that produces them.
  *
  * Structure: one allocation per run, laid out as
- *     [tl_run_t][tl_page_t *pages[P]][int64_t page_min[P]][int64_t page_max[P]]
- *     [uint64_t prefix[P + 1]]
+ *     [tl_run_t][tl_page_t *pages[P]][uint64_t *page_h[P]][int64_t page_min[P]]
+ *     [int64_t page_max[P]][uint64_t prefix[P + 1]]
  * so a search touches the contiguous fence arrays only, and the run is freed with one sized
  * free computed from npages. Pages are referenced, not owned: several runs (a snapshot view,
- * a compacted segment and the segment it replaced) may hold the same page.
+ * a compacted segment and the segment it replaced) may hold the same page. A borrowed run
+ * (tl_run_view_borrowed: a snapshot's view of the active directory it pins) takes no page
+ * references at all, so building and dropping that view costs no atomic operation per page.
  *
  * Invariants (checked by the builders, relied on by every reader):
  *   - npages >= 1 and n = prefix[npages] >= 1 (the empty run is NULL, never a run);
@@ -15,9 +17,13 @@
  *     non-decreasing across the whole run; ts_min = page_min[0], ts_max = page_max[P-1].
  *   - equal timestamps keep insertion order (the builder appends, never reorders).
  *
- * Complexity: lower/upper bound O(log P + log page_records): a branch-free search over the
- * page_max fence, then, inside the page, an interpolation guess from the page's fences and a
- * gallop (about one cache line for evenly spread timestamps; page headers are not loaded).
+ * Complexity: lower/upper bound O(log P + log page_records): an interpolated gallop over the
+ * page_max fence (the fences of a time series are evenly spread, so this usually reads one
+ * line of page_max; never worse than twice a binary search), then, inside the page, an
+ * interpolation guess from the page's fences and a gallop (about one cache line for evenly
+ * spread timestamps; page headers are not loaded). seek_lower_h prefetches the handle line
+ * at the in-page guess before the ts column is read (page_h[] gives its address without the
+ * page header), so the two cold misses of a point lookup overlap.
  * page_of O(log P) over prefix; count = two bounds.
  *
  * The builder appends records into pages of page_records, copying with memcpy in bulk
@@ -31,7 +37,8 @@
 /* ---- run objects ---- */
 
 static size_t run_bytes(uint32_t npages) {
-    const size_t per = sizeof(tl_page_t *) + 2 * sizeof(int64_t) + sizeof(uint64_t);
+    const size_t per = sizeof(tl_page_t *) + sizeof(uint64_t *) + 2 * sizeof(int64_t) +
+                       sizeof(uint64_t);
     if ((size_t)npages >= (SIZE_MAX - sizeof(tl_run_t)) / per) return 0;
     return sizeof(tl_run_t) + (size_t)npages * per + sizeof(uint64_t);
 }
@@ -44,9 +51,11 @@ static tl_run_t *run_alloc(const tl_allocator_t *a, uint32_t npages) {
     if (r == NULL) return NULL;
     atomic_init(&r->refs, 1);
     r->npages = npages;
+    r->borrowed = false;
     r->alloc = a;
     r->pages = (tl_page_t **)(void *)(r + 1);
-    r->page_min = (int64_t *)(void *)(r->pages + npages);
+    r->page_h = (uint64_t **)(void *)(r->pages + npages);
+    r->page_min = (int64_t *)(void *)(r->page_h + npages);
     r->page_max = r->page_min + npages;
     r->prefix = (uint64_t *)(void *)(r->page_max + npages);
     return r;
@@ -59,6 +68,7 @@ static void run_fill(tl_run_t *r, const uint32_t *counts, uint64_t wm) {
     for (uint32_t i = 0; i < r->npages; i++) {
         const tl_page_t *p = r->pages[i];
         TL_ASSERT(counts[i] >= 1 && counts[i] <= p->cap);
+        r->page_h[i] = p->h;
         r->page_min[i] = p->ts[0];
         r->page_max[i] = p->ts[counts[i] - 1];
         TL_DASSERT(i == 0 || r->page_min[i] >= r->page_max[i - 1]);
@@ -76,7 +86,7 @@ void tl_run_unref(tl_run_t *r) {
     uint32_t old = atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel);
     TL_ASSERT(old >= 1);
     if (old != 1) return;
-    for (uint32_t i = 0; i < r->npages; i++) tl_page_unref(r->pages[i]);
+    for (uint32_t i = 0; !r->borrowed && i < r->npages; i++) tl_page_unref(r->pages[i]);
     tl_mem_free(r->alloc, r, run_bytes(r->npages));
 }
 
@@ -96,11 +106,51 @@ tl_status_t tl_run_from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
     return TL_OK;
 }
 
+tl_status_t tl_run_view_borrowed(const tl_allocator_t *a, tl_page_t *const *pages,
+                                 uint32_t page_records, uint64_t n, uint64_t wm, tl_run_t **out) {
+    *out = NULL;
+    TL_ASSERT(n >= 1 && page_records >= 1);
+    uint64_t np = (n + page_records - 1) / page_records;
+    if (np > UINT32_MAX) return TL_EOVERFLOW;
+    tl_run_t *r = run_alloc(a, (uint32_t)np);
+    if (r == NULL) return TL_ENOMEM;
+    r->borrowed = true;
+    uint64_t acc = 0;
+    r->prefix[0] = 0;
+    for (uint32_t i = 0; i < r->npages; i++) {
+        tl_page_t *p = pages[i];
+        uint64_t cnt = n - acc < page_records ? n - acc : page_records;
+        TL_ASSERT(cnt <= p->cap);
+        r->pages[i] = p;
+        r->page_h[i] = p->h;
+        r->page_min[i] = p->ts[0];
+        r->page_max[i] = p->ts[cnt - 1];
+        TL_DASSERT(i == 0 || r->page_min[i] >= r->page_max[i - 1]);
+        acc += cnt;
+        r->prefix[i + 1] = acc;
+    }
+    r->n = acc;
+    r->ts_min = r->page_min[0];
+    r->ts_max = r->page_max[r->npages - 1];
+    r->wm = wm;
+    *out = r;
+    return TL_OK;
+}
+
 /* ---- searches ---- */
+
+/* First page whose page_max >= x (lower) / > x (upper); npages if none. */
+static inline uint32_t fence_lower(const tl_run_t *r, int64_t x) {
+    return tl_ts_lower_interp(r->page_max, r->npages, x, r->page_max[0], r->ts_max);
+}
+
+static inline uint32_t fence_upper(const tl_run_t *r, int64_t x) {
+    return tl_ts_upper_interp(r->page_max, r->npages, x, r->page_max[0], r->ts_max);
+}
 
 tl_run_pos_t tl_run_seek_lower(const tl_run_t *r, int64_t x) {
     tl_run_pos_t pos = {r->npages, 0};
-    uint32_t p = tl_ts_lower(r->page_max, 0, r->npages, x);
+    uint32_t p = fence_lower(r, x);
     if (p == r->npages) return pos;
     pos.page = p;
     pos.off = tl_ts_lower_interp(tl_page_ts(r->pages[p]), tl_run_page_count(r, p), x,
@@ -108,9 +158,22 @@ tl_run_pos_t tl_run_seek_lower(const tl_run_t *r, int64_t x) {
     return pos;
 }
 
+tl_run_pos_t tl_run_seek_lower_h(const tl_run_t *r, int64_t x) {
+    tl_run_pos_t pos = {r->npages, 0};
+    uint32_t p = fence_lower(r, x);
+    if (p == r->npages) return pos;
+    pos.page = p;
+    const int64_t *ts = tl_page_ts(r->pages[p]);
+    uint32_t cnt = tl_run_page_count(r, p);
+    uint32_t g = tl_ts_interp_guess(cnt, x, r->page_min[p], r->page_max[p]);
+    __builtin_prefetch(r->page_h[p] + g);
+    pos.off = tl_ts_lower_from(ts, cnt, g, x);
+    return pos;
+}
+
 tl_run_pos_t tl_run_seek_upper(const tl_run_t *r, int64_t x) {
     tl_run_pos_t pos = {r->npages, 0};
-    uint32_t p = tl_ts_upper(r->page_max, 0, r->npages, x);
+    uint32_t p = fence_upper(r, x);
     if (p == r->npages) return pos;
     pos.page = p;
     pos.off = tl_ts_upper_interp(tl_page_ts(r->pages[p]), tl_run_page_count(r, p), x,

@@ -19,8 +19,12 @@ typedef struct tl_run {
     uint64_t n;
     int64_t ts_min, ts_max;
     uint64_t wm;
+    bool borrowed; /* pages are kept alive by someone else (a snapshot's pinned directory):
+                      the run takes no page references and drops none */
     const tl_allocator_t *alloc;
-    tl_page_t **pages; /* npages refs held by the run */
+    tl_page_t **pages; /* npages refs held by the run (borrowed when `borrowed`) */
+    uint64_t **page_h; /* npages: pages[i]->h, so a reader reaches the handle column (and can
+                          prefetch it) without loading the page header */
     int64_t *page_min; /* npages */
     int64_t *page_max; /* npages */
     uint64_t *prefix; /* npages + 1; prefix[0] = 0 */
@@ -40,6 +44,13 @@ tl_status_t tl_run_from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
                               const uint32_t *counts, uint32_t npages, uint64_t wm,
                               tl_run_t **out);
 
+/* As tl_run_from_pages for the first n >= 1 records of pages laid out page_records apart
+ * (an active directory: every page full but the last), WITHOUT taking page references: the
+ * caller guarantees the pages outlive the run (a snapshot view over the directory it pins).
+ * Never publish such a run in a manifest. ENOMEM. */
+tl_status_t tl_run_view_borrowed(const tl_allocator_t *a, tl_page_t *const *pages,
+                                 uint32_t page_records, uint64_t n, uint64_t wm, tl_run_t **out);
+
 /* Global index of the first record with ts >= x (n if none) / first record with ts > x. */
 uint64_t tl_run_lower_bound(const tl_run_t *r, int64_t x);
 uint64_t tl_run_upper_bound(const tl_run_t *r, int64_t x);
@@ -58,9 +69,12 @@ typedef struct tl_run_pos {
 } tl_run_pos_t;
 
 /* Position of the first record with ts >= x / ts > x. O(log P + log page_records) through the
- * page_max fence array; readers use it to open cursors without a second search. */
+ * page_max fence array; readers use it to open cursors without a second search.
+ * The _h variant also prefetches the handle line at the guessed position before the ts
+ * column is read, so a reader about to copy handles overlaps the two cache misses. */
 tl_run_pos_t tl_run_seek_lower(const tl_run_t *r, int64_t x);
 tl_run_pos_t tl_run_seek_upper(const tl_run_t *r, int64_t x);
+tl_run_pos_t tl_run_seek_lower_h(const tl_run_t *r, int64_t x);
 
 /* Records held by page i of r (the run's view of it; never the page's own n). */
 static inline uint32_t tl_run_page_count(const tl_run_t *r, uint32_t i) {

@@ -29,9 +29,11 @@ struct tl_snapshot {
     uint32_t act_n, head_n;
     uint32_t iters; /* live iterators */
     bool planned;
+    void *spare; /* one destroyed iterator block kept for the next iterator (or NULL) */
+    size_t spare_bytes;
     tl_run_t *act_run, *head_run; /* snapshot-private views */
     tl_run_t **runs; /* every run, in source order (the L1 windows first) */
-    tl_source_t *srcs;
+    tl_source_t *srcs; /* in the same allocation as runs[] */
     uint32_t nruns; /* capacity of runs[] and srcs[] */
     uint32_t nsrc; /* sources in use */
     uint64_t seq;
@@ -40,9 +42,13 @@ struct tl_snapshot {
 
 struct tl_iter {
     tl_snapshot_t *s;
-    tl_merge_t *m; /* NULL for an empty iterator */
+    tl_merge_t *m; /* NULL for an empty iterator; else built right after the header */
+    size_t bytes; /* the block: header (ITER_HDR) + merge */
     bool eof;
 };
+
+/* The iterator header rounded up so the merge that follows it is aligned. */
+#define ITER_HDR ((sizeof(struct tl_iter) + 15u) & ~(size_t)15u)
 
 static void copy_counters(const tl_timelog_t *tl, tl_stats_t *o) {
     o->seals_total = atomic_load_explicit(&tl->ctr.seals, memory_order_relaxed);
@@ -90,11 +96,14 @@ tl_status_t tl_snapshot_acquire(tl_timelog_t *tl, tl_snapshot_t **out) {
     return TL_OK;
 }
 
+static size_t plan_bytes(uint32_t nruns) {
+    return (size_t)nruns * (sizeof(tl_run_t *) + sizeof(tl_source_t));
+}
+
 static void plan_free(tl_snapshot_t *s) {
     tl_run_unref(s->act_run);
     tl_run_unref(s->head_run);
-    tl_mem_free(s->alloc, s->runs, (size_t)s->nruns * sizeof *s->runs);
-    tl_mem_free(s->alloc, s->srcs, (size_t)s->nruns * sizeof *s->srcs);
+    if (s->runs != NULL) tl_mem_free(s->alloc, s->runs, plan_bytes(s->nruns));
     s->act_run = s->head_run = NULL;
     s->runs = NULL;
     s->srcs = NULL;
@@ -106,6 +115,7 @@ void tl_snapshot_release(tl_snapshot_t *s) {
     TL_ASSERT(s->iters == 0); /* iterators must be destroyed first */
     tl_timelog_t *tl = s->tl;
     if (s->planned) plan_free(s);
+    if (s->spare != NULL) tl_mem_free(s->alloc, s->spare, s->spare_bytes);
     tl_manifest_unref(s->man);
     tl_active_unref(s->act);
     tl_head_unref(s->head);
@@ -132,22 +142,53 @@ static void add_one(tl_snapshot_t *s, tl_run_t *r, uint32_t *nr) {
     (*nr)++;
 }
 
+/* The stable sort of the pinned head prefix [0, head_n). The head caches the newest sorted
+ * prefix built so far: a snapshot pinning exactly that count shares it (one reference, no
+ * sort); one pinning a newer count sorts under sort_mu and publishes the result, so
+ * concurrent readers of one count sort it once; an older count (a snapshot taken before the
+ * cached one) sorts privately. */
+static tl_status_t head_sorted(tl_snapshot_t *s, tl_run_t **out) {
+    tl_head_t *hd = s->head;
+    uint32_t pr = s->tl->cfg.page_records;
+    pthread_mutex_lock(&hd->sort_mu);
+    tl_run_t *c = hd->sorted;
+    if (c != NULL && c->n >= s->head_n) {
+        if (c->n == s->head_n) tl_run_ref(c);
+        pthread_mutex_unlock(&hd->sort_mu);
+        if (c->n == s->head_n) {
+            *out = c;
+            return TL_OK;
+        }
+        return tl_sort_to_run(s->alloc, pr, hd->ts, hd->h, s->head_n, TL_SEQ_MAX, out);
+    }
+    tl_status_t st = tl_sort_to_run(s->alloc, pr, hd->ts, hd->h, s->head_n, TL_SEQ_MAX, out);
+    if (st == TL_OK) {
+        tl_run_ref(*out);
+        hd->sorted = *out;
+    }
+    pthread_mutex_unlock(&hd->sort_mu);
+    if (st == TL_OK) tl_run_unref(c); /* the older prefix, replaced */
+    return st;
+}
+
 static tl_status_t plan(tl_snapshot_t *s) {
     if (s->planned) return TL_OK;
     const tl_manifest_t *m = s->man;
-    tl_status_t st = tl_active_view(s->alloc, s->act, s->act_n, TL_SEQ_MAX, &s->act_run);
-    if (st == TL_OK && s->head_n > 0) {
-        st = tl_sort_to_run(s->alloc, s->tl->cfg.page_records, s->head->ts, s->head->h,
-                            s->head_n, TL_SEQ_MAX, &s->head_run);
+    tl_status_t st = TL_OK;
+    if (s->act_n > 0) {
+        /* The snapshot pins the directory, which holds its pages: a borrowed view. */
+        st = tl_run_view_borrowed(s->alloc, s->act->pages, s->act->page_records, s->act_n,
+                                  TL_SEQ_MAX, &s->act_run);
     }
+    if (st == TL_OK && s->head_n > 0) st = head_sorted(s, &s->head_run);
     uint32_t n = tl_vec_len(m->l1) + tl_vec_len(m->l0) + tl_vec_len(s->head_runs) + 2;
     for (uint32_t i = 0; i < tl_vec_len(m->mem); i++) n += tl_vec_len(tl_vec_vec(m->mem, i));
     s->nruns = n;
     s->nsrc = 0;
     if (st == TL_OK) {
-        s->runs = tl_mem_calloc(s->alloc, n, sizeof *s->runs);
-        s->srcs = tl_mem_calloc(s->alloc, n, sizeof *s->srcs);
-        if (s->runs == NULL || s->srcs == NULL) st = TL_ENOMEM;
+        s->runs = tl_mem_alloc(s->alloc, plan_bytes(n));
+        if (s->runs == NULL) st = TL_ENOMEM;
+        else s->srcs = (tl_source_t *)(void *)(s->runs + n);
     }
     s->planned = true; /* plan_free handles partial state */
     if (st != TL_OK) {
@@ -173,24 +214,40 @@ static tl_status_t plan(tl_snapshot_t *s) {
  * Iterators
  * ------------------------------------------------------------------------------------------- */
 
+/* An iterator block of at least `bytes`: the snapshot's spare one when it is big enough (a
+ * loop of point lookups on one snapshot allocates nothing), else a new one. NULL on ENOMEM. */
+static tl_iter_t *iter_alloc(tl_snapshot_t *s, size_t bytes) {
+    tl_iter_t *it = NULL;
+    if (s->spare != NULL && s->spare_bytes >= bytes) {
+        it = s->spare;
+        bytes = s->spare_bytes;
+        s->spare = NULL;
+    } else {
+        it = tl_mem_alloc(s->alloc, bytes);
+        if (it == NULL) return NULL;
+    }
+    it->s = s;
+    it->m = NULL;
+    it->bytes = bytes;
+    it->eof = false;
+    return it;
+}
+
 static tl_status_t iter_new(tl_snapshot_t *s, int64_t lo, int64_t hi, bool empty,
                             tl_iter_t **out) {
     if (s == NULL || out == NULL) return TL_EINVAL;
     *out = NULL;
-    tl_iter_t *it = tl_mem_calloc(s->alloc, 1, sizeof *it);
-    if (it == NULL) return TL_ENOMEM;
-    it->s = s;
-    it->eof = empty || lo > hi;
-    if (!it->eof) {
+    bool eof = empty || lo > hi;
+    if (!eof) {
         tl_status_t st = plan(s);
-        if (st == TL_OK && s->nsrc == 0) it->eof = true;
-        if (st == TL_OK && !it->eof) {
-            st = tl_merge_open(s->alloc, s->srcs, s->nsrc, s->man->tombs, lo, hi, &it->m);
-        }
-        if (st != TL_OK) {
-            tl_mem_free(s->alloc, it, sizeof *it);
-            return st;
-        }
+        if (st != TL_OK) return st;
+        eof = s->nsrc == 0;
+    }
+    tl_iter_t *it = iter_alloc(s, ITER_HDR + (eof ? 0 : tl_merge_bytes(s->nsrc)));
+    if (it == NULL) return TL_ENOMEM;
+    it->eof = eof;
+    if (!eof) {
+        it->m = tl_merge_init((char *)it + ITER_HDR, s->srcs, s->nsrc, s->man->tombs, lo, hi);
     }
     s->iters++;
     *out = it;
@@ -262,9 +319,14 @@ tl_status_t tl_iter_next_batch_f64(tl_iter_t *it, double *ts, uint64_t *handles,
 
 void tl_iter_destroy(tl_iter_t *it) {
     if (it == NULL) return;
-    tl_merge_close(it->m);
-    it->s->iters--;
-    tl_mem_free(it->s->alloc, it, sizeof *it);
+    tl_snapshot_t *s = it->s;
+    s->iters--;
+    if (s->spare == NULL) { /* keep the block for the snapshot's next iterator */
+        s->spare = it;
+        s->spare_bytes = it->bytes;
+        return;
+    }
+    tl_mem_free(s->alloc, it, it->bytes);
 }
 
 /* ---------------------------------------------------------------------------------------------
