@@ -5,6 +5,7 @@
 //!   zig build test                 -> builds and runs every c/tests/*_test.c
 //!   zig build tests                -> installs the test binaries in zig-out/test/ (for ./dev)
 //!   zig build bench                -> zig-out/bin/bench_native
+//!   zig build soak                 -> zig-out/bin/soak (c/tests/soak.c, ReleaseSafe)
 //!   zig build dist                 -> the library for every platform in `dist_targets`
 const std = @import("std");
 const builtin = @import("builtin");
@@ -37,6 +38,7 @@ const engine_sources = [_][]const u8{
     "c/src/timelog.c",
     "c/src/stats.c",
     "c/src/libpin.c",
+    "c/src/oneshot.c",
 };
 
 /// One executable per file; each links the engine statically and can reach internals.
@@ -53,6 +55,7 @@ const test_sources = [_][]const u8{
     "c/tests/maint_test.c",
     "c/tests/dropq_test.c",
     "c/tests/model_test.c",
+    "c/tests/oneshot_test.c",
     "c/tests/alloc_fail_test.c",
 };
 
@@ -123,6 +126,14 @@ pub fn build(b: *std.Build) void {
     const bench_exe = b.addExecutable(.{ .name = "bench_native", .root_module = bench_mod });
     const bench_install = b.addInstallArtifact(bench_exe, .{});
     b.step("bench", "Build the native benchmark into zig-out/bin").dependOn(&bench_install.step);
+
+    // Soak test (c/tests/soak.c, run by `./dev soak`): ReleaseSafe, so the engine keeps its
+    // debug assertions (TL_DASSERT) and Zig's UB checks while running at speed.
+    const soak_mod = engineModule(b, target, .ReleaseSafe);
+    soak_mod.addCSourceFiles(.{ .files = &.{"c/tests/soak.c"}, .flags = &c_flags });
+    const soak_exe = b.addExecutable(.{ .name = "soak", .root_module = soak_mod });
+    const soak_install = b.addInstallArtifact(soak_exe, .{});
+    b.step("soak", "Build the soak test into zig-out/bin").dependOn(&soak_install.step);
 
     // Cross-built libraries for the platforms we ship.
     const dist_step = b.step("dist", "Build libtimelog for every supported platform into zig-out/dist");

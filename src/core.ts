@@ -35,6 +35,7 @@ export class LogCore<V> {
   readonly i64 = new BigInt64Array(1);
   readonly u64 = new BigUint64Array(1);
   readonly size = new Uint32Array(2);
+  readonly f64 = new Float64Array(1);
   /** Called once for every value the log stops holding. */
   onRelease: ((value: V) => void) | undefined;
   ptr: NativePointer = null;

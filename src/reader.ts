@@ -20,6 +20,10 @@ export interface ReadOwner<V> {
   snapshot(action: string): NativePointer;
   /** Gives back what snapshot() returned. */
   done(snap: NativePointer): void;
+  /** One-call read of [lo, hi] (double bounds, ±Infinity = ends); returns the status. */
+  readF64(lo: number, hi: number, ts: Float64Array, h: BigUint64Array, cap: number): number;
+  /** One-call count of [lo, hi] into core.f64[0]; returns the status. */
+  countF64(lo: number, hi: number): number;
   /** Tracks an open iterator so closing the owner closes it first. */
   attach(iter: NativeIter<V>): void;
   detach(iter: NativeIter<V>): void;
@@ -31,6 +35,11 @@ export interface Columns<V, T extends Ts> {
   ts: T extends bigint ? BigInt64Array : Float64Array;
   /** Values (Float64Array for f64 logs, an array otherwise). */
   values: V extends number ? Float64Array | V[] : V[];
+}
+
+/** A bound for the *_f64 entry points: the int64 ends become ±Infinity. */
+function f64(t: Ts): number {
+  return t === TS_MIN ? -Infinity : t === TS_MAX ? Infinity : Number(t);
 }
 
 /** Read methods of a log or snapshot. Not constructed directly. */
@@ -52,7 +61,9 @@ export abstract class Reader<V, T extends Ts = number> {
     const owner = this.owner;
     const core = owner.core;
     const snap = owner.snapshot(action);
-    const status = core.sym.tl_iter_open(snap, lo, hi, core.cell);
+    const status = core.opts.timestamps === "number"
+      ? core.sym.tl_iter_open_f64(snap, f64(lo), f64(hi), core.cell)
+      : core.sym.tl_iter_open(snap, lo, hi, core.cell);
     if (status !== Status.OK) {
       owner.done(snap);
       core.check(status, action);
@@ -169,27 +180,26 @@ export abstract class Reader<V, T extends Ts = number> {
   at(ts: Timestamp): V[] {
     const t = this.#ts(ts, "ts");
     const core = this.owner.core;
-    const { sym } = core;
-    // A direct loop: no iterator object, no finalizer registration (this is the hot point read).
-    return this.#with("read a timestamp", (snap) => {
-      core.check(sym.tl_iter_open(snap, t, t, core.cell), "read a timestamp");
-      const it = core.rt.readPointer(core.cell);
+    if (core.opts.timestamps === "number") {
+      // One FFI call on a fresh or pinned snapshot; an iterator only past 4096 duplicates.
       const b = borrow(core);
-      const out: V[] = [];
       try {
-        for (;;) {
-          const status = sym.tl_iter_next_batch_f64(it, b.tsF, b.hRaw, BATCH, core.size);
-          if (status === Status.EOF) return out;
-          core.check(status, "read a timestamp");
-          const n = core.size[0];
+        core.check(this.owner.readF64(t as number, t as number, b.tsF, b.hRaw, BATCH), "read a timestamp");
+        const n = core.size[0];
+        if (n < BATCH) {
+          const out: V[] = new Array(n);
           const table = core.table;
-          for (let i = 0; i < n; i++) out.push((table ? table.get(b.h[i]) : b.h[i]) as V);
+          for (let i = 0; i < n; i++) out[i] = (table ? table.get(b.h[i]) : b.h[i]) as V;
+          return out;
         }
       } finally {
-        sym.tl_iter_destroy(it);
         giveBack(core, b);
       }
-    });
+    }
+    const out: V[] = [];
+    using it = this.#iter(t, t, "read a timestamp");
+    for (const [, value] of it) out.push(value);
+    return out;
   }
 
   /**
@@ -214,6 +224,10 @@ export abstract class Reader<V, T extends Ts = number> {
       hi = pred(end);
     }
     const core = this.owner.core;
+    if (core.opts.timestamps === "number") {
+      core.check(this.owner.countF64(f64(lo), f64(hi)), "count records");
+      return core.f64[0];
+    }
     return this.#with("count records", (snap) => {
       core.check(core.sym.tl_snapshot_count(snap, lo, hi, core.u64), "count records");
       return Number(core.u64[0]);

@@ -38,6 +38,16 @@ export class SnapState<V> implements ReadOwner<V>, Child {
 
   done(_snap: NativePointer): void {}
 
+  readF64(lo: number, hi: number, ts: Float64Array, h: BigUint64Array, cap: number): number {
+    const ptr = this.snapshot("read");
+    return this.core.sym.tl_snapshot_read_f64(ptr, lo, hi, ts, h, cap, this.core.size);
+  }
+
+  countF64(lo: number, hi: number): number {
+    const ptr = this.snapshot("count records");
+    return this.core.sym.tl_snapshot_count_f64(ptr, lo, hi, this.core.f64);
+  }
+
   attach(iter: NativeIter<V>): void {
     this.iters.add(iter);
   }

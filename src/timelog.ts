@@ -39,6 +39,16 @@ class LiveOwner<V> implements ReadOwner<V> {
   done(snap: NativePointer): void {
     this.core.sym.tl_snapshot_release(snap);
   }
+  readF64(lo: number, hi: number, ts: Float64Array, h: BigUint64Array, cap: number): number {
+    const core = this.core;
+    if (core.closed) throw closedError("Timelog", "read");
+    return core.sym.tl_read_f64(core.ptr, lo, hi, ts, h, cap, core.size);
+  }
+  countF64(lo: number, hi: number): number {
+    const core = this.core;
+    if (core.closed) throw closedError("Timelog", "count records");
+    return core.sym.tl_count_f64(core.ptr, lo, hi, core.f64);
+  }
   attach(iter: NativeIter<V>): void {
     this.core.children.add(iter);
   }

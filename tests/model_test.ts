@@ -9,8 +9,17 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import fc from "fast-check";
 import { type Reader, Snapshot, Timelog, TimelogError, TimelogIterator, type Ts } from "../mod.ts";
-import { Model, out, pairs, type Rec, tsOf, type TsMode } from "./support/model.ts";
-import { configArb, type Domain, input, type Op, opArb, type Read, type SmallConfig, tsArb } from "./support/program.ts";
+import { Model, out, pairs, type Rec, type TsMode, tsOf } from "./support/model.ts";
+import {
+  configArb,
+  type Domain,
+  input,
+  type Op,
+  opArb,
+  type Read,
+  type SmallConfig,
+  tsArb,
+} from "./support/program.ts";
 
 let opsChecked = 0;
 /** Engine work the programs caused, summed over runs (shows seals/flushes/compactions happen). */
@@ -95,7 +104,13 @@ class Run {
       case "extend": {
         const recs = op.recs.map(([t, v]) => [t, this.value(v)] as const);
         const list = recs.map(([t, v]) => [input(t, op.f), v] as [number | bigint, unknown]);
-        log.extend(op.gen ? (function* () { yield* list; })() : list);
+        log.extend(
+          op.gen
+            ? (function* () {
+              yield* list;
+            })()
+            : list,
+        );
         for (const [t, v] of recs) model.append(t, v);
         return;
       }
@@ -151,7 +166,9 @@ class Run {
     if (op.tsForm === "i64") ts = BigInt64Array.from(times);
     else if (op.tsForm === "f64" && safe) ts = Float64Array.from(times, Number);
     else ts = times.map((t, i) => input(t, i % 2 === 0 ? 0 : 1));
-    const values = op.typedValues && this.mode.values === "f64" ? Float64Array.from(vals as number[]) : vals;
+    const values = op.typedValues && this.mode.values === "f64"
+      ? Float64Array.from(vals as number[])
+      : vals;
     this.log.appendMany(ts, values);
     times.forEach((t, i) => this.model.append(t, vals[i]));
   }
@@ -163,14 +180,19 @@ class Run {
     for (const it of this.iters.filter((x) => x.parent === s)) {
       this.iters.splice(this.iters.indexOf(it), 1);
       if (it.remaining.length > 0) {
-        assert.throws(() => it.it.next(), (e: unknown) => e instanceof TimelogError && e.code === "ECLOSED");
+        assert.throws(
+          () => it.it.next(),
+          (e: unknown) => e instanceof TimelogError && e.code === "ECLOSED",
+        );
       }
     }
   }
 
   #iterOpen(op: Extract<Op, { k: "iterOpen" }>): void {
     if (this.iters.length >= 3) this.#iterTake(this.iters[0], Infinity);
-    const parent = op.src < 0 || this.snaps.length === 0 ? null : this.snaps[op.src % this.snaps.length];
+    const parent = op.src < 0 || this.snaps.length === 0
+      ? null
+      : this.snaps[op.src % this.snaps.length];
     const reader = parent ? parent.snap : this.log;
     const m = parent ? parent.model : this.model;
     const it = reader.range(input(op.a, 1), input(op.b, 1));
@@ -201,23 +223,38 @@ class Run {
     const opt = (x: bigint | undefined) => (x === undefined ? undefined : out(x, mode));
     switch (r.k) {
       case "range":
-        return assert.deepEqual([...reader.range(input(r.a, r.fa), input(r.b, r.fb))], pairs(m.range(r.a, r.b), mode));
+        return assert.deepEqual(
+          [...reader.range(input(r.a, r.fa), input(r.b, r.fb))],
+          pairs(m.range(r.a, r.b), mode),
+        );
       case "since":
-        return assert.deepEqual([...reader.since(input(r.t, r.f))], pairs(m.range(r.t, null), mode));
+        return assert.deepEqual(
+          [...reader.since(input(r.t, r.f))],
+          pairs(m.range(r.t, null), mode),
+        );
       case "until":
-        return assert.deepEqual([...reader.until(input(r.t, r.f))], pairs(m.range(null, r.t), mode));
+        return assert.deepEqual(
+          [...reader.until(input(r.t, r.f))],
+          pairs(m.range(null, r.t), mode),
+        );
       case "all":
         return assert.deepEqual([...reader.all()], pairs(m.sorted(), mode));
       case "iterator":
         return assert.deepEqual([...reader], pairs(m.sorted(), mode));
       case "at":
-        return assert.deepEqual(reader.at(input(r.t, r.f)), m.range(r.t, at(r.t)).map((x) => x.value));
+        return assert.deepEqual(
+          reader.at(input(r.t, r.f)),
+          m.range(r.t, at(r.t)).map((x) => x.value),
+        );
       case "count0":
         return assert.equal(reader.count(), m.size);
       case "count1":
         return assert.equal(reader.count(input(r.t, r.f)), m.range(r.t, null).length);
       case "count2":
-        return assert.equal(reader.count(input(r.a, r.fa), input(r.b, r.fb)), m.range(r.a, r.b).length);
+        return assert.equal(
+          reader.count(input(r.a, r.fa), input(r.b, r.fb)),
+          m.range(r.a, r.b).length,
+        );
       case "size":
         return assert.equal(reader.size, m.size);
       case "min":
@@ -236,8 +273,14 @@ class Run {
   #columns(reader: Reader<unknown, Ts>, m: Model, a: bigint, b: bigint, f: 0 | 1 | 2): void {
     const cols: { ts: unknown; values: unknown } = reader.rangeColumns(input(a, f), input(b, f));
     const want = m.range(a, b);
-    assert.ok(this.mode.ts === "number" ? cols.ts instanceof Float64Array : cols.ts instanceof BigInt64Array);
-    assert.ok(this.mode.values === "f64" ? cols.values instanceof Float64Array : Array.isArray(cols.values));
+    assert.ok(
+      this.mode.ts === "number"
+        ? cols.ts instanceof Float64Array
+        : cols.ts instanceof BigInt64Array,
+    );
+    assert.ok(
+      this.mode.values === "f64" ? cols.values instanceof Float64Array : Array.isArray(cols.values),
+    );
     const ts = cols.ts as ArrayLike<unknown>;
     assert.deepEqual(Array.from(ts, (t) => tsOf(t, this.mode.ts)), want.map((x) => x.ts));
     assert.deepEqual(Array.from(cols.values as ArrayLike<unknown>), want.map((x) => x.value));
@@ -249,13 +292,20 @@ class Run {
     assert.deepEqual([...this.log.all()], pairs(this.model.sorted(), this.mode.ts));
     if (this.mode.values !== "any") return;
     const stats = this.log.stats();
-    assert.equal(stats.heldValues, this.appended - this.released.size, "held values leaked or lost");
+    assert.equal(
+      stats.heldValues,
+      this.appended - this.released.size,
+      "held values leaked or lost",
+    );
     if (this.releasedNow.length === 0) return;
     const visible = [this.model, ...this.snaps.map((s) => s.model)].map((m) => m.values());
     const pinned = new Set(this.iters.flatMap((x) => x.remaining.map((r) => r.value)));
     for (const v of this.releasedNow) {
       assert.equal(this.released.get(v), 1, `value released twice: ${JSON.stringify(v)}`);
-      assert.ok(!pinned.has(v) && !visible.some((s) => s.has(v)), `released while visible: ${JSON.stringify(v)}`);
+      assert.ok(
+        !pinned.has(v) && !visible.some((s) => s.has(v)),
+        `released while visible: ${JSON.stringify(v)}`,
+      );
     }
     this.releasedNow = [];
   }
@@ -273,12 +323,23 @@ class Run {
     this.log.close();
     if (this.mode.values !== "any") return;
     assert.equal(this.released.size, this.appended, "not every value was released at close");
-    for (const [v, n] of this.released) assert.equal(n, 1, `released ${n} times: ${JSON.stringify(v)}`);
+    for (const [v, n] of this.released) {
+      assert.equal(n, 1, `released ${n} times: ${JSON.stringify(v)}`);
+    }
   }
 }
 
-function property(mode: Mode, domain: Domain, runs: number, maxOps: number, maxBatch: number): void {
-  const ops = fc.array(opArb(tsArb(domain), mode.maintenance === "manual", maxBatch), { maxLength: maxOps, size: "max" });
+function property(
+  mode: Mode,
+  domain: Domain,
+  runs: number,
+  maxOps: number,
+  maxBatch: number,
+): void {
+  const ops = fc.array(opArb(tsArb(domain), mode.maintenance === "manual", maxBatch), {
+    maxLength: maxOps,
+    size: "max",
+  });
   fc.assert(
     fc.property(configArb, ops, (cfg, program) => {
       const run = new Run(mode, cfg);
@@ -298,13 +359,48 @@ function property(mode: Mode, domain: Domain, runs: number, maxOps: number, maxB
 }
 
 const CASES: Array<[string, Mode, Domain, number]> = [
-  ["object values, manual maintenance", { values: "any", maintenance: "manual", ts: "number" }, "small", 150],
-  ["object values, background maintenance", { values: "any", maintenance: "background", ts: "number" }, "small", 100],
-  ["f64 values, manual maintenance", { values: "f64", maintenance: "manual", ts: "number" }, "small", 150],
-  ["f64 values, background maintenance", { values: "f64", maintenance: "background", ts: "number" }, "small", 100],
-  ["object values, timestamps at ±(2^53 - 1)", { values: "any", maintenance: "manual", ts: "number" }, "wide", 80],
-  ["bigint timestamps reaching TS_MIN/TS_MAX, object values", { values: "any", maintenance: "manual", ts: "bigint" }, "int64", 100],
-  ["bigint timestamps reaching TS_MIN/TS_MAX, f64 values", { values: "f64", maintenance: "background", ts: "bigint" }, "int64", 80],
+  [
+    "object values, manual maintenance",
+    { values: "any", maintenance: "manual", ts: "number" },
+    "small",
+    150,
+  ],
+  [
+    "object values, background maintenance",
+    { values: "any", maintenance: "background", ts: "number" },
+    "small",
+    100,
+  ],
+  [
+    "f64 values, manual maintenance",
+    { values: "f64", maintenance: "manual", ts: "number" },
+    "small",
+    150,
+  ],
+  [
+    "f64 values, background maintenance",
+    { values: "f64", maintenance: "background", ts: "number" },
+    "small",
+    100,
+  ],
+  [
+    "object values, timestamps at ±(2^53 - 1)",
+    { values: "any", maintenance: "manual", ts: "number" },
+    "wide",
+    80,
+  ],
+  [
+    "bigint timestamps reaching TS_MIN/TS_MAX, object values",
+    { values: "any", maintenance: "manual", ts: "bigint" },
+    "int64",
+    100,
+  ],
+  [
+    "bigint timestamps reaching TS_MIN/TS_MAX, f64 values",
+    { values: "f64", maintenance: "background", ts: "bigint" },
+    "int64",
+    80,
+  ],
 ];
 
 for (const [name, mode, domain, runs] of CASES) {

@@ -15,7 +15,8 @@
  *   4. Reads          tl_iter_open (closed interval), tl_iter_range, tl_iter_since, tl_iter_until,
  *                     tl_iter_equal, tl_iter_next_batch, tl_iter_next_batch_f64, tl_iter_destroy,
  *                     tl_snapshot_count, tl_snapshot_min, tl_snapshot_max, tl_snapshot_next,
- *                     tl_snapshot_prev
+ *                     tl_snapshot_prev; one-call forms with double bounds: tl_iter_open_f64,
+ *                     tl_snapshot_read_f64, tl_read_f64, tl_snapshot_count_f64, tl_count_f64
  *   5. Maintenance    tl_flush, tl_compact, tl_maint_step, tl_maint_start, tl_maint_stop
  *   6. Drops          tl_config_t.on_drop (batched callback), or a tl_dropq_t queue with a
  *                     doorbell for runtimes that must not be called on foreign threads
@@ -333,6 +334,32 @@ TL_API tl_status_t tl_snapshot_max(tl_snapshot_t *s, int64_t *out);
 /* Smallest visible timestamp > ts / largest visible timestamp < ts. EOF if none. */
 TL_API tl_status_t tl_snapshot_next(tl_snapshot_t *s, int64_t ts, int64_t *out);
 TL_API tl_status_t tl_snapshot_prev(tl_snapshot_t *s, int64_t ts, int64_t *out);
+
+/* ---------------------------------------------------------------------------------------------
+ * One-call reads with double bounds (for FFI callers; see the *_f64 note in the intro)
+ *
+ * Bounds are closed, exact integers within ±2^53, or -INFINITY / +INFINITY for the unbounded
+ * ends (INT64_MIN / INT64_MAX). NaN, fractions and larger magnitudes are TL_EINVAL.
+ * ------------------------------------------------------------------------------------------- */
+
+/* tl_iter_open with double bounds. */
+TL_API tl_status_t tl_iter_open_f64(tl_snapshot_t *s, double lo, double hi, tl_iter_t **out);
+
+/* The first cap records of [lo, hi] on s, in order, into ts[cap] (as doubles; may be NULL)
+ * and handles[cap] (may be NULL). *n_out = count; *n_out < cap means that was every record.
+ * OK (also when empty), EINVAL, ENOMEM. One call = open + read + destroy. */
+TL_API tl_status_t tl_snapshot_read_f64(tl_snapshot_t *s, double lo, double hi, double *ts,
+                                        uint64_t *handles, size_t cap, size_t *n_out);
+
+/* tl_snapshot_read_f64 on a snapshot taken and released inside the call (any thread). */
+TL_API tl_status_t tl_read_f64(tl_timelog_t *tl, double lo, double hi, double *ts,
+                               uint64_t *handles, size_t cap, size_t *n_out);
+
+/* tl_snapshot_count with double bounds; *out is the count as a double (exact below 2^53). */
+TL_API tl_status_t tl_snapshot_count_f64(tl_snapshot_t *s, double lo, double hi, double *out);
+
+/* tl_snapshot_count_f64 on a snapshot taken and released inside the call. */
+TL_API tl_status_t tl_count_f64(tl_timelog_t *tl, double lo, double hi, double *out);
 
 /* ---------------------------------------------------------------------------------------------
  * Drop queue (for runtimes whose callbacks must not run on engine threads)

@@ -12,6 +12,15 @@
  *
  * Complexity: O(1) per call on top of the hook; calloc adds an O(size) memset.
  *
+ * Page pool (used by a log opened with the default allocator; see tl_common.h): full pages
+ * are carved from ~8 MiB anonymous mappings (per_chunk blocks each, a chunk header in the
+ * tail slack). Free blocks sit on two LIFO lists under one mutex: `hot` (resident, at most
+ * hot_max, reused first so ingest churn never page-faults) and `cold` (their whole OS pages
+ * given back with madvise; the first POOL_KEEP bytes, holding the list link, stay mapped).
+ * Mappings are kept until the pool is freed, which asserts every block came back. Under
+ * AddressSanitizer free blocks are poisoned, so use-after-free is still caught. Mutex hold
+ * time is O(1); madvise runs outside it.
+ *
  * tl_panic is the last resort for broken invariants that cannot be reported as a status
  * (a corrupted refcount, an impossible branch): message to stderr, then abort().
  */
@@ -19,6 +28,15 @@
 #include <stdlib.h>
 
 #include "tl_common.h"
+
+#if defined(__unix__) || defined(__APPLE__)
+#define TL_POOL_ENABLED 1
+#include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#else
+#define TL_POOL_ENABLED 0
+#endif
 
 static void *libc_alloc(void *ctx, size_t size) {
     (void)ctx;
@@ -60,12 +78,9 @@ void tl_mem_free(const tl_allocator_t *a, void *ptr, size_t size) {
     a->free(a->ctx, ptr, size);
 }
 
-/* ---- page pool -------------------------------------------------------------------------- */
+/* ---- page pool ---- */
 
 #if TL_POOL_ENABLED
-#include <pthread.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define TL_POOL_ASAN 1
@@ -256,7 +271,7 @@ tl_pool_t *tl_pool_new(size_t block_bytes, uint32_t hot_max) {
     p->block = block_bytes;
     p->per_chunk = (uint32_t)((POOL_CHUNK_TARGET - sizeof(pool_chunk_t)) / block_bytes);
     size_t used = (size_t)p->per_chunk * block_bytes + sizeof(pool_chunk_t);
-    p->chunk_bytes = (used + p->os_page - 1) & ~(p->os_page - 1);
+    p->chunk_bytes = (used + p->os_page - 1) & ~(p->os_page - 1); /* tail slack: the header */
     p->hot_max = hot_max;
     p->self = (tl_allocator_t){.ctx = p, .alloc = pool_alloc, .free = pool_free};
     return p;

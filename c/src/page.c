@@ -133,7 +133,7 @@ static inline uint32_t bsearch_slice(const int64_t *ts, uint32_t from, uint32_t 
 }
 
 /* Gallops from guess g towards the answer, then binary-searches the last doubling. */
-static uint32_t search_from(const int64_t *ts, uint32_t n, uint32_t g, int64_t x, bool upper) {
+static uint32_t gallop_from(const int64_t *ts, uint32_t n, uint32_t g, int64_t x, bool upper) {
     uint32_t step = 1;
     if (before(ts[g], x, upper)) {
         uint32_t ok = g; /* ts[ok] is before the answer */
@@ -153,6 +153,23 @@ static uint32_t search_from(const int64_t *ts, uint32_t n, uint32_t g, int64_t x
         bad = p;
         if (step < (1u << 30)) step <<= 1;
     }
+}
+
+/* Half-width of the window searched around a guess before galloping. */
+#define NEAR 8u
+
+/* From guess g: a good guess (the usual case for time series) leaves the answer within NEAR
+ * slots, so the window [g - NEAR + 1, g + NEAR] around it is checked with two predictable
+ * compares and searched branch-free: no mispredicted branch waits for the cache miss on
+ * ts[g]. A bad guess falls back to the gallop. */
+static inline uint32_t search_from(const int64_t *ts, uint32_t n, uint32_t g, int64_t x,
+                                   bool upper) {
+    uint32_t from = g >= NEAR ? g - NEAR + 1 : 0;
+    uint32_t to = n - g > NEAR ? g + NEAR : n;
+    bool lo_ok = from == 0 || before(ts[from - 1], x, upper);
+    bool hi_ok = to == n || !before(ts[to], x, upper);
+    if (TL_LIKELY(lo_ok && hi_ok)) return bsearch_slice(ts, from, to, x, upper);
+    return gallop_from(ts, n, g, x, upper);
 }
 
 uint32_t tl_ts_lower_interp(const int64_t *ts, uint32_t n, int64_t x, int64_t kmin,

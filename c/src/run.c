@@ -158,6 +158,24 @@ tl_run_pos_t tl_run_seek_lower(const tl_run_t *r, int64_t x) {
     return pos;
 }
 
+/* Starts the cold misses of a lookup at once: the ts and handle lines at the guess and one
+ * line (8 records) either side, where a slightly-off guess or a block ends. The lines are
+ * independent, so they load in parallel instead of one after another as the search and the
+ * copy reach them. */
+static inline void prefetch_around(const int64_t *ts, const uint64_t *h, uint32_t g,
+                                   uint32_t cnt) {
+    __builtin_prefetch(ts + g);
+    __builtin_prefetch(h + g);
+    if (g >= 8) {
+        __builtin_prefetch(ts + g - 8);
+        __builtin_prefetch(h + g - 8);
+    }
+    if (g + 8 < cnt) {
+        __builtin_prefetch(ts + g + 8);
+        __builtin_prefetch(h + g + 8);
+    }
+}
+
 tl_run_pos_t tl_run_seek_lower_h(const tl_run_t *r, int64_t x) {
     tl_run_pos_t pos = {r->npages, 0};
     uint32_t p = fence_lower(r, x);
@@ -166,7 +184,7 @@ tl_run_pos_t tl_run_seek_lower_h(const tl_run_t *r, int64_t x) {
     const int64_t *ts = tl_page_ts(r->pages[p]);
     uint32_t cnt = tl_run_page_count(r, p);
     uint32_t g = tl_ts_interp_guess(cnt, x, r->page_min[p], r->page_max[p]);
-    __builtin_prefetch(r->page_h[p] + g);
+    prefetch_around(ts, r->page_h[p], g, cnt);
     pos.off = tl_ts_lower_from(ts, cnt, g, x);
     return pos;
 }

@@ -157,13 +157,6 @@ static tl_status_t do_seal(txn_t *x, uint64_t wm) {
     return TL_OK;
 }
 
-/* Slow path of an in-order record: next page, or seal when the directory is full. */
-static tl_status_t active_slow(txn_t *x) {
-    tl_status_t st = tl_mt_reserve_page(&x->tl->mt);
-    if (st == TL_EOF) st = do_seal(x, x->tl->seq);
-    return st;
-}
-
 /* Slow path of an out-of-order record: first head buffer, head -> run, or seal. */
 static tl_status_t head_slow(txn_t *x) {
     tl_timelog_t *tl = x->tl;
@@ -198,36 +191,44 @@ static bool sorted_from(const int64_t *ts, size_t n, int64_t last) {
     return true;
 }
 
+/* Appends sorted records with ts[0] >= last to the active directory, sealing when it fills. */
+static tl_status_t append_block(txn_t *x, const int64_t *ts, const uint64_t *h, size_t n) {
+    tl_memtable_t *mt = &x->tl->mt;
+    size_t done = 0;
+    while (done < n) {
+        size_t k = 0;
+        tl_status_t st = tl_mt_append_sorted(mt, ts + done, h + done, n - done, &k);
+        done += k;
+        if (st != TL_OK) return st;
+        if (done < n && (st = do_seal(x, x->tl->seq)) != TL_OK) return st;
+    }
+    return TL_OK;
+}
+
+/* A batch is split into maximal non-decreasing stretches: a stretch starting at or after the
+ * newest in-order record is copied into the active pages as a block (out-of-order data
+ * interleaves short late records into long in-order stretches); records below it go to the
+ * head one by one. */
 static tl_status_t write_records(txn_t *x, const int64_t *ts, const uint64_t *h, size_t n) {
     tl_memtable_t *mt = &x->tl->mt;
-    tl_status_t st = TL_OK;
-    if (n > 1 && sorted_from(ts, n, mt->last)) {
-        size_t done = 0;
-        while (done < n) {
-            size_t k = 0;
-            st = tl_mt_append_sorted(mt, ts + done, h + done, n - done, &k);
-            done += k;
-            if (st != TL_OK) return st;
-            if (done < n && (st = do_seal(x, x->tl->seq)) != TL_OK) return st;
-        }
-        return TL_OK;
-    }
+    if (n > 1 && sorted_from(ts, n, mt->last)) return append_block(x, ts, h, n);
     size_t i = 0;
     while (i < n) {
+        tl_status_t st;
         int64_t t = ts[i];
         if (t >= mt->last) {
-            if (TL_LIKELY(tl_mt_push_active(mt, t, h[i]))) {
-                i++;
-                continue;
-            }
-            st = active_slow(x);
-        } else {
-            if (TL_LIKELY(tl_mt_push_head(mt, t, h[i]))) {
-                i++;
-                continue;
-            }
-            st = head_slow(x);
+            size_t j = i + 1;
+            while (j < n && ts[j] >= ts[j - 1]) j++;
+            st = append_block(x, ts + i, h + i, j - i);
+            if (st != TL_OK) return st;
+            i = j;
+            continue;
         }
+        if (TL_LIKELY(tl_mt_push_head(mt, t, h[i]))) {
+            i++;
+            continue;
+        }
+        st = head_slow(x);
         if (st != TL_OK) return st;
     }
     return TL_OK;
@@ -408,8 +409,21 @@ static void log_free(tl_timelog_t *tl) {
     pthread_mutex_destroy(&tl->wk_mu);
     pthread_cond_destroy(&tl->wk_cv);
     pthread_cond_destroy(&tl->progress_cv);
-    tl_allocator_t a = tl->cfg.allocator; /* the struct holds the allocator it is freed with */
+    /* With a pool, the struct itself came from the default allocator (see use_pool). */
+    tl_allocator_t a = tl->pool ? *tl_default_allocator() : tl->cfg.allocator;
+    tl_pool_free(tl->pool);
     tl_mem_free(&a, tl, sizeof *tl);
+}
+
+/* A log on the default allocator takes its full pages from a pool of its own (no page faults
+ * for reused pages, freed memory goes back to the OS); a caller's allocator is used as is. */
+static void use_pool(tl_timelog_t *tl) {
+    const tl_allocator_t *d = tl_default_allocator();
+    if (tl->cfg.allocator.alloc != d->alloc || tl->cfg.allocator.free != d->free) return;
+    uint32_t pr = tl->cfg.page_records;
+    uint32_t hot = (uint32_t)(((uint64_t)tl->cfg.memtable_records + pr - 1) / pr);
+    tl->pool = tl_pool_new(tl_page_bytes(pr), hot < 16 ? 16 : hot);
+    if (tl->pool != NULL) tl->cfg.allocator = *tl_pool_allocator(tl->pool);
 }
 
 void tl_log_unref(tl_timelog_t *tl) {
@@ -455,6 +469,7 @@ tl_status_t tl_open(const tl_config_t *cfg, tl_timelog_t **out) {
         tl_mem_free(&c.allocator, tl, sizeof *tl);
         return TL_EINTERNAL;
     }
+    use_pool(tl);
     st = tl_mt_init(&tl->mt, tl->alloc, c.page_records, c.memtable_records, c.ooo_head_records,
                     c.ooo_runs_max);
     if (st == TL_OK) {

@@ -27,6 +27,8 @@
  *
  * Usage: soak [--seconds N | --minutes N] [--seed S] [--readers R] [--epoch-seconds E]
  *             [--epoch-seed S] (one epoch with that writer seed) [--verbose]
+ * Env: TL_SEED (base seed), TL_SOAK_INJECT=N (self-test: log every Nth append with a wrong
+ * timestamp, so the checkers must fail).
  * Prints per-epoch figures, totals and "# soak: N passed, M failed"; exits 1 on any failure
  * (the failing epoch's seed is printed with the mismatch: the writer's op sequence is a pure
  * function of it; the interleaving is not).
@@ -126,6 +128,35 @@ static void model_insert(vec_t *m, int64_t ts, uint64_t h) {
     m->n++;
 }
 
+typedef struct { rec_t r; size_t i; } irec_t;
+
+static int cmp_irec(const void *x, const void *y) { /* by ts, then array order: stable */
+    const irec_t *a = x, *b = y;
+    if (a->r.ts != b->r.ts) return a->r.ts < b->r.ts ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* Inserts a batch as n single inserts in array order would, in O(m + n log n): stable-sort the
+ * batch, then merge from the back (a batch record goes after model records of equal ts). */
+static void model_insert_batch(vec_t *m, const rec_t *recs, size_t n) {
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++) model_insert(m, recs[i].ts, recs[i].h);
+        return;
+    }
+    irec_t *b = malloc(n * sizeof *b);
+    if (!b) { fprintf(stderr, "soak: out of memory\n"); exit(2); }
+    for (size_t i = 0; i < n; i++) b[i] = (irec_t){recs[i], i};
+    qsort(b, n, sizeof *b, cmp_irec);
+    vec_reserve(m, m->n + n);
+    size_t i = m->n, j = n, k = m->n + n;
+    while (j > 0) {
+        if (i > 0 && m->v[i - 1].ts > b[j - 1].r.ts) m->v[--k] = m->v[--i];
+        else m->v[--k] = b[--j].r;
+    }
+    m->n += n;
+    free(b);
+}
+
 static int64_t sat_add(int64_t a, int64_t d) {
     if (d > 0 && a > INT64_MAX - d) return INT64_MAX;
     if (d < 0 && a < INT64_MIN - d) return INT64_MIN;
@@ -175,10 +206,7 @@ static void chunk_free(chunk_t *c) {
 static void apply_op(vec_t *m, const op_t *op, void (*del_cb)(void *, const rec_t *, size_t),
                      void *ctx) {
     if (op->kind == OPK_APPEND) { model_insert(m, op->a, op->h); return; }
-    if (op->kind == OPK_BATCH) {
-        for (uint32_t i = 0; i < op->n; i++) model_insert(m, op->recs[i].ts, op->recs[i].h);
-        return;
-    }
+    if (op->kind == OPK_BATCH) { model_insert_batch(m, op->recs, op->n); return; }
     size_t b, e;
     span_closed(m, op->a, op->b, &b, &e);
     if (b == e) return;
@@ -212,8 +240,6 @@ typedef struct {
     reader_t *readers[READERS_MAX];
     pthread_mutex_t print_mu;
 } shared_t;
-
-static shared_t *g_sh; /* for the drop callback's unknown-handle report only */
 
 static void failf(shared_t *sh, const char *who, const char *fmt, ...) {
     char msg[1024];
@@ -523,21 +549,17 @@ static int match_version(reader_t *rd, uint64_t a, uint64_t b) {
     chk_t *c = &rd->c;
     uint64_t from = rd->cur > a ? rd->cur : a;
     replay_to(rd, from);
-    vec_t at_a = {0};
-    vec_copy(&at_a, &rd->model);
+    char d1[400] = "";
     while (!scan_equals(&c->scan, &rd->model)) {
+        if (!d1[0]) describe_diff(d1, sizeof d1, &c->scan, &rd->model);
         if (rd->cur >= b) {
-            char d1[400], d2[400];
-            describe_diff(d1, sizeof d1, &c->scan, &at_a);
+            char d2[400];
             describe_diff(d2, sizeof d2, &c->scan, &rd->model);
-            failf(rd->sh, rd->who, "snapshot matches no version in [%" PRIu64 ", %" PRIu64
-                  "]: vs v%" PRIu64 ": %s; vs v%" PRIu64 ": %s", from, b, from, d1, b, d2);
-            vec_free(&at_a);
-            return 0;
+            CFAIL(c, "snapshot matches no version in [%" PRIu64 ", %" PRIu64 "]: vs v%" PRIu64
+                  ": %s; vs v%" PRIu64 ": %s", from, b, from, d1, b, d2);
         }
         replay_to(rd, rd->cur + 1);
     }
-    vec_free(&at_a);
     c->records_checked += c->scan.n;
     uint64_t w = b - from;
     rd->window_sum += w;
@@ -636,6 +658,7 @@ typedef struct {
     int64_t cursor;
     int64_t anchors[ANCHORS_N];
     int worker_on;
+    uint64_t inject; /* TL_SOAK_INJECT=N: log every Nth append wrongly (checker self-test) */
     double waited_s;
     int64_t ts[WBUF_N];
     uint64_t h[WBUF_N];
@@ -770,6 +793,7 @@ static int w_append(writer_t *w) {
     int64_t ts = f64 ? gen_ts_f64(w) : gen_ts(w);
     uint64_t id = new_id(w);
     *op = (op_t){.kind = OPK_APPEND, .a = ts, .h = f64 ? f64_bits((double)id) : id};
+    if (w->inject && id % w->inject == 0) op->a = sat_add(ts, 1); /* self-test: a lie */
     op_publish(w);
     int st = f64 ? tl_append_f64(w->sh->tl, (double)ts, (double)id)
                  : tl_append(w->sh->tl, ts, id);
@@ -842,12 +866,11 @@ static int w_batch(writer_t *w) {
 static int w_delete_form(writer_t *w, int k, int64_t t1, int64_t t2) {
     op_t *op = op_begin(w);
     if (!op) return -1;
-    int64_t lo = t1, hi = t2 - 1; /* range [t1, t2) as a closed interval */
-    if (k == 0 && t1 == t2) { lo = 1; hi = 0; } /* a no-op: still a version */
-    if (k == 1) { lo = INT64_MIN; hi = t1 - 1; } /* before(INT64_MIN): a no-op */
-    if (k == 1 && t1 == INT64_MIN) { lo = 1; hi = 0; }
-    if (k == 2) hi = INT64_MAX;
-    if (k == 3) hi = t1;
+    int64_t lo = 1, hi = 0; /* the closed interval removed; empty = a no-op, still a version */
+    if (k == 0 && t1 < t2) { lo = t1; hi = t2 - 1; } /* [t1, t2) */
+    if (k == 1 && t1 != INT64_MIN) { lo = INT64_MIN; hi = t1 - 1; }
+    if (k == 2) { lo = t1; hi = INT64_MAX; }
+    if (k == 3) lo = hi = t1;
     *op = (op_t){.kind = OPK_DELETE, .a = lo, .b = hi};
     op_publish(w);
     tl_timelog_t *tl = w->sh->tl;
@@ -935,6 +958,8 @@ static int writer_step(writer_t *w) {
     if (w->model.n > w->model_max) return w_trim(w);
     if (!w->worker_on && one_in(&w->rng, 100)) { /* stopped only briefly */
         w->worker_on = 1;
+    const char *inj = getenv("TL_SOAK_INJECT");
+    w->inject = inj ? strtoull(inj, NULL, 0) : 0;
         if (tl_maint_start(w->sh->tl) == TL_OK) return 1;
         failf(w->sh, "writer", "tl_maint_start failed");
         return 0;
@@ -1004,6 +1029,8 @@ static void writer_init(writer_t *w, shared_t *sh, uint64_t *r) {
     w->rng = rng_next(r);
     w->next_id = 1;
     w->worker_on = 1;
+    const char *inj = getenv("TL_SOAK_INJECT");
+    w->inject = inj ? strtoull(inj, NULL, 0) : 0;
     w->cursor = (int64_t)below(r, 1000000) - 500000;
     static const size_t sizes[] = {300, 1200, 1200, 3000, 8000};
     w->model_max = sizes[below(r, 5)];
@@ -1092,7 +1119,6 @@ static int run_epoch(int idx, uint64_t seed, double seconds, int nreaders, int v
     sh->ids = calloc(ID_MAX, 1);
     sh->log.dir = calloc(DIR_MAX, sizeof *sh->log.dir);
     if (!sh->ids || !sh->log.dir) { fprintf(stderr, "soak: out of memory\n"); exit(2); }
-    g_sh = sh;
     make_config(sh, &r);
     writer_init(w, sh, &r);
     int st = tl_open(&sh->cfg, &sh->tl);
@@ -1110,7 +1136,7 @@ static int run_epoch(int idx, uint64_t seed, double seconds, int nreaders, int v
             break;
     }
     es->seconds = now_s() - t0;
-    int ok = step != 0 && epoch_finish(sh, w, es);
+    int ok = epoch_finish(sh, w, es) && step != 0; /* always: it joins the readers */
     es->ops = w->ops;
     es->versions = w->version;
     es->self_checks = w->self_checks;

@@ -140,6 +140,35 @@ export const SYMBOLS = {
     result: "i32",
   },
 
+  tl_iter_open_f64: {
+    parameters: ["pointer" /* s */, "f64" /* lo */, "f64" /* hi */, "buffer" /* tl_iter_t** */],
+    result: "i32",
+  },
+  tl_snapshot_read_f64: {
+    parameters: [
+      "pointer", /* tl_snapshot_t* s */
+      "f64", /* double lo (closed; -inf = INT64_MIN) */
+      "f64", /* double hi (closed; +inf = INT64_MAX) */
+      "buffer", /* double* ts */
+      "buffer", /* uint64_t* handles */
+      "usize", /* size_t cap */
+      "buffer", /* size_t* n_out */
+    ],
+    result: "i32",
+  },
+  tl_read_f64: {
+    parameters: ["pointer" /* tl */, "f64", "f64", "buffer", "buffer", "usize", "buffer"],
+    result: "i32",
+  },
+  tl_snapshot_count_f64: {
+    parameters: ["pointer" /* s */, "f64" /* lo */, "f64" /* hi */, "buffer" /* double* */],
+    result: "i32",
+  },
+  tl_count_f64: {
+    parameters: ["pointer" /* tl */, "f64" /* lo */, "f64" /* hi */, "buffer" /* double* */],
+    result: "i32",
+  },
+
   tl_dropq_create: {
     parameters: [
       "pointer", /* const tl_allocator_t* alloc (NULL) */

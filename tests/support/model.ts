@@ -33,13 +33,17 @@ export class Model {
 
   /** Removes records with lo <= ts < hi (hi exclusive; hi = null means +inf). */
   deleteRange(lo: bigint | null, hi: bigint | null): void {
-    this.#recs = this.#recs.filter((r) => !((lo === null || r.ts >= lo) && (hi === null || r.ts < hi)));
+    this.#recs = this.#recs.filter((r) =>
+      !((lo === null || r.ts >= lo) && (hi === null || r.ts < hi))
+    );
     this.#sorted = null;
   }
 
   /** Sorted by ts, ties in insertion order (Array.prototype.sort is stable). */
   sorted(): Rec[] {
-    if (this.#sorted === null) this.#sorted = [...this.#recs].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+    if (this.#sorted === null) {
+      this.#sorted = [...this.#recs].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+    }
     return this.#sorted;
   }
 

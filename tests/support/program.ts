@@ -18,7 +18,12 @@ export type Read =
 export type Op =
   | { k: "append"; t: bigint; f: Form; v: number }
   | { k: "extend"; recs: Array<[bigint, number]>; gen: boolean; f: Form }
-  | { k: "appendMany"; recs: Array<[bigint, number]>; tsForm: "array" | "f64" | "i64"; typedValues: boolean }
+  | {
+    k: "appendMany";
+    recs: Array<[bigint, number]>;
+    tsForm: "array" | "f64" | "i64";
+    typedValues: boolean;
+  }
   | { k: "deleteRange"; a: bigint; b: bigint; fa: Form; fb: Form }
   | { k: "deleteAt" | "deleteBefore"; t: bigint; f: Form }
   | { k: "flush" | "compact" | "validate" }
@@ -41,10 +46,20 @@ export type Domain = "small" | "wide" | "int64";
 export function tsArb(domain: Domain): fc.Arbitrary<bigint> {
   const small = fc.bigInt(-2n, 26n);
   if (domain === "small") return small;
-  const edges = domain === "wide"
-    ? [-SAFE, -SAFE + 1n, SAFE - 1n, SAFE]
-    : [I64_MIN, I64_MIN + 1n, I64_MIN + 2n, -SAFE - 1n, SAFE + 1n, I64_MAX - 2n, I64_MAX - 1n, I64_MAX];
-  return fc.oneof({ arbitrary: small, weight: 2 }, { arbitrary: fc.constantFrom(...edges), weight: 1 });
+  const edges = domain === "wide" ? [-SAFE, -SAFE + 1n, SAFE - 1n, SAFE] : [
+    I64_MIN,
+    I64_MIN + 1n,
+    I64_MIN + 2n,
+    -SAFE - 1n,
+    SAFE + 1n,
+    I64_MAX - 2n,
+    I64_MAX - 1n,
+    I64_MAX,
+  ];
+  return fc.oneof({ arbitrary: small, weight: 2 }, {
+    arbitrary: fc.constantFrom(...edges),
+    weight: 1,
+  });
 }
 
 const form: fc.Arbitrary<Form> = fc.constantFrom<Form>(0, 0, 1, 2);
@@ -61,33 +76,62 @@ function readArb(t: fc.Arbitrary<bigint>): fc.Arbitrary<Read> {
     t,
     f: form,
   });
-  const bare = fc.record({ k: fc.constantFrom("all", "iterator", "count0", "size", "min", "max" as const) });
+  const bare = fc.record({
+    k: fc.constantFrom("all", "iterator", "count0", "size", "min", "max" as const),
+  });
   return fc.oneof(pair("range"), pair("count2"), pair("columns"), one, bare);
 }
 
 /** One op; `manual` enables `step`; `maxBatch` bounds extend/appendMany sizes. */
-export function opArb(t: fc.Arbitrary<bigint>, manual: boolean, maxBatch: number): fc.Arbitrary<Op> {
+export function opArb(
+  t: fc.Arbitrary<bigint>,
+  manual: boolean,
+  maxBatch: number,
+): fc.Arbitrary<Op> {
   const recs = fc.array(fc.tuple(t, f64), { maxLength: maxBatch, size: "max" });
   const w = (weight: number, arbitrary: fc.Arbitrary<Op>) => ({ weight, arbitrary });
   const ops = [
     w(6, fc.record({ k: fc.constant("append" as const), t, f: form, v: f64 })),
     w(2, fc.record({ k: fc.constant("extend" as const), recs, gen: fc.boolean(), f: form })),
-    w(3, fc.record({
-      k: fc.constant("appendMany" as const),
-      recs,
-      tsForm: fc.constantFrom("array", "f64", "i64" as const),
-      typedValues: fc.boolean(),
-    })),
+    w(
+      3,
+      fc.record({
+        k: fc.constant("appendMany" as const),
+        recs,
+        tsForm: fc.constantFrom("array", "f64", "i64" as const),
+        typedValues: fc.boolean(),
+      }),
+    ),
     w(2, fc.record({ k: fc.constant("deleteRange" as const), a: t, b: t, fa: form, fb: form })),
     w(1, fc.record({ k: fc.constantFrom("deleteAt", "deleteBefore" as const), t, f: form })),
     w(1, fc.record({ k: fc.constantFrom("flush", "compact", "validate" as const) })),
     w(2, fc.record({ k: fc.constant("snapshot" as const) })),
     w(1, fc.record({ k: fc.constant("closeSnap" as const), i: fc.nat(7) })),
-    w(1, fc.record({ k: fc.constant("iterOpen" as const), src: fc.integer({ min: -3, max: 3 }), a: t, b: t, take: fc.nat(40) })),
+    w(
+      1,
+      fc.record({
+        k: fc.constant("iterOpen" as const),
+        src: fc.integer({ min: -3, max: 3 }),
+        a: t,
+        b: t,
+        take: fc.nat(40),
+      }),
+    ),
     w(1, fc.record({ k: fc.constant("iterStep" as const), i: fc.nat(7), take: fc.nat(300) })),
-    w(8, fc.record({ k: fc.constant("read" as const), target: fc.integer({ min: -2, max: 3 }), r: readArb(t) })),
+    w(
+      8,
+      fc.record({
+        k: fc.constant("read" as const),
+        target: fc.integer({ min: -2, max: 3 }),
+        r: readArb(t),
+      }),
+    ),
   ];
-  if (manual) ops.push(w(2, fc.record({ k: fc.constant("step" as const), n: fc.integer({ min: 1, max: 4 }) })));
+  if (manual) {
+    ops.push(
+      w(2, fc.record({ k: fc.constant("step" as const), n: fc.integer({ min: 1, max: 4 }) })),
+    );
+  }
   return fc.oneof(...ops);
 }
 

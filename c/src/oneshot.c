@@ -1,0 +1,94 @@
+/*
+ * oneshot.c — reads shaped for FFI callers: double bounds, and one call instead of five.
+ *
+ * A JavaScript point read through the general API costs five crossings (snapshot acquire,
+ * iterator open, next batch, destroy, release) plus two pointer objects; in Deno a crossing
+ * whose int64 argument is a Number, or that returns a pointer, leaves V8's fast-call path
+ * (research/ffi-limits.md §1). These entry points take timestamps as doubles (exact integers
+ * within ±2^53; -inf/+inf stand for the unbounded ends, so INT64_MIN/INT64_MAX stay reachable)
+ * and do the whole read in one call, on an internal snapshot when given the log.
+ *
+ * They are built only from the public API, so they add no state and no invariant of their own.
+ * Cost: the same as the calls they replace, minus the crossings.
+ */
+#include <math.h>
+
+#include "tl_common.h"
+
+#define TL_F64_SAFE 9007199254740992.0 /* 2^53 */
+
+/* A double bound as an int64: an exact integer within ±2^53, or ±inf for the ends. */
+static bool bound(double x, int64_t *out) {
+    if (x == INFINITY) {
+        *out = INT64_MAX;
+        return true;
+    }
+    if (x == -INFINITY) {
+        *out = INT64_MIN;
+        return true;
+    }
+    if (!(x >= -TL_F64_SAFE && x <= TL_F64_SAFE) || x != floor(x)) return false;
+    *out = (int64_t)x;
+    return true;
+}
+
+tl_status_t tl_iter_open_f64(tl_snapshot_t *s, double lo, double hi, tl_iter_t **out) {
+    int64_t a, b;
+    if (out == NULL) return TL_EINVAL;
+    *out = NULL;
+    if (!bound(lo, &a) || !bound(hi, &b)) return TL_EINVAL;
+    return tl_iter_open(s, a, b, out);
+}
+
+tl_status_t tl_snapshot_read_f64(tl_snapshot_t *s, double lo, double hi, double *ts,
+                                 uint64_t *handles, size_t cap, size_t *n_out) {
+    if (n_out == NULL) return TL_EINVAL;
+    *n_out = 0;
+    tl_iter_t *it = NULL;
+    tl_status_t st = tl_iter_open_f64(s, lo, hi, &it);
+    size_t got = 0;
+    /* Fill up to cap: next_batch may return fewer than asked before the end. */
+    while (st == TL_OK && got < cap) {
+        size_t n = 0;
+        st = tl_iter_next_batch_f64(it, ts ? ts + got : NULL, handles ? handles + got : NULL,
+                                    cap - got, &n);
+        got += n;
+    }
+    tl_iter_destroy(it);
+    *n_out = got;
+    return st == TL_EOF ? TL_OK : st;
+}
+
+tl_status_t tl_read_f64(tl_timelog_t *tl, double lo, double hi, double *ts, uint64_t *handles,
+                        size_t cap, size_t *n_out) {
+    if (n_out == NULL) return TL_EINVAL;
+    *n_out = 0;
+    tl_snapshot_t *s = NULL;
+    tl_status_t st = tl_snapshot_acquire(tl, &s);
+    if (st != TL_OK) return st;
+    st = tl_snapshot_read_f64(s, lo, hi, ts, handles, cap, n_out);
+    tl_snapshot_release(s);
+    return st;
+}
+
+tl_status_t tl_snapshot_count_f64(tl_snapshot_t *s, double lo, double hi, double *out) {
+    int64_t a, b;
+    uint64_t n = 0;
+    if (out == NULL) return TL_EINVAL;
+    *out = 0;
+    if (!bound(lo, &a) || !bound(hi, &b)) return TL_EINVAL;
+    tl_status_t st = tl_snapshot_count(s, a, b, &n);
+    *out = (double)n;
+    return st;
+}
+
+tl_status_t tl_count_f64(tl_timelog_t *tl, double lo, double hi, double *out) {
+    if (out == NULL) return TL_EINVAL;
+    *out = 0;
+    tl_snapshot_t *s = NULL;
+    tl_status_t st = tl_snapshot_acquire(tl, &s);
+    if (st != TL_OK) return st;
+    st = tl_snapshot_count_f64(s, lo, hi, out);
+    tl_snapshot_release(s);
+    return st;
+}

@@ -1,0 +1,108 @@
+/*
+ * oneshot_test.c — the one-call f64 reads (oneshot.c): bounds conversion (±inf = the int64
+ * ends, NaN/fractions/beyond 2^53 rejected), reads that fill exactly cap or stop early, counts,
+ * and that they agree with the general API on the same data.
+ */
+#include <math.h>
+#include <stdint.h>
+
+#include "test.h"
+#include "timelog.h"
+
+static tl_timelog_t *open_manual(void) {
+    tl_config_t c;
+    tl_config_init_defaults(&c);
+    c.maintenance = TL_MAINT_MANUAL;
+    c.page_records = 64;
+    c.memtable_records = 128;
+    tl_timelog_t *tl = NULL;
+    if (tl_open(&c, &tl) != TL_OK) return NULL;
+    return tl;
+}
+
+TL_TEST(read_f64_matches_iter_and_stops_at_cap) {
+    tl_timelog_t *tl = open_manual();
+    CHECK(tl != NULL);
+    for (int64_t i = 0; i < 1000; i++) CHECK_OK(tl_append(tl, 999 - i, (uint64_t)i));
+    CHECK_OK(tl_append(tl, 500, 7777)); /* duplicate at 500, inserted last */
+    double ts[16];
+    uint64_t h[16];
+    size_t n = 99;
+    CHECK_OK(tl_read_f64(tl, 500, 500, ts, h, 16, &n));
+    CHECK_EQ_U64(n, 2);
+    CHECK(ts[0] == 500.0 && ts[1] == 500.0);
+    CHECK_EQ_U64(h[0], 499);
+    CHECK_EQ_U64(h[1], 7777); /* insertion order among equal timestamps */
+    CHECK_OK(tl_flush(tl));
+    CHECK_OK(tl_read_f64(tl, 10, 1000, ts, h, 16, &n));
+    CHECK_EQ_U64(n, 16); /* exactly cap: caller continues with an iterator */
+    CHECK(ts[0] == 10.0 && ts[15] == 25.0);
+    CHECK_OK(tl_read_f64(tl, 2000, 3000, ts, h, 16, &n));
+    CHECK_EQ_U64(n, 0);
+    CHECK_OK(tl_read_f64(tl, 5, 4, ts, h, 16, &n)); /* lo > hi: empty */
+    CHECK_EQ_U64(n, 0);
+    tl_close(tl);
+}
+
+TL_TEST(bounds_infinity_reach_int64_ends_and_bad_bounds_fail) {
+    tl_timelog_t *tl = open_manual();
+    CHECK(tl != NULL);
+    CHECK_OK(tl_append(tl, INT64_MIN, 1));
+    CHECK_OK(tl_append(tl, 0, 2));
+    CHECK_OK(tl_append(tl, INT64_MAX, 3));
+    double cnt = -1;
+    CHECK_OK(tl_count_f64(tl, -INFINITY, INFINITY, &cnt));
+    CHECK(cnt == 3.0);
+    CHECK_OK(tl_count_f64(tl, 0, INFINITY, &cnt));
+    CHECK(cnt == 2.0);
+    uint64_t h[4];
+    size_t n = 0;
+    CHECK_OK(tl_read_f64(tl, 1, INFINITY, NULL, h, 4, &n));
+    CHECK_EQ_U64(n, 1);
+    CHECK_EQ_U64(h[0], 3);
+    CHECK_ST(tl_count_f64(tl, NAN, 1, &cnt), TL_EINVAL);
+    CHECK_ST(tl_count_f64(tl, 0.5, 1, &cnt), TL_EINVAL);
+    CHECK_ST(tl_read_f64(tl, 0, 9007199254740994.0, NULL, h, 4, &n), TL_EINVAL);
+    CHECK_ST(tl_read_f64(tl, 0, 1, NULL, h, 4, NULL), TL_EINVAL);
+    tl_snapshot_t *s = NULL;
+    CHECK_OK(tl_snapshot_acquire(tl, &s));
+    tl_iter_t *it = NULL;
+    CHECK_ST(tl_iter_open_f64(s, -1.5, 1, &it), TL_EINVAL);
+    CHECK(it == NULL);
+    CHECK_OK(tl_iter_open_f64(s, -INFINITY, -1, &it));
+    int64_t ts[4];
+    CHECK_OK(tl_iter_next_batch(it, ts, h, 4, &n));
+    CHECK_EQ_U64(n, 1);
+    CHECK_EQ_I64(ts[0], INT64_MIN);
+    tl_iter_destroy(it);
+    CHECK_OK(tl_snapshot_count_f64(s, -INFINITY, -1, &cnt));
+    CHECK(cnt == 1.0);
+    tl_snapshot_release(s);
+    tl_close(tl);
+}
+
+TL_TEST(snapshot_read_f64_is_isolated_from_later_writes) {
+    tl_timelog_t *tl = open_manual();
+    CHECK(tl != NULL);
+    CHECK_OK(tl_append(tl, 10, 1));
+    tl_snapshot_t *s = NULL;
+    CHECK_OK(tl_snapshot_acquire(tl, &s));
+    CHECK_OK(tl_append(tl, 10, 2));
+    CHECK_OK(tl_delete_at(tl, 10));
+    uint64_t h[4];
+    size_t n = 0;
+    CHECK_OK(tl_snapshot_read_f64(s, 10, 10, NULL, h, 4, &n));
+    CHECK_EQ_U64(n, 1);
+    CHECK_EQ_U64(h[0], 1);
+    CHECK_OK(tl_read_f64(tl, 10, 10, NULL, h, 4, &n));
+    CHECK_EQ_U64(n, 0);
+    tl_snapshot_release(s);
+    tl_close(tl);
+}
+
+int main(void) {
+    RUN(read_f64_matches_iter_and_stops_at_cap);
+    RUN(bounds_infinity_reach_int64_ends_and_bad_bounds_fail);
+    RUN(snapshot_read_f64_is_isolated_from_later_writes);
+    return tl_test_done("oneshot_test");
+}
