@@ -124,8 +124,10 @@ export class LogCore<V> {
   unpin(): void {
     if (--this.#pins === 0 && this.#retired.length > 0) {
       const retired = this.#retired;
+      const errors: unknown[] = [];
       this.#retired = [];
-      for (const h of retired) this.#release(h);
+      for (const h of retired) this.#release(h, errors);
+      if (errors.length > 0) throw errors[0];
     }
   }
 
@@ -139,38 +141,68 @@ export class LogCore<V> {
     return this.#retired.length;
   }
 
-  /** Moves every queued dropped handle out of the engine; releases or retires each. */
+  /**
+   * Moves every queued dropped handle out of the engine; releases or retires each. A throwing
+   * onRelease does not stop the others: the first error is rethrown once all are handled.
+   */
   drain(): void {
     if (this.#dropq === null) return;
     const raw = new BigUint64Array(this.#drainBuf.buffer);
+    const errors: unknown[] = [];
     for (;;) {
       const status = this.sym.tl_dropq_drain(this.#dropq, raw, DRAIN_CAP, this.size);
-      if (status !== Status.OK) return;
+      if (status !== Status.OK) break;
       const n = this.size[0] + this.size[1] * 2 ** 32;
       for (let i = 0; i < n; i++) {
         const handle = this.#drainBuf[i];
         if (this.#pins > 0) this.#retired.push(handle);
-        else this.#release(handle);
+        else this.#release(handle, errors);
       }
-      if (n < DRAIN_CAP) return;
+      if (n < DRAIN_CAP) break;
+    }
+    if (errors.length > 0) throw errors[0];
+  }
+
+  #release(handle: number, errors: unknown[]): void {
+    try {
+      this.table?.release(handle, this.onRelease);
+    } catch (err) {
+      errors.push(err);
     }
   }
 
-  #release(handle: number): void {
-    this.table?.release(handle, this.onRelease);
-  }
-
-  /** Closes children, the engine (which reports every stored handle), then the queue. */
+  /**
+   * Closes children, the engine (which reports every stored handle), then the queue. Every
+   * step runs even when an onRelease callback throws; the first error is rethrown at the end.
+   */
   close(): void {
     if (this.closed) return;
-    for (const child of [...this.children]) child.close();
+    const errors: unknown[] = [];
+    for (const child of [...this.children]) {
+      try {
+        child.close();
+      } catch (err) {
+        errors.push(err);
+      }
+    }
     this.closed = true;
     this.sym.tl_close(this.ptr);
     this.ptr = null;
-    this.drain();
+    try {
+      this.drain();
+    } catch (err) {
+      errors.push(err);
+    }
     // Backstop: the engine reports every stored handle at close; anything left is released too.
-    this.table?.releaseAll(this.onRelease);
+    this.table?.releaseAll((value) => {
+      try {
+        this.onRelease?.(value);
+      } catch (err) {
+        errors.push(err);
+      }
+    });
     this.#closeDropQueue();
+    if (errors.length > 0) throw errors[0];
   }
 
   #closeDropQueue(): void {

@@ -107,6 +107,9 @@ function checkInt(name: string, value: unknown, min: number, max: number): numbe
 }
 
 function checkWindow(name: string, value: unknown, min: bigint): bigint {
+  if (typeof value === "number" && Number.isInteger(value) && !Number.isSafeInteger(value)) {
+    throw new RangeError(`Option ${name} ${value} is beyond 2^53 - 1 as a number; pass a bigint`);
+  }
   const v = typeof value === "number" && Number.isSafeInteger(value) ? BigInt(value) : value;
   if (typeof v !== "bigint") {
     throw new TypeError(`Option ${name} must be an integer or bigint, got ${describe(value)}`);

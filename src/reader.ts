@@ -16,6 +16,8 @@ import { pred, type Timestamp, toTs, type Ts, TS_MAX, TS_MIN } from "./time.ts";
 /** Where a read gets its native snapshot and who tracks the iterators it opens. */
 export interface ReadOwner<V> {
   readonly core: LogCore<V>;
+  /** Throws the ECLOSED error when the log (or snapshot) is closed. */
+  assertOpen(action: string): void;
   /** A native snapshot for one read (fresh for a log, the pinned one for a Snapshot). */
   snapshot(action: string): NativePointer;
   /** Gives back what snapshot() returned. */
@@ -47,7 +49,9 @@ export abstract class Reader<V, T extends Ts = number> {
   /** @internal */
   protected abstract readonly owner: ReadOwner<V>;
 
-  #ts(value: Timestamp, what: string): Ts {
+  /** Every read starts here: closed first (even for empty ranges), then the argument. */
+  #ts(value: Timestamp, what: string, action: string): Ts {
+    this.owner.assertOpen(action);
     const { opts } = this.owner.core;
     return toTs(value, what, opts.timeUnit, opts.timestamps === "bigint");
   }
@@ -99,8 +103,8 @@ export abstract class Reader<V, T extends Ts = number> {
    * ```
    */
   range(t1: Timestamp, t2: Timestamp): TimelogIterator<V, T> {
-    const lo = this.#ts(t1, "t1");
-    const hi = this.#ts(t2, "t2");
+    const lo = this.#ts(t1, "t1", "read a range");
+    const hi = this.#ts(t2, "t2", "read a range");
     return lo < hi ? this.#iter(lo, pred(hi), "read a range") : new TimelogIterator<V, T>(null);
   }
 
@@ -116,7 +120,7 @@ export abstract class Reader<V, T extends Ts = number> {
    * ```
    */
   since(t: Timestamp): TimelogIterator<V, T> {
-    return this.#iter(this.#ts(t, "t"), TS_MAX, "read since a timestamp");
+    return this.#iter(this.#ts(t, "t", "read since a timestamp"), TS_MAX, "read since a timestamp");
   }
 
   /**
@@ -131,7 +135,7 @@ export abstract class Reader<V, T extends Ts = number> {
    * ```
    */
   until(t: Timestamp): TimelogIterator<V, T> {
-    const hi = this.#ts(t, "t");
+    const hi = this.#ts(t, "t", "read until a timestamp");
     return hi > TS_MIN ? this.#iter(TS_MIN, pred(hi), "read until a timestamp") : new TimelogIterator<V, T>(null);
   }
 
@@ -147,6 +151,7 @@ export abstract class Reader<V, T extends Ts = number> {
    * ```
    */
   all(): TimelogIterator<V, T> {
+    this.owner.assertOpen("read every record");
     return this.#iter(TS_MIN, TS_MAX, "read every record");
   }
 
@@ -178,7 +183,7 @@ export abstract class Reader<V, T extends Ts = number> {
    * ```
    */
   at(ts: Timestamp): V[] {
-    const t = this.#ts(ts, "ts");
+    const t = this.#ts(ts, "ts", "read a timestamp");
     const core = this.owner.core;
     if (core.opts.timestamps === "number") {
       // One FFI call on a fresh or pinned snapshot; an iterator only past 4096 duplicates.
@@ -216,10 +221,11 @@ export abstract class Reader<V, T extends Ts = number> {
    * ```
    */
   count(t1?: Timestamp, t2?: Timestamp): number {
-    const lo = t1 === undefined ? TS_MIN : this.#ts(t1, "t1");
+    this.owner.assertOpen("count records");
+    const lo = t1 === undefined ? TS_MIN : this.#ts(t1, "t1", "count records");
     let hi: Ts = TS_MAX;
     if (t2 !== undefined) {
-      const end = this.#ts(t2, "t2");
+      const end = this.#ts(t2, "t2", "count records");
       if (end <= lo) return 0;
       hi = pred(end);
     }
@@ -305,7 +311,7 @@ export abstract class Reader<V, T extends Ts = number> {
    * ```
    */
   next(ts: Timestamp): T | undefined {
-    const t = this.#ts(ts, "ts");
+    const t = this.#ts(ts, "ts", "find the next timestamp");
     if (t === TS_MAX) return undefined;
     const { sym, i64 } = this.owner.core;
     return this.#point("find the next timestamp", (s) => sym.tl_snapshot_next(s, t, i64));
@@ -323,7 +329,7 @@ export abstract class Reader<V, T extends Ts = number> {
    * ```
    */
   prev(ts: Timestamp): T | undefined {
-    const t = this.#ts(ts, "ts");
+    const t = this.#ts(ts, "ts", "find the previous timestamp");
     if (t === TS_MIN) return undefined;
     const { sym, i64 } = this.owner.core;
     return this.#point("find the previous timestamp", (s) => sym.tl_snapshot_prev(s, t, i64));
@@ -342,8 +348,8 @@ export abstract class Reader<V, T extends Ts = number> {
    * ```
    */
   rangeColumns(t1: Timestamp, t2: Timestamp): Columns<V, T> {
-    const lo = this.#ts(t1, "t1");
-    const end = this.#ts(t2, "t2");
+    const lo = this.#ts(t1, "t1", "read columns");
+    const end = this.#ts(t2, "t2", "read columns");
     return this.#with("read columns", (snap) => this.#columns(snap, lo, end));
   }
 

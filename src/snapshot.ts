@@ -31,8 +31,12 @@ export class SnapState<V> implements ReadOwner<V>, Child {
     core.children.add(this);
   }
 
-  snapshot(action: string): NativePointer {
+  assertOpen(action: string): void {
     if (this.closed) throw closedError("Snapshot", action);
+  }
+
+  snapshot(action: string): NativePointer {
+    this.assertOpen(action);
     return this.ptr;
   }
 

@@ -24,12 +24,15 @@ import { BULK_INGEST, LOW_LATENCY, resolveOptions, STREAMING, type TimelogOption
 import { Reader, type ReadOwner } from "./reader.ts";
 import { Snapshot } from "./snapshot.ts";
 import { statsFrom, type TimelogStats } from "./stats.ts";
-import { now, type Timestamp, toTs, type Ts } from "./time.ts";
+import { describe, now, type Timestamp, toTs, type Ts } from "./time.ts";
 import { appendColumns, toColumns } from "./write.ts";
 
 /** Reads on a live log: each takes a fresh O(1) snapshot for its own duration. */
 class LiveOwner<V> implements ReadOwner<V> {
   constructor(readonly core: LogCore<V>) {}
+  assertOpen(action: string): void {
+    this.core.assertOpen(action);
+  }
   snapshot(action: string): NativePointer {
     const core = this.core;
     if (core.closed) throw closedError("Timelog", action);
@@ -96,7 +99,10 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    */
   constructor(options: TimelogInit<V> = {}) {
     super();
-    const { onRelease, ...rest } = options ?? {};
+    if (typeof options !== "object" || options === null || Array.isArray(options)) {
+      throw new TypeError(`Timelog options must be an object, got ${describe(options)}`);
+    }
+    const { onRelease, ...rest } = options;
     if (onRelease !== undefined && typeof onRelease !== "function") {
       throw new TypeError("Option onRelease must be a function");
     }
@@ -189,7 +195,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
     let num: number;
     if (this.#f64) {
       if (typeof value !== "number") {
-        throw new TypeError(`Cannot append: an f64 log stores numbers, got ${typeof value}`);
+        throw new TypeError(`Cannot append: value must be a number in an f64 log, got ${describe(value)}`);
       }
       num = value;
     } else num = (core.table as NonNullable<typeof core.table>).add(value);
@@ -266,11 +272,12 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    */
   delete(ts: Timestamp): void;
   delete(t1: Timestamp, t2: Timestamp): void;
-  delete(t1: Timestamp, t2?: Timestamp): void {
+  delete(...args: [Timestamp] | [Timestamp, Timestamp]): void {
     const core = this.#core;
     core.assertOpen("delete");
-    const lo = this.#ts(t1, t2 === undefined ? "ts" : "t1");
-    if (t2 === undefined) {
+    const [t1, t2] = args;
+    const lo = this.#ts(t1, args.length === 1 ? "ts" : "t1");
+    if (args.length === 1) {
       core.afterWrite(core.sym.tl_delete_at(core.ptr, lo), "delete");
       return;
     }

@@ -78,6 +78,11 @@ export function toColumns<V>(core: LogCore<V>, ts: unknown, values: unknown, act
     throw new TypeError(`Cannot ${action}: values must be an array or typed array, got ${describe(values)}`);
   }
   const n = ts.length;
+  for (const [name, len] of [["ts", n], ["values", values.length]] as const) {
+    if (!Number.isSafeInteger(len) || len < 0 || len >= 2 ** 32) {
+      throw new RangeError(`Cannot ${action}: ${name}.length must be an integer in [0, 2^32), got ${len}`);
+    }
+  }
   if (values.length !== n) {
     throw new RangeError(`Cannot ${action}: ts has ${n} items but values has ${values.length}`);
   }

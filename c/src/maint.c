@@ -145,7 +145,7 @@ tl_status_t tl_compact(tl_timelog_t *tl) {
         if (!did) break;
     }
     pthread_mutex_unlock(&tl->maint_mu);
-    tl_pool_trim(tl->pool); /* the caller asked for the compact state: give idle pages back */
+    tl_mem_trim(tl->alloc); /* the caller asked for the compact state: give freed pages back */
     return st == TL_OK ? TL_OK : tl_err_set(tl, st, "compact: nothing lost, state unchanged");
 }
 

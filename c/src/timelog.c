@@ -191,6 +191,16 @@ static bool sorted_from(const int64_t *ts, size_t n, int64_t last) {
     return true;
 }
 
+/* Slow path of an in-order record: next page, or seal when the directory is full. */
+static tl_status_t active_slow(txn_t *x) {
+    tl_status_t st = tl_mt_reserve_page(&x->tl->mt);
+    if (st == TL_EOF) st = do_seal(x, x->tl->seq);
+    return st;
+}
+
+/* Stretches shorter than this are stored record by record (cheaper than two memcpy calls). */
+#define SHORT_STRETCH 16u
+
 /* Appends sorted records with ts[0] >= last to the active directory, sealing when it fills. */
 static tl_status_t append_block(txn_t *x, const int64_t *ts, const uint64_t *h, size_t n) {
     tl_memtable_t *mt = &x->tl->mt;
@@ -208,7 +218,7 @@ static tl_status_t append_block(txn_t *x, const int64_t *ts, const uint64_t *h, 
 /* A batch is split into maximal non-decreasing stretches: a stretch starting at or after the
  * newest in-order record is copied into the active pages as a block (out-of-order data
  * interleaves short late records into long in-order stretches); records below it go to the
- * head one by one. */
+ * head one by one (so are short stretches: 20% late records leave ~4-record stretches). */
 static tl_status_t write_records(txn_t *x, const int64_t *ts, const uint64_t *h, size_t n) {
     tl_memtable_t *mt = &x->tl->mt;
     if (n > 1 && sorted_from(ts, n, mt->last)) return append_block(x, ts, h, n);
@@ -219,9 +229,15 @@ static tl_status_t write_records(txn_t *x, const int64_t *ts, const uint64_t *h,
         if (t >= mt->last) {
             size_t j = i + 1;
             while (j < n && ts[j] >= ts[j - 1]) j++;
-            st = append_block(x, ts + i, h + i, j - i);
-            if (st != TL_OK) return st;
-            i = j;
+            if (j - i >= SHORT_STRETCH) {
+                st = append_block(x, ts + i, h + i, j - i);
+                if (st != TL_OK) return st;
+                i = j;
+                continue;
+            }
+            for (; i < j && tl_mt_push_active(mt, ts[i], h[i]); i++) {
+            }
+            if (i < j && (st = active_slow(x)) != TL_OK) return st;
             continue;
         }
         if (TL_LIKELY(tl_mt_push_head(mt, t, h[i]))) {
@@ -409,21 +425,8 @@ static void log_free(tl_timelog_t *tl) {
     pthread_mutex_destroy(&tl->wk_mu);
     pthread_cond_destroy(&tl->wk_cv);
     pthread_cond_destroy(&tl->progress_cv);
-    /* With a pool, the struct itself came from the default allocator (see use_pool). */
-    tl_allocator_t a = tl->pool ? *tl_default_allocator() : tl->cfg.allocator;
-    tl_pool_free(tl->pool);
+    tl_allocator_t a = tl->cfg.allocator; /* the struct holds the allocator it is freed with */
     tl_mem_free(&a, tl, sizeof *tl);
-}
-
-/* A log on the default allocator takes its full pages from a pool of its own (no page faults
- * for reused pages, freed memory goes back to the OS); a caller's allocator is used as is. */
-static void use_pool(tl_timelog_t *tl) {
-    const tl_allocator_t *d = tl_default_allocator();
-    if (tl->cfg.allocator.alloc != d->alloc || tl->cfg.allocator.free != d->free) return;
-    uint32_t pr = tl->cfg.page_records;
-    uint32_t hot = (uint32_t)(((uint64_t)tl->cfg.memtable_records + pr - 1) / pr);
-    tl->pool = tl_pool_new(tl_page_bytes(pr), hot < 16 ? 16 : hot);
-    if (tl->pool != NULL) tl->cfg.allocator = *tl_pool_allocator(tl->pool);
 }
 
 void tl_log_unref(tl_timelog_t *tl) {
@@ -469,7 +472,6 @@ tl_status_t tl_open(const tl_config_t *cfg, tl_timelog_t **out) {
         tl_mem_free(&c.allocator, tl, sizeof *tl);
         return TL_EINTERNAL;
     }
-    use_pool(tl);
     st = tl_mt_init(&tl->mt, tl->alloc, c.page_records, c.memtable_records, c.ooo_head_records,
                     c.ooo_runs_max);
     if (st == TL_OK) {

@@ -43,7 +43,6 @@ struct tl_timelog {
     bool wk_running, wk_stop, wk_kick; /* wk_mu */
     uint64_t wk_epoch; /* jobs completed; wk_mu */
     tl_dropq_t *dropq;
-    tl_pool_t *pool; /* page pool behind cfg.allocator (default allocator only), or NULL */
     tl_counters_t ctr;
     uint32_t err_len;
     char err[TL_ERR_CAP]; /* last failure of a writer-thread call */

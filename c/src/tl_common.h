@@ -21,20 +21,10 @@ void tl_mem_free(const tl_allocator_t *a, void *ptr, size_t size);
 /* The libc-backed default allocator (a static const object, shared by all logs). */
 const tl_allocator_t *tl_default_allocator(void);
 
-/* Page pool: a thread-safe allocator for one block size (a full page) carved from large
- * anonymous mappings, so the page churn of ingest reuses resident memory instead of faulting
- * fresh memory in, and memory given back returns to the OS (free blocks beyond `hot_max` and
- * every free block at tl_pool_trim have their whole OS pages released with madvise) instead of
- * staying in the C library's heap. Other sizes go to malloc. NULL when the platform has no
- * mmap or the block size does not suit (then use the default allocator). */
-typedef struct tl_pool tl_pool_t;
-tl_pool_t *tl_pool_new(size_t block_bytes, uint32_t hot_max);
-/* The allocator to hand out (ctx = the pool); valid until tl_pool_free. */
-const tl_allocator_t *tl_pool_allocator(const tl_pool_t *p);
-/* Releases the OS pages of every free block (any thread). Accepts NULL. */
-void tl_pool_trim(tl_pool_t *p);
-/* Unmaps everything; every block must have been freed. Accepts NULL. */
-void tl_pool_free(tl_pool_t *p);
+/* Gives the default allocator's free memory back to the OS (glibc malloc_trim); no-op for
+ * any other allocator or C library. Costs a walk of the heap's free chunks: call it after
+ * bulk frees (tl_compact), not per operation. */
+void tl_mem_trim(const tl_allocator_t *a);
 
 /* Invariant check that stays on in release builds for cheap, catastrophic conditions. */
 void tl_panic(const char *file, int line, const char *what);

@@ -171,6 +171,39 @@ TL_TEST(search_kernels_long) {
     }
 }
 
+/* The interpolated searches and the from-a-guess kernels, from EVERY start position (good
+ * guesses hit the branch-free window, bad ones the gallop fallback), on random data with
+ * duplicates and extremes. */
+TL_TEST(search_from_any_guess) {
+    uint64_t seed = 0x5eed0002u;
+    rng_state = seed;
+    int64_t v[90];
+    for (int iter = 0; iter < 300; iter++) {
+        uint32_t n = 1 + (uint32_t)(rnd() % 90);
+        uint32_t spread = 1 + (uint32_t)(rnd() % 40);
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t k = rnd() % 16;
+            v[i] = k == 0 ? INT64_MIN : k == 1 ? INT64_MAX : (int64_t)(rnd() % spread);
+        }
+        qsort(v, n, sizeof(int64_t), cmp_i64);
+        for (int k = 0; k < 10; k++) {
+            int64_t x = k == 0   ? INT64_MIN
+                        : k == 1 ? INT64_MAX
+                        : k == 2 ? v[rnd() % n]
+                                 : (int64_t)(rnd() % (spread + 4)) - 2;
+            uint32_t lo = ref_lower(v, 0, n, x), up = ref_upper(v, 0, n, x);
+            CHECK_EQ_U64(tl_ts_lower_interp(v, n, x, v[0], v[n - 1]), lo);
+            CHECK_EQ_U64(tl_ts_upper_interp(v, n, x, v[0], v[n - 1]), up);
+            uint32_t g = tl_ts_interp_guess(n, x, v[0], v[n - 1]);
+            CHECK(g < n);
+            for (g = 0; g < n; g++) {
+                CHECK_EQ_U64(tl_ts_lower_from(v, n, g, x), lo);
+                CHECK_EQ_U64(tl_ts_upper_from(v, n, g, x), up);
+            }
+        }
+    }
+}
+
 /* Refcounts from several threads: the page is freed exactly once, by the last unref. */
 static void *ref_worker(void *arg) {
     tl_page_t *p = arg;
@@ -202,6 +235,7 @@ int main(void) {
     RUN(page_copy_exact);
     RUN(search_kernels_random);
     RUN(search_kernels_long);
+    RUN(search_from_any_guess);
     RUN(page_refs_threads);
     return tl_test_done("page_test");
 }

@@ -92,6 +92,8 @@ static void verify_run(const tl_run_t *r, const int64_t *ts, const uint64_t *h, 
         CHECK(c >= 1 && c <= r->pages[p]->cap);
         CHECK_EQ_I64(r->page_min[p], r->pages[p]->ts[0]);
         CHECK_EQ_I64(r->page_max[p], r->pages[p]->ts[c - 1]);
+        CHECK(r->page_h[p] == r->pages[p]->h);
+        CHECK(tl_page_ts(r->pages[p]) == r->pages[p]->ts);
         for (uint32_t k = 0; k < c; k++) {
             uint64_t i = r->prefix[p] + k;
             CHECK_EQ_I64(r->pages[p]->ts[k], ts[i]);
@@ -111,6 +113,11 @@ static void verify_run(const tl_run_t *r, const int64_t *ts, const uint64_t *h, 
         tl_run_pos_t pl = tl_run_seek_lower(r, x);
         CHECK(pl.page < r->npages || (pl.page == r->npages && pl.off == 0));
         CHECK_EQ_U64(r->prefix[pl.page] + pl.off, ref_lower(ts, n, x));
+        tl_run_pos_t ph = tl_run_seek_lower_h(r, x);
+        CHECK(ph.page == pl.page && ph.off == pl.off);
+        tl_run_pos_t pu = tl_run_seek_upper(r, x);
+        CHECK(pu.page < r->npages || (pu.page == r->npages && pu.off == 0));
+        CHECK_EQ_U64(r->prefix[pu.page] + pu.off, ref_upper(ts, n, x));
         uint64_t want = x <= y ? ref_upper(ts, n, y) - ref_lower(ts, n, x) : 0;
         CHECK_EQ_U64(tl_run_count(r, x, y), want);
     }
@@ -315,6 +322,79 @@ TL_TEST(from_pages_active_view) {
     CHECK_EQ_I64(f.live_bytes, 0);
 }
 
+/* A borrowed view over an active directory layout (every page full but the last): same
+ * answers as a referencing view, no page reference taken or dropped, pages outlive it. */
+TL_TEST(view_borrowed) {
+    fail_alloc_t f = {0};
+    tl_allocator_t a = {&f, fa_alloc, fa_free};
+    enum { PR = 64, N = 3 * PR + 17 };
+    tl_page_t *pages[4];
+    int64_t ts[4 * PR];
+    uint64_t h[4 * PR];
+    uint64_t seed = 77;
+    rng_state = seed;
+    gen_sorted(ts, h, 4 * PR, true);
+    for (int i = 0; i < 4; i++) {
+        pages[i] = tl_page_new(&a, PR);
+        CHECK(pages[i] != NULL);
+        memcpy(pages[i]->ts, ts + i * PR, PR * sizeof(int64_t));
+        memcpy(pages[i]->h, h + i * PR, PR * sizeof(uint64_t));
+        pages[i]->n = PR; /* the view must not read it: the last page is "still filling" */
+    }
+    tl_run_t *r = NULL;
+    CHECK_OK(tl_run_view_borrowed(&a, pages, PR, N, TL_SEQ_MAX, &r));
+    CHECK(r != NULL && r->borrowed);
+    CHECK_EQ_U64(r->npages, 4);
+    for (int i = 0; i < 4; i++) CHECK_EQ_U64(atomic_load(&pages[i]->refs), 1);
+    VERIFY(r, ts, h, N);
+    tl_run_t *one = NULL;
+    CHECK_OK(tl_run_view_borrowed(&a, pages, PR, 1, 5, &one));
+    CHECK(one != NULL && one->npages == 1 && one->n == 1 && one->ts_max == ts[0]);
+    CHECK_EQ_U64(one->wm, 5);
+    tl_run_unref(one);
+    f.fail_at = f.calls + 1;
+    tl_run_t *r2 = (tl_run_t *)pages;
+    CHECK_ST(tl_run_view_borrowed(&a, pages, PR, N, 0, &r2), TL_ENOMEM);
+    CHECK(r2 == NULL);
+    tl_run_unref(r);
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ_U64(atomic_load(&pages[i]->refs), 1);
+        tl_page_unref(pages[i]);
+    }
+    CHECK_EQ_I64(f.live_blocks, 0);
+    CHECK_EQ_I64(f.live_bytes, 0);
+}
+
+/* Fences spread very unevenly (the interpolated fence search must fall back correctly):
+ * clustered timestamps with huge gaps and the int64 extremes. */
+TL_TEST(seek_skewed_fences) {
+    enum { N = 64 * 40 };
+    static int64_t ts[N];
+    static uint64_t h[N];
+    for (uint32_t i = 0; i < N; i++) {
+        h[i] = i;
+        if (i < 5) ts[i] = INT64_MIN + (int64_t)i;
+        else if (i >= N - 5) ts[i] = INT64_MAX - (int64_t)(N - 1 - i);
+        else if (i < N / 2) ts[i] = (int64_t)(i / 3);
+        else ts[i] = (int64_t)1 << 50 | (int64_t)(i * i);
+    }
+    tl_run_builder_t b;
+    tl_rb_init(&b, NULL, 64);
+    CHECK_OK(tl_rb_push_many(&b, ts, h, N));
+    tl_run_t *r = NULL;
+    CHECK_OK(tl_rb_finish(&b, 0, &r));
+    uint64_t seed = 5;
+    rng_state = seed;
+    VERIFY(r, ts, h, N);
+    for (uint32_t i = 0; i < N; i += 7) {
+        int64_t x = ts[i];
+        CHECK_EQ_U64(tl_run_lower_bound(r, x), ref_lower(ts, N, x));
+        CHECK_EQ_U64(tl_run_upper_bound(r, x), ref_upper(ts, N, x));
+        if (x != INT64_MAX) CHECK_EQ_U64(tl_run_lower_bound(r, x + 1), ref_lower(ts, N, x + 1));
+    }
+    tl_run_unref(r);
+}
+
 /* One scripted build using every path; returns the builder status seen first. */
 static tl_status_t scripted_build(const tl_allocator_t *a, tl_page_t *shared, tl_run_t **out) {
     int64_t ts[300];
@@ -408,5 +488,7 @@ int main(void) {
     RUN(from_pages_active_view);
     RUN(builder_enomem_every_allocation);
     RUN(run_many_pages_duplicates);
+    RUN(view_borrowed);
+    RUN(seek_skewed_fences);
     return tl_test_done("run_test");
 }

@@ -187,10 +187,194 @@ TL_TEST(test_concurrent_reader_background) {
     tl_close(tl);
 }
 
+/* ---- the head's shared sorted view, and iterator block reuse ---- */
+
+enum { HC_MAX = 600 };
+typedef struct hc_model {
+    int64_t ts[HC_MAX + 400];
+    uint64_t h[HC_MAX + 400];
+    uint32_t n;
+} hc_model_t;
+
+/* Checks a full scan of s against the model's first n records, stably sorted by ts. */
+static int hc_check(tl_snapshot_t *s, const hc_model_t *m, uint32_t n) {
+    static int64_t wts[HC_MAX + 400];
+    static uint64_t wh[HC_MAX + 400];
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) { /* insertion sort: stable */
+        uint32_t j = k++;
+        while (j > 0 && wts[j - 1] > m->ts[i]) {
+            wts[j] = wts[j - 1];
+            wh[j] = wh[j - 1];
+            j--;
+        }
+        wts[j] = m->ts[i];
+        wh[j] = m->h[i];
+    }
+    tl_iter_t *it = NULL;
+    if (tl_iter_since(s, INT64_MIN, &it) != TL_OK) return 0;
+    int64_t ts[37];
+    uint64_t h[37];
+    size_t got = 0;
+    uint32_t pos = 0;
+    int ok = 1;
+    while (tl_iter_next_batch(it, ts, h, 37, &got) == TL_OK) {
+        for (size_t i = 0; i < got; i++, pos++) {
+            if (pos >= n || ts[i] != wts[pos] || h[i] != wh[pos]) ok = 0;
+        }
+    }
+    tl_iter_destroy(it);
+    uint64_t c = 0;
+    if (tl_snapshot_count(s, INT64_MIN, INT64_MAX, &c) != TL_OK || c != n) ok = 0;
+    return ok && pos == n;
+}
+
+/* Snapshots pinning different head counts: equal counts share the cached sort, newer counts
+ * extend it (sort the new records, merge after the old ones: ties stay in insertion order),
+ * older counts sort privately. Every view must match the stable sort of its own prefix. */
+TL_TEST(test_head_sorted_cache) {
+    tl_config_t c;
+    tl_config_init_defaults(&c);
+    c.maintenance = TL_MAINT_MANUAL;
+    c.page_records = 64;
+    c.ooo_head_records = 512;
+    tl_timelog_t *tl = NULL;
+    CHECK_OK(tl_open(&c, &tl));
+    static hc_model_t m;
+    m.n = 0;
+    for (uint32_t i = 0; i < 100; i++) { /* in order: the active part */
+        m.ts[m.n] = 1000 + (int64_t)i * 2;
+        m.h[m.n] = m.n + 1;
+        CHECK_OK(tl_append(tl, m.ts[m.n], m.h[m.n]));
+        m.n++;
+    }
+    tl_snapshot_t *snaps[16] = {0};
+    uint32_t at[16];
+    uint64_t x = 99;
+    for (int k = 0; k < 16; k++) {
+        uint32_t add = (uint32_t)(k % 4 == 3 ? 0 : 1 + k * 7 % 40);
+        for (uint32_t i = 0; i < add; i++) { /* out of order, heavy duplicates (and ties with
+                                                the active part) */
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            m.ts[m.n] = 1000 + (int64_t)((x >> 33) % 60) * 2;
+            m.h[m.n] = m.n + 1;
+            CHECK_OK(tl_append(tl, m.ts[m.n], m.h[m.n]));
+            m.n++;
+        }
+        CHECK_OK(tl_snapshot_acquire(tl, &snaps[k]));
+        at[k] = m.n;
+        /* Read in a shuffled order: older snapshots after newer ones were cached. */
+        if (k % 3 == 2) CHECK(hc_check(snaps[k - 1], &m, at[k - 1]));
+        CHECK(hc_check(snaps[k], &m, at[k]));
+        if (k % 5 == 4) CHECK(hc_check(snaps[k - 4], &m, at[k - 4]));
+    }
+    for (int k = 15; k >= 0; k--) {
+        CHECK(hc_check(snaps[k], &m, at[k]));
+        tl_snapshot_release(snaps[k]);
+    }
+    tl_close(tl);
+}
+
+/* Several iterators on one snapshot: blocks are reused (one spare per snapshot), a spare too
+ * small for a merge is replaced, and live iterators never share a block. */
+TL_TEST(test_iterator_reuse) {
+    tl_timelog_t *tl = open_log(TL_MAINT_MANUAL);
+    CHECK(tl != NULL);
+    for (int i = 0; i < 500; i++) CHECK_OK(tl_append(tl, (i * 37) % 500, (uint64_t)i + 1));
+    tl_snapshot_t *s = NULL;
+    CHECK_OK(tl_snapshot_acquire(tl, &s));
+    tl_iter_t *e = NULL, *a = NULL, *b = NULL;
+    CHECK_OK(tl_iter_range(s, 5, 5, &e)); /* empty: no plan, a header-only block */
+    tl_iter_destroy(e);
+    for (int round = 0; round < 50; round++) {
+        CHECK_OK(tl_iter_equal(s, round * 7 % 500, &a));
+        CHECK_OK(tl_iter_range(s, 100, 200, &b));
+        CHECK(a != b);
+        int64_t ts[200];
+        size_t n = 0;
+        CHECK_OK(tl_iter_next_batch(b, ts, NULL, 200, &n));
+        CHECK_EQ_U64(n, 100);
+        CHECK_OK(tl_iter_next_batch(a, ts, NULL, 200, &n));
+        CHECK_EQ_U64(n, 1);
+        CHECK_EQ_I64(ts[0], round * 7 % 500);
+        if (round % 2) {
+            tl_iter_destroy(a);
+            tl_iter_destroy(b);
+        } else {
+            tl_iter_destroy(b);
+            tl_iter_destroy(a);
+        }
+    }
+    tl_snapshot_release(s);
+    tl_close(tl);
+}
+
+/* Readers on two threads take fresh snapshots while the writer appends out-of-order records
+ * into one head: the shared sorted view is built, extended and replaced concurrently. */
+typedef struct hc_reader {
+    tl_timelog_t *tl;
+    _Atomic int stop;
+    uint64_t errors, rounds;
+} hc_reader_t;
+
+static void *hc_reader_main(void *arg) {
+    hc_reader_t *r = arg;
+    uint64_t last = 0;
+    while (!atomic_load(&r->stop)) {
+        tl_snapshot_t *s = NULL;
+        if (tl_snapshot_acquire(r->tl, &s) != TL_OK) {
+            r->errors++;
+            break;
+        }
+        uint64_t sum = 0, c = 0;
+        int sorted = 0;
+        uint64_t n = scan(s, &sum, &sorted);
+        tl_snapshot_count(s, INT64_MIN, INT64_MAX, &c);
+        if (!sorted || n != c || n < last || sum != n * (n + 1) / 2) r->errors++;
+        last = n;
+        tl_snapshot_release(s);
+        r->rounds++;
+    }
+    return NULL;
+}
+
+TL_TEST(test_head_cache_threads) {
+    tl_config_t c;
+    tl_config_init_defaults(&c);
+    c.maintenance = TL_MAINT_MANUAL;
+    c.page_records = 64;
+    c.ooo_head_records = 256;
+    tl_timelog_t *tl = NULL;
+    CHECK_OK(tl_open(&c, &tl));
+    CHECK_OK(tl_append(tl, 1000000, 1));
+    hc_reader_t r[2] = {{tl, 0, 0, 0}, {tl, 0, 0, 0}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) CHECK(pthread_create(&th[i], NULL, hc_reader_main, &r[i]) == 0);
+    uint64_t x = 5;
+    for (uint64_t i = 2; i <= 3000; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        tl_status_t st = tl_append(tl, (int64_t)((x >> 33) % 100000), i);
+        CHECK(st == TL_OK || st == TL_EBUSY);
+        if (i % 500 == 0) {
+            struct timespec ms = {0, 1000000};
+            nanosleep(&ms, NULL);
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        atomic_store(&r[i].stop, 1);
+        pthread_join(th[i], NULL);
+        CHECK_EQ_U64(r[i].errors, 0);
+    }
+    tl_close(tl);
+}
+
 int main(void) {
     RUN(test_isolation);
     RUN(test_acquire_is_constant_time);
     RUN(test_acquire_after_close_and_misuse);
     RUN(test_concurrent_reader_background);
+    RUN(test_head_sorted_cache);
+    RUN(test_iterator_reuse);
+    RUN(test_head_cache_threads);
     return tl_test_done("snapshot_test");
 }
