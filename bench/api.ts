@@ -17,7 +17,10 @@ const get = (name: string, fallback: string): string => {
 const records = get("--records", "2000000");
 const runs = get("--runs", "5");
 
-function run(cmd: string, argv: string[]): Record<string, unknown> {
+/** One runtime's figures as printed by api_run.ts (numbers, plus runtime and verified). */
+type Figures = Record<string, number | string | boolean>;
+
+function run(cmd: string, argv: string[]): Figures {
   const r = spawnSync(cmd, argv, { encoding: "utf8", maxBuffer: 1 << 26 });
   process.stderr.write(r.stdout.split("\n").slice(0, -2).join("\n") + "\n");
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed:\n${r.stderr}`);
@@ -31,7 +34,7 @@ const common = ["--records", records, "--runs", runs, "--json"];
 const out = [
   run("deno", [...flags, ...common]),
   run("bun", ["bench/api_run.ts", ...common]),
-].map((r) => ({
+].map((r): Figures => ({
   ...r,
   c_ingest_mrec_s: native.ingest_mrec_s,
   c_scan_mrec_s: native.scan_mrec_s,
@@ -39,7 +42,7 @@ const out = [
   verified: r.verified === true && native.verified === true,
 }));
 for (const r of out) {
-  const ratio = (a: unknown, b: unknown) => `${((100 * Number(a)) / Number(b)).toFixed(0)}%`;
+  const ratio = (a: Figures[string], b: Figures[string]) => `${((100 * Number(a)) / Number(b)).toFixed(0)}%`;
   process.stderr.write(
     `${r.runtime}: f64 ingest ${r.f64_ingest_mrec_s} Mrec/s (${ratio(r.f64_ingest_mrec_s, r.c_ingest_mrec_s)} of C), ` +
       `f64 scan ${r.f64_scan_mrec_s} Mrec/s (${ratio(r.f64_scan_mrec_s, r.c_scan_mrec_s)} of C)\n`,
