@@ -1,7 +1,9 @@
 /*
  * merge.c — the read pipeline: stable k-way merge by (ts, rank) with tombstone filtering.
  *
- * Structure: one allocation per merge, [tl_merge][mcur_t cur[K]][heap_ent_t heap[K]].
+ * Structure: one block per merge, [tl_merge][mcur_t cur[K]][heap_ent_t heap[K]], allocated by
+ * tl_merge_open or supplied by the caller (tl_merge_init: iterators keep it inside their own
+ * block, which the snapshot reuses, so a point lookup allocates nothing).
  * Each source gets a cursor that walks its chain of runs (disjoint, ascending) restricted to
  * [lo, hi]; the cursor holds the current page slice ts[pos, lim) and a tombstone state:
  *   - visible head: every record of the current run with ts <= bound is visible;
@@ -28,7 +30,10 @@
  *
  * Open cost: per source a binary search over its chain and one seek in one run (fence search,
  * then an interpolated gallop in one page: O(log R + log P + log page_records), about one
- * cold cache line for evenly spread data) and one allocation; no work proportional to data.
+ * cold cache line for evenly spread data); no work proportional to data. Entering a run
+ * prefetches the lines of both columns the range is expected to cover in that page (capped
+ * at PREFETCH_LINES), so a short range pays about one memory latency, not one per line; the
+ * seek itself prefetches the handle line at its guess (tl_run_seek_lower_h).
  * The end of the range is never searched for: `bound` never exceeds hi, so blocks stop there,
  * and a cursor whose head passes hi is finished (its later runs start even higher).
  * Hidden spans are not touched at open: the first tl_merge_next classifies heads, so a sink
@@ -88,6 +93,31 @@ static void cur_set_page(mcur_t *c, uint32_t pi) {
     c->pmax = r->page_max[pi];
 }
 
+/* Lines of each column prefetched at most when a cursor enters a run (a short range). */
+#define PREFETCH_LINES 32u
+
+/* A short range is a handful of cold, adjacent lines in both columns: start them all at once
+ * (the hardware prefetcher needs a few misses before it streams), up to the interpolated end
+ * of the range in this page and at most PREFETCH_LINES lines per column. Long ranges and
+ * scans get the first lines only and leave the rest to the hardware prefetcher. */
+static inline void cur_prefetch_range(const tl_merge_t *m, const mcur_t *c) {
+    uint32_t end = c->lim;
+    if (m->hi == m->lo) {
+        end = c->pos + 1; /* a point lookup: the seek prefetched around its guess already */
+    } else if (m->hi < c->pmax) {
+        const tl_run_t *r = c->r;
+        end = tl_ts_interp_guess(c->lim, m->hi, r->page_min[c->pi], c->pmax) + 9u;
+        if (end > c->lim) end = c->lim;
+    }
+    uint32_t stop = c->pos + 8u * PREFETCH_LINES;
+    if (end > stop) end = stop;
+    for (uint32_t i = c->pos; i < end; i += 8) {
+        __builtin_prefetch(c->ts + i);
+        __builtin_prefetch(c->h + i);
+    }
+    __builtin_prefetch(c->h + c->pos); /* always: the head's handle (end may be <= pos) */
+}
+
 /* Positions c on the first record >= lo of runs[ri..] that may be <= hi; false when the chain
  * has no such run. The head is left unclassified (fresh): classification ends the cursor if
  * the head is above hi. The end of the range is never searched for: blocks stop at hi. */
@@ -108,9 +138,7 @@ static bool cur_enter(const tl_merge_t *m, mcur_t *c, uint32_t ri) {
         c->fi = 0;
         if (m->tombs != NULL && c->wm != TL_SEQ_MAX) c->fi = tl_tombs_find(m->tombs, c->ts[p.off]);
         c->fresh = true;
-        /* The handle column is 8 * cap bytes away from ts: start that miss now, it overlaps
-         * the classification and the block search. */
-        __builtin_prefetch(c->h + c->pos);
+        cur_prefetch_range(m, c);
         return true;
     }
     c->ri = c->nruns;

@@ -19,6 +19,9 @@
  *
  * Complexity: O(log k) per step for k inputs (a min-heap keyed by (head ts, rank)), one step
  * per shared page or per copied block; copied blocks are found by binary search in the page.
+ * When the two smallest sources interleave finely (late records sprinkled through an in-order
+ * run), merge2 alternates between them inside their current pages, finding each block's end
+ * by galloping (O(log block) compares) and copying it whole, without touching the heap.
  * Memory: the output's new pages plus O(pages) pointers; inputs are only read.
  */
 #include "rewrite.h"

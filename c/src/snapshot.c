@@ -6,15 +6,25 @@
  * plus one on the log object (so tl_close with live snapshots is safe). No record is copied.
  *
  * The read plan (ranked sources for merge.h / query.c) is built lazily on the first read:
- * the active part becomes a run view over the pinned directory pages (tl_run_from_pages, no
- * copy) and the unsorted head is stably sorted into a snapshot-private run. Ranks follow the
- * tie order: L1 chain (one source: its windows are disjoint and ascending) < L0 in flush order
- * < memruns in seal order (each memrun: active run, head runs, sorted head) < current
- * generation (active view, head runs, sorted head). Mutable parts carry wm = TL_SEQ_MAX.
+ * the active part becomes a borrowed run view over the pinned directory pages (no copy, no
+ * page reference: the directory keeps them alive while the snapshot pins it), and the
+ * unsorted head prefix comes sorted from the head's shared cache (head_sorted: built once per
+ * head count by whichever reader needs it first, extended incrementally after appends,
+ * published under the head's sort_mu; a snapshot older than the cache sorts privately).
+ * Ranks follow the tie order: L1 chain (one source: its windows are disjoint and ascending)
+ * < L0 in flush order < memruns in seal order (each memrun: active run, head runs, sorted
+ * head) < current generation (active view, head runs, sorted head). Mutable parts carry
+ * wm = TL_SEQ_MAX.
+ *
+ * Iterators: one block holds the iterator header and its merge (tl_merge_init); a destroyed
+ * iterator's block is kept as the snapshot's spare and reused by the next one, so repeated
+ * lookups on one snapshot do not allocate.
  *
  * Threading: a snapshot (and its iterators) is used by one thread at a time, so the lazy plan
- * needs no lock. Complexity: acquire O(1); plan O(sources + active pages + h log h) once;
- * count/min/max/next/prev O(K log P) (query.c).
+ * and the spare block need no lock; the head cache is shared across threads (sort_mu).
+ * Complexity: acquire O(1); plan O(sources + active pages) plus, once per head count, a sort
+ * of the head records added since the cached count and a linear merge; count/min/max/next/prev
+ * O(K log P) (query.c).
  */
 #include "merge.h"
 #include "timelog_int.h"
@@ -195,9 +205,10 @@ static tl_status_t head_sorted(tl_snapshot_t *s, tl_run_t **out) {
     pthread_mutex_lock(&hd->sort_mu);
     tl_run_t *c = hd->sorted;
     if (c != NULL && c->n >= s->head_n) {
-        if (c->n == s->head_n) tl_run_ref(c);
+        bool hit = c->n == s->head_n; /* decided under the lock: c may go once unlocked */
+        if (hit) tl_run_ref(c);
         pthread_mutex_unlock(&hd->sort_mu);
-        if (c->n == s->head_n) {
+        if (hit) {
             *out = c;
             return TL_OK;
         }

@@ -19,7 +19,8 @@
  * record older than a tombstone covering it and need no per-record sequence numbers.
  *
  * Complexity: append O(1) amortised; sorted batch starting at or after the newest in-order
- * record: O(n) check + memcpy per page; other batches O(n) with one branch per record.
+ * record: O(n) check + memcpy per page; other batches O(n): split into non-decreasing
+ * stretches, long ones copied as blocks, short ones and late records stored one by one.
  */
 #include <time.h>
 

@@ -145,6 +145,52 @@ TL_TEST(test_ooo_ties_all_levels) {
     tl_close(tl);
 }
 
+/* Mostly in-order data with sparse late records (the ingest shape): batches split into long
+ * sorted stretches (block copies across page ends and seals) and short ones; flushes merge
+ * an in-order run with sparse late runs block by block. Checks order, ties and checksums. */
+TL_TEST(test_sparse_late_stretches) {
+    tl_timelog_t *tl = open_manual(64, 1000, 16);
+    CHECK(tl != NULL);
+    enum { N = 20000 };
+    static int64_t ts[N], got_ts[N];
+    static uint64_t h[N], got_h[N];
+    uint64_t x = 2463534242ull, sum_ts = 0, sum_h = 0;
+    int64_t cur = 0;
+    for (int i = 0; i < N; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int64_t t = cur += (int64_t)(x % 3); /* duplicates too */
+        int phase = (i / 5000) % 2; /* sparse (1 in 40) then dense (1 in 5) late records */
+        if (i > 100 && x % (phase ? 5u : 40u) == 0) t -= 1 + (int64_t)(x >> 40) % 200;
+        ts[i] = t;
+        h[i] = (uint64_t)i;
+        sum_ts += (uint64_t)t;
+        sum_h += (uint64_t)i;
+    }
+    for (int i = 0; i < N; i += 700) {
+        size_t n = N - i < 700 ? (size_t)(N - i) : 700;
+        tl_status_t st = tl_append_batch(tl, ts + i, h + i, n, 0);
+        CHECK(st == TL_OK || st == TL_EBUSY);
+        if (st == TL_EBUSY || i % 2800 == 0) CHECK_OK(tl_flush(tl));
+    }
+    for (int round = 0; round < 2; round++) {
+        CHECK_OK(round == 0 ? tl_flush(tl) : tl_compact(tl));
+        CHECK_OK(tl_validate(tl));
+        CHECK_EQ_U64(read_all(tl, INT64_MIN, INT64_MAX, got_ts, got_h, N, 509), N);
+        uint64_t gts = 0, gh = 0;
+        for (int i = 0; i < N; i++) {
+            gts += (uint64_t)got_ts[i];
+            gh += got_h[i];
+            if (i > 0) CHECK(got_ts[i - 1] <= got_ts[i]);
+            if (i > 0 && got_ts[i - 1] == got_ts[i]) CHECK(got_h[i - 1] < got_h[i]);
+        }
+        CHECK_EQ_U64(gts, sum_ts);
+        CHECK_EQ_U64(gh, sum_h);
+    }
+    tl_close(tl);
+}
+
 TL_TEST(test_iter_forms_and_points) {
     tl_timelog_t *tl = open_manual(64, 1000, 16);
     CHECK(tl != NULL);
@@ -305,6 +351,7 @@ int main(void) {
     RUN(test_open_close_empty);
     RUN(test_append_and_read);
     RUN(test_ooo_ties_all_levels);
+    RUN(test_sparse_late_stretches);
     RUN(test_iter_forms_and_points);
     RUN(test_f64_appends);
     RUN(test_busy_manual);

@@ -4,6 +4,7 @@
  * taking snapshots while the writer and the background worker run (for TSan).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "test.h"
