@@ -145,7 +145,9 @@ tl_status_t tl_compact(tl_timelog_t *tl) {
         if (!did) break;
     }
     pthread_mutex_unlock(&tl->maint_mu);
-    tl_mem_trim(tl->alloc); /* the caller asked for the compact state: give freed pages back */
+    /* The caller asked for the compact state: give freed page blocks and heap holes back. */
+    tl_arena_trim(&tl->arena);
+    tl_mem_trim(&tl->arena.under);
     return st == TL_OK ? TL_OK : tl_err_set(tl, st, "compact: nothing lost, state unchanged");
 }
 

@@ -426,6 +426,7 @@ static void log_free(tl_timelog_t *tl) {
     pthread_mutex_destroy(&tl->wk_mu);
     pthread_cond_destroy(&tl->wk_cv);
     pthread_cond_destroy(&tl->progress_cv);
+    tl_arena_destroy(&tl->arena); /* every page is gone: the last snapshot released them */
     tl_allocator_t a = tl->cfg.allocator; /* the struct holds the allocator it is freed with */
     tl_mem_free(&a, tl, sizeof *tl);
 }
@@ -466,10 +467,15 @@ tl_status_t tl_open(const tl_config_t *cfg, tl_timelog_t **out) {
     if (tl == NULL) return TL_ENOMEM;
     memset(tl, 0, sizeof *tl);
     tl->cfg = c;
-    tl->alloc = &tl->cfg.allocator;
     atomic_init(&tl->refs, 1);
     atomic_init(&tl->closed, false);
+    if (tl_arena_init(&tl->arena, &tl->cfg.allocator, tl_page_bytes(c.page_records)) != TL_OK) {
+        tl_mem_free(&c.allocator, tl, sizeof *tl);
+        return TL_EINTERNAL;
+    }
+    tl->alloc = &tl->arena.self;
     if (init_sync(tl) != TL_OK) {
+        tl_arena_destroy(&tl->arena);
         tl_mem_free(&c.allocator, tl, sizeof *tl);
         return TL_EINTERNAL;
     }

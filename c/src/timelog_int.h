@@ -15,6 +15,7 @@
 
 #include <pthread.h>
 
+#include "arena.h"
 #include "manifest.h"
 #include "memtable.h"
 
@@ -27,7 +28,8 @@ typedef struct tl_counters {
 
 struct tl_timelog {
     tl_config_t cfg; /* normalized copy; cfg.allocator is the one every object points to */
-    const tl_allocator_t *alloc; /* &cfg.allocator */
+    const tl_allocator_t *alloc; /* &arena.self: pages from chunks, the rest from cfg.allocator */
+    tl_arena_t arena;
     _Atomic uint32_t refs; /* 1 for the open log + 1 per live snapshot */
     _Atomic bool closed;
     uint64_t seq; /* writer: last sequence number issued */

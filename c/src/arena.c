@@ -1,0 +1,188 @@
+/*
+ * arena.c — page blocks from chunks (see arena.h for why).
+ *
+ * Structure: a chunk is one allocation of `nslots` slots; a slot is a 16-byte prefix
+ * holding the chunk's address, then the block handed out. Free blocks form an intrusive list
+ * per chunk; slots never handed out are taken by a bump index first (so a new chunk is
+ * touched in address order). Chunks with a free block sit on a doubly linked `partial` list;
+ * a chunk whose blocks are all free goes back to the caller's allocator, except one kept as
+ * `spare`.
+ * Invariants (under mu): a chunk is on `partial` iff it has a free block (given back or never
+ * handed out) and is not the spare; `spare` has every block free.
+ * Complexity: O(1) per take/give, one mutex (pages are taken by the writer and the worker and
+ * given back from any thread: a reader releasing the last snapshot of a page frees it).
+ */
+#include "arena.h"
+
+#if defined(__linux__) || defined(__APPLE__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
+#define TL_ARENA_PREFIX 16u
+/* Chunks are whole multiples of 2 MiB: the kernel aligns (and so backs with huge pages) only
+ * anonymous mappings of such lengths. 4 MiB holds 63 default pages (1.5% slack). */
+#define TL_ARENA_HUGE ((size_t)2 << 20)
+#define TL_ARENA_CHUNK_MIN ((size_t)4 << 20)
+
+struct tl_arena_chunk {
+    tl_arena_chunk_t *prev, *next; /* partial list */
+    char *mem;
+    void *free_list; /* blocks given back (intrusive) */
+    uint32_t nfree; /* blocks on free_list */
+    uint32_t bump; /* slots never handed out start here */
+    bool on_partial;
+};
+
+static size_t stride(const tl_arena_t *ar) { return ar->block_bytes + TL_ARENA_PREFIX; }
+static size_t chunk_bytes(const tl_arena_t *ar) { return ar->chunk_bytes; }
+
+static uint32_t free_blocks(const tl_arena_t *ar, const tl_arena_chunk_t *c) {
+    return c->nfree + (ar->nslots - c->bump);
+}
+
+static void partial_add(tl_arena_t *ar, tl_arena_chunk_t *c) {
+    c->prev = NULL;
+    c->next = ar->partial;
+    if (ar->partial) ar->partial->prev = c;
+    ar->partial = c;
+    c->on_partial = true;
+}
+
+static void partial_remove(tl_arena_t *ar, tl_arena_chunk_t *c) {
+    if (c->prev) c->prev->next = c->next;
+    else ar->partial = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    c->on_partial = false;
+}
+
+static void chunk_free(tl_arena_t *ar, tl_arena_chunk_t *c) {
+    tl_mem_free(&ar->under, c->mem, chunk_bytes(ar));
+    tl_mem_free(&ar->under, c, sizeof *c);
+    ar->chunks--;
+}
+
+/* A chunk with a free block: the first partial one, the spare, or a new one (mu held). */
+static tl_arena_chunk_t *chunk_with_room(tl_arena_t *ar) {
+    if (ar->partial) return ar->partial;
+    tl_arena_chunk_t *c = ar->spare;
+    if (c) {
+        ar->spare = NULL;
+    } else {
+        c = tl_mem_calloc(&ar->under, 1, sizeof *c);
+        if (c == NULL) return NULL;
+        c->mem = tl_mem_alloc(&ar->under, chunk_bytes(ar));
+        if (c->mem == NULL) {
+            tl_mem_free(&ar->under, c, sizeof *c);
+            return NULL;
+        }
+        ar->chunks++;
+    }
+    partial_add(ar, c);
+    return c;
+}
+
+static void *take(tl_arena_t *ar) {
+    pthread_mutex_lock(&ar->mu);
+    tl_arena_chunk_t *c = chunk_with_room(ar);
+    char *slot = NULL;
+    if (c != NULL) {
+        if (c->free_list) {
+            slot = (char *)c->free_list - TL_ARENA_PREFIX;
+            c->free_list = *(void **)c->free_list;
+            c->nfree--;
+        } else {
+            slot = c->mem + (size_t)c->bump++ * stride(ar);
+            *(tl_arena_chunk_t **)slot = c;
+        }
+        if (free_blocks(ar, c) == 0) partial_remove(ar, c);
+    }
+    pthread_mutex_unlock(&ar->mu);
+    return slot ? slot + TL_ARENA_PREFIX : NULL;
+}
+
+static void give(tl_arena_t *ar, void *block) {
+    tl_arena_chunk_t *c = *(tl_arena_chunk_t **)((char *)block - TL_ARENA_PREFIX);
+    tl_arena_chunk_t *drop = NULL;
+    pthread_mutex_lock(&ar->mu);
+    *(void **)block = c->free_list;
+    c->free_list = block;
+    c->nfree++;
+    if (!c->on_partial) partial_add(ar, c);
+    if (free_blocks(ar, c) == ar->nslots) {
+        /* Every block is back: keep it as the spare, or release the previous spare. */
+        partial_remove(ar, c);
+        c->free_list = NULL;
+        c->nfree = 0;
+        c->bump = 0;
+        drop = ar->spare;
+        ar->spare = c;
+    }
+    if (drop) chunk_free(ar, drop);
+    pthread_mutex_unlock(&ar->mu);
+}
+
+static void *arena_alloc(void *ctx, size_t size) {
+    tl_arena_t *ar = ctx;
+    return size == ar->block_bytes ? take(ar) : tl_mem_alloc(&ar->under, size);
+}
+
+static void arena_free(void *ctx, void *ptr, size_t size) {
+    tl_arena_t *ar = ctx;
+    if (size == ar->block_bytes) give(ar, ptr);
+    else tl_mem_free(&ar->under, ptr, size);
+}
+
+tl_status_t tl_arena_init(tl_arena_t *ar, const tl_allocator_t *under, size_t block_bytes) {
+    memset(ar, 0, sizeof *ar);
+    ar->under = under ? *under : *tl_default_allocator();
+    ar->block_bytes = block_bytes;
+    size_t want = stride(ar) * 8; /* at least 8 blocks a chunk for big pages */
+    ar->chunk_bytes = want < TL_ARENA_CHUNK_MIN ? TL_ARENA_CHUNK_MIN
+                                                : (want + TL_ARENA_HUGE - 1) / TL_ARENA_HUGE * TL_ARENA_HUGE;
+    ar->nslots = (uint32_t)(ar->chunk_bytes / stride(ar));
+    ar->self = (tl_allocator_t){.ctx = ar, .alloc = arena_alloc, .free = arena_free};
+    if (pthread_mutex_init(&ar->mu, NULL) != 0) return TL_EINTERNAL;
+    return TL_OK;
+}
+
+void tl_arena_destroy(tl_arena_t *ar) {
+    pthread_mutex_lock(&ar->mu);
+    if (ar->spare) chunk_free(ar, ar->spare);
+    ar->spare = NULL;
+    TL_ASSERT(ar->chunks == 0 && ar->partial == NULL);
+    pthread_mutex_unlock(&ar->mu);
+    pthread_mutex_destroy(&ar->mu);
+}
+
+/* Drops the OS pages of one free block (whole pages strictly inside it). */
+static void drop_pages(void *block, size_t bytes) {
+#if defined(__linux__) || defined(__APPLE__)
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)block + sizeof(void *) + page - 1) & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)block + bytes) & ~(page - 1);
+    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+#else
+    (void)block;
+    (void)bytes;
+#endif
+}
+
+void tl_arena_trim(tl_arena_t *ar) {
+    pthread_mutex_lock(&ar->mu);
+    tl_arena_chunk_t *spare = ar->spare;
+    ar->spare = NULL;
+    for (tl_arena_chunk_t *c = ar->partial; c; c = c->next) {
+        for (void *b = c->free_list; b; b = *(void **)b) drop_pages(b, ar->block_bytes);
+    }
+    if (spare) chunk_free(ar, spare);
+    pthread_mutex_unlock(&ar->mu);
+}
+
+uint64_t tl_arena_bytes(tl_arena_t *ar) {
+    pthread_mutex_lock(&ar->mu);
+    uint64_t bytes = ar->chunks * (uint64_t)chunk_bytes(ar);
+    pthread_mutex_unlock(&ar->mu);
+    return bytes;
+}
