@@ -1020,7 +1020,8 @@ static int check_drops(shared_t *sh, uint64_t next_id, uint64_t *dropped) {
 
 typedef struct {
     double seconds;
-    uint64_t ops, versions, snapshots, held_checks, records, self_checks, dropped, window_max;
+    uint64_t ops, versions, written, snapshots, held_checks, records, self_checks, dropped;
+    uint64_t window_max;
     double waited_s, window_mean;
 } epoch_stats_t;
 
@@ -1139,6 +1140,7 @@ static int run_epoch(int idx, uint64_t seed, double seconds, int nreaders, int v
     int ok = epoch_finish(sh, w, es) && step != 0; /* always: it joins the readers */
     es->ops = w->ops;
     es->versions = w->version;
+    es->written = w->next_id - 1;
     es->self_checks = w->self_checks;
     es->waited_s = w->waited_s;
     const tl_config_t *c = &sh->cfg;
@@ -1200,6 +1202,18 @@ static opts_t parse_args(int argc, char **argv) {
     return o;
 }
 
+static void stats_add(epoch_stats_t *t, const epoch_stats_t *e) {
+    t->ops += e->ops;
+    t->versions += e->versions;
+    t->written += e->written;
+    t->snapshots += e->snapshots;
+    t->held_checks += e->held_checks;
+    t->records += e->records;
+    t->self_checks += e->self_checks;
+    t->waited_s += e->waited_s;
+    t->seconds += e->seconds;
+}
+
 int main(int argc, char **argv) {
     opts_t o = parse_args(argc, argv);
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1209,28 +1223,22 @@ int main(int argc, char **argv) {
     int passed = 0, failed = 0;
     epoch_stats_t tot = {0};
     for (int i = 0; (left = o.seconds - (now_s() - t0)) > 0.5 && !failed; i++) {
-        uint64_t s = o.seed + (uint64_t)i;
-        uint64_t seed = o.have_epoch_seed ? o.epoch_seed : (rng_next(&s) & ~3ull) | (uint64_t)(i % 3);
-        double secs = o.have_epoch_seed ? left : (left < o.epoch_seconds * 1.5 ? left
-                                                                            : o.epoch_seconds);
+        uint64_t s = o.seed + (uint64_t)i; /* low two bits pick the domain: cycle them */
+        uint64_t seed = (rng_next(&s) & ~3ull) | (uint64_t)(i % 3);
+        if (o.have_epoch_seed) seed = o.epoch_seed;
+        double secs = left < o.epoch_seconds * 1.5 ? left : o.epoch_seconds;
+        if (o.have_epoch_seed) secs = left;
         epoch_stats_t es = {0};
         if (run_epoch(i + 1, seed, secs, o.readers, o.verbose, &es)) passed++; else failed++;
-        tot.ops += es.ops;
-        tot.versions += es.versions;
-        tot.snapshots += es.snapshots;
-        tot.held_checks += es.held_checks;
-        tot.records += es.records;
-        tot.self_checks += es.self_checks;
-        tot.waited_s += es.waited_s;
-        tot.seconds += es.seconds;
+        stats_add(&tot, &es);
         if (o.have_epoch_seed) break;
     }
     printf("soak: %.1f s, %d epochs: writer ops %" PRIu64 " (%.0f ops/s, %" PRIu64
-           " content-changing), snapshots checked %" PRIu64 " (+%" PRIu64 " held re-checks, +%"
-           PRIu64 " writer exact checks), records checked %" PRIu64 ", writer waited %.2f s\n",
-           now_s() - t0, passed + failed, tot.ops, (double)tot.ops / (tot.seconds > 0 ? tot.seconds : 1),
-           tot.versions, tot.snapshots, tot.held_checks, tot.self_checks, tot.records,
-           tot.waited_s);
+           " content-changing, %" PRIu64 " records written), snapshots checked %" PRIu64
+           " (+%" PRIu64 " held re-checks, +%" PRIu64 " writer exact checks), records checked %"
+           PRIu64 ", writer waited %.2f s\n", now_s() - t0, passed + failed, tot.ops,
+           (double)tot.ops / (tot.seconds > 0 ? tot.seconds : 1), tot.versions, tot.written,
+           tot.snapshots, tot.held_checks, tot.self_checks, tot.records, tot.waited_s);
     printf("# soak: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
