@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { Timelog } from "./mod.ts";
+ * import { Timelog } from "@timelog/timelog";
  * using log = new Timelog<string>();
  * log.append(1, "a");
  * log.append(2, "b");
@@ -19,4 +19,4 @@ export { type Columns, Reader } from "./src/reader.ts";
 export { Status, TimelogBusyError, TimelogError, type TimelogErrorCode } from "./src/errors.ts";
 export type { BusyPolicy, TimelogOptions, ValueMode } from "./src/options.ts";
 export type { TimelogStats } from "./src/stats.ts";
-export { type Timestamp, type TimeUnit, TS_MAX, TS_MIN, type Ts } from "./src/time.ts";
+export { type Timestamp, type TimeUnit, type Ts, TS_MAX, TS_MIN } from "./src/time.ts";

@@ -42,9 +42,12 @@ const out = [
   verified: r.verified === true && native.verified === true,
 }));
 for (const r of out) {
-  const ratio = (a: Figures[string], b: Figures[string]) => `${((100 * Number(a)) / Number(b)).toFixed(0)}%`;
+  const ratio = (a: Figures[string], b: Figures[string]) =>
+    `${((100 * Number(a)) / Number(b)).toFixed(0)}%`;
   process.stderr.write(
-    `${r.runtime}: f64 ingest ${r.f64_ingest_mrec_s} Mrec/s (${ratio(r.f64_ingest_mrec_s, r.c_ingest_mrec_s)} of C), ` +
+    `${r.runtime}: f64 ingest ${r.f64_ingest_mrec_s} Mrec/s (${
+      ratio(r.f64_ingest_mrec_s, r.c_ingest_mrec_s)
+    } of C), ` +
       `f64 scan ${r.f64_scan_mrec_s} Mrec/s (${ratio(r.f64_scan_mrec_s, r.c_scan_mrec_s)} of C)\n`,
   );
 }

@@ -60,8 +60,10 @@ for (let off = 0; off < TICKS; off += 4096) {
 log.flush();
 let ms = performance.now() - t0;
 console.log(`  ${fmt(TICKS)} ticks in ${fmt(ms)} ms = ${fmt(TICKS / ms / 1000)} M ticks/s`);
-console.log(`  size ${fmt(log.size)}, first ${new Date(log.min()!).toISOString()}, ` +
-  `last ${new Date(log.max()!).toISOString()}`);
+console.log(
+  `  size ${fmt(log.size)}, first ${new Date(log.min()!).toISOString()}, ` +
+    `last ${new Date(log.max()!).toISOString()}`,
+);
 
 section("2. Range queries [t1, t2)");
 const minute = 60_000;
@@ -74,8 +76,10 @@ for (const m of [0, 5, 15]) {
     hi = Math.max(hi, price);
     lo = Math.min(lo, price);
   }
-  console.log(`  minute ${String(m).padStart(2)}: ${fmt(n)} ticks, avg ${fmt(sum / n)}, ` +
-    `low ${lo}, high ${hi}`);
+  console.log(
+    `  minute ${String(m).padStart(2)}: ${fmt(n)} ticks, avg ${fmt(sum / n)}, ` +
+      `low ${lo}, high ${hi}`,
+  );
 }
 t0 = performance.now();
 const Q = 20_000;
@@ -85,13 +89,17 @@ for (let i = 0; i < Q; i++) {
   found += log.count(from, from + 50);
 }
 ms = performance.now() - t0;
-console.log(`  ${fmt(Q)} count() queries of 50 ms windows: ${fmt((ms * 1000) / Q)} µs each ` +
-  `(${fmt(found / Q)} ticks per window)`);
+console.log(
+  `  ${fmt(Q)} count() queries of 50 ms windows: ${fmt((ms * 1000) / Q)} µs each ` +
+    `(${fmt(found / Q)} ticks per window)`,
+);
 t0 = performance.now();
 const cols = log.rangeColumns(START, START + 10 * minute);
 ms = performance.now() - t0;
-console.log(`  rangeColumns over 10 minutes: ${fmt(cols.ts.length)} ticks as typed arrays in ` +
-  `${fmt(ms)} ms`);
+console.log(
+  `  rangeColumns over 10 minutes: ${fmt(cols.ts.length)} ticks as typed arrays in ` +
+    `${fmt(ms)} ms`,
+);
 
 section("3. A snapshot stays consistent while writing goes on");
 using snap = log.snapshot();
@@ -99,9 +107,13 @@ const frozen = snap.count();
 const late = START + 7 * minute; // a tick arriving minutes late
 log.append(late, 123.45);
 log.delete(START, START + minute);
-console.log(`  snapshot: ${fmt(snap.count())} ticks (was ${fmt(frozen)}); live log: ${fmt(log.size)}`);
-console.log(`  late tick visible live (${log.at(late).includes(123.45)}), ` +
-  `not in the snapshot (${snap.at(late).includes(123.45)})`);
+console.log(
+  `  snapshot: ${fmt(snap.count())} ticks (was ${fmt(frozen)}); live log: ${fmt(log.size)}`,
+);
+console.log(
+  `  late tick visible live (${log.at(late).includes(123.45)}), ` +
+    `not in the snapshot (${snap.at(late).includes(123.45)})`,
+);
 
 section("4. Retention: drop everything older than the last 5 minutes");
 const cutoff = (log.max() as number) - 5 * minute;
@@ -110,10 +122,14 @@ log.deleteBefore(cutoff);
 log.compact();
 ms = performance.now() - t0;
 const s = log.stats();
-console.log(`  deleteBefore + compact in ${fmt(ms)} ms: ${fmt(log.size)} ticks left, ` +
-  `${fmt(s.recordsStored)} stored, ${s.l1Segments} L1 segment(s), ${s.tombstones} tombstones`);
+console.log(
+  `  deleteBefore + compact in ${fmt(ms)} ms: ${fmt(log.size)} ticks left, ` +
+    `${fmt(s.recordsStored)} stored, ${s.l1Segments} L1 segment(s), ${s.tombstones} tombstones`,
+);
 console.log(`  the snapshot still reads ${fmt(snap.count())} ticks`);
 
 section("Summary");
-console.log(`  engine: ${s.flushesTotal} flushes, ${s.compactionsTotal} compactions, ` +
-  `${s.pagesRewrittenTotal} pages rewritten, ${s.pagesSharedTotal} shared without copying`);
+console.log(
+  `  engine: ${s.flushesTotal} flushes, ${s.compactionsTotal} compactions, ` +
+    `${s.pagesRewrittenTotal} pages rewritten, ${s.pagesSharedTotal} shared without copying`,
+);

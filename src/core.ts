@@ -53,7 +53,9 @@ export class LogCore<V> {
     this.table = opts.values === "any" ? new HandleTable<V>() : null;
     const cfg = new Uint8Array(this.sym.tl_config_size());
     this.sym.tl_config_init_defaults(cfg);
-    for (const [key, value] of opts.engine) this.check(this.sym.tl_config_set(cfg, key, value), "configure");
+    for (const [key, value] of opts.engine) {
+      this.check(this.sym.tl_config_set(cfg, key, value), "configure");
+    }
     if (this.table) this.#openDropQueue(cfg);
     const status = this.sym.tl_open(cfg, this.cell);
     if (status !== Status.OK) {
@@ -66,7 +68,8 @@ export class LogCore<V> {
   #openDropQueue(cfg: Uint8Array): void {
     const bell = registerDoorbell(this.rt, {
       drain: () => this.drain(),
-      stopForExit: () => this.#dropq !== null && this.sym.tl_dropq_shutdown(this.#dropq) === Status.EBUSY,
+      stopForExit: () =>
+        this.#dropq !== null && this.sym.tl_dropq_shutdown(this.#dropq) === Status.EBUSY,
     });
     this.#token = bell.token;
     const status = this.sym.tl_dropq_create(null, bell.pointer, bell.token, this.cell);

@@ -32,7 +32,7 @@ export type TimelogErrorCode =
  *
  * @example
  * ```ts
- * import { Timelog, TimelogError } from "./mod.ts";
+ * import { Timelog, TimelogError } from "@timelog/timelog";
  * const log = new Timelog();
  * log.close();
  * try {
@@ -61,7 +61,7 @@ export class TimelogError extends Error {
  *
  * @example
  * ```ts
- * import { Timelog, TimelogBusyError } from "./mod.ts";
+ * import { Timelog, TimelogBusyError } from "@timelog/timelog";
  * using log = new Timelog({ busyPolicy: "raise", maintenance: "manual" });
  * try {
  *   log.append(1, "a");

@@ -38,7 +38,12 @@ export function borrow(core: object): Batch {
   if (batch) return batch;
   const h = new Float64Array(BATCH);
   const ts = new ArrayBuffer(BATCH * 8);
-  return { tsF: new Float64Array(ts), tsI: new BigInt64Array(ts), h, hRaw: new BigUint64Array(h.buffer) };
+  return {
+    tsF: new Float64Array(ts),
+    tsI: new BigInt64Array(ts),
+    h,
+    hRaw: new BigUint64Array(h.buffer),
+  };
 }
 
 /** Returns a batch buffer to the pool. */
@@ -100,7 +105,7 @@ const iterFinalizer = new FinalizationRegistry<NativeIter<unknown>>((state) => {
  *
  * @example
  * ```ts
- * import { Timelog } from "./mod.ts";
+ * import { Timelog } from "@timelog/timelog";
  * using log = new Timelog<string>();
  * log.append(1, "a");
  * log.append(2, "b");
@@ -108,7 +113,8 @@ const iterFinalizer = new FinalizationRegistry<NativeIter<unknown>>((state) => {
  * for (const [ts, value] of it) console.log(ts, value);
  * ```
  */
-export class TimelogIterator<V, T extends Ts = number> implements IterableIterator<[T, V]>, Disposable {
+export class TimelogIterator<V, T extends Ts = number>
+  implements IterableIterator<[T, V]>, Disposable {
   #state: NativeIter<V> | null;
   #i = 0;
   #n = 0;
@@ -162,7 +168,7 @@ export class TimelogIterator<V, T extends Ts = number> implements IterableIterat
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<number>({ values: "f64" });
    * log.appendMany([1, 2, 3], [10, 20, 30]);
    * using it = log.all();
@@ -173,7 +179,9 @@ export class TimelogIterator<V, T extends Ts = number> implements IterableIterat
    * console.log(sum); // 60
    * ```
    */
-  nextBatch(): { ts: T extends bigint ? BigInt64Array : Float64Array; values: Float64Array | V[] } | undefined {
+  nextBatch():
+    | { ts: T extends bigint ? BigInt64Array : Float64Array; values: Float64Array | V[] }
+    | undefined {
     if (this.#i === this.#n || (this.#state as NativeIter<V> | null)?.closedBy !== null) {
       if (this.#refill().done) return undefined;
       this.#i--; // refill consumed one record through next(); hand back the whole batch
@@ -185,7 +193,10 @@ export class TimelogIterator<V, T extends Ts = number> implements IterableIterat
     const h = (this.#h as Float64Array).subarray(from, to);
     const table = this.#table;
     const values = table ? Array.from(h, (x) => table.get(x)) : h;
-    return { ts, values } as { ts: T extends bigint ? BigInt64Array : Float64Array; values: Float64Array | V[] };
+    return { ts, values } as {
+      ts: T extends bigint ? BigInt64Array : Float64Array;
+      values: Float64Array | V[];
+    };
   }
 
   /** Called by `for…of` on `break`: releases the native iterator. */

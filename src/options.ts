@@ -17,7 +17,7 @@ export type BusyPolicy = "flush" | "silent" | "raise";
  *
  * @example
  * ```ts
- * import { Timelog } from "./mod.ts";
+ * import { Timelog } from "@timelog/timelog";
  * using log = new Timelog<string>({ timeUnit: "us", maintenance: "manual", busyPolicy: "flush" });
  * log.append(1, "a");
  * ```

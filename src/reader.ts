@@ -96,7 +96,7 @@ export abstract class Reader<V, T extends Ts = number> {
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.append(5, "x");
    * console.log([...log.range(0, 10)]); // [[5, "x"]]
@@ -113,7 +113,7 @@ export abstract class Reader<V, T extends Ts = number> {
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.append(5, "x");
    * console.log([...log.since(5)].length); // 1
@@ -128,7 +128,7 @@ export abstract class Reader<V, T extends Ts = number> {
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.append(5, "x");
    * console.log([...log.until(5)].length); // 0
@@ -136,7 +136,9 @@ export abstract class Reader<V, T extends Ts = number> {
    */
   until(t: Timestamp): TimelogIterator<V, T> {
     const hi = this.#ts(t, "t", "read until a timestamp");
-    return hi > TS_MIN ? this.#iter(TS_MIN, pred(hi), "read until a timestamp") : new TimelogIterator<V, T>(null);
+    return hi > TS_MIN
+      ? this.#iter(TS_MIN, pred(hi), "read until a timestamp")
+      : new TimelogIterator<V, T>(null);
   }
 
   /**
@@ -144,7 +146,7 @@ export abstract class Reader<V, T extends Ts = number> {
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<number>({ values: "f64" });
    * log.append(2, 0.5);
    * for (const [ts, v] of log.all()) console.log(ts, v);
@@ -160,7 +162,7 @@ export abstract class Reader<V, T extends Ts = number> {
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.append(1, "a");
    * console.log([...log]); // [[1, "a"]]
@@ -175,7 +177,7 @@ export abstract class Reader<V, T extends Ts = number> {
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.append(7, "a");
    * log.append(7, "b");
@@ -189,7 +191,10 @@ export abstract class Reader<V, T extends Ts = number> {
       // One FFI call on a fresh or pinned snapshot; an iterator only past 4096 duplicates.
       const b = borrow(core);
       try {
-        core.check(this.owner.readF64(t as number, t as number, b.tsF, b.hRaw, BATCH), "read a timestamp");
+        core.check(
+          this.owner.readF64(t as number, t as number, b.tsF, b.hRaw, BATCH),
+          "read a timestamp",
+        );
         const n = core.size[0];
         if (n < BATCH) {
           const out: V[] = new Array(n);
@@ -213,7 +218,7 @@ export abstract class Reader<V, T extends Ts = number> {
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.append(1, "a");
    * log.append(9, "b");
@@ -245,7 +250,7 @@ export abstract class Reader<V, T extends Ts = number> {
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.append(1, "a");
    * console.log(log.size); // 1
@@ -270,7 +275,7 @@ export abstract class Reader<V, T extends Ts = number> {
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.append(3, "a");
    * log.append(1, "b");
@@ -287,7 +292,7 @@ export abstract class Reader<V, T extends Ts = number> {
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.append(3, "a");
    * console.log(log.max()); // 3
@@ -303,7 +308,7 @@ export abstract class Reader<V, T extends Ts = number> {
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.append(3, "a");
    * log.append(8, "b");
@@ -322,7 +327,7 @@ export abstract class Reader<V, T extends Ts = number> {
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.append(3, "a");
    * console.log(log.prev(4)); // 3
@@ -340,7 +345,7 @@ export abstract class Reader<V, T extends Ts = number> {
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<number>({ values: "f64" });
    * log.appendMany([1, 2, 3], [0.1, 0.2, 0.3]);
    * const { ts, values } = log.rangeColumns(0, 10);

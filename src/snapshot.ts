@@ -79,7 +79,7 @@ const snapFinalizer = new FinalizationRegistry<SnapState<unknown>>((state) => st
  *
  * @example
  * ```ts
- * import { Timelog } from "./mod.ts";
+ * import { Timelog } from "@timelog/timelog";
  * using log = new Timelog<string>();
  * log.append(1, "a");
  * using snap = log.snapshot();

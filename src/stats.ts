@@ -33,7 +33,7 @@ const FIELDS = [
  *
  * @example
  * ```ts
- * import { Timelog, type TimelogStats } from "./mod.ts";
+ * import { Timelog, type TimelogStats } from "@timelog/timelog";
  * using log = new Timelog<string>();
  * const s: TimelogStats = log.stats();
  * console.log(s.records, s.heldValues);

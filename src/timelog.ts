@@ -20,7 +20,13 @@ import { closedError } from "./errors.ts";
 import { LogCore } from "./core.ts";
 import type { NativePointer } from "./ffi/runtime.ts";
 import type { NativeIter } from "./iter.ts";
-import { BULK_INGEST, LOW_LATENCY, resolveOptions, STREAMING, type TimelogOptions } from "./options.ts";
+import {
+  BULK_INGEST,
+  LOW_LATENCY,
+  resolveOptions,
+  STREAMING,
+  type TimelogOptions,
+} from "./options.ts";
 import { Reader, type ReadOwner } from "./reader.ts";
 import { Snapshot } from "./snapshot.ts";
 import { statsFrom, type TimelogStats } from "./stats.ts";
@@ -72,7 +78,7 @@ export interface TimelogInit<V> extends TimelogOptions {
  *
  * @example
  * ```ts
- * import { Timelog } from "./mod.ts";
+ * import { Timelog } from "@timelog/timelog";
  * using log = new Timelog<string>();
  * log.append(10, "A");
  * log.delete(5, 15);
@@ -80,7 +86,8 @@ export interface TimelogInit<V> extends TimelogOptions {
  * console.log(log.at(10)); // ["B"]: a delete hides only what was written before it
  * ```
  */
-export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> implements Disposable {
+export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T>
+  implements Disposable {
   /** @internal */
   protected readonly owner: LiveOwner<V>;
   readonly #core: LogCore<V>;
@@ -93,7 +100,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using ticks = new Timelog<number>({ values: "f64", timeUnit: "us" });
    * ```
    */
@@ -118,7 +125,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = Timelog.forStreaming<string>();
    * ```
    */
@@ -132,7 +139,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = Timelog.forBulkIngest<number>({ values: "f64" });
    * log.appendMany([1, 2], [0.5, 0.25]);
    * log.compact();
@@ -147,7 +154,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = Timelog.forLowLatency<string>();
    * ```
    */
@@ -160,12 +167,18 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog();
    * console.log(log.options.timeUnit); // "ms"
    * ```
    */
-  get options(): { timeUnit: string; values: string; timestamps: string; maintenance: string; busyPolicy: string } {
+  get options(): {
+    timeUnit: string;
+    values: string;
+    timestamps: string;
+    maintenance: string;
+    busyPolicy: string;
+  } {
     const { timeUnit, values, timestamps, maintenance, busyPolicy } = this.#core.opts;
     return { timeUnit, values, timestamps, maintenance, busyPolicy };
   }
@@ -179,7 +192,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.append(1_700_000_000_000, "tick");
    * log.append("now");
@@ -195,7 +208,9 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
     let num: number;
     if (this.#f64) {
       if (typeof value !== "number") {
-        throw new TypeError(`Cannot append: value must be a number in an f64 log, got ${describe(value)}`);
+        throw new TypeError(
+          `Cannot append: value must be a number in an f64 log, got ${describe(value)}`,
+        );
       }
       num = value;
     } else num = (core.table as NonNullable<typeof core.table>).add(value);
@@ -218,14 +233,21 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<number>({ values: "f64" });
    * log.appendMany(new Float64Array([1, 2, 3]), new Float64Array([10, 20, 30]));
    * ```
    */
-  appendMany(ts: ArrayLike<number | bigint> | Float64Array | BigInt64Array, values: ArrayLike<V>): void {
+  appendMany(
+    ts: ArrayLike<number | bigint> | Float64Array | BigInt64Array,
+    values: ArrayLike<V>,
+  ): void {
     this.#core.assertOpen("append records");
-    appendColumns(this.#core, toColumns(this.#core, ts, values, "append records"), "append records");
+    appendColumns(
+      this.#core,
+      toColumns(this.#core, ts, values, "append records"),
+      "append records",
+    );
   }
 
   /**
@@ -233,7 +255,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.extend([[1, "a"], [2, "b"]]);
    * ```
@@ -261,7 +283,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.append(1, "a");
    * log.append(5, "b");
@@ -292,7 +314,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.append(1, "old");
    * log.append(9, "new");
@@ -311,7 +333,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * using snap = log.snapshot();
    * ```
@@ -330,7 +352,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>({ maintenance: "manual" });
    * log.append(1, "a");
    * log.flush();
@@ -346,7 +368,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>({ maintenance: "manual" });
    * log.append(1, "a");
    * log.compact();
@@ -362,7 +384,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>({ maintenance: "manual" });
    * while (log.step()) {}
    * ```
@@ -382,7 +404,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.stopMaintenance();
    * log.startMaintenance();
@@ -397,7 +419,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.stopMaintenance();
    * ```
@@ -411,7 +433,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.append(1, "a");
    * console.log(log.stats().records); // 1
@@ -430,7 +452,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.validate();
    * ```
@@ -444,7 +466,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * const log = new Timelog();
    * log.close();
    * console.log(log.closed); // true
@@ -459,7 +481,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T> im
    *
    * @example
    * ```ts
-   * import { Timelog } from "./mod.ts";
+   * import { Timelog } from "@timelog/timelog";
    * const log = new Timelog<string>();
    * log.append(1, "a");
    * log.close();

@@ -39,7 +39,9 @@ function checkI64Ts(ts: BigInt64Array, action: string, bigOk: boolean): void {
     const hi = words[2 * i + 1];
     if (hi >= SAFE_HI || hi < -SAFE_HI || (hi === -SAFE_HI && words[2 * i] === 0)) {
       throw new RangeError(
-        `Cannot ${action}: ts[${i}] = ${ts[i]} is beyond ±2^53 - 1; open the log with timestamps: "bigint"`,
+        `Cannot ${action}: ts[${i}] = ${
+          ts[i]
+        } is beyond ±2^53 - 1; open the log with timestamps: "bigint"`,
       );
     }
   }
@@ -68,19 +70,33 @@ function timestamps(core: LogCore<unknown>, ts: unknown, n: number, action: stri
 }
 
 function isArrayLike(x: unknown): x is ArrayLike<unknown> {
-  return x !== null && typeof x === "object" && typeof (x as { length?: unknown }).length === "number";
+  return x !== null && typeof x === "object" &&
+    typeof (x as { length?: unknown }).length === "number";
 }
 
 /** Validates columns and builds the native batch (allocating handles last). */
-export function toColumns<V>(core: LogCore<V>, ts: unknown, values: unknown, action: string): Columns {
-  if (!isArrayLike(ts)) throw new TypeError(`Cannot ${action}: ts must be an array or typed array, got ${describe(ts)}`);
+export function toColumns<V>(
+  core: LogCore<V>,
+  ts: unknown,
+  values: unknown,
+  action: string,
+): Columns {
+  if (!isArrayLike(ts)) {
+    throw new TypeError(
+      `Cannot ${action}: ts must be an array or typed array, got ${describe(ts)}`,
+    );
+  }
   if (!isArrayLike(values)) {
-    throw new TypeError(`Cannot ${action}: values must be an array or typed array, got ${describe(values)}`);
+    throw new TypeError(
+      `Cannot ${action}: values must be an array or typed array, got ${describe(values)}`,
+    );
   }
   const n = ts.length;
   for (const [name, len] of [["ts", n], ["values", values.length]] as const) {
     if (!Number.isSafeInteger(len) || len < 0 || len >= 2 ** 32) {
-      throw new RangeError(`Cannot ${action}: ${name}.length must be an integer in [0, 2^32), got ${len}`);
+      throw new RangeError(
+        `Cannot ${action}: ${name}.length must be an integer in [0, 2^32), got ${len}`,
+      );
     }
   }
   if (values.length !== n) {
@@ -95,7 +111,9 @@ export function toColumns<V>(core: LogCore<V>, ts: unknown, values: unknown, act
       for (let i = 0; i < n; i++) {
         const v = values[i];
         if (typeof v !== "number") {
-          throw new TypeError(`Cannot ${action}: values[${i}] must be a number in an f64 log, got ${describe(v)}`);
+          throw new TypeError(
+            `Cannot ${action}: values[${i}] must be a number in an f64 log, got ${describe(v)}`,
+          );
         }
         vals[i] = v;
       }

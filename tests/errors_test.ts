@@ -66,7 +66,10 @@ test("Timelog.extend() rejects non-pairs and bad timestamps before storing anyth
 test("Timelog.delete() with t1 > t2 is a RangeError; t1 == t2 is a no-op", () => {
   using log = new Timelog<string>();
   log.append(5, "a");
-  assert.throws(() => log.delete(6, 5), { name: "RangeError", message: /t1 \(6\) is greater than t2 \(5\)/ });
+  assert.throws(() => log.delete(6, 5), {
+    name: "RangeError",
+    message: /t1 \(6\) is greater than t2 \(5\)/,
+  });
   log.delete(5, 5);
   assert.equal(log.size, 1);
   assert.throws(() => log.deleteBefore(NaN), TypeError);
@@ -82,7 +85,10 @@ test("new Timelog() validates options with clear messages", () => {
   assert.throws(() => new Timelog({ timeUnit: "hours" as "s" }), /timeUnit must be one of/);
   assert.throws(() => new Timelog({ pageRecords: 8 }), /pageRecords must be between 64/);
   assert.throws(() => new Timelog({ memtableRecords: 1.5 }), /must be an integer/);
-  assert.throws(() => new Timelog({ maintenence: "manual" } as object), /Unknown Timelog option "maintenence"/);
+  assert.throws(
+    () => new Timelog({ maintenence: "manual" } as object),
+    /Unknown Timelog option "maintenence"/,
+  );
   assert.throws(() => new Timelog({ onRelease: 5 as unknown as () => void }), TypeError);
 });
 
@@ -139,7 +145,12 @@ test('busyPolicy "raise" throws TimelogBusyError and the write is stored', () =>
 });
 
 test('busyPolicy "flush" relieves backpressure inline', () => {
-  using log = new Timelog<number>({ values: "f64", maintenance: "manual", memtableRecords: 64, sealedMax: 1 });
+  using log = new Timelog<number>({
+    values: "f64",
+    maintenance: "manual",
+    memtableRecords: 64,
+    sealedMax: 1,
+  });
   for (let i = 0; i < 5000; i++) log.append(i, i);
   assert.equal(log.size, 5000);
   assert.ok(log.stats().sealedMemtables <= 1);

@@ -57,7 +57,10 @@ test("Timelog.close() closes live snapshots and iterators; using them throws", (
   const liveIt = log.all();
   log.close();
   assert.equal(snap.closed, true);
-  assert.throws(() => snap.count(), (e: unknown) => e instanceof TimelogError && e.code === "ECLOSED");
+  assert.throws(
+    () => snap.count(),
+    (e: unknown) => e instanceof TimelogError && e.code === "ECLOSED",
+  );
   assert.throws(() => it.next(), /closed/);
   assert.throws(() => liveIt.next(), /closed/);
   snap.close();

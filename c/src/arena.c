@@ -139,8 +139,8 @@ tl_status_t tl_arena_init(tl_arena_t *ar, const tl_allocator_t *under, size_t bl
     ar->under = under ? *under : *tl_default_allocator();
     ar->block_bytes = block_bytes;
     size_t want = stride(ar) * 8; /* at least 8 blocks a chunk for big pages */
-    ar->chunk_bytes = want < TL_ARENA_CHUNK_MIN ? TL_ARENA_CHUNK_MIN
-                                                : (want + TL_ARENA_HUGE - 1) / TL_ARENA_HUGE * TL_ARENA_HUGE;
+    size_t huge_multiple = (want + TL_ARENA_HUGE - 1) / TL_ARENA_HUGE * TL_ARENA_HUGE;
+    ar->chunk_bytes = want < TL_ARENA_CHUNK_MIN ? TL_ARENA_CHUNK_MIN : huge_multiple;
     ar->nslots = (uint32_t)(ar->chunk_bytes / stride(ar));
     ar->self = (tl_allocator_t){.ctx = ar, .alloc = arena_alloc, .free = arena_free};
     if (pthread_mutex_init(&ar->mu, NULL) != 0) return TL_EINTERNAL;

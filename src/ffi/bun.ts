@@ -7,7 +7,12 @@
  * @module
  */
 import type { NativeType } from "./symbols.ts";
-import type { NativePointer, NativeRuntime, ThreadSafeCallback, TimelogSymbols } from "./runtime.ts";
+import type {
+  NativePointer,
+  NativeRuntime,
+  ThreadSafeCallback,
+  TimelogSymbols,
+} from "./runtime.ts";
 import { SYMBOLS } from "./symbols.ts";
 
 interface BunFfi {

@@ -6,7 +6,12 @@
  *
  * @module
  */
-import type { NativePointer, NativeRuntime, ThreadSafeCallback, TimelogSymbols } from "./runtime.ts";
+import type {
+  NativePointer,
+  NativeRuntime,
+  ThreadSafeCallback,
+  TimelogSymbols,
+} from "./runtime.ts";
 import { SYMBOLS } from "./symbols.ts";
 
 interface DenoCallback {
@@ -61,7 +66,7 @@ function big(x: unknown): unknown {
  */
 function bigIntArgs(fn: Fn, arity: number, slots: number[]): Fn {
   if (slots.length === 0) return fn;
-  const m = (i: number): ((x: unknown) => unknown) => (slots.includes(i) ? big : (x) => x);
+  const m = (i: number): (x: unknown) => unknown => (slots.includes(i) ? big : (x) => x);
   const [c0, c1, c2, c3, c4, c5, c6] = [0, 1, 2, 3, 4, 5, 6].map(m);
   switch (arity) {
     case 2:
@@ -86,7 +91,10 @@ export function openLibrary(path: string): NativeRuntime {
   const lib = deno.dlopen(path, SYMBOLS);
   const wrapped: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(SYMBOLS)) {
-    const slots = spec.parameters.flatMap((t, i) => (t === "i64" || t === "u64" || t === "usize" ? [i] : []));
+    const slots = spec.parameters.flatMap((
+      t,
+      i,
+    ) => (t === "i64" || t === "u64" || t === "usize" ? [i] : []));
     wrapped[name] = bigIntArgs(lib.symbols[name] as Fn, spec.parameters.length, slots);
   }
   const symbols = wrapped as unknown as TimelogSymbols;

@@ -24,7 +24,9 @@ type ResultOf<T extends NativeType> = T extends "i32" | "u32" | "f64" ? number
   : T extends "void" ? void
   : never;
 
-type Args<P extends readonly NativeType[]> = { [K in keyof P]: P[K] extends NativeType ? ArgOf<P[K]> : never };
+type Args<P extends readonly NativeType[]> = {
+  [K in keyof P]: P[K] extends NativeType ? ArgOf<P[K]> : never;
+};
 
 /** Callable symbols, typed from the symbol table. */
 export type TimelogSymbols = {

@@ -32,31 +32,31 @@ export interface SymbolSpec {
 export const SYMBOLS = {
   tl_strerror: { parameters: ["i32" /* int status */], result: "pointer" /* const char* */ },
   tl_last_error: {
-    parameters: ["pointer" /* const tl_timelog_t* tl */, "buffer" /* char* buf */, "u32" /* cap */],
+    parameters: ["pointer", /* const tl_timelog_t* tl */ "buffer", /* char* buf */ "u32" /* cap */],
     result: "u32",
   },
   tl_config_size: { parameters: [], result: "u32" },
   tl_config_init_defaults: { parameters: ["buffer" /* tl_config_t* cfg */], result: "void" },
   tl_config_set: {
-    parameters: ["buffer" /* tl_config_t* cfg */, "i32" /* int32_t key */, "i64" /* value */],
+    parameters: ["buffer", /* tl_config_t* cfg */ "i32", /* int32_t key */ "i64" /* value */],
     result: "i32",
   },
   tl_config_set_drop_queue: {
-    parameters: ["buffer" /* tl_config_t* cfg */, "pointer" /* tl_dropq_t* q */],
+    parameters: ["buffer", /* tl_config_t* cfg */ "pointer" /* tl_dropq_t* q */],
     result: "i32",
   },
   tl_open: {
-    parameters: ["buffer" /* const tl_config_t* cfg */, "buffer" /* tl_timelog_t** out */],
+    parameters: ["buffer", /* const tl_config_t* cfg */ "buffer" /* tl_timelog_t** out */],
     result: "i32",
   },
   tl_close: { parameters: ["pointer" /* tl_timelog_t* tl */], result: "void" },
 
   tl_append: {
-    parameters: ["pointer" /* tl */, "i64" /* int64_t ts */, "u64" /* uint64_t handle */],
+    parameters: ["pointer", /* tl */ "i64", /* int64_t ts */ "u64" /* uint64_t handle */],
     result: "i32",
   },
   tl_append_f64: {
-    parameters: ["pointer" /* tl */, "f64" /* double ts */, "f64" /* double value */],
+    parameters: ["pointer", /* tl */ "f64", /* double ts */ "f64" /* double value */],
     result: "i32",
   },
   tl_append_batch: {
@@ -79,7 +79,7 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
-  tl_delete_range: { parameters: ["pointer", "i64" /* t1 */, "i64" /* t2 */], result: "i32" },
+  tl_delete_range: { parameters: ["pointer", "i64", /* t1 */ "i64" /* t2 */], result: "i32" },
   tl_delete_before: { parameters: ["pointer", "i64" /* cutoff */], result: "i32" },
   tl_delete_since: { parameters: ["pointer", "i64" /* t1 */], result: "i32" },
   tl_delete_at: { parameters: ["pointer", "i64" /* ts */], result: "i32" },
@@ -91,7 +91,7 @@ export const SYMBOLS = {
   tl_maint_stop: { parameters: ["pointer"], result: "i32" },
 
   tl_snapshot_acquire: {
-    parameters: ["pointer" /* tl */, "buffer" /* tl_snapshot_t** out */],
+    parameters: ["pointer", /* tl */ "buffer" /* tl_snapshot_t** out */],
     result: "i32",
   },
   tl_snapshot_release: { parameters: ["pointer" /* tl_snapshot_t* */], result: "void" },
@@ -126,22 +126,22 @@ export const SYMBOLS = {
   },
   tl_iter_destroy: { parameters: ["pointer" /* tl_iter_t* */], result: "void" },
   tl_snapshot_count: {
-    parameters: ["pointer" /* s */, "i64" /* lo */, "i64" /* hi */, "buffer" /* uint64_t* */],
+    parameters: ["pointer", /* s */ "i64", /* lo */ "i64", /* hi */ "buffer" /* uint64_t* */],
     result: "i32",
   },
   tl_snapshot_min: { parameters: ["pointer", "buffer" /* int64_t* out */], result: "i32" },
   tl_snapshot_max: { parameters: ["pointer", "buffer" /* int64_t* out */], result: "i32" },
   tl_snapshot_next: {
-    parameters: ["pointer", "i64" /* ts */, "buffer" /* int64_t* out */],
+    parameters: ["pointer", "i64", /* ts */ "buffer" /* int64_t* out */],
     result: "i32",
   },
   tl_snapshot_prev: {
-    parameters: ["pointer", "i64" /* ts */, "buffer" /* int64_t* out */],
+    parameters: ["pointer", "i64", /* ts */ "buffer" /* int64_t* out */],
     result: "i32",
   },
 
   tl_iter_open_f64: {
-    parameters: ["pointer" /* s */, "f64" /* lo */, "f64" /* hi */, "buffer" /* tl_iter_t** */],
+    parameters: ["pointer", /* s */ "f64", /* lo */ "f64", /* hi */ "buffer" /* tl_iter_t** */],
     result: "i32",
   },
   tl_snapshot_read_f64: {
@@ -157,15 +157,15 @@ export const SYMBOLS = {
     result: "i32",
   },
   tl_read_f64: {
-    parameters: ["pointer" /* tl */, "f64", "f64", "buffer", "buffer", "usize", "buffer"],
+    parameters: ["pointer", /* tl */ "f64", "f64", "buffer", "buffer", "usize", "buffer"],
     result: "i32",
   },
   tl_snapshot_count_f64: {
-    parameters: ["pointer" /* s */, "f64" /* lo */, "f64" /* hi */, "buffer" /* double* */],
+    parameters: ["pointer", /* s */ "f64", /* lo */ "f64", /* hi */ "buffer" /* double* */],
     result: "i32",
   },
   tl_count_f64: {
-    parameters: ["pointer" /* tl */, "f64" /* lo */, "f64" /* hi */, "buffer" /* double* */],
+    parameters: ["pointer", /* tl */ "f64", /* lo */ "f64", /* hi */ "buffer" /* double* */],
     result: "i32",
   },
 
@@ -191,8 +191,8 @@ export const SYMBOLS = {
   tl_dropq_shutdown: { parameters: ["pointer"], result: "i32" },
   tl_dropq_release: { parameters: ["pointer"], result: "i32" },
 
-  tl_stats: { parameters: ["pointer" /* tl */, "buffer" /* tl_stats_t* */], result: "i32" },
-  tl_snapshot_stats: { parameters: ["pointer" /* s */, "buffer" /* tl_stats_t* */], result: "i32" },
+  tl_stats: { parameters: ["pointer", /* tl */ "buffer" /* tl_stats_t* */], result: "i32" },
+  tl_snapshot_stats: { parameters: ["pointer", /* s */ "buffer" /* tl_stats_t* */], result: "i32" },
   tl_validate: { parameters: ["pointer"], result: "i32" },
 } as const satisfies Record<string, SymbolSpec>;
 
