@@ -16,6 +16,8 @@ import { native } from "./ffi/load.ts";
 import type { ResolvedOptions } from "./options.ts";
 
 const DRAIN_CAP = 4096;
+/** Records a point read fetches in its one FFI call before falling back to an iterator. */
+export const POINT_CAP = 64;
 const decoder = new TextDecoder();
 
 /** Anything a log must close before itself (snapshots, iterators). */
@@ -36,6 +38,10 @@ export class LogCore<V> {
   readonly u64 = new BigUint64Array(1);
   readonly size = new Uint32Array(2);
   readonly f64 = new Float64Array(1);
+  /** Point-read columns (at()): timestamps, and handles read both as bits and as doubles. */
+  readonly pointTs = new Float64Array(POINT_CAP);
+  readonly pointH = new Float64Array(POINT_CAP);
+  readonly pointRaw = new BigUint64Array(this.pointH.buffer);
   /** Called once for every value the log stops holding. */
   onRelease: ((value: V) => void) | undefined;
   ptr: NativePointer = null;

@@ -192,7 +192,13 @@ export class TimelogIterator<V, T extends Ts = number>
     const ts = (this.#ts as Float64Array).subarray(from, to);
     const h = (this.#h as Float64Array).subarray(from, to);
     const table = this.#table;
-    const values = table ? Array.from(h, (x) => table.get(x)) : h;
+    // A plain loop: Array.from with a mapping function is several times slower in JSC.
+    let values: Float64Array | V[] = h;
+    if (table) {
+      const out: V[] = new Array(h.length);
+      for (let i = 0; i < h.length; i++) out[i] = table.get(h[i]);
+      values = out;
+    }
     return { ts, values } as {
       ts: T extends bigint ? BigInt64Array : Float64Array;
       values: Float64Array | V[];

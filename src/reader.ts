@@ -10,7 +10,8 @@
 import { Status } from "./errors.ts";
 import type { LogCore } from "./core.ts";
 import type { NativePointer } from "./ffi/runtime.ts";
-import { BATCH, borrow, giveBack, NativeIter, TimelogIterator } from "./iter.ts";
+import { NativeIter, TimelogIterator } from "./iter.ts";
+import { POINT_CAP } from "./core.ts";
 import { pred, type Timestamp, toTs, type Ts, TS_MAX, TS_MIN } from "./time.ts";
 
 /** Where a read gets its native snapshot and who tracks the iterators it opens. */
@@ -188,22 +189,22 @@ export abstract class Reader<V, T extends Ts = number> {
     const t = this.#ts(ts, "ts", "read a timestamp");
     const core = this.owner.core;
     if (core.opts.timestamps === "number") {
-      // One FFI call on a fresh or pinned snapshot; an iterator only past 4096 duplicates.
-      const b = borrow(core);
-      try {
-        core.check(
-          this.owner.readF64(t as number, t as number, b.tsF, b.hRaw, BATCH),
-          "read a timestamp",
-        );
-        const n = core.size[0];
-        if (n < BATCH) {
-          const out: V[] = new Array(n);
-          const table = core.table;
-          for (let i = 0; i < n; i++) out[i] = (table ? table.get(b.h[i]) : b.h[i]) as V;
-          return out;
-        }
-      } finally {
-        giveBack(core, b);
+      // One FFI call into a small dedicated buffer; an iterator only past POINT_CAP duplicates.
+      const status = this.owner.readF64(
+        t as number,
+        t as number,
+        core.pointTs,
+        core.pointRaw,
+        POINT_CAP,
+      );
+      if (status !== Status.OK) core.check(status, "read a timestamp");
+      const n = core.size[0];
+      if (n < POINT_CAP) {
+        const out: V[] = new Array(n);
+        const table = core.table;
+        const h = core.pointH;
+        for (let i = 0; i < n; i++) out[i] = (table ? table.get(h[i]) : h[i]) as V;
+        return out;
       }
     }
     const out: V[] = [];
@@ -383,7 +384,12 @@ export abstract class Reader<V, T extends Ts = number> {
       }
     }
     const table = core.table;
-    const values = table ? Array.from(vals, (h) => table.get(h)) : vals;
+    let values: Float64Array | V[] = vals;
+    if (table) {
+      const out: V[] = new Array(n);
+      for (let i = 0; i < n; i++) out[i] = table.get(vals[i]);
+      values = out;
+    }
     return { ts, values } as unknown as Columns<V, T>;
   }
 }
