@@ -10,7 +10,7 @@
 import { Status } from "./errors.ts";
 import type { LogCore } from "./core.ts";
 import type { NativePointer } from "./ffi/runtime.ts";
-import { NativeIter, TimelogIterator } from "./iter.ts";
+import { BATCH, borrow, giveBack, NativeIter, TimelogIterator } from "./iter.ts";
 import { POINT_CAP } from "./core.ts";
 import { pred, type Timestamp, toTs, type Ts, TS_MAX, TS_MIN } from "./time.ts";
 
@@ -356,7 +356,39 @@ export abstract class Reader<V, T extends Ts = number> {
   rangeColumns(t1: Timestamp, t2: Timestamp): Columns<V, T> {
     const lo = this.#ts(t1, "t1", "read columns");
     const end = this.#ts(t2, "t2", "read columns");
+    if (lo >= end) return this.#with("read columns", (snap) => this.#columns(snap, 1, 0));
+    const core = this.owner.core;
+    if (core.opts.timestamps === "number") {
+      // Small ranges: one FFI call into a pooled batch, then exact-size copies.
+      const b = borrow(core);
+      try {
+        const status = this.owner.readF64(lo as number, f64(pred(end)), b.tsF, b.hRaw, BATCH);
+        if (status !== Status.OK) core.check(status, "read columns");
+        const n = core.size[0];
+        if (n < BATCH) return this.#fromBatch(b.tsF, b.h, n);
+      } finally {
+        giveBack(core, b);
+      }
+    }
     return this.#with("read columns", (snap) => this.#columns(snap, lo, end));
+  }
+
+  #fromBatch(tsBuf: Float64Array, h: Float64Array, n: number): Columns<V, T> {
+    // One ArrayBuffer for both columns: in Deno each new ArrayBuffer costs ~2 µs (views ~50 ns).
+    const table = this.owner.core.table;
+    const buf = new ArrayBuffer(n * (table ? 8 : 16));
+    const ts = new Float64Array(buf, 0, n);
+    ts.set(tsBuf.subarray(0, n));
+    let values: Float64Array | V[];
+    if (table) {
+      const out: V[] = new Array(n);
+      for (let i = 0; i < n; i++) out[i] = table.get(h[i]);
+      values = out;
+    } else {
+      values = new Float64Array(buf, 8 * n, n);
+      values.set(h.subarray(0, n));
+    }
+    return { ts, values } as unknown as Columns<V, T>;
   }
 
   #columns(snap: NativePointer, lo: Ts, end: Ts): Columns<V, T> {
@@ -368,8 +400,9 @@ export abstract class Reader<V, T extends Ts = number> {
       core.check(sym.tl_snapshot_count(snap, lo, pred(end), core.u64), "read columns");
       n = Number(core.u64[0]);
     }
-    const ts = bigTs ? new BigInt64Array(n) : new Float64Array(n);
-    const vals = new Float64Array(n);
+    const buf = new ArrayBuffer(16 * n); // one allocation for both columns (see #fromBatch)
+    const ts = bigTs ? new BigInt64Array(buf, 0, n) : new Float64Array(buf, 0, n);
+    const vals = new Float64Array(buf, 8 * n, n);
     if (n > 0) {
       core.check(sym.tl_iter_open(snap, lo, pred(end), core.cell), "read columns");
       const it = core.rt.readPointer(core.cell);
