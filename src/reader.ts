@@ -407,7 +407,7 @@ export abstract class Reader<V, T extends Ts = number> {
       core.check(sym.tl_iter_open(snap, lo, pred(end), core.cell), "read columns");
       const it = core.rt.readPointer(core.cell);
       try {
-        const raw = new BigUint64Array(vals.buffer);
+        const raw = new BigUint64Array(vals.buffer, vals.byteOffset, n);
         const status = bigTs
           ? sym.tl_iter_next_batch(it, ts as BigInt64Array, raw, n, core.size)
           : sym.tl_iter_next_batch_f64(it, ts as Float64Array, raw, n, core.size);

@@ -179,3 +179,21 @@ test("Timelog background maintenance keeps every record readable while ingesting
   for (let i = 1; i < n; i++) assert.ok(got[i - 1] <= got[i]);
   log.validate();
 });
+
+test("Timelog.rangeColumns() beyond one batch (4096) keeps columns aligned", () => {
+  const n = 10_000;
+  const ts = Float64Array.from({ length: n }, (_, i) => i);
+  using f = new Timelog<number>({ values: "f64", maintenance: "manual" });
+  f.appendMany(ts, Float64Array.from(ts, (t) => t * 2));
+  using o = new Timelog<{ t: number }>({ maintenance: "manual" });
+  o.appendMany(ts, Array.from(ts, (t) => ({ t })));
+  const a = f.rangeColumns(100, 9_100);
+  const b = o.rangeColumns(100, 9_100);
+  assert.equal(a.ts.length, 9_000);
+  assert.equal(b.values.length, 9_000);
+  for (let i = 0; i < 9_000; i++) {
+    assert.equal(a.ts[i], 100 + i);
+    assert.equal(a.values[i], (100 + i) * 2);
+    assert.equal((b.values[i] as { t: number }).t, b.ts[i]);
+  }
+});
