@@ -42,6 +42,11 @@ const engine_sources = [_][]const u8{
     "c/src/oneshot.c",
 };
 
+/// The reference model shared by the differential tests (model_test and soak link it too).
+const shared_test_sources = [_][]const u8{
+    "c/tests/model.c",
+};
+
 /// One executable per file; each links the engine statically and can reach internals.
 const test_sources = [_][]const u8{
     "c/tests/page_test.c",
@@ -113,6 +118,9 @@ pub fn build(b: *std.Build) void {
         const name = std.fs.path.stem(src);
         const mod = engineModule(b, target, test_optimize);
         mod.addCSourceFiles(.{ .files = &.{src}, .flags = &c_flags });
+        if (std.mem.eql(u8, name, "model_test")) {
+            mod.addCSourceFiles(.{ .files = &shared_test_sources, .flags = &c_flags });
+        }
         const exe = b.addExecutable(.{ .name = name, .root_module = mod });
         const run = b.addRunArtifact(exe);
         run.stdio = .inherit;
@@ -132,6 +140,7 @@ pub fn build(b: *std.Build) void {
     // debug assertions (TL_DASSERT) and Zig's UB checks while running at speed.
     const soak_mod = engineModule(b, target, .ReleaseSafe);
     soak_mod.addCSourceFiles(.{ .files = &.{"c/tests/soak.c"}, .flags = &c_flags });
+    soak_mod.addCSourceFiles(.{ .files = &shared_test_sources, .flags = &c_flags });
     const soak_exe = b.addExecutable(.{ .name = "soak", .root_module = soak_mod });
     const soak_install = b.addInstallArtifact(soak_exe, .{});
     b.step("soak", "Build the soak test into zig-out/bin").dependOn(&soak_install.step);

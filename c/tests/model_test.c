@@ -33,81 +33,21 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "model.h"
 #include "test.h"
 #include "timelog.h"
 
 /* ------------------------------------------------------------------------------------------
- * Small utilities: rng, vectors, the sorted model
+ * The model (model.h) is shared with soak.c; here only the drop-accounting order
  * ---------------------------------------------------------------------------------------- */
 
-typedef struct { int64_t ts; uint64_t h; } rec_t;
-typedef struct { rec_t *v; size_t n, cap; } vec_t;
-
-static uint64_t rng_next(uint64_t *s) { /* splitmix64 */
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static void vec_reserve(vec_t *a, size_t need) {
-    if (need <= a->cap) return;
-    size_t cap = a->cap ? a->cap * 2 : 64;
-    while (cap < need) cap *= 2;
-    rec_t *v = realloc(a->v, cap * sizeof *v);
-    if (!v) { fprintf(stderr, "model_test: out of memory\n"); exit(2); }
-    a->v = v;
-    a->cap = cap;
-}
-
-static void vec_push(vec_t *a, int64_t ts, uint64_t h) {
-    vec_reserve(a, a->n + 1);
-    a->v[a->n++] = (rec_t){ts, h};
-}
-
-static void vec_copy(vec_t *dst, const vec_t *src) {
-    dst->n = 0;
-    vec_reserve(dst, src->n);
-    if (src->n) memcpy(dst->v, src->v, src->n * sizeof *src->v);
-    dst->n = src->n;
-}
-
-static void vec_free(vec_t *a) { free(a->v); *a = (vec_t){0}; }
-
-static size_t lower_bound(const vec_t *a, int64_t ts) { /* first index with v.ts >= ts */
-    size_t lo = 0, hi = a->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a->v[mid].ts < ts) lo = mid + 1; else hi = mid;
-    }
-    return lo;
-}
-
-static size_t upper_bound(const vec_t *a, int64_t ts) { /* first index with v.ts > ts */
-    size_t lo = 0, hi = a->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a->v[mid].ts <= ts) lo = mid + 1; else hi = mid;
-    }
-    return lo;
-}
-
-/* Index range [*b, *e) of records with lo <= ts <= hi (empty when lo > hi). */
-static void span_closed(const vec_t *a, int64_t lo, int64_t hi, size_t *b, size_t *e) {
-    if (lo > hi) { *b = *e = 0; return; }
-    *b = lower_bound(a, lo);
-    *e = upper_bound(a, hi);
-}
-
 static int cmp_rec_h(const void *x, const void *y) {
-    const rec_t *a = x, *b = y;
+    const mdl_rec_t *a = x, *b = y;
     if (a->h != b->h) return a->h < b->h ? -1 : 1;
     return a->ts < b->ts ? -1 : a->ts > b->ts;
 }
 
-static uint64_t f64_bits(double d) { uint64_t u; memcpy(&u, &d, sizeof u); return u; }
 
-#define TWO53 9007199254740992ll
 
 /* ------------------------------------------------------------------------------------------
  * Run state
@@ -117,11 +57,10 @@ enum { DOM_SMALL, DOM_WIDE, DOM_SERIES };
 #define SNAPS_MAX 4
 #define TRACE_N 24
 #define ANCHORS_N 24
-#define BUF_N 4096
 
 typedef struct {
     tl_snapshot_t *s;
-    vec_t frozen; /* the model when acquired */
+    mdl_vec_t frozen; /* the model when acquired */
     tl_iter_t *it; /* optional iterator, consumed a batch at a time across steps */
     size_t it_pos, it_end; /* what the iterator still owes: frozen[it_pos..it_end) */
     long step;
@@ -136,9 +75,9 @@ typedef struct {
     int dom, background, worker_on, trace;
     tl_config_t cfg;
     tl_timelog_t *tl;
-    vec_t model; /* visible records, sorted by (ts, insertion) */
-    vec_t inserted; /* every accepted record */
-    vec_t deleted; /* every record the model deleted */
+    mdl_vec_t model; /* visible records, sorted by (ts, insertion) */
+    mdl_vec_t inserted; /* every accepted record */
+    mdl_vec_t deleted; /* every record the model deleted */
     snap_t snaps[SNAPS_MAX];
     uint64_t next_id;
     int64_t cursor; /* SERIES domain */
@@ -150,14 +89,15 @@ typedef struct {
     long trace_step[TRACE_N];
     long trace_seq; /* entries written so far */
     pthread_mutex_t drop_mu;
-    vec_t dropped_maint, dropped_close;
+    mdl_vec_t dropped_maint, dropped_close;
+    mdl_chk_t chk; /* the shared read checks: rng = &rng, buffers buf_* */
     int closing;
     reader_t *reader;
 } run_t;
 
-static int64_t buf_ts[BUF_N];
-static uint64_t buf_h[BUF_N];
-static double buf_tsd[BUF_N];
+static int64_t buf_ts[MDL_BUF_N];
+static uint64_t buf_h[MDL_BUF_N];
+static double buf_tsd[MDL_BUF_N];
 
 static void trace(run_t *r, const char *fmt, ...) {
     long slot = r->trace_seq++ % TRACE_N;
@@ -170,14 +110,9 @@ static void trace(run_t *r, const char *fmt, ...) {
     if (r->trace) printf("  [%ld] %s\n", r->step, line);
 }
 
-static void fail_report(run_t *r, int line, const char *fmt, ...) {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    printf("  MODEL FAIL suite=%s seed=%" PRIu64 " step=%ld (model_test.c:%d): %s\n", r->suite,
-           r->seed, r->step, line, msg);
+static void fail_at(run_t *r, const char *file, int line, const char *msg) {
+    printf("  MODEL FAIL suite=%s seed=%" PRIu64 " step=%ld (%s:%d): %s\n", r->suite, r->seed,
+           r->step, file, line, msg);
     if (r->tl) {
         char err[256];
         tl_last_error(r->tl, err, sizeof err);
@@ -190,6 +125,15 @@ static void fail_report(run_t *r, int line, const char *fmt, ...) {
     printf("  reproduce: TL_SUITE=%s TL_SEED=%" PRIu64 " TL_STEPS=%ld TL_TRACE=1\n", r->suite,
            r->seed, r->step + 1);
     fflush(stdout);
+}
+
+static void fail_report(run_t *r, int line, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fail_at(r, "model_test.c", line, msg);
 }
 
 #define MFAIL(r, ...)                                                                     \
@@ -206,39 +150,29 @@ static void fail_report(run_t *r, int line, const char *fmt, ...) {
         if (!(x)) return 0;                                                               \
     } while (0)
 
-static uint64_t rnd(run_t *r) { return rng_next(&r->rng); }
-static uint64_t rnd_below(run_t *r, uint64_t n) { return n ? rnd(r) % n : 0; }
+static uint64_t rnd(run_t *r) { return mdl_rng_next(&r->rng); }
+static uint64_t rnd_below(run_t *r, uint64_t n) { return mdl_below(&r->rng, n); }
 static bool chance(run_t *r, unsigned one_in) { return rnd_below(r, one_in) == 0; }
-
-static int64_t sat_add(int64_t a, int64_t d) {
-    if (d > 0 && a > INT64_MAX - d) return INT64_MAX;
-    if (d < 0 && a < INT64_MIN - d) return INT64_MIN;
-    return a + d;
-}
 
 /* ------------------------------------------------------------------------------------------
  * Model updates
  * ---------------------------------------------------------------------------------------- */
 
 static void model_insert(run_t *r, int64_t ts, uint64_t h) {
-    size_t i = upper_bound(&r->model, ts);
-    vec_reserve(&r->model, r->model.n + 1);
-    memmove(&r->model.v[i + 1], &r->model.v[i], (r->model.n - i) * sizeof(rec_t));
-    r->model.v[i] = (rec_t){ts, h};
-    r->model.n++;
-    vec_push(&r->inserted, ts, h);
+    mdl_insert(&r->model, ts, h);
+    mdl_vec_push(&r->inserted, ts, h);
+}
+
+static void note_deleted(void *ctx, const mdl_rec_t *recs, size_t n) {
+    run_t *r = ctx;
+    for (size_t k = 0; k < n; k++) mdl_vec_push(&r->deleted, recs[k].ts, recs[k].h);
 }
 
 /* Removes lo <= ts <= hi from the model; returns how many. */
 static size_t model_delete(run_t *r, int64_t lo, int64_t hi) {
-    size_t b, e;
-    span_closed(&r->model, lo, hi, &b, &e);
-    if (b == e) return 0;
-    for (size_t i = b; i < e; i++) vec_push(&r->deleted, r->model.v[i].ts, r->model.v[i].h);
-    memmove(&r->model.v[b], &r->model.v[e], (r->model.n - e) * sizeof(rec_t));
-    r->model.n -= e - b;
-    return e - b;
+    return mdl_delete(&r->model, lo, hi, note_deleted, r);
 }
+
 
 static bool accepted(run_t *r, int st) {
     if (st == TL_EBUSY) r->busy++;
@@ -249,20 +183,12 @@ static bool accepted(run_t *r, int st) {
  * Timestamp generators per domain
  * ---------------------------------------------------------------------------------------- */
 
-static void init_anchors(run_t *r) {
-    static const int64_t fixed[] = {INT64_MIN, INT64_MIN + 1, -TWO53 - 1, -TWO53, -1000, -1, 0,
-                                    1, 7, 1000, TWO53, TWO53 + 1, INT64_MAX - 1, INT64_MAX};
-    size_t nf = sizeof fixed / sizeof fixed[0];
-    for (size_t i = 0; i < ANCHORS_N; i++)
-        r->anchors[i] = i < nf ? fixed[i] : (int64_t)rnd(r);
-}
-
 static int64_t gen_ts(run_t *r) {
     switch (r->dom) {
     case DOM_SMALL: return (int64_t)rnd_below(r, 201);
     case DOM_WIDE:
         if (chance(r, 16)) return (int64_t)rnd(r);
-        return sat_add(r->anchors[rnd_below(r, ANCHORS_N)], (int64_t)rnd_below(r, 7) - 3);
+        return mdl_sat_add(r->anchors[rnd_below(r, ANCHORS_N)], (int64_t)rnd_below(r, 7) - 3);
     default:
         if (chance(r, 8)) return r->cursor - 1 - (int64_t)rnd_below(r, 300);
         return r->cursor++;
@@ -276,174 +202,39 @@ static int64_t gen_bound(run_t *r) {
     if (k == 1) return INT64_MAX;
     if (r->dom == DOM_SMALL) return (int64_t)rnd_below(r, 211) - 5;
     if (r->dom == DOM_SERIES) return r->cursor - (int64_t)rnd_below(r, 700) + 5;
-    return sat_add(r->anchors[rnd_below(r, ANCHORS_N)], (int64_t)rnd_below(r, 9) - 4);
+    return mdl_sat_add(r->anchors[rnd_below(r, ANCHORS_N)], (int64_t)rnd_below(r, 9) - 4);
 }
 
 /* A timestamp exactly representable as a double within +/-2^53. */
 static int64_t gen_ts_f64(run_t *r) {
-    int64_t ts = gen_ts(r);
-    if (ts > TWO53 || ts < -TWO53) ts /= 1024; /* |ts| <= 2^63 / 2^10 = 2^53 */
-    return ts;
-}
-
-static double bad_f64(run_t *r) {
-    static const double bad[] = {0.5, -1.25, 9007199254740994.0, -9007199254740994.0, 1e300,
-                                 -1e300};
-    unsigned k = (unsigned)rnd_below(r, 9);
-    if (k == 6) return __builtin_nan("");
-    if (k == 7) return __builtin_inf();
-    if (k == 8) return -__builtin_inf();
-    return bad[k];
+    return mdl_f64_exact(gen_ts(r));
 }
 
 /* ------------------------------------------------------------------------------------------
  * Reading and comparing
  * ---------------------------------------------------------------------------------------- */
 
-enum { Q_OPEN, Q_RANGE, Q_SINCE, Q_UNTIL, Q_EQUAL, Q_KINDS };
-static const char *const q_names[] = {"open", "range", "since", "until", "equal"};
-
-/* Opens an iterator of kind q with bounds a, b; sets the model span it must yield. */
-static int iter_make(tl_snapshot_t *s, const vec_t *m, int q, int64_t a, int64_t b,
-                     tl_iter_t **it, size_t *beg, size_t *end) {
-    switch (q) {
-    case Q_OPEN: span_closed(m, a, b, beg, end); return tl_iter_open(s, a, b, it);
-    case Q_RANGE:
-        if (a >= b) *beg = *end = 0; else span_closed(m, a, b - 1, beg, end);
-        return tl_iter_range(s, a, b, it);
-    case Q_SINCE: span_closed(m, a, INT64_MAX, beg, end); return tl_iter_since(s, a, it);
-    case Q_UNTIL:
-        if (a == INT64_MIN) *beg = *end = 0; else span_closed(m, INT64_MIN, a - 1, beg, end);
-        return tl_iter_until(s, a, it);
-    default: span_closed(m, a, a, beg, end); return tl_iter_equal(s, a, it);
-    }
-}
-
-static size_t pick_cap(run_t *r) {
-    static const size_t caps[] = {1, 3, BUF_N, 64, 2};
-    unsigned k = (unsigned)rnd_below(r, 6);
-    return k < 5 ? caps[k] : 1 + (size_t)rnd_below(r, 17);
-}
-
-/* One next_batch (or _f64) call; checks its output against m[*pos .. end). Sets *eof. */
-static int batch_step(run_t *r, tl_iter_t *it, const vec_t *m, size_t *pos, size_t end,
-                      bool f64, bool *eof, const char *what) {
-    size_t cap = pick_cap(r), n = 12345;
-    unsigned nul = (unsigned)rnd_below(r, 8); /* 0: no ts column, 1: no handle column */
-    int64_t *ts = nul == 0 ? NULL : buf_ts;
-    double *tsd = nul == 0 ? NULL : buf_tsd;
-    uint64_t *h = nul == 1 ? NULL : buf_h;
-    int st = f64 ? tl_iter_next_batch_f64(it, tsd, h, cap, &n)
-                 : tl_iter_next_batch(it, ts, h, cap, &n);
-    *eof = st == TL_EOF;
-    if (st == TL_EOF) {
-        MCHECK(r, n == 0, "%s: EOF with n=%zu", what, n);
-        MCHECK(r, *pos == end, "%s: EOF after %zu records, want %zu more", what, *pos, end - *pos);
-        return 1;
-    }
-    MCHECK(r, st == TL_OK, "%s: next_batch%s -> %d", what, f64 ? "_f64" : "", st);
-    MCHECK(r, n >= 1 && n <= cap, "%s: next_batch n=%zu cap=%zu", what, n, cap);
-    MCHECK(r, n <= end - *pos, "%s: %zu extra records (pos %zu end %zu)", what, n, *pos, end);
-    for (size_t i = 0; i < n; i++) {
-        const rec_t *w = &m->v[*pos + i];
-        int64_t got_ts = ts ? buf_ts[i] : w->ts;
-        if (f64) {
-            bool exact = w->ts <= TWO53 && w->ts >= -TWO53;
-            got_ts = (tsd && exact) ? (int64_t)buf_tsd[i] : w->ts;
-            MCHECK(r, !tsd || !exact || buf_tsd[i] == (double)w->ts, "%s: f64 ts %.17g want "
-                   "%" PRId64, what, buf_tsd[i], w->ts);
-        }
-        uint64_t got_h = h ? buf_h[i] : w->h;
-        MCHECK(r, got_ts == w->ts && got_h == w->h,
-               "%s: record %zu: got (%" PRId64 ", %" PRIu64 ") want (%" PRId64 ", %" PRIu64 ")",
-               what, *pos + i, got_ts, got_h, w->ts, w->h);
-    }
-    *pos += n;
-    return 1;
-}
-
-/* Drains it, comparing with m[beg..end); then checks EOF is sticky. */
-static int drain_check(run_t *r, tl_iter_t *it, const vec_t *m, size_t beg, size_t end,
-                       const char *what) {
-    bool f64 = chance(r, 4), eof = false;
-    size_t pos = beg;
-    while (!eof) TRY(batch_step(r, it, m, &pos, end, f64, &eof, what));
-    size_t n = 99;
-    int st = tl_iter_next_batch(it, buf_ts, buf_h, BUF_N, &n);
-    MCHECK(r, st == TL_EOF && n == 0, "%s: after EOF next_batch -> %d n=%zu", what, st, n);
-    return 1;
-}
-
-static int check_iter(run_t *r, tl_snapshot_t *s, const vec_t *m, int q, int64_t a, int64_t b) {
-    char what[160];
-    snprintf(what, sizeof what, "iter_%s(%" PRId64 ", %" PRId64 ") [model %zu recs]",
-             q_names[q], a, b, m->n);
-    tl_iter_t *it = NULL;
-    size_t beg, end;
-    int st = iter_make(s, m, q, a, b, &it, &beg, &end);
-    MCHECK(r, st == TL_OK && it, "%s -> %d", what, st);
-    int ok = drain_check(r, it, m, beg, end, what);
-    tl_iter_destroy(it);
-    return ok;
-}
-
-static int check_count(run_t *r, tl_snapshot_t *s, const vec_t *m, int64_t lo, int64_t hi) {
-    size_t b, e;
-    span_closed(m, lo, hi, &b, &e);
-    uint64_t n = 0;
-    int st = tl_snapshot_count(s, lo, hi, &n);
-    MCHECK(r, st == TL_OK && n == e - b,
-           "count(%" PRId64 ", %" PRId64 ") -> %d n=%" PRIu64 " want %zu", lo, hi, st, n, e - b);
-    return 1;
-}
-
-/* Checks a point query result: want_idx == m->n means "none" (EOF). */
-static int check_point(run_t *r, const char *what, int64_t arg, int st, int64_t got,
-                       const vec_t *m, size_t want_idx) {
-    if (want_idx >= m->n) {
-        MCHECK(r, st == TL_EOF, "%s(%" PRId64 ") -> %d (%" PRId64 "), want EOF", what, arg, st,
-               got);
-        return 1;
-    }
-    MCHECK(r, st == TL_OK && got == m->v[want_idx].ts,
-           "%s(%" PRId64 ") -> %d %" PRId64 ", want %" PRId64, what, arg, st, got,
-           m->v[want_idx].ts);
-    return 1;
-}
-
-static int check_minmax(run_t *r, tl_snapshot_t *s, const vec_t *m) {
-    int64_t got = 0;
-    int st = tl_snapshot_min(s, &got);
-    TRY(check_point(r, "min", 0, st, got, m, 0));
-    st = tl_snapshot_max(s, &got);
-    return check_point(r, "max", 0, st, got, m, m->n ? m->n - 1 : 0);
-}
-
-static int check_next_prev(run_t *r, tl_snapshot_t *s, const vec_t *m, int64_t t) {
-    int64_t got = 0;
-    int st = tl_snapshot_next(s, t, &got);
-    TRY(check_point(r, "next", t, st, got, m, upper_bound(m, t)));
-    size_t lb = lower_bound(m, t);
-    st = tl_snapshot_prev(s, t, &got);
-    return check_point(r, "prev", t, st, got, m, lb ? lb - 1 : m->n);
+/* The shared checks (model.c) report here. */
+static void chk_fail(void *ctx, int line, const char *msg) {
+    fail_at(ctx, "model.c", line, msg);
 }
 
 /* One random read of any kind on s, which must show exactly m. */
-static int check_random_read(run_t *r, tl_snapshot_t *s, const vec_t *m) {
+static int check_random_read(run_t *r, tl_snapshot_t *s, const mdl_vec_t *m) {
     int64_t a = gen_bound(r), b = gen_bound(r);
     if (chance(r, 2) && m->n) a = m->v[rnd_below(r, m->n)].ts; /* hit existing records */
-    if (chance(r, 2)) b = sat_add(a, (int64_t)rnd_below(r, 40) - 4);
+    if (chance(r, 2)) b = mdl_sat_add(a, (int64_t)rnd_below(r, 40) - 4);
     unsigned k = (unsigned)rnd_below(r, 8);
-    if (k < Q_KINDS) return check_iter(r, s, m, (int)k, a, b);
-    if (k == 5) return check_count(r, s, m, a, b);
-    if (k == 6) return check_minmax(r, s, m);
-    return check_next_prev(r, s, m, a);
+    if (k < MDL_Q_KINDS) return mdl_check_iter(&r->chk, s, m, (int)k, a, b);
+    if (k == 5) return mdl_check_count(&r->chk, s, m, a, b);
+    if (k == 6) return mdl_check_minmax(&r->chk, s, m);
+    return mdl_check_next_prev(&r->chk, s, m, a);
 }
 
 /* Full content check of s against m, plus the snapshot's own stats. */
-static int check_snapshot(run_t *r, tl_snapshot_t *s, const vec_t *m, int reads) {
-    TRY(check_iter(r, s, m, Q_SINCE, INT64_MIN, 0));
-    TRY(check_count(r, s, m, INT64_MIN, INT64_MAX));
+static int check_snapshot(run_t *r, tl_snapshot_t *s, const mdl_vec_t *m, int reads) {
+    TRY(mdl_check_iter(&r->chk, s, m, MDL_Q_SINCE, INT64_MIN, 0));
+    TRY(mdl_check_count(&r->chk, s, m, INT64_MIN, INT64_MAX));
     tl_stats_t st;
     MCHECK(r, tl_snapshot_stats(s, &st) == TL_OK, "tl_snapshot_stats failed");
     MCHECK(r, st.records == m->n, "snapshot_stats.records %" PRIu64 " want %zu", st.records,
@@ -487,7 +278,7 @@ static int op_append_f64(run_t *r) {
     uint64_t id = r->next_id++;
     double v = (double)id;
     if (chance(r, 6)) {
-        double t = bad_f64(r);
+        double t = mdl_bad_f64(&r->rng);
         trace(r, "append_f64(%.17g, %.0f) bad ts", t, v);
         int st = tl_append_f64(r->tl, t, v);
         MCHECK(r, st == TL_EINVAL, "tl_append_f64(%.17g) -> %d, want EINVAL", t, st);
@@ -497,7 +288,7 @@ static int op_append_f64(run_t *r) {
     trace(r, "append_f64(%" PRId64 ", %.0f)", ts, v);
     int st = tl_append_f64(r->tl, (double)ts, v);
     MCHECK(r, accepted(r, st), "tl_append_f64 -> %d", st);
-    model_insert(r, ts, f64_bits(v));
+    model_insert(r, ts, mdl_f64_bits(v));
     return 1;
 }
 
@@ -515,11 +306,11 @@ static size_t gen_batch(run_t *r, int kind) {
     if (r->dom == DOM_SERIES && kind == B_BULK) t = r->cursor;
     for (size_t i = 0; i < n; i++) {
         if (kind == B_DUPS) buf_ts[i] = chance(r, 3) ? d1 : d0;
-        else if (kind == B_BULK) buf_ts[i] = t = sat_add(t, (int64_t)rnd_below(r, 3));
+        else if (kind == B_BULK) buf_ts[i] = t = mdl_sat_add(t, (int64_t)rnd_below(r, 3));
         else buf_ts[i] = gen_ts(r);
         buf_h[i] = r->next_id++;
     }
-    if (r->dom == DOM_SERIES && kind == B_BULK) r->cursor = sat_add(t, 1);
+    if (r->dom == DOM_SERIES && kind == B_BULK) r->cursor = mdl_sat_add(t, 1);
     if (kind == B_SORTED) { /* insertion sort by ts: stable, keeps handle order for ties */
         for (size_t i = 1; i < n; i++) {
             int64_t x = buf_ts[i];
@@ -552,13 +343,14 @@ static int op_batch_f64(run_t *r) {
     bool sorted = chance(r, 2);
     int64_t t = gen_ts_f64(r);
     for (size_t i = 0; i < n; i++) {
-        int64_t ts = sorted ? (t = t < TWO53 ? t + (int64_t)rnd_below(r, 2) : t) : gen_ts_f64(r);
+        if (sorted) t = t < MDL_TWO53 ? t + (int64_t)rnd_below(r, 2) : t;
+        int64_t ts = sorted ? t : gen_ts_f64(r);
         buf_ts[i] = ts;
         buf_tsd[i] = (double)ts;
         buf_h[i] = r->next_id++;
     }
     size_t bad = n && chance(r, 6) ? (size_t)rnd_below(r, n) : SIZE_MAX;
-    if (bad != SIZE_MAX) buf_tsd[bad] = bad_f64(r);
+    if (bad != SIZE_MAX) buf_tsd[bad] = mdl_bad_f64(&r->rng);
     trace(r, "append_batch_f64(n=%zu, sorted=%d, bad_at=%ld)", n, (int)sorted,
           bad == SIZE_MAX ? -1L : (long)bad);
     int st = tl_append_batch_f64(r->tl, buf_tsd, buf_h, n, 0);
@@ -574,7 +366,7 @@ static int op_batch_f64(run_t *r) {
 
 static int op_delete_range(run_t *r) {
     int64_t t1 = gen_bound(r), t2 = gen_bound(r);
-    if (chance(r, 2)) t2 = sat_add(t1, (int64_t)rnd_below(r, 12));
+    if (chance(r, 2)) t2 = mdl_sat_add(t1, (int64_t)rnd_below(r, 12));
     if (chance(r, 10)) t2 = t1;
     trace(r, "delete_range(%" PRId64 ", %" PRId64 ")", t1, t2);
     int st = tl_delete_range(r->tl, t1, t2);
@@ -722,13 +514,13 @@ static int op_snap_acquire(run_t *r) {
     snap_drop(sn);
     int st = tl_snapshot_acquire(r->tl, &sn->s);
     MCHECK(r, st == TL_OK && sn->s, "tl_snapshot_acquire -> %d", st);
-    vec_copy(&sn->frozen, &r->model);
+    mdl_vec_copy(&sn->frozen, &r->model);
     sn->step = r->step;
     if (chance(r, 2)) {
-        int q = (int)rnd_below(r, Q_KINDS);
+        int q = (int)rnd_below(r, MDL_Q_KINDS);
         int64_t a = chance(r, 2) ? INT64_MIN : gen_bound(r), b = gen_bound(r);
-        if (q == Q_OPEN || q == Q_RANGE) b = INT64_MAX;
-        st = iter_make(sn->s, &sn->frozen, q, a, b, &sn->it, &sn->it_pos, &sn->it_end);
+        if (q == MDL_Q_OPEN || q == MDL_Q_RANGE) b = INT64_MAX;
+        st = mdl_iter_make(sn->s, &sn->frozen, q, a, b, &sn->it, &sn->it_pos, &sn->it_end);
         MCHECK(r, st == TL_OK && sn->it, "iterator on snapshot -> %d", st);
     }
     return 1;
@@ -740,8 +532,8 @@ static int op_snap_check(run_t *r) {
     trace(r, "snapshot_check (taken at step %ld, %zu recs)", sn->step, sn->frozen.n);
     if (sn->it) {
         bool eof = false;
-        TRY(batch_step(r, sn->it, &sn->frozen, &sn->it_pos, sn->it_end, chance(r, 4), &eof,
-                       "live iterator on old snapshot"));
+        TRY(mdl_batch_step(&r->chk, sn->it, &sn->frozen, &sn->it_pos, sn->it_end, chance(r, 4),
+                           &eof, "live iterator on old snapshot"));
         if (eof) { tl_iter_destroy(sn->it); sn->it = NULL; }
     }
     return check_snapshot(r, sn->s, &sn->frozen, 3);
@@ -764,7 +556,7 @@ struct reader {
     atomic_int stop, failed;
     long passes;
     char msg[256];
-    int64_t ts[BUF_N];
+    int64_t ts[MDL_BUF_N];
 };
 
 static int reader_pass(reader_t *rd, tl_snapshot_t *s) {
@@ -835,25 +627,25 @@ static int reader_stop(run_t *r) {
 static void on_drop(void *ctx, const int64_t *ts, const uint64_t *h, size_t n) {
     run_t *r = ctx;
     pthread_mutex_lock(&r->drop_mu);
-    vec_t *dst = r->closing ? &r->dropped_close : &r->dropped_maint;
-    for (size_t i = 0; i < n; i++) vec_push(dst, ts[i], h[i]);
+    mdl_vec_t *dst = r->closing ? &r->dropped_close : &r->dropped_maint;
+    for (size_t i = 0; i < n; i++) mdl_vec_push(dst, ts[i], h[i]);
     pthread_mutex_unlock(&r->drop_mu);
 }
 
-static bool vec_contains(const vec_t *sorted, const rec_t *x) {
+static bool vec_contains(const mdl_vec_t *sorted, const mdl_rec_t *x) {
     return bsearch(x, sorted->v, sorted->n, sizeof *x, cmp_rec_h) != NULL;
 }
 
 /* After tl_close: every inserted record dropped exactly once; maintenance drops only
  * records the model deleted. */
 static int check_drops(run_t *r) {
-    vec_t all = {0};
-    vec_copy(&all, &r->dropped_maint);
+    mdl_vec_t all = {0};
+    mdl_vec_copy(&all, &r->dropped_maint);
     for (size_t i = 0; i < r->dropped_close.n; i++)
-        vec_push(&all, r->dropped_close.v[i].ts, r->dropped_close.v[i].h);
-    qsort(all.v, all.n, sizeof(rec_t), cmp_rec_h);
-    qsort(r->inserted.v, r->inserted.n, sizeof(rec_t), cmp_rec_h);
-    qsort(r->deleted.v, r->deleted.n, sizeof(rec_t), cmp_rec_h);
+        mdl_vec_push(&all, r->dropped_close.v[i].ts, r->dropped_close.v[i].h);
+    qsort(all.v, all.n, sizeof(mdl_rec_t), cmp_rec_h);
+    qsort(r->inserted.v, r->inserted.n, sizeof(mdl_rec_t), cmp_rec_h);
+    qsort(r->deleted.v, r->deleted.n, sizeof(mdl_rec_t), cmp_rec_h);
     int ok = 1;
     size_t lim = all.n < r->inserted.n ? all.n : r->inserted.n, i = 0;
     while (i < lim && all.v[i].h == r->inserted.v[i].h && all.v[i].ts == r->inserted.v[i].ts) i++;
@@ -873,7 +665,7 @@ static int check_drops(run_t *r) {
         fail_report(r, __LINE__, "maintenance dropped live record (%" PRId64 ", %" PRIu64 ")",
                     r->dropped_maint.v[k].ts, r->dropped_maint.v[k].h);
     }
-    vec_free(&all);
+    mdl_vec_free(&all);
     return ok;
 }
 
@@ -979,15 +771,15 @@ static int finish(run_t *r) {
 static void run_free(run_t *r) {
     for (int i = 0; i < SNAPS_MAX; i++) {
         snap_drop(&r->snaps[i]);
-        vec_free(&r->snaps[i].frozen);
+        mdl_vec_free(&r->snaps[i].frozen);
     }
     reader_stop(r);
     tl_close(r->tl);
-    vec_free(&r->model);
-    vec_free(&r->inserted);
-    vec_free(&r->deleted);
-    vec_free(&r->dropped_maint);
-    vec_free(&r->dropped_close);
+    mdl_vec_free(&r->model);
+    mdl_vec_free(&r->inserted);
+    mdl_vec_free(&r->deleted);
+    mdl_vec_free(&r->dropped_maint);
+    mdl_vec_free(&r->dropped_close);
     pthread_mutex_destroy(&r->drop_mu);
 }
 
@@ -1003,8 +795,10 @@ static int run_suite(const char *name, int dom, int background, uint64_t seed, l
     r->next_id = 1;
     r->cursor = (int64_t)rnd_below(r, 1000000) - 500000;
     r->model_max = dom == DOM_SERIES ? 1500 : 1200;
+    r->chk = (mdl_chk_t){.rng = &r->rng, .fail = chk_fail, .ctx = r, .ts = buf_ts, .h = buf_h,
+                         .tsd = buf_tsd, .caps = {1, 3, MDL_BUF_N, 64, 2}};
     pthread_mutex_init(&r->drop_mu, NULL);
-    init_anchors(r);
+    mdl_fill_anchors(r->anchors, ANCHORS_N, &r->rng);
     make_config(r);
     int ok = 1;
     int st = tl_open(&r->cfg, &r->tl);

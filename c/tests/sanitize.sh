@@ -2,12 +2,13 @@
 # c/tests/sanitize.sh — the C tests under sanitizers (called by `./dev sanitize`).
 #
 # What it proves: every C test (build.zig `test_sources`) linked with the whole engine
-# (build.zig `engine_sources`) runs clean under AddressSanitizer + UndefinedBehaviorSanitizer
+# (build.zig `engine_sources`) and the shared test model (build.zig `shared_test_sources`)
+# runs clean under AddressSanitizer + UndefinedBehaviorSanitizer
 # (LeakSanitizer on, every finding fatal: -fno-sanitize-recover=all) and under
 # ThreadSanitizer (the tests run background maintenance threads, concurrent readers and
 # drop callbacks). Any finding, crash or failed test makes the script exit non-zero.
 #
-# How: the two source lists are parsed from build.zig so they are never duplicated. Objects
+# How: the source lists are parsed from build.zig so they are never duplicated. Objects
 # and binaries go to .zig-cache/sanitize/<mode>/ (git-ignored). The compiler is clang (installed
 # with apt-get when missing and running as root), else gcc. Env:
 #   SANITIZE_MODES   modes to run (default "asan tsan")
@@ -33,6 +34,7 @@ zig_list() {
 
 mapfile -t engine_sources < <(zig_list engine_sources)
 mapfile -t listed_tests < <(zig_list test_sources)
+mapfile -t shared_sources < <(zig_list shared_test_sources) # linked into every test (no main)
 test_sources=()
 missing=()
 for src in "${listed_tests[@]}"; do # a test listed but not written yet is reported, not run
@@ -84,11 +86,11 @@ build_mode() { # mode -> builds every test binary into $out/$mode/bin; returns n
     read -r -a flags <<<"$(mode_flags "$mode")"
     rm -rf "$dir"
     mkdir -p "$dir/obj" "$dir/bin"
-    printf '%s\n' "${engine_sources[@]}" "${test_sources[@]}" |
+    printf '%s\n' "${engine_sources[@]}" "${shared_sources[@]}" "${test_sources[@]}" |
         xargs -P "$jobs" -I{} bash -c 'compile_one "$@"' _ {} "$dir" \
             "$cc" "${base_flags[@]}" "${flags[@]}" || return 1
     local engine_objs=() src
-    for src in "${engine_sources[@]}"; do
+    for src in "${engine_sources[@]}" "${shared_sources[@]}"; do
         engine_objs+=("$dir/obj/$(echo "$src" | tr '/' '_').o")
     done
     for src in "${test_sources[@]}"; do

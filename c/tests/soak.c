@@ -44,26 +44,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "model.h"
 #include "timelog.h"
 
 /* ------------------------------------------------------------------------------------------
- * Utilities: rng, clock, vectors, the sorted model
+ * Utilities (the model, rng and vectors are in model.h, shared with model_test.c)
  * ---------------------------------------------------------------------------------------- */
 
-typedef struct { int64_t ts; uint64_t h; } rec_t;
-typedef struct { rec_t *v; size_t n, cap; } vec_t;
 
-#define TWO53 9007199254740992ll
-#define BUF_N 4096
-
-static uint64_t rng_next(uint64_t *s) { /* splitmix64 */
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-static uint64_t below(uint64_t *s, uint64_t n) { return n ? rng_next(s) % n : 0; }
-static bool one_in(uint64_t *s, unsigned n) { return below(s, n) == 0; }
 
 static double now_s(void) {
     struct timespec t;
@@ -77,93 +65,6 @@ static void *xmalloc(size_t n) {
     return p;
 }
 
-static void vec_reserve(vec_t *a, size_t need) {
-    if (need <= a->cap) return;
-    size_t cap = a->cap ? a->cap * 2 : 256;
-    while (cap < need) cap *= 2;
-    rec_t *v = realloc(a->v, cap * sizeof *v);
-    if (!v) { fprintf(stderr, "soak: out of memory\n"); exit(2); }
-    a->v = v;
-    a->cap = cap;
-}
-
-static void vec_copy(vec_t *dst, const vec_t *src) {
-    vec_reserve(dst, src->n);
-    if (src->n) memcpy(dst->v, src->v, src->n * sizeof *src->v);
-    dst->n = src->n;
-}
-
-static void vec_free(vec_t *a) { free(a->v); *a = (vec_t){0}; }
-
-static size_t lower_bound(const vec_t *a, int64_t ts) { /* first index with ts >= x */
-    size_t lo = 0, hi = a->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a->v[mid].ts < ts) lo = mid + 1; else hi = mid;
-    }
-    return lo;
-}
-
-static size_t upper_bound(const vec_t *a, int64_t ts) { /* first index with ts > x */
-    size_t lo = 0, hi = a->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a->v[mid].ts <= ts) lo = mid + 1; else hi = mid;
-    }
-    return lo;
-}
-
-/* Index range [*b, *e) of records with lo <= ts <= hi (empty when lo > hi). */
-static void span_closed(const vec_t *a, int64_t lo, int64_t hi, size_t *b, size_t *e) {
-    if (lo > hi) { *b = *e = 0; return; }
-    *b = lower_bound(a, lo);
-    *e = upper_bound(a, hi);
-}
-
-static void model_insert(vec_t *m, int64_t ts, uint64_t h) {
-    size_t i = upper_bound(m, ts); /* after every record with the same ts: insertion order */
-    vec_reserve(m, m->n + 1);
-    memmove(&m->v[i + 1], &m->v[i], (m->n - i) * sizeof(rec_t));
-    m->v[i] = (rec_t){ts, h};
-    m->n++;
-}
-
-typedef struct { rec_t r; size_t i; } irec_t;
-
-static int cmp_irec(const void *x, const void *y) { /* by ts, then array order: stable */
-    const irec_t *a = x, *b = y;
-    if (a->r.ts != b->r.ts) return a->r.ts < b->r.ts ? -1 : 1;
-    return a->i < b->i ? -1 : a->i > b->i;
-}
-
-/* Inserts a batch as n single inserts in array order would, in O(m + n log n): stable-sort the
- * batch, then merge from the back (a batch record goes after model records of equal ts). */
-static void model_insert_batch(vec_t *m, const rec_t *recs, size_t n) {
-    if (n < 8) {
-        for (size_t i = 0; i < n; i++) model_insert(m, recs[i].ts, recs[i].h);
-        return;
-    }
-    irec_t *b = malloc(n * sizeof *b);
-    if (!b) { fprintf(stderr, "soak: out of memory\n"); exit(2); }
-    for (size_t i = 0; i < n; i++) b[i] = (irec_t){recs[i], i};
-    qsort(b, n, sizeof *b, cmp_irec);
-    vec_reserve(m, m->n + n);
-    size_t i = m->n, j = n, k = m->n + n;
-    while (j > 0) {
-        if (i > 0 && m->v[i - 1].ts > b[j - 1].r.ts) m->v[--k] = m->v[--i];
-        else m->v[--k] = b[--j].r;
-    }
-    m->n += n;
-    free(b);
-}
-
-static int64_t sat_add(int64_t a, int64_t d) {
-    if (d > 0 && a > INT64_MAX - d) return INT64_MAX;
-    if (d < 0 && a < INT64_MIN - d) return INT64_MIN;
-    return a + d;
-}
-
-static uint64_t f64_bits(double d) { uint64_t u; memcpy(&u, &d, sizeof u); return u; }
 
 /* ------------------------------------------------------------------------------------------
  * The op log: versioned content-changing write calls
@@ -175,7 +76,7 @@ typedef struct {
     uint32_t n; /* batch length */
     int64_t a, b; /* append: ts; delete: closed [a, b] (a > b: nothing) */
     uint64_t h;
-    rec_t *recs; /* batch payload, freed with the chunk */
+    mdl_rec_t *recs; /* batch payload, freed with the chunk */
 } op_t;
 
 #define CHUNK_OPS 4096u
@@ -203,16 +104,11 @@ static void chunk_free(chunk_t *c) {
 }
 
 /* Applies one versioned op to a model. del_cb (writer only) sees every deleted record. */
-static void apply_op(vec_t *m, const op_t *op, void (*del_cb)(void *, const rec_t *, size_t),
-                     void *ctx) {
-    if (op->kind == OPK_APPEND) { model_insert(m, op->a, op->h); return; }
-    if (op->kind == OPK_BATCH) { model_insert_batch(m, op->recs, op->n); return; }
-    size_t b, e;
-    span_closed(m, op->a, op->b, &b, &e);
-    if (b == e) return;
-    if (del_cb) del_cb(ctx, &m->v[b], e - b);
-    memmove(&m->v[b], &m->v[e], (m->n - e) * sizeof(rec_t));
-    m->n -= e - b;
+static void apply_op(mdl_vec_t *m, const op_t *op,
+                     void (*del_cb)(void *, const mdl_rec_t *, size_t), void *ctx) {
+    if (op->kind == OPK_APPEND) { mdl_insert(m, op->a, op->h); return; }
+    if (op->kind == OPK_BATCH) { mdl_insert_batch(m, op->recs, op->n); return; }
+    mdl_delete(m, op->a, op->b, del_cb, ctx);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -284,11 +180,11 @@ typedef struct {
     shared_t *sh;
     const char *who;
     uint64_t rng;
-    uint64_t records_checked;
-    int64_t ts[BUF_N];
-    uint64_t h[BUF_N];
-    double tsd[BUF_N];
-    vec_t scan;
+    int64_t ts[MDL_BUF_N];
+    uint64_t h[MDL_BUF_N];
+    double tsd[MDL_BUF_N];
+    mdl_vec_t scan;
+    mdl_chk_t k; /* the shared checks: rng = &rng, buffers ts/h/tsd */
 } chk_t;
 
 #define CFAIL(c, ...)                                                                     \
@@ -305,156 +201,55 @@ typedef struct {
         if (!(x)) return 0;                                                               \
     } while (0)
 
-enum { Q_OPEN, Q_RANGE, Q_SINCE, Q_UNTIL, Q_EQUAL, Q_KINDS };
-static const char *const q_names[] = {"open", "range", "since", "until", "equal"};
-
-/* Opens an iterator of kind q with bounds a, b; sets the model span it must yield. */
-static int iter_make(tl_snapshot_t *s, const vec_t *m, int q, int64_t a, int64_t b,
-                     tl_iter_t **it, size_t *beg, size_t *end) {
-    switch (q) {
-    case Q_OPEN: span_closed(m, a, b, beg, end); return tl_iter_open(s, a, b, it);
-    case Q_RANGE:
-        if (a >= b) *beg = *end = 0; else span_closed(m, a, b - 1, beg, end);
-        return tl_iter_range(s, a, b, it);
-    case Q_SINCE: span_closed(m, a, INT64_MAX, beg, end); return tl_iter_since(s, a, it);
-    case Q_UNTIL:
-        if (a == INT64_MIN) *beg = *end = 0; else span_closed(m, INT64_MIN, a - 1, beg, end);
-        return tl_iter_until(s, a, it);
-    default: span_closed(m, a, a, beg, end); return tl_iter_equal(s, a, it);
-    }
+/* The shared checks (model.c) report here. */
+static void chk_fail(void *ctx, int line, const char *msg) {
+    chk_t *c = ctx;
+    failf(c->sh, c->who, "%s (model.c:%d)", msg, line);
 }
 
-static size_t pick_cap(chk_t *c) {
-    static const size_t caps[] = {1, 3, BUF_N, 64, 1000};
-    unsigned k = (unsigned)below(&c->rng, 6);
-    return k < 5 ? caps[k] : 1 + (size_t)below(&c->rng, 17);
+static void chk_init(chk_t *c, shared_t *sh, const char *who, uint64_t rng) {
+    *c = (chk_t){.sh = sh, .who = who, .rng = rng};
+    c->k = (mdl_chk_t){.rng = &c->rng, .fail = chk_fail, .ctx = c, .ts = c->ts, .h = c->h,
+                       .tsd = c->tsd, .caps = {1, 3, MDL_BUF_N, 64, 1000},
+                       .f64_check_inexact = true};
 }
 
-/* One next_batch (or _f64) call, checked against m[*pos .. end). Sets *eof. */
-static int batch_step(chk_t *c, tl_iter_t *it, const vec_t *m, size_t *pos, size_t end,
-                      bool f64, bool *eof, const char *what) {
-    size_t cap = pick_cap(c), n = 12345;
-    unsigned nul = (unsigned)below(&c->rng, 8); /* 0: no ts column, 1: no handle column */
-    int64_t *ts = nul == 0 ? NULL : c->ts;
-    double *tsd = nul == 0 ? NULL : c->tsd;
-    uint64_t *h = nul == 1 ? NULL : c->h;
-    int st = f64 ? tl_iter_next_batch_f64(it, tsd, h, cap, &n)
-                 : tl_iter_next_batch(it, ts, h, cap, &n);
-    *eof = st == TL_EOF;
-    if (st == TL_EOF) {
-        CCHECK(c, n == 0, "%s: EOF with n=%zu", what, n);
-        CCHECK(c, *pos == end, "%s: EOF at %zu, want %zu more", what, *pos, end - *pos);
-        return 1;
-    }
-    CCHECK(c, st == TL_OK, "%s: next_batch%s -> %d", what, f64 ? "_f64" : "", st);
-    CCHECK(c, n >= 1 && n <= cap, "%s: n=%zu cap=%zu", what, n, cap);
-    CCHECK(c, n <= end - *pos, "%s: %zu extra records (pos %zu end %zu)", what, n, *pos, end);
-    for (size_t i = 0; i < n; i++) {
-        const rec_t *w = &m->v[*pos + i];
-        int64_t got_ts = ts ? c->ts[i] : w->ts;
-        if (f64) {
-            bool exact = w->ts <= TWO53 && w->ts >= -TWO53;
-            got_ts = (tsd && exact) ? (int64_t)c->tsd[i] : w->ts;
-            CCHECK(c, !tsd || c->tsd[i] == (double)w->ts, "%s: f64 ts %.17g want %" PRId64,
-                   what, c->tsd[i], w->ts);
-        }
-        uint64_t got_h = h ? c->h[i] : w->h;
-        CCHECK(c, got_ts == w->ts && got_h == w->h,
-               "%s: record %zu: got (%" PRId64 ", %" PRIu64 ") want (%" PRId64 ", %" PRIu64 ")",
-               what, *pos + i, got_ts, got_h, w->ts, w->h);
-    }
-    *pos += n;
-    c->records_checked += n;
-    return 1;
-}
-
-static int check_iter(chk_t *c, tl_snapshot_t *s, const vec_t *m, int q, int64_t a,
-                      int64_t b) {
-    char what[160];
-    snprintf(what, sizeof what, "iter_%s(%" PRId64 ", %" PRId64 ") [model %zu recs]",
-             q_names[q], a, b, m->n);
-    tl_iter_t *it = NULL;
-    size_t beg, end;
-    int st = iter_make(s, m, q, a, b, &it, &beg, &end);
-    CCHECK(c, st == TL_OK && it, "%s -> %d", what, st);
-    bool f64 = one_in(&c->rng, 4), eof = false;
-    size_t pos = beg;
-    int ok = 1;
-    while (ok && !eof) ok = batch_step(c, it, m, &pos, end, f64, &eof, what);
-    size_t n = 99;
-    if (ok && (tl_iter_next_batch(it, c->ts, c->h, 8, &n) != TL_EOF || n != 0)) {
-        failf(c->sh, c->who, "%s: EOF is not sticky", what);
-        ok = 0;
-    }
-    tl_iter_destroy(it);
-    return ok;
-}
-
-static int check_count(chk_t *c, tl_snapshot_t *s, const vec_t *m, int64_t lo, int64_t hi) {
-    size_t b, e;
-    span_closed(m, lo, hi, &b, &e);
-    uint64_t n = 0;
-    int st = tl_snapshot_count(s, lo, hi, &n);
-    CCHECK(c, st == TL_OK && n == e - b, "count(%" PRId64 ", %" PRId64 ") -> %d n=%" PRIu64
-           " want %zu", lo, hi, st, n, e - b);
-    return 1;
-}
-
-/* A point query result: want_idx >= m->n means "none" (EOF). */
-static int check_point(chk_t *c, const char *what, int64_t arg, int st, int64_t got,
-                       const vec_t *m, size_t want_idx) {
-    if (want_idx >= m->n) {
-        CCHECK(c, st == TL_EOF, "%s(%" PRId64 ") -> %d (%" PRId64 "), want EOF", what, arg, st,
-               got);
-        return 1;
-    }
-    CCHECK(c, st == TL_OK && got == m->v[want_idx].ts, "%s(%" PRId64 ") -> %d %" PRId64
-           ", want %" PRId64, what, arg, st, got, m->v[want_idx].ts);
-    return 1;
-}
-
-static int check_points(chk_t *c, tl_snapshot_t *s, const vec_t *m, int64_t t) {
-    int64_t got = 0;
-    int st = tl_snapshot_min(s, &got);
-    TRY(check_point(c, "min", 0, st, got, m, 0));
-    st = tl_snapshot_max(s, &got);
-    TRY(check_point(c, "max", 0, st, got, m, m->n ? m->n - 1 : 0));
-    st = tl_snapshot_next(s, t, &got);
-    TRY(check_point(c, "next", t, st, got, m, upper_bound(m, t)));
-    size_t lb = lower_bound(m, t);
-    st = tl_snapshot_prev(s, t, &got);
-    return check_point(c, "prev", t, st, got, m, lb ? lb - 1 : m->n);
+static int check_points(chk_t *c, tl_snapshot_t *s, const mdl_vec_t *m, int64_t t) {
+    TRY(mdl_check_minmax(&c->k, s, m));
+    return mdl_check_next_prev(&c->k, s, m, t);
 }
 
 /* A read bound: extremes, existing timestamps and their neighbours, random values. */
-static int64_t gen_read_bound(chk_t *c, const vec_t *m) {
+static int64_t gen_read_bound(chk_t *c, const mdl_vec_t *m) {
     uint64_t *r = &c->rng;
-    unsigned k = (unsigned)below(r, 10);
-    int64_t any = m->n ? m->v[below(r, m->n)].ts : 0;
+    unsigned k = (unsigned)mdl_below(r, 10);
+    int64_t any = m->n ? m->v[mdl_below(r, m->n)].ts : 0;
     switch (k) {
     case 0: return INT64_MIN;
     case 1: return INT64_MAX;
     case 2: case 3: case 4: return any;
-    case 5: case 6: return sat_add(any, (int64_t)below(r, 9) - 4);
-    case 7: return (int64_t)rng_next(r);
-    case 8: return (int64_t)below(r, 211) - 5;
-    default: return m->n ? sat_add(m->v[one_in(r, 2) ? 0 : m->n - 1].ts, one_in(r, 2) ? 1 : -1)
-                         : 0;
+    case 5: case 6: return mdl_sat_add(any, (int64_t)mdl_below(r, 9) - 4);
+    case 7: return (int64_t)mdl_rng_next(r);
+    case 8: return (int64_t)mdl_below(r, 211) - 5;
+    default:
+        return m->n ? mdl_sat_add(m->v[mdl_one_in(r, 2) ? 0 : m->n - 1].ts,
+                                  mdl_one_in(r, 2) ? 1 : -1)
+                    : 0;
     }
 }
 
-static int check_random_read(chk_t *c, tl_snapshot_t *s, const vec_t *m) {
+static int check_random_read(chk_t *c, tl_snapshot_t *s, const mdl_vec_t *m) {
     int64_t a = gen_read_bound(c, m), b = gen_read_bound(c, m);
-    if (one_in(&c->rng, 2)) b = sat_add(a, (int64_t)below(&c->rng, 60) - 4);
-    unsigned k = (unsigned)below(&c->rng, 8);
-    if (k < Q_KINDS) return check_iter(c, s, m, (int)k, a, b);
-    if (k < 7) return check_count(c, s, m, a, b);
+    if (mdl_one_in(&c->rng, 2)) b = mdl_sat_add(a, (int64_t)mdl_below(&c->rng, 60) - 4);
+    unsigned k = (unsigned)mdl_below(&c->rng, 8);
+    if (k < MDL_Q_KINDS) return mdl_check_iter(&c->k, s, m, (int)k, a, b);
+    if (k < 7) return mdl_check_count(&c->k, s, m, a, b);
     return check_points(c, s, m, a);
 }
 
 /* Everything except the full scan (which the caller has matched already). */
-static int check_snapshot_rest(chk_t *c, tl_snapshot_t *s, const vec_t *m, int reads) {
-    TRY(check_count(c, s, m, INT64_MIN, INT64_MAX));
+static int check_snapshot_rest(chk_t *c, tl_snapshot_t *s, const mdl_vec_t *m, int reads) {
+    TRY(mdl_check_count(&c->k, s, m, INT64_MIN, INT64_MAX));
     tl_stats_t st;
     CCHECK(c, tl_snapshot_stats(s, &st) == TL_OK, "tl_snapshot_stats failed");
     CCHECK(c, st.records == m->n, "snapshot_stats.records %" PRIu64 " want %zu", st.records,
@@ -467,36 +262,36 @@ static int check_snapshot_rest(chk_t *c, tl_snapshot_t *s, const vec_t *m, int r
 /* Full scan of s into c->scan (ascending, random caps and open forms). */
 static int scan_all(chk_t *c, tl_snapshot_t *s) {
     tl_iter_t *it = NULL;
-    unsigned k = (unsigned)below(&c->rng, 3);
+    unsigned k = (unsigned)mdl_below(&c->rng, 3);
     int st = k == 0 ? tl_iter_since(s, INT64_MIN, &it)
              : k == 1 ? tl_iter_open(s, INT64_MIN, INT64_MAX, &it)
                       : tl_iter_range(s, INT64_MIN, INT64_MAX, &it);
     CCHECK(c, st == TL_OK && it, "full scan iterator -> %d", st);
     c->scan.n = 0; /* k == 2: range excludes INT64_MAX, added by equal(INT64_MAX) below */
-    size_t cap = one_in(&c->rng, 3) ? 1 + (size_t)below(&c->rng, 100) : BUF_N, n = 0;
+    size_t cap = mdl_one_in(&c->rng, 3) ? 1 + (size_t)mdl_below(&c->rng, 100) : MDL_BUF_N, n = 0;
     while ((st = tl_iter_next_batch(it, c->ts, c->h, cap, &n)) == TL_OK) {
-        vec_reserve(&c->scan, c->scan.n + n);
-        for (size_t i = 0; i < n; i++) c->scan.v[c->scan.n++] = (rec_t){c->ts[i], c->h[i]};
+        mdl_vec_reserve(&c->scan, c->scan.n + n);
+        for (size_t i = 0; i < n; i++) c->scan.v[c->scan.n++] = (mdl_rec_t){c->ts[i], c->h[i]};
     }
     tl_iter_destroy(it);
     CCHECK(c, st == TL_EOF, "full scan next_batch -> %d", st);
     if (k != 2) return 1;
     CCHECK(c, tl_iter_equal(s, INT64_MAX, &it) == TL_OK, "iter_equal(INT64_MAX) failed");
-    while ((st = tl_iter_next_batch(it, c->ts, c->h, BUF_N, &n)) == TL_OK) {
-        vec_reserve(&c->scan, c->scan.n + n);
-        for (size_t i = 0; i < n; i++) c->scan.v[c->scan.n++] = (rec_t){c->ts[i], c->h[i]};
+    while ((st = tl_iter_next_batch(it, c->ts, c->h, MDL_BUF_N, &n)) == TL_OK) {
+        mdl_vec_reserve(&c->scan, c->scan.n + n);
+        for (size_t i = 0; i < n; i++) c->scan.v[c->scan.n++] = (mdl_rec_t){c->ts[i], c->h[i]};
     }
     tl_iter_destroy(it);
     CCHECK(c, st == TL_EOF, "iter_equal(INT64_MAX) next_batch -> %d", st);
     return 1;
 }
 
-static bool scan_equals(const vec_t *scan, const vec_t *m) {
-    return scan->n == m->n && (m->n == 0 || memcmp(scan->v, m->v, m->n * sizeof(rec_t)) == 0);
+static bool scan_equals(const mdl_vec_t *scan, const mdl_vec_t *m) {
+    return scan->n == m->n && (m->n == 0 || memcmp(scan->v, m->v, m->n * sizeof(mdl_rec_t)) == 0);
 }
 
 /* Prints where scan and m first differ (for a failure message). */
-static void describe_diff(char *out, size_t cap, const vec_t *scan, const vec_t *m) {
+static void describe_diff(char *out, size_t cap, const mdl_vec_t *scan, const mdl_vec_t *m) {
     size_t i = 0, lim = scan->n < m->n ? scan->n : m->n;
     while (i < lim && scan->v[i].ts == m->v[i].ts && scan->v[i].h == m->v[i].h) i++;
     if (i < lim)
@@ -515,7 +310,7 @@ static void describe_diff(char *out, size_t cap, const vec_t *scan, const vec_t 
 
 typedef struct {
     tl_snapshot_t *s;
-    vec_t frozen;
+    mdl_vec_t frozen;
     tl_iter_t *it;
     size_t it_pos, it_end;
     int ttl; /* passes until release */
@@ -527,7 +322,7 @@ struct reader {
     pthread_t thread;
     chk_t c;
     char who[32];
-    vec_t model; /* replica at version `cur` */
+    mdl_vec_t model; /* replica at version `cur` */
     uint64_t cur;
     _Atomic uint64_t applied; /* == cur, for the writer's chunk reclamation */
     held_t held[HELD_MAX];
@@ -560,7 +355,7 @@ static int match_version(reader_t *rd, uint64_t a, uint64_t b) {
         }
         replay_to(rd, rd->cur + 1);
     }
-    c->records_checked += c->scan.n;
+    c->k.records_checked += c->scan.n;
     uint64_t w = b - from;
     rd->window_sum += w;
     if (w > rd->window_max) rd->window_max = w;
@@ -579,8 +374,8 @@ static int held_check(reader_t *rd, held_t *hd, int reads) {
     chk_t *c = &rd->c;
     if (hd->it) {
         bool eof = false;
-        TRY(batch_step(c, hd->it, &hd->frozen, &hd->it_pos, hd->it_end, one_in(&c->rng, 4),
-                       &eof, "live iterator on held snapshot"));
+        TRY(mdl_batch_step(&c->k, hd->it, &hd->frozen, &hd->it_pos, hd->it_end,
+                           mdl_one_in(&c->rng, 4), &eof, "live iterator on held snapshot"));
         if (eof) { tl_iter_destroy(hd->it); hd->it = NULL; }
     }
     TRY(scan_all(c, hd->s));
@@ -589,23 +384,23 @@ static int held_check(reader_t *rd, held_t *hd, int reads) {
         describe_diff(d, sizeof d, &c->scan, &hd->frozen);
         CFAIL(c, "held snapshot changed: %s", d);
     }
-    c->records_checked += c->scan.n;
+    c->k.records_checked += c->scan.n;
     rd->held_checks++;
     return check_snapshot_rest(c, hd->s, &hd->frozen, reads);
 }
 
 /* Keeps s (which shows rd->model) in a held slot, maybe with an iterator. */
 static int hold(reader_t *rd, tl_snapshot_t *s) {
-    held_t *hd = &rd->held[below(&rd->c.rng, HELD_MAX)];
+    held_t *hd = &rd->held[mdl_below(&rd->c.rng, HELD_MAX)];
     held_drop(hd);
     hd->s = s;
-    vec_copy(&hd->frozen, &rd->model);
-    hd->ttl = 5 + (int)below(&rd->c.rng, 60);
-    if (one_in(&rd->c.rng, 2)) {
-        int q = (int)below(&rd->c.rng, Q_KINDS);
-        int64_t a = one_in(&rd->c.rng, 2) ? INT64_MIN : gen_read_bound(&rd->c, &hd->frozen);
-        int64_t b = q == Q_OPEN || q == Q_RANGE ? INT64_MAX : 0;
-        int st = iter_make(s, &hd->frozen, q, a, b, &hd->it, &hd->it_pos, &hd->it_end);
+    mdl_vec_copy(&hd->frozen, &rd->model);
+    hd->ttl = 5 + (int)mdl_below(&rd->c.rng, 60);
+    if (mdl_one_in(&rd->c.rng, 2)) {
+        int q = (int)mdl_below(&rd->c.rng, MDL_Q_KINDS);
+        int64_t a = mdl_one_in(&rd->c.rng, 2) ? INT64_MIN : gen_read_bound(&rd->c, &hd->frozen);
+        int64_t b = q == MDL_Q_OPEN || q == MDL_Q_RANGE ? INT64_MAX : 0;
+        int st = mdl_iter_make(s, &hd->frozen, q, a, b, &hd->it, &hd->it_pos, &hd->it_end);
         CCHECK(&rd->c, st == TL_OK && hd->it, "iterator on held snapshot -> %d", st);
     }
     return 1;
@@ -620,13 +415,13 @@ static int reader_pass(reader_t *rd) {
     uint64_t b = atomic_load_explicit(&sh->log.started, memory_order_acquire);
     CCHECK(c, st == TL_OK && s, "tl_snapshot_acquire -> %d", st);
     int ok = scan_all(c, s) && match_version(rd, a, b) &&
-             check_snapshot_rest(c, s, &rd->model, 2 + (int)below(&c->rng, 6));
+             check_snapshot_rest(c, s, &rd->model, 2 + (int)mdl_below(&c->rng, 6));
     rd->snapshots++;
-    if (ok && one_in(&c->rng, 8)) ok = hold(rd, s);
+    if (ok && mdl_one_in(&c->rng, 8)) ok = hold(rd, s);
     else tl_snapshot_release(s);
     for (int i = 0; ok && i < HELD_MAX; i++) {
         held_t *hd = &rd->held[i];
-        if (!hd->s || !one_in(&c->rng, 4)) continue;
+        if (!hd->s || !mdl_one_in(&c->rng, 4)) continue;
         ok = held_check(rd, hd, 1);
         if (--hd->ttl <= 0) held_drop(hd);
     }
@@ -652,7 +447,7 @@ static void *reader_main(void *arg) {
 typedef struct {
     shared_t *sh;
     uint64_t rng;
-    vec_t model;
+    mdl_vec_t model;
     uint64_t next_id, version, ops, busy, validates, self_checks, trims;
     size_t model_max;
     int64_t cursor;
@@ -666,55 +461,35 @@ typedef struct {
     chk_t c; /* the writer's own occasional exact check */
 } writer_t;
 
-static void init_anchors(writer_t *w) {
-    static const int64_t fixed[] = {INT64_MIN, INT64_MIN + 1, -TWO53 - 1, -TWO53, -1000, -1, 0,
-                                    1, 7, 1000, TWO53, TWO53 + 1, INT64_MAX - 1, INT64_MAX};
-    size_t nf = sizeof fixed / sizeof fixed[0];
-    for (size_t i = 0; i < ANCHORS_N; i++)
-        w->anchors[i] = i < nf ? fixed[i] : (int64_t)rng_next(&w->rng);
-}
-
 static int64_t gen_ts(writer_t *w) {
     uint64_t *r = &w->rng;
     switch (w->sh->dom) {
-    case DOM_SMALL: return (int64_t)below(r, 201);
+    case DOM_SMALL: return (int64_t)mdl_below(r, 201);
     case DOM_WIDE:
-        if (one_in(r, 16)) return (int64_t)rng_next(r);
-        return sat_add(w->anchors[below(r, ANCHORS_N)], (int64_t)below(r, 7) - 3);
+        if (mdl_one_in(r, 16)) return (int64_t)mdl_rng_next(r);
+        return mdl_sat_add(w->anchors[mdl_below(r, ANCHORS_N)], (int64_t)mdl_below(r, 7) - 3);
     default:
-        if (one_in(r, 8)) return w->cursor - 1 - (int64_t)below(r, 300);
+        if (mdl_one_in(r, 8)) return w->cursor - 1 - (int64_t)mdl_below(r, 300);
         return w->cursor++;
     }
 }
 
 static int64_t gen_bound(writer_t *w) {
     uint64_t *r = &w->rng;
-    unsigned k = (unsigned)below(r, 16);
+    unsigned k = (unsigned)mdl_below(r, 16);
     if (k == 0) return INT64_MIN;
     if (k == 1) return INT64_MAX;
-    if (k < 5 && w->model.n) return w->model.v[below(r, w->model.n)].ts;
-    if (w->sh->dom == DOM_SMALL) return (int64_t)below(r, 211) - 5;
-    if (w->sh->dom == DOM_SERIES) return w->cursor - (int64_t)below(r, 700) + 5;
-    return sat_add(w->anchors[below(r, ANCHORS_N)], (int64_t)below(r, 9) - 4);
+    if (k < 5 && w->model.n) return w->model.v[mdl_below(r, w->model.n)].ts;
+    if (w->sh->dom == DOM_SMALL) return (int64_t)mdl_below(r, 211) - 5;
+    if (w->sh->dom == DOM_SERIES) return w->cursor - (int64_t)mdl_below(r, 700) + 5;
+    return mdl_sat_add(w->anchors[mdl_below(r, ANCHORS_N)], (int64_t)mdl_below(r, 9) - 4);
 }
 
 static int64_t gen_ts_f64(writer_t *w) {
-    int64_t ts = gen_ts(w);
-    if (ts > TWO53 || ts < -TWO53) ts /= 1024; /* |ts| <= 2^53 */
-    return ts;
+    return mdl_f64_exact(gen_ts(w));
 }
 
-static double bad_f64(writer_t *w) {
-    static const double bad[] = {0.5, -1.25, 9007199254740994.0, -9007199254740994.0, 1e300,
-                                 -1e300};
-    unsigned k = (unsigned)below(&w->rng, 9);
-    if (k == 6) return __builtin_nan("");
-    if (k == 7) return __builtin_inf();
-    if (k == 8) return -__builtin_inf();
-    return bad[k];
-}
-
-static void mark_deleted(void *ctx, const rec_t *v, size_t n) {
+static void mark_deleted(void *ctx, const mdl_rec_t *v, size_t n) {
     shared_t *sh = ctx;
     for (size_t i = 0; i < n; i++) atomic_fetch_or(&sh->ids[handle_id(v[i].h)], ID_DELETED);
 }
@@ -789,11 +564,11 @@ static uint64_t new_id(writer_t *w) {
 static int w_append(writer_t *w) {
     op_t *op = op_begin(w);
     if (!op) return -1;
-    bool f64 = one_in(&w->rng, 5);
+    bool f64 = mdl_one_in(&w->rng, 5);
     int64_t ts = f64 ? gen_ts_f64(w) : gen_ts(w);
     uint64_t id = new_id(w);
-    *op = (op_t){.kind = OPK_APPEND, .a = ts, .h = f64 ? f64_bits((double)id) : id};
-    if (w->inject && id % w->inject == 0) op->a = sat_add(ts, 1); /* self-test: a lie */
+    *op = (op_t){.kind = OPK_APPEND, .a = ts, .h = f64 ? mdl_f64_bits((double)id) : id};
+    if (w->inject && id % w->inject == 0) op->a = mdl_sat_add(ts, 1); /* self-test: a lie */
     op_publish(w);
     int st = f64 ? tl_append_f64(w->sh->tl, (double)ts, (double)id)
                  : tl_append(w->sh->tl, ts, id);
@@ -805,19 +580,19 @@ enum { B_SORTED, B_UNSORTED, B_DUPS, B_EMPTY, B_BULK, B_KINDS };
 /* Fills w->ts with a batch of the given kind; returns n. */
 static size_t gen_batch(writer_t *w, int kind) {
     uint64_t *r = &w->rng;
-    size_t n = 1 + (size_t)below(r, one_in(r, 8) ? 700 : 48);
+    size_t n = 1 + (size_t)mdl_below(r, mdl_one_in(r, 8) ? 700 : 48);
     if (kind == B_EMPTY) return 0;
-    if (kind == B_BULK) n = 1 + (size_t)below(r, 3 * (uint64_t)w->sh->cfg.memtable_records);
+    if (kind == B_BULK) n = 1 + (size_t)mdl_below(r, 3 * (uint64_t)w->sh->cfg.memtable_records);
     if (n > WBUF_N) n = WBUF_N;
     int64_t d0 = gen_ts(w), d1 = gen_ts(w);
     int64_t t = w->model.n ? w->model.v[w->model.n - 1].ts : d0;
     if (w->sh->dom == DOM_SERIES && kind == B_BULK) t = w->cursor;
     for (size_t i = 0; i < n; i++) {
-        if (kind == B_DUPS) w->ts[i] = one_in(r, 3) ? d1 : d0;
-        else if (kind == B_BULK) w->ts[i] = t = sat_add(t, (int64_t)below(r, 3));
+        if (kind == B_DUPS) w->ts[i] = mdl_one_in(r, 3) ? d1 : d0;
+        else if (kind == B_BULK) w->ts[i] = t = mdl_sat_add(t, (int64_t)mdl_below(r, 3));
         else w->ts[i] = gen_ts(w);
     }
-    if (w->sh->dom == DOM_SERIES && kind == B_BULK) w->cursor = sat_add(t, 1);
+    if (w->sh->dom == DOM_SERIES && kind == B_BULK) w->cursor = mdl_sat_add(t, 1);
     if (kind == B_SORTED) { /* insertion sort: stable */
         for (size_t i = 1; i < n; i++) {
             int64_t x = w->ts[i];
@@ -831,17 +606,17 @@ static size_t gen_batch(writer_t *w, int kind) {
 
 /* A batch (int64 or f64 timestamps); sometimes invalid (flags, bad double): EINVAL. */
 static int w_batch(writer_t *w) {
-    bool f64 = one_in(&w->rng, 4);
-    size_t n = gen_batch(w, (int)below(&w->rng, B_KINDS));
+    bool f64 = mdl_one_in(&w->rng, 4);
+    size_t n = gen_batch(w, (int)mdl_below(&w->rng, B_KINDS));
     if (f64)
         for (size_t i = 0; i < n; i++) w->tsd[i] = (double)(w->ts[i] = gen_ts_f64(w));
-    if (one_in(&w->rng, 20)) { /* invalid: nothing may change (readers would notice) */
+    if (mdl_one_in(&w->rng, 20)) { /* invalid: nothing may change (readers would notice) */
         int st;
         if (f64 && n) {
-            w->tsd[below(&w->rng, n)] = bad_f64(w);
+            w->tsd[mdl_below(&w->rng, n)] = mdl_bad_f64(&w->rng);
             st = tl_append_batch_f64(w->sh->tl, w->tsd, w->h, n, 0);
         } else {
-            st = tl_append_batch(w->sh->tl, w->ts, w->h, n, 1u + (uint32_t)below(&w->rng, 8));
+            st = tl_append_batch(w->sh->tl, w->ts, w->h, n, 1u + (uint32_t)mdl_below(&w->rng, 8));
         }
         if (st == TL_EINVAL) return 1;
         failf(w->sh, "writer", "invalid batch (f64 %d, n %zu) -> %d, want EINVAL", f64, n, st);
@@ -849,11 +624,11 @@ static int w_batch(writer_t *w) {
     }
     op_t *op = op_begin(w);
     if (!op) return -1;
-    rec_t *recs = xmalloc(n * sizeof *recs);
+    mdl_rec_t *recs = xmalloc(n * sizeof *recs);
     for (size_t i = 0; i < n; i++) {
         uint64_t id = new_id(w);
         w->h[i] = id;
-        recs[i] = (rec_t){w->ts[i], id};
+        recs[i] = (mdl_rec_t){w->ts[i], id};
     }
     *op = (op_t){.kind = OPK_BATCH, .n = (uint32_t)n, .recs = recs};
     op_publish(w);
@@ -883,10 +658,10 @@ static int w_delete_form(writer_t *w, int k, int64_t t1, int64_t t2) {
 }
 
 static int w_delete(writer_t *w) {
-    int k = (int)below(&w->rng, 4);
+    int k = (int)mdl_below(&w->rng, 4);
     int64_t t1 = gen_bound(w), t2 = gen_bound(w);
-    if (k == 0 && one_in(&w->rng, 2)) t2 = sat_add(t1, (int64_t)below(&w->rng, 12));
-    if (k == 1 && w->sh->dom == DOM_SERIES) t1 = w->cursor - 200 - (int64_t)below(&w->rng, 400);
+    if (k == 0 && mdl_one_in(&w->rng, 2)) t2 = mdl_sat_add(t1, (int64_t)mdl_below(&w->rng, 12));
+    if (k == 1 && w->sh->dom == DOM_SERIES) t1 = w->cursor - 200 - (int64_t)mdl_below(&w->rng, 400);
     if (k == 0 && t1 > t2) {
         int st = tl_delete_range(w->sh->tl, t1, t2);
         if (st == TL_EINVAL) return 1;
@@ -931,7 +706,7 @@ static int maint_step_ok(writer_t *w, int st) {
 
 static int w_maint(writer_t *w) {
     tl_timelog_t *tl = w->sh->tl;
-    unsigned k = (unsigned)below(&w->rng, 100);
+    unsigned k = (unsigned)mdl_below(&w->rng, 100);
     int st, ok;
     const char *what;
     if (k < 50) { what = "tl_flush"; ok = (st = tl_flush(tl)) == TL_OK; }
@@ -956,7 +731,7 @@ static int w_maint(writer_t *w) {
 static int writer_step(writer_t *w) {
     w->ops++;
     if (w->model.n > w->model_max) return w_trim(w);
-    if (!w->worker_on && one_in(&w->rng, 100)) { /* stopped only briefly */
+    if (!w->worker_on && mdl_one_in(&w->rng, 100)) { /* stopped only briefly */
         w->worker_on = 1;
     const char *inj = getenv("TL_SOAK_INJECT");
     w->inject = inj ? strtoull(inj, NULL, 0) : 0;
@@ -964,7 +739,7 @@ static int writer_step(writer_t *w) {
         failf(w->sh, "writer", "tl_maint_start failed");
         return 0;
     }
-    unsigned k = (unsigned)below(&w->rng, 1000);
+    unsigned k = (unsigned)mdl_below(&w->rng, 1000);
     if (k < 620) return w_append(w);
     if (k < 820) return w_batch(w);
     if (k < 980) return w_delete(w);
@@ -983,16 +758,16 @@ static void make_config(shared_t *sh, uint64_t *r) {
     tl_config_t *c = &sh->cfg;
     tl_config_init_defaults(c);
     c->maintenance = TL_MAINT_BACKGROUND;
-    c->page_records = 64 + (one_in(r, 3) ? (uint32_t)below(r, 200) : 0);
-    c->memtable_records = mem[below(r, 6)];
-    c->ooo_head_records = one_in(r, 2) ? 64 : 8 + (uint32_t)below(r, 120);
-    c->ooo_runs_max = 1 + (uint32_t)below(r, 4);
-    c->sealed_max = 1 + (uint32_t)below(r, 4);
-    c->l0_max = 1 + (uint32_t)below(r, 4);
-    c->busy_wait_ms = (uint32_t)below(r, 4);
-    c->maint_interval_ms = 1 + (uint32_t)below(r, 10);
-    c->window_size = win[below(r, 6)];
-    c->window_origin = origin[below(r, 6)];
+    c->page_records = 64 + (mdl_one_in(r, 3) ? (uint32_t)mdl_below(r, 200) : 0);
+    c->memtable_records = mem[mdl_below(r, 6)];
+    c->ooo_head_records = mdl_one_in(r, 2) ? 64 : 8 + (uint32_t)mdl_below(r, 120);
+    c->ooo_runs_max = 1 + (uint32_t)mdl_below(r, 4);
+    c->sealed_max = 1 + (uint32_t)mdl_below(r, 4);
+    c->l0_max = 1 + (uint32_t)mdl_below(r, 4);
+    c->busy_wait_ms = (uint32_t)mdl_below(r, 4);
+    c->maint_interval_ms = 1 + (uint32_t)mdl_below(r, 10);
+    c->window_size = win[mdl_below(r, 6)];
+    c->window_origin = origin[mdl_below(r, 6)];
     if (sh->dom == DOM_SMALL && c->window_size == 0) c->window_size = 10;
     c->on_drop = on_drop;
     c->on_drop_ctx = sh;
@@ -1027,16 +802,16 @@ typedef struct {
 
 static void writer_init(writer_t *w, shared_t *sh, uint64_t *r) {
     w->sh = sh;
-    w->rng = rng_next(r);
+    w->rng = mdl_rng_next(r);
     w->next_id = 1;
     w->worker_on = 1;
     const char *inj = getenv("TL_SOAK_INJECT");
     w->inject = inj ? strtoull(inj, NULL, 0) : 0;
-    w->cursor = (int64_t)below(r, 1000000) - 500000;
+    w->cursor = (int64_t)mdl_below(r, 1000000) - 500000;
     static const size_t sizes[] = {300, 1200, 1200, 3000, 8000};
-    w->model_max = sizes[below(r, 5)];
-    init_anchors(w);
-    w->c = (chk_t){.sh = sh, .who = "writer", .rng = rng_next(r)};
+    w->model_max = sizes[mdl_below(r, 5)];
+    mdl_fill_anchors(w->anchors, ANCHORS_N, &w->rng);
+    chk_init(&w->c, sh, "writer", mdl_rng_next(r));
 }
 
 static void readers_start(shared_t *sh, int n, uint64_t *r) {
@@ -1047,7 +822,7 @@ static void readers_start(shared_t *sh, int n, uint64_t *r) {
         rd->sh = sh;
         rd->idx = i;
         snprintf(rd->who, sizeof rd->who, "reader %d", i);
-        rd->c = (chk_t){.sh = sh, .who = rd->who, .rng = rng_next(r)};
+        chk_init(&rd->c, sh, rd->who, mdl_rng_next(r));
         sh->readers[i] = rd;
         if (pthread_create(&rd->thread, NULL, reader_main, rd) != 0) {
             fprintf(stderr, "soak: pthread_create failed\n");
@@ -1074,16 +849,16 @@ static int epoch_finish(shared_t *sh, writer_t *w, epoch_stats_t *es) {
         for (int k = 0; k < HELD_MAX; k++) {
             if (ok && rd->held[k].s) ok = held_check(rd, &rd->held[k], 3);
             held_drop(&rd->held[k]);
-            vec_free(&rd->held[k].frozen);
+            mdl_vec_free(&rd->held[k].frozen);
         }
         es->snapshots += rd->snapshots;
         es->held_checks += rd->held_checks;
-        es->records += rd->c.records_checked;
+        es->records += rd->c.k.records_checked;
         es->window_mean += (double)rd->window_sum;
         if (rd->window_max > es->window_max) es->window_max = rd->window_max;
     }
     es->window_mean /= es->snapshots ? (double)es->snapshots : 1.0;
-    es->records += w->c.records_checked;
+    es->records += w->c.k.records_checked;
     if (ok) ok = check_drops(sh, w->next_id, &es->dropped);
     return ok;
 }
@@ -1091,15 +866,15 @@ static int epoch_finish(shared_t *sh, writer_t *w, epoch_stats_t *es) {
 static void epoch_free(shared_t *sh, writer_t *w) {
     for (int i = 0; i < sh->nreaders; i++) {
         reader_t *rd = sh->readers[i];
-        vec_free(&rd->model);
-        vec_free(&rd->c.scan);
+        mdl_vec_free(&rd->model);
+        mdl_vec_free(&rd->c.scan);
         free(rd);
     }
     for (size_t c = sh->log.freed; c < DIR_MAX; c++) chunk_free(sh->log.dir[c]);
     free(sh->log.dir);
     free((void *)sh->ids);
-    vec_free(&w->model);
-    vec_free(&w->c.scan);
+    mdl_vec_free(&w->model);
+    mdl_vec_free(&w->c.scan);
     pthread_mutex_destroy(&sh->print_mu);
     free(w);
     free(sh);
@@ -1224,7 +999,7 @@ int main(int argc, char **argv) {
     epoch_stats_t tot = {0};
     for (int i = 0; (left = o.seconds - (now_s() - t0)) > 0.5 && !failed; i++) {
         uint64_t s = o.seed + (uint64_t)i; /* low two bits pick the domain: cycle them */
-        uint64_t seed = (rng_next(&s) & ~3ull) | (uint64_t)(i % 3);
+        uint64_t seed = (mdl_rng_next(&s) & ~3ull) | (uint64_t)(i % 3);
         if (o.have_epoch_seed) seed = o.epoch_seed;
         double secs = left < o.epoch_seconds * 1.5 ? left : o.epoch_seconds;
         if (o.have_epoch_seed) secs = left;
