@@ -139,26 +139,27 @@ export class TimelogIterator<V, T extends Ts = number>
       const value = (this.#table ? this.#table.get(h) : h) as V;
       return { done: false, value: [(this.#ts as Float64Array)[i] as T, value] };
     }
-    return this.#refill();
+    return this.#refill() ? this.next() : { done: true, value: undefined };
   }
 
-  #refill(): IteratorResult<[T, V], undefined> {
+  /** Loads the next batch; false when exhausted or closed. Throws if the log was closed. */
+  #refill(): boolean {
     const s = this.#state;
-    if (s === null) return { done: true, value: undefined };
+    if (s === null) return false;
     if (s.closedBy !== null) {
       if (s.closedBy === "parent") throw closedError("Timelog or Snapshot", "read an iterator");
-      return { done: true, value: undefined };
+      return false;
     }
     this.#n = s.fill();
     this.#i = 0;
     if (this.#n === 0) {
       this.close();
-      return { done: true, value: undefined };
+      return false;
     }
     const b = s.batch as Batch;
     this.#ts = s.core.opts.timestamps === "number" ? b.tsF : b.tsI;
     this.#h = b.h;
-    return this.next();
+    return true;
   }
 
   /**
@@ -183,8 +184,7 @@ export class TimelogIterator<V, T extends Ts = number>
     | { ts: T extends bigint ? BigInt64Array : Float64Array; values: Float64Array | V[] }
     | undefined {
     if (this.#i === this.#n || (this.#state as NativeIter<V> | null)?.closedBy !== null) {
-      if (this.#refill().done) return undefined;
-      this.#i--; // refill consumed one record through next(); hand back the whole batch
+      if (!this.#refill()) return undefined;
     }
     const from = this.#i;
     const to = this.#n;

@@ -113,13 +113,8 @@ tl_status_t tl_maint_wait_busy(tl_timelog_t *tl) {
     return busy ? TL_EBUSY : TL_OK;
 }
 
-static tl_status_t check_open(tl_timelog_t *tl) {
-    if (tl == NULL) return TL_EINVAL;
-    return atomic_load_explicit(&tl->closed, memory_order_relaxed) ? TL_ESTATE : TL_OK;
-}
-
 tl_status_t tl_flush(tl_timelog_t *tl) {
-    tl_status_t st = check_open(tl);
+    tl_status_t st = tl_check_open(tl);
     if (st != TL_OK) return st;
     st = tl_seal(tl, NULL);
     if (st != TL_OK) return tl_err_set(tl, st, "flush: seal failed");
@@ -131,7 +126,7 @@ tl_status_t tl_flush(tl_timelog_t *tl) {
 }
 
 tl_status_t tl_compact(tl_timelog_t *tl) {
-    tl_status_t st = check_open(tl);
+    tl_status_t st = tl_check_open(tl);
     if (st != TL_OK) return st;
     st = tl_seal(tl, NULL);
     if (st != TL_OK) return tl_err_set(tl, st, "compact: seal failed");
@@ -152,7 +147,7 @@ tl_status_t tl_compact(tl_timelog_t *tl) {
 }
 
 tl_status_t tl_maint_step(tl_timelog_t *tl) {
-    tl_status_t st = check_open(tl);
+    tl_status_t st = tl_check_open(tl);
     if (st != TL_OK) return st;
     if (tl->cfg.maintenance != TL_MAINT_MANUAL) {
         return tl_err_set(tl, TL_ESTATE, "maint_step: background mode");
@@ -167,7 +162,7 @@ tl_status_t tl_maint_step(tl_timelog_t *tl) {
 }
 
 tl_status_t tl_maint_start(tl_timelog_t *tl) {
-    tl_status_t st = check_open(tl);
+    tl_status_t st = tl_check_open(tl);
     if (st != TL_OK) return st;
     if (tl->cfg.maintenance != TL_MAINT_BACKGROUND) {
         return tl_err_set(tl, TL_ESTATE, "maint_start: manual mode");

@@ -15,21 +15,13 @@
 
 #include "tl_common.h"
 
-#define TL_F64_SAFE 9007199254740992.0 /* 2^53 */
-
-/* A double bound as an int64: an exact integer within ±2^53, or ±inf for the ends. */
+/* A double bound as an int64: ±inf for the ends, otherwise the *_f64 timestamp rule. */
 static bool bound(double x, int64_t *out) {
-    if (x == INFINITY) {
-        *out = INT64_MAX;
+    if (x == INFINITY || x == -INFINITY) {
+        *out = x > 0 ? INT64_MAX : INT64_MIN;
         return true;
     }
-    if (x == -INFINITY) {
-        *out = INT64_MIN;
-        return true;
-    }
-    if (!(x >= -TL_F64_SAFE && x <= TL_F64_SAFE) || x != floor(x)) return false;
-    *out = (int64_t)x;
-    return true;
+    return tl_f64_to_ts(x, out);
 }
 
 tl_status_t tl_iter_open_f64(tl_snapshot_t *s, double lo, double hi, tl_iter_t **out) {

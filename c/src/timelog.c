@@ -251,7 +251,7 @@ static tl_status_t write_records(txn_t *x, const int64_t *ts, const uint64_t *h,
     return TL_OK;
 }
 
-static tl_status_t check_open(tl_timelog_t *tl) {
+tl_status_t tl_check_open(const tl_timelog_t *tl) {
     if (tl == NULL) return TL_EINVAL;
     if (atomic_load_explicit(&tl->closed, memory_order_relaxed)) return TL_ESTATE;
     return TL_OK;
@@ -268,7 +268,7 @@ static tl_status_t finish_write(tl_timelog_t *tl, bool sealed, bool busy) {
 
 tl_status_t tl_append_batch(tl_timelog_t *tl, const int64_t *ts, const uint64_t *handles,
                             size_t n, uint32_t flags) {
-    tl_status_t st = check_open(tl);
+    tl_status_t st = tl_check_open(tl);
     if (st != TL_OK) return st;
     if (flags != 0 || (n > 0 && (ts == NULL || handles == NULL))) return TL_EINVAL;
     if (n == 0) return TL_OK;
@@ -291,18 +291,9 @@ tl_status_t tl_append(tl_timelog_t *tl, int64_t ts, uint64_t handle) {
     return tl_append_batch(tl, &ts, &handle, 1, 0);
 }
 
-static bool f64_to_ts(double d, int64_t *out) {
-    const double lim = 9007199254740992.0; /* 2^53 */
-    if (!(d >= -lim && d <= lim)) return false; /* also rejects NaN */
-    int64_t v = (int64_t)d;
-    if ((double)v != d) return false;
-    *out = v;
-    return true;
-}
-
 tl_status_t tl_append_f64(tl_timelog_t *tl, double ts, double value) {
     int64_t t;
-    if (tl == NULL || !f64_to_ts(ts, &t)) return TL_EINVAL;
+    if (tl == NULL || !tl_f64_to_ts(ts, &t)) return TL_EINVAL;
     uint64_t h;
     memcpy(&h, &value, sizeof h);
     return tl_append_batch(tl, &t, &h, 1, 0);
@@ -310,14 +301,14 @@ tl_status_t tl_append_f64(tl_timelog_t *tl, double ts, double value) {
 
 tl_status_t tl_append_batch_f64(tl_timelog_t *tl, const double *ts, const uint64_t *values,
                                 size_t n, uint32_t flags) {
-    tl_status_t st = check_open(tl);
+    tl_status_t st = tl_check_open(tl);
     if (st != TL_OK) return st;
     if (flags != 0 || (n > 0 && (ts == NULL || values == NULL))) return TL_EINVAL;
     enum { CHUNK = 4096 };
     if (n <= CHUNK) {
         int64_t buf[CHUNK];
         for (size_t i = 0; i < n; i++) {
-            if (!f64_to_ts(ts[i], &buf[i])) return TL_EINVAL;
+            if (!tl_f64_to_ts(ts[i], &buf[i])) return TL_EINVAL;
         }
         return tl_append_batch(tl, buf, values, n, 0);
     }
@@ -327,7 +318,7 @@ tl_status_t tl_append_batch_f64(tl_timelog_t *tl, const double *ts, const uint64
     if (conv == NULL) return tl_err_set(tl, TL_ENOMEM, "append_batch_f64 of %zu records", n);
     st = TL_OK;
     for (size_t i = 0; i < n && st == TL_OK; i++) {
-        if (!f64_to_ts(ts[i], &conv[i])) st = TL_EINVAL;
+        if (!tl_f64_to_ts(ts[i], &conv[i])) st = TL_EINVAL;
     }
     if (st == TL_OK) st = tl_append_batch(tl, conv, values, n, 0);
     tl_mem_free(tl->alloc, conv, n * sizeof *conv);
@@ -370,7 +361,7 @@ static tl_status_t delete_closed(tl_timelog_t *tl, int64_t lo, int64_t hi) {
 }
 
 tl_status_t tl_delete_range(tl_timelog_t *tl, int64_t t1, int64_t t2) {
-    tl_status_t st = check_open(tl);
+    tl_status_t st = tl_check_open(tl);
     if (st != TL_OK) return st;
     if (t1 > t2) return tl_err_set(tl, TL_EINVAL, "delete_range: t1 %lld > t2 %lld",
                                    (long long)t1, (long long)t2);
@@ -379,19 +370,19 @@ tl_status_t tl_delete_range(tl_timelog_t *tl, int64_t t1, int64_t t2) {
 }
 
 tl_status_t tl_delete_before(tl_timelog_t *tl, int64_t cutoff) {
-    tl_status_t st = check_open(tl);
+    tl_status_t st = tl_check_open(tl);
     if (st != TL_OK) return st;
     if (cutoff == INT64_MIN) return TL_OK;
     return delete_closed(tl, INT64_MIN, cutoff - 1);
 }
 
 tl_status_t tl_delete_since(tl_timelog_t *tl, int64_t t1) {
-    tl_status_t st = check_open(tl);
+    tl_status_t st = tl_check_open(tl);
     return st != TL_OK ? st : delete_closed(tl, t1, INT64_MAX);
 }
 
 tl_status_t tl_delete_at(tl_timelog_t *tl, int64_t ts) {
-    tl_status_t st = check_open(tl);
+    tl_status_t st = tl_check_open(tl);
     return st != TL_OK ? st : delete_closed(tl, ts, ts);
 }
 

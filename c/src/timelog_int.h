@@ -50,6 +50,10 @@ struct tl_timelog {
     char err[TL_ERR_CAP]; /* last failure of a writer-thread call */
 };
 
+/* ---- timelog.c ---- */
+/* TL_EINVAL for NULL, TL_ESTATE once closed, else TL_OK: the guard of every writer call. */
+tl_status_t tl_check_open(const tl_timelog_t *tl);
+
 /* ---- status.c ---- */
 /* Records st with a formatted message as the log's last error (writer thread); returns st. */
 tl_status_t tl_err_set(tl_timelog_t *tl, tl_status_t st, const char *fmt, ...)

@@ -42,6 +42,17 @@ void tl_panic(const char *file, int line, const char *what);
 #define TL_LIKELY(x) __builtin_expect(!!(x), 1)
 #define TL_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-#define TL_SEQ_MAX UINT64_MAX /* watermark of mutable memtable parts: never hidden */
+#define TL_SEQ_MAX UINT64_MAX
+
+/* A double timestamp as int64: an exact integer within ±2^53 (NaN, infinities, fractions and
+ * larger magnitudes are rejected). The one rule behind every *_f64 entry point. */
+static inline bool tl_f64_to_ts(double d, int64_t *out) {
+    const double lim = 9007199254740992.0; /* 2^53 */
+    if (!(d >= -lim && d <= lim)) return false; /* also rejects NaN */
+    int64_t v = (int64_t)d;
+    if ((double)v != d) return false;
+    *out = v;
+    return true;
+} /* watermark of mutable memtable parts: never hidden */
 
 #endif /* TL_COMMON_H */
