@@ -28,6 +28,7 @@ const engine_sources = [_][]const u8{
     "c/src/tombs.c",
     "c/src/merge.c",
     "c/src/query.c",
+    "c/src/point.c",
     "c/src/memtable.c",
     "c/src/manifest.c",
     "c/src/snapshot.c",

@@ -39,15 +39,34 @@
  * fresh pages in 17 ms instead of 44 ms) and reads miss the TLB less. */
 #define TL_MAP_MIN ((size_t)1 << 20)
 
+#if defined(__linux__)
+#define TL_HUGE ((size_t)2 << 20)
+
+/* A mapping of `size` bytes starting on a 2 MiB boundary: the kernel backs only aligned 2 MiB
+ * ranges with huge pages, and mmap aligns to 4 KiB, so an unaligned 4 MiB chunk got one huge
+ * page and 2 MiB of small ones (measured: with out-of-order ingest, 51 of 80 MB of pages were
+ * huge, and a point lookup into a small page paid a page walk on top of its cache miss).
+ * Over-map by 2 MiB and unmap the slack on both sides, so the region is freed by one munmap
+ * of exactly (p, size). */
+static void *map_aligned(size_t size) {
+    if (size > SIZE_MAX - TL_HUGE) return NULL;
+    size_t span = size + TL_HUGE;
+    char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) return NULL;
+    uintptr_t a = ((uintptr_t)raw + TL_HUGE - 1) & ~(uintptr_t)(TL_HUGE - 1);
+    char *p = (char *)a;
+    size_t head = (size_t)(p - raw), tail = span - head - size;
+    if (head > 0) (void)munmap(raw, head);
+    if (tail > 0) (void)munmap(p + size, tail);
+    (void)madvise(p, size, MADV_HUGEPAGE);
+    return p;
+}
+#endif
+
 static void *libc_alloc(void *ctx, size_t size) {
     (void)ctx;
 #if defined(__linux__)
-    if (size >= TL_MAP_MIN) {
-        void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) return NULL;
-        (void)madvise(p, size, MADV_HUGEPAGE);
-        return p;
-    }
+    if (size >= TL_MAP_MIN) return map_aligned(size);
 #endif
     return malloc(size);
 }

@@ -352,18 +352,7 @@ tl_merge_t *tl_merge_init(void *mem, const tl_source_t *srcs, uint32_t nsrc,
         c->nruns = srcs[i].nruns;
         c->ord = (uint64_t)srcs[i].rank << 32 | i;
         if (lo > hi || c->nruns == 0) continue;
-        /* First run of the chain with ts_max >= lo (the chain ascends). */
-        uint32_t first = 0, len = c->nruns;
-        while (len > 0) {
-            uint32_t half = len / 2;
-            if (c->runs[first + half]->ts_max < lo) {
-                first += half + 1;
-                len -= half + 1;
-            } else {
-                len = half;
-            }
-        }
-        (void)cur_enter(m, c, first);
+        (void)cur_enter(m, c, tl_chain_first_ge(c->runs, c->nruns, lo));
     }
     return m;
 }

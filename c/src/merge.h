@@ -21,6 +21,22 @@ typedef struct tl_source {
     uint32_t rank;
 } tl_source_t;
 
+/* First run index of a chain with ts_max >= x (nruns if none): the one binary search every
+ * reader starts a source with. */
+static inline uint32_t tl_chain_first_ge(tl_run_t *const *runs, uint32_t nruns, int64_t x) {
+    uint32_t first = 0, len = nruns;
+    while (len > 0) {
+        uint32_t half = len / 2;
+        if (runs[first + half]->ts_max < x) {
+            first += half + 1;
+            len -= half + 1;
+        } else {
+            len = half;
+        }
+    }
+    return first;
+}
+
 typedef struct tl_merge tl_merge_t;
 
 /* Creates a merge over [lo, hi] (lo > hi is empty). srcs is copied; runs and tombs are
@@ -50,6 +66,28 @@ void tl_merge_close(tl_merge_t *m); /* accepts NULL */
  * return from fn makes tl_merge_next return that status (the merge is then unusable). */
 typedef tl_status_t (*tl_merge_sink_fn)(void *ctx, const int64_t *ts, const uint64_t *h, size_t n);
 void tl_merge_set_sink(tl_merge_t *m, tl_merge_sink_fn fn, void *ctx); /* before any next */
+
+/* ---- point reads: the records at one timestamp (point.c) ---- */
+
+/* A reader of every visible record with ts == t, in the merge's order (source rank, then
+ * chain and insertion order), without the merge: all candidates share one ts, so no heap
+ * and no per-run tombstone walk is needed (one skyline lookup at t decides each run).
+ * srcs are borrowed, in ascending rank order (as a snapshot plans them). */
+typedef struct tl_point {
+    const tl_source_t *srcs;
+    uint32_t nsrc;
+    uint32_t si, ri; /* current source and run of its chain (ri UINT32_MAX: not searched) */
+    tl_run_pos_t p; /* next record of the current run, when in_run */
+    bool in_run, done;
+    int64_t t;
+    uint64_t sky; /* the tombstone skyline at t */
+} tl_point_t;
+
+void tl_point_init(tl_point_t *pt, const tl_source_t *srcs, uint32_t nsrc,
+                   const tl_tombs_t *tombs, int64_t t);
+/* Up to cap next records into ts/h (either may be NULL); returns the number written, 0 only
+ * at the end (then pt->done). */
+size_t tl_point_next(tl_point_t *pt, int64_t *ts, uint64_t *h, size_t cap);
 
 /* ---- point queries over the same sources (query.c) ---- */
 

@@ -34,21 +34,6 @@ static const tl_tomb_t *hiding_fragment(const tl_run_t *r, const tl_tombs_t *tb,
     return &tb->v[i];
 }
 
-/* First run index of the chain with ts_max >= x (nruns if none). */
-static uint32_t chain_first_ge(tl_run_t *const *runs, uint32_t nruns, int64_t x) {
-    uint32_t first = 0, len = nruns;
-    while (len > 0) {
-        uint32_t half = len / 2;
-        if (runs[first + half]->ts_max < x) {
-            first += half + 1;
-            len -= half + 1;
-        } else {
-            len = half;
-        }
-    }
-    return first;
-}
-
 /* Number of runs of the chain with ts_min <= x (the last such is the answer minus one). */
 static uint32_t chain_count_le(tl_run_t *const *runs, uint32_t nruns, int64_t x) {
     uint32_t first = 0, len = nruns;
@@ -88,7 +73,7 @@ uint64_t tl_query_count(const tl_source_t *srcs, uint32_t nsrc, const tl_tombs_t
     for (uint32_t s = 0; s < nsrc; s++) {
         tl_run_t *const *runs = srcs[s].runs;
         uint32_t nruns = srcs[s].nruns;
-        for (uint32_t i = chain_first_ge(runs, nruns, lo); i < nruns; i++) {
+        for (uint32_t i = tl_chain_first_ge(runs, nruns, lo); i < nruns; i++) {
             if (runs[i]->ts_min > hi) break;
             total += run_visible_count(runs[i], tombs, lo, hi);
         }
@@ -124,7 +109,7 @@ tl_status_t tl_query_first_ge(const tl_source_t *srcs, uint32_t nsrc, const tl_t
     for (uint32_t s = 0; s < nsrc; s++) {
         tl_run_t *const *runs = srcs[s].runs;
         uint32_t nruns = srcs[s].nruns;
-        for (uint32_t i = chain_first_ge(runs, nruns, x); i < nruns; i++) {
+        for (uint32_t i = tl_chain_first_ge(runs, nruns, x); i < nruns; i++) {
             if (found && runs[i]->ts_min >= best) break;
             bool had = found;
             int64_t prev = best;

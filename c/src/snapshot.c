@@ -18,7 +18,8 @@
  *
  * Iterators: one block holds the iterator header and its merge (tl_merge_init); a destroyed
  * iterator's block is kept as the snapshot's spare and reused by the next one, so repeated
- * lookups on one snapshot do not allocate.
+ * lookups on one snapshot do not allocate. A single-timestamp range (equal, or any lo == hi)
+ * reads through the point cursor of point.c instead of a merge.
  *
  * Threading: a snapshot (and its iterators) is used by one thread at a time, so the lazy plan
  * and the spare block need no lock; the head cache is shared across threads (sort_mu).
@@ -52,9 +53,11 @@ struct tl_snapshot {
 
 struct tl_iter {
     tl_snapshot_t *s;
-    tl_merge_t *m; /* NULL for an empty iterator; else built right after the header */
+    tl_merge_t *m; /* NULL for an empty or point iterator; else built right after the header */
     size_t bytes; /* the block: header (ITER_HDR) + merge */
     bool eof;
+    bool point; /* lo == hi: read through pt (point.c), no merge */
+    tl_point_t pt;
 };
 
 /* The iterator header rounded up so the merge that follows it is aligned. */
@@ -283,6 +286,7 @@ static tl_iter_t *iter_alloc(tl_snapshot_t *s, size_t bytes) {
     it->m = NULL;
     it->bytes = bytes;
     it->eof = false;
+    it->point = false;
     return it;
 }
 
@@ -296,10 +300,14 @@ static tl_status_t iter_new(tl_snapshot_t *s, int64_t lo, int64_t hi, bool empty
         if (st != TL_OK) return st;
         eof = s->nsrc == 0;
     }
-    tl_iter_t *it = iter_alloc(s, ITER_HDR + (eof ? 0 : tl_merge_bytes(s->nsrc)));
+    bool point = !eof && lo == hi;
+    tl_iter_t *it = iter_alloc(s, ITER_HDR + (eof || point ? 0 : tl_merge_bytes(s->nsrc)));
     if (it == NULL) return TL_ENOMEM;
     it->eof = eof;
-    if (!eof) {
+    it->point = point;
+    if (point) {
+        tl_point_init(&it->pt, s->srcs, s->nsrc, s->man->tombs, lo);
+    } else if (!eof) {
         it->m = tl_merge_init((char *)it + ITER_HDR, s->srcs, s->nsrc, s->man->tombs, lo, hi);
     }
     s->iters++;
@@ -327,13 +335,22 @@ tl_status_t tl_iter_equal(tl_snapshot_t *s, int64_t ts, tl_iter_t **out) {
     return iter_new(s, ts, ts, false, out);
 }
 
+/* The next records from the merge or the point cursor: OK with *n > 0, or EOF. */
+static tl_status_t iter_fill(tl_iter_t *it, int64_t *ts, uint64_t *h, size_t cap, size_t *n) {
+    if (!it->point) return tl_merge_next(it->m, ts, h, cap, n);
+    *n = tl_point_next(&it->pt, ts, h, cap);
+    if (*n == 0) return TL_EOF;
+    it->eof = it->pt.done; /* the next call answers EOF without another walk */
+    return TL_OK;
+}
+
 tl_status_t tl_iter_next_batch(tl_iter_t *it, int64_t *ts, uint64_t *handles, size_t cap,
                                size_t *n_out) {
     if (it == NULL || n_out == NULL) return TL_EINVAL;
     *n_out = 0;
     if (it->eof) return TL_EOF;
     if (cap == 0) return TL_EINVAL;
-    tl_status_t st = tl_merge_next(it->m, ts, handles, cap, n_out);
+    tl_status_t st = iter_fill(it, ts, handles, cap, n_out);
     if (st == TL_EOF) {
         *n_out = 0;
         it->eof = true;
@@ -353,7 +370,7 @@ tl_status_t tl_iter_next_batch_f64(tl_iter_t *it, double *ts, uint64_t *handles,
     tl_status_t st = TL_OK;
     while (done < cap) {
         size_t want = cap - done < CHUNK ? cap - done : CHUNK, got = 0;
-        st = tl_merge_next(it->m, ts ? buf : NULL, handles ? handles + done : NULL, want, &got);
+        st = iter_fill(it, ts ? buf : NULL, handles ? handles + done : NULL, want, &got);
         if (st != TL_OK) break;
         if (ts) {
             for (size_t i = 0; i < got; i++) ts[done + i] = (double)buf[i];

@@ -289,6 +289,57 @@ TL_TEST(merge_random_vs_reference) {
     }
 }
 
+static int src_rank_cmp(const void *pa, const void *pb) {
+    const tl_source_t *a = pa, *b = pb;
+    return (a->rank > b->rank) - (a->rank < b->rank);
+}
+
+/* The point cursor (point.c) must return exactly what the merge returns for [t, t]: the
+ * same reference, with random capacities (so a read stops inside a run of equal records and
+ * resumes), one-record pages (equal records spanning pages), both columns optional. */
+TL_TEST(point_random_vs_reference) {
+    static scen_t s;
+    uint64_t seed0 = 0x90147;
+    for (int iter = 0; iter < 400; iter++) {
+        uint64_t seed = seed0 + (uint64_t)iter;
+        rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
+        scen_make(&s);
+        tl_source_t byrank[MAXSRC];
+        memcpy(byrank, s.srcs, s.nsrc * sizeof(tl_source_t));
+        qsort(byrank, s.nsrc, sizeof(tl_source_t), src_rank_cmp);
+        for (int q = 0; q < 12; q++) {
+            int64_t t = rand_bound(&s);
+            reference(&s, t, t);
+            tl_point_t pt;
+            tl_point_init(&pt, byrank, s.nsrc, s.tombs, t);
+            uint32_t got = 0;
+            for (;;) {
+                size_t cap = rnd() % 3 == 0 ? 1 : 1 + rnd() % 9;
+                bool no_h = rnd() % 8 == 0;
+                size_t n = tl_point_next(&pt, got_ts + got, no_h ? NULL : got_h + got, cap);
+                if (n > cap) TL_FAIL_("seed %" PRIu64 " q %d: %zu > cap %zu", seed, q, n, cap);
+                if (n == 0) break;
+                for (size_t i = 0; i < n && no_h; i++) got_h[got + i] = UINT64_MAX; /* unread */
+                got += (uint32_t)n;
+                if (got > nwant_vis) break;
+            }
+            if (!pt.done || tl_point_next(&pt, got_ts, got_h, 4) != 0) {
+                TL_FAIL_("seed %" PRIu64 " q %d: not done after the end", seed, q);
+            }
+            if (got != nwant_vis) {
+                TL_FAIL_("seed %" PRIu64 " q %d: %u records, want %u", seed, q, got, nwant_vis);
+            }
+            for (uint32_t i = 0; i < got; i++) {
+                bool h_ok = got_h[i] == want_vis[i].h || got_h[i] == UINT64_MAX;
+                if (got_ts[i] != t || !h_ok) {
+                    TL_FAIL_("seed %" PRIu64 " q %d: record %u differs", seed, q, i);
+                }
+            }
+        }
+        scen_free(&s);
+    }
+}
+
 static tl_run_t *run_of(const int64_t *ts, const uint64_t *h, size_t n, uint32_t pr,
                         uint64_t wm) {
     tl_run_builder_t b;
@@ -448,5 +499,6 @@ int main(void) {
     RUN(merge_sink_error_is_sticky);
     RUN(merge_open_enomem);
     RUN(merge_random_vs_reference);
+    RUN(point_random_vs_reference);
     return tl_test_done("merge_test");
 }
