@@ -8,12 +8,13 @@
  * within ±2^53; -inf/+inf stand for the unbounded ends, so INT64_MIN/INT64_MAX stay reachable)
  * and do the whole read in one call, on an internal snapshot when given the log.
  *
- * They are built only from the public API, so they add no state and no invariant of their own.
- * Cost: the same as the calls they replace, minus the crossings.
+ * The log-level reads (tl_read_f64, tl_count_f64) run on the log's read view (timelog_int.h):
+ * the snapshot of the previous read when nothing was written since, so a loop of reads pays
+ * no acquire, plan or release. Otherwise they are built from the public API only.
  */
 #include <math.h>
 
-#include "tl_common.h"
+#include "timelog_int.h"
 
 /* A double bound as an int64: ±inf for the ends, otherwise the *_f64 timestamp rule. */
 static bool bound(double x, int64_t *out) {
@@ -56,10 +57,10 @@ tl_status_t tl_read_f64(tl_timelog_t *tl, double lo, double hi, double *ts, uint
     if (n_out == NULL) return TL_EINVAL;
     *n_out = 0;
     tl_snapshot_t *s = NULL;
-    tl_status_t st = tl_snapshot_acquire(tl, &s);
+    tl_status_t st = tl_view_take(tl, &s);
     if (st != TL_OK) return st;
     st = tl_snapshot_read_f64(s, lo, hi, ts, handles, cap, n_out);
-    tl_snapshot_release(s);
+    tl_view_put(tl, s);
     return st;
 }
 
@@ -78,9 +79,9 @@ tl_status_t tl_count_f64(tl_timelog_t *tl, double lo, double hi, double *out) {
     if (out == NULL) return TL_EINVAL;
     *out = 0;
     tl_snapshot_t *s = NULL;
-    tl_status_t st = tl_snapshot_acquire(tl, &s);
+    tl_status_t st = tl_view_take(tl, &s);
     if (st != TL_OK) return st;
     st = tl_snapshot_count_f64(s, lo, hi, out);
-    tl_snapshot_release(s);
+    tl_view_put(tl, s);
     return st;
 }

@@ -48,6 +48,7 @@ struct tl_snapshot {
     uint32_t nruns; /* capacity of runs[] and srcs[] */
     uint32_t nsrc; /* sources in use */
     uint64_t seq;
+    uint64_t pubv, sver; /* mt.pub and tl->sver at acquisition: the state this view shows */
     tl_stats_t ctr; /* counters at acquisition */
 };
 
@@ -92,6 +93,8 @@ tl_status_t tl_snapshot_acquire(tl_timelog_t *tl, tl_snapshot_t **out) {
     s->man = tl->man;
     tl_manifest_ref(s->man);
     uint64_t pub = atomic_load_explicit(&tl->mt.pub, memory_order_acquire);
+    s->pubv = pub;
+    s->sver = atomic_load_explicit(&tl->sver, memory_order_relaxed); /* stable: state_mu */
     s->act_n = (uint32_t)(pub >> 32);
     s->head_n = (uint32_t)pub;
     s->act = tl->mt.act;
@@ -135,6 +138,49 @@ void tl_snapshot_release(tl_snapshot_t *s) {
     tl_vec_unref(s->head_runs);
     tl_mem_free(s->alloc, s, sizeof *s);
     tl_log_unref(tl);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The read view of one-call reads (timelog_int.h)
+ * ------------------------------------------------------------------------------------------- */
+
+/* True when the log still shows the state a view with these stamps pinned. A write in
+ * progress that has not published yet leaves both stamps unchanged: the read then orders
+ * before that write, as it would have with a fresh snapshot. */
+static bool view_current(tl_timelog_t *tl, uint64_t pubv, uint64_t sver) {
+    return pubv == atomic_load_explicit(&tl->mt.pub, memory_order_acquire) &&
+           sver == atomic_load_explicit(&tl->sver, memory_order_acquire);
+}
+
+tl_status_t tl_view_take(tl_timelog_t *tl, tl_snapshot_t **out) {
+    if (tl == NULL || out == NULL) return TL_EINVAL;
+    tl_snapshot_t *s = atomic_exchange_explicit(&tl->view, NULL, memory_order_acquire);
+    if (s != NULL) {
+        if (view_current(tl, s->pubv, s->sver)) {
+            *out = s;
+            return TL_OK;
+        }
+        tl_snapshot_release(s);
+    }
+    return tl_snapshot_acquire(tl, out);
+}
+
+void tl_view_put(tl_timelog_t *tl, tl_snapshot_t *s) {
+    if (s == NULL) return;
+    uint64_t pubv = s->pubv, sver = s->sver;
+    if (atomic_load_explicit(&tl->closed, memory_order_relaxed) || !view_current(tl, pubv, sver)) {
+        tl_snapshot_release(s);
+        return;
+    }
+    tl_snapshot_release(atomic_exchange_explicit(&tl->view, s, memory_order_acq_rel));
+    /* A publish between the check and the exchange dropped the kept view before s was
+     * kept: s may be stale already. Do not touch s (another reader may own it now): compare
+     * the stamps taken above, and drop whatever is kept when they moved. */
+    if (!view_current(tl, pubv, sver)) tl_view_drop(tl);
+}
+
+void tl_view_drop(tl_timelog_t *tl) {
+    tl_snapshot_release(atomic_exchange_explicit(&tl->view, NULL, memory_order_acq_rel));
 }
 
 /* Appends the runs of v as single-run sources. */

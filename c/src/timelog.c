@@ -79,7 +79,11 @@ static void txn_commit(txn_t *x) {
     tl_timelog_t *tl = x->tl;
     tl_mt_publish(&tl->mt);
     atomic_store_explicit(&tl->seq_pub, tl->seq, memory_order_relaxed);
-    if (x->locked) pthread_mutex_unlock(&tl->state_mu);
+    if (x->locked) {
+        tl_state_bump(tl);
+        pthread_mutex_unlock(&tl->state_mu);
+        tl_view_drop(tl);
+    }
     txn_release_saved(x);
 }
 
@@ -104,7 +108,11 @@ static void txn_rollback(txn_t *x) {
     mt->ooo_min = x->ooo_min;
     tl_mt_sync_cursor(mt);
     tl_mt_publish(mt);
-    if (x->locked) pthread_mutex_unlock(&tl->state_mu);
+    if (x->locked) {
+        tl_state_bump(tl);
+        pthread_mutex_unlock(&tl->state_mu);
+        tl_view_drop(tl);
+    }
 }
 
 /* Swaps in a new manifest (caller holds state_mu). */
@@ -460,6 +468,8 @@ tl_status_t tl_open(const tl_config_t *cfg, tl_timelog_t **out) {
     tl->cfg = c;
     atomic_init(&tl->refs, 1);
     atomic_init(&tl->closed, false);
+    atomic_init(&tl->sver, 0);
+    atomic_init(&tl->view, NULL);
     if (tl_arena_init(&tl->arena, &tl->cfg.allocator, tl_page_bytes(c.page_records)) != TL_OK) {
         tl_mem_free(&c.allocator, tl, sizeof *tl);
         return TL_EINTERNAL;
@@ -534,8 +544,10 @@ void tl_close(tl_timelog_t *tl) {
     tl_maint_stop(tl);
     pthread_mutex_lock(&tl->state_mu);
     atomic_store_explicit(&tl->closed, true, memory_order_relaxed);
+    tl_state_bump(tl);
     tl_manifest_t *m = tl->man;
     pthread_mutex_unlock(&tl->state_mu);
+    tl_view_drop(tl); /* before the last log reference goes: the view holds one */
     /* No maintenance runs and the writer is here: the state is stable; readers only read. */
     if (tl_drops_wanted(tl)) report_all(tl);
     pthread_mutex_lock(&tl->state_mu);
@@ -606,8 +618,12 @@ tl_status_t tl_publish_maint(tl_timelog_t *tl, uint32_t mem_k, uint32_t l0_k, tl
         nm = tl_manifest_new(tl->alloc, l1, l0, mem, tombs, cur->seq);
         if (nm == NULL) st = TL_ENOMEM;
     }
-    if (st == TL_OK) tl->man = nm;
+    if (st == TL_OK) {
+        tl->man = nm;
+        tl_state_bump(tl);
+    }
     pthread_mutex_unlock(&tl->state_mu);
+    if (st == TL_OK) tl_view_drop(tl); /* it pins the version just replaced */
     tl_vec_unref(mem);
     tl_vec_unref(l0);
     tl_tombs_unref(tombs);

@@ -37,6 +37,9 @@ struct tl_timelog {
     pthread_mutex_t state_mu;
     tl_manifest_t *man; /* state_mu */
     tl_memtable_t mt; /* pointers: state_mu; counters: writer */
+    _Atomic uint64_t sver; /* state version: bumped under state_mu after every change of the
+                              pointers it guards (with mt.pub it tells a read view is current) */
+    _Atomic(tl_snapshot_t *) view; /* the read view one-call reads reuse (snapshot.c), or NULL */
     pthread_mutex_t maint_mu;
     pthread_mutex_t wk_mu;
     pthread_cond_t wk_cv; /* wakes the worker */
@@ -106,6 +109,21 @@ tl_status_t tl_dropq_push(tl_dropq_t *q, const uint64_t *h, size_t n);
 /* ---- snapshot.c ---- */
 /* Fills every field of *o from the snapshot (plans it if needed). ENOMEM. */
 tl_status_t tl_snapshot_fill_stats(tl_snapshot_t *s, tl_stats_t *o);
+
+/* The read view: one snapshot per log kept between one-call reads (oneshot.c), so a loop of
+ * point reads with no write in between neither acquires, plans nor releases. take hands out
+ * the kept view when it is still current (same sver and mt.pub) or a fresh snapshot; put
+ * keeps it for the next read, or releases it when stale or when another is kept. A reader
+ * owns the view between take and put, so concurrent readers simply get separate snapshots.
+ * tl_view_drop releases the kept view: called after every publish that makes it stale, so it
+ * never pins memory that maintenance freed, and at close (it holds a log reference). */
+tl_status_t tl_view_take(tl_timelog_t *tl, tl_snapshot_t **out);
+void tl_view_put(tl_timelog_t *tl, tl_snapshot_t *s);
+void tl_view_drop(tl_timelog_t *tl);
+/* Marks a change of the state_mu-guarded pointers (caller holds state_mu). */
+static inline void tl_state_bump(tl_timelog_t *tl) {
+    atomic_fetch_add_explicit(&tl->sver, 1, memory_order_release);
+}
 
 /* ---- drops (timelog.c) ---- */
 /* Reports records to on_drop / the drop queue (no lock held); counts them. */

@@ -6,6 +6,7 @@
 #include "model.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -307,4 +308,39 @@ int mdl_check_next_prev(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m, int6
     size_t lb = mdl_lower_bound(m, t);
     st = tl_snapshot_prev(s, t, &got);
     return check_point(k, "prev", t, st, got, m, lb ? lb - 1 : m->n);
+}
+
+/* A bound as the double the f64 reads take, and the int64 it stands for. */
+static double f64_bound(int64_t t, int64_t *as) {
+    if (t == INT64_MIN || t == INT64_MAX) {
+        *as = t;
+        return t == INT64_MIN ? -INFINITY : INFINITY;
+    }
+    *as = mdl_f64_exact(t);
+    return (double)*as;
+}
+
+int mdl_check_log_reads(mdl_chk_t *k, tl_timelog_t *tl, const mdl_vec_t *m, int64_t a,
+                        int64_t b) {
+    int64_t lo, hi;
+    double dlo = f64_bound(a, &lo), dhi = f64_bound(b, &hi);
+    size_t beg, end;
+    mdl_span_closed(m, lo, hi, &beg, &end);
+    double cnt = -1;
+    int st = tl_count_f64(tl, dlo, dhi, &cnt);
+    KCHECK(k, st == TL_OK && cnt == (double)(end - beg),
+           "count_f64(%.17g, %.17g) -> %d %.17g want %zu", dlo, dhi, st, cnt, end - beg);
+    size_t cap = pick_cap(k), n = 12345;
+    st = tl_read_f64(tl, dlo, dhi, k->tsd, k->h, cap, &n);
+    size_t want = end - beg < cap ? end - beg : cap;
+    KCHECK(k, st == TL_OK && n == want, "read_f64(%.17g, %.17g, cap %zu) -> %d n=%zu want %zu",
+           dlo, dhi, cap, st, n, want);
+    for (size_t i = 0; i < n; i++) {
+        const mdl_rec_t *w = &m->v[beg + i];
+        KCHECK(k, k->tsd[i] == (double)w->ts && k->h[i] == w->h,
+               "read_f64 record %zu: got (%.17g, %" PRIu64 ") want (%" PRId64 ", %" PRIu64 ")",
+               i, k->tsd[i], k->h[i], w->ts, w->h);
+    }
+    k->records_checked += n;
+    return 1;
 }

@@ -98,5 +98,10 @@ int mdl_check_iter(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m, int q, in
 int mdl_check_count(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m, int64_t lo, int64_t hi);
 int mdl_check_minmax(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m);
 int mdl_check_next_prev(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m, int64_t t);
+/* The log-level one-call reads (tl_count_f64, tl_read_f64 at a random cap) over [a, b] on the
+ * log's current state, which must be m. Bounds go through doubles: the int64 ends become
+ * -/+inf, others mdl_f64_exact. */
+int mdl_check_log_reads(mdl_chk_t *k, tl_timelog_t *tl, const mdl_vec_t *m, int64_t a,
+                        int64_t b);
 
 #endif

@@ -243,8 +243,14 @@ static int check_snapshot(run_t *r, tl_snapshot_t *s, const mdl_vec_t *m, int re
     return 1;
 }
 
-/* The log's current state equals the model (a fresh snapshot, full scan, a few reads). */
+/* The log's current state equals the model (a fresh snapshot, full scan, a few reads, and
+ * two one-call reads on the log, which reuse its read view while nothing changes). */
 static int check_current(run_t *r) {
+    for (int i = 0; i < 2; i++) {
+        int64_t a = gen_bound(r), b = chance(r, 2) ? a : gen_bound(r);
+        if (chance(r, 2) && r->model.n) a = b = r->model.v[rnd_below(r, r->model.n)].ts;
+        TRY(mdl_check_log_reads(&r->chk, r->tl, &r->model, a, b));
+    }
     tl_snapshot_t *s = NULL;
     int st = tl_snapshot_acquire(r->tl, &s);
     MCHECK(r, st == TL_OK && s, "tl_snapshot_acquire -> %d", st);

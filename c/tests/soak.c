@@ -34,6 +34,7 @@
  * function of it; the interleaving is not).
  */
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -419,6 +420,16 @@ static int reader_pass(reader_t *rd) {
     rd->snapshots++;
     if (ok && mdl_one_in(&c->rng, 8)) ok = hold(rd, s);
     else tl_snapshot_release(s);
+    if (ok) { /* one-call reads race the writer and maintenance for the log's read view */
+        double n = -1, ts[4];
+        uint64_t h[4];
+        size_t got = 9;
+        st = tl_count_f64(sh->tl, -INFINITY, INFINITY, &n);
+        CCHECK(c, st == TL_OK && n >= 0, "count_f64 on the log -> %d", st);
+        double t = (double)mdl_f64_exact(gen_read_bound(c, &rd->model));
+        st = tl_read_f64(sh->tl, t, t, ts, h, 4, &got);
+        CCHECK(c, st == TL_OK && got <= 4, "read_f64 on the log -> %d n=%zu", st, got);
+    }
     for (int i = 0; ok && i < HELD_MAX; i++) {
         held_t *hd = &rd->held[i];
         if (!hd->s || !mdl_one_in(&c->rng, 4)) continue;
@@ -694,6 +705,12 @@ static int w_self_check(writer_t *w) {
     }
     if (ok) ok = check_snapshot_rest(c, s, &w->model, 4);
     tl_snapshot_release(s);
+    /* The one-call reads on the log (its read view, shared with the readers' calls below). */
+    for (int i = 0; ok && i < 2; i++) {
+        int64_t a = gen_read_bound(c, &w->model);
+        int64_t b = mdl_one_in(&c->rng, 2) ? a : gen_read_bound(c, &w->model);
+        ok = mdl_check_log_reads(&c->k, w->sh->tl, &w->model, a, b);
+    }
     w->self_checks++;
     return ok;
 }
