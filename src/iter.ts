@@ -132,14 +132,18 @@ export class TimelogIterator<V, T extends Ts = number>
 
   /** The next record, or `{ done: true }` when exhausted. Throws if its log was closed. */
   next(): IteratorResult<[T, V], undefined> {
+    let i = this.#i;
     // closedBy: a log or snapshot closing under us must not let buffered records through.
-    if (this.#i < this.#n && (this.#state as NativeIter<V>).closedBy === null) {
-      const i = this.#i++;
-      const h = (this.#h as Float64Array)[i];
-      const value = (this.#table ? this.#table.get(h) : h) as V;
-      return { done: false, value: [(this.#ts as Float64Array)[i] as T, value] };
+    // No recursion and one exit per outcome, so engines inline next() into for…of loops.
+    if (i >= this.#n || (this.#state as NativeIter<V>).closedBy !== null) {
+      if (!this.#refill()) return { done: true, value: undefined };
+      i = 0;
     }
-    return this.#refill() ? this.next() : { done: true, value: undefined };
+    this.#i = i + 1;
+    const h = (this.#h as Float64Array)[i];
+    const table = this.#table;
+    const value = (table !== null ? table.get(h) : h) as V;
+    return { done: false, value: [(this.#ts as Float64Array)[i] as T, value] };
   }
 
   /** Loads the next batch; false when exhausted or closed. Throws if the log was closed. */

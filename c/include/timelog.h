@@ -349,11 +349,11 @@ TL_API tl_status_t tl_iter_open_f64(tl_snapshot_t *s, double lo, double hi, tl_i
  * and handles[cap] (may be NULL). *n_out = count; *n_out < cap means that was every record.
  * OK (also when empty), EINVAL, ENOMEM. One call = open + read + destroy. */
 TL_API tl_status_t tl_snapshot_read_f64(tl_snapshot_t *s, double lo, double hi, double *ts,
-                                        uint64_t *handles, size_t cap, size_t *n_out);
+                                        uint64_t *handles, uint32_t cap, size_t *n_out);
 
 /* tl_snapshot_read_f64 on a snapshot taken and released inside the call (any thread). */
 TL_API tl_status_t tl_read_f64(tl_timelog_t *tl, double lo, double hi, double *ts,
-                               uint64_t *handles, size_t cap, size_t *n_out);
+                               uint64_t *handles, uint32_t cap, size_t *n_out);
 
 /* tl_snapshot_count with double bounds; *out is the count as a double (exact below 2^53). */
 TL_API tl_status_t tl_snapshot_count_f64(tl_snapshot_t *s, double lo, double hi, double *out);

@@ -157,6 +157,7 @@ tl_status_t tl_mt_append_sorted(tl_memtable_t *mt, const int64_t *ts, const uint
         }
         size_t k = mt->cur_cap - mt->cur_off;
         if (k > n - done) k = n - done;
+        mt->cur->tab_n = 0; /* the page changes: a table built at a rolled-back seal is stale */
         memcpy(mt->cur->ts + mt->cur_off, ts + done, k * sizeof *ts);
         memcpy(mt->cur->h + mt->cur_off, h + done, k * sizeof *h);
         mt->cur_off += (uint32_t)k;

@@ -67,6 +67,7 @@ static inline int64_t tl_mt_max(const tl_memtable_t *mt) { return mt->last; }
 /* The per-record fast paths; false means "take the slow path" (new page / head full). */
 static inline bool tl_mt_push_active(tl_memtable_t *mt, int64_t ts, uint64_t h) {
     if (TL_UNLIKELY(mt->cur_off >= mt->cur_cap)) return false;
+    mt->cur->tab_n = 0; /* as in tl_mt_append_sorted; same line as cur->ts, so ~free */
     mt->cur->ts[mt->cur_off] = ts;
     mt->cur->h[mt->cur_off] = h;
     mt->cur_off++;

@@ -6,6 +6,7 @@
  * whose int64 argument is a Number, or that returns a pointer, leaves V8's fast-call path
  * (research/ffi-limits.md §1). These entry points take timestamps as doubles (exact integers
  * within ±2^53; -inf/+inf stand for the unbounded ends, so INT64_MIN/INT64_MAX stay reachable)
+ * and buffer capacities as uint32_t (a Number Deno passes on the fast path without a BigInt),
  * and do the whole read in one call, on an internal snapshot when given the log.
  *
  * The log-level reads (tl_read_f64, tl_count_f64) run on the log's read view (timelog_int.h):
@@ -34,7 +35,7 @@ tl_status_t tl_iter_open_f64(tl_snapshot_t *s, double lo, double hi, tl_iter_t *
 }
 
 tl_status_t tl_snapshot_read_f64(tl_snapshot_t *s, double lo, double hi, double *ts,
-                                 uint64_t *handles, size_t cap, size_t *n_out) {
+                                 uint64_t *handles, uint32_t cap, size_t *n_out) {
     if (n_out == NULL) return TL_EINVAL;
     *n_out = 0;
     tl_iter_t *it = NULL;
@@ -53,7 +54,7 @@ tl_status_t tl_snapshot_read_f64(tl_snapshot_t *s, double lo, double hi, double 
 }
 
 tl_status_t tl_read_f64(tl_timelog_t *tl, double lo, double hi, double *ts, uint64_t *handles,
-                        size_t cap, size_t *n_out) {
+                        uint32_t cap, size_t *n_out) {
     if (n_out == NULL) return TL_EINVAL;
     *n_out = 0;
     tl_snapshot_t *s = NULL;

@@ -2,7 +2,7 @@
  * page.c — refcounted columnar pages and the sorted-column search kernels.
  *
  * Structure: one allocation per page, laid out as
- *     [tl_page_t header][int64_t ts[cap]][uint64_t h[cap]]
+ *     [tl_page_t header][int64_t ts[cap]][uint64_t h[cap]]([uint16_t tab[TL_TAB]])
  * The header is a multiple of 8 bytes, so both columns are naturally aligned. `ts` and `h`
  * point into the block, so a page is self-describing and a page freed by any thread returns
  * exactly tl_page_bytes(cap) to the allocator that made it (sized free).
@@ -25,10 +25,15 @@
  */
 #include "page.h"
 
+/* Bytes of the search table a page of cap records carries (0 or TL_TAB entries). */
+static size_t tab_bytes(uint32_t cap) {
+    return cap >= TL_TAB_MIN_CAP && cap <= UINT16_MAX ? TL_TAB * sizeof(uint16_t) : 0;
+}
+
 size_t tl_page_bytes(uint32_t cap) {
     const size_t per = sizeof(int64_t) + sizeof(uint64_t);
-    if ((size_t)cap > (SIZE_MAX - sizeof(tl_page_t)) / per) return 0;
-    return sizeof(tl_page_t) + (size_t)cap * per;
+    if ((size_t)cap > (SIZE_MAX - sizeof(tl_page_t) - TL_TAB * 2) / per) return 0;
+    return sizeof(tl_page_t) + (size_t)cap * per + tab_bytes(cap);
 }
 
 tl_page_t *tl_page_new(const tl_allocator_t *a, uint32_t cap) {
@@ -39,10 +44,11 @@ tl_page_t *tl_page_new(const tl_allocator_t *a, uint32_t cap) {
     atomic_init(&p->refs, 1);
     p->cap = cap;
     p->n = 0;
-    p->pad_ = 0;
+    p->tab_n = 0;
     p->alloc = a;
     p->ts = (int64_t *)(void *)(p + 1);
     p->h = (uint64_t *)(void *)(p->ts + cap);
+    p->tab = tab_bytes(cap) ? (uint16_t *)(void *)(p->h + cap) : NULL;
     TL_DASSERT(p->ts == tl_page_ts(p));
     return p;
 }
@@ -61,6 +67,7 @@ tl_page_t *tl_page_copy(const tl_allocator_t *a, const tl_page_t *p, uint32_t co
     memcpy(c->ts, p->ts, (size_t)count * sizeof(int64_t));
     memcpy(c->h, p->h, (size_t)count * sizeof(uint64_t));
     c->n = count;
+    tl_page_tab_build(c, count);
     return c;
 }
 
@@ -196,4 +203,100 @@ uint32_t tl_ts_lower_from(const int64_t *ts, uint32_t n, uint32_t g, int64_t x) 
 uint32_t tl_ts_upper_from(const int64_t *ts, uint32_t n, uint32_t g, int64_t x) {
     TL_DASSERT(g < n);
     return search_from(ts, n, g, x, true);
+}
+
+/* ---- search table ---- */
+
+bool tl_tab_fill(uint16_t *tab, const int64_t *ts, uint32_t n) {
+    TL_DASSERT(n >= 1);
+    if (n > UINT16_MAX) return false;
+    int64_t kmin = ts[0];
+    uint64_t span = (uint64_t)ts[n - 1] - (uint64_t)kmin;
+    uint32_t i = 0;
+    for (uint32_t b = 0; b < TL_TAB; b++) { /* one sweep: buckets ascend */
+        uint64_t start = tl_tab_start(span, b);
+        while (i < n && (uint64_t)ts[i] - (uint64_t)kmin < start) i++;
+        tab[b] = (uint16_t)i;
+    }
+    return true;
+}
+
+void tl_page_tab_build(tl_page_t *p, uint32_t n) {
+    p->tab_n = p->tab != NULL && tl_tab_fill(p->tab, p->ts, n) ? n : 0;
+}
+
+/* The bucket of offset d = x - kmin in a span (d <= span): the b with start(b) <= d <
+ * start(b + 1). A floating-point estimate corrected by the exact integer starts, so the
+ * bracket never depends on rounding. */
+static inline uint32_t tab_bucket(uint64_t span, uint64_t d) {
+    if (span == 0) return 0;
+    double f = (double)d / (double)span * (double)TL_TAB;
+    uint32_t b = f >= (double)(TL_TAB - 1) ? TL_TAB - 1 : (uint32_t)f;
+    while (b > 0 && tl_tab_start(span, b) > d) b--;
+    while (b + 1 < TL_TAB && tl_tab_start(span, b + 1) <= d) b++;
+    return b;
+}
+
+/* The bracket [*lo, *hi] holding both bounds of x (kmin <= x <= kmax), and a guess in it. */
+static inline uint32_t tab_bracket(const uint16_t *tab, uint32_t n, int64_t x, int64_t kmin,
+                                   int64_t kmax, uint32_t *lo, uint32_t *hi) {
+    uint64_t span = (uint64_t)kmax - (uint64_t)kmin, d = (uint64_t)x - (uint64_t)kmin;
+    uint32_t b = tab_bucket(span, d);
+    *lo = tab[b];
+    *hi = b + 1 < TL_TAB ? tab[b + 1] : n;
+    uint64_t s0 = tl_tab_start(span, b);
+    uint64_t s1 = b + 1 < TL_TAB ? tl_tab_start(span, b + 1) : span + 1;
+    uint32_t width = *hi - *lo;
+    if (width <= 1 || s1 <= s0 + 1) return *lo;
+    double f = (double)(d - s0) / (double)(s1 - s0);
+    uint32_t g = *lo + (uint32_t)(f * (double)width);
+    return g < *hi ? g : *hi - 1;
+}
+
+/* Lower / upper bound inside [lo, hi] from guess g in [lo, hi): the guess and its left
+ * neighbour first (usually one cache line), else a gallop outwards bounded by the bracket. */
+static inline uint32_t tab_search(const int64_t *ts, uint32_t lo, uint32_t hi, uint32_t g,
+                                  int64_t x, bool upper) {
+    if (lo == hi) return lo;
+    if (!before(ts[g], x, upper)) { /* answer <= g */
+        if (g == lo || before(ts[g - 1], x, upper)) return g;
+        uint32_t bad = g - 1, step = 1; /* ts[bad] is not before x */
+        for (;;) {
+            if (bad - lo <= step) return bsearch_slice(ts, lo, bad, x, upper);
+            uint32_t p = bad - step;
+            if (before(ts[p], x, upper)) return bsearch_slice(ts, p + 1, bad, x, upper);
+            bad = p;
+            step <<= 1;
+        }
+    }
+    uint32_t ok = g, step = 1; /* ts[ok] is before x: answer > ok */
+    for (;;) {
+        uint32_t p = ok + step;
+        if (p >= hi) return bsearch_slice(ts, ok + 1, hi, x, upper);
+        if (!before(ts[p], x, upper)) return bsearch_slice(ts, ok + 1, p, x, upper);
+        ok = p;
+        step <<= 1;
+    }
+}
+
+uint32_t tl_tab_lower(const uint16_t *tab, const int64_t *ts, const uint64_t *h, uint32_t n,
+                      int64_t x, int64_t kmin, int64_t kmax) {
+    TL_DASSERT(n >= 1);
+    if (x <= kmin) {
+        if (h) __builtin_prefetch(h);
+        return 0;
+    }
+    if (x > kmax) return n;
+    uint32_t lo, hi, g = tab_bracket(tab, n, x, kmin, kmax, &lo, &hi);
+    if (h) __builtin_prefetch(h + g);
+    return tab_search(ts, lo, hi, g, x, false);
+}
+
+uint32_t tl_tab_upper(const uint16_t *tab, const int64_t *ts, uint32_t n, int64_t x,
+                      int64_t kmin, int64_t kmax) {
+    TL_DASSERT(n >= 1);
+    if (x < kmin) return 0;
+    if (x >= kmax) return n;
+    uint32_t lo, hi, g = tab_bracket(tab, n, x, kmin, kmax, &lo, &hi);
+    return tab_search(ts, lo, hi, g, x, true);
 }

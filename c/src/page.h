@@ -14,17 +14,25 @@
 
 #include "tl_common.h"
 
+/* Buckets of a page's search table (see tl_page_tab_build), and the smallest page that has
+ * one: below it a page is a few KB, interpolation is close enough, and 128 bytes of table
+ * would be a noticeable share of the page. */
+#define TL_TAB 64u
+#define TL_TAB_MIN_CAP 1024u
+
 typedef struct tl_page {
     _Atomic uint32_t refs;
     uint32_t cap; /* capacity in records */
     uint32_t n; /* records written (builder/writer only) */
-    uint32_t pad_;
+    uint32_t tab_n; /* records `tab` describes; 0 = none yet (builder/writer only) */
     const tl_allocator_t *alloc;
     int64_t *ts; /* -> ts[cap] inside the same allocation */
     uint64_t *h; /* -> h[cap] inside the same allocation */
+    uint16_t *tab; /* -> tab[TL_TAB] after h when cap >= TL_TAB_MIN_CAP, else NULL */
 } tl_page_t;
 
-/* New page with refs = 1 and n = 0. NULL on ENOMEM (or cap == 0 / size overflow). */
+/* New page with refs = 1 and n = 0. NULL on ENOMEM (or cap == 0 / size overflow). Layout:
+ * header, ts[cap], h[cap], then tab[TL_TAB] when cap >= TL_TAB_MIN_CAP. */
 tl_page_t *tl_page_new(const tl_allocator_t *a, uint32_t cap);
 static inline void tl_page_ref(tl_page_t *p) {
     atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
@@ -64,6 +72,38 @@ uint32_t tl_ts_upper_interp(const int64_t *ts, uint32_t n, int64_t x, int64_t km
 uint32_t tl_ts_interp_guess(uint32_t n, int64_t x, int64_t kmin, int64_t kmax);
 uint32_t tl_ts_lower_from(const int64_t *ts, uint32_t n, uint32_t g, int64_t x);
 uint32_t tl_ts_upper_from(const int64_t *ts, uint32_t n, uint32_t g, int64_t x);
+
+/* ---- the search table ----
+ *
+ * A page's records span [kmin, kmax]; that span is cut into TL_TAB buckets of equal width,
+ * bucket b starting at kmin + tl_tab_start(kmax - kmin, b). tab[b] is the index of the first
+ * record at or after bucket b's start. A search for x then knows, without reading the page,
+ * that its answer lies between tab[b] and tab[b + 1] for x's bucket b — about n / TL_TAB
+ * records for evenly spread timestamps — and interpolates inside that bracket. Unlike one
+ * interpolation over the whole page, this stays within a record or two when the density
+ * varies (out-of-order inserts), so a lookup reads one line of each column instead of
+ * several. Runs copy the tables of their pages into one array (run.h), which stays in cache.
+ * Pages below TL_TAB_MIN_CAP or above UINT16_MAX records have no table. */
+
+/* floor(span * b / TL_TAB) without overflow, for b <= TL_TAB. */
+static inline uint64_t tl_tab_start(uint64_t span, uint32_t b) {
+    return (span / TL_TAB) * b + ((span % TL_TAB) * b) / TL_TAB;
+}
+
+/* Fills tab[TL_TAB] for ts[0, n) (n >= 1, sorted); false when n > UINT16_MAX. */
+bool tl_tab_fill(uint16_t *tab, const int64_t *ts, uint32_t n);
+/* tl_tab_fill into the page itself for its first n records (tab_n = n; 0 when the page has
+ * no table). */
+void tl_page_tab_build(tl_page_t *p, uint32_t n);
+
+/* First index in [0, n] with ts[i] >= x (lower) / ts[i] > x (upper), using tab (built for
+ * exactly these n records spanning [kmin, kmax]); h (may be NULL) is the page's handle
+ * column: its line at the guess is prefetched before the ts column is read. Reads one line of
+ * ts when the guess lands on the answer's line, which is the common case. */
+uint32_t tl_tab_lower(const uint16_t *tab, const int64_t *ts, const uint64_t *h, uint32_t n,
+                      int64_t x, int64_t kmin, int64_t kmax);
+uint32_t tl_tab_upper(const uint16_t *tab, const int64_t *ts, uint32_t n, int64_t x,
+                      int64_t kmin, int64_t kmax);
 
 /* The ts column of a page without loading its header (the layout is fixed by tl_page_new):
  * saves one dependent cache miss on a cold search. */

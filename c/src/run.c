@@ -3,9 +3,12 @@
  *
  * Structure: one allocation per run, laid out as
  *     [tl_run_t][tl_page_t *pages[P]][uint64_t *page_h[P]][int64_t page_min[P]]
- *     [int64_t page_max[P]][uint64_t prefix[P + 1]]
- * so a search touches the contiguous fence arrays only, and the run is freed with one sized
- * free computed from npages. Pages are referenced, not owned: several runs (a snapshot view,
+ *     [int64_t page_max[P]][uint64_t prefix[P + 1]][uint16_t tab[P][TL_TAB]]
+ * so a search touches the contiguous fence arrays and search tables only (a few hundred KB
+ * for millions of records: they stay in cache while the pages do not), and the run is freed
+ * with one sized free computed from npages. tab holds a copy of each page's search table
+ * (page.h) for the count this run uses, or TAB_NONE in its first entry when the page has
+ * none; a borrowed run has no tables at all (tab NULL: the active memtable is being written). Pages are referenced, not owned: several runs (a snapshot view,
  * a compacted segment and the segment it replaced) may hold the same page. A borrowed run
  * (tl_run_view_borrowed: a snapshot's view of the active directory it pins) takes no page
  * references at all, so building and dropping that view costs no atomic operation per page.
@@ -19,10 +22,12 @@
  *
  * Complexity: lower/upper bound O(log P + log page_records): an interpolated gallop over the
  * page_max fence (the fences of a time series are evenly spread, so this usually reads one
- * line of page_max; never worse than twice a binary search), then, inside the page, an
- * interpolation guess from the page's fences and a gallop (about one cache line for evenly
- * spread timestamps; page headers are not loaded). seek_lower_h prefetches the handle line
- * at the in-page guess before the ts column is read (page_h[] gives its address without the
+ * line of page_max; never worse than twice a binary search), then, inside the page, the
+ * page's search table (one cached line) brackets the answer within about page_records /
+ * TL_TAB records and an interpolation inside the bracket usually lands on the answer's line:
+ * one cold line of the ts column per search, page headers never loaded. Without a table, an
+ * interpolation over the whole page and a gallop. seek_lower_h prefetches the handle line at
+ * the in-page guess before the ts column is read (page_h[] gives its address without the
  * page header), so the two cold misses of a point lookup overlap.
  * page_of O(log P) over prefix; count = two bounds.
  *
@@ -36,16 +41,28 @@
 
 /* ---- run objects ---- */
 
-static size_t run_bytes(uint32_t npages) {
+/* First tab entry of a page without a table (a real table starts with 0). */
+#define TAB_NONE UINT16_MAX
+
+static size_t run_bytes(uint32_t npages, bool tab) {
     const size_t per = sizeof(tl_page_t *) + sizeof(uint64_t *) + 2 * sizeof(int64_t) +
-                       sizeof(uint64_t);
+                       sizeof(uint64_t) + (tab ? TL_TAB * sizeof(uint16_t) : 0);
     if ((size_t)npages >= (SIZE_MAX - sizeof(tl_run_t)) / per) return 0;
     return sizeof(tl_run_t) + (size_t)npages * per + sizeof(uint64_t);
 }
 
-/* Allocates a run shell for npages pages (arrays wired, contents unset). */
-static tl_run_t *run_alloc(const tl_allocator_t *a, uint32_t npages) {
-    size_t bytes = run_bytes(npages);
+/* True when some page can carry a search table (else the run keeps no tab array). */
+static bool any_tab(tl_page_t *const *pages, uint32_t npages) {
+    for (uint32_t i = 0; i < npages; i++) {
+        if (pages[i]->tab != NULL) return true;
+    }
+    return false;
+}
+
+/* Allocates a run shell for npages pages (arrays wired, contents unset; tab NULL unless
+ * asked for). */
+static tl_run_t *run_alloc(const tl_allocator_t *a, uint32_t npages, bool tab) {
+    size_t bytes = run_bytes(npages, tab);
     if (bytes == 0) return NULL;
     tl_run_t *r = tl_mem_alloc(a, bytes);
     if (r == NULL) return NULL;
@@ -58,16 +75,28 @@ static tl_run_t *run_alloc(const tl_allocator_t *a, uint32_t npages) {
     r->page_min = (int64_t *)(void *)(r->page_h + npages);
     r->page_max = r->page_min + npages;
     r->prefix = (uint64_t *)(void *)(r->page_max + npages);
+    r->tab = tab ? (uint16_t *)(void *)(r->prefix + npages + 1) : NULL;
     return r;
 }
 
-/* Fills fences, prefix and totals from pages[] and counts[] (pages already stored). */
+/* The search table of the first `count` records of p into dst, building the page's table
+ * first when it describes another count; TAB_NONE when the page has none. */
+static void copy_tab(uint16_t *dst, tl_page_t *p, uint32_t count) {
+    if (p->tab != NULL && p->tab_n != count) tl_page_tab_build(p, count);
+    if (p->tab != NULL && p->tab_n == count) memcpy(dst, p->tab, TL_TAB * sizeof(uint16_t));
+    else dst[0] = TAB_NONE;
+}
+
+/* Fills fences, prefix, search tables and totals from pages[] and counts[] (pages already
+ * stored). A page whose table describes another count gets one built here (the page is
+ * immutable from now on for this count; readers only ever read the run's copy). */
 static void run_fill(tl_run_t *r, const uint32_t *counts, uint64_t wm) {
     uint64_t acc = 0;
     r->prefix[0] = 0;
     for (uint32_t i = 0; i < r->npages; i++) {
-        const tl_page_t *p = r->pages[i];
+        tl_page_t *p = r->pages[i];
         TL_ASSERT(counts[i] >= 1 && counts[i] <= p->cap);
+        if (r->tab != NULL) copy_tab(r->tab + (size_t)i * TL_TAB, p, counts[i]);
         r->page_h[i] = p->h;
         r->page_min[i] = p->ts[0];
         r->page_max[i] = p->ts[counts[i] - 1];
@@ -87,7 +116,7 @@ void tl_run_unref(tl_run_t *r) {
     TL_ASSERT(old >= 1);
     if (old != 1) return;
     for (uint32_t i = 0; !r->borrowed && i < r->npages; i++) tl_page_unref(r->pages[i]);
-    tl_mem_free(r->alloc, r, run_bytes(r->npages));
+    tl_mem_free(r->alloc, r, run_bytes(r->npages, r->tab != NULL));
 }
 
 tl_status_t tl_run_from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
@@ -95,7 +124,7 @@ tl_status_t tl_run_from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
                               tl_run_t **out) {
     *out = NULL;
     if (npages == 0) return TL_OK;
-    tl_run_t *r = run_alloc(a, npages);
+    tl_run_t *r = run_alloc(a, npages, any_tab(pages, npages));
     if (r == NULL) return TL_ENOMEM;
     for (uint32_t i = 0; i < npages; i++) {
         tl_page_ref(pages[i]);
@@ -112,9 +141,9 @@ tl_status_t tl_run_view_borrowed(const tl_allocator_t *a, tl_page_t *const *page
     TL_ASSERT(n >= 1 && page_records >= 1);
     uint64_t np = (n + page_records - 1) / page_records;
     if (np > UINT32_MAX) return TL_EOVERFLOW;
-    tl_run_t *r = run_alloc(a, (uint32_t)np);
+    tl_run_t *r = run_alloc(a, (uint32_t)np, false);
     if (r == NULL) return TL_ENOMEM;
-    r->borrowed = true;
+    r->borrowed = true; /* and no tables: the writer may still be filling these pages */
     uint64_t acc = 0;
     r->prefix[0] = 0;
     for (uint32_t i = 0; i < r->npages; i++) {
@@ -148,13 +177,23 @@ static inline uint32_t fence_upper(const tl_run_t *r, int64_t x) {
     return tl_ts_upper_interp(r->page_max, r->npages, x, r->page_max[0], r->ts_max);
 }
 
+/* Page p's search table in r, or NULL. */
+static inline const uint16_t *page_tab(const tl_run_t *r, uint32_t p) {
+    if (r->tab == NULL) return NULL;
+    const uint16_t *t = r->tab + (size_t)p * TL_TAB;
+    return t[0] == TAB_NONE ? NULL : t;
+}
+
 tl_run_pos_t tl_run_seek_lower(const tl_run_t *r, int64_t x) {
     tl_run_pos_t pos = {r->npages, 0};
     uint32_t p = fence_lower(r, x);
     if (p == r->npages) return pos;
     pos.page = p;
-    pos.off = tl_ts_lower_interp(tl_page_ts(r->pages[p]), tl_run_page_count(r, p), x,
-                                 r->page_min[p], r->page_max[p]);
+    const int64_t *ts = tl_page_ts(r->pages[p]);
+    uint32_t cnt = tl_run_page_count(r, p);
+    const uint16_t *tab = page_tab(r, p);
+    pos.off = tab ? tl_tab_lower(tab, ts, NULL, cnt, x, r->page_min[p], r->page_max[p])
+                  : tl_ts_lower_interp(ts, cnt, x, r->page_min[p], r->page_max[p]);
     return pos;
 }
 
@@ -183,6 +222,11 @@ tl_run_pos_t tl_run_seek_lower_h(const tl_run_t *r, int64_t x) {
     pos.page = p;
     const int64_t *ts = tl_page_ts(r->pages[p]);
     uint32_t cnt = tl_run_page_count(r, p);
+    const uint16_t *tab = page_tab(r, p);
+    if (tab != NULL) {
+        pos.off = tl_tab_lower(tab, ts, r->page_h[p], cnt, x, r->page_min[p], r->page_max[p]);
+        return pos;
+    }
     uint32_t g = tl_ts_interp_guess(cnt, x, r->page_min[p], r->page_max[p]);
     prefetch_around(ts, r->page_h[p], g, cnt);
     pos.off = tl_ts_lower_from(ts, cnt, g, x);
@@ -194,8 +238,11 @@ tl_run_pos_t tl_run_seek_upper(const tl_run_t *r, int64_t x) {
     uint32_t p = fence_upper(r, x);
     if (p == r->npages) return pos;
     pos.page = p;
-    pos.off = tl_ts_upper_interp(tl_page_ts(r->pages[p]), tl_run_page_count(r, p), x,
-                                 r->page_min[p], r->page_max[p]);
+    const int64_t *ts = tl_page_ts(r->pages[p]);
+    uint32_t cnt = tl_run_page_count(r, p);
+    const uint16_t *tab = page_tab(r, p);
+    pos.off = tab ? tl_tab_upper(tab, ts, cnt, x, r->page_min[p], r->page_max[p])
+                  : tl_ts_upper_interp(ts, cnt, x, r->page_min[p], r->page_max[p]);
     return pos;
 }
 
@@ -312,6 +359,7 @@ static tl_status_t rb_seal_cur(tl_run_builder_t *b) {
             p = exact;
         }
     }
+    if (p->tab != NULL && p->tab_n != p->n) tl_page_tab_build(p, p->n); /* still in cache */
     b->pages[b->npages] = p;
     b->counts[b->npages] = p->n;
     b->npages++;
@@ -400,7 +448,7 @@ tl_status_t tl_rb_finish(tl_run_builder_t *b, uint64_t wm, tl_run_t **out) {
         tl_rb_abort(b);
         return st;
     }
-    tl_run_t *r = run_alloc(b->alloc, b->npages);
+    tl_run_t *r = run_alloc(b->alloc, b->npages, any_tab(b->pages, b->npages));
     if (r == NULL) {
         tl_rb_abort(b);
         return TL_ENOMEM;

@@ -28,6 +28,7 @@ typedef struct tl_run {
     int64_t *page_min; /* npages */
     int64_t *page_max; /* npages */
     uint64_t *prefix; /* npages + 1; prefix[0] = 0 */
+    uint16_t *tab; /* npages * TL_TAB: the pages' search tables (run.c); NULL when borrowed */
 } tl_run_t;
 
 static inline void tl_run_ref(tl_run_t *r) {

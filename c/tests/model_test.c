@@ -73,6 +73,7 @@ typedef struct {
     uint64_t seed, rng;
     long step, steps;
     int dom, background, worker_on, trace;
+    int big; /* big pages (search tables) and memtables */
     tl_config_t cfg;
     tl_timelog_t *tl;
     mdl_vec_t model; /* visible records, sorted by (ts, insertion) */
@@ -306,7 +307,10 @@ static const char *const b_names[] = {"sorted", "unsorted", "dups", "empty", "ba
 static size_t gen_batch(run_t *r, int kind) {
     size_t n = 1 + (size_t)rnd_below(r, chance(r, 8) ? 700 : 48);
     if (kind == B_EMPTY) return 0;
-    if (kind == B_BULK) n = 1 + (size_t)rnd_below(r, 3 * r->cfg.memtable_records);
+    if (kind == B_BULK) {
+        uint64_t most = 3 * (uint64_t)r->cfg.memtable_records;
+        n = 1 + (size_t)rnd_below(r, most < MDL_BUF_N - 1 ? most : MDL_BUF_N - 1);
+    }
     int64_t d0 = gen_ts(r), d1 = gen_ts(r);
     int64_t t = r->model.n ? r->model.v[r->model.n - 1].ts : d0;
     if (r->dom == DOM_SERIES && kind == B_BULK) t = r->cursor;
@@ -720,6 +724,10 @@ static void make_config(run_t *r) {
     c->maintenance = r->background ? TL_MAINT_BACKGROUND : TL_MAINT_MANUAL;
     c->page_records = 64 + (chance(r, 3) ? (uint32_t)rnd_below(r, 100) : 0);
     c->memtable_records = mem[rnd_below(r, 5)];
+    if (r->big) { /* pages big enough to carry search tables (page.h: >= 1024 records) */
+        c->page_records = 1024 + (uint32_t)rnd_below(r, 200);
+        c->memtable_records = chance(r, 2) ? 2048 : 4096;
+    }
     c->ooo_head_records = chance(r, 2) ? 64 : 8 + (uint32_t)rnd_below(r, 60);
     c->ooo_runs_max = 1 + (uint32_t)rnd_below(r, 4);
     c->sealed_max = 1 + (uint32_t)rnd_below(r, 4);
@@ -789,9 +797,11 @@ static void run_free(run_t *r) {
     pthread_mutex_destroy(&r->drop_mu);
 }
 
-static int run_suite(const char *name, int dom, int background, uint64_t seed, long steps) {
+static int run_suite(const char *name, int dom, int background, int big, uint64_t seed,
+                     long steps) {
     run_t *r = calloc(1, sizeof *r);
     if (!r) return 0;
+    r->big = big;
     r->suite = name;
     r->seed = r->rng = seed;
     r->steps = steps;
@@ -834,11 +844,12 @@ static uint64_t env_u64(const char *name, uint64_t def) {
     return v && *v ? strtoull(v, NULL, 0) : def;
 }
 
-typedef struct { const char *name; int dom, background; } suite_t;
+typedef struct { const char *name; int dom, background, big; } suite_t;
 static const suite_t suites[] = {
-    {"manual_small", DOM_SMALL, 0},   {"manual_wide", DOM_WIDE, 0},
-    {"manual_series", DOM_SERIES, 0}, {"background_small", DOM_SMALL, 1},
-    {"background_wide", DOM_WIDE, 1}, {"background_series", DOM_SERIES, 1},
+    {"manual_small", DOM_SMALL, 0, 0},     {"manual_wide", DOM_WIDE, 0, 0},
+    {"manual_series", DOM_SERIES, 0, 0},   {"background_small", DOM_SMALL, 1, 0},
+    {"background_wide", DOM_WIDE, 1, 0},   {"background_series", DOM_SERIES, 1, 0},
+    {"manual_series_big", DOM_SERIES, 0, 1}, {"background_small_big", DOM_SMALL, 1, 1},
 };
 
 static int run_named(size_t idx) {
@@ -851,7 +862,9 @@ static int run_named(size_t idx) {
     long rounds = (long)env_u64("TL_ROUNDS", 1);
     for (long k = 0; k < rounds; k++) {
         const suite_t *su = &suites[idx];
-        if (!run_suite(su->name, su->dom, su->background, seed + (uint64_t)k, steps)) return 0;
+        if (!run_suite(su->name, su->dom, su->background, su->big, seed + (uint64_t)k, steps)) {
+            return 0;
+        }
     }
     return 1;
 }
@@ -862,6 +875,8 @@ TL_TEST(model_manual_series) { CHECK(run_named(2)); }
 TL_TEST(model_background_small) { CHECK(run_named(3)); }
 TL_TEST(model_background_wide) { CHECK(run_named(4)); }
 TL_TEST(model_background_series) { CHECK(run_named(5)); }
+TL_TEST(model_manual_series_big) { CHECK(run_named(6)); }
+TL_TEST(model_background_small_big) { CHECK(run_named(7)); }
 
 int main(void) {
     RUN(model_manual_small);
@@ -870,5 +885,7 @@ int main(void) {
     RUN(model_background_small);
     RUN(model_background_wide);
     RUN(model_background_series);
+    RUN(model_manual_series_big);
+    RUN(model_background_small_big);
     return tl_test_done("model_test");
 }

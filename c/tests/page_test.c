@@ -204,6 +204,87 @@ TL_TEST(search_from_any_guess) {
     }
 }
 
+/* The search table (tl_tab_fill / tl_tab_lower / tl_tab_upper) against the reference, on
+ * shapes that stress its brackets: empty and overfull buckets (clusters, gaps), heavy
+ * duplicates, spans reaching INT64_MIN..INT64_MAX (bucket arithmetic near overflow), a
+ * single record, evenly spread and jittered series; every key in and around the data. */
+TL_TEST(search_table_random) {
+    uint64_t seed = 0x5eed0003u;
+    rng_state = seed;
+    enum { N = 3000 };
+    static int64_t v[N];
+    static uint16_t tab[TL_TAB];
+    for (int iter = 0; iter < 300; iter++) {
+        uint32_t n = 1 + (uint32_t)(rnd() % (iter % 3 == 0 ? 40 : N));
+        unsigned shape = (unsigned)(rnd() % 5);
+        int64_t base = (int64_t)(rnd() % 1000) - 500, t = base;
+        for (uint32_t i = 0; i < n; i++) {
+            switch (shape) {
+            case 0: v[i] = t++; break; /* in order, one per tick */
+            case 1: v[i] = t + (int64_t)(rnd() % 9) - 4; t += 1; break; /* jitter (sorted below) */
+            case 2: v[i] = (int64_t)(rnd() % 7); break; /* few distinct values */
+            case 3: v[i] = rnd() % 2 ? (int64_t)(rnd() % 50) : 1000000 + (int64_t)(rnd() % 50);
+                break; /* two clusters, empty buckets between */
+            default: { /* extremes and anything */
+                uint64_t k = rnd() % 8;
+                v[i] = k == 0 ? INT64_MIN : k == 1 ? INT64_MAX : (int64_t)rnd();
+            }
+            }
+        }
+        qsort(v, n, sizeof(int64_t), cmp_i64);
+        CHECK(tl_tab_fill(tab, v, n));
+        CHECK_EQ_U64(tab[0], 0);
+        for (int k = 0; k < 200; k++) {
+            int64_t x;
+            switch (k % 5) {
+            case 0: x = v[rnd() % n]; break;
+            case 1: /* a neighbour of a record (wrapping: out-of-span keys are replaced below) */
+                x = (int64_t)((uint64_t)v[rnd() % n] + (rnd() % 2 ? 1u : UINT64_MAX));
+                break;
+            case 2: { /* anywhere in the span (wrapping arithmetic in uint64) */
+                uint64_t span = (uint64_t)v[n - 1] - (uint64_t)v[0];
+                x = (int64_t)((uint64_t)v[0] + (span == UINT64_MAX ? rnd() : rnd() % (span + 1)));
+                break;
+            }
+            case 3: x = k == 3 ? INT64_MIN : k == 8 ? INT64_MAX : (int64_t)rnd(); break;
+            default: x = (int64_t)(rnd() % 2000) - 1000;
+            }
+            if (x < v[0] || x > v[n - 1]) { /* outside [kmin, kmax]: the caller never asks */
+                x = v[rnd() % n];
+            }
+            uint32_t lo = ref_lower(v, 0, n, x), up = ref_upper(v, 0, n, x);
+            uint32_t gl = tl_tab_lower(tab, v, NULL, n, x, v[0], v[n - 1]);
+            uint32_t gu = tl_tab_upper(tab, v, n, x, v[0], v[n - 1]);
+            if (gl != lo || gu != up) {
+                printf("  seed %" PRIu64 " iter %d shape %u n %u x %" PRId64 ": lower %u/%u "
+                       "upper %u/%u\n", seed, iter, shape, n, x, gl, lo, gu, up);
+            }
+            CHECK_EQ_U64(gl, lo);
+            CHECK_EQ_U64(gu, up);
+        }
+    }
+    CHECK(!tl_tab_fill(tab, v, 70000)); /* beyond UINT16_MAX records: no table */
+}
+
+/* Pages carry a table from TL_TAB_MIN_CAP records on; a run copies it, and rebuilds it when
+ * it uses another count of records than the table describes. */
+TL_TEST(page_table_presence) {
+    tl_page_t *small = tl_page_new(NULL, TL_TAB_MIN_CAP - 1);
+    tl_page_t *big = tl_page_new(NULL, TL_TAB_MIN_CAP);
+    CHECK(small && big);
+    CHECK(small->tab == NULL && big->tab != NULL);
+    CHECK_EQ_U64(tl_page_bytes(TL_TAB_MIN_CAP),
+                 sizeof(tl_page_t) + TL_TAB_MIN_CAP * 16u + TL_TAB * sizeof(uint16_t));
+    for (uint32_t i = 0; i < TL_TAB_MIN_CAP; i++) big->ts[i] = 2 * (int64_t)i;
+    big->n = TL_TAB_MIN_CAP;
+    tl_page_tab_build(big, 100);
+    CHECK_EQ_U64(big->tab_n, 100);
+    tl_page_tab_build(small, 1);
+    CHECK_EQ_U64(small->tab_n, 0);
+    tl_page_unref(small);
+    tl_page_unref(big);
+}
+
 /* Refcounts from several threads: the page is freed exactly once, by the last unref. */
 static void *ref_worker(void *arg) {
     tl_page_t *p = arg;
@@ -235,6 +316,8 @@ int main(void) {
     RUN(page_copy_exact);
     RUN(search_kernels_random);
     RUN(search_kernels_long);
+    RUN(search_table_random);
+    RUN(page_table_presence);
     RUN(search_from_any_guess);
     RUN(page_refs_threads);
     return tl_test_done("page_test");

@@ -151,13 +151,13 @@ export const SYMBOLS = {
       "f64", /* double hi (closed; +inf = INT64_MAX) */
       "buffer", /* double* ts */
       "buffer", /* uint64_t* handles */
-      "usize", /* size_t cap */
+      "u32", /* uint32_t cap */
       "buffer", /* size_t* n_out */
     ],
     result: "i32",
   },
   tl_read_f64: {
-    parameters: ["pointer", /* tl */ "f64", "f64", "buffer", "buffer", "usize", "buffer"],
+    parameters: ["pointer", /* tl */ "f64", "f64", "buffer", "buffer", "u32", "buffer"],
     result: "i32",
   },
   tl_snapshot_count_f64: {
