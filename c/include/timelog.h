@@ -351,14 +351,17 @@ TL_API tl_status_t tl_iter_open_f64(tl_snapshot_t *s, double lo, double hi, tl_i
 TL_API tl_status_t tl_snapshot_read_f64(tl_snapshot_t *s, double lo, double hi, double *ts,
                                         uint64_t *handles, uint32_t cap, size_t *n_out);
 
-/* tl_snapshot_read_f64 on a snapshot taken and released inside the call (any thread). */
+/* tl_snapshot_read_f64 on the log's current state (any thread). Reads the state as of the
+ * last completed write, like a snapshot taken at the call; the engine keeps that snapshot
+ * between calls while nothing changes, so a loop of reads with no write in between costs no
+ * snapshot work. Concurrent callers get separate snapshots. */
 TL_API tl_status_t tl_read_f64(tl_timelog_t *tl, double lo, double hi, double *ts,
                                uint64_t *handles, uint32_t cap, size_t *n_out);
 
 /* tl_snapshot_count with double bounds; *out is the count as a double (exact below 2^53). */
 TL_API tl_status_t tl_snapshot_count_f64(tl_snapshot_t *s, double lo, double hi, double *out);
 
-/* tl_snapshot_count_f64 on a snapshot taken and released inside the call. */
+/* tl_snapshot_count_f64 on the log's current state (as tl_read_f64, same kept snapshot). */
 TL_API tl_status_t tl_count_f64(tl_timelog_t *tl, double lo, double hi, double *out);
 
 /* ---------------------------------------------------------------------------------------------
