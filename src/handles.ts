@@ -53,11 +53,20 @@ export class HandleTable<V> {
     return this.#gens[slot] * SLOT_SPAN + slot;
   }
 
-  /** Stores `values[i]` for every i and writes each handle into `out[i]`. */
+  /**
+   * Stores `values[i]` for every i and writes each handle into `out[i]`. All or nothing: if
+   * reading a value throws (a getter, a Proxy), the handles stored so far are released.
+   */
   addMany(values: ArrayLike<V>, out: Float64Array): void {
     const n = values.length;
     if (this.#values.length + n > this.#gens.length) this.#grow(this.#values.length + n);
-    for (let i = 0; i < n; i++) out[i] = this.add(values[i]);
+    let i = 0;
+    try {
+      for (; i < n; i++) out[i] = this.add(values[i]);
+    } catch (e) {
+      for (let j = 0; j < i; j++) this.release(out[j]);
+      throw e;
+    }
   }
 
   /** The value of a live handle. Throws on a stale or foreign handle (an engine bug). */

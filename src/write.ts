@@ -8,7 +8,7 @@
  * @module
  */
 import { Status } from "./errors.ts";
-import type { LogCore } from "./core.ts";
+import type { HandleColumn, LogCore } from "./core.ts";
 import { describe, toTs, type Ts } from "./time.ts";
 
 /** A validated batch, ready for one FFI call. */
@@ -17,7 +17,10 @@ export interface Columns {
   readonly tsF: Float64Array | null;
   readonly tsI: BigInt64Array | null;
   readonly values: Float64Array;
-  readonly handles: boolean;
+  /** values as raw 64-bit words, as the engine takes them. */
+  readonly raw: BigUint64Array;
+  /** Object mode: the handle column, given back to the log after the call. */
+  readonly column: HandleColumn | null;
 }
 
 const SAFE_HI = 2 ** 21; // int32 high word bound of |v| < 2^53
@@ -103,37 +106,45 @@ export function toColumns<V>(
     throw new RangeError(`Cannot ${action}: ts has ${n} items but values has ${values.length}`);
   }
   const { tsF, tsI } = timestamps(core as LogCore<unknown>, ts, n, action);
-  let vals: Float64Array;
-  if (core.table === null) {
-    if (values instanceof Float64Array) vals = values;
-    else {
-      vals = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        if (typeof v !== "number") {
-          throw new TypeError(
-            `Cannot ${action}: values[${i}] must be a number in an f64 log, got ${describe(v)}`,
-          );
-        }
-        vals[i] = v;
-      }
+  if (core.table !== null) {
+    const column = core.takeColumn(n);
+    try {
+      core.table.addMany(values as ArrayLike<V>, column.values);
+    } catch (e) {
+      core.giveColumn(column);
+      throw e;
     }
-  } else {
-    vals = new Float64Array(n);
-    core.table.addMany(values as ArrayLike<V>, vals);
+    return { n, tsF, tsI, values: column.values, raw: column.raw, column };
   }
-  return { n, tsF, tsI, values: vals, handles: core.table !== null };
+  let vals: Float64Array;
+  if (values instanceof Float64Array) vals = values;
+  else {
+    vals = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (typeof v !== "number") {
+        throw new TypeError(
+          `Cannot ${action}: values[${i}] must be a number in an f64 log, got ${describe(v)}`,
+        );
+      }
+      vals[i] = v;
+    }
+  }
+  const raw = new BigUint64Array(vals.buffer, vals.byteOffset, n);
+  return { n, tsF, tsI, values: vals, raw, column: null };
 }
 
 /** One native call for the whole batch; rolls back handles when nothing was stored. */
 export function appendColumns<V>(core: LogCore<V>, cols: Columns, action: string): void {
-  if (cols.n === 0) return;
-  const raw = new BigUint64Array(cols.values.buffer, cols.values.byteOffset, cols.n);
-  const status = cols.tsF
-    ? core.sym.tl_append_batch_f64(core.ptr, cols.tsF, raw, cols.n, 0)
-    : core.sym.tl_append_batch(core.ptr, cols.tsI, raw, cols.n, 0);
-  if (status !== Status.OK && status !== Status.EBUSY && cols.handles) {
-    for (let i = 0; i < cols.n; i++) core.table?.release(cols.values[i]);
+  let status: number = Status.OK;
+  if (cols.n > 0) {
+    status = cols.tsF
+      ? core.sym.tl_append_batch_f64(core.ptr, cols.tsF, cols.raw, cols.n, 0)
+      : core.sym.tl_append_batch(core.ptr, cols.tsI, cols.raw, cols.n, 0);
+    if (status !== Status.OK && status !== Status.EBUSY && cols.column) {
+      for (let i = 0; i < cols.n; i++) core.table?.release(cols.values[i]);
+    }
   }
-  core.afterWrite(status, action);
+  if (cols.column) core.giveColumn(cols.column);
+  if (cols.n > 0) core.afterWrite(status, action);
 }

@@ -292,3 +292,43 @@ test("onRelease may write to the log while compact() drains", () => {
 test("bad_input_state_test: report how many bad inputs were tried", () => {
   assert.ok(report("bad_input_state_test", BASE) > 50);
 });
+
+test("appendMany whose values throw mid-way stores and holds nothing; a nested appendMany from a getter lands whole", () => {
+  const led = ledger();
+  const log = new Timelog<unknown>({ onRelease: led.onRelease });
+  log.appendMany([1, 2, 3, 4], ["a", "b", "c", "d"]);
+  let appended = 4;
+  // Values read through getters: the third one throws after two handles were made.
+  const throwing = {
+    length: 3,
+    get 0() { return "x"; },
+    get 1() { return "y"; },
+    get 2(): string { throw new Error("boom"); },
+  };
+  assert.throws(() => log.appendMany([5, 6, 7], throwing), /boom/);
+  assert.equal(log.size, 4);
+  led.check(log, appended);
+  // A getter that writes to the same log in the middle of a batch (same batch size, so a
+  // reused handle column would be overwritten): both batches keep their own values.
+  const nested = {
+    length: 4,
+    get 0() { return "p"; },
+    get 1() {
+      log.appendMany([20, 21, 22, 23], ["n0", "n1", "n2", "n3"]);
+      return "q";
+    },
+    get 2() { return "r"; },
+    get 3() { return "s"; },
+  };
+  log.appendMany([10, 11, 12, 13], nested);
+  appended += 8;
+  assert.deepEqual(log.rangeColumns(10, 30).values, ["p", "q", "r", "s", "n0", "n1", "n2", "n3"]);
+  for (let round = 0; round < 3; round++) { // the reused column across equal-size batches
+    log.appendMany([100 + round, 100 + round], [`v${round}a`, `v${round}b`]);
+    appended += 2;
+  }
+  assert.deepEqual(log.rangeColumns(100, 103).values, ["v0a", "v0b", "v1a", "v1b", "v2a", "v2b"]);
+  led.check(log, appended);
+  log.close();
+  led.check(log, appended, true);
+});
