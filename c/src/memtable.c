@@ -131,6 +131,14 @@ tl_status_t tl_mt_reserve_page(tl_memtable_t *mt) {
     if (mt->act_n >= mt->active_max) return TL_EOF;
     uint32_t idx = mt->act_n / mt->page_records;
     tl_active_t *d = mt->act;
+    if (idx > 0 && idx <= d->npages) {
+        /* The page before is full and its records were just written: build its search
+         * table now, while they are in cache (a write into it later clears the table). */
+        tl_page_t *full = d->pages[idx - 1];
+        if (full->tab != NULL && full->tab_n != mt->page_records) {
+            tl_page_tab_build(full, mt->page_records);
+        }
+    }
     if (idx >= d->npages) {
         TL_ASSERT(idx == d->npages && idx < d->cap_pages);
         tl_page_t *p = tl_page_new(mt->alloc, mt->page_records);
@@ -260,7 +268,7 @@ tl_status_t tl_active_view(const tl_allocator_t *a, const tl_active_t *d, uint32
     uint32_t *counts = tl_mem_alloc(a, (size_t)np * sizeof *counts);
     if (counts == NULL) return TL_ENOMEM;
     for (uint32_t i = 0; i < np; i++) counts[i] = (i + 1 < np) ? pr : n - i * pr;
-    tl_status_t st = tl_run_from_pages(a, d->pages, counts, np, wm, out);
+    tl_status_t st = tl_run_from_pages_as_is(a, d->pages, counts, np, wm, out);
     tl_mem_free(a, counts, (size_t)np * sizeof *counts);
     return st;
 }

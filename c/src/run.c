@@ -80,9 +80,9 @@ static tl_run_t *run_alloc(const tl_allocator_t *a, uint32_t npages, bool tab) {
 }
 
 /* The search table of the first `count` records of p into dst, building the page's table
- * first when it describes another count; TAB_NONE when the page has none. */
-static void copy_tab(uint16_t *dst, tl_page_t *p, uint32_t count) {
-    if (p->tab != NULL && p->tab_n != count) tl_page_tab_build(p, count);
+ * first when it describes another count (if `build`); TAB_NONE when the page has none. */
+static void copy_tab(uint16_t *dst, tl_page_t *p, uint32_t count, bool build) {
+    if (build && p->tab != NULL && p->tab_n != count) tl_page_tab_build(p, count);
     if (p->tab != NULL && p->tab_n == count) memcpy(dst, p->tab, TL_TAB * sizeof(uint16_t));
     else dst[0] = TAB_NONE;
 }
@@ -90,13 +90,13 @@ static void copy_tab(uint16_t *dst, tl_page_t *p, uint32_t count) {
 /* Fills fences, prefix, search tables and totals from pages[] and counts[] (pages already
  * stored). A page whose table describes another count gets one built here (the page is
  * immutable from now on for this count; readers only ever read the run's copy). */
-static void run_fill(tl_run_t *r, const uint32_t *counts, uint64_t wm) {
+static void run_fill(tl_run_t *r, const uint32_t *counts, uint64_t wm, bool build) {
     uint64_t acc = 0;
     r->prefix[0] = 0;
     for (uint32_t i = 0; i < r->npages; i++) {
         tl_page_t *p = r->pages[i];
         TL_ASSERT(counts[i] >= 1 && counts[i] <= p->cap);
-        if (r->tab != NULL) copy_tab(r->tab + (size_t)i * TL_TAB, p, counts[i]);
+        if (r->tab != NULL) copy_tab(r->tab + (size_t)i * TL_TAB, p, counts[i], build);
         r->page_h[i] = p->h;
         r->page_min[i] = p->ts[0];
         r->page_max[i] = p->ts[counts[i] - 1];
@@ -119,8 +119,8 @@ void tl_run_unref(tl_run_t *r) {
     tl_mem_free(r->alloc, r, run_bytes(r->npages, r->tab != NULL));
 }
 
-tl_status_t tl_run_from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
-                              const uint32_t *counts, uint32_t npages, uint64_t wm,
+static tl_status_t from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
+                              const uint32_t *counts, uint32_t npages, uint64_t wm, bool build,
                               tl_run_t **out) {
     *out = NULL;
     if (npages == 0) return TL_OK;
@@ -130,9 +130,21 @@ tl_status_t tl_run_from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
         tl_page_ref(pages[i]);
         r->pages[i] = pages[i];
     }
-    run_fill(r, counts, wm);
+    run_fill(r, counts, wm, build);
     *out = r;
     return TL_OK;
+}
+
+tl_status_t tl_run_from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
+                              const uint32_t *counts, uint32_t npages, uint64_t wm,
+                              tl_run_t **out) {
+    return from_pages(a, pages, counts, npages, wm, true, out);
+}
+
+tl_status_t tl_run_from_pages_as_is(const tl_allocator_t *a, tl_page_t *const *pages,
+                                    const uint32_t *counts, uint32_t npages, uint64_t wm,
+                                    tl_run_t **out) {
+    return from_pages(a, pages, counts, npages, wm, false, out);
 }
 
 tl_status_t tl_run_view_borrowed(const tl_allocator_t *a, tl_page_t *const *pages,
@@ -473,7 +485,7 @@ tl_status_t tl_rb_finish(tl_run_builder_t *b, uint64_t wm, tl_run_t **out) {
     }
     /* The run takes over the builder's page references. */
     memcpy(r->pages, b->pages, (size_t)b->npages * sizeof(*b->pages));
-    run_fill(r, b->counts, wm);
+    run_fill(r, b->counts, wm, true);
     rb_reset(b);
     *out = r;
     return TL_OK;

@@ -45,6 +45,15 @@ tl_status_t tl_run_from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
                               const uint32_t *counts, uint32_t npages, uint64_t wm,
                               tl_run_t **out);
 
+/* As tl_run_from_pages, but a page whose search table (page.h) does not describe exactly
+ * counts[i] records is left without one in this run rather than given one now. For the
+ * writer's seal: building means reading the whole page again, on the ingest thread, for a
+ * run that lives only until the next flush (which builds what is missing). The memtable
+ * builds each page's table as the page fills, while it is in cache. */
+tl_status_t tl_run_from_pages_as_is(const tl_allocator_t *a, tl_page_t *const *pages,
+                                    const uint32_t *counts, uint32_t npages, uint64_t wm,
+                                    tl_run_t **out);
+
 /* As tl_run_from_pages for the first n >= 1 records of pages laid out page_records apart
  * (an active directory: every page full but the last), WITHOUT taking page references: the
  * caller guarantees the pages outlive the run (a snapshot view over the directory it pins).
