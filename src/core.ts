@@ -135,7 +135,6 @@ export class LogCore<V> {
     }
   }
 
-  /** Throws the "closed" error when the log is closed. */
   /**
    * A handle column of n entries for one write call. Calls of one size (a bulk load's fixed
    * batch) get the same buffer back, so ingest allocates no ArrayBuffer per batch (Deno
@@ -156,6 +155,7 @@ export class LogCore<V> {
     if (c.pooled) this.#columnBusy = false;
   }
 
+  /** Throws the "closed" error when the log is closed. */
   assertOpen(action: string): void {
     if (this.closed) throw closedError("Timelog", action);
   }
