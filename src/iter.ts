@@ -53,7 +53,12 @@ export function giveBack(core: object, batch: Batch): void {
   if (pool.length < 4) pool.push(batch);
 }
 
-/** Native side of one iterator. `owner` is the snapshot state it must close before. */
+/**
+ * Native side of one iterator. `owner` is the snapshot state it must close before.
+ * A range that fit in one batch when it was opened has no native iterator at all: its records
+ * were read up front into `batch` (`it` null, `pending` records), with one FFI call instead of
+ * snapshot + open + read + destroy + release.
+ */
 export class NativeIter<V> implements Child {
   readonly core: LogCore<V>;
   it: NativePointer;
@@ -61,17 +66,29 @@ export class NativeIter<V> implements Child {
   /** "user": closed or exhausted normally; "parent": closed by its log or snapshot. */
   closedBy: "user" | "parent" | null = null;
   #onClose: () => void;
+  #pending: number;
 
-  constructor(core: LogCore<V>, it: NativePointer, onClose: () => void) {
+  constructor(
+    core: LogCore<V>,
+    it: NativePointer,
+    onClose: () => void,
+    filled: { batch: Batch; n: number } | null = null,
+  ) {
     this.core = core;
     this.it = it;
-    this.batch = borrow(core);
+    this.batch = filled ? filled.batch : borrow(core);
+    this.#pending = filled ? filled.n : 0;
     this.#onClose = onClose;
     core.pin();
   }
 
   /** Reads the next batch; returns the record count (0 = exhausted). */
   fill(): number {
+    if (this.it === null) { // read up front: one batch, then the end
+      const n = this.#pending;
+      this.#pending = 0;
+      return n;
+    }
     const { sym, opts, size } = this.core;
     const b = this.batch as Batch;
     const status = opts.timestamps === "number"
@@ -85,7 +102,7 @@ export class NativeIter<V> implements Child {
   close(by: "user" | "parent" = "parent"): void {
     if (this.closedBy !== null) return;
     this.closedBy = by;
-    this.core.sym.tl_iter_destroy(this.it);
+    if (this.it !== null) this.core.sym.tl_iter_destroy(this.it);
     this.it = null;
     if (this.batch) giveBack(this.core, this.batch);
     this.batch = null;

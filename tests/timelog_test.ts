@@ -197,3 +197,37 @@ test("Timelog.rangeColumns() beyond one batch (4096) keeps columns aligned", () 
     assert.equal((b.values[i] as { t: number }).t, b.ts[i]);
   }
 });
+
+test("range() around the one-batch boundary (read up front below 4096, streamed above) returns every record", () => {
+  const n = 9_000;
+  const ts = Float64Array.from({ length: n }, (_, i) => Math.floor(i / 2)); // pairs of duplicates
+  using f = new Timelog<number>({ values: "f64", maintenance: "manual" });
+  f.appendMany(ts, Float64Array.from(ts, (_, i) => i));
+  using o = new Timelog<{ i: number }>({ maintenance: "manual" });
+  o.appendMany(ts, Array.from(ts, (_, i) => ({ i })));
+  f.flush();
+  for (const records of [0, 1, 4094, 4095, 4096, 4097, 8192, 8193, n]) {
+    const end = Math.ceil(records / 2); // [0, end) holds 2 * end records
+    const want = Math.min(2 * end, n);
+    for (const reader of [f, f.snapshot(), o, o.snapshot()]) {
+      const got: number[] = [];
+      for (const [t, v] of reader.range(0, end)) {
+        got.push(typeof v === "number" ? v : v.i);
+        assert.equal(t, Math.floor(got[got.length - 1] / 2));
+      }
+      assert.equal(got.length, want, `range(0, ${end}) length`);
+      for (let i = 0; i < got.length; i++) assert.equal(got[i], i);
+      if (reader !== f && reader !== o) (reader as { close(): void }).close();
+    }
+  }
+});
+
+test("a range read up front still belongs to its snapshot: closing the snapshot ends it", () => {
+  using log = new Timelog<string>();
+  log.extend([[1, "a"], [2, "b"], [3, "c"]]);
+  const snap = log.snapshot();
+  const it = snap.range(0, 10);
+  assert.deepEqual(it.next().value, [1, "a"]);
+  snap.close();
+  assert.throws(() => it.next(), /closed/i);
+});
