@@ -33,7 +33,10 @@ export interface TimelogOptions {
   maintenance?: "background" | "manual";
   /** On backpressure: "flush" (default) relieves it inline, "silent" ignores, "raise" throws. */
   busyPolicy?: BusyPolicy;
-  /** Records per storage page (default 4096, min 64). */
+  /**
+   * Records per storage page (default 4096, min 64). Pages of 1024 to 65535 records carry a
+   * search table that lets a lookup read about one cache line of the page.
+   */
   pageRecords?: number;
   /** Memtable records that trigger a seal (default 262144). */
   memtableRecords?: number;

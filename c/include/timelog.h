@@ -143,7 +143,8 @@ typedef void (*tl_drop_fn)(void *ctx, const int64_t *ts, const uint64_t *handles
 typedef struct tl_config {
     tl_time_unit_t time_unit; /* default TL_TIME_MS; sets the default window */
     tl_maint_mode_t maintenance; /* default TL_MAINT_BACKGROUND */
-    uint32_t page_records; /* records per storage page; default 4096, min 64 */
+    uint32_t page_records; /* records per storage page; default 4096, min 64. Pages of 1024
+                              to 65535 records carry a search table (faster seeks) */
     uint32_t memtable_records; /* active records that trigger a seal; default 262144 */
     uint32_t ooo_head_records; /* unsorted out-of-order buffer before it is sorted; 2048 */
     uint32_t ooo_runs_max; /* sorted out-of-order runs in the memtable before a seal; 32 */
