@@ -32,8 +32,14 @@ export class HandleTable<V> {
     const gens = new Uint32Array(cap);
     gens.set(this.#gens);
     this.#gens = gens;
-    const free = new Uint32Array(cap);
-    free.set(this.#free.subarray(0, this.#nfree));
+  }
+
+  /** Room for one more free slot. The free list grows with releases, not with the table:
+   * a log that holds millions of values but frees few keeps it small (typed arrays count as
+   * external memory, which brings V8's next collection closer). */
+  #growFree(): void {
+    const free = new Uint32Array(this.#free.length * 2);
+    free.set(this.#free);
     this.#free = free;
   }
 
@@ -91,6 +97,7 @@ export class HandleTable<V> {
     this.#values[slot] = undefined;
     const gen = this.#gens[slot] + 1;
     this.#gens[slot] = gen < GEN_LIMIT ? gen : 1;
+    if (this.#nfree === this.#free.length) this.#growFree();
     this.#free[this.#nfree++] = slot;
     this.#live--;
     each?.(value);

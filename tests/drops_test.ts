@@ -98,3 +98,21 @@ test("stopMaintenance() with drops in flight returns", () => {
   log.stopMaintenance();
   assert.ok(log.size > 0);
 });
+
+test("slots freed by thousands of drops are reused with fresh generations and the right values", () => {
+  const c = counter<{ n: number }>();
+  using log = new Timelog<{ n: number }>({ maintenance: "manual", onRelease: c.onRelease });
+  const n = 5_000; // several growths of the free list (it starts at 1024)
+  log.appendMany(Float64Array.from({ length: n }, (_, i) => i), Array.from({ length: n }, (_, i) => ({ n: i })));
+  log.deleteBefore(n);
+  log.compact(); // drops every record; the values are released at the next safe point
+  assert.equal(log.size, 0);
+  assert.equal(log.stats().heldValues, 0);
+  assert.equal(c.count(), n);
+  const again = Array.from({ length: n }, (_, i) => ({ n: n + i }));
+  log.appendMany(Float64Array.from({ length: n }, (_, i) => n + i), again);
+  assert.equal(log.stats().heldValues, n);
+  const back = log.rangeColumns(n, 2 * n).values as { n: number }[];
+  for (let i = 0; i < n; i++) assert.equal(back[i], again[i]);
+  assert.equal(c.twice(), 0);
+});
