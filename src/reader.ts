@@ -10,7 +10,7 @@
 import { Status } from "./errors.ts";
 import type { LogCore } from "./core.ts";
 import type { NativePointer } from "./ffi/runtime.ts";
-import { BATCH, borrow, giveBack, NativeIter, TimelogIterator } from "./iter.ts";
+import { BATCH, type Batch, borrow, giveBack, NativeIter, TimelogIterator } from "./iter.ts";
 import { POINT_CAP } from "./core.ts";
 import { pred, type Timestamp, toTs, type Ts, TS_MAX, TS_MIN } from "./time.ts";
 
@@ -65,23 +65,14 @@ export abstract class Reader<V, T extends Ts = number> {
     if (lo > hi) return new TimelogIterator<V, T>(null);
     const owner = this.owner;
     const core = owner.core;
-    if (core.opts.timestamps === "number") {
-      // Read first: a range that fits in one batch (the usual short query) needs no native
-      // snapshot or iterator; a bigger one discards this batch and streams (one extra batch,
-      // under 3 ns a record for ranges past 4096 records).
-      const b = borrow(core);
-      const status = owner.readF64(f64(lo), f64(hi), b.tsF, b.hRaw, BATCH);
-      const n = core.size[0];
-      if (status === Status.OK && n < BATCH) {
-        const read: NativeIter<V> = new NativeIter(core, null, () => owner.detach(read), {
-          batch: b,
-          n,
-        });
-        owner.attach(read);
-        return new TimelogIterator<V, T>(read);
-      }
-      giveBack(core, b);
-      if (status !== Status.OK) core.check(status, action);
+    // Read first: a range that fits in one batch (the usual short query) needs no native
+    // snapshot or iterator; a bigger one discards this batch and streams (one extra batch,
+    // under 3 ns a record for ranges past 4096 records).
+    const whole = this.#readWhole(lo, hi, action);
+    if (whole !== null) {
+      const read: NativeIter<V> = new NativeIter(core, null, () => owner.detach(read), whole);
+      owner.attach(read);
+      return new TimelogIterator<V, T>(read);
     }
     const snap = owner.snapshot(action);
     const status = core.opts.timestamps === "number"
@@ -97,6 +88,23 @@ export abstract class Reader<V, T extends Ts = number> {
     });
     owner.attach(state);
     return new TimelogIterator<V, T>(state);
+  }
+
+  /**
+   * All of the closed range [lo, hi] in one FFI call into a pooled batch, when it holds fewer
+   * than BATCH records and the log has number timestamps; otherwise null. The caller owns
+   * the returned batch (and gives it back).
+   */
+  #readWhole(lo: Ts, hi: Ts, action: string): { batch: Batch; n: number } | null {
+    const core = this.owner.core;
+    if (core.opts.timestamps !== "number") return null;
+    const batch = borrow(core);
+    const status = this.owner.readF64(f64(lo), f64(hi), batch.tsF, batch.hRaw, BATCH);
+    const n = core.size[0];
+    if (status === Status.OK && n < BATCH) return { batch, n };
+    giveBack(core, batch);
+    if (status !== Status.OK) core.check(status, action);
+    return null;
   }
 
   /** Runs `fn` on a native snapshot and gives it back. */
@@ -382,17 +390,13 @@ export abstract class Reader<V, T extends Ts = number> {
     const lo = this.#ts(t1, "t1", "read columns");
     const end = this.#ts(t2, "t2", "read columns");
     if (lo >= end) return this.#with("read columns", (snap) => this.#columns(snap, 1, 0));
-    const core = this.owner.core;
-    if (core.opts.timestamps === "number") {
-      // Small ranges: one FFI call into a pooled batch, then exact-size copies.
-      const b = borrow(core);
+    // Small ranges: one FFI call into a pooled batch, then exact-size copies.
+    const whole = this.#readWhole(lo, pred(end), "read columns");
+    if (whole !== null) {
       try {
-        const status = this.owner.readF64(lo as number, f64(pred(end)), b.tsF, b.hRaw, BATCH);
-        if (status !== Status.OK) core.check(status, "read columns");
-        const n = core.size[0];
-        if (n < BATCH) return this.#fromBatch(b.tsF, b.h, n);
+        return this.#fromBatch(whole.batch.tsF, whole.batch.h, whole.n);
       } finally {
-        giveBack(core, b);
+        giveBack(this.owner.core, whole.batch);
       }
     }
     return this.#with("read columns", (snap) => this.#columns(snap, lo, end));

@@ -131,32 +131,34 @@ uint32_t tl_ts_interp_guess(uint32_t n, int64_t x, int64_t kmin, int64_t kmax) {
     return g >= (double)(n - 1) ? n - 1 : (uint32_t)g;
 }
 
-/* True when ts value v sorts before the answer: v < x (lower) or v <= x (upper). */
-static inline bool before(int64_t v, int64_t x, bool upper) { return upper ? v <= x : v < x; }
 
 static inline uint32_t bsearch_slice(const int64_t *ts, uint32_t from, uint32_t to, int64_t x,
                                      bool upper) {
     return upper ? tl_ts_upper(ts, from, to, x) : tl_ts_lower(ts, from, to, x);
 }
 
-/* Gallops from guess g towards the answer, then binary-searches the last doubling. */
-static uint32_t gallop_from(const int64_t *ts, uint32_t n, uint32_t g, int64_t x, bool upper) {
+/* Gallops from guess g in [lo, hi) towards the answer, known to lie in [lo, hi], then
+ * binary-searches the last doubling. */
+static uint32_t gallop_from(const int64_t *ts, uint32_t lo, uint32_t hi, uint32_t g, int64_t x,
+                            bool upper) {
     uint32_t step = 1;
-    if (before(ts[g], x, upper)) {
+    if (tl_ts_before(ts[g], x, upper)) {
         uint32_t ok = g; /* ts[ok] is before the answer */
         for (;;) {
             uint64_t p = (uint64_t)ok + step;
-            if (p >= n) return bsearch_slice(ts, ok + 1, n, x, upper);
-            if (!before(ts[p], x, upper)) return bsearch_slice(ts, ok + 1, (uint32_t)p, x, upper);
+            if (p >= hi) return bsearch_slice(ts, ok + 1, hi, x, upper);
+            if (!tl_ts_before(ts[p], x, upper)) {
+                return bsearch_slice(ts, ok + 1, (uint32_t)p, x, upper);
+            }
             ok = (uint32_t)p;
             if (step < (1u << 30)) step <<= 1;
         }
     }
     uint32_t bad = g; /* ts[bad] is not before: the answer is <= bad */
     for (;;) {
-        if (step > bad) return bsearch_slice(ts, 0, bad, x, upper);
+        if (step > bad - lo) return bsearch_slice(ts, lo, bad, x, upper);
         uint32_t p = bad - step;
-        if (before(ts[p], x, upper)) return bsearch_slice(ts, p + 1, bad, x, upper);
+        if (tl_ts_before(ts[p], x, upper)) return bsearch_slice(ts, p + 1, bad, x, upper);
         bad = p;
         if (step < (1u << 30)) step <<= 1;
     }
@@ -173,10 +175,10 @@ static inline uint32_t search_from(const int64_t *ts, uint32_t n, uint32_t g, in
                                    bool upper) {
     uint32_t from = g >= NEAR ? g - NEAR + 1 : 0;
     uint32_t to = n - g > NEAR ? g + NEAR : n;
-    bool lo_ok = from == 0 || before(ts[from - 1], x, upper);
-    bool hi_ok = to == n || !before(ts[to], x, upper);
+    bool lo_ok = from == 0 || tl_ts_before(ts[from - 1], x, upper);
+    bool hi_ok = to == n || !tl_ts_before(ts[to], x, upper);
     if (TL_LIKELY(lo_ok && hi_ok)) return bsearch_slice(ts, from, to, x, upper);
-    return gallop_from(ts, n, g, x, upper);
+    return gallop_from(ts, 0, n, g, x, upper);
 }
 
 uint32_t tl_ts_lower_interp(const int64_t *ts, uint32_t n, int64_t x, int64_t kmin,
@@ -255,30 +257,12 @@ static inline uint32_t tab_bracket(const uint16_t *tab, uint32_t n, int64_t x, i
     return g < *hi ? g : *hi - 1;
 }
 
-/* Lower / upper bound inside [lo, hi] from guess g in [lo, hi): the guess and its left
- * neighbour first (usually one cache line), else a gallop outwards bounded by the bracket. */
+/* Lower / upper bound inside [lo, hi] from guess g in [lo, hi): the gallop's first steps
+ * read the guess and its left neighbour (usually one cache line); a bad guess gallops
+ * outwards, never past the bracket. */
 static inline uint32_t tab_search(const int64_t *ts, uint32_t lo, uint32_t hi, uint32_t g,
                                   int64_t x, bool upper) {
-    if (lo == hi) return lo;
-    if (!before(ts[g], x, upper)) { /* answer <= g */
-        if (g == lo || before(ts[g - 1], x, upper)) return g;
-        uint32_t bad = g - 1, step = 1; /* ts[bad] is not before x */
-        for (;;) {
-            if (bad - lo <= step) return bsearch_slice(ts, lo, bad, x, upper);
-            uint32_t p = bad - step;
-            if (before(ts[p], x, upper)) return bsearch_slice(ts, p + 1, bad, x, upper);
-            bad = p;
-            step <<= 1;
-        }
-    }
-    uint32_t ok = g, step = 1; /* ts[ok] is before x: answer > ok */
-    for (;;) {
-        uint32_t p = ok + step;
-        if (p >= hi) return bsearch_slice(ts, ok + 1, hi, x, upper);
-        if (!before(ts[p], x, upper)) return bsearch_slice(ts, ok + 1, p, x, upper);
-        ok = p;
-        step <<= 1;
-    }
+    return lo == hi ? lo : gallop_from(ts, lo, hi, g, x, upper);
 }
 
 uint32_t tl_tab_lower(const uint16_t *tab, const int64_t *ts, const uint64_t *h, uint32_t n,

@@ -47,6 +47,12 @@ size_t tl_page_bytes(uint32_t cap);
  * records of p. Reads p's columns only, never p->n. NULL on ENOMEM. */
 tl_page_t *tl_page_copy(const tl_allocator_t *a, const tl_page_t *p, uint32_t count);
 
+/* True when ts value v sorts before the answer of a search for x: v < x for a lower bound,
+ * v <= x for an upper bound. One predicate lets each search be written once for both. */
+static inline bool tl_ts_before(int64_t v, int64_t x, bool upper) {
+    return upper ? v <= x : v < x;
+}
+
 /* Searches over a sorted (non-decreasing) column slice ts[from, to), from <= to:
  * first index i in [from, to] with ts[i] >= x (lower) / ts[i] > x (upper). */
 uint32_t tl_ts_lower(const int64_t *ts, uint32_t from, uint32_t to, int64_t x);

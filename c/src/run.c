@@ -185,26 +185,18 @@ tl_status_t tl_run_view_borrowed(const tl_allocator_t *a, tl_page_t *const *page
  * two independent loads and a branch that is almost always taken, instead of the window
  * search's chain of dependent loads. That chain stood between a lookup and its one cold
  * miss; without it the miss starts ~30 ns sooner. */
-static inline uint32_t fence_lower(const tl_run_t *r, int64_t x) {
+static inline uint32_t fence_search(const tl_run_t *r, int64_t x, bool upper) {
     const int64_t *f = r->page_max;
     uint32_t n = r->npages;
-    if (x > f[0] && x <= r->ts_max) {
+    if (tl_ts_before(f[0], x, upper) && !tl_ts_before(r->ts_max, x, upper)) {
         uint32_t g = tl_ts_interp_guess(n, x, f[0], r->ts_max);
-        if (f[g] >= x && (g == 0 || f[g - 1] < x)) return g;
-        return tl_ts_lower_from(f, n, g, x);
+        if (!tl_ts_before(f[g], x, upper) && (g == 0 || tl_ts_before(f[g - 1], x, upper))) {
+            return g;
+        }
+        return upper ? tl_ts_upper_from(f, n, g, x) : tl_ts_lower_from(f, n, g, x);
     }
-    return tl_ts_lower_interp(f, n, x, f[0], r->ts_max);
-}
-
-static inline uint32_t fence_upper(const tl_run_t *r, int64_t x) {
-    const int64_t *f = r->page_max;
-    uint32_t n = r->npages;
-    if (x >= f[0] && x < r->ts_max) {
-        uint32_t g = tl_ts_interp_guess(n, x, f[0], r->ts_max);
-        if (f[g] > x && (g == 0 || f[g - 1] <= x)) return g;
-        return tl_ts_upper_from(f, n, g, x);
-    }
-    return tl_ts_upper_interp(f, n, x, f[0], r->ts_max);
+    return upper ? tl_ts_upper_interp(f, n, x, f[0], r->ts_max)
+                 : tl_ts_lower_interp(f, n, x, f[0], r->ts_max);
 }
 
 /* Page p's search table in r, or NULL. */
@@ -212,19 +204,6 @@ static inline const uint16_t *page_tab(const tl_run_t *r, uint32_t p) {
     if (r->tab == NULL) return NULL;
     const uint16_t *t = r->tab + (size_t)p * TL_TAB;
     return t[0] == TAB_NONE ? NULL : t;
-}
-
-tl_run_pos_t tl_run_seek_lower(const tl_run_t *r, int64_t x) {
-    tl_run_pos_t pos = {r->npages, 0};
-    uint32_t p = fence_lower(r, x);
-    if (p == r->npages) return pos;
-    pos.page = p;
-    const int64_t *ts = tl_page_ts(r->pages[p]);
-    uint32_t cnt = tl_run_page_count(r, p);
-    const uint16_t *tab = page_tab(r, p);
-    pos.off = tab ? tl_tab_lower(tab, ts, NULL, cnt, x, r->page_min[p], r->page_max[p])
-                  : tl_ts_lower_interp(ts, cnt, x, r->page_min[p], r->page_max[p]);
-    return pos;
 }
 
 /* Starts the cold misses of a lookup at once: the ts and handle lines at the guess and one
@@ -245,36 +224,35 @@ static inline void prefetch_around(const int64_t *ts, const uint64_t *h, uint32_
     }
 }
 
-tl_run_pos_t tl_run_seek_lower_h(const tl_run_t *r, int64_t x) {
+/* The three seeks: the page by its fences, then the record by the page's search table (or,
+ * without one, an interpolation guess and a search from it). prefetch_h also starts the
+ * handle line at the guess, for a reader about to copy handles. */
+static inline tl_run_pos_t seek(const tl_run_t *r, int64_t x, bool upper, bool prefetch_h) {
     tl_run_pos_t pos = {r->npages, 0};
-    uint32_t p = fence_lower(r, x);
+    uint32_t p = fence_search(r, x, upper);
     if (p == r->npages) return pos;
     pos.page = p;
     const int64_t *ts = tl_page_ts(r->pages[p]);
+    const uint64_t *h = prefetch_h ? r->page_h[p] : NULL;
     uint32_t cnt = tl_run_page_count(r, p);
+    int64_t kmin = r->page_min[p], kmax = r->page_max[p];
     const uint16_t *tab = page_tab(r, p);
     if (tab != NULL) {
-        pos.off = tl_tab_lower(tab, ts, r->page_h[p], cnt, x, r->page_min[p], r->page_max[p]);
+        pos.off = upper ? tl_tab_upper(tab, ts, cnt, x, kmin, kmax)
+                        : tl_tab_lower(tab, ts, h, cnt, x, kmin, kmax);
         return pos;
     }
-    uint32_t g = tl_ts_interp_guess(cnt, x, r->page_min[p], r->page_max[p]);
-    prefetch_around(ts, r->page_h[p], g, cnt);
-    pos.off = tl_ts_lower_from(ts, cnt, g, x);
+    uint32_t g = tl_ts_interp_guess(cnt, x, kmin, kmax);
+    if (h != NULL) prefetch_around(ts, h, g, cnt);
+    pos.off = upper ? tl_ts_upper_from(ts, cnt, g, x) : tl_ts_lower_from(ts, cnt, g, x);
     return pos;
 }
 
-tl_run_pos_t tl_run_seek_upper(const tl_run_t *r, int64_t x) {
-    tl_run_pos_t pos = {r->npages, 0};
-    uint32_t p = fence_upper(r, x);
-    if (p == r->npages) return pos;
-    pos.page = p;
-    const int64_t *ts = tl_page_ts(r->pages[p]);
-    uint32_t cnt = tl_run_page_count(r, p);
-    const uint16_t *tab = page_tab(r, p);
-    pos.off = tab ? tl_tab_upper(tab, ts, cnt, x, r->page_min[p], r->page_max[p])
-                  : tl_ts_upper_interp(ts, cnt, x, r->page_min[p], r->page_max[p]);
-    return pos;
-}
+tl_run_pos_t tl_run_seek_lower(const tl_run_t *r, int64_t x) { return seek(r, x, false, false); }
+
+tl_run_pos_t tl_run_seek_lower_h(const tl_run_t *r, int64_t x) { return seek(r, x, false, true); }
+
+tl_run_pos_t tl_run_seek_upper(const tl_run_t *r, int64_t x) { return seek(r, x, true, false); }
 
 uint64_t tl_run_lower_bound(const tl_run_t *r, int64_t x) {
     tl_run_pos_t pos = tl_run_seek_lower(r, x);
