@@ -8,38 +8,6 @@
 #include "merge.h"
 #include "test.h"
 
-typedef struct fail_alloc {
-    long calls, fail_at;
-    long live_blocks;
-    long long live_bytes;
-} fail_alloc_t;
-
-static void *fa_alloc(void *ctx, size_t size) {
-    fail_alloc_t *f = ctx;
-    if (++f->calls == f->fail_at) return NULL;
-    void *p = malloc(size);
-    if (p) {
-        f->live_blocks++;
-        f->live_bytes += (long long)size;
-    }
-    return p;
-}
-
-static void fa_free(void *ctx, void *ptr, size_t size) {
-    fail_alloc_t *f = ctx;
-    f->live_blocks--;
-    f->live_bytes -= (long long)size;
-    free(ptr);
-}
-
-static uint64_t rng_state;
-static uint64_t rnd(void) {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ull;
-}
-
 /* ---- a random scenario and its reference ---- */
 
 enum { MAXSRC = 7, MAXRUNS = 4, MAXREC = 4000, MAXTOMB = 12 };

@@ -7,14 +7,6 @@
 #include "merge.h"
 #include "test.h"
 
-static uint64_t rng_state;
-static uint64_t rnd(void) {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ull;
-}
-
 /* ---- a random scenario and its reference ---- */
 
 enum { MAXSRC = 7, MAXRUNS = 4, MAXREC = 4000, MAXTOMB = 12 };

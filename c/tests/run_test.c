@@ -6,38 +6,6 @@
 #include "run.h"
 #include "test.h"
 
-typedef struct fail_alloc {
-    long calls, fail_at; /* fail the fail_at-th call (1-based); 0 = never */
-    long live_blocks;
-    long long live_bytes;
-} fail_alloc_t;
-
-static void *fa_alloc(void *ctx, size_t size) {
-    fail_alloc_t *f = ctx;
-    if (++f->calls == f->fail_at) return NULL;
-    void *p = malloc(size);
-    if (p) {
-        f->live_blocks++;
-        f->live_bytes += (long long)size;
-    }
-    return p;
-}
-
-static void fa_free(void *ctx, void *ptr, size_t size) {
-    fail_alloc_t *f = ctx;
-    f->live_blocks--;
-    f->live_bytes -= (long long)size;
-    free(ptr);
-}
-
-static uint64_t rng_state;
-static uint64_t rnd(void) {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ull;
-}
-
 /* Sorted random timestamps with duplicates; extremes included when `edges`. */
 static void gen_sorted(int64_t *ts, uint64_t *h, size_t n, bool edges) {
     int64_t t = (int64_t)(rnd() % 100) - 50;

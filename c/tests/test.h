@@ -72,4 +72,41 @@ static inline int tl_test_done(const char *file) {
     return tl_t_failed ? 1 : 0;
 }
 
+/* A failure-injecting allocator that tracks what is live: unit tests fail the fail_at-th call
+ * (1-based; 0 = never) to reach ENOMEM paths, then check that live_blocks and live_bytes are
+ * back to 0 (every free got the size its allocation asked for). */
+typedef struct fail_alloc {
+    long calls, fail_at;
+    long live_blocks;
+    long long live_bytes;
+} fail_alloc_t;
+
+static inline void *fa_alloc(void *ctx, size_t size) {
+    fail_alloc_t *f = ctx;
+    if (++f->calls == f->fail_at) return NULL;
+    void *p = malloc(size);
+    if (p) {
+        f->live_blocks++;
+        f->live_bytes += (long long)size;
+    }
+    return p;
+}
+
+static inline void fa_free(void *ctx, void *ptr, size_t size) {
+    fail_alloc_t *f = ctx;
+    f->live_blocks--;
+    f->live_bytes -= (long long)size;
+    free(ptr);
+}
+
+/* xorshift64* for the unit tests' random data: rng_state is the seed (nonzero), set by each
+ * test so that a printed seed reproduces a failure. */
+static uint64_t rng_state __attribute__((unused));
+static inline uint64_t rnd(void) {
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 2685821657736338717ull;
+}
+
 #endif /* TL_TEST_H */
