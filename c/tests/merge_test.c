@@ -31,12 +31,12 @@ typedef struct scen {
 } scen_t;
 
 static int64_t rand_ts(int64_t span) {
-    uint64_t k = rnd() % 50;
+    uint64_t k = tl_t_rnd() % 50;
     if (k == 0) return INT64_MIN;
     if (k == 1) return INT64_MAX;
     if (k == 2) return INT64_MIN + 1;
     if (k == 3) return INT64_MAX - 1;
-    return (int64_t)(rnd() % (uint64_t)span) - span / 2;
+    return (int64_t)(tl_t_rnd() % (uint64_t)span) - span / 2;
 }
 
 static int cmp_i64(const void *a, const void *b) {
@@ -56,17 +56,17 @@ static uint64_t ref_seq_at(const scen_t *s, int64_t t) {
 static void build_source(scen_t *s, uint32_t src, uint32_t rank, int64_t span) {
     static int64_t ts[MAXREC];
     static uint64_t hs[MAXREC];
-    uint32_t n = (uint32_t)(rnd() % 4 == 0 ? rnd() % 5 : rnd() % MAXREC);
+    uint32_t n = (uint32_t)(tl_t_rnd() % 4 == 0 ? tl_t_rnd() % 5 : tl_t_rnd() % MAXREC);
     for (uint32_t i = 0; i < n; i++) ts[i] = rand_ts(span);
     qsort(ts, n, sizeof(int64_t), cmp_i64);
-    uint32_t pr = (uint32_t)(rnd() % 3 == 0 ? 1 + rnd() % 3 : 64);
+    uint32_t pr = (uint32_t)(tl_t_rnd() % 3 == 0 ? 1 + tl_t_rnd() % 3 : 64);
     uint32_t nr = 0, i = 0;
     while (i < n && nr < MAXRUNS) {
-        uint32_t j = nr + 1 == MAXRUNS ? n : i + 1 + (uint32_t)(rnd() % (n - i));
+        uint32_t j = nr + 1 == MAXRUNS ? n : i + 1 + (uint32_t)(tl_t_rnd() % (n - i));
         while (j < n && ts[j] == ts[j - 1]) j++; /* runs of a chain are disjoint */
         tl_run_builder_t b;
         tl_rb_init(&b, NULL, pr);
-        uint64_t wm = rnd() % 5 == 0 ? TL_SEQ_MAX : rnd() % (s->ntomb + 1);
+        uint64_t wm = tl_t_rnd() % 5 == 0 ? TL_SEQ_MAX : tl_t_rnd() % (s->ntomb + 1);
         for (uint32_t k = i; k < j; k++) {
             hs[k] = (uint64_t)src << 32 | k;
             s->recs[s->nrec++] = (rec_t){ts[k], hs[k], rank, k, wm};
@@ -80,13 +80,13 @@ static void build_source(scen_t *s, uint32_t src, uint32_t rank, int64_t span) {
 
 static void scen_make(scen_t *s) {
     memset(s, 0, sizeof(*s));
-    int64_t span = rnd() % 2 ? 40 : 4000;
-    s->ntomb = (uint32_t)(rnd() % MAXTOMB);
+    int64_t span = tl_t_rnd() % 2 ? 40 : 4000;
+    s->ntomb = (uint32_t)(tl_t_rnd() % MAXTOMB);
     for (uint32_t i = 0; i < s->ntomb; i++) {
         int64_t a = rand_ts(span), b = rand_ts(span);
         if (a > b) { int64_t x = a; a = b; b = x; }
-        if (rnd() % 2) { /* short tombstones too */
-            int64_t d = (int64_t)(rnd() % 8);
+        if (tl_t_rnd() % 2) { /* short tombstones too */
+            int64_t d = (int64_t)(tl_t_rnd() % 8);
             b = a <= INT64_MAX - d ? a + d : INT64_MAX;
         }
         s->tlo[i] = a;
@@ -96,11 +96,11 @@ static void scen_make(scen_t *s) {
         tl_tombs_unref(s->tombs);
         s->tombs = t;
     }
-    s->nsrc = 1 + (uint32_t)(rnd() % MAXSRC);
+    s->nsrc = 1 + (uint32_t)(tl_t_rnd() % MAXSRC);
     uint32_t ranks[MAXSRC];
     for (uint32_t i = 0; i < s->nsrc; i++) ranks[i] = i * 3 + 1;
     for (uint32_t i = s->nsrc; i-- > 1;) { /* shuffle: source order != rank order */
-        uint32_t j = (uint32_t)(rnd() % (i + 1)), x = ranks[i];
+        uint32_t j = (uint32_t)(tl_t_rnd() % (i + 1)), x = ranks[i];
         ranks[i] = ranks[j];
         ranks[j] = x;
     }
@@ -171,10 +171,10 @@ static uint32_t drain(tl_merge_t *m, bool with_sink, int *bad) {
     uint32_t got = 0, call = 0;
     *bad = 0;
     for (;;) {
-        size_t cap = rnd() % 4 == 0 ? 1 + rnd() % 3 : 1 + rnd() % 700, n = 99;
+        size_t cap = tl_t_rnd() % 4 == 0 ? 1 + tl_t_rnd() % 3 : 1 + tl_t_rnd() % 700, n = 99;
         vis_before[call] = got;
         slog.cur_call = call++;
-        bool no_ts = rnd() % 16 == 0; /* either column may be skipped */
+        bool no_ts = tl_t_rnd() % 16 == 0; /* either column may be skipped */
         tl_status_t st = tl_merge_next(m, no_ts ? NULL : got_ts + got, got_h + got, cap, &n);
         if (st == TL_EOF) {
             if (n != 0) *bad = 1;
@@ -200,8 +200,8 @@ static uint32_t drain(tl_merge_t *m, bool with_sink, int *bad) {
 }
 
 static int64_t rand_bound(const scen_t *s) {
-    if (s->nrec > 0 && rnd() % 3 == 0) return s->recs[rnd() % s->nrec].ts;
-    return rand_ts(rnd() % 2 ? 40 : 4000);
+    if (s->nrec > 0 && tl_t_rnd() % 3 == 0) return s->recs[tl_t_rnd() % s->nrec].ts;
+    return rand_ts(tl_t_rnd() % 2 ? 40 : 4000);
 }
 
 TL_TEST(merge_random_vs_reference) {
@@ -209,14 +209,14 @@ TL_TEST(merge_random_vs_reference) {
     uint64_t seed0 = 0x3e76e;
     for (int iter = 0; iter < 400; iter++) {
         uint64_t seed = seed0 + (uint64_t)iter;
-        rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
+        tl_t_rng = seed * 0x9e3779b97f4a7c15ull + 1;
         scen_make(&s);
         for (int q = 0; q < 6; q++) {
             int64_t lo = rand_bound(&s), hi = rand_bound(&s);
             if (q == 0) { lo = INT64_MIN; hi = INT64_MAX; }
-            if (lo > hi && rnd() % 4) { int64_t x = lo; lo = hi; hi = x; }
+            if (lo > hi && tl_t_rnd() % 4) { int64_t x = lo; lo = hi; hi = x; }
             reference(&s, lo, hi);
-            bool with_sink = rnd() % 2;
+            bool with_sink = tl_t_rnd() % 2;
             tl_merge_t *m = NULL;
             CHECK_OK(tl_merge_open(NULL, s.srcs, s.nsrc, s.tombs, lo, hi, &m));
             memset(&slog, 0, sizeof(slog));
@@ -270,7 +270,7 @@ TL_TEST(point_random_vs_reference) {
     uint64_t seed0 = 0x90147;
     for (int iter = 0; iter < 400; iter++) {
         uint64_t seed = seed0 + (uint64_t)iter;
-        rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
+        tl_t_rng = seed * 0x9e3779b97f4a7c15ull + 1;
         scen_make(&s);
         tl_source_t byrank[MAXSRC];
         memcpy(byrank, s.srcs, s.nsrc * sizeof(tl_source_t));
@@ -282,8 +282,8 @@ TL_TEST(point_random_vs_reference) {
             tl_point_init(&pt, byrank, s.nsrc, s.tombs, t);
             uint32_t got = 0;
             for (;;) {
-                size_t cap = rnd() % 3 == 0 ? 1 : 1 + rnd() % 9;
-                bool no_h = rnd() % 8 == 0;
+                size_t cap = tl_t_rnd() % 3 == 0 ? 1 : 1 + tl_t_rnd() % 9;
+                bool no_h = tl_t_rnd() % 8 == 0;
                 size_t n = tl_point_next(&pt, got_ts + got, no_h ? NULL : got_h + got, cap);
                 if (n > cap) TL_FAIL_("seed %" PRIu64 " q %d: %zu > cap %zu", seed, q, n, cap);
                 if (n == 0) break;

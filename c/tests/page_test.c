@@ -89,22 +89,22 @@ static int cmp_i64(const void *a, const void *b) {
 /* Random sorted arrays with heavy duplicates and extremes; every slice, many keys. */
 TL_TEST(search_kernels_random) {
     uint64_t seed = 0x5eed0001u;
-    rng_state = seed;
+    tl_t_rng = seed;
     int64_t v[70], keys[12];
     for (int iter = 0; iter < 400; iter++) {
-        uint32_t n = (uint32_t)(rnd() % 70);
+        uint32_t n = (uint32_t)(tl_t_rnd() % 70);
         for (uint32_t i = 0; i < n; i++) {
-            uint64_t k = rnd() % 10;
-            v[i] = k == 0 ? INT64_MIN : k == 1 ? INT64_MAX : (int64_t)(rnd() % 20) - 10;
+            uint64_t k = tl_t_rnd() % 10;
+            v[i] = k == 0 ? INT64_MIN : k == 1 ? INT64_MAX : (int64_t)(tl_t_rnd() % 20) - 10;
         }
         qsort(v, n, sizeof(int64_t), cmp_i64);
         keys[0] = INT64_MIN;
         keys[1] = INT64_MAX;
         keys[2] = INT64_MIN + 1;
         keys[3] = INT64_MAX - 1;
-        for (int k = 4; k < 12; k++) keys[k] = (int64_t)(rnd() % 24) - 12;
-        for (uint32_t from = 0; from <= n; from += 1 + (uint32_t)(rnd() % 3)) {
-            for (uint32_t to = from; to <= n; to += 1 + (uint32_t)(rnd() % 3)) {
+        for (int k = 4; k < 12; k++) keys[k] = (int64_t)(tl_t_rnd() % 24) - 12;
+        for (uint32_t from = 0; from <= n; from += 1 + (uint32_t)(tl_t_rnd() % 3)) {
+            for (uint32_t to = from; to <= n; to += 1 + (uint32_t)(tl_t_rnd() % 3)) {
                 for (int k = 0; k < 12; k++) {
                     int64_t x = keys[k];
                     uint32_t lo = ref_lower(v, from, to, x), up = ref_upper(v, from, to, x);
@@ -142,21 +142,21 @@ TL_TEST(search_kernels_long) {
  * duplicates and extremes. */
 TL_TEST(search_from_any_guess) {
     uint64_t seed = 0x5eed0002u;
-    rng_state = seed;
+    tl_t_rng = seed;
     int64_t v[90];
     for (int iter = 0; iter < 300; iter++) {
-        uint32_t n = 1 + (uint32_t)(rnd() % 90);
-        uint32_t spread = 1 + (uint32_t)(rnd() % 40);
+        uint32_t n = 1 + (uint32_t)(tl_t_rnd() % 90);
+        uint32_t spread = 1 + (uint32_t)(tl_t_rnd() % 40);
         for (uint32_t i = 0; i < n; i++) {
-            uint64_t k = rnd() % 16;
-            v[i] = k == 0 ? INT64_MIN : k == 1 ? INT64_MAX : (int64_t)(rnd() % spread);
+            uint64_t k = tl_t_rnd() % 16;
+            v[i] = k == 0 ? INT64_MIN : k == 1 ? INT64_MAX : (int64_t)(tl_t_rnd() % spread);
         }
         qsort(v, n, sizeof(int64_t), cmp_i64);
         for (int k = 0; k < 10; k++) {
             int64_t x = k == 0   ? INT64_MIN
                         : k == 1 ? INT64_MAX
-                        : k == 2 ? v[rnd() % n]
-                                 : (int64_t)(rnd() % (spread + 4)) - 2;
+                        : k == 2 ? v[tl_t_rnd() % n]
+                                 : (int64_t)(tl_t_rnd() % (spread + 4)) - 2;
             uint32_t lo = ref_lower(v, 0, n, x), up = ref_upper(v, 0, n, x);
             CHECK_EQ_U64(tl_ts_lower_interp(v, n, x, v[0], v[n - 1]), lo);
             CHECK_EQ_U64(tl_ts_upper_interp(v, n, x, v[0], v[n - 1]), up);
@@ -176,24 +176,28 @@ TL_TEST(search_from_any_guess) {
  * single record, evenly spread and jittered series; every key in and around the data. */
 TL_TEST(search_table_random) {
     uint64_t seed = 0x5eed0003u;
-    rng_state = seed;
+    tl_t_rng = seed;
     enum { N = 3000 };
     static int64_t v[N];
     static uint16_t tab[TL_TAB];
     for (int iter = 0; iter < 300; iter++) {
-        uint32_t n = 1 + (uint32_t)(rnd() % (iter % 3 == 0 ? 40 : N));
-        unsigned shape = (unsigned)(rnd() % 5);
-        int64_t base = (int64_t)(rnd() % 1000) - 500, t = base;
+        uint32_t n = 1 + (uint32_t)(tl_t_rnd() % (iter % 3 == 0 ? 40 : N));
+        unsigned shape = (unsigned)(tl_t_rnd() % 5);
+        int64_t base = (int64_t)(tl_t_rnd() % 1000) - 500, t = base;
         for (uint32_t i = 0; i < n; i++) {
             switch (shape) {
             case 0: v[i] = t++; break; /* in order, one per tick */
-            case 1: v[i] = t + (int64_t)(rnd() % 9) - 4; t += 1; break; /* jitter (sorted below) */
-            case 2: v[i] = (int64_t)(rnd() % 7); break; /* few distinct values */
-            case 3: v[i] = rnd() % 2 ? (int64_t)(rnd() % 50) : 1000000 + (int64_t)(rnd() % 50);
-                break; /* two clusters, empty buckets between */
+            case 1: /* jitter (sorted below) */
+                v[i] = t + (int64_t)(tl_t_rnd() % 9) - 4;
+                t += 1;
+                break;
+            case 2: v[i] = (int64_t)(tl_t_rnd() % 7); break; /* few distinct values */
+            case 3: /* two clusters, empty buckets between */
+                v[i] = (int64_t)(tl_t_rnd() % 50) + (tl_t_rnd() % 2 ? 0 : 1000000);
+                break;
             default: { /* extremes and anything */
-                uint64_t k = rnd() % 8;
-                v[i] = k == 0 ? INT64_MIN : k == 1 ? INT64_MAX : (int64_t)rnd();
+                uint64_t k = tl_t_rnd() % 8;
+                v[i] = k == 0 ? INT64_MIN : k == 1 ? INT64_MAX : (int64_t)tl_t_rnd();
             }
             }
         }
@@ -203,20 +207,21 @@ TL_TEST(search_table_random) {
         for (int k = 0; k < 200; k++) {
             int64_t x;
             switch (k % 5) {
-            case 0: x = v[rnd() % n]; break;
+            case 0: x = v[tl_t_rnd() % n]; break;
             case 1: /* a neighbour of a record (wrapping: out-of-span keys are replaced below) */
-                x = (int64_t)((uint64_t)v[rnd() % n] + (rnd() % 2 ? 1u : UINT64_MAX));
+                x = (int64_t)((uint64_t)v[tl_t_rnd() % n] + (tl_t_rnd() % 2 ? 1u : UINT64_MAX));
                 break;
             case 2: { /* anywhere in the span (wrapping arithmetic in uint64) */
                 uint64_t span = (uint64_t)v[n - 1] - (uint64_t)v[0];
-                x = (int64_t)((uint64_t)v[0] + (span == UINT64_MAX ? rnd() : rnd() % (span + 1)));
+                uint64_t off = span == UINT64_MAX ? tl_t_rnd() : tl_t_rnd() % (span + 1);
+                x = (int64_t)((uint64_t)v[0] + off);
                 break;
             }
-            case 3: x = k == 3 ? INT64_MIN : k == 8 ? INT64_MAX : (int64_t)rnd(); break;
-            default: x = (int64_t)(rnd() % 2000) - 1000;
+            case 3: x = k == 3 ? INT64_MIN : k == 8 ? INT64_MAX : (int64_t)tl_t_rnd(); break;
+            default: x = (int64_t)(tl_t_rnd() % 2000) - 1000;
             }
             if (x < v[0] || x > v[n - 1]) { /* outside [kmin, kmax]: the caller never asks */
-                x = v[rnd() % n];
+                x = v[tl_t_rnd() % n];
             }
             uint32_t lo = ref_lower(v, 0, n, x), up = ref_upper(v, 0, n, x);
             uint32_t gl = tl_tab_lower(tab, v, NULL, n, x, v[0], v[n - 1]);

@@ -30,12 +30,12 @@ typedef struct scen {
 } scen_t;
 
 static int64_t rand_ts(int64_t span) {
-    uint64_t k = rnd() % 50;
+    uint64_t k = tl_t_rnd() % 50;
     if (k == 0) return INT64_MIN;
     if (k == 1) return INT64_MAX;
     if (k == 2) return INT64_MIN + 1;
     if (k == 3) return INT64_MAX - 1;
-    return (int64_t)(rnd() % (uint64_t)span) - span / 2;
+    return (int64_t)(tl_t_rnd() % (uint64_t)span) - span / 2;
 }
 
 static int cmp_i64(const void *a, const void *b) {
@@ -55,17 +55,17 @@ static uint64_t ref_seq_at(const scen_t *s, int64_t t) {
 static void build_source(scen_t *s, uint32_t src, uint32_t rank, int64_t span) {
     static int64_t ts[MAXREC];
     static uint64_t hs[MAXREC];
-    uint32_t n = (uint32_t)(rnd() % 4 == 0 ? rnd() % 5 : rnd() % MAXREC);
+    uint32_t n = (uint32_t)(tl_t_rnd() % 4 == 0 ? tl_t_rnd() % 5 : tl_t_rnd() % MAXREC);
     for (uint32_t i = 0; i < n; i++) ts[i] = rand_ts(span);
     qsort(ts, n, sizeof(int64_t), cmp_i64);
-    uint32_t pr = (uint32_t)(rnd() % 3 == 0 ? 1 + rnd() % 3 : 64);
+    uint32_t pr = (uint32_t)(tl_t_rnd() % 3 == 0 ? 1 + tl_t_rnd() % 3 : 64);
     uint32_t nr = 0, i = 0;
     while (i < n && nr < MAXRUNS) {
-        uint32_t j = nr + 1 == MAXRUNS ? n : i + 1 + (uint32_t)(rnd() % (n - i));
+        uint32_t j = nr + 1 == MAXRUNS ? n : i + 1 + (uint32_t)(tl_t_rnd() % (n - i));
         while (j < n && ts[j] == ts[j - 1]) j++; /* runs of a chain are disjoint */
         tl_run_builder_t b;
         tl_rb_init(&b, NULL, pr);
-        uint64_t wm = rnd() % 5 == 0 ? TL_SEQ_MAX : rnd() % (s->ntomb + 1);
+        uint64_t wm = tl_t_rnd() % 5 == 0 ? TL_SEQ_MAX : tl_t_rnd() % (s->ntomb + 1);
         for (uint32_t k = i; k < j; k++) {
             hs[k] = (uint64_t)src << 32 | k;
             s->recs[s->nrec++] = (rec_t){ts[k], hs[k], rank, k, wm};
@@ -79,13 +79,13 @@ static void build_source(scen_t *s, uint32_t src, uint32_t rank, int64_t span) {
 
 static void scen_make(scen_t *s) {
     memset(s, 0, sizeof(*s));
-    int64_t span = rnd() % 2 ? 40 : 4000;
-    s->ntomb = (uint32_t)(rnd() % MAXTOMB);
+    int64_t span = tl_t_rnd() % 2 ? 40 : 4000;
+    s->ntomb = (uint32_t)(tl_t_rnd() % MAXTOMB);
     for (uint32_t i = 0; i < s->ntomb; i++) {
         int64_t a = rand_ts(span), b = rand_ts(span);
         if (a > b) { int64_t x = a; a = b; b = x; }
-        if (rnd() % 2) { /* short tombstones too */
-            int64_t d = (int64_t)(rnd() % 8);
+        if (tl_t_rnd() % 2) { /* short tombstones too */
+            int64_t d = (int64_t)(tl_t_rnd() % 8);
             b = a <= INT64_MAX - d ? a + d : INT64_MAX;
         }
         s->tlo[i] = a;
@@ -95,11 +95,11 @@ static void scen_make(scen_t *s) {
         tl_tombs_unref(s->tombs);
         s->tombs = t;
     }
-    s->nsrc = 1 + (uint32_t)(rnd() % MAXSRC);
+    s->nsrc = 1 + (uint32_t)(tl_t_rnd() % MAXSRC);
     uint32_t ranks[MAXSRC];
     for (uint32_t i = 0; i < s->nsrc; i++) ranks[i] = i * 3 + 1;
     for (uint32_t i = s->nsrc; i-- > 1;) { /* shuffle: source order != rank order */
-        uint32_t j = (uint32_t)(rnd() % (i + 1)), x = ranks[i];
+        uint32_t j = (uint32_t)(tl_t_rnd() % (i + 1)), x = ranks[i];
         ranks[i] = ranks[j];
         ranks[j] = x;
     }
@@ -151,25 +151,25 @@ static bool ref_last_le(const scen_t *s, int64_t x, int64_t *out) {
 }
 
 static int64_t rand_point(const scen_t *s) {
-    uint64_t k = rnd() % 8;
+    uint64_t k = tl_t_rnd() % 8;
     if (k == 0 && s->ntomb > 0) {
-        uint32_t i = (uint32_t)(rnd() % s->ntomb);
-        return rnd() % 2 ? s->tlo[i] : s->thi[i];
+        uint32_t i = (uint32_t)(tl_t_rnd() % s->ntomb);
+        return tl_t_rnd() % 2 ? s->tlo[i] : s->thi[i];
     }
-    if (k == 1 && s->nrec > 0) return s->recs[rnd() % s->nrec].ts;
-    return rand_ts(rnd() % 2 ? 40 : 4000);
+    if (k == 1 && s->nrec > 0) return s->recs[tl_t_rnd() % s->nrec].ts;
+    return rand_ts(tl_t_rnd() % 2 ? 40 : 4000);
 }
 
 TL_TEST(query_random_vs_reference) {
     static scen_t s;
     for (int iter = 0; iter < 500; iter++) {
         uint64_t seed = 0x9e71 + (uint64_t)iter;
-        rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
+        tl_t_rng = seed * 0x9e3779b97f4a7c15ull + 1;
         scen_make(&s);
         for (int q = 0; q < 40; q++) {
             int64_t lo = rand_point(&s), hi = rand_point(&s);
             if (q == 0) { lo = INT64_MIN; hi = INT64_MAX; }
-            if (lo > hi && rnd() % 4) { int64_t x = lo; lo = hi; hi = x; }
+            if (lo > hi && tl_t_rnd() % 4) { int64_t x = lo; lo = hi; hi = x; }
             uint64_t got = tl_query_count(s.srcs, s.nsrc, s.tombs, lo, hi);
             uint64_t want = ref_count(&s, lo, hi);
             if (got != want) {

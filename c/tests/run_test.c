@@ -8,17 +8,17 @@
 
 /* Sorted random timestamps with duplicates; extremes included when `edges`. */
 static void gen_sorted(int64_t *ts, uint64_t *h, size_t n, bool edges) {
-    int64_t t = (int64_t)(rnd() % 100) - 50;
+    int64_t t = (int64_t)(tl_t_rnd() % 100) - 50;
     for (size_t i = 0; i < n; i++) {
-        if (rnd() % 3) t += (int64_t)(rnd() % 4);
+        if (tl_t_rnd() % 3) t += (int64_t)(tl_t_rnd() % 4);
         ts[i] = t;
         h[i] = 7000 + i;
     }
     if (edges && n >= 4) {
         ts[0] = INT64_MIN;
-        if (rnd() % 2) ts[1] = INT64_MIN;
+        if (tl_t_rnd() % 2) ts[1] = INT64_MIN;
         ts[n - 1] = INT64_MAX;
-        if (rnd() % 2) ts[n - 2] = INT64_MAX;
+        if (tl_t_rnd() % 2) ts[n - 2] = INT64_MAX;
     }
 }
 
@@ -35,11 +35,11 @@ static uint64_t ref_upper(const int64_t *ts, size_t n, int64_t x) {
 }
 
 static int64_t pick_key(const int64_t *ts, size_t n) {
-    switch (rnd() % 6) {
+    switch (tl_t_rnd() % 6) {
     case 0: return INT64_MIN;
     case 1: return INT64_MAX;
-    case 2: return n ? ts[rnd() % n] : 0;
-    default: return (int64_t)(rnd() % 400) - 100;
+    case 2: return n ? ts[tl_t_rnd() % n] : 0;
+    default: return (int64_t)(tl_t_rnd() % 400) - 100;
     }
 }
 
@@ -68,7 +68,7 @@ static void verify_run(const tl_run_t *r, const int64_t *ts, const uint64_t *h, 
             CHECK_EQ_U64(r->pages[p]->h[k], h[i]);
         }
     }
-    for (uint64_t i = 0; i < n; i += 1 + rnd() % 3) {
+    for (uint64_t i = 0; i < n; i += 1 + tl_t_rnd() % 3) {
         uint32_t p = tl_run_page_of(r, i);
         CHECK(r->prefix[p] <= i && i < r->prefix[p + 1]);
         CHECK_EQ_I64(tl_run_ts_at(r, i), ts[i]);
@@ -100,7 +100,7 @@ static void verify_run(const tl_run_t *r, const int64_t *ts, const uint64_t *h, 
 
 TL_TEST(builder_push_single) {
     uint64_t seed = 0xa11ce;
-    rng_state = seed;
+    tl_t_rng = seed;
     enum { N = 1000 };
     static int64_t ts[N];
     static uint64_t h[N];
@@ -121,28 +121,28 @@ TL_TEST(builder_push_single) {
 /* Random sizes and page sizes, all three push paths mixed. */
 TL_TEST(builder_random_mixed) {
     uint64_t seed = 0xb0b;
-    rng_state = seed;
+    tl_t_rng = seed;
     enum { N = 3000 };
     static int64_t ts[N];
     static uint64_t h[N];
     for (int iter = 0; iter < 150; iter++) {
-        size_t n = 1 + rnd() % N;
-        uint32_t pr = (uint32_t)(rnd() % 3 == 0 ? 1 + rnd() % 5 : 64 + rnd() % 200);
+        size_t n = 1 + tl_t_rnd() % N;
+        uint32_t pr = (uint32_t)(tl_t_rnd() % 3 == 0 ? 1 + tl_t_rnd() % 5 : 64 + tl_t_rnd() % 200);
         gen_sorted(ts, h, n, iter % 2 == 0);
         tl_run_builder_t b;
         tl_rb_init(&b, NULL, pr);
         size_t i = 0;
         while (i < n) {
-            size_t take = 1 + rnd() % (2 * pr + 2);
+            size_t take = 1 + tl_t_rnd() % (2 * pr + 2);
             if (take > n - i) take = n - i;
-            uint64_t mode = rnd() % 3;
+            uint64_t mode = tl_t_rnd() % 3;
             if (mode == 0) {
                 for (size_t k = 0; k < take; k++) CHECK_OK(tl_rb_push(&b, ts[i + k], h[i + k]));
             } else if (mode == 1) {
                 CHECK_OK(tl_rb_push_many(&b, ts + i, h + i, take));
             } else {
                 /* A foreign page with spare capacity past `take` (as an active page). */
-                tl_page_t *p = tl_page_new(NULL, (uint32_t)take + (uint32_t)(rnd() % 3));
+                tl_page_t *p = tl_page_new(NULL, (uint32_t)take + (uint32_t)(tl_t_rnd() % 3));
                 CHECK(p != NULL);
                 memcpy(p->ts, ts + i, take * sizeof(int64_t));
                 memcpy(p->h, h + i, take * sizeof(uint64_t));
@@ -272,7 +272,7 @@ TL_TEST(from_pages_active_view) {
     memcpy(p1->h + 10, h + 74, 26 * sizeof(uint64_t));
     p1->n = 36;
     uint64_t seed = 1;
-    rng_state = seed;
+    tl_t_rng = seed;
     VERIFY(r, ts, h, 74);
     CHECK_EQ_U64(r->wm, TL_SEQ_MAX);
     tl_run_t *empty = (tl_run_t *)pages;
@@ -300,7 +300,7 @@ TL_TEST(view_borrowed) {
     int64_t ts[4 * PR];
     uint64_t h[4 * PR];
     uint64_t seed = 77;
-    rng_state = seed;
+    tl_t_rng = seed;
     gen_sorted(ts, h, 4 * PR, true);
     for (int i = 0; i < 4; i++) {
         pages[i] = tl_page_new(&a, PR);
@@ -352,7 +352,7 @@ TL_TEST(seek_skewed_fences) {
     tl_run_t *r = NULL;
     CHECK_OK(tl_rb_finish(&b, 0, &r));
     uint64_t seed = 5;
-    rng_state = seed;
+    tl_t_rng = seed;
     VERIFY(r, ts, h, N);
     for (uint32_t i = 0; i < N; i += 7) {
         int64_t x = ts[i];
@@ -427,7 +427,7 @@ TL_TEST(builder_enomem_every_allocation) {
 /* Large run: searches across many pages, duplicates spanning page boundaries. */
 TL_TEST(run_many_pages_duplicates) {
     uint64_t seed = 0xfeed;
-    rng_state = seed;
+    tl_t_rng = seed;
     enum { N = 20000 };
     static int64_t ts[N];
     static uint64_t h[N];

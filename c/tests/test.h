@@ -99,14 +99,14 @@ static inline void fa_free(void *ctx, void *ptr, size_t size) {
     free(ptr);
 }
 
-/* xorshift64* for the unit tests' random data: rng_state is the seed (nonzero), set by each
+/* xorshift64* for the unit tests' random data: tl_t_rng is the seed (nonzero), set by each
  * test so that a printed seed reproduces a failure. */
-static uint64_t rng_state __attribute__((unused));
-static inline uint64_t rnd(void) {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ull;
+static uint64_t tl_t_rng __attribute__((unused));
+static inline uint64_t tl_t_rnd(void) {
+    tl_t_rng ^= tl_t_rng >> 12;
+    tl_t_rng ^= tl_t_rng << 25;
+    tl_t_rng ^= tl_t_rng >> 27;
+    return tl_t_rng * 2685821657736338717ull;
 }
 
 #endif /* TL_TEST_H */

@@ -85,7 +85,7 @@ TL_TEST(insert_int64_extremes) {
 }
 
 TL_TEST(insert_bad_args) {
-    tl_tombs_t *t = (tl_tombs_t *)&rng_state;
+    tl_tombs_t *t = (tl_tombs_t *)&tl_t_rng;
     CHECK_ST(tl_tombs_insert(NULL, NULL, 5, 4, 1, &t), TL_EINVAL);
     CHECK(t == NULL);
     CHECK_ST(tl_tombs_insert(NULL, NULL, 4, 4, 0, &t), TL_EINVAL);
@@ -148,27 +148,27 @@ static bool ref_hides(int i, int j, uint64_t wm) {
 
 TL_TEST(insert_random_vs_reference) {
     uint64_t seed = 0x70b5;
-    rng_state = seed;
+    tl_t_rng = seed;
     dom_init();
     for (int iter = 0; iter < 300; iter++) {
         memset(ref_pt, 0, sizeof(ref_pt));
         memset(ref_gap, 0, sizeof(ref_gap));
         tl_tombs_t *t = NULL;
-        int ops = 1 + (int)(rnd() % 25);
+        int ops = 1 + (int)(tl_t_rnd() % 25);
         for (int op = 0; op < ops; op++) {
-            int i = (int)(rnd() % DN), j = (int)(rnd() % DN);
+            int i = (int)(tl_t_rnd() % DN), j = (int)(tl_t_rnd() % DN);
             if (i > j) { int x = i; i = j; j = x; }
             /* Mostly increasing seqs (the engine's contract), some repeats and older ones. */
-            uint64_t seq = rnd() % 4 ? (uint64_t)op + 1 : 1 + rnd() % (uint64_t)(op + 1);
+            uint64_t seq = tl_t_rnd() % 4 ? (uint64_t)op + 1 : 1 + tl_t_rnd() % (uint64_t)(op + 1);
             ref_insert(i, j, seq);
             t = ins(t, dom[i], dom[j], seq);
             CHECK(t != NULL);
             if (!check_against_ref(t)) TL_FAIL_("seed %" PRIu64 " iter %d op %d", seed, iter, op);
         }
         for (int q = 0; q < 30; q++) {
-            int i = (int)(rnd() % DN), j = (int)(rnd() % DN);
+            int i = (int)(tl_t_rnd() % DN), j = (int)(tl_t_rnd() % DN);
             if (i > j) { int x = i; i = j; j = x; }
-            uint64_t wm = rnd() % (uint64_t)(ops + 2);
+            uint64_t wm = tl_t_rnd() % (uint64_t)(ops + 2);
             if (tl_tombs_hides_any(t, dom[i], dom[j], wm) != ref_hides(i, j, wm)) {
                 TL_FAIL_("hides_any seed %" PRIu64 " iter %d", seed, iter);
             }
@@ -181,7 +181,7 @@ TL_TEST(insert_random_vs_reference) {
             CHECK(fi == 0 || t->v[fi - 1].hi < dom[i]);
         }
         /* gc keeps exactly the fragments above the watermark. */
-        uint64_t wm = rnd() % (uint64_t)(ops + 1);
+        uint64_t wm = tl_t_rnd() % (uint64_t)(ops + 1);
         tl_tombs_t *g = NULL;
         CHECK_OK(tl_tombs_gc(t, NULL, wm, &g));
         CHECK(tombs_ok(g));
