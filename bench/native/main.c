@@ -11,7 +11,10 @@
  *   scan        tl_iter_since(INT64_MIN) + tl_iter_next_batch into a 4096-record caller buffer,
  *               summing every ts and handle (a reader must touch the data).
  *   range100    [t1, t1+100) random t1: iter open + next_batch drain + destroy, us per query.
- *   point       tl_iter_equal on random existing ts: open + drain + destroy, ns per lookup.
+ *   point       tl_snapshot_at on random existing ts (the one-call point lookup: handles into
+ *               a 64-slot buffer, a second call with a larger one when more records share the
+ *               ts), ns per lookup. point_iter: the same lookups as tl_iter_equal + drain +
+ *               destroy.
  *   snapshot    tl_snapshot_acquire + release right after one tl_append, us per pair; after the
  *               bulk ingest, and with ~200K records in the active memtable.
  *   max / prev  tl_snapshot_max, tl_snapshot_prev(random ts), us per call.
@@ -226,7 +229,7 @@ typedef struct {
 } figure_t;
 
 enum { F_INGEST, F_INGEST_INORDER, F_INGEST_OOO20, F_COMPACT, F_SCAN, F_RANGE, F_POINT,
-       F_SNAP, F_SNAP_BIG, F_MAX, F_PREV, F_DELETE, F_MEMCPY, F_STEADY, F_PEAK, F_COUNT };
+       F_POINT_ITER, F_SNAP, F_SNAP_BIG, F_MAX, F_PREV, F_DELETE, F_MEMCPY, F_STEADY, F_PEAK, F_COUNT };
 
 static figure_t figs[F_COUNT] = {
     [F_INGEST] = {"ingest_mrec_s", "ingest (--ooo-rate)", "Mrec/s", {0}, 0, 0, 0},
@@ -236,7 +239,8 @@ static figure_t figs[F_COUNT] = {
     [F_COMPACT] = {"compact_ms", "tl_compact after ingest", "ms", {0}, 0, 0, 0},
     [F_SCAN] = {"scan_mrec_s", "full scan (L1, 4096 buffer)", "Mrec/s", {0}, 0, 0, 0},
     [F_RANGE] = {"range100_us", "range [t1,t1+100) query", "us", {0}, 0, 0, 0},
-    [F_POINT] = {"point_ns", "point lookup (iter_equal)", "ns", {0}, 0, 0, 0},
+    [F_POINT] = {"point_ns", "point lookup (snapshot_at)", "ns", {0}, 0, 0, 0},
+    [F_POINT_ITER] = {"point_iter_ns", "  same, iter_equal + drain", "ns", {0}, 0, 0, 0},
     [F_SNAP] = {"snapshot_after_write_us", "snapshot after 1 append", "us", {0}, 0, 0, 0},
     [F_SNAP_BIG] = {"snapshot_after_write_200k_us", "  same, 200K in memtable", "us", {0}, 0,
                     0, 0},
@@ -437,16 +441,37 @@ static void bench_point(tl_snapshot_t *s, const data_t *d, uint64_t *rng) {
     bool ok = true;
     double t0 = now_s();
     for (size_t q = 0; q < POINT_LOOKUPS; q++) {
-        tl_iter_t *it = NULL;
-        if (tl_iter_equal(s, ts[q], &it) != TL_OK) { ok = false; break; }
-        ok &= drain(it, &got);
-        tl_iter_destroy(it);
+        uint64_t total = 0;
+        if (tl_snapshot_at(s, ts[q], buf_h, 64, &total) != TL_OK) { ok = false; break; }
+        if (total > 64 && tl_snapshot_at(s, ts[q], buf_h, SCAN_BUF, &total) != TL_OK) {
+            ok = false;
+            break;
+        }
+        size_t k = total < SCAN_BUF ? (size_t)total : SCAN_BUF;
+        for (size_t i = 0; i < k; i++) got.sum_h += buf_h[i];
+        got.sum_ts += (uint64_t)ts[q] * total;
+        got.n += total;
     }
     double secs = now_s() - t0;
     ok &= digest_eq(got, want);
     if (!ok) fail_msg("point", "%llu records, want %llu", (unsigned long long)got.n,
                       (unsigned long long)want.n);
     fig_add(F_POINT, secs / POINT_LOOKUPS * 1e9, ok);
+
+    got = (digest_t){0, 0, 0};
+    ok = true;
+    t0 = now_s();
+    for (size_t q = 0; q < POINT_LOOKUPS; q++) {
+        tl_iter_t *it = NULL;
+        if (tl_iter_equal(s, ts[q], &it) != TL_OK) { ok = false; break; }
+        ok &= drain(it, &got);
+        tl_iter_destroy(it);
+    }
+    secs = now_s() - t0;
+    ok &= digest_eq(got, want);
+    if (!ok) fail_msg("point_iter", "%llu records, want %llu", (unsigned long long)got.n,
+                      (unsigned long long)want.n);
+    fig_add(F_POINT_ITER, secs / POINT_LOOKUPS * 1e9, ok);
     free(ts);
 }
 

@@ -327,6 +327,14 @@ TL_API void tl_iter_destroy(tl_iter_t *it);
  * per source, minus tombstoned spans; cost independent of the number of records counted. */
 TL_API tl_status_t tl_snapshot_count(tl_snapshot_t *s, int64_t lo, int64_t hi, uint64_t *out);
 
+/* The records at exactly ts, in insertion order: the handles of the first cap of them into
+ * caller-owned handles[cap] (may be NULL: count only), and *total = how many there are (more
+ * than cap: call again with a larger buffer). The point lookup in one call, with no iterator:
+ * O(K (log R + log P)) plus the handles copied. OK, EINVAL, ENOMEM (only a snapshot's first
+ * read can allocate). */
+TL_API tl_status_t tl_snapshot_at(tl_snapshot_t *s, int64_t ts, uint64_t *handles, size_t cap,
+                                  uint64_t *total);
+
 /* Smallest / largest visible timestamp. EOF when the snapshot holds no visible record.
  * O(K log P) for K sources and P pages each (plus tombstoned spans skipped). */
 TL_API tl_status_t tl_snapshot_min(tl_snapshot_t *s, int64_t *out);

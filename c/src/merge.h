@@ -69,18 +69,24 @@ void tl_merge_set_sink(tl_merge_t *m, tl_merge_sink_fn fn, void *ctx); /* before
 
 /* ---- point reads: the records at one timestamp (point.c) ---- */
 
-/* A reader of every visible record with ts == t, in the merge's order (source rank, then
- * chain and insertion order), without the merge: all candidates share one ts, so no heap
- * and no per-run tombstone walk is needed (one skyline lookup at t decides each run).
- * srcs are borrowed, in ascending rank order (as a snapshot plans them). */
+/* The records at one timestamp t, in the merge's order (source rank, then chain and insertion
+ * order), without the merge: all candidates share one ts, so no heap and no per-run tombstone
+ * walk is needed (the skyline at t decides each run). srcs are borrowed, in ascending rank
+ * order (as a snapshot plans them); sky = tl_tombs_seq_at(tombs, t).
+ *
+ * tl_point_read copies the handles of visible records [skip, skip + cap) at t into h (NULL:
+ * none) and returns how many visible records there are at t in all. */
+uint64_t tl_point_read(const tl_source_t *srcs, uint32_t nsrc, uint64_t sky, int64_t t,
+                       uint64_t skip, uint64_t *h, size_t cap);
+
+/* A resumable reader over the same records, for iterators: each call reads the next batch. */
 typedef struct tl_point {
     const tl_source_t *srcs;
     uint32_t nsrc;
-    uint32_t si, ri; /* current source and run of its chain (ri UINT32_MAX: not searched) */
-    tl_run_pos_t p; /* next record of the current run, when in_run */
-    bool in_run, done;
+    bool done;
     int64_t t;
     uint64_t sky; /* the tombstone skyline at t */
+    uint64_t skip; /* records returned so far */
 } tl_point_t;
 
 void tl_point_init(tl_point_t *pt, const tl_source_t *srcs, uint32_t nsrc,

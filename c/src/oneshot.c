@@ -38,6 +38,15 @@ tl_status_t tl_snapshot_read_f64(tl_snapshot_t *s, double lo, double hi, double 
                                  uint64_t *handles, uint32_t cap, size_t *n_out) {
     if (n_out == NULL) return TL_EINVAL;
     *n_out = 0;
+    int64_t a, b;
+    if (s != NULL && bound(lo, &a) && bound(hi, &b) && a == b) { /* a point: no iterator */
+        uint64_t total = 0;
+        tl_status_t st = tl_snapshot_at(s, a, handles, cap, &total);
+        size_t n = total < cap ? (size_t)total : cap;
+        for (size_t i = 0; ts != NULL && i < n; i++) ts[i] = (double)a;
+        *n_out = n;
+        return st;
+    }
     tl_iter_t *it = NULL;
     tl_status_t st = tl_iter_open_f64(s, lo, hi, &it);
     size_t got = 0;

@@ -229,40 +229,43 @@ void tl_page_tab_build(tl_page_t *p, uint32_t n) {
     p->tab_n = p->tab != NULL && tl_tab_fill(p->tab, p->ts, n) ? n : 0;
 }
 
-/* The bucket of offset d = x - kmin in a span (d <= span): the b with start(b) <= d <
- * start(b + 1). A floating-point estimate corrected by the exact integer starts, so the
- * bracket never depends on rounding. */
-static inline uint32_t tab_bucket(uint64_t span, uint64_t d) {
-    if (span == 0) return 0;
-    double f = (double)d / (double)span * (double)TL_TAB;
-    uint32_t b = f >= (double)(TL_TAB - 1) ? TL_TAB - 1 : (uint32_t)f;
-    while (b > 0 && tl_tab_start(span, b) > d) b--;
-    while (b + 1 < TL_TAB && tl_tab_start(span, b + 1) <= d) b++;
-    return b;
-}
-
-/* The bracket [*lo, *hi] holding both bounds of x (kmin <= x <= kmax), and a guess in it. */
+/* The bracket [*lo, *hi] holding both bounds of x (kmin <= x <= kmax), and a guess in it.
+ * One floating-point estimate u of x's position in buckets gives both the bucket (corrected
+ * by the exact integer starts, so the bracket never depends on rounding) and, by its
+ * fraction, the guess inside the bucket: a single division on the lookup's critical path. */
 static inline uint32_t tab_bracket(const uint16_t *tab, uint32_t n, int64_t x, int64_t kmin,
                                    int64_t kmax, uint32_t *lo, uint32_t *hi) {
     uint64_t span = (uint64_t)kmax - (uint64_t)kmin, d = (uint64_t)x - (uint64_t)kmin;
-    uint32_t b = tab_bucket(span, d);
+    double u = span == 0 ? 0.0 : (double)d / (double)span * (double)TL_TAB;
+    uint32_t b = u >= (double)(TL_TAB - 1) ? TL_TAB - 1 : (uint32_t)u;
+    while (b > 0 && tl_tab_start(span, b) > d) b--;
+    while (b + 1 < TL_TAB && tl_tab_start(span, b + 1) <= d) b++;
     *lo = tab[b];
     *hi = b + 1 < TL_TAB ? tab[b + 1] : n;
-    uint64_t s0 = tl_tab_start(span, b);
-    uint64_t s1 = b + 1 < TL_TAB ? tl_tab_start(span, b + 1) : span + 1;
     uint32_t width = *hi - *lo;
-    if (width <= 1 || s1 <= s0 + 1) return *lo;
-    double f = (double)(d - s0) / (double)(s1 - s0);
-    uint32_t g = *lo + (uint32_t)(f * (double)width);
+    double f = u - (double)b; /* outside [0, 1) only when b was corrected */
+    if (width <= 1 || !(f > 0.0)) return *lo;
+    uint32_t g = f >= 1.0 ? *hi : *lo + (uint32_t)(f * (double)width);
     return g < *hi ? g : *hi - 1;
 }
 
-/* Lower / upper bound inside [lo, hi] from guess g in [lo, hi): the gallop's first steps
- * read the guess and its left neighbour (usually one cache line); a bad guess gallops
- * outwards, never past the bracket. */
+/* Lower / upper bound inside [lo, hi] from guess g in [lo, hi). The table's guess is almost
+ * always within a few records, so the 8 records around it are counted branch-free (one or two
+ * lines, loaded in parallel) and the count is the answer when the window shows it: a lookup
+ * then has no branch that waits on its cold miss, and the CPU runs on into the next lookup.
+ * Otherwise it gallops outwards from g, never past the bracket. */
 static inline uint32_t tab_search(const int64_t *ts, uint32_t lo, uint32_t hi, uint32_t g,
                                   int64_t x, bool upper) {
-    return lo == hi ? lo : gallop_from(ts, lo, hi, g, x, upper);
+    enum { W = 8 };
+    if (lo == hi) return lo;
+    if (hi - lo >= W) {
+        uint32_t w = g - lo >= W / 2 ? g - W / 2 : lo;
+        if (w > hi - W) w = hi - W;
+        uint32_t c = 0;
+        for (uint32_t k = 0; k < W; k++) c += tl_ts_before(ts[w + k], x, upper);
+        if ((c > 0 || w == lo) && (c < W || w + W == hi)) return w + c;
+    }
+    return gallop_from(ts, lo, hi, g, x, upper);
 }
 
 uint32_t tl_tab_lower(const uint16_t *tab, const int64_t *ts, const uint64_t *h, uint32_t n,

@@ -8,75 +8,97 @@
  * order, then each run in insertion order) and visibility a single question per run
  * (skyline(t) > wm hides the whole run's records at t).
  *
- * Walk: per source, the chain's first run with ts_max >= t (binary search), then each run
- * with ts_min <= t: a seek to the first record >= t (fence search plus interpolated gallop,
- * prefetching the handle line) and a copy while ts == t, page after page. A run whose record
- * at the seek position is above t ends its source (the next run of the chain starts at or
- * above that). Cost: O(K (log R + log P)) plus the records copied; state fits in the caller's
- * iterator header, so nothing is allocated.
+ * One pass, no state: per source, the chain's first run with ts_max >= t (binary search), then
+ * each run with ts_min <= t: a seek to the first record >= t (fence search plus search table,
+ * prefetching the handle line), a count of the records equal to t (a few compares; a long run
+ * of equal records is counted by a second seek, not walked) and a copy of the part the caller
+ * asked for. The whole lookup is a short, mostly straight path, so a loop of lookups keeps
+ * several cold misses in flight. Cost: O(K (log R + log P)) plus the records copied.
+ *
+ * The iterator's point mode resumes by skipping what it returned before: each batch is one
+ * more pass, O(K log) again, never a walk over the skipped records.
  */
 #include "merge.h"
 
+/* Records of r before position p. */
+static inline uint64_t pos_index(const tl_run_t *r, tl_run_pos_t p) {
+    return r->prefix[p.page] + p.off;
+}
+
+/* How many records equal t start at p (p is r's first record >= t). */
+static uint64_t count_from(const tl_run_t *r, tl_run_pos_t p, int64_t t) {
+    enum { SHORT = 8 };
+    const int64_t *col = tl_page_ts(r->pages[p.page]);
+    uint32_t lim = tl_run_page_count(r, p.page);
+    uint32_t stop = lim - p.off > SHORT ? p.off + SHORT : lim, e = p.off;
+    while (e < stop && col[e] == t) e++;
+    bool ended = e < stop || (stop < lim ? col[stop] != t
+                                         : p.page + 1 == r->npages || r->page_min[p.page + 1] != t);
+    if (ended) return e - p.off;
+    return pos_index(r, tl_run_seek_upper(r, t)) - pos_index(r, p); /* a long run of t */
+}
+
+/* Copies the handles of n records of r, starting skip records after position p. */
+static void copy_handles(const tl_run_t *r, tl_run_pos_t p, uint64_t skip, uint64_t *h,
+                         uint64_t n) {
+    while (skip > 0) {
+        uint32_t left = tl_run_page_count(r, p.page) - p.off;
+        if (skip < left) {
+            p.off += (uint32_t)skip;
+            break;
+        }
+        skip -= left;
+        p = (tl_run_pos_t){p.page + 1, 0};
+    }
+    while (n > 0) {
+        uint32_t left = tl_run_page_count(r, p.page) - p.off;
+        uint32_t take = n < left ? (uint32_t)n : left;
+        const uint64_t *src = r->page_h[p.page] + p.off;
+        for (uint32_t i = 0; i < take; i++) h[i] = src[i];
+        h += take;
+        n -= take;
+        p = (tl_run_pos_t){p.page + 1, 0};
+    }
+}
+
+uint64_t tl_point_read(const tl_source_t *srcs, uint32_t nsrc, uint64_t sky, int64_t t,
+                       uint64_t skip, uint64_t *h, size_t cap) {
+    uint64_t total = 0;
+    uint64_t end = cap > UINT64_MAX - skip ? UINT64_MAX : skip + cap; /* wanted: [skip, end) */
+    for (uint32_t si = 0; si < nsrc; si++) {
+        const tl_source_t *s = &srcs[si];
+        for (uint32_t ri = tl_chain_first_ge(s->runs, s->nruns, t); ri < s->nruns; ri++) {
+            const tl_run_t *r = s->runs[ri];
+            if (r->ts_min > t) break; /* ascending chain: nothing later can match */
+            if (r->wm != TL_SEQ_MAX && sky > r->wm) continue; /* hidden at t */
+            tl_run_pos_t p = {0, 0};
+            if (r->ts_min < t) p = tl_run_seek_lower_h(r, t);
+            if (p.page == r->npages) continue; /* cannot happen: ts_max >= t */
+            uint64_t k = count_from(r, p, t);
+            uint64_t a = total > skip ? total : skip, b = total + k < end ? total + k : end;
+            if (h != NULL && a < b) copy_handles(r, p, a - total, h + (a - skip), b - a);
+            total += k;
+        }
+    }
+    return total;
+}
+
 void tl_point_init(tl_point_t *pt, const tl_source_t *srcs, uint32_t nsrc,
                    const tl_tombs_t *tombs, int64_t t) {
-    *pt = (tl_point_t){.srcs = srcs, .nsrc = nsrc, .ri = UINT32_MAX, .t = t};
+    *pt = (tl_point_t){.srcs = srcs, .nsrc = nsrc, .t = t};
     pt->sky = tl_tombs_seq_at(tombs, t);
 #ifndef NDEBUG
     for (uint32_t i = 1; i < nsrc; i++) TL_ASSERT(srcs[i - 1].rank < srcs[i].rank);
 #endif
 }
 
-/* Positions pt on the next run that may hold visible records at t; false when none is left. */
-static bool point_enter(tl_point_t *pt) {
-    for (; pt->si < pt->nsrc; pt->si++, pt->ri = UINT32_MAX) {
-        const tl_source_t *s = &pt->srcs[pt->si];
-        if (pt->ri == UINT32_MAX) pt->ri = tl_chain_first_ge(s->runs, s->nruns, pt->t);
-        for (; pt->ri < s->nruns; pt->ri++) {
-            const tl_run_t *r = s->runs[pt->ri];
-            if (r->ts_min > pt->t) break; /* ascending chain: nothing later can match */
-            if (r->wm != TL_SEQ_MAX && pt->sky > r->wm) continue; /* hidden at t */
-            tl_run_pos_t p = {0, 0};
-            if (r->ts_min < pt->t) p = tl_run_seek_lower_h(r, pt->t);
-            if (p.page == r->npages) continue; /* cannot happen: ts_max >= t */
-            pt->p = p;
-            pt->in_run = true;
-            return true;
-        }
-    }
-    return false;
-}
-
 size_t tl_point_next(tl_point_t *pt, int64_t *ts, uint64_t *h, size_t cap) {
-    size_t n = 0;
-    while (n < cap && !pt->done) {
-        if (!pt->in_run && !point_enter(pt)) {
-            pt->done = true;
-            break;
-        }
-        const tl_run_t *r = pt->srcs[pt->si].runs[pt->ri];
-        uint32_t pg = pt->p.page, off = pt->p.off, lim = tl_run_page_count(r, pg);
-        const int64_t *col = tl_page_ts(r->pages[pg]);
-        const uint64_t *hc = r->page_h[pg];
-        size_t room = cap - n;
-        uint32_t e = off;
-        while (e < lim && e - off < room && col[e] == pt->t) e++;
-        for (uint32_t i = off; i < e; i++, n++) {
-            if (ts) ts[n] = pt->t;
-            if (h) h[n] = hc[i];
-        }
-        if (e == lim) { /* page used up: its successor may continue the equal run */
-            if (pg + 1 < r->npages) {
-                pt->p = (tl_run_pos_t){pg + 1, 0};
-            } else {
-                pt->in_run = false;
-                pt->ri++;
-            }
-        } else if (col[e] != pt->t) { /* past t in this run */
-            pt->in_run = false;
-            pt->ri++;
-        } else {
-            pt->p.off = e; /* stopped by cap */
-        }
-    }
+    if (pt->done || cap == 0) return 0;
+    uint64_t total = tl_point_read(pt->srcs, pt->nsrc, pt->sky, pt->t, pt->skip, h, cap);
+    uint64_t left = total > pt->skip ? total - pt->skip : 0;
+    size_t n = left < cap ? (size_t)left : cap;
+    for (size_t i = 0; ts != NULL && i < n; i++) ts[i] = pt->t;
+    pt->skip += n;
+    pt->done = pt->skip >= total;
     return n;
 }

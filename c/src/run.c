@@ -181,15 +181,20 @@ tl_status_t tl_run_view_borrowed(const tl_allocator_t *a, tl_page_t *const *page
 /* ---- searches ---- */
 
 /* First page whose page_max >= x (lower) / > x (upper); npages if none.
- * The interpolated page is checked first against its own fence and its left neighbour's:
- * two independent loads and a branch that is almost always taken, instead of the window
- * search's chain of dependent loads. That chain stood between a lookup and its one cold
- * miss; without it the miss starts ~30 ns sooner. */
+ * The page after the interpolated fence is checked first against its own fence and its left
+ * neighbour's (then the interpolated page itself): independent loads and a branch that is
+ * almost always taken, instead of the window search's chain of dependent loads. That chain
+ * stood between a lookup and its one cold miss. (Checking only the interpolated page missed
+ * ~3 lookups in 4: it is the page whose fence is just below x.) */
 static inline uint32_t fence_search(const tl_run_t *r, int64_t x, bool upper) {
     const int64_t *f = r->page_max;
     uint32_t n = r->npages;
     if (tl_ts_before(f[0], x, upper) && !tl_ts_before(r->ts_max, x, upper)) {
+        /* The answer is in [1, n - 1] (so n >= 2). The guess is the fence interpolated at or
+         * below x; with evenly spaced fences the first fence at or above x is the next one. */
         uint32_t g = tl_ts_interp_guess(n, x, f[0], r->ts_max);
+        uint32_t c = g + 1 < n ? g + 1 : g;
+        if (!tl_ts_before(f[c], x, upper) && tl_ts_before(f[c - 1], x, upper)) return c;
         if (!tl_ts_before(f[g], x, upper) && (g == 0 || tl_ts_before(f[g - 1], x, upper))) {
             return g;
         }

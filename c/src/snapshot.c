@@ -459,6 +459,17 @@ tl_status_t tl_snapshot_count(tl_snapshot_t *s, int64_t lo, int64_t hi, uint64_t
     return TL_OK;
 }
 
+tl_status_t tl_snapshot_at(tl_snapshot_t *s, int64_t ts, uint64_t *handles, size_t cap,
+                          uint64_t *total) {
+    if (s == NULL || total == NULL) return TL_EINVAL;
+    *total = 0;
+    tl_status_t st = plan(s);
+    if (st != TL_OK) return st;
+    uint64_t sky = tl_tombs_seq_at(s->man->tombs, ts);
+    *total = tl_point_read(s->srcs, s->nsrc, sky, ts, 0, handles, cap);
+    return TL_OK;
+}
+
 static tl_status_t first_ge(tl_snapshot_t *s, int64_t x, int64_t *out) {
     if (s == NULL || out == NULL) return TL_EINVAL;
     tl_status_t st = plan(s);

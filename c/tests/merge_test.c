@@ -262,9 +262,10 @@ static int src_rank_cmp(const void *pa, const void *pb) {
     return (a->rank > b->rank) - (a->rank < b->rank);
 }
 
-/* The point cursor (point.c) must return exactly what the merge returns for [t, t]: the
+/* The point reads (point.c) must return exactly what the merge returns for [t, t]: the
  * same reference, with random capacities (so a read stops inside a run of equal records and
- * resumes), one-record pages (equal records spanning pages), both columns optional. */
+ * resumes), one-record pages (equal records spanning pages), both columns optional; and a
+ * single tl_point_read of a random slice gives the total and exactly that slice. */
 TL_TEST(point_random_vs_reference) {
     static scen_t s;
     uint64_t seed0 = 0x90147;
@@ -301,6 +302,23 @@ TL_TEST(point_random_vs_reference) {
                 bool h_ok = got_h[i] == want_vis[i].h || got_h[i] == UINT64_MAX;
                 if (got_ts[i] != t || !h_ok) {
                     TL_FAIL_("seed %" PRIu64 " q %d: record %u differs", seed, q, i);
+                }
+            }
+            /* One stateless read of a random slice: the total, the slice, nothing past it. */
+            uint64_t skip = tl_t_rnd() % (nwant_vis + 3);
+            size_t cap = tl_t_rnd() % 7;
+            for (size_t i = 0; i <= cap; i++) got_h[i] = UINT64_MAX;
+            uint64_t total = tl_point_read(byrank, s.nsrc, tl_tombs_seq_at(s.tombs, t), t, skip,
+                                           got_h, cap);
+            if (total != nwant_vis) {
+                TL_FAIL_("seed %" PRIu64 " q %d: read total %" PRIu64 ", want %u", seed, q,
+                         total, nwant_vis);
+            }
+            for (size_t i = 0; i <= cap; i++) {
+                uint64_t want = i < cap && skip + i < nwant_vis ? want_vis[skip + i].h : UINT64_MAX;
+                if (got_h[i] != want) {
+                    TL_FAIL_("seed %" PRIu64 " q %d: read skip %" PRIu64 " slot %zu differs",
+                             seed, q, skip, i);
                 }
             }
         }

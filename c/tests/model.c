@@ -279,6 +279,25 @@ int mdl_check_count(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m, int64_t 
     return 1;
 }
 
+int mdl_check_at(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m, int64_t t) {
+    size_t b, e;
+    mdl_span_closed(m, t, t, &b, &e);
+    size_t cap = pick_cap(k);
+    bool count_only = mdl_one_in(k->rng, 8);
+    uint64_t total = 12345;
+    for (size_t i = 0; i < cap && i < MDL_BUF_N; i++) k->h[i] = UINT64_MAX;
+    int st = tl_snapshot_at(s, t, count_only ? NULL : k->h, cap, &total);
+    KCHECK(k, st == TL_OK && total == e - b, "at(%" PRId64 ", cap %zu) -> %d total=%" PRIu64
+           " want %zu", t, cap, st, total, e - b);
+    for (size_t i = 0; i < cap && i < MDL_BUF_N; i++) {
+        uint64_t want = !count_only && i < e - b ? m->v[b + i].h : UINT64_MAX;
+        KCHECK(k, k->h[i] == want, "at(%" PRId64 ", cap %zu) slot %zu: got %" PRIu64
+               " want %" PRIu64, t, cap, i, k->h[i], want);
+    }
+    k->records_checked += e - b;
+    return 1;
+}
+
 /* Checks a point query result: want_idx >= m->n means "none" (EOF). */
 static int check_point(mdl_chk_t *k, const char *what, int64_t arg, int st, int64_t got,
                        const mdl_vec_t *m, size_t want_idx) {

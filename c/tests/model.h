@@ -96,6 +96,9 @@ int mdl_batch_step(mdl_chk_t *k, tl_iter_t *it, const mdl_vec_t *m, size_t *pos,
 int mdl_check_iter(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m, int q, int64_t a,
                    int64_t b);
 int mdl_check_count(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m, int64_t lo, int64_t hi);
+/* tl_snapshot_at(t) with a random cap (sometimes no handle buffer): the total and exactly the
+ * first cap handles, nothing written past them. */
+int mdl_check_at(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m, int64_t t);
 int mdl_check_minmax(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m);
 int mdl_check_next_prev(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m, int64_t t);
 /* The log-level one-call reads (tl_count_f64, tl_read_f64 at a random cap) over [a, b] on the

@@ -227,7 +227,7 @@ static int check_random_read(run_t *r, tl_snapshot_t *s, const mdl_vec_t *m) {
     if (chance(r, 2)) b = mdl_sat_add(a, (int64_t)rnd_below(r, 40) - 4);
     unsigned k = (unsigned)rnd_below(r, 8);
     if (k < MDL_Q_KINDS) return mdl_check_iter(&r->chk, s, m, (int)k, a, b);
-    if (k == 5) return mdl_check_count(&r->chk, s, m, a, b);
+    if (k == 5) return mdl_check_count(&r->chk, s, m, a, b) && mdl_check_at(&r->chk, s, m, a);
     if (k == 6) return mdl_check_minmax(&r->chk, s, m);
     return mdl_check_next_prev(&r->chk, s, m, a);
 }
