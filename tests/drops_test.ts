@@ -116,3 +116,22 @@ test("slots freed by thousands of drops are reused with fresh generations and th
   for (let i = 0; i < n; i++) assert.equal(back[i], again[i]);
   assert.equal(c.twice(), 0);
 });
+
+test("close() releases each value once across table chunks, with freed and reused slots", () => {
+  const c = counter<{ n: number }>();
+  const log = new Timelog<{ n: number }>({ maintenance: "manual", onRelease: c.onRelease });
+  const n = 9_000; // three 4096-slot chunks of the handle table
+  const vals = Array.from({ length: n }, (_, i) => ({ n: i }));
+  log.appendMany(Float64Array.from({ length: n }, (_, i) => i), vals);
+  log.delete(3_000, 6_000); // frees slots in the middle chunk once compacted
+  log.compact();
+  assert.equal(c.count(), 3_000);
+  const more = Array.from({ length: 100 }, (_, i) => ({ n: n + i }));
+  log.appendMany(Float64Array.from({ length: 100 }, (_, i) => n + i), more); // reuses freed slots
+  assert.equal(log.at(8_999)[0], vals[8_999]);
+  assert.equal(log.at(n + 99)[0], more[99]);
+  log.close();
+  assert.equal(c.count(), n + 100);
+  assert.equal(c.twice(), 0);
+  for (const v of [...vals, ...more]) assert.ok(c.has(v));
+});
