@@ -45,17 +45,17 @@ export class LogCore<V> {
   readonly sym: TimelogSymbols;
   readonly opts: ResolvedOptions;
   readonly table: HandleTable<V> | null;
-  readonly children = new Set<Child>();
+  readonly children: Set<Child> = new Set();
   /** Out-parameter cells, reused by every call (the JS thread is the only caller). */
-  readonly cell = new BigUint64Array(1);
-  readonly i64 = new BigInt64Array(1);
-  readonly u64 = new BigUint64Array(1);
-  readonly size = new Uint32Array(2);
-  readonly f64 = new Float64Array(1);
+  readonly cell: BigUint64Array = new BigUint64Array(1);
+  readonly i64: BigInt64Array = new BigInt64Array(1);
+  readonly u64: BigUint64Array = new BigUint64Array(1);
+  readonly size: Uint32Array = new Uint32Array(2);
+  readonly f64: Float64Array = new Float64Array(1);
   /** Point-read columns (at()): timestamps, and handles read both as bits and as doubles. */
-  readonly pointTs = new Float64Array(POINT_CAP);
-  readonly pointH = new Float64Array(POINT_CAP);
-  readonly pointRaw = new BigUint64Array(this.pointH.buffer);
+  readonly pointTs: Float64Array = new Float64Array(POINT_CAP);
+  readonly pointH: Float64Array = new Float64Array(POINT_CAP);
+  readonly pointRaw: BigUint64Array = new BigUint64Array(this.pointH.buffer);
   /** Called once for every value the log stops holding. */
   onRelease: ((value: V) => void) | undefined;
   ptr: NativePointer = null;

@@ -20,7 +20,7 @@ export class SnapState<V> implements ReadOwner<V>, Child {
   readonly core: LogCore<V>;
   ptr: NativePointer;
   closed = false;
-  readonly iters = new Set<NativeIter<V>>();
+  readonly iters: Set<NativeIter<V>> = new Set();
 
   constructor(core: LogCore<V>) {
     core.assertOpen("take a snapshot");

@@ -4,7 +4,7 @@
 // iteration keeps the snapshot view it started with.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type Reader, Timelog, TimelogError, type Ts, TS_MAX, TS_MIN } from "../mod.ts";
+import { type Reader, Timelog, TimelogError, TS_MAX, TS_MIN } from "../mod.ts";
 import { type BadCase, expectBad, report, triedSoFar } from "./support/bad.ts";
 import { Model, pairs } from "./support/model.ts";
 
@@ -301,9 +301,15 @@ test("appendMany whose values throw mid-way stores and holds nothing; a nested a
   // Values read through getters: the third one throws after two handles were made.
   const throwing = {
     length: 3,
-    get 0() { return "x"; },
-    get 1() { return "y"; },
-    get 2(): string { throw new Error("boom"); },
+    get 0() {
+      return "x";
+    },
+    get 1() {
+      return "y";
+    },
+    get 2(): string {
+      throw new Error("boom");
+    },
   };
   assert.throws(() => log.appendMany([5, 6, 7], throwing), /boom/);
   assert.equal(log.size, 4);
@@ -312,13 +318,19 @@ test("appendMany whose values throw mid-way stores and holds nothing; a nested a
   // reused handle column would be overwritten): both batches keep their own values.
   const nested = {
     length: 4,
-    get 0() { return "p"; },
+    get 0() {
+      return "p";
+    },
     get 1() {
       log.appendMany([20, 21, 22, 23], ["n0", "n1", "n2", "n3"]);
       return "q";
     },
-    get 2() { return "r"; },
-    get 3() { return "s"; },
+    get 2() {
+      return "r";
+    },
+    get 3() {
+      return "s";
+    },
   };
   log.appendMany([10, 11, 12, 13], nested);
   appended += 8;

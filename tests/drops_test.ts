@@ -103,7 +103,10 @@ test("slots freed by thousands of drops are reused with fresh generations and th
   const c = counter<{ n: number }>();
   using log = new Timelog<{ n: number }>({ maintenance: "manual", onRelease: c.onRelease });
   const n = 5_000; // several growths of the free list (it starts at 1024)
-  log.appendMany(Float64Array.from({ length: n }, (_, i) => i), Array.from({ length: n }, (_, i) => ({ n: i })));
+  log.appendMany(
+    Float64Array.from({ length: n }, (_, i) => i),
+    Array.from({ length: n }, (_, i) => ({ n: i })),
+  );
   log.deleteBefore(n);
   log.compact(); // drops every record; the values are released at the next safe point
   assert.equal(log.size, 0);

@@ -8,7 +8,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import fc from "fast-check";
-import { type Reader, Snapshot, Timelog, TimelogError, TimelogIterator, type Ts } from "../mod.ts";
+import {
+  type Reader,
+  type Snapshot,
+  Timelog,
+  TimelogError,
+  type TimelogIterator,
+  type Ts,
+} from "../mod.ts";
 import { Model, out, pairs, type Rec, type TsMode, tsOf } from "./support/model.ts";
 import {
   configArb,
