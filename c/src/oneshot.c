@@ -39,7 +39,8 @@ tl_status_t tl_snapshot_read_f64(tl_snapshot_t *s, double lo, double hi, double 
     if (n_out == NULL) return TL_EINVAL;
     *n_out = 0;
     int64_t a, b;
-    if (s != NULL && bound(lo, &a) && bound(hi, &b) && a == b) { /* a point: no iterator */
+    if (s == NULL || !bound(lo, &a) || !bound(hi, &b)) return TL_EINVAL;
+    if (a == b) { /* a point: no iterator */
         uint64_t total = 0;
         tl_status_t st = tl_snapshot_at(s, a, handles, cap, &total);
         size_t n = total < cap ? (size_t)total : cap;
@@ -48,7 +49,7 @@ tl_status_t tl_snapshot_read_f64(tl_snapshot_t *s, double lo, double hi, double 
         return st;
     }
     tl_iter_t *it = NULL;
-    tl_status_t st = tl_iter_open_f64(s, lo, hi, &it);
+    tl_status_t st = tl_iter_open(s, a, b, &it);
     size_t got = 0;
     /* Fill up to cap: next_batch may return fewer than asked before the end. */
     while (st == TL_OK && got < cap) {

@@ -18,6 +18,8 @@
  * The iterator's point mode resumes by skipping what it returned before: each batch is one
  * more pass, O(K log) again, never a walk over the skipped records.
  */
+#include <string.h>
+
 #include "merge.h"
 
 /* Records of r before position p. */
@@ -53,8 +55,7 @@ static void copy_handles(const tl_run_t *r, tl_run_pos_t p, uint64_t skip, uint6
     while (n > 0) {
         uint32_t left = tl_run_page_count(r, p.page) - p.off;
         uint32_t take = n < left ? (uint32_t)n : left;
-        const uint64_t *src = r->page_h[p.page] + p.off;
-        for (uint32_t i = 0; i < take; i++) h[i] = src[i];
+        memcpy(h, r->page_h[p.page] + p.off, take * sizeof *h);
         h += take;
         n -= take;
         p = (tl_run_pos_t){p.page + 1, 0};

@@ -75,10 +75,15 @@ static void txn_release_saved(txn_t *x) {
     tl_manifest_unref(x->man);
 }
 
-static void txn_commit(txn_t *x) {
-    tl_timelog_t *tl = x->tl;
+/* Makes the writer's records and sequence visible to readers (snapshots, stats). */
+static void publish_writes(tl_timelog_t *tl) {
     tl_mt_publish(&tl->mt);
     atomic_store_explicit(&tl->seq_pub, tl->seq, memory_order_relaxed);
+}
+
+static void txn_commit(txn_t *x) {
+    tl_timelog_t *tl = x->tl;
+    publish_writes(tl);
     if (x->locked) {
         tl_state_bump(tl);
         pthread_mutex_unlock(&tl->state_mu);
@@ -302,19 +307,17 @@ tl_status_t tl_append_batch(tl_timelog_t *tl, const int64_t *ts, const uint64_t 
  * False when the record needs the general path (closed log, sequence at its end, an
  * out-of-order ts, a full page), which then decides everything as before. */
 static inline bool append_one_fast(tl_timelog_t *tl, int64_t ts, uint64_t h) {
-    tl_memtable_t *mt = &tl->mt;
-    if (atomic_load_explicit(&tl->closed, memory_order_relaxed) || tl->seq >= UINT64_MAX - 1 ||
-        ts < mt->last || !tl_mt_push_active(mt, ts, h)) {
+    if (tl_check_open(tl) != TL_OK || tl->seq >= UINT64_MAX - 1 || ts < tl->mt.last ||
+        !tl_mt_push_active(&tl->mt, ts, h)) {
         return false;
     }
     tl->seq++;
-    tl_mt_publish(mt);
-    atomic_store_explicit(&tl->seq_pub, tl->seq, memory_order_relaxed);
+    publish_writes(tl);
     return true;
 }
 
 tl_status_t tl_append(tl_timelog_t *tl, int64_t ts, uint64_t handle) {
-    if (tl != NULL && append_one_fast(tl, ts, handle)) return TL_OK;
+    if (append_one_fast(tl, ts, handle)) return TL_OK;
     return tl_append_batch(tl, &ts, &handle, 1, 0);
 }
 
