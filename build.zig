@@ -35,6 +35,7 @@ const engine_sources = [_][]const u8{
     "c/src/rewrite.c",
     "c/src/flush.c",
     "c/src/compact.c",
+    "c/src/relocate.c",
     "c/src/maint.c",
     "c/src/dropq.c",
     "c/src/timelog.c",
@@ -51,6 +52,7 @@ const shared_test_sources = [_][]const u8{
 /// One executable per file; each links the engine statically and can reach internals.
 const test_sources = [_][]const u8{
     "c/tests/page_test.c",
+    "c/tests/arena_test.c",
     "c/tests/run_test.c",
     "c/tests/tombs_test.c",
     "c/tests/merge_test.c",

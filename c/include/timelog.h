@@ -261,7 +261,9 @@ TL_API tl_status_t tl_flush(tl_timelog_t *tl);
 
 /* Flushes, then compacts every L0 segment into L1 and applies every pending tombstone,
  * synchronously, in either mode: when it returns OK, all data is in L1 and no tombstone
- * hides stored data. OK, ENOMEM, ESTATE. */
+ * hides stored data. Then it packs pages into as few memory chunks as they fill (copying the
+ * pages of sparse chunks; snapshots keep reading what they read) and gives free memory back
+ * to the system. OK, ENOMEM, ESTATE. */
 TL_API tl_status_t tl_compact(tl_timelog_t *tl);
 
 /* Manual mode only (ESTATE in background mode): one unit of work — flush the sealed

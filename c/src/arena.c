@@ -32,6 +32,8 @@ struct tl_arena_chunk {
     uint32_t nfree; /* blocks on free_list */
     uint32_t bump; /* slots never handed out start here */
     bool on_partial;
+    bool evac; /* marked by tl_arena_evac_begin: hands out nothing until evac_end */
+    tl_arena_chunk_t *evac_next; /* the marked chunks (ar->evac) */
 };
 
 static size_t stride(const tl_arena_t *ar) { return ar->block_bytes + TL_ARENA_PREFIX; }
@@ -109,6 +111,10 @@ static void give(tl_arena_t *ar, void *block) {
     *(void **)block = c->free_list;
     c->free_list = block;
     c->nfree++;
+    if (c->evac) { /* tl_arena_evac_end decides what becomes of it */
+        pthread_mutex_unlock(&ar->mu);
+        return;
+    }
     if (!c->on_partial) partial_add(ar, c);
     if (free_blocks(ar, c) == ar->nslots) {
         /* Every block is back: keep it as the spare, or release the previous spare. */
@@ -151,9 +157,81 @@ void tl_arena_destroy(tl_arena_t *ar) {
     pthread_mutex_lock(&ar->mu);
     if (ar->spare) chunk_free(ar, ar->spare);
     ar->spare = NULL;
-    TL_ASSERT(ar->chunks == 0 && ar->partial == NULL);
+    TL_ASSERT(ar->chunks == 0 && ar->partial == NULL && ar->evac == NULL);
     pthread_mutex_unlock(&ar->mu);
     pthread_mutex_destroy(&ar->mu);
+}
+
+/* The partial chunk with the most free blocks (sparsest) or the fewest (NULL when none). */
+static tl_arena_chunk_t *extreme(tl_arena_t *ar, bool sparsest) {
+    tl_arena_chunk_t *best = NULL;
+    for (tl_arena_chunk_t *c = ar->partial; c; c = c->next) {
+        uint32_t f = free_blocks(ar, c);
+        if (best == NULL || (sparsest ? f > free_blocks(ar, best) : f < free_blocks(ar, best)))
+            best = c;
+    }
+    return best;
+}
+
+uint32_t tl_arena_evac_begin(tl_arena_t *ar) {
+    pthread_mutex_lock(&ar->mu);
+    TL_ASSERT(ar->evac == NULL);
+    uint64_t room = 0, moving = 0; /* free blocks outside the marked chunks; blocks to move */
+    for (tl_arena_chunk_t *c = ar->partial; c; c = c->next) room += free_blocks(ar, c);
+    uint32_t marked = 0;
+    for (tl_arena_chunk_t *c = extreme(ar, true); c != NULL; c = extreme(ar, true)) {
+        uint64_t used = ar->nslots - free_blocks(ar, c), left = room - free_blocks(ar, c);
+        if (moving + used > left) break;
+        partial_remove(ar, c);
+        c->evac = true;
+        c->evac_next = ar->evac;
+        ar->evac = c;
+        room = left;
+        moving += used;
+        marked++;
+    }
+    /* The moved pages fill the fullest chunks first (take() serves the head of `partial`), so
+     * the free blocks left over gather in the fewest chunks. */
+    tl_arena_chunk_t *sorted = NULL;
+    while (ar->partial != NULL) { /* selection sort: fullest first, onto the front */
+        tl_arena_chunk_t *c = extreme(ar, false);
+        partial_remove(ar, c);
+        c->next = sorted;
+        sorted = c;
+    }
+    for (tl_arena_chunk_t *c = sorted, *next; c != NULL; c = next) {
+        next = c->next;
+        partial_add(ar, c);
+    }
+    pthread_mutex_unlock(&ar->mu);
+    return marked;
+}
+
+bool tl_arena_evac_holds(const tl_arena_t *ar, const void *block, size_t bytes) {
+    if (bytes != ar->block_bytes) return false;
+    const tl_arena_chunk_t *c = *(tl_arena_chunk_t *const *)((const char *)block - TL_ARENA_PREFIX);
+    return c->evac; /* written only by evac_begin/end, on the caller's thread */
+}
+
+void tl_arena_evac_end(tl_arena_t *ar) {
+    pthread_mutex_lock(&ar->mu);
+    while (ar->evac != NULL) {
+        tl_arena_chunk_t *c = ar->evac;
+        ar->evac = c->evac_next;
+        c->evac = false;
+        c->evac_next = NULL;
+        if (free_blocks(ar, c) < ar->nslots) {
+            partial_add(ar, c); /* still holds a block: a snapshot pins its old page */
+        } else if (ar->spare == NULL) {
+            c->free_list = NULL;
+            c->nfree = 0;
+            c->bump = 0;
+            ar->spare = c;
+        } else {
+            chunk_free(ar, c);
+        }
+    }
+    pthread_mutex_unlock(&ar->mu);
 }
 
 /* Drops the OS pages of one free block (whole pages strictly inside it). */

@@ -34,6 +34,7 @@ typedef struct tl_arena {
     tl_arena_chunk_t *partial; /* chunks with at least one free block; mu */
     tl_arena_chunk_t *spare; /* one empty chunk kept against map/unmap churn; mu */
     uint64_t chunks; /* live chunks, spare included; mu */
+    tl_arena_chunk_t *evac; /* chunks marked for evacuation; mu */
 } tl_arena_t;
 
 /* Sets up an arena over `under` serving blocks of block_bytes. EINTERNAL (mutex). */
@@ -43,6 +44,21 @@ void tl_arena_destroy(tl_arena_t *ar);
 /* Gives memory back: frees the spare chunk and drops the pages of free blocks (they fault
  * back in, zeroed, when reused). Called when the caller asked for a compact state. */
 void tl_arena_trim(tl_arena_t *ar);
+/* Evacuation, so that tl_compact leaves dense chunks on whole huge pages. Freed blocks are
+ * spread over many chunks after a compaction (pages die in the middle of chunks whose other
+ * pages live on); dropping their OS pages splits each chunk's huge pages, and every lookup in
+ * that chunk then pays a page walk on top of its cache miss. Instead, evac_begin marks the
+ * sparsest chunks whose blocks in use all fit into the free blocks of the other chunks; a
+ * marked chunk hands out nothing, so the caller can copy each page that evac_holds reports
+ * into a block elsewhere and release the original. evac_end unmarks them: a chunk whose
+ * blocks all came back is freed whole (or kept as the spare), and one still holding a block
+ * (an old page a snapshot pins) returns to normal use. Returns the number of chunks marked;
+ * one evacuation at a time, by the thread that calls all three. */
+uint32_t tl_arena_evac_begin(tl_arena_t *ar);
+/* True when a block of `bytes` from this arena's allocator lies in a marked chunk. */
+bool tl_arena_evac_holds(const tl_arena_t *ar, const void *block, size_t bytes);
+void tl_arena_evac_end(tl_arena_t *ar);
+
 /* Bytes of chunk memory held (stats). */
 uint64_t tl_arena_bytes(tl_arena_t *ar);
 

@@ -139,6 +139,9 @@ tl_status_t tl_compact(tl_timelog_t *tl) {
         st = tl_compact_job(tl, &did);
         if (!did) break;
     }
+    /* Then pack the pages into as few chunks as they fill. Its ENOMEM is not the caller's
+     * failure: the compaction stands, and the pages simply stay where they are. */
+    if (st == TL_OK) (void)tl_relocate_job(tl);
     pthread_mutex_unlock(&tl->maint_mu);
     /* The caller asked for the compact state: give freed page blocks and heap holes back. */
     tl_arena_trim(&tl->arena);

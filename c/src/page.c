@@ -120,26 +120,12 @@ uint32_t tl_ts_gallop_upper(const int64_t *ts, uint32_t from, uint32_t to, int64
     }
 }
 
-/* Interpolated start position for x in a slice spanning [kmin, kmax] with n records.
- * Differences are taken in uint64 so that INT64_MIN..INT64_MAX spans cannot overflow. */
-uint32_t tl_ts_interp_guess(uint32_t n, int64_t x, int64_t kmin, int64_t kmax) {
-    TL_DASSERT(n >= 1);
-    if (x <= kmin) return 0;
-    if (x >= kmax) return n - 1;
-    double f = (double)((uint64_t)x - (uint64_t)kmin) / (double)((uint64_t)kmax - (uint64_t)kmin);
-    double g = f * (double)(n - 1);
-    return g >= (double)(n - 1) ? n - 1 : (uint32_t)g;
-}
-
-
 static inline uint32_t bsearch_slice(const int64_t *ts, uint32_t from, uint32_t to, int64_t x,
                                      bool upper) {
     return upper ? tl_ts_upper(ts, from, to, x) : tl_ts_lower(ts, from, to, x);
 }
 
-/* Gallops from guess g in [lo, hi) towards the answer, known to lie in [lo, hi], then
- * binary-searches the last doubling. */
-static uint32_t gallop_from(const int64_t *ts, uint32_t lo, uint32_t hi, uint32_t g, int64_t x,
+uint32_t tl_ts_gallop_from(const int64_t *ts, uint32_t lo, uint32_t hi, uint32_t g, int64_t x,
                             bool upper) {
     uint32_t step = 1;
     if (tl_ts_before(ts[g], x, upper)) {
@@ -178,7 +164,7 @@ static inline uint32_t search_from(const int64_t *ts, uint32_t n, uint32_t g, in
     bool lo_ok = from == 0 || tl_ts_before(ts[from - 1], x, upper);
     bool hi_ok = to == n || !tl_ts_before(ts[to], x, upper);
     if (TL_LIKELY(lo_ok && hi_ok)) return bsearch_slice(ts, from, to, x, upper);
-    return gallop_from(ts, 0, n, g, x, upper);
+    return tl_ts_gallop_from(ts, 0, n, g, x, upper);
 }
 
 uint32_t tl_ts_lower_interp(const int64_t *ts, uint32_t n, int64_t x, int64_t kmin,
@@ -229,45 +215,6 @@ void tl_page_tab_build(tl_page_t *p, uint32_t n) {
     p->tab_n = p->tab != NULL && tl_tab_fill(p->tab, p->ts, n) ? n : 0;
 }
 
-/* The bracket [*lo, *hi] holding both bounds of x (kmin <= x <= kmax), and a guess in it.
- * One floating-point estimate u of x's position in buckets gives both the bucket (corrected
- * by the exact integer starts, so the bracket never depends on rounding) and, by its
- * fraction, the guess inside the bucket: a single division on the lookup's critical path. */
-static inline uint32_t tab_bracket(const uint16_t *tab, uint32_t n, int64_t x, int64_t kmin,
-                                   int64_t kmax, uint32_t *lo, uint32_t *hi) {
-    uint64_t span = (uint64_t)kmax - (uint64_t)kmin, d = (uint64_t)x - (uint64_t)kmin;
-    double u = span == 0 ? 0.0 : (double)d / (double)span * (double)TL_TAB;
-    uint32_t b = u >= (double)(TL_TAB - 1) ? TL_TAB - 1 : (uint32_t)u;
-    while (b > 0 && tl_tab_start(span, b) > d) b--;
-    while (b + 1 < TL_TAB && tl_tab_start(span, b + 1) <= d) b++;
-    *lo = tab[b];
-    *hi = b + 1 < TL_TAB ? tab[b + 1] : n;
-    uint32_t width = *hi - *lo;
-    double f = u - (double)b; /* outside [0, 1) only when b was corrected */
-    if (width <= 1 || !(f > 0.0)) return *lo;
-    uint32_t g = f >= 1.0 ? *hi : *lo + (uint32_t)(f * (double)width);
-    return g < *hi ? g : *hi - 1;
-}
-
-/* Lower / upper bound inside [lo, hi] from guess g in [lo, hi). The table's guess is almost
- * always within a few records, so the 8 records around it are counted branch-free (one or two
- * lines, loaded in parallel) and the count is the answer when the window shows it: a lookup
- * then has no branch that waits on its cold miss, and the CPU runs on into the next lookup.
- * Otherwise it gallops outwards from g, never past the bracket. */
-static inline uint32_t tab_search(const int64_t *ts, uint32_t lo, uint32_t hi, uint32_t g,
-                                  int64_t x, bool upper) {
-    enum { W = 8 };
-    if (lo == hi) return lo;
-    if (hi - lo >= W) {
-        uint32_t w = g - lo >= W / 2 ? g - W / 2 : lo;
-        if (w > hi - W) w = hi - W;
-        uint32_t c = 0;
-        for (uint32_t k = 0; k < W; k++) c += tl_ts_before(ts[w + k], x, upper);
-        if ((c > 0 || w == lo) && (c < W || w + W == hi)) return w + c;
-    }
-    return gallop_from(ts, lo, hi, g, x, upper);
-}
-
 uint32_t tl_tab_lower(const uint16_t *tab, const int64_t *ts, const uint64_t *h, uint32_t n,
                       int64_t x, int64_t kmin, int64_t kmax) {
     TL_DASSERT(n >= 1);
@@ -276,9 +223,10 @@ uint32_t tl_tab_lower(const uint16_t *tab, const int64_t *ts, const uint64_t *h,
         return 0;
     }
     if (x > kmax) return n;
-    uint32_t lo, hi, g = tab_bracket(tab, n, x, kmin, kmax, &lo, &hi);
+    uint64_t span = (uint64_t)kmax - (uint64_t)kmin, d = (uint64_t)x - (uint64_t)kmin;
+    uint32_t lo, hi, g = tl_tab_bracket(tab, n, d, span, tl_ts_frac(d, span), &lo, &hi);
     if (h) __builtin_prefetch(h + g);
-    return tab_search(ts, lo, hi, g, x, false);
+    return tl_tab_search(ts, lo, hi, g, x, false);
 }
 
 uint32_t tl_tab_upper(const uint16_t *tab, const int64_t *ts, uint32_t n, int64_t x,
@@ -286,6 +234,7 @@ uint32_t tl_tab_upper(const uint16_t *tab, const int64_t *ts, uint32_t n, int64_
     TL_DASSERT(n >= 1);
     if (x < kmin) return 0;
     if (x >= kmax) return n;
-    uint32_t lo, hi, g = tab_bracket(tab, n, x, kmin, kmax, &lo, &hi);
-    return tab_search(ts, lo, hi, g, x, true);
+    uint64_t span = (uint64_t)kmax - (uint64_t)kmin, d = (uint64_t)x - (uint64_t)kmin;
+    uint32_t lo, hi, g = tl_tab_bracket(tab, n, d, span, tl_ts_frac(d, span), &lo, &hi);
+    return tl_tab_search(ts, lo, hi, g, x, true);
 }

@@ -72,12 +72,31 @@ uint32_t tl_ts_upper_interp(const int64_t *ts, uint32_t n, int64_t x, int64_t km
 
 /* The two halves of the interpolated searches, for callers that want to act on the guess
  * before the search reads the column (prefetch the matching handle line, so that miss overlaps
- * the ts miss): the guessed index in [0, n - 1] for x over n >= 1 records spanning
- * [kmin, kmax]; then lower/upper bound over ts[0, n) galloping from any start g < n (the
- * answer is exact whatever g is; a good g makes it about one cache line). */
-uint32_t tl_ts_interp_guess(uint32_t n, int64_t x, int64_t kmin, int64_t kmax);
+ * the ts miss): the guessed index (tl_ts_interp_guess, below); then lower/upper bound over
+ * ts[0, n) galloping from any start g < n (the answer is exact whatever g is; a good g makes
+ * it about one cache line). */
 uint32_t tl_ts_lower_from(const int64_t *ts, uint32_t n, uint32_t g, int64_t x);
 uint32_t tl_ts_upper_from(const int64_t *ts, uint32_t n, uint32_t g, int64_t x);
+/* Lower (upper) bound over ts[lo, hi), known to lie in [lo, hi], galloping outwards from a
+ * guess g in [lo, hi), then a binary search of the last doubling. */
+uint32_t tl_ts_gallop_from(const int64_t *ts, uint32_t lo, uint32_t hi, uint32_t g, int64_t x,
+                           bool upper);
+
+/* x's offset d = x - kmin into a span = kmax - kmin > 0, as a fraction in [0, 1] (d <= span
+ * rounds to at most 1.0). The one division of an interpolation: a caller that needs both the
+ * record guess and the search-table bucket computes it once. Differences are taken in uint64
+ * so that INT64_MIN..INT64_MAX spans cannot overflow. */
+static inline double tl_ts_frac(uint64_t d, uint64_t span) { return (double)d / (double)span; }
+
+/* The guessed index in [0, n - 1] for x over n >= 1 records spanning [kmin, kmax]. Inline:
+ * it sits on the path of every cold lookup, before its miss. */
+static inline uint32_t tl_ts_interp_guess(uint32_t n, int64_t x, int64_t kmin, int64_t kmax) {
+    if (x <= kmin) return 0;
+    if (x >= kmax) return n - 1;
+    double g = tl_ts_frac((uint64_t)x - (uint64_t)kmin, (uint64_t)kmax - (uint64_t)kmin) *
+               (double)(n - 1);
+    return g >= (double)(n - 1) ? n - 1 : (uint32_t)g;
+}
 
 /* ---- the search table ----
  *
@@ -94,6 +113,44 @@ uint32_t tl_ts_upper_from(const int64_t *ts, uint32_t n, uint32_t g, int64_t x);
 /* floor(span * b / TL_TAB) without overflow, for b <= TL_TAB. */
 static inline uint64_t tl_tab_start(uint64_t span, uint32_t b) {
     return (span / TL_TAB) * b + ((span % TL_TAB) * b) / TL_TAB;
+}
+
+/* The bracket [*lo, *hi] of tab holding both bounds of x = kmin + d (d <= span = kmax -
+ * kmin), and a guess in it; frac = tl_ts_frac(d, span). The estimate u = frac * TL_TAB gives
+ * both the bucket (corrected by the exact integer starts, so the bracket never depends on
+ * rounding) and, by its fraction, the guess inside the bucket. */
+static inline uint32_t tl_tab_bracket(const uint16_t *tab, uint32_t n, uint64_t d, uint64_t span,
+                                      double frac, uint32_t *lo, uint32_t *hi) {
+    double u = span == 0 ? 0.0 : frac * (double)TL_TAB;
+    uint32_t b = u >= (double)(TL_TAB - 1) ? TL_TAB - 1 : (uint32_t)u;
+    while (b > 0 && tl_tab_start(span, b) > d) b--;
+    while (b + 1 < TL_TAB && tl_tab_start(span, b + 1) <= d) b++;
+    *lo = tab[b];
+    *hi = b + 1 < TL_TAB ? tab[b + 1] : n;
+    uint32_t width = *hi - *lo;
+    double f = u - (double)b; /* outside [0, 1) only when b was corrected */
+    if (width <= 1 || !(f > 0.0)) return *lo;
+    uint32_t g = f >= 1.0 ? *hi : *lo + (uint32_t)(f * (double)width);
+    return g < *hi ? g : *hi - 1;
+}
+
+/* Lower / upper bound inside [lo, hi] from guess g in [lo, hi). The table's guess is almost
+ * always within a few records, so the 8 records around it are counted branch-free (one or two
+ * lines, loaded in parallel) and the count is the answer when the window shows it: a lookup
+ * then has no branch that waits on its cold miss, and the CPU runs on into the next lookup.
+ * Otherwise it gallops outwards from g, never past the bracket. */
+static inline uint32_t tl_tab_search(const int64_t *ts, uint32_t lo, uint32_t hi, uint32_t g,
+                                     int64_t x, bool upper) {
+    enum { W = 8 };
+    if (lo == hi) return lo;
+    if (hi - lo >= W) {
+        uint32_t w = g - lo >= W / 2 ? g - W / 2 : lo;
+        if (w > hi - W) w = hi - W;
+        uint32_t c = 0;
+        for (uint32_t k = 0; k < W; k++) c += tl_ts_before(ts[w + k], x, upper);
+        if ((c > 0 || w == lo) && (c < W || w + W == hi)) return w + c;
+    }
+    return tl_ts_gallop_from(ts, lo, hi, g, x, upper);
 }
 
 /* Fills tab[TL_TAB] for ts[0, n) (n >= 1, sorted); false when n > UINT16_MAX. */

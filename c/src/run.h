@@ -61,6 +61,14 @@ tl_status_t tl_run_from_pages_as_is(const tl_allocator_t *a, tl_page_t *const *p
 tl_status_t tl_run_view_borrowed(const tl_allocator_t *a, tl_page_t *const *pages,
                                  uint32_t page_records, uint64_t n, uint64_t wm, tl_run_t **out);
 
+/* A copy of r (same records, same wm) in which every page with move(ctx, page) is replaced
+ * by a fresh copy allocated from `a` now; the other pages are shared. *out = NULL when no
+ * page moves. ENOMEM leaves nothing behind. Used to move pages out of arena chunks that
+ * tl_compact empties (arena.h). */
+tl_status_t tl_run_relocate(const tl_allocator_t *a, const tl_run_t *r,
+                            bool (*move)(void *ctx, const tl_page_t *p), void *ctx,
+                            tl_run_t **out);
+
 /* Global index of the first record with ts >= x (n if none) / first record with ts > x. */
 uint64_t tl_run_lower_bound(const tl_run_t *r, int64_t x);
 uint64_t tl_run_upper_bound(const tl_run_t *r, int64_t x);

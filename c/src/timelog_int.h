@@ -82,6 +82,9 @@ tl_status_t tl_seal(tl_timelog_t *tl, bool *busy);
 tl_status_t tl_flush_job(tl_timelog_t *tl, bool *did);
 /* Compacts every L0 run into L1 and applies every pending tombstone. *did likewise. */
 tl_status_t tl_compact_job(tl_timelog_t *tl, bool *did);
+/* Empties the sparsest page-arena chunks by moving their L1 pages into the others' free
+ * blocks (relocate.c); best effort: ENOMEM publishes nothing. */
+tl_status_t tl_relocate_job(tl_timelog_t *tl);
 /* Bounds [*wlo, *whi] of the L1 window holding ts. */
 void tl_window_of(const tl_timelog_t *tl, int64_t ts, int64_t *wlo, int64_t *whi);
 /* True when L0 holds >= l0_max runs or a tombstone hides stored L0/L1 data. */

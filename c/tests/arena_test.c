@@ -1,0 +1,246 @@
+/*
+ * arena_test.c — the page arena's evacuation (which chunks it marks, what a marked chunk
+ * hands out, what evac_end frees or keeps) and tl_compact's relocation built on it: the log
+ * reads the same before and after, a snapshot taken before still reads its own version, and
+ * the chunks that emptied go back once the last reader of the old pages lets go.
+ */
+#include <string.h>
+
+#include "arena.h"
+#include "test.h"
+#include "timelog_int.h"
+
+enum { BLOCK = 256 * 1024 }; /* 15 blocks to a 4 MiB chunk */
+
+static uint64_t chunks_of(tl_arena_t *ar) {
+    pthread_mutex_lock(&ar->mu);
+    uint64_t n = ar->chunks;
+    pthread_mutex_unlock(&ar->mu);
+    return n;
+}
+
+/* Which of the k chunks (by first block) holds block b. */
+static int chunk_index(void *const *first, int k, const void *b) {
+    for (int i = 0; i < k; i++) {
+        const char *lo = first[i];
+        if ((const char *)b >= lo && (const char *)b < lo + (size_t)4 * 1024 * 1024) return i;
+    }
+    return -1;
+}
+
+TL_TEST(test_evac_marks_what_the_others_absorb) {
+    fail_alloc_t fa = {0};
+    tl_allocator_t under = {.ctx = &fa, .alloc = fa_alloc, .free = fa_free};
+    tl_arena_t ar;
+    CHECK_OK(tl_arena_init(&ar, &under, BLOCK));
+    const uint32_t S = ar.nslots;
+    CHECK(S >= 8);
+    /* Four full chunks, then free: chunk 0 all but 3 blocks, chunk 1 half, chunk 2 two
+     * blocks, chunk 3 none. Chunk 0 (3 in use) fits into the others' free blocks; chunk 1
+     * (S - S/2 in use) does not fit into chunk 2's two. */
+    enum { K = 4 };
+    void *b[K][64];
+    CHECK(S <= 64);
+    for (int c = 0; c < K; c++) {
+        for (uint32_t i = 0; i < S; i++) {
+            b[c][i] = tl_mem_alloc(&ar.self, BLOCK);
+            CHECK(b[c][i] != NULL);
+        }
+    }
+    CHECK_EQ_U64(chunks_of(&ar), K);
+    void *first[K];
+    for (int c = 0; c < K; c++) first[c] = (char *)b[c][0] - 16;
+    for (uint32_t i = 3; i < S; i++) tl_mem_free(&ar.self, b[0][i], BLOCK);
+    for (uint32_t i = 0; i < S / 2; i++) tl_mem_free(&ar.self, b[1][i], BLOCK);
+    tl_mem_free(&ar.self, b[2][0], BLOCK);
+    tl_mem_free(&ar.self, b[2][1], BLOCK);
+
+    CHECK_EQ_U64(tl_arena_evac_begin(&ar), 1);
+    for (uint32_t i = 0; i < 3; i++) CHECK(tl_arena_evac_holds(&ar, b[0][i], BLOCK));
+    CHECK(!tl_arena_evac_holds(&ar, b[1][S - 1], BLOCK));
+    CHECK(!tl_arena_evac_holds(&ar, b[3][0], BLOCK));
+    CHECK(!tl_arena_evac_holds(&ar, b[0][0], BLOCK + 1)); /* other sizes are never blocks */
+
+    /* Move chunk 0's three blocks: the new ones come from the fullest chunks first (chunk 2,
+     * then chunk 1), never from the marked one. */
+    void *moved[3];
+    for (int i = 0; i < 3; i++) {
+        moved[i] = tl_mem_alloc(&ar.self, BLOCK);
+        CHECK(moved[i] != NULL);
+        CHECK(!tl_arena_evac_holds(&ar, moved[i], BLOCK));
+    }
+    CHECK_EQ_I64(chunk_index(first, K, moved[0]), 2);
+    CHECK_EQ_I64(chunk_index(first, K, moved[1]), 2);
+    CHECK_EQ_I64(chunk_index(first, K, moved[2]), 1);
+    for (int i = 0; i < 3; i++) tl_mem_free(&ar.self, b[0][i], BLOCK);
+    CHECK_EQ_U64(chunks_of(&ar), K); /* a marked chunk waits for evac_end */
+    tl_arena_evac_end(&ar);
+    tl_arena_trim(&ar); /* the emptied chunk became the spare; trim releases it */
+    CHECK_EQ_U64(chunks_of(&ar), K - 1);
+
+    for (int i = 0; i < 3; i++) tl_mem_free(&ar.self, moved[i], BLOCK);
+    for (uint32_t i = S / 2; i < S; i++) tl_mem_free(&ar.self, b[1][i], BLOCK);
+    for (uint32_t i = 2; i < S; i++) tl_mem_free(&ar.self, b[2][i], BLOCK);
+    for (uint32_t i = 0; i < S; i++) tl_mem_free(&ar.self, b[3][i], BLOCK);
+    tl_arena_destroy(&ar);
+    CHECK_EQ_I64(fa.live_blocks, 0);
+    CHECK_EQ_I64(fa.live_bytes, 0);
+}
+
+TL_TEST(test_evac_end_keeps_a_chunk_still_in_use) {
+    fail_alloc_t fa = {0};
+    tl_allocator_t under = {.ctx = &fa, .alloc = fa_alloc, .free = fa_free};
+    tl_arena_t ar;
+    CHECK_OK(tl_arena_init(&ar, &under, BLOCK));
+    const uint32_t S = ar.nslots;
+    void *b[2][64];
+    for (int c = 0; c < 2; c++) {
+        for (uint32_t i = 0; i < S; i++) CHECK((b[c][i] = tl_mem_alloc(&ar.self, BLOCK)) != NULL);
+    }
+    for (uint32_t i = 1; i < S; i++) tl_mem_free(&ar.self, b[0][i], BLOCK); /* 1 in use */
+    tl_mem_free(&ar.self, b[1][0], BLOCK); /* room for it */
+    CHECK_EQ_U64(tl_arena_evac_begin(&ar), 1);
+    CHECK(tl_arena_evac_holds(&ar, b[0][0], BLOCK));
+    /* Nothing moved (a reader still holds the page): the chunk returns to normal use, and
+     * its free blocks are handed out again. */
+    tl_arena_evac_end(&ar);
+    CHECK(!tl_arena_evac_holds(&ar, b[0][0], BLOCK));
+    void *again[2];
+    for (int i = 0; i < 2; i++) CHECK((again[i] = tl_mem_alloc(&ar.self, BLOCK)) != NULL);
+    CHECK_EQ_U64(chunks_of(&ar), 2);
+    for (int i = 0; i < 2; i++) tl_mem_free(&ar.self, again[i], BLOCK);
+    tl_mem_free(&ar.self, b[0][0], BLOCK);
+    for (uint32_t i = 1; i < S; i++) tl_mem_free(&ar.self, b[1][i], BLOCK);
+    tl_arena_destroy(&ar);
+    CHECK_EQ_I64(fa.live_blocks, 0);
+}
+
+TL_TEST(test_evac_nothing_to_gain) {
+    tl_arena_t ar;
+    CHECK_OK(tl_arena_init(&ar, NULL, BLOCK));
+    const uint32_t S = ar.nslots;
+    void *b[2][64];
+    for (int c = 0; c < 2; c++) {
+        for (uint32_t i = 0; i < S; i++) CHECK((b[c][i] = tl_mem_alloc(&ar.self, BLOCK)) != NULL);
+    }
+    /* Two half-full chunks: neither fits into the other's free blocks... */
+    for (uint32_t i = 0; i < S / 2 + 1; i++) tl_mem_free(&ar.self, b[0][i], BLOCK);
+    for (uint32_t i = 0; i < S / 2 - 1; i++) tl_mem_free(&ar.self, b[1][i], BLOCK);
+    CHECK_EQ_U64(tl_arena_evac_begin(&ar), 0);
+    tl_arena_evac_end(&ar);
+    /* ...until one more block is free. */
+    tl_mem_free(&ar.self, b[1][S / 2 - 1], BLOCK);
+    CHECK_EQ_U64(tl_arena_evac_begin(&ar), 1);
+    tl_arena_evac_end(&ar);
+    for (uint32_t i = S / 2 + 1; i < S; i++) tl_mem_free(&ar.self, b[0][i], BLOCK);
+    for (uint32_t i = S / 2; i < S; i++) tl_mem_free(&ar.self, b[1][i], BLOCK);
+    tl_arena_destroy(&ar);
+}
+
+/* ---- tl_compact's relocation, end to end ---- */
+
+typedef struct {
+    uint64_t n, sum_ts, sum_h;
+} digest_t;
+
+static digest_t scan(tl_snapshot_t *s) {
+    static int64_t ts[8192];
+    static uint64_t h[8192];
+    digest_t d = {0, 0, 0};
+    tl_iter_t *it = NULL;
+    if (tl_iter_since(s, INT64_MIN, &it) != TL_OK) return (digest_t){UINT64_MAX, 0, 0};
+    size_t n = 0;
+    while (tl_iter_next_batch(it, ts, h, 8192, &n) == TL_OK) {
+        for (size_t i = 0; i < n; i++) {
+            d.sum_ts += (uint64_t)ts[i];
+            d.sum_h += h[i];
+        }
+        d.n += n;
+    }
+    tl_iter_destroy(it);
+    return d;
+}
+
+static digest_t scan_log(tl_timelog_t *tl) {
+    tl_snapshot_t *s = NULL;
+    if (tl_snapshot_acquire(tl, &s) != TL_OK) return (digest_t){UINT64_MAX, 0, 0};
+    digest_t d = scan(s);
+    tl_snapshot_release(s);
+    return d;
+}
+
+/* Page k holds ts [k P, (k + 1) P): whether the scenario deletes it. Over the first four
+ * chunks' worth of pages: most of the first, a quarter of the second, half of the third,
+ * none of the fourth, so the blocks left in use are spread over every chunk. */
+static bool deleted(uint64_t k, uint32_t slots) {
+    uint64_t c = k / slots;
+    return c == 0 ? k % 4 != 0 : c == 1 ? k % 4 == 1 : c == 2 ? k % 2 == 1 : false;
+}
+
+TL_TEST(test_compact_relocates_into_fewer_chunks) {
+    tl_config_t c;
+    tl_config_init_defaults(&c);
+    c.maintenance = TL_MAINT_MANUAL;
+    c.page_records = 4096;
+    tl_timelog_t *tl = NULL;
+    CHECK_OK(tl_open(&c, &tl));
+    const uint64_t P = c.page_records, S = tl->arena.nslots, pages = 4 * S;
+    enum { B = 65536 };
+    static int64_t ts[B];
+    static uint64_t h[B];
+    for (uint64_t off = 0; off < pages * P; off += B) {
+        uint64_t n = pages * P - off < B ? pages * P - off : B;
+        for (uint64_t i = 0; i < n; i++) ts[i] = (int64_t)(off + i), h[i] = off + i + 1;
+        int st = tl_append_batch(tl, ts, h, n, 0);
+        CHECK(st == TL_OK || st == TL_EBUSY);
+    }
+    CHECK_OK(tl_compact(tl));
+    digest_t want = {0, 0, 0};
+    for (uint64_t k = 0; k < pages; k++) {
+        if (deleted(k, (uint32_t)S)) {
+            CHECK_OK(tl_delete_range(tl, (int64_t)(k * P), (int64_t)((k + 1) * P)));
+            continue;
+        }
+        for (uint64_t t = k * P; t < (k + 1) * P; t++) want.n++, want.sum_ts += t, want.sum_h += t + 1;
+    }
+    /* A snapshot across the compaction pins the deleted pages: nothing is free yet, so there
+     * is nothing to relocate; its release frees them in the middle of every chunk. */
+    tl_snapshot_t *before = NULL;
+    CHECK_OK(tl_snapshot_acquire(tl, &before));
+    CHECK_OK(tl_compact(tl));
+    tl_snapshot_release(before);
+    uint64_t spread = chunks_of(&tl->arena);
+    CHECK(spread >= 4);
+
+    /* Now tl_compact relocates, while s reads the version before it. */
+    tl_snapshot_t *s = NULL;
+    CHECK_OK(tl_snapshot_acquire(tl, &s));
+    CHECK_OK(tl_compact(tl));
+    digest_t got = scan_log(tl), old = scan(s);
+    CHECK_EQ_U64(got.n, want.n);
+    CHECK_EQ_U64(got.sum_ts, want.sum_ts);
+    CHECK_EQ_U64(got.sum_h, want.sum_h);
+    CHECK_EQ_U64(old.n, want.n);
+    CHECK_EQ_U64(old.sum_h, want.sum_h);
+    CHECK(chunks_of(&tl->arena) >= spread); /* s still holds the old pages */
+    tl_snapshot_release(s);
+    CHECK_OK(tl_compact(tl)); /* gives the emptied chunk back */
+    tl_stats_t st;
+    CHECK_OK(tl_stats(tl, &st));
+    uint64_t need = (st.pages + S - 1) / S; /* chunks the live pages fill */
+    CHECK(chunks_of(&tl->arena) <= need + 1); /* + the active memtable's page */
+    CHECK(chunks_of(&tl->arena) < spread);
+    CHECK_OK(tl_validate(tl));
+    got = scan_log(tl);
+    CHECK_EQ_U64(got.n, want.n);
+    CHECK_EQ_U64(got.sum_h, want.sum_h);
+    tl_close(tl);
+}
+
+int main(void) {
+    RUN(test_evac_marks_what_the_others_absorb);
+    RUN(test_evac_end_keeps_a_chunk_still_in_use);
+    RUN(test_evac_nothing_to_gain);
+    RUN(test_compact_relocates_into_fewer_chunks);
+    return tl_test_done("arena_test");
+}
