@@ -55,29 +55,16 @@ function ingestF64(d: Data): Timelog<number> {
   return log;
 }
 
-/**
- * Consumes one batch of columns (what a bulk reader does per batch): sums both. Two
- * accumulators per column, because one floating-point sum is a chain of dependent adds (about
- * 4 cycles each) that would time the adder rather than the scan; C's consumer sums integers,
- * which its compiler vectorizes. The sums are exact (integers below 2^53), so the order of
- * the adds does not change them.
- */
+/** Consumes one batch of columns (what a bulk reader does per batch). */
 function sumColumns(ts: Float64Array, values: Float64Array, acc: Float64Array): void {
-  let t0 = acc[0], t1 = 0, v0 = acc[1], v1 = 0;
-  const n = ts.length, even = n - (n & 1);
-  for (let i = 0; i < even; i += 2) {
-    t0 += ts[i];
-    t1 += ts[i + 1];
-    v0 += values[i];
-    v1 += values[i + 1];
+  let t = acc[0], v = acc[1];
+  for (let i = 0; i < ts.length; i++) {
+    t += ts[i];
+    v += values[i];
   }
-  if (even < n) {
-    t0 += ts[even];
-    v0 += values[even];
-  }
-  acc[0] = t0 + t1;
-  acc[1] = v0 + v1;
-  acc[2] += n;
+  acc[0] = t;
+  acc[1] = v;
+  acc[2] += ts.length;
 }
 
 /** Columnar full scan: nextBatch() into reused typed arrays; returns [tsSum, valueSum, n]. */
