@@ -364,7 +364,9 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T>
 
   /**
    * Flushes, then compacts everything into L1 and applies every delete physically; returns
-   * when done (in manual mode too). Dropped values are released afterwards.
+   * when done (in manual mode too). It then packs the stored pages into as few memory chunks
+   * as they fill and gives free memory back to the system (open snapshots keep reading what
+   * they read). Dropped values are released afterwards.
    *
    * @example
    * ```ts
