@@ -104,6 +104,17 @@ static void *take(tl_arena_t *ar) {
     return slot ? slot + TL_ARENA_PREFIX : NULL;
 }
 
+/* c's blocks are all back (c on no list): it becomes the spare, reset for bump allocation;
+ * returns the previous spare, for the caller to free (mu held). */
+static tl_arena_chunk_t *make_spare(tl_arena_t *ar, tl_arena_chunk_t *c) {
+    c->free_list = NULL;
+    c->nfree = 0;
+    c->bump = 0;
+    tl_arena_chunk_t *old = ar->spare;
+    ar->spare = c;
+    return old;
+}
+
 static void give(tl_arena_t *ar, void *block) {
     tl_arena_chunk_t *c = *(tl_arena_chunk_t **)((char *)block - TL_ARENA_PREFIX);
     tl_arena_chunk_t *drop = NULL;
@@ -117,13 +128,9 @@ static void give(tl_arena_t *ar, void *block) {
     }
     if (!c->on_partial) partial_add(ar, c);
     if (free_blocks(ar, c) == ar->nslots) {
-        /* Every block is back: keep it as the spare, or release the previous spare. */
+        /* Every block is back: keep it as the spare, and release the previous spare. */
         partial_remove(ar, c);
-        c->free_list = NULL;
-        c->nfree = 0;
-        c->bump = 0;
-        drop = ar->spare;
-        ar->spare = c;
+        drop = make_spare(ar, c);
     }
     if (drop) chunk_free(ar, drop);
     pthread_mutex_unlock(&ar->mu);
@@ -222,13 +229,9 @@ void tl_arena_evac_end(tl_arena_t *ar) {
         c->evac_next = NULL;
         if (free_blocks(ar, c) < ar->nslots) {
             partial_add(ar, c); /* still holds a block: a snapshot pins its old page */
-        } else if (ar->spare == NULL) {
-            c->free_list = NULL;
-            c->nfree = 0;
-            c->bump = 0;
-            ar->spare = c;
         } else {
-            chunk_free(ar, c);
+            tl_arena_chunk_t *drop = make_spare(ar, c);
+            if (drop != NULL) chunk_free(ar, drop);
         }
     }
     pthread_mutex_unlock(&ar->mu);

@@ -215,26 +215,23 @@ void tl_page_tab_build(tl_page_t *p, uint32_t n) {
     p->tab_n = p->tab != NULL && tl_tab_fill(p->tab, p->ts, n) ? n : 0;
 }
 
-uint32_t tl_tab_lower(const uint16_t *tab, const int64_t *ts, const uint64_t *h, uint32_t n,
-                      int64_t x, int64_t kmin, int64_t kmax) {
+/* Both bounds through the table: what seek (run.c) does inline, as one tested entry. */
+static uint32_t tab_bound(const uint16_t *tab, const int64_t *ts, uint32_t n, int64_t x,
+                          int64_t kmin, int64_t kmax, bool upper) {
     TL_DASSERT(n >= 1);
-    if (x <= kmin) {
-        if (h) __builtin_prefetch(h);
-        return 0;
-    }
-    if (x > kmax) return n;
+    if (!tl_ts_before(kmin, x, upper)) return 0;
+    if (tl_ts_before(kmax, x, upper)) return n;
     uint64_t span = (uint64_t)kmax - (uint64_t)kmin, d = (uint64_t)x - (uint64_t)kmin;
     uint32_t lo, hi, g = tl_tab_bracket(tab, n, d, span, tl_ts_frac(d, span), &lo, &hi);
-    if (h) __builtin_prefetch(h + g);
-    return tl_tab_search(ts, lo, hi, g, x, false);
+    return tl_tab_search(ts, lo, hi, g, x, upper);
 }
 
-uint32_t tl_tab_upper(const uint16_t *tab, const int64_t *ts, uint32_t n, int64_t x,
-                      int64_t kmin, int64_t kmax) {
-    TL_DASSERT(n >= 1);
-    if (x < kmin) return 0;
-    if (x >= kmax) return n;
-    uint64_t span = (uint64_t)kmax - (uint64_t)kmin, d = (uint64_t)x - (uint64_t)kmin;
-    uint32_t lo, hi, g = tl_tab_bracket(tab, n, d, span, tl_ts_frac(d, span), &lo, &hi);
-    return tl_tab_search(ts, lo, hi, g, x, true);
+uint32_t tl_tab_lower(const uint16_t *tab, const int64_t *ts, uint32_t n, int64_t x, int64_t kmin,
+                      int64_t kmax) {
+    return tab_bound(tab, ts, n, x, kmin, kmax, false);
+}
+
+uint32_t tl_tab_upper(const uint16_t *tab, const int64_t *ts, uint32_t n, int64_t x, int64_t kmin,
+                      int64_t kmax) {
+    return tab_bound(tab, ts, n, x, kmin, kmax, true);
 }

@@ -160,13 +160,12 @@ bool tl_tab_fill(uint16_t *tab, const int64_t *ts, uint32_t n);
 void tl_page_tab_build(tl_page_t *p, uint32_t n);
 
 /* First index in [0, n] with ts[i] >= x (lower) / ts[i] > x (upper), using tab (built for
- * exactly these n records spanning [kmin, kmax]); h (may be NULL) is the page's handle
- * column: its line at the guess is prefetched before the ts column is read. Reads one line of
- * ts when the guess lands on the answer's line, which is the common case. */
-uint32_t tl_tab_lower(const uint16_t *tab, const int64_t *ts, const uint64_t *h, uint32_t n,
-                      int64_t x, int64_t kmin, int64_t kmax);
-uint32_t tl_tab_upper(const uint16_t *tab, const int64_t *ts, uint32_t n, int64_t x,
-                      int64_t kmin, int64_t kmax);
+ * exactly these n records spanning [kmin, kmax]): tl_tab_bracket, then tl_tab_search. Reads
+ * one line of ts when the guess lands on the answer's line, which is the common case. */
+uint32_t tl_tab_lower(const uint16_t *tab, const int64_t *ts, uint32_t n, int64_t x, int64_t kmin,
+                      int64_t kmax);
+uint32_t tl_tab_upper(const uint16_t *tab, const int64_t *ts, uint32_t n, int64_t x, int64_t kmin,
+                      int64_t kmax);
 
 /* The ts column of a page without loading its header (the layout is fixed by tl_page_new):
  * saves one dependent cache miss on a cold search. */

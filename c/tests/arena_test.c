@@ -19,6 +19,16 @@ static uint64_t chunks_of(tl_arena_t *ar) {
     return n;
 }
 
+/* Fills k chunks: b[c][i] is block i of chunk c. */
+static bool fill(tl_arena_t *ar, void *b[][64], int k) {
+    for (int c = 0; c < k; c++) {
+        for (uint32_t i = 0; i < ar->nslots; i++) {
+            if ((b[c][i] = tl_mem_alloc(&ar->self, BLOCK)) == NULL) return false;
+        }
+    }
+    return true;
+}
+
 /* Which of the k chunks (by first block) holds block b. */
 static int chunk_index(void *const *first, int k, const void *b) {
     for (int i = 0; i < k; i++) {
@@ -41,12 +51,7 @@ TL_TEST(test_evac_marks_what_the_others_absorb) {
     enum { K = 4 };
     void *b[K][64];
     CHECK(S <= 64);
-    for (int c = 0; c < K; c++) {
-        for (uint32_t i = 0; i < S; i++) {
-            b[c][i] = tl_mem_alloc(&ar.self, BLOCK);
-            CHECK(b[c][i] != NULL);
-        }
-    }
+    CHECK(fill(&ar, b, K));
     CHECK_EQ_U64(chunks_of(&ar), K);
     void *first[K];
     for (int c = 0; c < K; c++) first[c] = (char *)b[c][0] - 16;
@@ -94,9 +99,7 @@ TL_TEST(test_evac_end_keeps_a_chunk_still_in_use) {
     CHECK_OK(tl_arena_init(&ar, &under, BLOCK));
     const uint32_t S = ar.nslots;
     void *b[2][64];
-    for (int c = 0; c < 2; c++) {
-        for (uint32_t i = 0; i < S; i++) CHECK((b[c][i] = tl_mem_alloc(&ar.self, BLOCK)) != NULL);
-    }
+    CHECK(fill(&ar, b, 2));
     for (uint32_t i = 1; i < S; i++) tl_mem_free(&ar.self, b[0][i], BLOCK); /* 1 in use */
     tl_mem_free(&ar.self, b[1][0], BLOCK); /* room for it */
     CHECK_EQ_U64(tl_arena_evac_begin(&ar), 1);
@@ -120,9 +123,7 @@ TL_TEST(test_evac_nothing_to_gain) {
     CHECK_OK(tl_arena_init(&ar, NULL, BLOCK));
     const uint32_t S = ar.nslots;
     void *b[2][64];
-    for (int c = 0; c < 2; c++) {
-        for (uint32_t i = 0; i < S; i++) CHECK((b[c][i] = tl_mem_alloc(&ar.self, BLOCK)) != NULL);
-    }
+    CHECK(fill(&ar, b, 2));
     /* Two half-full chunks: neither fits into the other's free blocks... */
     for (uint32_t i = 0; i < S / 2 + 1; i++) tl_mem_free(&ar.self, b[0][i], BLOCK);
     for (uint32_t i = 0; i < S / 2 - 1; i++) tl_mem_free(&ar.self, b[1][i], BLOCK);

@@ -224,7 +224,7 @@ TL_TEST(search_table_random) {
                 x = v[tl_t_rnd() % n];
             }
             uint32_t lo = ref_lower(v, 0, n, x), up = ref_upper(v, 0, n, x);
-            uint32_t gl = tl_tab_lower(tab, v, NULL, n, x, v[0], v[n - 1]);
+            uint32_t gl = tl_tab_lower(tab, v, n, x, v[0], v[n - 1]);
             uint32_t gu = tl_tab_upper(tab, v, n, x, v[0], v[n - 1]);
             if (gl != lo || gu != up) {
                 printf("  seed %" PRIu64 " iter %d shape %u n %u x %" PRId64 ": lower %u/%u "
