@@ -256,17 +256,24 @@ static void merge_fix_top(tl_merge_t *m, mcur_t *c) {
     if (m->nheap > 1) heap_sift_down(m->heap, m->nheap, 0);
 }
 
-/* Short blocks (interleaved sources) are copied inline; long ones with memcpy. */
-static inline void copy_block(int64_t *dts, uint64_t *dh, const mcur_t *c, uint32_t pos,
-                              size_t k) {
+/* Short blocks (interleaved sources) are copied inline; long ones with memcpy. With dtf set,
+ * timestamps are written as doubles instead (the f64 read path converts while it copies, so
+ * the batch is touched once). */
+static inline void copy_block(int64_t *dts, double *dtf, uint64_t *dh, const mcur_t *c,
+                              uint32_t pos, size_t k) {
     if (k <= 4) {
         for (size_t i = 0; i < k; i++) {
             if (dts) dts[i] = c->ts[pos + i];
+            if (dtf) dtf[i] = (double)c->ts[pos + i];
             if (dh) dh[i] = c->h[pos + i];
         }
         return;
     }
     if (dts) memcpy(dts, c->ts + pos, k * sizeof(int64_t));
+    if (dtf) {
+        const int64_t *src = c->ts + pos;
+        for (size_t i = 0; i < k; i++) dtf[i] = (double)src[i];
+    }
     if (dh) memcpy(dh, c->h + pos, k * sizeof(uint64_t));
 }
 
@@ -295,7 +302,10 @@ static inline int64_t merge_block_bound(const tl_merge_t *m, const mcur_t *c) {
     return b;
 }
 
-tl_status_t tl_merge_next(tl_merge_t *m, int64_t *ts, uint64_t *h, size_t cap, size_t *n_out) {
+/* The body of tl_merge_next and tl_merge_next_f64: at most one of ts and tf is set. Inlined
+ * into both, so each copies with its own loop and the other branch folds away. */
+static inline tl_status_t merge_next(tl_merge_t *m, int64_t *ts, double *tf, uint64_t *h,
+                                     size_t cap, size_t *n_out) {
     *n_out = 0;
     if (m->err != TL_OK) return m->err;
     if (!m->primed) merge_prime(m);
@@ -315,7 +325,7 @@ tl_status_t tl_merge_next(tl_merge_t *m, int64_t *ts, uint64_t *h, size_t cap, s
             }
         } else {
             if (k > cap - out) k = cap - out;
-            copy_block(ts ? ts + out : NULL, h ? h + out : NULL, c, pos, k);
+            copy_block(ts ? ts + out : NULL, tf ? tf + out : NULL, h ? h + out : NULL, c, pos, k);
             out += k;
         }
         c->pos = pos + (uint32_t)k;
@@ -328,6 +338,14 @@ tl_status_t tl_merge_next(tl_merge_t *m, int64_t *ts, uint64_t *h, size_t cap, s
     *n_out = out;
     if (out > 0) return TL_OK;
     return m->nheap == 0 ? TL_EOF : TL_OK;
+}
+
+tl_status_t tl_merge_next(tl_merge_t *m, int64_t *ts, uint64_t *h, size_t cap, size_t *n_out) {
+    return merge_next(m, ts, NULL, h, cap, n_out);
+}
+
+tl_status_t tl_merge_next_f64(tl_merge_t *m, double *ts, uint64_t *h, size_t cap, size_t *n_out) {
+    return merge_next(m, NULL, ts, h, cap, n_out);
 }
 
 size_t tl_merge_bytes(uint32_t nsrc) {

@@ -58,6 +58,9 @@ tl_merge_t *tl_merge_init(void *mem, const tl_source_t *srcs, uint32_t nsrc,
  * OK with *n_out = 0 while records remain. */
 tl_status_t tl_merge_next(tl_merge_t *m, int64_t *ts, uint64_t *h, size_t cap, size_t *n_out);
 
+/* As tl_merge_next with timestamps converted to double while they are copied. */
+tl_status_t tl_merge_next_f64(tl_merge_t *m, double *ts, uint64_t *h, size_t cap, size_t *n_out);
+
 void tl_merge_close(tl_merge_t *m); /* accepts NULL */
 
 /* Optional sink for hidden records: when set, every record the tombstone filter removes is

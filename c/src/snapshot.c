@@ -410,6 +410,12 @@ tl_status_t tl_iter_next_batch_f64(tl_iter_t *it, double *ts, uint64_t *handles,
     *n_out = 0;
     if (it->eof) return TL_EOF;
     if (cap == 0) return TL_EINVAL;
+    if (!it->point) { /* scans and ranges: the merge converts as it copies */
+        tl_status_t st = tl_merge_next_f64(it->m, ts, handles, cap, n_out);
+        if (st == TL_EOF) it->eof = true;
+        return st;
+    }
+    /* Point iterators yield few records: convert through a small stack buffer. */
     enum { CHUNK = 512 };
     int64_t buf[CHUNK];
     size_t done = 0;
@@ -422,7 +428,7 @@ tl_status_t tl_iter_next_batch_f64(tl_iter_t *it, double *ts, uint64_t *handles,
             for (size_t i = 0; i < got; i++) ts[done + i] = (double)buf[i];
         }
         done += got;
-        if (got < want) break; /* the merge returns short batches only near the end */
+        if (got < want) break; /* short batches come only near the end */
     }
     if (st == TL_EOF) {
         it->eof = true;
