@@ -38,6 +38,7 @@ const out = [
   ...r,
   c_ingest_mrec_s: native.ingest_mrec_s,
   c_scan_mrec_s: native.scan_mrec_s,
+  c_scan_f64_mrec_s: native.scan_f64_mrec_s,
   c_point_ns: native.point_ns,
   verified: r.verified === true && native.verified === true,
 }));
@@ -48,7 +49,9 @@ for (const r of out) {
     `${r.runtime}: f64 ingest ${r.f64_ingest_mrec_s} Mrec/s (${
       ratio(r.f64_ingest_mrec_s, r.c_ingest_mrec_s)
     } of C), ` +
-      `f64 scan ${r.f64_scan_mrec_s} Mrec/s (${ratio(r.f64_scan_mrec_s, r.c_scan_mrec_s)} of C)\n`,
+      `f64 scan ${r.f64_scan_mrec_s} Mrec/s (${ratio(r.f64_scan_mrec_s, r.c_scan_mrec_s)} of C; ${
+        ratio(r.f64_scan_mrec_s, r.c_scan_f64_mrec_s)
+      } of C's f64 scan with the same FP sums)\n`,
   );
 }
 if (json) console.log(JSON.stringify(out));

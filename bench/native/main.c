@@ -9,7 +9,9 @@
  *               show that background compaction kept it bounded.
  *   compact     tl_compact after ingest (all data into L1), ms.
  *   scan        tl_iter_since(INT64_MIN) + tl_iter_next_batch into a 4096-record caller buffer,
- *               summing every ts and handle (a reader must touch the data).
+ *               summing every ts and handle (a reader must touch the data). scan_f64: the
+ *               same through tl_iter_next_batch_f64 with floating-point sums, the work the
+ *               API benchmark's JS consumer does.
  *   range100    [t1, t1+100) random t1: iter open + next_batch drain + destroy, us per query.
  *   point       tl_snapshot_at on random existing ts (the one-call point lookup: handles into
  *               a 64-slot buffer, a second call with a larger one when more records share the
@@ -228,7 +230,7 @@ typedef struct {
     bool failed, used;
 } figure_t;
 
-enum { F_INGEST, F_INGEST_INORDER, F_INGEST_OOO20, F_COMPACT, F_SCAN, F_RANGE, F_POINT,
+enum { F_INGEST, F_INGEST_INORDER, F_INGEST_OOO20, F_COMPACT, F_SCAN, F_SCAN_F64, F_RANGE, F_POINT,
        F_POINT_ITER, F_SNAP, F_SNAP_BIG, F_MAX, F_PREV, F_DELETE, F_MEMCPY, F_STEADY, F_PEAK, F_COUNT };
 
 static figure_t figs[F_COUNT] = {
@@ -238,6 +240,7 @@ static figure_t figs[F_COUNT] = {
     [F_INGEST_OOO20] = {"ingest_ooo20_mrec_s", "ingest ooo 0.20", "Mrec/s", {0}, 0, 0, 0},
     [F_COMPACT] = {"compact_ms", "tl_compact after ingest", "ms", {0}, 0, 0, 0},
     [F_SCAN] = {"scan_mrec_s", "full scan (L1, 4096 buffer)", "Mrec/s", {0}, 0, 0, 0},
+    [F_SCAN_F64] = {"scan_f64_mrec_s", "  same, f64 columns + FP sums", "Mrec/s", {0}, 0, 0, 0},
     [F_RANGE] = {"range100_us", "range [t1,t1+100) query", "us", {0}, 0, 0, 0},
     [F_POINT] = {"point_ns", "point lookup (snapshot_at)", "ns", {0}, 0, 0, 0},
     [F_POINT_ITER] = {"point_iter_ns", "  same, iter_equal + drain", "ns", {0}, 0, 0, 0},
@@ -402,6 +405,37 @@ static void bench_scan(tl_snapshot_t *s, const data_t *d) {
     bool ok = secs > 0 && digest_eq(got, d->all);
     if (!ok) fail_msg("scan", "%llu records of %zu", (unsigned long long)got.n, d->n);
     fig_add(F_SCAN, ok ? (double)got.n / secs / 1e6 : 0, ok);
+}
+
+/* The full scan as the bindings' columnar readers see it: tl_iter_next_batch_f64 into double
+ * columns, consumed with floating-point sums (what bench/api_run.ts's JS consumer does), so
+ * their scan rate can be set beside the engine's on equal work. The sums are exact while they
+ * stay below 2^53, which the verification requires. */
+static double buf_tsd[SCAN_BUF];
+
+static void bench_scan_f64(tl_snapshot_t *s, const data_t *d) {
+    tl_iter_t *it = NULL;
+    double sum_ts = 0, sum_h = 0;
+    uint64_t n_all = 0;
+    size_t n = 0;
+    int st = TL_EINVAL;
+    double t0 = now_s();
+    if (tl_iter_since(s, INT64_MIN, &it) == TL_OK) {
+        while ((st = tl_iter_next_batch_f64(it, buf_tsd, buf_h, SCAN_BUF, &n)) == TL_OK) {
+            for (size_t i = 0; i < n; i++) {
+                sum_ts += buf_tsd[i];
+                sum_h += (double)buf_h[i];
+            }
+            n_all += n;
+        }
+        tl_iter_destroy(it);
+    }
+    double secs = now_s() - t0;
+    bool ok = st == TL_EOF && n_all == d->all.n && sum_ts == (double)(int64_t)d->all.sum_ts &&
+              sum_h == (double)d->all.sum_h;
+    if (!ok) fail_msg("scan_f64", "%llu records of %zu, or sums differ", (unsigned long long)n_all,
+                      d->n);
+    fig_add(F_SCAN_F64, ok ? (double)n_all / secs / 1e6 : 0, ok);
 }
 
 static int64_t rand_ts(uint64_t *rng, int64_t lo, int64_t hi) { /* uniform in [lo, hi] */
@@ -724,6 +758,7 @@ static void run_main(const opts_t *o, const data_t *d, int run) {
     tl_snapshot_t *s = NULL;
     if (tl_snapshot_acquire(tl, &s) != TL_OK) { fprintf(stderr, "snapshot failed\n"); exit(2); }
     bench_scan(s, d);
+    bench_scan_f64(s, d);
     bench_range(s, d, &rng);
     bench_point(s, d, &rng);
     bench_max_prev(s, d, &rng);
