@@ -1,9 +1,11 @@
 /**
  * Columnar writes: validation of `appendMany` / `extend` input and the single native batch call.
  *
- * Everything is checked before the engine sees anything, so a bad element throws with its
- * index and stores nothing; in object mode handles are allocated only after the timestamps
- * passed, and rolled back if the engine refuses the batch (ENOMEM / EOVERFLOW store nothing).
+ * A bad element throws with its index and stores nothing. Everything is checked before the
+ * engine sees it except a Float64Array of timestamps: a per-element check costs JavaScript
+ * several ns a record, so the engine checks those (TL_F64_SAFE, the same safe-integer rule)
+ * and only a refused batch is scanned here, for the message. Object-mode handles are rolled
+ * back whenever the engine refuses a batch (EINVAL / ENOMEM / EOVERFLOW store nothing).
  *
  * @module
  */
@@ -24,6 +26,9 @@ export interface Columns {
 }
 
 const SAFE_HI = 2 ** 21; // int32 high word bound of |v| < 2^53
+
+/** tl_append_batch_f64 flag: the engine accepts safe integers only, as Number.isSafeInteger. */
+const F64_SAFE = 1;
 
 function checkF64Ts(ts: Float64Array, action: string): void {
   for (let i = 0; i < ts.length; i++) {
@@ -52,10 +57,7 @@ function checkI64Ts(ts: BigInt64Array, action: string, bigOk: boolean): void {
 
 function timestamps(core: LogCore<unknown>, ts: unknown, n: number, action: string) {
   const bigOk = core.opts.timestamps === "bigint";
-  if (ts instanceof Float64Array) {
-    checkF64Ts(ts, action);
-    return { tsF: ts, tsI: null };
-  }
+  if (ts instanceof Float64Array) return { tsF: ts, tsI: null }; // the engine checks these
   if (ts instanceof BigInt64Array) {
     checkI64Ts(ts, action, bigOk);
     return { tsF: null, tsI: ts };
@@ -139,12 +141,13 @@ export function appendColumns<V>(core: LogCore<V>, cols: Columns, action: string
   let status: number = Status.OK;
   if (cols.n > 0) {
     status = cols.tsF
-      ? core.sym.tl_append_batch_f64(core.ptr, cols.tsF, cols.raw, cols.n, 0)
+      ? core.sym.tl_append_batch_f64(core.ptr, cols.tsF, cols.raw, cols.n, F64_SAFE)
       : core.sym.tl_append_batch(core.ptr, cols.tsI, cols.raw, cols.n, 0);
     if (status !== Status.OK && status !== Status.EBUSY && cols.column) {
       for (let i = 0; i < cols.n; i++) core.table?.release(cols.values[i]);
     }
   }
   if (cols.column) core.giveColumn(cols.column);
+  if (status === Status.EINVAL && cols.tsF) checkF64Ts(cols.tsF, action); // says which ts
   if (cols.n > 0) core.afterWrite(status, action);
 }

@@ -173,6 +173,14 @@ test("Timelog.append() in a non-ms log rejects a Date with TypeError", () => {
   });
 });
 
+const f64Ts = (xs: number[]) => new Float64Array(xs);
+/** 5000 good timestamps but the last: past the engine's 4096-record stack chunk. */
+const lateBad = (bad: number) => {
+  const ts = new Float64Array(5000).map((_, i) => i);
+  ts[4999] = bad;
+  return ts;
+};
+
 test("Timelog.appendMany() rejects non-columns, mismatched and bad columns, storing nothing", () => {
   using l = seeded(() => new Timelog<unknown, Ts>({ maintenance: "manual" }));
   using f = seeded(() => new Timelog<unknown, Ts>({ values: "f64", maintenance: "manual" }));
@@ -198,6 +206,27 @@ test("Timelog.appendMany() rejects non-columns, mismatched and bad columns, stor
     [l, "f64 ts with NaN", TypeError, "ts[0]", am(l, new Float64Array([NaN]), [1])],
     [l, "f64 ts with Infinity", TypeError, "ts[1]", am(l, new Float64Array([1, Infinity]), [1, 2])],
     [l, "f64 ts at 2^53", RangeError, "ts[0]", am(l, new Float64Array([2 ** 53]), [1])],
+    [
+      f,
+      "f64 ts at -2^53, f64 log",
+      RangeError,
+      "ts[2]",
+      am(f, f64Ts([1, 2, -(2 ** 53)]), [1, 2, 3]),
+    ],
+    [
+      f,
+      "f64 ts 0.5 at 4999 of 5000",
+      TypeError,
+      "ts[4999]",
+      am(f, lateBad(0.5), new Float64Array(5000)),
+    ],
+    [
+      l,
+      "f64 ts 2^53 at 4999 of 5000",
+      RangeError,
+      "ts[4999]",
+      am(l, lateBad(2 ** 53), new Array(5000)),
+    ],
     [
       l,
       "i64 ts at 2^53 in a number log",

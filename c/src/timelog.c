@@ -334,12 +334,13 @@ tl_status_t tl_append_batch_f64(tl_timelog_t *tl, const double *ts, const uint64
                                 size_t n, uint32_t flags) {
     tl_status_t st = tl_check_open(tl);
     if (st != TL_OK) return st;
-    if (flags != 0 || (n > 0 && (ts == NULL || values == NULL))) return TL_EINVAL;
+    if ((flags & ~TL_F64_SAFE) != 0 || (n > 0 && (ts == NULL || values == NULL))) return TL_EINVAL;
+    const double lim = (flags & TL_F64_SAFE) ? TL_F64_SAFE_LIM : TL_F64_LIM;
     enum { CHUNK = 4096 };
     if (n <= CHUNK) {
         int64_t buf[CHUNK];
         for (size_t i = 0; i < n; i++) {
-            if (!tl_f64_to_ts(ts[i], &buf[i])) return TL_EINVAL;
+            if (!tl_f64_to_ts_within(ts[i], lim, &buf[i])) return TL_EINVAL;
         }
         return tl_append_batch(tl, buf, values, n, 0);
     }
@@ -349,7 +350,7 @@ tl_status_t tl_append_batch_f64(tl_timelog_t *tl, const double *ts, const uint64
     if (conv == NULL) return tl_err_set(tl, TL_ENOMEM, "append_batch_f64 of %zu records", n);
     st = TL_OK;
     for (size_t i = 0; i < n && st == TL_OK; i++) {
-        if (!tl_f64_to_ts(ts[i], &conv[i])) st = TL_EINVAL;
+        if (!tl_f64_to_ts_within(ts[i], lim, &conv[i])) st = TL_EINVAL;
     }
     if (st == TL_OK) st = tl_append_batch(tl, conv, values, n, 0);
     tl_mem_free(tl->alloc, conv, n * sizeof *conv);

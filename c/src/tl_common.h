@@ -44,15 +44,21 @@ void tl_panic(const char *file, int line, const char *what);
 
 #define TL_SEQ_MAX UINT64_MAX
 
-/* A double timestamp as int64: an exact integer within ±2^53 (NaN, infinities, fractions and
+/* A double timestamp as int64: an exact integer within ±lim (NaN, infinities, fractions and
  * larger magnitudes are rejected). The one rule behind every *_f64 entry point. */
-static inline bool tl_f64_to_ts(double d, int64_t *out) {
-    const double lim = 9007199254740992.0; /* 2^53 */
+static inline bool tl_f64_to_ts_within(double d, double lim, int64_t *out) {
     if (!(d >= -lim && d <= lim)) return false; /* also rejects NaN */
     int64_t v = (int64_t)d;
     if ((double)v != d) return false;
     *out = v;
     return true;
+}
+
+#define TL_F64_LIM 9007199254740992.0       /* 2^53: every integer up to it is exact */
+#define TL_F64_SAFE_LIM 9007199254740991.0  /* 2^53 - 1: JavaScript's safe integers */
+
+static inline bool tl_f64_to_ts(double d, int64_t *out) {
+    return tl_f64_to_ts_within(d, TL_F64_LIM, out);
 } /* watermark of mutable memtable parts: never hidden */
 
 #endif /* TL_COMMON_H */

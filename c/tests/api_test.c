@@ -4,6 +4,7 @@
  * tie order across every structure, flush/compact/maint_step, EBUSY and close with drops.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "test.h"
@@ -271,6 +272,42 @@ TL_TEST(test_f64_appends) {
     tl_close(tl);
 }
 
+/* TL_F64_SAFE narrows the accepted range to JavaScript's safe integers, in both the stack path
+ * and the large-batch path; a rejected batch inserts nothing. */
+TL_TEST(test_f64_safe_flag) {
+    tl_timelog_t *tl = open_manual(64, 1000, 16);
+    CHECK(tl != NULL);
+    const double two53 = 9007199254740992.0;
+    uint64_t vals[2] = {1, 2};
+    double edge[2] = {two53 - 1, -(two53 - 1)};
+    CHECK_OK(tl_append_batch_f64(tl, edge, vals, 2, TL_F64_SAFE));
+    double beyond[2] = {0, two53};
+    CHECK_ST(tl_append_batch_f64(tl, beyond, vals, 2, TL_F64_SAFE), TL_EINVAL);
+    beyond[1] = -two53;
+    CHECK_ST(tl_append_batch_f64(tl, beyond, vals, 2, TL_F64_SAFE), TL_EINVAL);
+    CHECK_OK(tl_append_batch_f64(tl, beyond, vals, 2, 0)); /* without the flag: exact, taken */
+    CHECK_ST(tl_append_batch_f64(tl, edge, vals, 2, TL_F64_SAFE << 1), TL_EINVAL);
+    enum { BIG = 5000 }; /* above the stack chunk: the allocated path */
+    double *ts = malloc(BIG * sizeof *ts);
+    uint64_t *h = malloc(BIG * sizeof *h);
+    CHECK(ts != NULL && h != NULL);
+    for (size_t i = 0; i < BIG; i++) {
+        ts[i] = (double)i;
+        h[i] = i;
+    }
+    ts[BIG - 1] = two53;
+    CHECK_ST(tl_append_batch_f64(tl, ts, h, BIG, TL_F64_SAFE), TL_EINVAL);
+    ts[BIG - 1] = two53 - 1;
+    tl_status_t st = tl_append_batch_f64(tl, ts, h, BIG, TL_F64_SAFE);
+    CHECK(st == TL_OK || st == TL_EBUSY); /* EBUSY: accepted (manual maintenance) */
+    free(ts);
+    free(h);
+    double n = 0;
+    CHECK_OK(tl_count_f64(tl, -INFINITY, INFINITY, &n));
+    CHECK(n == 4 + BIG);
+    tl_close(tl);
+}
+
 TL_TEST(test_busy_manual) {
     tl_config_t c;
     tl_config_init_defaults(&c);
@@ -354,6 +391,7 @@ int main(void) {
     RUN(test_sparse_late_stretches);
     RUN(test_iter_forms_and_points);
     RUN(test_f64_appends);
+    RUN(test_f64_safe_flag);
     RUN(test_busy_manual);
     RUN(test_close_reports_everything_once);
     return tl_test_done("api_test");
