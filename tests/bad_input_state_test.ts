@@ -91,6 +91,19 @@ test("every method of a closed Timelog throws TimelogError ECLOSED", () => {
   log[Symbol.dispose]();
 });
 
+test("a closed f64 Timelog throws ECLOSED for writes of numbers (the append fast path too)", () => {
+  const log = new Timelog<number>({ values: "f64", maintenance: "manual" });
+  log.append(1, 1.5);
+  log.close();
+  expectBad(
+    null,
+    log as unknown as Reader<unknown, bigint>,
+    closedCase("f64 append(1, 2)", (r) => (r as unknown as Timelog<number>).append(1, 2)),
+    closedCase("f64 append(2)", (r) => (r as unknown as Timelog<number>).append(2)),
+    closedCase("f64 appendMany()", (r) => (r as unknown as Timelog<number>).appendMany([1], [2])),
+  );
+});
+
 test("a closed Timelog throws ECLOSED even for reads whose range is empty", () => {
   const log = closedLog();
   expectBad(null, log, ...EMPTY_READS.map(([name, call]) => closedCase(`Timelog.${name}`, call)));
