@@ -109,7 +109,9 @@ class TimelogPeer implements Structure {
   }
   range(qs: Queries, lo: number, hi: number, acc: Float64Array): void {
     for (let i = lo; i < hi; i++) {
-      using it = this.log.range(qs.t[i], qs.t[i] + qs.w);
+      // Read to the end, which closes the iterator: `using` would add 0.3-0.5 µs a query in
+      // Deno 2.9 (its disposal protocol), more than the engine's read.
+      const it = this.log.range(qs.t[i], qs.t[i] + qs.w);
       for (let b = it.nextBatch(); b; b = it.nextBatch()) {
         sumBatch(b.ts, b.values as Float64Array, acc);
       }

@@ -27,6 +27,8 @@ export interface ReadOwner<V> {
   readF64(lo: number, hi: number, ts: Float64Array, h: BigUint64Array, cap: number): number;
   /** One-call count of [lo, hi] into core.f64[0]; returns the status. */
   countF64(lo: number, hi: number): number;
+  /** Open while the owner is: what untracked iterators check (see NativeIter). */
+  readonly life: { readonly closed: boolean };
   /** Tracks an open iterator so closing the owner closes it first. */
   attach(iter: NativeIter<V>): void;
   detach(iter: NativeIter<V>): void;
@@ -70,7 +72,16 @@ export abstract class Reader<V, T extends Ts = number> {
     // under 3 ns a record for ranges past 4096 records).
     const whole = this.#readWhole(lo, hi, action);
     if (whole !== null) {
-      const read: NativeIter<V> = new NativeIter(core, null, () => owner.detach(read), whole);
+      if (core.table === null) { // untracked: see NativeIter
+        return new TimelogIterator<V, T>(new NativeIter(core, null, owner.life, null, whole));
+      }
+      const read: NativeIter<V> = new NativeIter(
+        core,
+        null,
+        owner.life,
+        () => owner.detach(read),
+        whole,
+      );
       owner.attach(read);
       return new TimelogIterator<V, T>(read);
     }
@@ -82,10 +93,15 @@ export abstract class Reader<V, T extends Ts = number> {
       owner.done(snap);
       core.check(status, action);
     }
-    const state: NativeIter<V> = new NativeIter(core, core.rt.readPointer(core.cell), () => {
-      owner.detach(state);
-      owner.done(snap);
-    });
+    const state: NativeIter<V> = new NativeIter(
+      core,
+      core.rt.readPointer(core.cell),
+      owner.life,
+      () => {
+        owner.detach(state);
+        owner.done(snap);
+      },
+    );
     owner.attach(state);
     return new TimelogIterator<V, T>(state);
   }

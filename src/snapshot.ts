@@ -31,6 +31,10 @@ export class SnapState<V> implements ReadOwner<V>, Child {
     core.children.add(this);
   }
 
+  get life(): { readonly closed: boolean } {
+    return this;
+  }
+
   assertOpen(action: string): void {
     if (this.closed) throw closedError("Snapshot", action);
   }

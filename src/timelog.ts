@@ -36,6 +36,9 @@ import { appendColumns, toColumns } from "./write.ts";
 /** Reads on a live log: each takes a fresh O(1) snapshot for its own duration. */
 class LiveOwner<V> implements ReadOwner<V> {
   constructor(readonly core: LogCore<V>) {}
+  get life(): { readonly closed: boolean } {
+    return this.core;
+  }
   assertOpen(action: string): void {
     this.core.assertOpen(action);
   }

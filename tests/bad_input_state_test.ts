@@ -150,6 +150,27 @@ test("iterators of a closed Timelog throw ECLOSED; those closed by the user repo
   assert.deepEqual(mine.next(), { done: true, value: undefined });
 });
 
+test("f64 ranges read up front pin nothing, yet throw ECLOSED once their log or snapshot closes", () => {
+  const log = new Timelog<number>({ values: "f64" });
+  log.appendMany([1, 2, 3], [10, 20, 30]);
+  const forgotten = Array.from({ length: 100 }, () => log.range(0, 5));
+  assert.equal(log.stats().pins, 0, "short f64 ranges hold no pin");
+  assert.deepEqual(forgotten[0].next(), { done: false, value: [1, 10] });
+  const snap = log.snapshot();
+  const ofSnap = snap.range(0, 5);
+  const ofSnapLater = snap.range(0, 5);
+  const ofLog = log.range(0, 5);
+  const isClosed = (e: unknown) => e instanceof TimelogError && e.code === "ECLOSED";
+  snap.close();
+  assert.throws(() => ofSnap.next(), isClosed);
+  assert.throws(() => ofSnapLater.nextBatch(), isClosed);
+  assert.deepEqual(ofLog.next(), { done: false, value: [1, 10] }, "the log's own still reads");
+  log.close();
+  assert.throws(() => ofLog.next(), isClosed);
+  assert.throws(() => forgotten[1].nextBatch(), isClosed);
+  ofLog.close(); // closing after the log closed is fine
+});
+
 /** Counts releases; `check()` asserts held values = appended - released and none twice. */
 function ledger() {
   const released = new Map<unknown, number>();
