@@ -333,13 +333,15 @@ static void op_append(st_t *s, bool f64) {
     fz_insert(&s->model, ts, fz_bits((double)new_id(s, ts)));
 }
 
-/* batch / batch_f64 / bulk. The whole batch is rejected by a flag or one bad double. */
+/* batch / batch_f64 / bulk. The whole batch is rejected by a flag or one bad double; the only
+ * flag accepted is TL_F64_SAFE on batch_f64, which narrows the rule to safe integers. */
 static void op_batch(st_t *s, int kind) {
     fz_in_t *in = &s->in;
     size_t n = kind == 2 ? 64 + (size_t)fz_u8(in) * 2 : fz_u8(in) % 48;
     if (s->next_id + n > FZ_IDS_MAX) return;
     uint32_t flags = (fz_u8(in) & 0x1f) == 0x1f ? 1u << (fz_u8(in) & 31) : 0;
-    bool valid = flags == 0;
+    bool safe = kind == 1 && flags == TL_F64_SAFE;
+    bool valid = flags == 0 || safe;
     int64_t t = fz_ts(in);
     uint8_t step = fz_u8(in);
     for (size_t i = 0; i < n; i++) {
@@ -349,7 +351,8 @@ static void op_batch(st_t *s, int kind) {
             t = (d > 0 && t > INT64_MAX - d) || (d < 0 && t < INT64_MIN - d) ? t : t + d;
         } else if (kind == 1) {
             b_d[i] = fz_tsd(s);
-            if (!fz_f64_ts(b_d[i], &b_ts[i])) valid = false;
+            int64_t lim = safe ? FZ_TWO53 - 1 : FZ_TWO53;
+            if (!fz_f64_ts_within(b_d[i], lim, &b_ts[i])) valid = false;
         } else {
             b_ts[i] = fz_ts(in);
         }

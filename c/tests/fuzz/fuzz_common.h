@@ -129,13 +129,18 @@ static inline void fz_insert(fz_vec_t *m, int64_t ts, uint64_t h) {
 
 static inline uint64_t fz_bits(double d) { uint64_t u; memcpy(&u, &d, sizeof u); return u; }
 
-/* The header's rule for f64 timestamps: an exact integer within [-2^53, 2^53]. */
-static inline bool fz_f64_ts(double x, int64_t *out) {
-    if (!(x >= -(double)FZ_TWO53 && x <= (double)FZ_TWO53)) return false; /* NaN, inf, big */
+/* The header's rule for f64 timestamps: an exact integer within [-lim, lim], where lim is
+ * 2^53, or 2^53 - 1 for tl_append_batch_f64 with TL_F64_SAFE. */
+static inline bool fz_f64_ts_within(double x, int64_t lim, int64_t *out) {
+    if (!(x >= -(double)lim && x <= (double)lim)) return false; /* NaN, inf, big */
     int64_t t = (int64_t)x;
     if ((double)t != x) return false;
     *out = t;
     return true;
+}
+
+static inline bool fz_f64_ts(double x, int64_t *out) {
+    return fz_f64_ts_within(x, FZ_TWO53, out);
 }
 
 #endif /* TL_FUZZ_COMMON_H */
