@@ -12,6 +12,7 @@
  */
 import { spawnSync } from "node:child_process";
 import process from "node:process";
+import { median } from "./workload.ts";
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");
@@ -32,12 +33,6 @@ function run(cmd: string, argv: string[]): Figures {
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed:\n${r.stderr}`);
   const lines = r.stdout.trim().split("\n");
   return JSON.parse(lines[lines.length - 1]);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 const common = ["--records", records, "--runs", runs, "--json"];

@@ -71,16 +71,17 @@ export class NativeIter<V> implements Child {
   closedBy: "user" | "parent" | null = null;
   /** The owner's open state (its log's core, or its snapshot's state). */
   readonly life: { readonly closed: boolean };
-  /** Pinned, attached to its owner and under the finalizer (see the class comment). */
+  /** Pinned, attached to its owner and under the finalizer (see the class comment); only a
+   * tracked iterator runs onClose and unpins when it closes. */
   readonly tracked: boolean;
-  #onClose: (() => void) | null;
+  #onClose: () => void;
   #pending: number;
 
   constructor(
     core: LogCore<V>,
     it: NativePointer,
     life: { readonly closed: boolean },
-    onClose: (() => void) | null,
+    onClose: () => void,
     filled: { batch: Batch; n: number } | null = null,
   ) {
     this.core = core;
@@ -117,8 +118,10 @@ export class NativeIter<V> implements Child {
     this.it = null;
     if (this.batch) giveBack(this.core, this.batch);
     this.batch = null;
-    this.#onClose?.();
-    if (this.tracked) this.core.unpin();
+    if (this.tracked) {
+      this.#onClose();
+      this.core.unpin();
+    }
   }
 }
 

@@ -72,9 +72,6 @@ export abstract class Reader<V, T extends Ts = number> {
     // under 3 ns a record for ranges past 4096 records).
     const whole = this.#readWhole(lo, hi, action);
     if (whole !== null) {
-      if (core.table === null) { // untracked: see NativeIter
-        return new TimelogIterator<V, T>(new NativeIter(core, null, owner.life, null, whole));
-      }
       const read: NativeIter<V> = new NativeIter(
         core,
         null,
@@ -82,7 +79,7 @@ export abstract class Reader<V, T extends Ts = number> {
         () => owner.detach(read),
         whole,
       );
-      owner.attach(read);
+      if (read.tracked) owner.attach(read); // an f64 range read up front is not: see NativeIter
       return new TimelogIterator<V, T>(read);
     }
     const snap = owner.snapshot(action);

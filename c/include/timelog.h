@@ -232,13 +232,13 @@ TL_API tl_status_t tl_append_f64(tl_timelog_t *tl, double ts, double value);
 TL_API tl_status_t tl_append_batch(tl_timelog_t *tl, const int64_t *ts, const uint64_t *handles,
                                    size_t n, uint32_t flags);
 
-/* As tl_append_batch with double timestamps (exact integers within +/-2^53; one bad value
- * rejects the whole batch with EINVAL and inserts nothing). values[] is read as raw 64-bit
- * handles, so a Float64Array of payloads can be passed as is. flags: 0, or TL_F64_SAFE. */
 /* tl_append_batch_f64 flag: accept only safe integers, |ts| <= 2^53 - 1 (JavaScript's
  * Number.isSafeInteger), so a binding can leave its per-element check to the engine. */
 #define TL_F64_SAFE 1u
 
+/* As tl_append_batch with double timestamps (exact integers within +/-2^53; one bad value
+ * rejects the whole batch with EINVAL and inserts nothing). values[] is read as raw 64-bit
+ * handles, so a Float64Array of payloads can be passed as is. flags: 0, or TL_F64_SAFE. */
 TL_API tl_status_t tl_append_batch_f64(tl_timelog_t *tl, const double *ts, const uint64_t *values,
                                        size_t n, uint32_t flags);
 

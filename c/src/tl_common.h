@@ -42,7 +42,7 @@ void tl_panic(const char *file, int line, const char *what);
 #define TL_LIKELY(x) __builtin_expect(!!(x), 1)
 #define TL_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-#define TL_SEQ_MAX UINT64_MAX
+#define TL_SEQ_MAX UINT64_MAX /* watermark of mutable memtable parts: never hidden */
 
 /* A double timestamp as int64: an exact integer within ±lim (NaN, infinities, fractions and
  * larger magnitudes are rejected). The one rule behind every *_f64 entry point. */
@@ -59,6 +59,6 @@ static inline bool tl_f64_to_ts_within(double d, double lim, int64_t *out) {
 
 static inline bool tl_f64_to_ts(double d, int64_t *out) {
     return tl_f64_to_ts_within(d, TL_F64_LIM, out);
-} /* watermark of mutable memtable parts: never hidden */
+}
 
 #endif /* TL_COMMON_H */

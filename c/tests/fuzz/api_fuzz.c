@@ -342,6 +342,7 @@ static void op_batch(st_t *s, int kind) {
     uint32_t flags = (fz_u8(in) & 0x1f) == 0x1f ? 1u << (fz_u8(in) & 31) : 0;
     bool safe = kind == 1 && flags == TL_F64_SAFE;
     bool valid = flags == 0 || safe;
+    const int64_t lim = safe ? FZ_TWO53 - 1 : FZ_TWO53; /* batch_f64's timestamp rule */
     int64_t t = fz_ts(in);
     uint8_t step = fz_u8(in);
     for (size_t i = 0; i < n; i++) {
@@ -351,7 +352,6 @@ static void op_batch(st_t *s, int kind) {
             t = (d > 0 && t > INT64_MAX - d) || (d < 0 && t < INT64_MIN - d) ? t : t + d;
         } else if (kind == 1) {
             b_d[i] = fz_tsd(s);
-            int64_t lim = safe ? FZ_TWO53 - 1 : FZ_TWO53;
             if (!fz_f64_ts_within(b_d[i], lim, &b_ts[i])) valid = false;
         } else {
             b_ts[i] = fz_ts(in);
