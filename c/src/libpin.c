@@ -24,8 +24,9 @@ static void tl_pin_library(void) {
                              (LPCWSTR)(void *)&tl_pin_library, &self);
 }
 
-#pragma section(".CRT$XCU", read)
-__declspec(allocate(".CRT$XCU")) static void (*tl_pin_init)(void) = tl_pin_library;
+/* Zig builds Windows libraries with clang for the GNU ABI (MinGW), which runs constructors
+ * like ELF targets do. */
+__attribute__((constructor)) static void tl_pin_library_ctor(void) { tl_pin_library(); }
 #else
 #include <dlfcn.h>
 
