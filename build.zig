@@ -6,7 +6,8 @@
 //!   zig build tests                -> installs the test binaries in zig-out/test/ (for ./dev)
 //!   zig build bench                -> zig-out/bin/bench_native
 //!   zig build soak                 -> zig-out/bin/soak (c/tests/soak.c, ReleaseSafe)
-//!   zig build dist                 -> the library for every platform in `dist_targets`
+//!   zig build dist                 -> zig-out/dist/<platform>/ for every platform in `dist_targets`
+//!                                     (ReleaseFast, stripped; <platform> is the npm package suffix)
 const std = @import("std");
 const builtin = @import("builtin");
 
@@ -19,6 +20,7 @@ comptime {
 
 /// Engine sources, listed explicitly: a new file is a conscious change to this list.
 const engine_sources = [_][]const u8{
+    "c/src/version.c",
     "c/src/alloc.c",
     "c/src/arena.c",
     "c/src/status.c",
@@ -79,13 +81,22 @@ const c_flags = [_][]const u8{
     "-D_GNU_SOURCE",
 };
 
-/// Platforms `zig build dist` produces (a closed list: adding one is a release decision).
-const dist_targets = [_]std.Target.Query{
-    .{ .cpu_arch = .x86_64, .os_tag = .linux, .abi = .gnu },
-    .{ .cpu_arch = .aarch64, .os_tag = .linux, .abi = .gnu },
-    .{ .cpu_arch = .x86_64, .os_tag = .macos },
-    .{ .cpu_arch = .aarch64, .os_tag = .macos },
-    .{ .cpu_arch = .x86_64, .os_tag = .windows },
+/// Platforms `zig build dist` produces (a closed list: adding one is a release decision), each
+/// named as its npm package is (`@timelog/timelog-<name>`, the esbuild / @swc convention).
+/// glibc 2.17 is the floor for the gnu builds: the oldest glibc still common in production
+/// (RHEL/CentOS 7, manylinux2014), the first with aarch64 support, and the library needs
+/// nothing newer (pthreads, mmap/madvise, malloc_trim). CPUs are each architecture's baseline
+/// (x86-64 with SSE2, ARMv8.0): a prebuilt library must load on any machine of its platform.
+const DistTarget = struct { name: []const u8, query: std.Target.Query };
+const glibc_floor = std.SemanticVersion{ .major = 2, .minor = 17, .patch = 0 };
+const dist_targets = [_]DistTarget{
+    .{ .name = "linux-x64-gnu", .query = .{ .cpu_arch = .x86_64, .os_tag = .linux, .abi = .gnu, .glibc_version = glibc_floor } },
+    .{ .name = "linux-arm64-gnu", .query = .{ .cpu_arch = .aarch64, .os_tag = .linux, .abi = .gnu, .glibc_version = glibc_floor } },
+    .{ .name = "linux-x64-musl", .query = .{ .cpu_arch = .x86_64, .os_tag = .linux, .abi = .musl } },
+    .{ .name = "linux-arm64-musl", .query = .{ .cpu_arch = .aarch64, .os_tag = .linux, .abi = .musl } },
+    .{ .name = "darwin-x64", .query = .{ .cpu_arch = .x86_64, .os_tag = .macos } },
+    .{ .name = "darwin-arm64", .query = .{ .cpu_arch = .aarch64, .os_tag = .macos } },
+    .{ .name = "win32-x64", .query = .{ .cpu_arch = .x86_64, .os_tag = .windows, .abi = .gnu } },
 };
 
 fn engineModule(
@@ -93,7 +104,16 @@ fn engineModule(
     target: std.Build.ResolvedTarget,
     optimize: std.builtin.OptimizeMode,
 ) *std.Build.Module {
-    const mod = b.createModule(.{ .target = target, .optimize = optimize, .link_libc = true });
+    return engineModuleOpts(b, target, optimize, false);
+}
+
+fn engineModuleOpts(
+    b: *std.Build,
+    target: std.Build.ResolvedTarget,
+    optimize: std.builtin.OptimizeMode,
+    strip: bool,
+) *std.Build.Module {
+    const mod = b.createModule(.{ .target = target, .optimize = optimize, .link_libc = true, .strip = strip });
     mod.addIncludePath(b.path("c/include"));
     mod.addIncludePath(b.path("c/src"));
     mod.addCSourceFiles(.{ .files = &engine_sources, .flags = &c_flags });
@@ -148,17 +168,35 @@ pub fn build(b: *std.Build) void {
     const soak_install = b.addInstallArtifact(soak_exe, .{});
     b.step("soak", "Build the soak test into zig-out/bin").dependOn(&soak_install.step);
 
+    // A library that reports another ABI, for the binding's load-time check (tests only).
+    const mismatch_mod = engineModule(b, target, .Debug);
+    mismatch_mod.addCMacro("TL_ABI_VERSION_OVERRIDE", "999");
+    const mismatch = b.addLibrary(.{
+        .name = "timelog_abi_mismatch",
+        .linkage = .dynamic,
+        .root_module = mismatch_mod,
+    });
+    const mismatch_install = b.addInstallArtifact(mismatch, .{
+        .dest_dir = .{ .override = .{ .custom = "test" } },
+        .implib_dir = .disabled,
+        .pdb_dir = .disabled,
+    });
+    tests_step.dependOn(&mismatch_install.step);
+
     // Cross-built libraries for the platforms we ship.
     const dist_step = b.step("dist", "Build libtimelog for every supported platform into zig-out/dist");
-    for (dist_targets) |q| {
-        const t = b.resolveTargetQuery(q);
+    for (dist_targets) |d| {
+        const t = b.resolveTargetQuery(d.query);
         const dlib = b.addLibrary(.{
             .name = "timelog",
             .linkage = .dynamic,
-            .root_module = engineModule(b, t, .ReleaseFast),
+            .root_module = engineModuleOpts(b, t, .ReleaseFast, true),
         });
-        const triple = q.zigTriple(b.allocator) catch @panic("OOM");
-        const inst = b.addInstallArtifact(dlib, .{ .dest_dir = .{ .override = .{ .custom = b.fmt("dist/{s}", .{triple}) } } });
+        const inst = b.addInstallArtifact(dlib, .{
+            .dest_dir = .{ .override = .{ .custom = b.fmt("dist/{s}", .{d.name}) } },
+            .implib_dir = .disabled,
+            .pdb_dir = .disabled,
+        });
         dist_step.dependOn(&inst.step);
     }
 }

@@ -19,4 +19,5 @@ export { type Columns, Reader } from "./src/reader.ts";
 export { Status, TimelogBusyError, TimelogError, type TimelogErrorCode } from "./src/errors.ts";
 export type { BusyPolicy, TimelogOptions, ValueMode } from "./src/options.ts";
 export type { TimelogStats } from "./src/stats.ts";
+export { VERSION } from "./src/version.ts";
 export { type Timestamp, type TimeUnit, type Ts, TS_MAX, TS_MIN } from "./src/time.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { Timelog } from "../mod.ts";
+import { Timelog } from "@timelog/timelog";
 
 const TICKS = 2_000_000;
 const LATE_RATE = 0.05; // 5% of ticks arrive up to 2 s late

@@ -17,6 +17,7 @@
  * @module
  */
 import { closedError } from "./errors.ts";
+import { libraryIdentity } from "./ffi/load.ts";
 import { LogCore } from "./core.ts";
 import type { NativePointer } from "./ffi/runtime.ts";
 import type { NativeIter } from "./iter.ts";
@@ -121,6 +122,21 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T>
     this.owner = new LiveOwner(this.#core);
     this.#f64 = this.#core.opts.values === "f64";
     this.#bigTs = this.#core.opts.timestamps === "bigint";
+  }
+
+  /**
+   * The version of the native library in use (`tl_version()`, e.g. `"0.1.0"`), which the
+   * loader has checked speaks this binding's ABI. Loads the library on first use; throws
+   * {@link TimelogError} `ENOLIB` when none can be loaded.
+   *
+   * @example
+   * ```ts
+   * import { Timelog, VERSION } from "@timelog/timelog";
+   * console.log(Timelog.version === VERSION); // true: library and binding of one release
+   * ```
+   */
+  static get version(): string {
+    return libraryIdentity().version;
   }
 
   /**

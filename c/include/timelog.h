@@ -7,6 +7,7 @@
  * 64-bit payload: a key into the caller's own table, or the bits of a double.
  *
  * API tiers
+ *   0. Version        tl_version, tl_abi_version (call first: a binding checks the ABI)
  *   1. Lifecycle      tl_config_init_defaults, tl_config_set, tl_open, tl_close, tl_strerror,
  *                     tl_last_error
  *   2. Writes         tl_append, tl_append_f64, tl_append_batch, tl_append_batch_f64,
@@ -70,9 +71,28 @@ extern "C" {
 #define TL_API __attribute__((visibility("default")))
 #endif
 
+/* The library's semantic version (CHANGELOG.md says what each part promises). It must equal the
+ * version in build.zig.zon, package.json and deno.json; a test checks that. */
 #define TL_VERSION_MAJOR 0
 #define TL_VERSION_MINOR 1
 #define TL_VERSION_PATCH 0
+
+/* The C ABI's version: bumped on ANY change a binding could notice — a function added, removed
+ * or changed in signature or meaning, a struct layout, an enum or status value, a config key.
+ * A binding built for one ABI refuses a library reporting another (tl_abi_version), so a stale
+ * library fails at load with a clear message instead of misbehaving later. */
+#define TL_ABI_VERSION 1
+
+/* ---------------------------------------------------------------------------------------------
+ * Version
+ * ------------------------------------------------------------------------------------------- */
+
+/* The library version as "MAJOR.MINOR.PATCH" (static storage, never NULL). */
+TL_API const char *tl_version(void);
+
+/* The ABI version this library implements (TL_ABI_VERSION when it was built). Bindings call it
+ * before anything else and refuse a mismatch. */
+TL_API uint32_t tl_abi_version(void);
 
 /* ---------------------------------------------------------------------------------------------
  * Opaque objects

@@ -1,25 +1,26 @@
 /**
  * Bun adapter: `bun:ffi` over the neutral symbol table.
  *
- * `bun:ffi` is imported through a computed specifier so that Deno's module graph never tries to
+ * `bun:ffi` is loaded with `import.meta.require` so that Deno's module graph never tries to
  * resolve it; the few shapes used are typed here.
  *
  * @module
  */
 import type { NativeType } from "./symbols.ts";
 import type {
+  LibraryIdentity,
   NativePointer,
   NativeRuntime,
   ThreadSafeCallback,
   TimelogSymbols,
 } from "./runtime.ts";
-import { SYMBOLS } from "./symbols.ts";
+import { SYMBOLS, VERSION_SYMBOLS } from "./symbols.ts";
 
 interface BunFfi {
   dlopen(
     path: string,
     symbols: Record<string, { args: readonly string[]; returns: string }>,
-  ): { symbols: Record<string, unknown> };
+  ): { symbols: Record<string, unknown>; close(): void };
   CString: new (ptr: number) => { toString(): string };
   JSCallback: new (
     fn: (token: number) => void,
@@ -32,8 +33,8 @@ interface BunProcess {
   on(event: "beforeExit", fn: () => void): void;
 }
 
-const specifier = "bun:ffi";
-const ffi = (await import(specifier)) as BunFfi;
+// Bun's synchronous require: `bun:ffi` never enters Deno's module graph (nor its publish check).
+const ffi = (import.meta as unknown as { require(id: string): unknown }).require("bun:ffi") as BunFfi;
 const proc = (globalThis as unknown as { process: BunProcess }).process;
 
 function bunType(t: NativeType): string {
@@ -47,13 +48,31 @@ export function env(name: string): string | undefined {
   return proc.env[name];
 }
 
-/** Opens libtimelog at `path` with `bun:ffi`'s dlopen. Throws what dlopen throws. */
-export function openLibrary(path: string): NativeRuntime {
+function bunTable(
+  symbols: Record<string, { parameters: readonly NativeType[]; result: NativeType }>,
+): Record<string, { args: string[]; returns: string }> {
   const table: Record<string, { args: string[]; returns: string }> = {};
-  for (const [name, spec] of Object.entries(SYMBOLS)) {
+  for (const [name, spec] of Object.entries(symbols)) {
     table[name] = { args: spec.parameters.map(bunType), returns: bunType(spec.result) };
   }
-  const lib = ffi.dlopen(path, table);
+  return table;
+}
+
+/** Reads `tl_abi_version()` and `tl_version()` of the library at `path`, then closes it. */
+export function probeLibrary(path: string): LibraryIdentity {
+  const lib = ffi.dlopen(path, bunTable(VERSION_SYMBOLS));
+  try {
+    const abi = (lib.symbols.tl_abi_version as () => number)();
+    const ptr = (lib.symbols.tl_version as () => number | null)();
+    return { abi, version: ptr ? new ffi.CString(ptr).toString() : "" };
+  } finally {
+    lib.close();
+  }
+}
+
+/** Opens libtimelog at `path` with `bun:ffi`'s dlopen. Throws what dlopen throws. */
+export function openLibrary(path: string): NativeRuntime {
+  const lib = ffi.dlopen(path, bunTable(SYMBOLS));
   const symbols = lib.symbols as unknown as TimelogSymbols;
   return {
     name: "bun",

@@ -7,12 +7,13 @@
  * @module
  */
 import type {
+  LibraryIdentity,
   NativePointer,
   NativeRuntime,
   ThreadSafeCallback,
   TimelogSymbols,
 } from "./runtime.ts";
-import { SYMBOLS } from "./symbols.ts";
+import { SYMBOLS, VERSION_SYMBOLS } from "./symbols.ts";
 
 interface DenoCallback {
   readonly pointer: unknown;
@@ -23,7 +24,7 @@ interface DenoApi {
   dlopen(
     path: string,
     symbols: Record<string, { parameters: readonly string[]; result: string }>,
-  ): { symbols: Record<string, unknown> };
+  ): { symbols: Record<string, unknown>; close(): void };
   UnsafePointer: { create(value: bigint): unknown };
   UnsafePointerView: { getCString(ptr: unknown): string };
   UnsafeCallback: {
@@ -83,6 +84,18 @@ function bigIntArgs(fn: Fn, arity: number, slots: number[]): Fn {
       return (a, b, c, d, e, f, g) => fn(c0(a), c1(b), c2(c), c3(d), c4(e), c5(f), c6(g));
     default:
       throw new Error(`timelog: no fast wrapper for ${arity} parameters`);
+  }
+}
+
+/** Reads `tl_abi_version()` and `tl_version()` of the library at `path`, then closes it. */
+export function probeLibrary(path: string): LibraryIdentity {
+  const lib = deno.dlopen(path, VERSION_SYMBOLS);
+  try {
+    const abi = (lib.symbols.tl_abi_version as () => number)();
+    const ptr = (lib.symbols.tl_version as () => unknown)();
+    return { abi, version: ptr === null ? "" : deno.UnsafePointerView.getCString(ptr) };
+  } finally {
+    lib.close();
   }
 }
 

@@ -66,3 +66,15 @@ export interface NativeRuntime {
 
 /** An adapter module's entry point: open the library at `path` or throw. */
 export type OpenLibrary = (path: string) => NativeRuntime;
+
+/** What a library says about itself before anything else is bound. */
+export interface LibraryIdentity {
+  /** `tl_abi_version()`. */
+  readonly abi: number;
+  /** `tl_version()`, e.g. `"0.1.0"`. */
+  readonly version: string;
+}
+
+/** Opens the library at `path` with only the version symbols, reads them, closes it; throws
+ * what the runtime's dlopen throws (a missing file, or a library without those symbols). */
+export type ProbeLibrary = (path: string) => LibraryIdentity;

@@ -28,8 +28,21 @@ export interface SymbolSpec {
   readonly result: NativeType;
 }
 
+/**
+ * The C ABI this binding speaks (`TL_ABI_VERSION` in `c/include/timelog.h`). The loader refuses
+ * a library whose `tl_abi_version()` differs, before binding any other symbol.
+ */
+export const ABI_VERSION = 1;
+
+/** The two functions every library since ABI 1 has, read before the full table is bound. */
+export const VERSION_SYMBOLS = {
+  tl_version: { parameters: [], result: "pointer" /* const char* */ },
+  tl_abi_version: { parameters: [], result: "u32" },
+} as const satisfies Record<string, SymbolSpec>;
+
 /** Every C function the binding calls, with the C declaration beside each argument. */
 export const SYMBOLS = {
+  ...VERSION_SYMBOLS,
   tl_strerror: { parameters: ["i32" /* int status */], result: "pointer" /* const char* */ },
   tl_last_error: {
     parameters: ["pointer", /* const tl_timelog_t* tl */ "buffer", /* char* buf */ "u32" /* cap */],
