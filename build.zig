@@ -64,6 +64,7 @@ const test_sources = [_][]const u8{
     "c/tests/delete_test.c",
     "c/tests/snapshot_test.c",
     "c/tests/maint_test.c",
+    "c/tests/idle_test.c",
     "c/tests/dropq_test.c",
     "c/tests/model_test.c",
     "c/tests/oneshot_test.c",

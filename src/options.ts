@@ -52,6 +52,13 @@ export interface TimelogOptions {
   busyWaitMs?: number;
   /** Background worker's idle period in ms (default 100). */
   maintIntervalMs?: number;
+  /**
+   * Background mode: after this many ms without a write, maintenance brings the log to its
+   * read-optimal shape on its own (memtable flushed, everything compacted, tombstones
+   * applied, memory given back), as `compact()` would, without blocking reads or the next
+   * write (default 300; 0 = never).
+   */
+  idleMs?: number;
   /** Width of an L1 window in time units (default: one hour). */
   windowSize?: number | bigint;
   /** Origin of the window grid (default 0). */
@@ -87,6 +94,7 @@ const NUMERIC: Record<string, readonly [number, number, number]> = {
   l0Max: [8, 1, 4096],
   busyWaitMs: [9, 0, 60_000],
   maintIntervalMs: [10, 1, 3_600_000],
+  idleMs: [14, 0, 3_600_000],
 };
 
 const UNIT_KEYS: Record<TimeUnit, number> = { s: 0, ms: 1, us: 2, ns: 3 };

@@ -26,6 +26,7 @@ const FIELDS = [
   "busyTotal",
   "droppedTotal",
   "maintErrorsTotal",
+  "idleJobsTotal",
 ] as const;
 
 /**

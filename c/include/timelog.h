@@ -183,6 +183,10 @@ typedef struct tl_config {
     void *on_drop_ctx;
     tl_dropq_t *drop_queue; /* alternative to on_drop: drops go to this queue (tl_open
                                takes a reference). Setting both is TL_EINVAL. */
+    uint32_t idle_ms; /* background mode: after this long with no write call, maintenance
+                         brings the log to its read-optimal shape on its own (memtable sealed
+                         and flushed, L0 compacted into L1, tombstones applied, pages packed,
+                         memory given back), as tl_compact would; default 300; 0 = never */
 } tl_config_t;
 
 /* Fills *cfg with the defaults above. */
@@ -205,7 +209,8 @@ typedef enum tl_config_key {
     TL_CFG_MAINT_INTERVAL_MS = 10,
     TL_CFG_WINDOW_SIZE = 11,
     TL_CFG_WINDOW_ORIGIN = 12,
-    TL_CFG_LOG_LEVEL = 13
+    TL_CFG_LOG_LEVEL = 13,
+    TL_CFG_IDLE_MS = 14
 } tl_config_key_t;
 
 /* Sets one scalar field. TL_EINVAL for an unknown key or a value out of the field's range
@@ -456,9 +461,10 @@ typedef struct tl_stats {
     uint64_t busy_total; /* writes that returned TL_EBUSY */
     uint64_t dropped_total; /* records reported as dropped */
     uint64_t maint_errors_total; /* background failures (retried with backoff) */
+    uint64_t idle_jobs_total; /* times idle maintenance brought the log to its compact shape */
 } tl_stats_t;
 
-#define TL_STATS_FIELDS 18u
+#define TL_STATS_FIELDS 19u
 
 /* Fills *out for the log's current state. OK, EINVAL, ESTATE (closed). Any thread. */
 TL_API tl_status_t tl_stats(tl_timelog_t *tl, tl_stats_t *out);

@@ -34,6 +34,7 @@ void tl_config_init_defaults(tl_config_t *cfg) {
     cfg->window_size = 0;
     cfg->window_origin = 0;
     cfg->log_level = TL_LOG_WARN;
+    cfg->idle_ms = 300;
 }
 
 uint32_t tl_config_size(void) { return (uint32_t)sizeof(tl_config_t); }
@@ -91,6 +92,10 @@ tl_status_t tl_config_set(tl_config_t *cfg, int32_t key, int64_t value) {
     case TL_CFG_LOG_LEVEL:
         if (!in_range(value, TL_LOG_ERROR, TL_LOG_DEBUG)) return TL_EINVAL;
         cfg->log_level = (int)value;
+        return TL_OK;
+    case TL_CFG_IDLE_MS:
+        if (!in_range(value, 0, UINT32_MAX)) return TL_EINVAL;
+        cfg->idle_ms = (uint32_t)value;
         return TL_OK;
     default: return TL_EINVAL;
     }

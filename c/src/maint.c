@@ -13,16 +13,50 @@
  * inputs stay in place, so nothing is lost. Writers waiting under backpressure sleep on
  * progress_cv, signalled after every round.
  *
+ * Idle maintenance: when no write call has run for idle_ms (wr_seq unchanged; the worker
+ * wakes early enough to notice), the worker brings the log to the shape tl_compact leaves —
+ * it seals the memtable on the writer's behalf (the writer section handshake in
+ * timelog_int.h keeps the writer out for those microseconds), flushes, compacts every L0
+ * segment and pending tombstone into L1, packs pages and gives memory back — once per quiet
+ * period: any write re-arms it. Readers never wait (every step publishes like any job); the
+ * next write waits at most for the seal.
+ *
  * Lock order: maint_mu -> state_mu; wk_mu -> state_mu (busy wait reads the queue length).
  * Nobody takes wk_mu or maint_mu while holding state_mu.
  */
 #include <errno.h>
+#include <sched.h>
 #include <time.h>
 
 #include "timelog_int.h"
 
 #define BACKOFF_MIN_MS 10u
 #define BACKOFF_MAX_MS 1000u
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void tl_wr_wait(tl_timelog_t *tl) {
+    for (;;) {
+        /* Step out (even wr_seq) so the worker's check passes, wait for its release of
+         * idle_req, step back in and look again: it may have raised idle_req anew. */
+        uint64_t s = atomic_load_explicit(&tl->wr_seq, memory_order_relaxed);
+        atomic_store_explicit(&tl->wr_seq, s + 1, memory_order_release);
+        for (uint32_t spin = 0; atomic_load_explicit(&tl->idle_req, memory_order_acquire); spin++) {
+            if (spin < 64) {
+                sched_yield();
+            } else {
+                struct timespec pause = {0, 20000}; /* a seal takes tens of us */
+                nanosleep(&pause, NULL);
+            }
+        }
+        atomic_store_explicit(&tl->wr_seq, s + 2, memory_order_seq_cst);
+        if (atomic_load_explicit(&tl->idle_req, memory_order_seq_cst) == 0) return;
+    }
+}
 
 static struct timespec deadline_in(uint32_t ms) {
     struct timespec ts;
@@ -43,6 +77,48 @@ static uint32_t queued_memruns(tl_timelog_t *tl) {
     return n;
 }
 
+/* Everything tl_compact does after its seal: flush, compact until no L0 segment or pending
+ * tombstone is left, pack pages. Caller holds maint_mu; memory is given back by the caller
+ * (tl_give_back) once maint_mu is released. */
+static tl_status_t compact_all_locked(tl_timelog_t *tl) {
+    bool did = false;
+    tl_status_t st = tl_flush_job(tl, &did);
+    /* One job compacts all L0 and every pending window; a second pass is a cheap no-op
+     * check unless tombstones arrived in between. */
+    for (int pass = 0; st == TL_OK && pass < 2; pass++) {
+        st = tl_compact_job(tl, &did);
+        if (!did) break;
+    }
+    /* Then pack the pages into as few chunks as they fill. Its ENOMEM is not a failure: the
+     * compaction stands, and the pages simply stay where they are. */
+    if (st == TL_OK) (void)tl_relocate_job(tl);
+    return st;
+}
+
+/* Freed page blocks and heap holes back to the system (after a compact-all, no lock held). */
+static void give_back(tl_timelog_t *tl) {
+    tl_arena_trim(&tl->arena);
+    tl_mem_trim(&tl->arena.under);
+}
+
+/* The idle job (worker, maint_mu held): seal on the writer's behalf unless a write call has
+ * run since wr_seq read `seen`, then compact everything. *done once the log is compact. */
+static tl_status_t idle_locked(tl_timelog_t *tl, uint64_t seen, bool *done) {
+    atomic_store_explicit(&tl->idle_req, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&tl->wr_seq, memory_order_seq_cst) != seen) {
+        atomic_store_explicit(&tl->idle_req, 0, memory_order_release);
+        return TL_OK; /* not idle after all: the next quiet period tries again */
+    }
+    tl_status_t st = tl_mt_empty(&tl->mt) ? TL_OK : tl_seal_in(tl, NULL);
+    atomic_store_explicit(&tl->idle_req, 0, memory_order_release);
+    if (st == TL_OK) st = compact_all_locked(tl);
+    if (st == TL_OK) {
+        *done = true;
+        atomic_fetch_add_explicit(&tl->ctr.idle_jobs, 1, memory_order_relaxed);
+    }
+    return st;
+}
+
 /* One round: flush, then compaction when wanted. Caller holds maint_mu. */
 static tl_status_t round_locked(tl_timelog_t *tl, bool *did) {
     bool f = false, c = false;
@@ -52,23 +128,55 @@ static tl_status_t round_locked(tl_timelog_t *tl, bool *did) {
     return st;
 }
 
+/* The worker's view of the writer's activity, for idle maintenance. */
+typedef struct quiet {
+    uint64_t seen; /* wr_seq at the last change seen */
+    uint64_t since_ms; /* when that change was seen */
+    bool done; /* idle job completed for this quiet period */
+} quiet_t;
+
+/* Updates q from wr_seq; true when the idle job is due now. */
+static bool quiet_due(tl_timelog_t *tl, quiet_t *q, uint64_t now) {
+    uint64_t s = atomic_load_explicit(&tl->wr_seq, memory_order_acquire);
+    if (s != q->seen) {
+        q->seen = s;
+        q->since_ms = now;
+        q->done = false;
+    }
+    return tl->cfg.idle_ms > 0 && !q->done && (s & 1) == 0 && now - q->since_ms >= tl->cfg.idle_ms;
+}
+
+/* How long the worker may sleep: its interval, or until the idle job falls due. */
+static uint32_t sleep_ms(const tl_timelog_t *tl, const quiet_t *q, uint32_t backoff) {
+    uint32_t ms = backoff ? backoff : tl->cfg.maint_interval_ms;
+    if (tl->cfg.idle_ms == 0 || q->done || backoff) return ms;
+    uint64_t left = tl->cfg.idle_ms, waited = now_ms() - q->since_ms;
+    left = waited >= left ? 1 : left - waited;
+    return left < ms ? (uint32_t)left : ms;
+}
+
 static void *worker_main(void *arg) {
     tl_timelog_t *tl = arg;
     uint32_t backoff = 0;
+    quiet_t q = {atomic_load_explicit(&tl->wr_seq, memory_order_acquire), now_ms(), false};
     pthread_mutex_lock(&tl->wk_mu);
     while (!tl->wk_stop) {
         if (!tl->wk_kick) {
-            uint32_t ms = backoff ? backoff : tl->cfg.maint_interval_ms;
-            struct timespec dl = deadline_in(ms);
+            struct timespec dl = deadline_in(sleep_ms(tl, &q, backoff));
             pthread_cond_timedwait(&tl->wk_cv, &tl->wk_mu, &dl);
             if (tl->wk_stop) break;
         }
         tl->wk_kick = false;
         pthread_mutex_unlock(&tl->wk_mu);
-        bool did = false;
+        bool did = false, idle = false;
         pthread_mutex_lock(&tl->maint_mu);
         tl_status_t st = round_locked(tl, &did);
+        if (st == TL_OK && quiet_due(tl, &q, now_ms())) st = idle_locked(tl, q.seen, &idle);
         pthread_mutex_unlock(&tl->maint_mu);
+        if (idle) {
+            give_back(tl);
+            q.done = true;
+        }
         if (st != TL_OK) {
             atomic_fetch_add_explicit(&tl->ctr.maint_errors, 1, memory_order_relaxed);
             backoff = backoff ? backoff * 2 : BACKOFF_MIN_MS;
@@ -130,22 +238,10 @@ tl_status_t tl_compact(tl_timelog_t *tl) {
     if (st != TL_OK) return st;
     st = tl_seal(tl, NULL);
     if (st != TL_OK) return tl_err_set(tl, st, "compact: seal failed");
-    bool did = false;
     pthread_mutex_lock(&tl->maint_mu);
-    st = tl_flush_job(tl, &did);
-    /* One job compacts all L0 and every pending window; a second pass is a cheap no-op
-     * check unless tombstones arrived in between (they cannot: we are the writer). */
-    for (int pass = 0; st == TL_OK && pass < 2; pass++) {
-        st = tl_compact_job(tl, &did);
-        if (!did) break;
-    }
-    /* Then pack the pages into as few chunks as they fill. Its ENOMEM is not the caller's
-     * failure: the compaction stands, and the pages simply stay where they are. */
-    if (st == TL_OK) (void)tl_relocate_job(tl);
+    st = compact_all_locked(tl);
     pthread_mutex_unlock(&tl->maint_mu);
-    /* The caller asked for the compact state: give freed page blocks and heap holes back. */
-    tl_arena_trim(&tl->arena);
-    tl_mem_trim(&tl->arena.under);
+    give_back(tl); /* the caller asked for the compact state */
     return st == TL_OK ? TL_OK : tl_err_set(tl, st, "compact: nothing lost, state unchanged");
 }
 

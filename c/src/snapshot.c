@@ -74,6 +74,7 @@ static void copy_counters(const tl_timelog_t *tl, tl_stats_t *o) {
     o->busy_total = atomic_load_explicit(&tl->ctr.busy, memory_order_relaxed);
     o->dropped_total = atomic_load_explicit(&tl->ctr.dropped, memory_order_relaxed);
     o->maint_errors_total = atomic_load_explicit(&tl->ctr.maint_errors, memory_order_relaxed);
+    o->idle_jobs_total = atomic_load_explicit(&tl->ctr.idle_jobs, memory_order_relaxed);
 }
 
 tl_status_t tl_snapshot_acquire(tl_timelog_t *tl, tl_snapshot_t **out) {

@@ -122,6 +122,7 @@ static tl_status_t check_generation(vctx_t *v) {
 tl_status_t tl_validate(tl_timelog_t *tl) {
     if (tl == NULL) return TL_EINVAL;
     if (atomic_load_explicit(&tl->closed, memory_order_relaxed)) return TL_ESTATE;
+    tl_wr_enter(tl); /* it reads the writer's generation: no idle seal meanwhile */
     tl_manifest_t *m = tl_pin(tl);
     vctx_t v = {tl, "", 0};
     tl_status_t st = check_vec(&v, m->l1, "l1", m->seq);
@@ -134,5 +135,6 @@ tl_status_t tl_validate(tl_timelog_t *tl) {
     if (st == TL_OK && m->seq > tl->seq) st = bad(&v, "manifest seq above log seq");
     if (st == TL_OK) st = check_generation(&v);
     tl_manifest_unref(m);
+    tl_wr_exit(tl);
     return st;
 }

@@ -288,14 +288,17 @@ tl_status_t tl_append_batch(tl_timelog_t *tl, const int64_t *ts, const uint64_t 
     if (tl->seq >= UINT64_MAX - 1) return tl_err_set(tl, TL_EOVERFLOW, "sequence exhausted");
     uint64_t seals0 = atomic_load_explicit(&tl->ctr.seals, memory_order_relaxed);
     txn_t x;
+    tl_wr_enter(tl);
     txn_begin(&x, tl);
     tl->seq++;
     st = write_records(&x, ts, handles, n);
     if (st != TL_OK) {
         txn_rollback(&x);
+        tl_wr_exit(tl);
         return tl_err_set(tl, st, "append of %zu records: nothing inserted", n);
     }
     txn_commit(&x);
+    tl_wr_exit(tl); /* before any wait for the worker: a waiting writer is not inside */
     bool sealed = atomic_load_explicit(&tl->ctr.seals, memory_order_relaxed) != seals0;
     return finish_write(tl, sealed, x.busy);
 }
@@ -316,8 +319,17 @@ static inline bool append_one_fast(tl_timelog_t *tl, int64_t ts, uint64_t h) {
     return true;
 }
 
+/* The fast path inside its own writer section (the general path opens one of its own). */
+static inline bool append_one(tl_timelog_t *tl, int64_t ts, uint64_t h) {
+    tl_wr_enter(tl);
+    bool done = append_one_fast(tl, ts, h);
+    tl_wr_exit(tl);
+    return done;
+}
+
 tl_status_t tl_append(tl_timelog_t *tl, int64_t ts, uint64_t handle) {
-    if (append_one_fast(tl, ts, handle)) return TL_OK;
+    if (tl == NULL) return TL_EINVAL;
+    if (append_one(tl, ts, handle)) return TL_OK;
     return tl_append_batch(tl, &ts, &handle, 1, 0);
 }
 
@@ -326,7 +338,7 @@ tl_status_t tl_append_f64(tl_timelog_t *tl, double ts, double value) {
     if (tl == NULL || !tl_f64_to_ts(ts, &t)) return TL_EINVAL;
     uint64_t h;
     memcpy(&h, &value, sizeof h);
-    if (append_one_fast(tl, t, h)) return TL_OK;
+    if (append_one(tl, t, h)) return TL_OK;
     return tl_append_batch(tl, &t, &h, 1, 0);
 }
 
@@ -362,6 +374,7 @@ static tl_status_t delete_closed(tl_timelog_t *tl, int64_t lo, int64_t hi) {
     if (tl->seq >= UINT64_MAX - 1) return tl_err_set(tl, TL_EOVERFLOW, "sequence exhausted");
     tl_memtable_t *mt = &tl->mt;
     txn_t x;
+    tl_wr_enter(tl);
     txn_begin(&x, tl);
     tl_status_t st = TL_OK;
     bool sealed = false;
@@ -384,10 +397,12 @@ static tl_status_t delete_closed(tl_timelog_t *tl, int64_t lo, int64_t hi) {
     }
     if (st != TL_OK) {
         txn_rollback(&x);
+        tl_wr_exit(tl);
         return tl_err_set(tl, st, "delete [%lld, %lld]: nothing changed", (long long)lo,
                           (long long)hi);
     }
     txn_commit(&x);
+    tl_wr_exit(tl);
     tl_maint_kick(tl); /* tombstones may now hide stored data */
     return finish_write(tl, sealed, x.busy);
 }
@@ -418,7 +433,7 @@ tl_status_t tl_delete_at(tl_timelog_t *tl, int64_t ts) {
     return st != TL_OK ? st : delete_closed(tl, ts, ts);
 }
 
-tl_status_t tl_seal(tl_timelog_t *tl, bool *busy) {
+tl_status_t tl_seal_in(tl_timelog_t *tl, bool *busy) {
     txn_t x;
     txn_begin(&x, tl);
     tl_status_t st = do_seal(&x, tl->seq);
@@ -429,6 +444,13 @@ tl_status_t tl_seal(tl_timelog_t *tl, bool *busy) {
     txn_commit(&x);
     if (busy) *busy = x.busy;
     return TL_OK;
+}
+
+tl_status_t tl_seal(tl_timelog_t *tl, bool *busy) {
+    tl_wr_enter(tl);
+    tl_status_t st = tl_seal_in(tl, busy);
+    tl_wr_exit(tl);
+    return st;
 }
 
 /* ---------------------------------------------------------------------------------------------

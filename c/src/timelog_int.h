@@ -31,7 +31,7 @@
 
 typedef struct tl_counters {
     _Atomic uint64_t seals, flushes, compactions, pages_rewritten, pages_shared, busy, dropped,
-        maint_errors;
+        maint_errors, idle_jobs;
 } tl_counters_t;
 
 struct tl_timelog {
@@ -56,10 +56,39 @@ struct tl_timelog {
     bool wk_running, wk_stop, wk_kick; /* wk_mu */
     uint64_t wk_epoch; /* jobs completed; wk_mu */
     tl_dropq_t *dropq;
+    /* The writer section (see tl_wr_enter): wr_seq is odd while a writer call runs and grows
+     * by two per call; idle_req is set by the worker while it seals on the writer's behalf. */
+    _Atomic uint64_t wr_seq;
+    _Atomic uint32_t idle_req;
     tl_counters_t ctr;
     uint32_t err_len;
     char err[TL_ERR_CAP]; /* last failure of a writer-thread call */
 };
+
+/* ---- the writer section (maint.c) ----
+ *
+ * Idle maintenance (maint.c) seals the memtable from the worker thread when no write call has
+ * run for idle_ms. The memtable's writer-private state (counts, cursor, last ts) may then only
+ * change under exclusion from the writer, which must cost the writer next to nothing: a write
+ * call is a handful of ns. So the two meet Dekker-style: the writer marks itself inside (odd
+ * wr_seq, a sequentially consistent store) and then reads idle_req; the worker raises idle_req
+ * and then reads wr_seq. In the single order of those four operations at least one side sees
+ * the other: the worker backs off when the writer is inside (or was since it last looked), and
+ * a writer that finds idle_req raised steps out and waits the seal out (microseconds).
+ * The release store that ends a call, read with acquire by the worker, makes everything the
+ * writer did visible to it, and the worker's release of idle_req does the same the other way. */
+void tl_wr_wait(tl_timelog_t *tl); /* a writer that found idle_req raised (maint.c) */
+static inline void tl_wr_enter(tl_timelog_t *tl) {
+    uint64_t s = atomic_load_explicit(&tl->wr_seq, memory_order_relaxed);
+    atomic_store_explicit(&tl->wr_seq, s + 1, memory_order_seq_cst);
+    if (TL_UNLIKELY(atomic_load_explicit(&tl->idle_req, memory_order_seq_cst) != 0)) {
+        tl_wr_wait(tl);
+    }
+}
+static inline void tl_wr_exit(tl_timelog_t *tl) {
+    uint64_t s = atomic_load_explicit(&tl->wr_seq, memory_order_relaxed);
+    atomic_store_explicit(&tl->wr_seq, s + 1, memory_order_release);
+}
 
 /* ---- timelog.c ---- */
 /* TL_EINVAL for NULL, TL_ESTATE once closed, else TL_OK: the guard of every writer call. */
@@ -82,8 +111,11 @@ tl_status_t tl_config_normalize(const tl_config_t *in, tl_config_t *out);
 tl_manifest_t *tl_pin(tl_timelog_t *tl);
 /* Drops a reference on the log object; the last one frees it. */
 void tl_log_unref(tl_timelog_t *tl);
-/* Writer: seals the current generation (no-op when empty). *busy set when the queue was full. */
+/* Writer: seals the current generation (no-op when empty). *busy set when the queue was full.
+ * tl_seal opens a writer section; tl_seal_in is its body, for the worker's idle seal, which
+ * holds the writer out by other means (idle_req). */
 tl_status_t tl_seal(tl_timelog_t *tl, bool *busy);
+tl_status_t tl_seal_in(tl_timelog_t *tl, bool *busy);
 
 /* ---- flush.c / compact.c (caller holds maint_mu) ---- */
 /* Flushes every queued memrun into one L0 run. *did = whether there was work. */
