@@ -12,7 +12,7 @@ import type { LogCore } from "./core.ts";
 import type { NativePointer } from "./ffi/runtime.ts";
 import { BATCH, type Batch, borrow, giveBack, NativeIter, TimelogIterator } from "./iter.ts";
 import { POINT_CAP } from "./core.ts";
-import { pred, type Timestamp, toTs, type Ts, TS_MAX, TS_MIN } from "./time.ts";
+import { pred, type Timestamp, toBound, type Ts, TS_MAX, TS_MIN } from "./time.ts";
 
 /** Where a read gets its native snapshot and who tracks the iterators it opens. */
 export interface ReadOwner<V> {
@@ -47,16 +47,24 @@ function f64(t: Ts): number {
   return t === TS_MIN ? -Infinity : t === TS_MAX ? Infinity : Number(t);
 }
 
-/** Read methods of a log or snapshot. Not constructed directly. */
+/**
+ * Read methods of a log or snapshot. Not constructed directly.
+ *
+ * Read bounds may name any point of the time line on every log: `±Infinity`, `TS_MIN`,
+ * `TS_MAX`, integers of any size and any bigint, clamped exactly (a number-timestamp log,
+ * which only stores safe integers, answers `since(TS_MIN)` and `next(TS_MAX)` like a bigint
+ * log). Writes still refuse timestamps the log could not return exactly.
+ */
 export abstract class Reader<V, T extends Ts = number> {
   /** @internal */
   protected abstract readonly owner: ReadOwner<V>;
 
-  /** Every read starts here: closed first (even for empty ranges), then the argument. */
+  /** Every read starts here: closed first (even for empty ranges), then the bound (any
+   * point of the time line: see toBound). */
   #ts(value: Timestamp, what: string, action: string): Ts {
     this.owner.assertOpen(action);
     const { opts } = this.owner.core;
-    return toTs(value, what, opts.timeUnit, opts.timestamps === "bigint");
+    return toBound(value, what, opts.timeUnit, opts.timestamps === "bigint");
   }
 
   #out(v: bigint): T {
@@ -64,6 +72,8 @@ export abstract class Reader<V, T extends Ts = number> {
   }
 
   #iter(lo: Ts, hi: Ts, action: string): TimelogIterator<V, T> {
+    if (lo < TS_MIN) lo = TS_MIN; // bounds past the time line (toBound) clamp to its ends
+    if (hi > TS_MAX) hi = TS_MAX;
     if (lo > hi) return new TimelogIterator<V, T>(null);
     const owner = this.owner;
     const core = owner.core;
@@ -226,6 +236,7 @@ export abstract class Reader<V, T extends Ts = number> {
    */
   at(ts: Timestamp): V[] {
     const t = this.#ts(ts, "ts", "read a timestamp");
+    if (t < TS_MIN || t > TS_MAX) return []; // past the time line: nothing can be there
     const core = this.owner.core;
     if (core.opts.timestamps === "number") {
       // One FFI call into a small dedicated buffer; an iterator only past POINT_CAP duplicates.
@@ -274,13 +285,16 @@ export abstract class Reader<V, T extends Ts = number> {
    */
   count(t1?: Timestamp, t2?: Timestamp): number {
     this.owner.assertOpen("count records");
-    const lo = t1 === undefined ? TS_MIN : this.#ts(t1, "t1", "count records");
+    let lo = t1 === undefined ? TS_MIN : this.#ts(t1, "t1", "count records");
     let hi: Ts = TS_MAX;
     if (t2 !== undefined) {
       const end = this.#ts(t2, "t2", "count records");
       if (end <= lo) return 0;
       hi = pred(end);
     }
+    if (lo < TS_MIN) lo = TS_MIN; // bounds past the time line (toBound) clamp to its ends
+    if (hi > TS_MAX) hi = TS_MAX;
+    if (lo > hi) return 0;
     const core = this.owner.core;
     if (core.opts.timestamps === "number") {
       core.check(this.owner.countF64(f64(lo), f64(hi)), "count records");
@@ -364,7 +378,8 @@ export abstract class Reader<V, T extends Ts = number> {
    */
   next(ts: Timestamp): T | undefined {
     const t = this.#ts(ts, "ts", "find the next timestamp");
-    if (t === TS_MAX) return undefined;
+    if (t >= TS_MAX) return undefined;
+    if (t < TS_MIN) return this.min(); // everything is after a point before the time line
     const { sym, i64 } = this.owner.core;
     return this.#point("find the next timestamp", (s) => sym.tl_snapshot_next(s, t, i64));
   }
@@ -382,7 +397,8 @@ export abstract class Reader<V, T extends Ts = number> {
    */
   prev(ts: Timestamp): T | undefined {
     const t = this.#ts(ts, "ts", "find the previous timestamp");
-    if (t === TS_MIN) return undefined;
+    if (t <= TS_MIN) return undefined;
+    if (t > TS_MAX) return this.max(); // everything is before a point after the time line
     const { sym, i64 } = this.owner.core;
     return this.#point("find the previous timestamp", (s) => sym.tl_snapshot_prev(s, t, i64));
   }
@@ -400,9 +416,13 @@ export abstract class Reader<V, T extends Ts = number> {
    * ```
    */
   rangeColumns(t1: Timestamp, t2: Timestamp): Columns<V, T> {
-    const lo = this.#ts(t1, "t1", "read columns");
-    const end = this.#ts(t2, "t2", "read columns");
-    if (lo >= end) return this.#with("read columns", (snap) => this.#columns(snap, 1, 0));
+    let lo = this.#ts(t1, "t1", "read columns");
+    let end = this.#ts(t2, "t2", "read columns");
+    if (lo < TS_MIN) lo = TS_MIN; // bounds past the time line (toBound) clamp to its ends
+    if (end > TS_MAX) end = TS_MAX + 1n; // [lo, TS_MAX]: pred(end) below is TS_MAX
+    if (lo >= end || lo > TS_MAX) {
+      return this.#with("read columns", (snap) => this.#columns(snap, 1, 0));
+    }
     // Small ranges: one FFI call into a pooled batch, then exact-size copies.
     const whole = this.#readWhole(lo, pred(end), "read columns");
     if (whole !== null) {

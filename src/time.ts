@@ -55,6 +55,34 @@ export function toTs(value: unknown, what: string, unit: TimeUnit, bigOk: boolea
   throw new TypeError(`${what} must be a number, bigint or Date, got ${describe(value)}`);
 }
 
+/** 2^53: every stored timestamp of a number log lies strictly inside ±2^53. */
+const LIMIT_53 = 2 ** 53;
+const BIG_53 = 2n ** 53n;
+
+/**
+ * Validates one read bound. Unlike a timestamp to store, a bound may name any point of the
+ * time line: ±Infinity, an integer number of any size and any bigint are accepted on every
+ * log, and clamped to just outside the timestamps the log can hold, which selects exactly the
+ * same records: ±2^53 (exact doubles) on a number-timestamp log, whose records all lie
+ * strictly inside ±2^53; TS_MIN - 1 / TS_MAX + 1 (bigints) on a bigint log. Readers then clamp
+ * their closed ranges to int64 (see Reader). NaN, fractions and non-timestamps are still
+ * errors; a Date still needs unit "ms".
+ */
+export function toBound(value: unknown, what: string, unit: TimeUnit, bigOk: boolean): Ts {
+  let big: bigint | undefined;
+  if (typeof value === "bigint") big = value;
+  else if (typeof value === "number" && !Number.isSafeInteger(value)) {
+    if (value === Infinity) big = TS_MAX + 1n;
+    else if (value === -Infinity) big = TS_MIN - 1n;
+    else if (Number.isInteger(value)) big = BigInt(value); // exact: an integer beyond 2^53
+  }
+  if (big === undefined) return toTs(value, what, unit, bigOk); // the usual checks and errors
+  if (!bigOk) return big >= BIG_53 ? LIMIT_53 : big <= -BIG_53 ? -LIMIT_53 : Number(big);
+  if (big > TS_MAX) return TS_MAX + 1n;
+  if (big < TS_MIN) return TS_MIN - 1n;
+  return big >= -BIG_53 + 1n && big <= BIG_53 - 1n ? Number(big) : big;
+}
+
 /** A short description of a value for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return "null";
