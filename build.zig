@@ -42,6 +42,14 @@ const engine_sources = [_][]const u8{
     "c/src/stats.c",
     "c/src/libpin.c",
     "c/src/oneshot.c",
+    // The compressed page codec (a leaf module: it depends on nothing else in c/src).
+    "c/src/codec/bitpack.c",
+    "c/src/codec/intcol.c",
+    "c/src/codec/alp.c",
+    "c/src/codec/xorcol.c",
+    "c/src/codec/encode.c",
+    "c/src/codec/view.c",
+    "c/src/codec/validate.c",
 };
 
 /// The reference model shared by the differential tests (model_test and soak link it too).
@@ -66,6 +74,7 @@ const test_sources = [_][]const u8{
     "c/tests/model_test.c",
     "c/tests/oneshot_test.c",
     "c/tests/alloc_fail_test.c",
+    "c/tests/codec_test.c",
 };
 
 const c_flags = [_][]const u8{
