@@ -153,6 +153,17 @@ TL_TEST(bitpack_kernels_match_reference) {
                 acc += v[i] + dmin;
                 CHECK_EQ_U64(a[i], acc);
             }
+            /* The fused ALP conversion: integers near PC_MAGIC_BITS, any multipliers. */
+            double ma = (double)(tl_t_rnd() % 1000) / 7, mb = rep % 2 ? 1e-3 : 0.5;
+            uint64_t fb = PC_MAGIC_BITS + tl_t_rnd() % 4096 - 2048, fd = tl_t_rnd() % 3;
+            tl_bp_for_f64(buf, w, groups, fb, ma, mb, a);
+            tl_bp_for_ref(buf, w, groups, fb, b);
+            tl_bp_to_f64(b, groups * 8, ma, mb);
+            CHECK(memcmp(a, b, 8 * (size_t)groups * 8) == 0);
+            tl_bp_delta_f64(buf, w, groups, fb, fd, ma, mb, a);
+            tl_bp_delta_ref(buf, w, groups, fb, fd, b);
+            tl_bp_to_f64(b, groups * 8, ma, mb);
+            CHECK(memcmp(a, b, 8 * (size_t)groups * 8) == 0);
         }
     }
 }

@@ -263,10 +263,7 @@ void tl_alp_parse(tl_pcodec_col_t *c, const uint8_t *sec, uint32_t sec_len, uint
 }
 
 void tl_alp_mb(const tl_pcodec_col_t *c, uint32_t j, uint32_t count, uint64_t *out) {
-    tl_intcol_mb_prefix(c, j, count, PC_MAGIC_BITS, out);
-    const double a = c->mul_a, b = c->mul_b;
-    uint32_t all = (count + PC_GROUP - 1) / PC_GROUP * PC_GROUP;
-    for (uint32_t i = 0; i < all; i++) out[i] = pc_f2u((pc_u2f(out[i]) - PC_MAGIC) * a * b);
+    tl_intcol_mb_f64(c, j, count, out);
     if (c->exc_n == 0) return;
     uint32_t lo = pc_ld16(c->exc_off + 2 * (size_t)j), hi = pc_ld16(c->exc_off + 2 * (size_t)j + 2);
     for (uint32_t q = lo; q < hi; q++) {

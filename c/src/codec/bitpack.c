@@ -31,6 +31,10 @@
  */
 #include "pcodec_int.h"
 
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF /* ALP's conversion must round exactly as its encoder checked */
+#endif
+
 #if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
 #define PC_VEC 1
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -93,7 +97,13 @@ void tl_bp_delta_ref(const uint8_t *src, unsigned w, uint32_t groups, uint64_t s
     }
 }
 
+void tl_bp_to_f64(uint64_t *io, uint32_t count, double a, double b) {
+    for (uint32_t i = 0; i < count; i++) io[i] = pc_f2u((pc_u2f(io[i]) - PC_MAGIC) * a * b);
+}
+
 #if PC_VEC
+
+typedef double v8d __attribute__((vector_size(64)));
 
 /* Extraction classes (see the file comment). */
 enum { CL_ZERO, CL_ONE, CL_TWO, CL_EIGHT, CL_SCALAR };
@@ -102,98 +112,112 @@ static inline int class_of(unsigned w) {
     return w == 0 ? CL_ZERO : w <= 8 ? CL_ONE : w <= 16 ? CL_TWO : w <= 56 ? CL_EIGHT : CL_SCALAR;
 }
 
+/* Per-width lane constants, computed at compile time so a decode call starts with two loads
+ * instead of building vectors lane by lane (that setup was a third of a miniblock's time):
+ * SH[w][l] = right shift of lane l inside its load, BO[w][l] = byte offset of that load
+ * (CL_EIGHT; the other classes load at 0 and, for lanes 4-7 of CL_TWO, at w / 2). */
+#define SH_(w, l)                                                                          \
+    ((w) <= 8 ? (l) * (w)                                                                  \
+              : (w) <= 16 ? ((l) < 4 ? (l) * (w) : ((4 * (w)) & 7) + ((l) - 4) * (w))      \
+                          : ((l) * (w)) & 7)
+#define ROW_(F, w) {F(w, 0), F(w, 1), F(w, 2), F(w, 3), F(w, 4), F(w, 5), F(w, 6), F(w, 7)},
+#define ROWS8_(F, b)                                                                       \
+    ROW_(F, b) ROW_(F, b + 1) ROW_(F, b + 2) ROW_(F, b + 3) ROW_(F, b + 4) ROW_(F, b + 5)   \
+    ROW_(F, b + 6) ROW_(F, b + 7)
+#define ROWS65_(F)                                                                         \
+    ROWS8_(F, 0) ROWS8_(F, 8) ROWS8_(F, 16) ROWS8_(F, 24) ROWS8_(F, 32) ROWS8_(F, 40)      \
+    ROWS8_(F, 48) ROWS8_(F, 56) ROW_(F, 64)
+#define BO_(w, l) (((l) * (w)) >> 3)
+static const uint64_t SH[65][8] = {ROWS65_(SH_)};
+static const uint32_t BO[65][8] = {ROWS65_(BO_)};
+
 PC_INLINE v8u splat(uint64_t x) {
     v8u v = {x, x, x, x, x, x, x, x};
     return v;
 }
 
-/* Per-width constants of one decode call: lane shifts, mask, and byte offsets (CL_EIGHT). */
-typedef struct lanes {
-    v8u sh, mask;
-    uint32_t bo[8];
-} lanes_t;
-
-PC_INLINE void lanes_init(lanes_t *L, unsigned w, int cl) {
-    unsigned r = (4 * w) & 7; /* CL_TWO: bit offset of value 4 inside its load */
-    for (unsigned l = 0; l < 8; l++) {
-        unsigned bit = l * w;
-        L->bo[l] = bit >> 3;
-        L->sh[l] = cl == CL_ONE ? bit : cl == CL_TWO ? (l < 4 ? bit : r + (l - 4) * w) : bit & 7;
-    }
-    L->mask = splat(mask_of(w));
-}
-
 /* The 8 packed values of the group starting at q. */
-PC_INLINE v8u extract(const uint8_t *q, unsigned w, int cl, const lanes_t *L) {
+PC_INLINE v8u extract(const uint8_t *q, unsigned w, int cl, v8u sh, v8u mask) {
     if (cl == CL_ZERO) return splat(0);
-    if (cl == CL_ONE) return (splat(pc_ld64(q)) >> L->sh) & L->mask;
+    if (cl == CL_ONE) return (splat(pc_ld64(q)) >> sh) & mask;
     if (cl == CL_TWO) {
         uint64_t a = pc_ld64(q), b = pc_ld64(q + (w >> 1));
         v8u x = {a, a, a, a, b, b, b, b};
-        return (x >> L->sh) & L->mask;
+        return (x >> sh) & mask;
     }
     if (cl == CL_EIGHT) {
-        v8u x = {pc_ld64(q + L->bo[0]), pc_ld64(q + L->bo[1]), pc_ld64(q + L->bo[2]),
-                 pc_ld64(q + L->bo[3]), pc_ld64(q + L->bo[4]), pc_ld64(q + L->bo[5]),
-                 pc_ld64(q + L->bo[6]), pc_ld64(q + L->bo[7])};
-        return (x >> L->sh) & L->mask;
+        const uint32_t *bo = BO[w];
+        v8u x = {pc_ld64(q + bo[0]), pc_ld64(q + bo[1]), pc_ld64(q + bo[2]),
+                 pc_ld64(q + bo[3]), pc_ld64(q + bo[4]), pc_ld64(q + bo[5]),
+                 pc_ld64(q + bo[6]), pc_ld64(q + bo[7])};
+        return (x >> sh) & mask;
     }
     v8u x;
     for (unsigned l = 0; l < 8; l++) x[l] = get_one(q, w, l);
     return x;
 }
 
-PC_INLINE void for_run(const uint8_t *src, unsigned w, uint32_t groups, uint64_t base,
-                       uint64_t *out, int cl) {
-    lanes_t L;
-    lanes_init(&L, w, cl);
-    v8u b = splat(base);
+/* One kernel for all four decoders; cl, delta and fp are constants at every call site, so
+ * each specialization keeps only its own operations. FOR: o = base + p. DELTA: lanes get
+ * p + dmin, an in-vector prefix sum, plus the carry (all earlier values); the carry chain is
+ * one add per group. fp: o holds PC_MAGIC_BITS + d (the caller's base), stored as the bits
+ * of (double)d * a * b. */
+PC_INLINE void run(const uint8_t *src, unsigned w, uint32_t groups, uint64_t start,
+                   uint64_t dmin, double a, double b, uint64_t *out, int cl, bool delta,
+                   bool fp) {
+    v8u sh, mask = splat(mask_of(w)), carry = splat(start);
+    const v8u dm = splat(dmin), z = splat(0);
+    const v8d va = {a, a, a, a, a, a, a, a}, vb = {b, b, b, b, b, b, b, b};
+    const v8d magic = {PC_MAGIC, PC_MAGIC, PC_MAGIC, PC_MAGIC,
+                       PC_MAGIC, PC_MAGIC, PC_MAGIC, PC_MAGIC};
+    memcpy(&sh, SH[w], sizeof sh);
     for (uint32_t g = 0; g < groups; g++) {
-        v8u o = extract(src + (size_t)g * w, w, cl, &L) + b;
+        v8u d = extract(src + (size_t)g * w, w, cl, sh, mask), o;
+        if (delta) {
+            d += dm;
+            d += __builtin_shufflevector(z, d, 0, 8, 9, 10, 11, 12, 13, 14);
+            d += __builtin_shufflevector(z, d, 0, 1, 8, 9, 10, 11, 12, 13);
+            d += __builtin_shufflevector(z, d, 0, 1, 2, 3, 8, 9, 10, 11);
+            o = d + carry;
+            carry += __builtin_shufflevector(d, d, 7, 7, 7, 7, 7, 7, 7, 7);
+        } else {
+            o = d + carry;
+        }
+        if (fp) o = (v8u)(((v8d)o - magic) * va * vb);
         memcpy(out + (size_t)g * PC_GROUP, &o, sizeof o);
     }
 }
 
-PC_INLINE void delta_run(const uint8_t *src, unsigned w, uint32_t groups, uint64_t start,
-                         uint64_t dmin, uint64_t *out, int cl) {
-    lanes_t L;
-    lanes_init(&L, w, cl);
-    const v8u z = splat(0);
-    /* carry lane l = start + (l + 1) * dmin: adding it to the in-vector prefix sum of the
-     * packed values gives the outputs, dmin included. */
-    v8u carry = {start + dmin,     start + 2 * dmin, start + 3 * dmin, start + 4 * dmin,
-                 start + 5 * dmin, start + 6 * dmin, start + 7 * dmin, start + 8 * dmin};
-    const v8u step = splat(8 * dmin);
-    for (uint32_t g = 0; g < groups; g++) {
-        v8u d = extract(src + (size_t)g * w, w, cl, &L);
-        d += __builtin_shufflevector(z, d, 0, 8, 9, 10, 11, 12, 13, 14);
-        d += __builtin_shufflevector(z, d, 0, 1, 8, 9, 10, 11, 12, 13);
-        d += __builtin_shufflevector(z, d, 0, 1, 2, 3, 8, 9, 10, 11);
-        v8u o = d + carry;
-        memcpy(out + (size_t)g * PC_GROUP, &o, sizeof o);
-        carry += __builtin_shufflevector(d, d, 7, 7, 7, 7, 7, 7, 7, 7) + step;
+#define DISPATCH_(delta, fp)                                                               \
+    switch (class_of(w)) {                                                                 \
+    case CL_ZERO: run(src, w, groups, start, dmin, a, b, out, CL_ZERO, delta, fp); break;   \
+    case CL_ONE: run(src, w, groups, start, dmin, a, b, out, CL_ONE, delta, fp); break;     \
+    case CL_TWO: run(src, w, groups, start, dmin, a, b, out, CL_TWO, delta, fp); break;     \
+    case CL_EIGHT: run(src, w, groups, start, dmin, a, b, out, CL_EIGHT, delta, fp); break; \
+    default: run(src, w, groups, start, dmin, a, b, out, CL_SCALAR, delta, fp); break;      \
     }
-}
 
 void tl_bp_for(const uint8_t *src, unsigned w, uint32_t groups, uint64_t base, uint64_t *out) {
-    switch (class_of(w)) {
-    case CL_ZERO: for_run(src, w, groups, base, out, CL_ZERO); break;
-    case CL_ONE: for_run(src, w, groups, base, out, CL_ONE); break;
-    case CL_TWO: for_run(src, w, groups, base, out, CL_TWO); break;
-    case CL_EIGHT: for_run(src, w, groups, base, out, CL_EIGHT); break;
-    default: for_run(src, w, groups, base, out, CL_SCALAR); break;
-    }
+    const uint64_t start = base, dmin = 0;
+    const double a = 1, b = 1;
+    DISPATCH_(false, false)
 }
 
 void tl_bp_delta(const uint8_t *src, unsigned w, uint32_t groups, uint64_t start, uint64_t dmin,
                  uint64_t *out) {
-    switch (class_of(w)) {
-    case CL_ZERO: delta_run(src, w, groups, start, dmin, out, CL_ZERO); break;
-    case CL_ONE: delta_run(src, w, groups, start, dmin, out, CL_ONE); break;
-    case CL_TWO: delta_run(src, w, groups, start, dmin, out, CL_TWO); break;
-    case CL_EIGHT: delta_run(src, w, groups, start, dmin, out, CL_EIGHT); break;
-    default: delta_run(src, w, groups, start, dmin, out, CL_SCALAR); break;
-    }
+    const double a = 1, b = 1;
+    DISPATCH_(true, false)
+}
+
+void tl_bp_for_f64(const uint8_t *src, unsigned w, uint32_t groups, uint64_t base, double a,
+                   double b, uint64_t *out) {
+    const uint64_t start = base, dmin = 0;
+    DISPATCH_(false, true)
+}
+
+void tl_bp_delta_f64(const uint8_t *src, unsigned w, uint32_t groups, uint64_t start,
+                     uint64_t dmin, double a, double b, uint64_t *out) {
+    DISPATCH_(true, true)
 }
 
 #else /* !PC_VEC */
@@ -205,6 +229,18 @@ void tl_bp_for(const uint8_t *src, unsigned w, uint32_t groups, uint64_t base, u
 void tl_bp_delta(const uint8_t *src, unsigned w, uint32_t groups, uint64_t start, uint64_t dmin,
                  uint64_t *out) {
     tl_bp_delta_ref(src, w, groups, start, dmin, out);
+}
+
+void tl_bp_for_f64(const uint8_t *src, unsigned w, uint32_t groups, uint64_t base, double a,
+                   double b, uint64_t *out) {
+    tl_bp_for_ref(src, w, groups, base, out);
+    tl_bp_to_f64(out, groups * PC_GROUP, a, b);
+}
+
+void tl_bp_delta_f64(const uint8_t *src, unsigned w, uint32_t groups, uint64_t start,
+                     uint64_t dmin, double a, double b, uint64_t *out) {
+    tl_bp_delta_ref(src, w, groups, start, dmin, out);
+    tl_bp_to_f64(out, groups * PC_GROUP, a, b);
 }
 
 #endif /* PC_VEC */

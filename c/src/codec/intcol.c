@@ -3,7 +3,7 @@
  * bit packing. It stores the ts column, integer handles, and the integers inside ALP.
  *
  * Structure of a section for nmb miniblocks (all little-endian):
- *     base[nmb] u64 | off[nmb] u32 | desc[nmb] u16 | zeros to a multiple of 8 | data
+ *     base[nmb] u64 | meta[nmb] u32 | zeros to a multiple of 8 | data
  * Miniblock j (m records) is either
  *   FOR:   base = min; data = the m values v - min packed at width w = bits(max - min);
  *   DELTA: base = v[0]; data = dmin (zigzag, 0/1/2/4/8 bytes) then p[0] = 0 and
@@ -11,14 +11,15 @@
  * whichever is smaller (a tie keeps FOR: no prefix sum to decode). The encoder computes both
  * sizes exactly from min/max, so choosing costs one pass. All arithmetic is mod 2^64 on the
  * values read as int64, so any 64-bit column round-trips, INT64_MIN..INT64_MAX jumps included.
- * off[j] is the byte offset of miniblock j's data, so any miniblock decodes without the ones
- * before it; the data of the last one is padded with zeros to a multiple of 8.
+ * meta[j] holds the byte offset of miniblock j's data, its width, mode and dmin size (see
+ * pcodec_int.h), so any miniblock decodes without the ones before it; the data of the last
+ * one is padded with zeros to a multiple of 8.
  *
  * For the ts column base[j] is the first timestamp of miniblock j (the min of a sorted run is
  * its first record): the fence array the bound searches binary-search, read in place.
  *
- * Invariants checked by tl_intcol_check: desc reserved bits zero, w <= 64, a FOR miniblock has
- * no dmin bytes, dmin code <= 4, off[] exactly the running sum of the miniblock sizes, the
+ * Invariants checked by tl_intcol_check: meta reserved bit zero, w <= 64, a FOR miniblock has
+ * no dmin bytes, dmin code <= 4, offsets exactly the running sum of the miniblock sizes, the
  * data length that sum rounded up to 8 with zero padding. Decoders trust all of it.
  * Complexity: encode O(m) per miniblock; decode O(m) (bitpack.c kernels); at() O(1) for FOR.
  */
@@ -73,9 +74,8 @@ void tl_intcol_w_add(tl_intcol_w_t *w, const uint64_t *v, uint32_t m) {
         uint8_t *s = w->dst, *data = s + tl_intcol_fixed(w->nmb) + w->data_len;
         uint32_t j = w->j, nmb = w->nmb;
         pc_st64(s + 8 * (size_t)j, p.base);
-        pc_st32(s + 8 * (size_t)nmb + 4 * (size_t)j, (uint32_t)w->data_len);
-        pc_st16(s + 12 * (size_t)nmb + 2 * (size_t)j,
-                (uint16_t)(p.w | (p.delta ? PC_DESC_DELTA : 0) | p.code << PC_DESC_NB_SHIFT));
+        pc_st32(s + 8 * (size_t)nmb + 4 * (size_t)j,
+                pc_meta((uint32_t)w->data_len, p.w, p.delta, p.code));
         uint64_t packed[PC_MB];
         if (p.delta) {
             unsigned nb = nb_of_code(p.code);
@@ -105,24 +105,29 @@ size_t tl_intcol_w_end(tl_intcol_w_t *w) {
 void tl_intcol_parse(tl_pcodec_col_t *c, const uint8_t *sec, uint32_t sec_len, uint32_t nmb) {
     size_t fixed = tl_intcol_fixed(nmb);
     c->base = sec;
-    c->off = sec + 8 * (size_t)nmb;
-    c->desc = sec + 12 * (size_t)nmb;
+    c->meta = sec + 8 * (size_t)nmb;
     c->data = sec + fixed;
     c->data_len = (uint32_t)(sec_len - fixed);
 }
 
-/* The first `groups` groups of miniblock j. */
+/* The first `groups` groups of miniblock j, plus bias; fp: converted as ALP (bitpack.c). */
 PC_INLINE void mb_groups(const tl_pcodec_col_t *c, uint32_t j, uint32_t groups, uint64_t bias,
-                         uint64_t *out) {
+                         uint64_t *out, bool fp) {
     uint64_t base = pc_ld64(c->base + 8 * (size_t)j);
-    uint16_t d = pc_ld16(c->desc + 2 * (size_t)j);
-    const uint8_t *p = c->data + pc_ld32(c->off + 4 * (size_t)j);
-    unsigned w = d & PC_DESC_W;
-    if (d & PC_DESC_DELTA) {
-        unsigned nb = nb_of_code((d >> PC_DESC_NB_SHIFT) & 7);
+    uint32_t meta = pc_ld32(c->meta + 4 * (size_t)j);
+    const uint8_t *p = c->data + pc_meta_off(meta);
+    unsigned w = pc_meta_w(meta);
+    if (meta & PC_META_DELTA) {
+        unsigned nb = nb_of_code(pc_meta_code(meta));
         /* An 8-byte load is always in bounds (trailer); keep the nb bytes of dmin. */
         uint64_t dmin = (uint64_t)pc_unzigzag(pc_ld64(p) & byte_mask(nb));
-        tl_bp_delta(p + nb, w, groups, base - dmin + bias, dmin, out);
+        if (fp) {
+            tl_bp_delta_f64(p + nb, w, groups, base - dmin + bias, dmin, c->mul_a, c->mul_b, out);
+        } else {
+            tl_bp_delta(p + nb, w, groups, base - dmin + bias, dmin, out);
+        }
+    } else if (fp) {
+        tl_bp_for_f64(p, w, groups, base + bias, c->mul_a, c->mul_b, out);
     } else {
         tl_bp_for(p, w, groups, base + bias, out);
     }
@@ -130,22 +135,26 @@ PC_INLINE void mb_groups(const tl_pcodec_col_t *c, uint32_t j, uint32_t groups, 
 
 void tl_intcol_mb(const tl_pcodec_col_t *c, uint32_t j, uint32_t m, uint64_t bias,
                   uint64_t *out) {
-    mb_groups(c, j, (m + PC_GROUP - 1) / PC_GROUP, bias, out);
+    mb_groups(c, j, (m + PC_GROUP - 1) / PC_GROUP, bias, out, false);
 }
 
 void tl_intcol_mb_prefix(const tl_pcodec_col_t *c, uint32_t j, uint32_t count, uint64_t bias,
                          uint64_t *out) {
-    mb_groups(c, j, (count + PC_GROUP - 1) / PC_GROUP, bias, out);
+    mb_groups(c, j, (count + PC_GROUP - 1) / PC_GROUP, bias, out, false);
+}
+
+void tl_intcol_mb_f64(const tl_pcodec_col_t *c, uint32_t j, uint32_t count, uint64_t *out) {
+    mb_groups(c, j, (count + PC_GROUP - 1) / PC_GROUP, PC_MAGIC_BITS, out, true);
 }
 
 uint64_t tl_intcol_at(const tl_pcodec_col_t *c, uint32_t j, uint32_t k) {
-    uint16_t d = pc_ld16(c->desc + 2 * (size_t)j);
-    if (!(d & PC_DESC_DELTA)) {
-        const uint8_t *p = c->data + pc_ld32(c->off + 4 * (size_t)j);
-        return pc_ld64(c->base + 8 * (size_t)j) + tl_bp_get(p, d & PC_DESC_W, k);
+    uint32_t meta = pc_ld32(c->meta + 4 * (size_t)j);
+    if (!(meta & PC_META_DELTA)) {
+        const uint8_t *p = c->data + pc_meta_off(meta);
+        return pc_ld64(c->base + 8 * (size_t)j) + tl_bp_get(p, pc_meta_w(meta), k);
     }
     uint64_t tmp[PC_MB];
-    mb_groups(c, j, k / PC_GROUP + 1, 0, tmp);
+    mb_groups(c, j, k / PC_GROUP + 1, 0, tmp, false);
     return tmp[k];
 }
 
@@ -158,15 +167,15 @@ static bool all_zero(const uint8_t *p, size_t len) {
 
 tl_status_t tl_intcol_check(const tl_pcodec_col_t *c, uint32_t n) {
     uint32_t nmb = pc_nmb(n);
-    const uint8_t *pad = c->desc + 2 * (size_t)nmb;
+    const uint8_t *pad = c->meta + 4 * (size_t)nmb;
     if (!all_zero(pad, (size_t)(c->data - pad))) return TL_ECORRUPT;
-    uint64_t run = 0; /* 64-bit: a forged desc cannot wrap it */
+    uint64_t run = 0; /* 64-bit: forged widths cannot wrap it */
     for (uint32_t j = 0; j < nmb; j++) {
-        uint16_t d = pc_ld16(c->desc + 2 * (size_t)j);
-        unsigned w = d & PC_DESC_W, code = (d >> PC_DESC_NB_SHIFT) & 7;
-        if ((d & PC_DESC_RESERVED) || w > 64) return TL_ECORRUPT;
-        if ((d & PC_DESC_DELTA) ? code > 4 : code != 0) return TL_ECORRUPT;
-        if (pc_ld32(c->off + 4 * (size_t)j) != run) return TL_ECORRUPT;
+        uint32_t meta = pc_ld32(c->meta + 4 * (size_t)j);
+        unsigned w = pc_meta_w(meta), code = pc_meta_code(meta);
+        if ((meta & PC_META_RESERVED) || w > 64) return TL_ECORRUPT;
+        if ((meta & PC_META_DELTA) ? code > 4 : code != 0) return TL_ECORRUPT;
+        if (pc_meta_off(meta) != run) return TL_ECORRUPT;
         run += nb_of_code(code) + tl_bp_bytes(pc_mb_len(n, j), w);
         if (run > c->data_len) return TL_ECORRUPT;
     }

@@ -95,8 +95,8 @@ typedef struct tl_pcodec_col {
     uint32_t exc_n; /* ALP exceptions */
     const uint8_t *sec; /* section start; RAW values start here */
     uint32_t sec_len;
-    /* INT (also inside ALP): base[nmb] u64, off[nmb] u32, desc[nmb] u16, data */
-    const uint8_t *base, *off, *desc, *data;
+    /* INT (also inside ALP): base[nmb] u64, meta[nmb] u32, data; XOR: off[nmb + 1] u32, data */
+    const uint8_t *base, *meta, *off, *data;
     uint32_t data_len;
     /* ALP exceptions: exc_off[nmb + 1] u16, exc_pos[exc_n] u8, exc_val[exc_n] u64 */
     const uint8_t *exc_off, *exc_pos, *exc_val;

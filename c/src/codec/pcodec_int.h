@@ -103,20 +103,35 @@ void tl_bp_for_ref(const uint8_t *src, unsigned w, uint32_t groups, uint64_t bas
                    uint64_t *out);
 void tl_bp_delta_ref(const uint8_t *src, unsigned w, uint32_t groups, uint64_t start,
                      uint64_t dmin, uint64_t *out);
+/* The same with ALP's conversion fused in: the integer o (which the caller biased by
+ * PC_MAGIC_BITS) is stored as the bits of ((double of o) - PC_MAGIC) * a * b. tl_bp_to_f64 is
+ * that conversion alone, in place (the scalar reference). */
+void tl_bp_for_f64(const uint8_t *src, unsigned w, uint32_t groups, uint64_t base, double a,
+                   double b, uint64_t *out);
+void tl_bp_delta_f64(const uint8_t *src, unsigned w, uint32_t groups, uint64_t start,
+                     uint64_t dmin, double a, double b, uint64_t *out);
+void tl_bp_to_f64(uint64_t *io, uint32_t count, double a, double b);
 /* Value i alone (O(1)). */
 uint64_t tl_bp_get(const uint8_t *src, unsigned w, uint32_t i);
 
 /* ---- intcol.c: the INT column (also the integer part of ALP) ---- */
 
-/* Miniblock descriptor (u16): width in bits 0-6, DELTA in bit 7, the byte count code of dmin
- * in bits 8-10 (0, 1, 2, 4 or 8 bytes as codes 0-4); bits 11-15 are zero. */
-#define PC_DESC_W 0x7Fu
-#define PC_DESC_DELTA 0x80u
-#define PC_DESC_NB_SHIFT 8
-#define PC_DESC_RESERVED 0xF800u
+/* Miniblock meta word (u32): the byte offset of its data in bits 0-19 (a page's INT data is
+ * below 2^20 bytes: 1024 miniblocks of at most 8 + 64 * 8 bytes), the width in bits 20-26,
+ * DELTA in bit 27, the byte count code of dmin in bits 28-30 (0, 1, 2, 4 or 8 bytes as codes
+ * 0-4); bit 31 is zero. One word, so a cold miniblock decode reads one line of metadata. */
+#define PC_META_OFF_MASK 0xFFFFFu
+#define PC_META_DELTA (1u << 27)
+#define PC_META_RESERVED (1u << 31)
+static inline uint32_t pc_meta_off(uint32_t m) { return m & PC_META_OFF_MASK; }
+static inline unsigned pc_meta_w(uint32_t m) { return (m >> 20) & 0x7F; }
+static inline unsigned pc_meta_code(uint32_t m) { return (m >> 28) & 7; }
+static inline uint32_t pc_meta(uint32_t off, unsigned w, bool delta, unsigned code) {
+    return off | (uint32_t)w << 20 | (delta ? PC_META_DELTA : 0) | (uint32_t)code << 28;
+}
 
-/* Bytes of the fixed arrays of an INT column of nmb miniblocks (base, off, desc; padded). */
-static inline size_t tl_intcol_fixed(uint32_t nmb) { return pc_round8((size_t)nmb * 14); }
+/* Bytes of the fixed arrays of an INT column of nmb miniblocks (base, meta; padded). */
+static inline size_t tl_intcol_fixed(uint32_t nmb) { return pc_round8((size_t)nmb * 12); }
 
 /* Column writer. dst == NULL is a dry run that only counts bytes. Add the miniblocks in
  * order; tl_intcol_w_end pads the data to 8 bytes and returns the section length. */
@@ -129,7 +144,7 @@ void tl_intcol_w_init(tl_intcol_w_t *w, uint8_t *dst, uint32_t nmb);
 void tl_intcol_w_add(tl_intcol_w_t *w, const uint64_t *v, uint32_t m);
 size_t tl_intcol_w_end(tl_intcol_w_t *w);
 
-/* Points c's base/off/desc/data (and data_len) into an INT section of sec_len bytes. */
+/* Points c's base/meta/data (and data_len) into an INT section of sec_len bytes. */
 void tl_intcol_parse(tl_pcodec_col_t *c, const uint8_t *sec, uint32_t sec_len, uint32_t nmb);
 /* Miniblock j holding m records, plus `bias` (mod 2^64), into out[PC_MB]: writes
  * ceil(m / 8) * 8 values. */
@@ -138,6 +153,9 @@ void tl_intcol_mb(const tl_pcodec_col_t *c, uint32_t j, uint32_t m, uint64_t bia
 /* The first `count` values of miniblock j (count <= m; same writes rounded to groups). */
 void tl_intcol_mb_prefix(const tl_pcodec_col_t *c, uint32_t j, uint32_t count, uint64_t bias,
                          uint64_t *out);
+/* The first `count` values of miniblock j decoded as ALP doubles (bits) with c's mul_a,
+ * mul_b: the ALP decoder before exceptions (same writes rounded to groups). */
+void tl_intcol_mb_f64(const tl_pcodec_col_t *c, uint32_t j, uint32_t count, uint64_t *out);
 /* Record k of miniblock j (k < its length). */
 uint64_t tl_intcol_at(const tl_pcodec_col_t *c, uint32_t j, uint32_t k);
 /* Structure of a parsed INT column of an n-record page: TL_OK or TL_ECORRUPT. */
