@@ -4,7 +4,7 @@
 //!   zig build                      -> zig-out/lib/libtimelog.{so,dylib} / timelog.dll
 //!   zig build test                 -> builds and runs every c/tests/*_test.c
 //!   zig build tests                -> installs the test binaries in zig-out/test/ (for ./dev)
-//!   zig build bench                -> zig-out/bin/bench_native
+//!   zig build bench                -> zig-out/bin/bench_native, zig-out/bin/bench_codec
 //!   zig build soak                 -> zig-out/bin/soak (c/tests/soak.c, ReleaseSafe)
 //!   zig build dist                 -> zig-out/dist/<platform>/ for every platform in `dist_targets`
 //!                                     (ReleaseFast, stripped; <platform> is the npm package suffix)
@@ -44,6 +44,14 @@ const engine_sources = [_][]const u8{
     "c/src/stats.c",
     "c/src/libpin.c",
     "c/src/oneshot.c",
+    // The compressed page codec (a leaf module: it depends on nothing else in c/src).
+    "c/src/codec/bitpack.c",
+    "c/src/codec/intcol.c",
+    "c/src/codec/alp.c",
+    "c/src/codec/xorcol.c",
+    "c/src/codec/encode.c",
+    "c/src/codec/view.c",
+    "c/src/codec/validate.c",
 };
 
 /// The reference model shared by the differential tests (model_test and soak link it too).
@@ -69,6 +77,7 @@ const test_sources = [_][]const u8{
     "c/tests/model_test.c",
     "c/tests/oneshot_test.c",
     "c/tests/alloc_fail_test.c",
+    "c/tests/codec_test.c",
 };
 
 const c_flags = [_][]const u8{
@@ -158,7 +167,30 @@ pub fn build(b: *std.Build) void {
     bench_mod.addCSourceFiles(.{ .files = &.{"bench/native/main.c"}, .flags = &c_flags });
     const bench_exe = b.addExecutable(.{ .name = "bench_native", .root_module = bench_mod });
     const bench_install = b.addInstallArtifact(bench_exe, .{});
-    b.step("bench", "Build the native benchmark into zig-out/bin").dependOn(&bench_install.step);
+    const bench_step = b.step("bench", "Build the native benchmarks into zig-out/bin");
+    bench_step.dependOn(&bench_install.step);
+
+    // Page codec benchmark: the codec sources alone (a leaf module). -Dpcodec-mb-log2=5|7
+    // builds it with 32- or 128-record miniblocks, to compare miniblock sizes.
+    const mb_log2 = b.option(u8, "pcodec-mb-log2", "bench_codec's miniblock size, log2 (6)");
+    const codec_flags = b.allocator.alloc([]const u8, c_flags.len + 1) catch @panic("OOM");
+    @memcpy(codec_flags[0..c_flags.len], &c_flags);
+    codec_flags[c_flags.len] = b.fmt("-DTL_PCODEC_MB_LOG2={d}", .{mb_log2 orelse 6});
+    const codec_mod = b.createModule(.{
+        .target = target,
+        .optimize = .ReleaseFast,
+        .link_libc = true,
+    });
+    codec_mod.addIncludePath(b.path("c/include"));
+    codec_mod.addIncludePath(b.path("c/src"));
+    for (engine_sources) |src| {
+        if (std.mem.startsWith(u8, src, "c/src/codec/")) {
+            codec_mod.addCSourceFiles(.{ .files = &.{src}, .flags = codec_flags });
+        }
+    }
+    codec_mod.addCSourceFiles(.{ .files = &.{"bench/native/codec.c"}, .flags = codec_flags });
+    const codec_exe = b.addExecutable(.{ .name = "bench_codec", .root_module = codec_mod });
+    bench_step.dependOn(&b.addInstallArtifact(codec_exe, .{}).step);
 
     // Soak test (c/tests/soak.c, run by `./dev soak`): ReleaseSafe, so the engine keeps its
     // debug assertions (TL_DASSERT) and Zig's UB checks while running at speed.

@@ -115,6 +115,7 @@ typedef enum tl_status {
     TL_EBUSY = 21, /* writes: ACCEPTED under pressure, do not retry. Others: try again later */
     TL_ENOMEM = 30, /* allocation failed; a write inserted nothing */
     TL_EOVERFLOW = 31, /* a count or size would overflow; a write inserted nothing */
+    TL_ECORRUPT = 41, /* stored data failed validation (bad version, length, code or order) */
     TL_EINTERNAL = 90 /* thread failure or a broken invariant (see tl_last_error) */
 } tl_status_t;
 

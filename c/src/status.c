@@ -25,6 +25,7 @@ const char *tl_strerror(int status) {
     case TL_EBUSY: return "TL_EBUSY: write accepted under backpressure (do not retry)";
     case TL_ENOMEM: return "TL_ENOMEM: out of memory (a write inserted nothing)";
     case TL_EOVERFLOW: return "TL_EOVERFLOW: count or size overflow (a write inserted nothing)";
+    case TL_ECORRUPT: return "TL_ECORRUPT: stored data is corrupt (failed validation)";
     case TL_EINTERNAL: return "TL_EINTERNAL: internal failure (thread or broken invariant)";
     default: return "unknown status";
     }
