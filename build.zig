@@ -38,6 +38,7 @@ const engine_sources = [_][]const u8{
     "c/src/flush.c",
     "c/src/compact.c",
     "c/src/relocate.c",
+    "c/src/pack.c",
     "c/src/maint.c",
     "c/src/dropq.c",
     "c/src/timelog.c",

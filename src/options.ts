@@ -59,6 +59,12 @@ export interface TimelogOptions {
    * write (default 300; 0 = never).
    */
   idleMs?: number;
+  /**
+   * Whether maintenance stores immutable pages compressed (default true): timestamps
+   * delta/bit-packed, f64 values by ALP or an XOR codec, handles delta/bit-packed; reads
+   * decode as they go. `false` keeps every page raw (16 B a record: more memory, no decoding).
+   */
+  compress?: boolean;
   /** Width of an L1 window in time units (default: one hour). */
   windowSize?: number | bigint;
   /** Origin of the window grid (default 0). */
@@ -143,6 +149,11 @@ export function resolveOptions(options: TimelogOptions = {}): ResolvedOptions {
     else if (name in NUMERIC) {
       const [key, min, max] = NUMERIC[name];
       engine.push([key, checkInt(name, value, min, max)]);
+    } else if (name === "compress") {
+      if (typeof value !== "boolean") {
+        throw new TypeError(`Option compress must be a boolean, got ${describe(value)}`);
+      }
+      engine.push([16, value ? 0 : 1]);
     } else if (name === "windowSize") engine.push([11, checkWindow(name, value, 1n)]);
     else if (name === "windowOrigin") engine.push([12, checkWindow(name, value, -(2n ** 63n))]);
     else throw new TypeError(`Unknown Timelog option "${name}"`);
@@ -150,6 +161,7 @@ export function resolveOptions(options: TimelogOptions = {}): ResolvedOptions {
   const timeUnit = options.timeUnit ?? "ms";
   const maintenance = options.maintenance ?? "background";
   engine.push([1, UNIT_KEYS[timeUnit]], [2, maintenance === "manual" ? 1 : 0]);
+  if (options.values === "f64") engine.push([15, 1]); // value_kind: pages pack as doubles
   return {
     timeUnit,
     values: options.values ?? "any",

@@ -27,6 +27,7 @@ const FIELDS = [
   "droppedTotal",
   "maintErrorsTotal",
   "idleJobsTotal",
+  "pagesPacked",
 ] as const;
 
 /**

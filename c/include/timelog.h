@@ -188,7 +188,16 @@ typedef struct tl_config {
                          brings the log to its read-optimal shape on its own (memtable sealed
                          and flushed, L0 compacted into L1, tombstones applied, pages packed,
                          memory given back), as tl_compact would; default 300; 0 = never */
+    uint32_t value_kind; /* what handles hold: TL_VALUES_HANDLE (default: opaque ids) or
+                            TL_VALUES_F64 (double bits); picks the codecs pages are packed
+                            with, never changes what is stored */
+    uint32_t raw_pages; /* 0 (default): maintenance packs immutable pages (compressed, decoded
+                           while read); 1: every page stays raw (more memory, no decoding) */
 } tl_config_t;
+
+/* Values of tl_config_t.value_kind. */
+#define TL_VALUES_HANDLE 0u
+#define TL_VALUES_F64 1u
 
 /* Fills *cfg with the defaults above. */
 TL_API void tl_config_init_defaults(tl_config_t *cfg);
@@ -211,7 +220,9 @@ typedef enum tl_config_key {
     TL_CFG_WINDOW_SIZE = 11,
     TL_CFG_WINDOW_ORIGIN = 12,
     TL_CFG_LOG_LEVEL = 13,
-    TL_CFG_IDLE_MS = 14
+    TL_CFG_IDLE_MS = 14,
+    TL_CFG_VALUE_KIND = 15,
+    TL_CFG_RAW_PAGES = 16
 } tl_config_key_t;
 
 /* Sets one scalar field. TL_EINVAL for an unknown key or a value out of the field's range
@@ -463,9 +474,10 @@ typedef struct tl_stats {
     uint64_t dropped_total; /* records reported as dropped */
     uint64_t maint_errors_total; /* background failures (retried with backoff) */
     uint64_t idle_jobs_total; /* times idle maintenance brought the log to its compact shape */
+    uint64_t pages_packed; /* of `pages`, those stored compressed (tl_config_t.raw_pages) */
 } tl_stats_t;
 
-#define TL_STATS_FIELDS 19u
+#define TL_STATS_FIELDS 20u
 
 /* Fills *out for the log's current state. OK, EINVAL, ESTATE (closed). Any thread. */
 TL_API tl_status_t tl_stats(tl_timelog_t *tl, tl_stats_t *out);

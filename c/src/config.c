@@ -97,6 +97,14 @@ tl_status_t tl_config_set(tl_config_t *cfg, int32_t key, int64_t value) {
         if (!in_range(value, 0, UINT32_MAX)) return TL_EINVAL;
         cfg->idle_ms = (uint32_t)value;
         return TL_OK;
+    case TL_CFG_VALUE_KIND:
+        if (!in_range(value, TL_VALUES_HANDLE, TL_VALUES_F64)) return TL_EINVAL;
+        cfg->value_kind = (uint32_t)value;
+        return TL_OK;
+    case TL_CFG_RAW_PAGES:
+        if (!in_range(value, 0, 1)) return TL_EINVAL;
+        cfg->raw_pages = (uint32_t)value;
+        return TL_OK;
     default: return TL_EINVAL;
     }
 }
@@ -133,6 +141,7 @@ tl_status_t tl_config_normalize(const tl_config_t *in, tl_config_t *out) {
     if (in->log_level < TL_LOG_ERROR || in->log_level > TL_LOG_DEBUG) return TL_EINVAL;
     if (in->on_drop != NULL && in->drop_queue != NULL) return TL_EINVAL;
     if ((in->allocator.alloc == NULL) != (in->allocator.free == NULL)) return TL_EINVAL;
+    if (in->value_kind > TL_VALUES_F64 || in->raw_pages > 1) return TL_EINVAL;
     *out = *in;
     out->memtable_records = or_default(in->memtable_records, def.memtable_records);
     out->ooo_head_records = or_default(in->ooo_head_records, def.ooo_head_records);

@@ -89,8 +89,9 @@ static tl_status_t compact_all_locked(tl_timelog_t *tl) {
         st = tl_compact_job(tl, &did);
         if (!did) break;
     }
-    /* Then pack the pages into as few chunks as they fill. Its ENOMEM is not a failure: the
-     * compaction stands, and the pages simply stay where they are. */
+    /* Then compress the pages and move what stays raw into as few chunks as it fills. Their
+     * ENOMEM is not a failure: the compaction stands, the pages stay as and where they are. */
+    if (st == TL_OK) (void)tl_pack_job(tl, 0, &did);
     if (st == TL_OK) (void)tl_relocate_job(tl);
     return st;
 }
@@ -119,11 +120,14 @@ static tl_status_t idle_locked(tl_timelog_t *tl, uint64_t seen, bool *done) {
     return st;
 }
 
-/* One round: flush, then compaction when wanted. Caller holds maint_mu. */
+/* One round: flush, then compaction when wanted, then packing of the L1 pages the
+ * compaction wrote, except in the newest window, which still takes late records. Packing is
+ * best effort: its ENOMEM leaves the pages raw. Caller holds maint_mu. */
 static tl_status_t round_locked(tl_timelog_t *tl, bool *did) {
-    bool f = false, c = false;
+    bool f = false, c = false, p = false;
     tl_status_t st = tl_flush_job(tl, &f);
     if (st == TL_OK && tl_compact_wanted(tl)) st = tl_compact_job(tl, &c);
+    if (st == TL_OK && c) (void)tl_pack_job(tl, 1, &p);
     *did = f || c;
     return st;
 }

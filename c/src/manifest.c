@@ -134,24 +134,22 @@ uint64_t tl_manifest_min_wm(const tl_manifest_t *m) {
     return wm;
 }
 
-static void runs_sizes(const tl_vec_t *v, uint64_t *records, uint64_t *pages, uint64_t *bytes) {
+static void runs_sizes(const tl_vec_t *v, tl_sizes_t *z) {
     for (uint32_t i = 0; i < tl_vec_len(v); i++) {
         const tl_run_t *r = tl_vec_run(v, i);
-        *records += r->n;
-        *pages += r->npages;
+        z->records += r->n;
+        z->pages += r->npages;
         for (uint32_t p = 0; p < r->npages; p++) {
-            *bytes += sizeof(tl_page_t) + (uint64_t)r->pages[p]->cap * 16u;
+            z->bytes += tl_page_alloc_bytes(r->pages[p]);
+            z->packed += tl_page_packed(r->pages[p]);
         }
     }
 }
 
-void tl_manifest_sizes(const tl_manifest_t *m, uint64_t *records, uint64_t *pages,
-                       uint64_t *bytes) {
-    runs_sizes(m->l1, records, pages, bytes);
-    runs_sizes(m->l0, records, pages, bytes);
-    for (uint32_t i = 0; i < tl_vec_len(m->mem); i++) {
-        runs_sizes(tl_vec_vec(m->mem, i), records, pages, bytes);
-    }
+void tl_manifest_sizes(const tl_manifest_t *m, tl_sizes_t *z) {
+    runs_sizes(m->l1, z);
+    runs_sizes(m->l0, z);
+    for (uint32_t i = 0; i < tl_vec_len(m->mem); i++) runs_sizes(tl_vec_vec(m->mem, i), z);
 }
 
 tl_status_t tl_run_rewrap(const tl_allocator_t *a, const tl_run_t *r, uint64_t wm,

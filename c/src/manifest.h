@@ -66,9 +66,12 @@ void tl_manifest_unref(tl_manifest_t *m); /* accepts NULL */
 
 /* Smallest watermark over every stored run (memruns, L0, L1); UINT64_MAX when none. */
 uint64_t tl_manifest_min_wm(const tl_manifest_t *m);
-/* Records stored (tombstoned included) and pages over every stored run. */
-void tl_manifest_sizes(const tl_manifest_t *m, uint64_t *records, uint64_t *pages,
-                       uint64_t *bytes);
+/* Sizes over every stored run: records (tombstoned included), pages, their bytes, and how
+ * many of the pages are packed. Accumulates into *z. */
+typedef struct tl_sizes {
+    uint64_t records, pages, bytes, packed;
+} tl_sizes_t;
+void tl_manifest_sizes(const tl_manifest_t *m, tl_sizes_t *z);
 /* Wraps the pages of r into a new run with watermark wm (pages shared, O(npages)). */
 tl_status_t tl_run_rewrap(const tl_allocator_t *a, const tl_run_t *r, uint64_t wm,
                           tl_run_t **out);

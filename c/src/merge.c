@@ -46,9 +46,14 @@
 #include "merge.h"
 
 typedef struct mcur {
-    const int64_t *ts; /* current page columns */
+    const int64_t *ts; /* current page columns (a packed page's: the decoded window) */
     const uint64_t *h;
-    uint32_t pos, lim; /* head and end of the current page's records */
+    uint32_t pos, lim; /* head and end of the current page's records (window-relative) */
+    uint32_t pn; /* records of the current page */
+    uint32_t wbase; /* page index of ts[0]: 0 for a raw page, the window start when packed */
+    const tl_pcodec_view_t *pv; /* the current page when packed, else NULL */
+    int64_t *dts; /* decode window (DEC records) of a source that may hold packed pages */
+    uint64_t *dh;
     int64_t bound; /* see the design comment; always <= hi */
     int64_t pmax; /* ts[lim - 1], from the run's fence (no cold page access to test it) */
     bool hidden; /* head lies in a hidden span (sink mode only) */
@@ -84,13 +89,49 @@ struct tl_merge {
 
 /* ---- cursor movement ---- */
 
+/* Records of a packed page decoded per window: enough to amortise each decode call over a
+ * scan, few enough to stay in L1 beside the output batch. */
+#define DEC 256u
+
+/* Makes page pi current. A raw page's columns are read in place; a packed page is decoded
+ * window by window (cur_window) into the cursor's buffers, which then stand for the page:
+ * pos and lim count from the window's start, pmax is the window's last ts. */
 static void cur_set_page(mcur_t *c, uint32_t pi) {
     const tl_run_t *r = c->r;
     c->pi = pi;
+    c->pn = tl_run_page_count(r, pi);
+    c->wbase = 0;
+    if (r->page_h[pi] == NULL) {
+        TL_ASSERT(c->dts != NULL); /* a packed page in a source planned without a window */
+        c->pv = r->pages[pi]->pv;
+        c->ts = c->dts;
+        c->h = c->dh;
+        c->lim = 0; /* nothing decoded yet: the caller positions the window */
+        return;
+    }
+    c->pv = NULL;
     c->ts = tl_page_ts(r->pages[pi]); /* column addresses only: the header stays cold */
     c->h = r->page_h[pi];
-    c->lim = tl_run_page_count(r, pi);
+    c->lim = c->pn;
     c->pmax = r->page_max[pi];
+}
+
+/* Decodes the window of the current (packed) page that starts at the miniblock holding page
+ * record `off` and covers at least `want` records from it (up to DEC, never past the page),
+ * and puts the head on record off. Reads decode while they merge: each window is decoded
+ * when the merge reaches it, straight into buffers that stay in cache. */
+static void cur_window(mcur_t *c, uint32_t off, uint32_t want) {
+    uint32_t w0 = off & ~(TL_PCODEC_MB - 1u);
+    uint32_t end = off + (want < 1 ? 1 : want);
+    uint32_t cap = w0 + DEC;
+    if (end > cap) end = cap;
+    end = (end + TL_PCODEC_MB - 1u) & ~(TL_PCODEC_MB - 1u); /* whole miniblocks */
+    if (end > c->pn || end > cap) end = c->pn < cap ? c->pn : cap;
+    tl_pcodec_decode(c->pv, w0, end, c->dts, c->dh);
+    c->wbase = w0;
+    c->lim = end - w0;
+    c->pos = off - w0;
+    c->pmax = c->dts[c->lim - 1];
 }
 
 /* Lines of each column prefetched at most when a cursor enters a run (a short range). */
@@ -101,6 +142,7 @@ static void cur_set_page(mcur_t *c, uint32_t pi) {
  * of the range in this page and at most PREFETCH_LINES lines per column. Long ranges and
  * scans get the first lines only and leave the rest to the hardware prefetcher. */
 static inline void cur_prefetch_range(const tl_merge_t *m, const mcur_t *c) {
+    if (c->pv != NULL) return; /* decoded: already in cache */
     uint32_t end = c->lim;
     if (m->hi == m->lo) {
         end = c->pos + 1; /* a point lookup: the seek prefetched around its guess already */
@@ -134,9 +176,21 @@ static bool cur_enter(const tl_merge_t *m, mcur_t *c, uint32_t ri) {
         c->wm = r->wm;
         c->scan_hi = r->ts_max < m->hi ? r->ts_max : m->hi;
         cur_set_page(c, p.page);
-        c->pos = p.off;
+        if (c->pv != NULL) {
+            /* A short range decodes only what it will read (about one miniblock); a longer
+             * one takes whole windows. */
+            uint32_t want = DEC;
+            if (m->hi < r->page_max[p.page]) {
+                want = tl_ts_interp_guess(c->pn, m->hi, r->page_min[p.page],
+                                          r->page_max[p.page]) + 9u;
+                want = want > p.off ? want - p.off : 1;
+            }
+            cur_window(c, p.off, want);
+        } else {
+            c->pos = p.off;
+        }
         c->fi = 0;
-        if (m->tombs != NULL && c->wm != TL_SEQ_MAX) c->fi = tl_tombs_find(m->tombs, c->ts[p.off]);
+        if (m->tombs != NULL && c->wm != TL_SEQ_MAX) c->fi = tl_tombs_find(m->tombs, c->ts[c->pos]);
         c->fresh = true;
         cur_prefetch_range(m, c);
         return true;
@@ -146,11 +200,17 @@ static bool cur_enter(const tl_merge_t *m, mcur_t *c, uint32_t ri) {
     return false;
 }
 
-/* After the page slice is consumed: the next page of the run, or the next run. */
+/* After the page slice is consumed: the next window of a packed page, the next page of the
+ * run, or the next run. */
 static bool cur_next_page(const tl_merge_t *m, mcur_t *c) {
+    if (c->pv != NULL && c->wbase + c->lim < c->pn) {
+        cur_window(c, c->wbase + c->lim, DEC);
+        return true;
+    }
     if (c->pi + 1 < c->r->npages) {
         cur_set_page(c, c->pi + 1);
-        c->pos = 0;
+        if (c->pv != NULL) cur_window(c, 0, DEC);
+        else c->pos = 0;
         return true;
     }
     return cur_enter(m, c, c->ri + 1);
@@ -164,10 +224,15 @@ static bool cur_skip_past(const tl_merge_t *m, mcur_t *c, int64_t x) {
         return true;
     }
     const tl_run_t *r = c->r;
+    if (c->pv != NULL && x < r->page_max[c->pi]) { /* past this window, not this page */
+        cur_window(c, tl_pcodec_upper(c->pv, x), DEC);
+        return true;
+    }
     uint32_t p = tl_ts_upper(r->page_max, c->pi + 1, r->npages, x);
     if (p == r->npages) return cur_enter(m, c, c->ri + 1);
     cur_set_page(c, p);
-    c->pos = tl_ts_upper_interp(c->ts, c->lim, x, r->page_min[p], r->page_max[p]);
+    if (c->pv != NULL) cur_window(c, tl_pcodec_upper(c->pv, x), DEC);
+    else c->pos = tl_ts_upper_interp(c->ts, c->lim, x, r->page_min[p], r->page_max[p]);
     return true;
 }
 
@@ -348,8 +413,19 @@ tl_status_t tl_merge_next_f64(tl_merge_t *m, double *ts, uint64_t *h, size_t cap
     return merge_next(m, NULL, ts, h, cap, n_out);
 }
 
-size_t tl_merge_bytes(uint32_t nsrc) {
-    return sizeof(tl_merge_t) + (size_t)nsrc * (sizeof(mcur_t) + sizeof(heap_ent_t));
+/* Sources that may hold packed pages, each of which gets a decode window. */
+static uint32_t packed_sources(const tl_source_t *srcs, uint32_t nsrc) {
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < nsrc; i++) k += srcs[i].packed;
+    return k;
+}
+
+#define DEC_BYTES ((size_t)DEC * (sizeof(int64_t) + sizeof(uint64_t)))
+
+size_t tl_merge_bytes(const tl_source_t *srcs, uint32_t nsrc) {
+    size_t b = sizeof(tl_merge_t) + (size_t)nsrc * (sizeof(mcur_t) + sizeof(heap_ent_t));
+    b = (b + 15u) & ~(size_t)15u;
+    return b + packed_sources(srcs, nsrc) * DEC_BYTES;
 }
 
 tl_merge_t *tl_merge_init(void *mem, const tl_source_t *srcs, uint32_t nsrc,
@@ -363,9 +439,16 @@ tl_merge_t *tl_merge_init(void *mem, const tl_source_t *srcs, uint32_t nsrc,
     m->nsrc = nsrc;
     m->cur = (mcur_t *)(void *)(m + 1);
     m->heap = (heap_ent_t *)(void *)(m->cur + nsrc);
+    size_t head = sizeof(tl_merge_t) + (size_t)nsrc * (sizeof(mcur_t) + sizeof(heap_ent_t));
+    char *dec = (char *)mem + ((head + 15u) & ~(size_t)15u);
     for (uint32_t i = 0; i < nsrc; i++) {
         mcur_t *c = &m->cur[i];
         memset(c, 0, sizeof(*c));
+        if (srcs[i].packed) {
+            c->dts = (int64_t *)(void *)dec;
+            c->dh = (uint64_t *)(void *)(dec + DEC * sizeof(int64_t));
+            dec += DEC_BYTES;
+        }
         c->runs = srcs[i].runs;
         c->nruns = srcs[i].nruns;
         c->ord = (uint64_t)srcs[i].rank << 32 | i;
@@ -378,7 +461,7 @@ tl_merge_t *tl_merge_init(void *mem, const tl_source_t *srcs, uint32_t nsrc,
 tl_status_t tl_merge_open(const tl_allocator_t *a, const tl_source_t *srcs, uint32_t nsrc,
                           const tl_tombs_t *tombs, int64_t lo, int64_t hi, tl_merge_t **out) {
     *out = NULL;
-    size_t bytes = tl_merge_bytes(nsrc);
+    size_t bytes = tl_merge_bytes(srcs, nsrc);
     void *mem = tl_mem_alloc(a, bytes);
     if (mem == NULL) return TL_ENOMEM;
     tl_merge_t *m = tl_merge_init(mem, srcs, nsrc, tombs, lo, hi);

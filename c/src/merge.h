@@ -19,6 +19,8 @@ typedef struct tl_source {
     tl_run_t *const *runs;
     uint32_t nruns;
     uint32_t rank;
+    bool packed; /* its runs may hold packed pages (L1): the merge gives its cursor a decode
+                    window (a merge meeting a packed page in another source is a bug) */
 } tl_source_t;
 
 /* First run index of a chain with ts_max >= x (nruns if none): the one binary search every
@@ -46,10 +48,10 @@ typedef struct tl_merge tl_merge_t;
 tl_status_t tl_merge_open(const tl_allocator_t *a, const tl_source_t *srcs, uint32_t nsrc,
                           const tl_tombs_t *tombs, int64_t lo, int64_t hi, tl_merge_t **out);
 
-/* The same merge built in caller memory of tl_merge_bytes(nsrc) bytes (aligned for
+/* The same merge built in caller memory of tl_merge_bytes(srcs, nsrc) bytes (aligned for
  * int64_t), so a reader can keep the merge next to its own state in one allocation and reuse
  * that block. Cannot fail. tl_merge_close on it is a no-op: the caller frees the memory. */
-size_t tl_merge_bytes(uint32_t nsrc);
+size_t tl_merge_bytes(const tl_source_t *srcs, uint32_t nsrc);
 tl_merge_t *tl_merge_init(void *mem, const tl_source_t *srcs, uint32_t nsrc,
                           const tl_tombs_t *tombs, int64_t lo, int64_t hi);
 

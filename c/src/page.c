@@ -45,6 +45,9 @@ tl_page_t *tl_page_new(const tl_allocator_t *a, uint32_t cap) {
     p->cap = cap;
     p->n = 0;
     p->tab_n = 0;
+    p->bytes = 0;
+    p->pad_ = 0;
+    p->pv = NULL;
     p->alloc = a;
     p->ts = (int64_t *)(void *)(p + 1);
     p->h = (uint64_t *)(void *)(p->ts + cap);
@@ -57,11 +60,80 @@ void tl_page_unref(tl_page_t *p) {
     if (p == NULL) return;
     uint32_t old = atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel);
     TL_ASSERT(old >= 1);
-    if (old == 1) tl_mem_free(p->alloc, p, tl_page_bytes(p->cap));
+    if (old == 1) tl_mem_free(p->alloc, p, tl_page_alloc_bytes(p));
+}
+
+/* ---- packed pages ----
+ *
+ * Layout: [tl_page_t][tl_pcodec_view_t][uint16_t tab[TL_TAB]][blob], one allocation of
+ * exactly `bytes`. The view is parsed once here, so readers never re-parse the header; the
+ * search table is the raw page's (same buckets, same meaning), copied into runs like theirs. */
+
+static size_t packed_prefix(void) {
+    size_t v = sizeof(tl_page_t) + sizeof(tl_pcodec_view_t);
+    v = (v + 7u) & ~(size_t)7u;
+    return v + TL_TAB * sizeof(uint16_t);
+}
+
+/* Wires a packed page over its allocation holding `len` blob bytes at the end. */
+static void packed_wire(tl_page_t *p, const tl_allocator_t *a, uint32_t n, size_t bytes) {
+    atomic_init(&p->refs, 1);
+    p->cap = p->n = n;
+    p->bytes = (uint32_t)bytes;
+    p->pad_ = 0;
+    p->alloc = a;
+    p->ts = NULL;
+    p->h = NULL;
+    tl_pcodec_view_t *v = (tl_pcodec_view_t *)(void *)(p + 1);
+    p->tab = (uint16_t *)(void *)((char *)p + packed_prefix() - TL_TAB * sizeof(uint16_t));
+    const uint8_t *blob = (const uint8_t *)p + packed_prefix();
+    tl_status_t st = tl_pcodec_view_init(v, blob, bytes - packed_prefix());
+    TL_ASSERT(st == TL_OK && v->n == n); /* our own encoder's output */
+    p->pv = v;
+}
+
+tl_page_t *tl_page_pack(const tl_allocator_t *a, const int64_t *ts, const uint64_t *h,
+                        uint32_t n, uint32_t flags, uint8_t *scratch, tl_status_t *st) {
+    *st = TL_OK;
+    TL_DASSERT(n >= 1 && n <= TL_PCODEC_N_MAX);
+    size_t len = tl_pcodec_encode(ts, h, n, flags, scratch, tl_pcodec_bound(n));
+    if (len == 0) return NULL; /* does not pay: the page stays raw */
+    size_t bytes = packed_prefix() + len;
+    if (bytes > UINT32_MAX) return NULL;
+    tl_page_t *p = tl_mem_alloc(a, bytes);
+    if (p == NULL) {
+        *st = TL_ENOMEM;
+        return NULL;
+    }
+    memcpy((uint8_t *)p + packed_prefix(), scratch, len);
+    packed_wire(p, a, n, bytes);
+    p->tab_n = n >= TL_TAB_MIN_CAP && tl_tab_fill(p->tab, ts, n) ? n : 0;
+    return p;
+}
+
+void tl_page_read(const tl_page_t *p, uint32_t from, uint32_t to, int64_t *ts, uint64_t *h) {
+    TL_DASSERT(from <= to && to <= p->cap);
+    if (p->pv != NULL) {
+        tl_pcodec_decode(p->pv, from, to, ts, h);
+        return;
+    }
+    if (ts != NULL) memcpy(ts, p->ts + from, (size_t)(to - from) * sizeof *ts);
+    if (h != NULL) memcpy(h, p->h + from, (size_t)(to - from) * sizeof *h);
 }
 
 tl_page_t *tl_page_copy(const tl_allocator_t *a, const tl_page_t *p, uint32_t count) {
     TL_DASSERT(count >= 1 && count <= p->cap);
+    if (p->pv != NULL) { /* relocation: the same bytes elsewhere */
+        TL_ASSERT(count == p->cap);
+        tl_page_t *c = tl_mem_alloc(a, p->bytes);
+        if (c == NULL) return NULL;
+        memcpy((uint8_t *)c + packed_prefix(), (const uint8_t *)p + packed_prefix(),
+               p->bytes - packed_prefix());
+        packed_wire(c, a, p->cap, p->bytes);
+        memcpy(c->tab, p->tab, TL_TAB * sizeof(uint16_t));
+        c->tab_n = p->tab_n;
+        return c;
+    }
     tl_page_t *c = tl_page_new(a, count);
     if (c == NULL) return NULL;
     memcpy(c->ts, p->ts, (size_t)count * sizeof(int64_t));

@@ -12,6 +12,7 @@
 #ifndef TL_PAGE_H
 #define TL_PAGE_H
 
+#include "codec/pcodec.h"
 #include "tl_common.h"
 
 /* Buckets of a page's search table (see tl_page_tab_build), and the smallest page that has
@@ -20,16 +21,25 @@
 #define TL_TAB 64u
 #define TL_TAB_MIN_CAP 1024u
 
+/* A page is raw (two plain columns, the only kind that is ever written to) or packed: an
+ * immutable compressed blob (codec/pcodec.h) that readers decode while they read. Packing is a
+ * maintenance job (pack.c); every reader tells the kinds apart by pv (or, without loading the
+ * header, by the run's page_h entry, which is NULL for a packed page). */
 typedef struct tl_page {
     _Atomic uint32_t refs;
-    uint32_t cap; /* capacity in records */
-    uint32_t n; /* records written (builder/writer only) */
+    uint32_t cap; /* capacity in records (packed: its record count) */
+    uint32_t n; /* records written (builder/writer only; packed: its record count) */
     uint32_t tab_n; /* records `tab` describes; 0 = none yet (builder/writer only) */
+    uint32_t bytes; /* packed: size of the allocation; raw: 0 (tl_page_bytes(cap)) */
+    uint32_t pad_;
     const tl_allocator_t *alloc;
-    int64_t *ts; /* -> ts[cap] inside the same allocation */
-    uint64_t *h; /* -> h[cap] inside the same allocation */
+    int64_t *ts; /* -> ts[cap] inside the same allocation; NULL when packed */
+    uint64_t *h; /* -> h[cap] inside the same allocation; NULL when packed */
     uint16_t *tab; /* -> tab[TL_TAB] after h when cap >= TL_TAB_MIN_CAP, else NULL */
+    const tl_pcodec_view_t *pv; /* packed: the parsed blob, inside the allocation; else NULL */
 } tl_page_t;
+
+static inline bool tl_page_packed(const tl_page_t *p) { return p->pv != NULL; }
 
 /* New page with refs = 1 and n = 0. NULL on ENOMEM (or cap == 0 / size overflow). Layout:
  * header, ts[cap], h[cap], then tab[TL_TAB] when cap >= TL_TAB_MIN_CAP. */
@@ -40,11 +50,29 @@ static inline void tl_page_ref(tl_page_t *p) {
 /* Drops one reference; frees on the last. Accepts NULL. */
 void tl_page_unref(tl_page_t *p);
 
-/* Bytes of the single allocation behind a page of `cap` records (0 on size overflow). */
+/* Bytes of the single allocation behind a raw page of `cap` records (0 on size overflow). */
 size_t tl_page_bytes(uint32_t cap);
+/* Bytes of p's allocation, whatever its kind. */
+static inline size_t tl_page_alloc_bytes(const tl_page_t *p) {
+    return p->pv != NULL ? p->bytes : tl_page_bytes(p->cap);
+}
+
+/* A packed page holding the n >= 1 records ts[0, n) (sorted), h[0, n), encoded with the page
+ * codec (flags: TL_PCODEC_F64 when h holds doubles), with its search table built from ts
+ * while ts is in cache. scratch must hold tl_pcodec_bound(n) bytes (the blob is encoded
+ * there, then copied into the page's exact-size allocation). NULL with *st = TL_OK when
+ * packing would not make the page meaningfully smaller (the codec's rule), or with *st =
+ * TL_ENOMEM. */
+tl_page_t *tl_page_pack(const tl_allocator_t *a, const int64_t *ts, const uint64_t *h,
+                        uint32_t n, uint32_t flags, uint8_t *scratch, tl_status_t *st);
+
+/* Records [from, to) of p (to <= its record count) into ts[to - from] and h[to - from]
+ * (either may be NULL): a copy for a raw page, a decode for a packed one. */
+void tl_page_read(const tl_page_t *p, uint32_t from, uint32_t to, int64_t *ts, uint64_t *h);
 
 /* New exact-size page (cap = n = count >= 1, refs = 1) holding a copy of the first `count`
- * records of p. Reads p's columns only, never p->n. NULL on ENOMEM. */
+ * records of p. Reads p's columns only, never p->n. A packed p (count must be all of it) is
+ * copied byte for byte and stays packed. NULL on ENOMEM. */
 tl_page_t *tl_page_copy(const tl_allocator_t *a, const tl_page_t *p, uint32_t count);
 
 /* True when ts value v sorts before the answer of a search for x: v < x for a lower bound,

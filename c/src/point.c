@@ -30,6 +30,9 @@ static inline uint64_t pos_index(const tl_run_t *r, tl_run_pos_t p) {
 /* How many records equal t start at p (p is r's first record >= t). */
 static uint64_t count_from(const tl_run_t *r, tl_run_pos_t p, int64_t t) {
     enum { SHORT = 8 };
+    if (r->page_h[p.page] == NULL) { /* packed: a second seek (it decodes one miniblock) */
+        return pos_index(r, tl_run_seek_upper(r, t)) - pos_index(r, p);
+    }
     const int64_t *col = tl_page_ts(r->pages[p.page]);
     uint32_t lim = tl_run_page_count(r, p.page);
     uint32_t stop = lim - p.off > SHORT ? p.off + SHORT : lim, e = p.off;
@@ -55,7 +58,8 @@ static void copy_handles(const tl_run_t *r, tl_run_pos_t p, uint64_t skip, uint6
     while (n > 0) {
         uint32_t left = tl_run_page_count(r, p.page) - p.off;
         uint32_t take = n < left ? (uint32_t)n : left;
-        memcpy(h, r->page_h[p.page] + p.off, take * sizeof *h);
+        if (r->page_h[p.page] != NULL) memcpy(h, r->page_h[p.page] + p.off, take * sizeof *h);
+        else tl_pcodec_h_decode(r->pages[p.page]->pv, p.off, p.off + take, h);
         h += take;
         n -= take;
         p = (tl_run_pos_t){p.page + 1, 0};

@@ -89,7 +89,7 @@ static void run_first_ge(const tl_run_t *r, const tl_tombs_t *tb, int64_t x, boo
     tl_run_pos_t p = {0, 0};
     if (x > r->ts_min) p = tl_run_seek_lower(r, x);
     while (p.page < r->npages) {
-        int64_t t = r->pages[p.page]->ts[p.off];
+        int64_t t = tl_run_ts_pos(r, p);
         if (*found && t >= *best) return; /* cannot improve */
         const tl_tomb_t *f = hiding_fragment(r, tb, t);
         if (f == NULL) {
@@ -142,7 +142,7 @@ static void run_last_le(const tl_run_t *r, const tl_tombs_t *tb, int64_t x, bool
     tl_run_pos_t p = {r->npages, 0};
     if (x < r->ts_max) p = tl_run_seek_upper(r, x);
     while (pos_prev(r, &p)) {
-        int64_t t = r->pages[p.page]->ts[p.off];
+        int64_t t = tl_run_ts_pos(r, p);
         if (*found && t <= *best) return;
         const tl_tomb_t *f = hiding_fragment(r, tb, t);
         if (f == NULL) {

@@ -34,6 +34,13 @@ typedef struct rw_src {
     uint64_t pos, end;
     uint32_t page;
     int64_t head; /* ts at pos (heap key) */
+    /* A packed page being read record by record is decoded whole, once, into these buffers
+     * (page_records each, allocated when the first packed page needs them); dpage is the page
+     * they hold (UINT32_MAX: none). Pages shared or dropped whole are never decoded. */
+    int64_t *dts;
+    uint64_t *dh;
+    uint32_t dcap; /* records the buffers hold */
+    uint32_t dpage;
 } rw_src_t;
 
 typedef struct rw {
@@ -89,9 +96,20 @@ void tl_drops_free(tl_drops_t *d) {
 }
 
 void tl_drops_deliver(tl_timelog_t *tl, tl_drops_t *d) {
+    enum { CHUNK = 1024 };
+    int64_t ts[CHUNK];
+    uint64_t h[CHUNK];
     for (uint32_t i = 0; i < d->n; i++) {
         const tl_drop_span_t *sp = &d->v[i];
-        tl_report_drops(tl, sp->page->ts + sp->off, sp->page->h + sp->off, sp->n);
+        if (!tl_page_packed(sp->page)) {
+            tl_report_drops(tl, sp->page->ts + sp->off, sp->page->h + sp->off, sp->n);
+            continue;
+        }
+        for (uint32_t k = 0; k < sp->n; k += CHUNK) { /* decoded a chunk at a time */
+            uint32_t m = sp->n - k < CHUNK ? sp->n - k : CHUNK;
+            tl_page_read(sp->page, sp->off + k, sp->off + k + m, ts, h);
+            tl_report_drops(tl, ts, h, m);
+        }
     }
     if (!d->keep) atomic_fetch_add_explicit(&tl->ctr.dropped, d->records, memory_order_relaxed);
     tl_drops_free(d);
@@ -178,11 +196,52 @@ static uint32_t lower(const int64_t *ts, uint32_t i, uint32_t n, int64_t x) {
     return i;
 }
 
-/* Copies records [off, off + cnt) of page pi of r, minus the spans hidden for r->wm. */
-static tl_status_t emit(rw_t *w, const tl_run_t *r, uint32_t pi, uint32_t off, uint32_t cnt) {
+/* The columns of page pi of s's run: in place for a raw page; for a packed one, decoded whole
+ * into s's buffers (once per page). Sets *st on ENOMEM and returns false. */
+static bool cols(rw_t *w, rw_src_t *s, uint32_t pi, const int64_t **ts, const uint64_t **h,
+                 tl_status_t *st) {
+    const tl_page_t *p = s->r->pages[pi];
+    if (!tl_page_packed(p)) {
+        *ts = p->ts;
+        *h = p->h;
+        return true;
+    }
+    if (s->dcap < p->cap) {
+        uint32_t cap = p->cap > w->page_records ? p->cap : w->page_records;
+        int64_t *t = tl_mem_alloc(w->a, (size_t)cap * sizeof *t);
+        uint64_t *v = tl_mem_alloc(w->a, (size_t)cap * sizeof *v);
+        if (t == NULL || v == NULL) {
+            tl_mem_free(w->a, t, (size_t)cap * sizeof *t);
+            tl_mem_free(w->a, v, (size_t)cap * sizeof *v);
+            *st = TL_ENOMEM;
+            return false;
+        }
+        tl_mem_free(w->a, s->dts, (size_t)s->dcap * sizeof *s->dts);
+        tl_mem_free(w->a, s->dh, (size_t)s->dcap * sizeof *s->dh);
+        s->dts = t;
+        s->dh = v;
+        s->dcap = cap;
+        s->dpage = UINT32_MAX;
+    }
+    if (s->dpage != pi) {
+        tl_page_read(p, 0, p->cap, s->dts, s->dh);
+        s->dpage = pi;
+    }
+    *ts = s->dts;
+    *h = s->dh;
+    return true;
+}
+
+/* Copies records [off, off + cnt) of page pi of s's run, minus the spans hidden for its wm. */
+static tl_status_t emit(rw_t *w, rw_src_t *src, uint32_t pi, uint32_t off, uint32_t cnt) {
+    const tl_run_t *r = src->r;
     tl_page_t *p = r->pages[pi];
-    const int64_t *ts = p->ts + off;
-    const uint64_t *h = p->h + off;
+    const int64_t *ts0;
+    const uint64_t *h0;
+    tl_status_t cst = TL_OK;
+    if (!cols(w, src, pi, &ts0, &h0, &cst)) return cst;
+    const int64_t *ts = ts0 + off;
+    const uint64_t *h = h0 + off;
     const tl_tombs_t *t = w->tombs;
     if (!tl_tombs_hides_any(t, ts[0], ts[cnt - 1], r->wm)) return push(w, ts, h, cnt);
     uint32_t i = 0;
@@ -212,8 +271,13 @@ static bool covered(const tl_tombs_t *t, int64_t lo, int64_t hi, uint64_t wm) {
     return fr->lo <= lo && fr->hi >= hi && fr->seq > wm;
 }
 
+/* The head's timestamp (heap key): one record, so a packed page's is read without decoding
+ * the page (tl_run_ts_at), unless the page is decoded already. */
 static inline int64_t src_ts(const rw_src_t *s) {
-    return s->r->pages[s->page]->ts[s->pos - s->r->prefix[s->page]];
+    const tl_page_t *p = s->r->pages[s->page];
+    uint64_t off = s->pos - s->r->prefix[s->page];
+    if (!tl_page_packed(p)) return p->ts[off];
+    return s->dpage == s->page ? s->dts[off] : tl_pcodec_ts_at(p->pv, (uint32_t)off);
 }
 
 /* Whole-page step for source s when its page is below every other head. Returns true when
@@ -322,7 +386,10 @@ static uint32_t merge2(rw_t *w, rw_heap_t *hp, uint32_t si, uint32_t pt, tl_stat
     if (tl_tombs_hides_any(w->tombs, rs->page_min[s->page], rs->page_max[s->page], rs->wm) ||
         tl_tombs_hides_any(w->tombs, rt->page_min[t->page], rt->page_max[t->page], rt->wm))
         return 0;
-    const tl_page_t *ps = rs->pages[s->page], *pq = rt->pages[t->page];
+    struct { const int64_t *ts; const uint64_t *h; } cs, cq, *ps = &cs, *pq = &cq;
+    if (!cols(w, s, s->page, &cs.ts, &cs.h, st) || !cols(w, t, t->page, &cq.ts, &cq.h, st)) {
+        return 0;
+    }
     uint64_t s0 = rs->prefix[s->page], t0 = rt->prefix[t->page];
     uint32_t i = (uint32_t)(s->pos - s0), j = (uint32_t)(t->pos - t0);
     uint64_t se = rs->prefix[s->page + 1] < s->end ? rs->prefix[s->page + 1] : s->end;
@@ -387,7 +454,9 @@ static tl_status_t step(rw_t *w, rw_heap_t *hp, bool *done) {
         }
     }
     uint64_t lim = pend < s->end ? pend : s->end;
-    const int64_t *pts = r->pages[pi]->ts;
+    const int64_t *pts;
+    const uint64_t *ph;
+    if (!cols(w, s, pi, &pts, &ph, &st)) return st;
     uint32_t a = (uint32_t)(s->pos - pstart), b = (uint32_t)(lim - pstart);
     uint32_t k = b;
     if (ti >= 0) k = (int64_t)si < ti ? upper(pts, a, b, yt) : lower(pts, a, b, yt);
@@ -396,7 +465,7 @@ static tl_status_t step(rw_t *w, rw_heap_t *hp, bool *done) {
         heap_fix_top(hp);
         return st;
     }
-    st = emit(w, r, pi, a, k - a);
+    st = emit(w, s, pi, a, k - a);
     s->pos = pstart + k;
     if (s->pos == pend) s->page++;
     heap_fix_top(hp);
@@ -427,6 +496,7 @@ tl_status_t tl_rewrite(const tl_allocator_t *a, uint32_t page_records, tl_run_t 
     for (uint32_t i = 0; i < n; i++) {
         const tl_run_t *r = runs[i];
         src[i].r = r;
+        src[i].dpage = UINT32_MAX;
         if (r == NULL) continue;
         src[i].pos = tl_run_lower_bound(r, lo);
         src[i].end = tl_run_upper_bound(r, hi);
@@ -451,6 +521,10 @@ tl_status_t tl_rewrite(const tl_allocator_t *a, uint32_t page_records, tl_run_t 
     } else {
         if (w.b_active) tl_rb_abort(&w.b);
         pl_free(&w);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        tl_mem_free(a, src[i].dts, (size_t)src[i].dcap * sizeof *src[i].dts);
+        tl_mem_free(a, src[i].dh, (size_t)src[i].dcap * sizeof *src[i].dh);
     }
     tl_mem_free(a, src, (n ? n : 1) * sizeof *src);
     tl_mem_free(a, hv, (n ? n : 1) * sizeof *hv);

@@ -82,7 +82,9 @@ static tl_run_t *run_alloc(const tl_allocator_t *a, uint32_t npages, bool tab) {
 /* The search table of the first `count` records of p into dst, building the page's table
  * first when it describes another count (if `build`); TAB_NONE when the page has none. */
 static void copy_tab(uint16_t *dst, tl_page_t *p, uint32_t count, bool build) {
-    if (build && p->tab != NULL && p->tab_n != count) tl_page_tab_build(p, count);
+    if (build && p->tab != NULL && p->tab_n != count && !tl_page_packed(p)) {
+        tl_page_tab_build(p, count); /* a packed page's table was built when it was packed */
+    }
     if (p->tab != NULL && p->tab_n == count) memcpy(dst, p->tab, TL_TAB * sizeof(uint16_t));
     else dst[0] = TAB_NONE;
 }
@@ -97,9 +99,15 @@ static void run_fill(tl_run_t *r, const uint32_t *counts, uint64_t wm, bool buil
         tl_page_t *p = r->pages[i];
         TL_ASSERT(counts[i] >= 1 && counts[i] <= p->cap);
         if (r->tab != NULL) copy_tab(r->tab + (size_t)i * TL_TAB, p, counts[i], build);
-        r->page_h[i] = p->h;
-        r->page_min[i] = p->ts[0];
-        r->page_max[i] = p->ts[counts[i] - 1];
+        r->page_h[i] = p->h; /* NULL for a packed page: how readers tell, header unread */
+        if (p->pv != NULL) {
+            TL_ASSERT(counts[i] == p->cap); /* a packed page is only ever used whole */
+            r->page_min[i] = p->pv->ts_first;
+            r->page_max[i] = p->pv->ts_last;
+        } else {
+            r->page_min[i] = p->ts[0];
+            r->page_max[i] = p->ts[counts[i] - 1];
+        }
         TL_DASSERT(i == 0 || r->page_min[i] >= r->page_max[i - 1]);
         acc += counts[i];
         r->prefix[i + 1] = acc;
@@ -147,31 +155,39 @@ tl_status_t tl_run_from_pages_as_is(const tl_allocator_t *a, tl_page_t *const *p
     return from_pages(a, pages, counts, npages, wm, false, out);
 }
 
-tl_status_t tl_run_relocate(const tl_allocator_t *a, const tl_run_t *r,
-                            bool (*move)(void *ctx, const tl_page_t *p), void *ctx,
-                            tl_run_t **out) {
+tl_status_t tl_run_remap(const tl_allocator_t *a, const tl_run_t *r, tl_run_remap_fn fn,
+                         void *ctx, tl_run_t **out) {
     *out = NULL;
     TL_ASSERT(!r->borrowed);
-    uint32_t moving = 0;
-    for (uint32_t i = 0; i < r->npages; i++) moving += move(ctx, r->pages[i]);
-    if (moving == 0) return TL_OK;
     bool tab = r->tab != NULL;
-    tl_run_t *c = run_alloc(a, r->npages, tab);
-    if (c == NULL) return TL_ENOMEM;
-    for (uint32_t i = 0; i < r->npages; i++) {
-        tl_page_t *p = r->pages[i];
-        if (move(ctx, p)) {
-            p = tl_page_copy(a, p, tl_run_page_count(r, i));
-            if (p == NULL) {
-                for (uint32_t k = 0; k < i; k++) tl_page_unref(c->pages[k]);
-                tl_mem_free(a, c, run_bytes(r->npages, tab));
-                return TL_ENOMEM;
-            }
-        } else {
-            tl_page_ref(p);
+    tl_run_t *c = NULL;
+    tl_status_t st = TL_OK;
+    for (uint32_t i = 0; i < r->npages && st == TL_OK; i++) {
+        tl_page_t *np = NULL;
+        st = fn(ctx, r->pages[i], tl_run_page_count(r, i), &np);
+        if (st != TL_OK || np == NULL) continue;
+        if (c == NULL && (c = run_alloc(a, r->npages, tab)) != NULL) {
+            for (uint32_t k = 0; k < r->npages; k++) c->pages[k] = NULL;
         }
-        c->pages[i] = p;
-        c->page_h[i] = p->h;
+        if (c == NULL) {
+            tl_page_unref(np);
+            st = TL_ENOMEM;
+            break;
+        }
+        c->pages[i] = np;
+    }
+    if (c == NULL) return st; /* nothing replaced (or the first replacement failed) */
+    if (st != TL_OK) {
+        for (uint32_t k = 0; k < r->npages; k++) tl_page_unref(c->pages[k]);
+        tl_mem_free(a, c, run_bytes(r->npages, tab));
+        return st;
+    }
+    for (uint32_t i = 0; i < r->npages; i++) {
+        if (c->pages[i] == NULL) {
+            c->pages[i] = r->pages[i];
+            tl_page_ref(c->pages[i]);
+        }
+        c->page_h[i] = c->pages[i]->h;
     }
     /* Same records: fences, prefix and search tables are r's. */
     memcpy(c->page_min, r->page_min, (size_t)r->npages * sizeof *r->page_min);
@@ -268,6 +284,31 @@ static inline void prefetch_around(const int64_t *ts, const uint64_t *h, uint32_
     }
 }
 
+/* The bound of x inside packed page p of r (its fences bracket x as the fence search chose).
+ * The run's copy of the page's search table brackets the answer within a bucket (usually one
+ * or two miniblocks); those miniblocks' timestamps are decoded into a stack buffer and
+ * searched. Without a table, the codec's own search over its miniblock fences. */
+static uint32_t seek_packed(const tl_run_t *r, uint32_t p, int64_t x, bool upper) {
+    const tl_pcodec_view_t *v = r->pages[p]->pv;
+    int64_t kmin = r->page_min[p], kmax = r->page_max[p];
+    if (!tl_ts_before(kmin, x, upper)) return 0;
+    if (tl_ts_before(kmax, x, upper)) return v->n;
+    const uint16_t *tab = page_tab(r, p);
+    if (tab == NULL) return upper ? tl_pcodec_upper(v, x) : tl_pcodec_lower(v, x);
+    uint64_t span = (uint64_t)kmax - (uint64_t)kmin, d = (uint64_t)x - (uint64_t)kmin;
+    uint32_t lo, hi;
+    (void)tl_tab_bracket(tab, v->n, d, span, tl_ts_frac(d, span), &lo, &hi);
+    /* The answer is in [lo, hi]; decode the miniblocks holding records lo .. hi - 1. */
+    enum { MB = TL_PCODEC_MB, SPAN = 4 };
+    uint32_t j0 = lo / MB, j1 = hi > lo ? (hi - 1) / MB : j0;
+    if (j1 - j0 >= SPAN) return upper ? tl_pcodec_upper(v, x) : tl_pcodec_lower(v, x);
+    int64_t buf[SPAN * MB];
+    uint32_t m = 0;
+    for (uint32_t j = j0; j <= j1; j++) m += tl_pcodec_ts_mb(v, j, buf + m);
+    uint32_t base = j0 * MB, a = lo - base, b = hi - base < m ? hi - base : m;
+    return base + (upper ? tl_ts_upper(buf, a, b, x) : tl_ts_lower(buf, a, b, x));
+}
+
 /* The three seeks: the page by its fences, then the record by the page's search table (or,
  * without one, an interpolation guess and a search from it). prefetch_h also starts the
  * handle line at the guess, for a reader about to copy handles. Everything is inline in one
@@ -277,6 +318,7 @@ static inline void prefetch_around(const int64_t *ts, const uint64_t *h, uint32_
 static inline tl_run_pos_t seek(const tl_run_t *r, int64_t x, bool upper, bool prefetch_h) {
     uint32_t p = fence_search(r, x, upper);
     if (p == r->npages) return (tl_run_pos_t){p, 0};
+    if (r->page_h[p] == NULL) return (tl_run_pos_t){p, seek_packed(r, p, x, upper)};
     const int64_t *ts = tl_page_ts(r->pages[p]);
     const uint64_t *h = prefetch_h ? r->page_h[p] : NULL;
     uint32_t cnt = tl_run_page_count(r, p);
@@ -338,12 +380,16 @@ uint32_t tl_run_page_of(const tl_run_t *r, uint64_t i) {
 
 int64_t tl_run_ts_at(const tl_run_t *r, uint64_t i) {
     uint32_t p = tl_run_page_of(r, i);
-    return r->pages[p]->ts[i - r->prefix[p]];
+    const tl_page_t *pg = r->pages[p];
+    uint32_t off = (uint32_t)(i - r->prefix[p]);
+    return pg->pv != NULL ? tl_pcodec_ts_at(pg->pv, off) : pg->ts[off];
 }
 
 uint64_t tl_run_h_at(const tl_run_t *r, uint64_t i) {
     uint32_t p = tl_run_page_of(r, i);
-    return r->pages[p]->h[i - r->prefix[p]];
+    const tl_page_t *pg = r->pages[p];
+    uint32_t off = (uint32_t)(i - r->prefix[p]);
+    return pg->pv != NULL ? tl_pcodec_h_at(pg->pv, off) : pg->h[off];
 }
 
 uint64_t tl_run_count(const tl_run_t *r, int64_t lo, int64_t hi) {
@@ -352,7 +398,7 @@ uint64_t tl_run_count(const tl_run_t *r, int64_t lo, int64_t hi) {
     if (lo > r->ts_min) pl = tl_run_seek_lower(r, lo); /* lo <= ts_max: a real position */
     uint64_t a = r->prefix[pl.page] + pl.off;
     if (hi >= r->ts_max) return r->n - a;
-    if (hi < r->page_max[pl.page]) {
+    if (hi < r->page_max[pl.page] && r->page_h[pl.page] != NULL) {
         /* Short ranges end in the page where they start: search from the lower bound, whose
          * cache line is already loaded, instead of a second search from the top. */
         const int64_t *ts = tl_page_ts(r->pages[pl.page]);
@@ -482,21 +528,44 @@ tl_status_t tl_rb_push_many(tl_run_builder_t *b, const int64_t *ts, const uint64
     return TL_OK;
 }
 
+/* Appends the first count records of a packed page by decoding them into the builder's
+ * pages (no staging copy). */
+static tl_status_t rb_push_decoded(tl_run_builder_t *b, const tl_page_t *p, uint32_t count) {
+    uint32_t done = 0;
+    while (done < count) {
+        if (rb_need_cur(b) != TL_OK) return b->err;
+        tl_page_t *c = b->cur;
+        uint32_t take = c->cap - c->n < count - done ? c->cap - c->n : count - done;
+        tl_page_read(p, done, done + take, c->ts + c->n, c->h + c->n);
+        TL_ASSERT(b->n == 0 || c->ts[c->n] >= b->last_ts);
+        c->n += take;
+        b->n += take;
+        done += take;
+        b->last_ts = c->ts[c->n - 1];
+        if (c->n == c->cap && rb_seal_cur(b) != TL_OK) return b->err;
+    }
+    return TL_OK;
+}
+
 tl_status_t tl_rb_push_page(tl_run_builder_t *b, tl_page_t *p, uint32_t count) {
     if (b->err != TL_OK) return b->err;
     if (count == 0) return TL_OK;
     TL_ASSERT(count <= p->cap);
     bool fits = b->cur != NULL && b->cur->n + (uint64_t)count <= b->cur->cap;
     bool big = (uint64_t)count * 2 >= b->page_records;
+    bool packed = p->pv != NULL;
+    if (packed && (fits || !big || count != p->cap)) return rb_push_decoded(b, p, count);
     if (fits || !big) return tl_rb_push_many(b, p->ts, p->h, count);
-    TL_ASSERT(b->n == 0 || p->ts[0] >= b->last_ts);
+    int64_t first = packed ? p->pv->ts_first : p->ts[0];
+    int64_t last = packed ? p->pv->ts_last : p->ts[count - 1];
+    TL_ASSERT(b->n == 0 || first >= b->last_ts);
     if (rb_seal_cur(b) != TL_OK || rb_reserve(b) != TL_OK) return b->err;
     tl_page_ref(p);
     b->pages[b->npages] = p;
     b->counts[b->npages] = count;
     b->npages++;
     b->n += count;
-    b->last_ts = p->ts[count - 1];
+    b->last_ts = last;
     b->pages_shared++;
     return TL_OK;
 }

@@ -61,13 +61,14 @@ tl_status_t tl_run_from_pages_as_is(const tl_allocator_t *a, tl_page_t *const *p
 tl_status_t tl_run_view_borrowed(const tl_allocator_t *a, tl_page_t *const *pages,
                                  uint32_t page_records, uint64_t n, uint64_t wm, tl_run_t **out);
 
-/* A copy of r (same records, same wm) in which every page with move(ctx, page) is replaced
- * by a fresh copy allocated from `a` now; the other pages are shared. *out = NULL when no
- * page moves. ENOMEM leaves nothing behind. Used to move pages out of arena chunks that
- * tl_compact empties (arena.h). */
-tl_status_t tl_run_relocate(const tl_allocator_t *a, const tl_run_t *r,
-                            bool (*move)(void *ctx, const tl_page_t *p), void *ctx,
-                            tl_run_t **out);
+/* A copy of r (same records, same wm) in which some pages are replaced by equivalent ones:
+ * fn(ctx, page, count, &np) returns OK with np = a new page holding the same `count` records
+ * (the run takes that reference) or np = NULL to keep the page, or an error. *out = NULL when
+ * no page is replaced. An error leaves nothing behind. Used to move pages out of arena chunks
+ * that tl_compact empties (relocate.c) and to replace raw pages by packed ones (pack.c). */
+typedef tl_status_t (*tl_run_remap_fn)(void *ctx, tl_page_t *p, uint32_t count, tl_page_t **np);
+tl_status_t tl_run_remap(const tl_allocator_t *a, const tl_run_t *r, tl_run_remap_fn fn,
+                         void *ctx, tl_run_t **out);
 
 /* Global index of the first record with ts >= x (n if none) / first record with ts > x. */
 uint64_t tl_run_lower_bound(const tl_run_t *r, int64_t x);
@@ -93,6 +94,12 @@ typedef struct tl_run_pos {
 tl_run_pos_t tl_run_seek_lower(const tl_run_t *r, int64_t x);
 tl_run_pos_t tl_run_seek_upper(const tl_run_t *r, int64_t x);
 tl_run_pos_t tl_run_seek_lower_h(const tl_run_t *r, int64_t x);
+
+/* The timestamp of the record at position p (p.page < npages, p.off within the page). */
+static inline int64_t tl_run_ts_pos(const tl_run_t *r, tl_run_pos_t p) {
+    const tl_page_t *pg = r->pages[p.page];
+    return r->page_h[p.page] != NULL ? tl_page_ts(pg)[p.off] : tl_pcodec_ts_at(pg->pv, p.off);
+}
 
 /* Records held by page i of r (the run's view of it; never the page's own n). */
 static inline uint32_t tl_run_page_count(const tl_run_t *r, uint32_t i) {
@@ -121,7 +128,8 @@ void tl_rb_init(tl_run_builder_t *b, const tl_allocator_t *a, uint32_t page_reco
 tl_status_t tl_rb_push(tl_run_builder_t *b, int64_t ts, uint64_t h);
 /* Appends n sorted records (bulk copies into pages). */
 tl_status_t tl_rb_push_many(tl_run_builder_t *b, const int64_t *ts, const uint64_t *h, size_t n);
-/* Appends the first `count` records of an existing page (count <= p->cap; p->n is not read).
+/* Appends the first `count` records of an existing page (count <= p->cap; p->n is not read;
+ * a packed page is shared whole or decoded, never partly shared).
  * Rule: if they fit in the builder's partly filled page, they are copied there (no new short
  * page); otherwise a page holding count >= page_records / 2 (rounded up) records is shared
  * with a new ref, after closing the partly filled page as a short page (exact-size copy) so

@@ -188,7 +188,7 @@ void tl_view_drop(tl_timelog_t *tl) {
 static void add_each(tl_snapshot_t *s, const tl_vec_t *v, uint32_t *nr) {
     for (uint32_t i = 0; i < tl_vec_len(v); i++) {
         s->runs[*nr] = tl_vec_run(v, i);
-        s->srcs[s->nsrc] = (tl_source_t){&s->runs[*nr], 1, s->nsrc};
+        s->srcs[s->nsrc] = (tl_source_t){&s->runs[*nr], 1, s->nsrc, false};
         s->nsrc++;
         (*nr)++;
     }
@@ -197,7 +197,7 @@ static void add_each(tl_snapshot_t *s, const tl_vec_t *v, uint32_t *nr) {
 static void add_one(tl_snapshot_t *s, tl_run_t *r, uint32_t *nr) {
     if (r == NULL) return;
     s->runs[*nr] = r;
-    s->srcs[s->nsrc] = (tl_source_t){&s->runs[*nr], 1, s->nsrc};
+    s->srcs[s->nsrc] = (tl_source_t){&s->runs[*nr], 1, s->nsrc, false};
     s->nsrc++;
     (*nr)++;
 }
@@ -210,7 +210,7 @@ static tl_status_t merge_two(const tl_allocator_t *a, uint32_t page_records, tl_
     uint64_t h[CHUNK];
     *out = NULL;
     tl_run_t *pair[2] = {older, newer};
-    tl_source_t srcs[2] = {{&pair[0], 1, 0}, {&pair[1], 1, 1}};
+    tl_source_t srcs[2] = {{&pair[0], 1, 0, false}, {&pair[1], 1, 1, false}};
     tl_merge_t *m = NULL;
     tl_status_t st = tl_merge_open(a, srcs, 2, NULL, INT64_MIN, INT64_MAX, &m);
     if (st != TL_OK) return st;
@@ -302,7 +302,7 @@ static tl_status_t plan(tl_snapshot_t *s) {
     s->nsrc = 0;
     if (tl_vec_len(m->l1) > 0) {
         for (uint32_t i = 0; i < m->l1->n; i++) s->runs[nr++] = tl_vec_run(m->l1, i);
-        s->srcs[s->nsrc] = (tl_source_t){s->runs, m->l1->n, 0};
+        s->srcs[s->nsrc] = (tl_source_t){s->runs, m->l1->n, 0, true}; /* L1 pages pack */
         s->nsrc++;
     }
     add_each(s, m->l0, &nr);
@@ -348,7 +348,7 @@ static tl_status_t iter_new(tl_snapshot_t *s, int64_t lo, int64_t hi, bool empty
         eof = s->nsrc == 0;
     }
     bool point = !eof && lo == hi;
-    tl_iter_t *it = iter_alloc(s, ITER_HDR + (eof || point ? 0 : tl_merge_bytes(s->nsrc)));
+    tl_iter_t *it = iter_alloc(s, ITER_HDR + (eof || point ? 0 : tl_merge_bytes(s->srcs, s->nsrc)));
     if (it == NULL) return TL_ENOMEM;
     it->eof = eof;
     it->point = point;
@@ -518,8 +518,10 @@ tl_status_t tl_snapshot_fill_stats(tl_snapshot_t *s, tl_stats_t *o) {
     *o = s->ctr;
     const tl_manifest_t *m = s->man;
     o->records = tl_query_count(s->srcs, s->nsrc, m->tombs, INT64_MIN, INT64_MAX);
-    uint64_t rec = 0, pages = 0, bytes = 0;
-    tl_manifest_sizes(m, &rec, &pages, &bytes);
+    tl_sizes_t z = {0, 0, 0, 0};
+    tl_manifest_sizes(m, &z);
+    uint64_t rec = z.records, pages = z.pages, bytes = z.bytes;
+    o->pages_packed = z.packed;
     uint64_t mem = s->act_n + (uint64_t)s->head_n;
     for (uint32_t i = 0; i < tl_vec_len(s->head_runs); i++) mem += tl_vec_run(s->head_runs, i)->n;
     o->records_stored = rec + mem;

@@ -40,17 +40,26 @@ static tl_status_t bad(vctx_t *v, const char *what) {
     return tl_err_set(v->tl, TL_EINTERNAL, "validate: %s[%u]: %s", v->where, v->idx, what);
 }
 
+/* Timestamp k of page i of r, whatever the page's kind (validation reads every record). */
+static int64_t page_ts_at(const tl_run_t *r, uint32_t i, uint64_t k) {
+    const tl_page_t *p = r->pages[i];
+    return tl_page_packed(p) ? tl_pcodec_ts_at(p->pv, (uint32_t)k) : p->ts[k];
+}
+
 static tl_status_t check_pages(vctx_t *v, const tl_run_t *r) {
     int64_t prev = INT64_MIN;
     for (uint32_t i = 0; i < r->npages; i++) {
         uint64_t cnt = r->prefix[i + 1] - r->prefix[i];
         const tl_page_t *p = r->pages[i];
         if (cnt == 0 || cnt > p->cap) return bad(v, "page count out of range");
-        if (r->page_min[i] != p->ts[0] || r->page_max[i] != p->ts[cnt - 1])
+        if (tl_page_packed(p) != (r->page_h[i] == NULL)) return bad(v, "page kind mismatch");
+        if (tl_page_packed(p) && cnt != p->cap) return bad(v, "packed page used in part");
+        if (r->page_min[i] != page_ts_at(r, i, 0) || r->page_max[i] != page_ts_at(r, i, cnt - 1))
             return bad(v, "fence keys differ from page contents");
         for (uint64_t k = 0; k < cnt; k++) {
-            if (p->ts[k] < prev) return bad(v, "timestamps not sorted");
-            prev = p->ts[k];
+            int64_t t = page_ts_at(r, i, k);
+            if (t < prev) return bad(v, "timestamps not sorted");
+            prev = t;
         }
     }
     return TL_OK;

@@ -560,9 +560,21 @@ void tl_report_drops(tl_timelog_t *tl, const int64_t *ts, const uint64_t *h, siz
 }
 
 static void report_run(tl_timelog_t *tl, const tl_run_t *r) {
+    enum { CHUNK = 512 }; /* packed pages are decoded on the stack: close never allocates */
+    int64_t ts[CHUNK];
+    uint64_t h[CHUNK];
     for (uint32_t i = 0; i < r->npages; i++) {
         const tl_page_t *p = r->pages[i];
-        tl_report_drops(tl, p->ts, p->h, (size_t)(r->prefix[i + 1] - r->prefix[i]));
+        uint32_t n = tl_run_page_count(r, i);
+        if (!tl_page_packed(p)) {
+            tl_report_drops(tl, p->ts, p->h, n);
+            continue;
+        }
+        for (uint32_t k = 0; k < n; k += CHUNK) {
+            uint32_t m = n - k < CHUNK ? n - k : CHUNK;
+            tl_page_read(p, k, k + m, ts, h);
+            tl_report_drops(tl, ts, h, m);
+        }
     }
 }
 

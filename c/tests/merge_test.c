@@ -75,7 +75,7 @@ static void build_source(scen_t *s, uint32_t src, uint32_t rank, int64_t span) {
         tl_rb_finish(&b, wm, &s->runs[src][nr++]);
         i = j;
     }
-    s->srcs[src] = (tl_source_t){s->runs[src], nr, rank};
+    s->srcs[src] = (tl_source_t){s->runs[src], nr, rank, true};
 }
 
 static void scen_make(scen_t *s) {
@@ -347,7 +347,7 @@ TL_TEST(merge_empty_cases) {
     int64_t t1[3] = {1, 2, 3};
     uint64_t h1[3] = {1, 2, 3};
     tl_run_t *r = run_of(t1, h1, 3, 64, 0);
-    tl_source_t src[2] = {{&r, 1, 0}, {NULL, 0, 1}};
+    tl_source_t src[2] = {{&r, 1, 0, false}, {NULL, 0, 1, false}};
     CHECK_OK(tl_merge_open(NULL, src, 2, NULL, 3, 2, &m)); /* lo > hi */
     CHECK_ST(tl_merge_next(m, ts, NULL, 4, &n), TL_EOF);
     tl_merge_close(m);
@@ -371,7 +371,7 @@ TL_TEST(merge_tie_order_by_rank) {
     uint64_t ha[4] = {10, 11, 12, 13}, hb[4] = {20, 21, 22, 23}, hc[4] = {30, 31, 32, 33};
     tl_run_t *a = run_of(t, ha, 4, 1, 0), *b = run_of(t, hb, 4, 2, 0);
     tl_run_t *c = run_of(t, hc, 4, 64, TL_SEQ_MAX);
-    tl_source_t src[3] = {{&a, 1, 7}, {&b, 1, 2}, {&c, 1, 9}};
+    tl_source_t src[3] = {{&a, 1, 7, false}, {&b, 1, 2, false}, {&c, 1, 9, false}};
     tl_merge_t *m = NULL;
     CHECK_OK(tl_merge_open(NULL, src, 3, NULL, INT64_MIN, INT64_MAX, &m));
     uint64_t h[16];
@@ -393,7 +393,7 @@ TL_TEST(merge_int64_extremes) {
     tl_run_t *r = run_of(t, hh, 6, 1, 1);
     tl_tombs_t *tb = NULL;
     CHECK_OK(tl_tombs_insert(NULL, NULL, INT64_MAX, INT64_MAX, 2, &tb));
-    tl_source_t src = {&r, 1, 0};
+    tl_source_t src = {&r, 1, 0, false};
     tl_merge_t *m = NULL;
     int64_t ts[8];
     uint64_t h[8];
@@ -432,7 +432,7 @@ TL_TEST(merge_single_source_scan) {
         hs[i] = i;
     }
     tl_run_t *r = run_of(ts, hs, N, 4096, 0);
-    tl_source_t src = {&r, 1, 0};
+    tl_source_t src = {&r, 1, 0, false};
     tl_merge_t *m = NULL;
     CHECK_OK(tl_merge_open(NULL, &src, 1, NULL, INT64_MIN, INT64_MAX, &m));
     size_t got = 0, n = 0;
@@ -449,7 +449,7 @@ TL_TEST(merge_sink_error_is_sticky) {
     tl_run_t *r = run_of(t, hh, 5, 64, 1);
     tl_tombs_t *tb = NULL;
     CHECK_OK(tl_tombs_insert(NULL, NULL, 2, 3, 2, &tb));
-    tl_source_t src = {&r, 1, 0};
+    tl_source_t src = {&r, 1, 0, false};
     tl_merge_t *m = NULL;
     CHECK_OK(tl_merge_open(NULL, &src, 1, tb, INT64_MIN, INT64_MAX, &m));
     memset(&slog, 0, sizeof(slog));

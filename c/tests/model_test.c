@@ -98,6 +98,8 @@ typedef struct {
 
 static int64_t buf_ts[MDL_BUF_N];
 static uint64_t buf_h[MDL_BUF_N];
+/* Packed pages seen at the end of every run: the suites must have read through some. */
+static uint64_t g_pages_packed;
 static double buf_tsd[MDL_BUF_N];
 
 static void trace(run_t *r, const char *fmt, ...) {
@@ -737,6 +739,8 @@ static void make_config(run_t *r) {
     c->window_size = win[rnd_below(r, 6)];
     c->window_origin = origin[rnd_below(r, 6)];
     if (r->dom == DOM_SMALL && c->window_size == 0) c->window_size = 10;
+    c->raw_pages = chance(r, 5) ? 1u : 0u; /* mostly packed L1 pages: every reader decodes */
+    c->value_kind = chance(r, 2) ? TL_VALUES_F64 : TL_VALUES_HANDLE; /* ALP / XOR tried too */
     c->on_drop = on_drop;
     c->on_drop_ctx = r;
 }
@@ -759,6 +763,9 @@ static int finish(run_t *r) {
     TRY(reader_stop(r));
     tl_stats_t s;
     TRY(get_stats(r, &s));
+    g_pages_packed += s.pages_packed;
+    MCHECK(r, s.pages_packed <= s.pages, "pages_packed %" PRIu64 " > pages", s.pages_packed);
+    if (r->cfg.raw_pages) MCHECK(r, s.pages_packed == 0, "raw_pages log has packed pages");
     if (getenv("TL_TEST_VERBOSE"))
         printf("  %s engine: seals %" PRIu64 " flushes %" PRIu64 " compactions %" PRIu64
                " pages rewritten %" PRIu64 " shared %" PRIu64 " l1 %" PRIu64 " busy %" PRIu64
@@ -878,6 +885,13 @@ TL_TEST(model_background_series) { CHECK(run_named(5)); }
 TL_TEST(model_manual_series_big) { CHECK(run_named(6)); }
 TL_TEST(model_background_small_big) { CHECK(run_named(7)); }
 
+/* The suites above ran with packed L1 pages (tl_compact packs): every check read through
+ * the decoders. Fails when packing silently stopped happening. */
+TL_TEST(model_packed_pages_were_read) {
+    printf("# model_test: %" PRIu64 " packed pages at the runs' ends\n", g_pages_packed);
+    CHECK(g_pages_packed > 0);
+}
+
 int main(void) {
     RUN(model_manual_small);
     RUN(model_manual_wide);
@@ -887,5 +901,6 @@ int main(void) {
     RUN(model_background_series);
     RUN(model_manual_series_big);
     RUN(model_background_small_big);
+    RUN(model_packed_pages_were_read);
     return tl_test_done("model_test");
 }

@@ -74,7 +74,7 @@ static void build_source(scen_t *s, uint32_t src, uint32_t rank, int64_t span) {
         tl_rb_finish(&b, wm, &s->runs[src][nr++]);
         i = j;
     }
-    s->srcs[src] = (tl_source_t){s->runs[src], nr, rank};
+    s->srcs[src] = (tl_source_t){s->runs[src], nr, rank, true};
 }
 
 static void scen_make(scen_t *s) {
@@ -217,7 +217,7 @@ TL_TEST(query_jumps_over_fragments) {
     int64_t t1[6] = {INT64_MIN, 10, 11, 12, 20, 30};
     int64_t t2[4] = {40, 41, 50, INT64_MAX};
     tl_run_t *chain[2] = {run_of(t1, 6, 1, 1), run_of(t2, 4, 2, 1)};
-    tl_source_t src = {chain, 2, 0};
+    tl_source_t src = {chain, 2, 0, false};
     tl_tombs_t *tb = NULL, *t = NULL;
     CHECK_OK(tl_tombs_insert(NULL, NULL, 10, 20, 2, &tb));
     CHECK_OK(tl_tombs_insert(tb, NULL, 30, 45, 3, &t));
@@ -247,7 +247,7 @@ TL_TEST(query_jumps_over_fragments) {
     CHECK_EQ_U64(tl_query_count(&src, 1, tb, INT64_MIN, INT64_MAX), 0);
     /* A run above every tombstone (wm >= all seqs), or a mutable view, sees everything. */
     tl_run_t *fresh = run_of(t2, 4, 64, TL_SEQ_MAX);
-    tl_source_t both[2] = {src, {&fresh, 1, 1}};
+    tl_source_t both[2] = {src, {&fresh, 1, 1, false}};
     CHECK_OK(tl_query_last_le(both, 2, tb, INT64_MAX, &out));
     CHECK_EQ_I64(out, INT64_MAX);
     CHECK_EQ_U64(tl_query_count(both, 2, tb, INT64_MIN, INT64_MAX), 4);
