@@ -48,7 +48,13 @@ export const BASELINE_ROWS: readonly Row[] = [
 function fmt(v: number): string {
   if (!Number.isFinite(v)) return "—";
   const a = Math.abs(v);
-  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(3);
+  return a >= 100
+    ? v.toFixed(0)
+    : a >= 10
+    ? v.toFixed(1)
+    : a >= 1
+    ? v.toFixed(2)
+    : v.toPrecision(3);
 }
 
 /** The cell of a JSON figure, converted to the row's display unit. */
