@@ -22,7 +22,13 @@ import { BASELINE_QUERIES, baselineOnce, baselineWorkload } from "./peers/baseli
 import type { Fail, Figures } from "./peers/measure.ts";
 import { PEER_NAMES, type PeerName } from "./peers/peer.ts";
 import { formatRuntime } from "./peers/table.ts";
-import { POINT_QUERIES, RANGE_QUERIES, usersOnce, usersWorkload } from "./peers/users.ts";
+import {
+  POINT_QUERIES,
+  RANGE_QUERIES,
+  usersIngest100,
+  usersOnce,
+  usersWorkload,
+} from "./peers/users.ts";
 import { median } from "./workload.ts";
 
 const argv = process.argv.slice(2);
@@ -49,6 +55,7 @@ for (let r = 0; r < WARM_ROUNDS; r++) {
   for (const p of PEER_NAMES) {
     const pace = { settleMs: 0, budgetMs: WARM_BUDGET_MS };
     await usersOnce(p, warmUsers, pace, failFor(p, "users", WARM_RECORDS));
+    usersIngest100(p, warmUsers, failFor(p, "users", WARM_RECORDS));
     baselineOnce(p, warmBase, WARM_BUDGET_MS, failFor(p, "baseline", WARM_RECORDS));
   }
 }
@@ -60,6 +67,9 @@ for (let r = 0; r < RUNS; r++) {
   for (const p of PEER_NAMES) {
     const pace = { settleMs: SETTLE_MS, budgetMs: BUDGET_MS };
     usersRuns.get(p)!.push(await usersOnce(p, users, pace, failFor(p, "users", N)));
+  }
+  for (const [p, list] of usersRuns) {
+    Object.assign(list[r], usersIngest100(p, users, failFor(p, "users", N)));
   }
 }
 const base = baselineWorkload(N);
