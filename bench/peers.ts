@@ -7,9 +7,12 @@
  * fresh-process figures (first ingest, memory) come from bench/peers_fresh.ts, run by the
  * driver bench/peers_main.ts (`./dev bench peers`), which also merges both runtimes.
  *
- *   deno run --allow-ffi --allow-env --allow-read bench/peers.ts [--records N] [--runs K] [--json]
+ *   deno run --allow-ffi --allow-env --allow-read --v8-flags=--expose-gc bench/peers.ts \
+ *     [--records N] [--runs K] [--json]
  *   bun bench/peers.ts [--records N] [--runs K] [--json]
  *
+ * Before each peer's timed run a full garbage collection runs, untimed (Deno needs
+ * --expose-gc for it), so no peer pays for the collection of the previous one's garbage.
  * Also `--settle-ms S` (500: idle time between the users' ingest and its reads) and
  * `--budget-ms B` (1500: a query workload stops after B ms; the figure is the mean of the
  * queries done). With --json the last line of stdout is one JSON object (keys in
@@ -19,7 +22,7 @@
  */
 import process from "node:process";
 import { BASELINE_QUERIES, baselineOnce, baselineWorkload } from "./peers/baseline.ts";
-import type { Fail, Figures } from "./peers/measure.ts";
+import { collect, type Fail, type Figures } from "./peers/measure.ts";
 import { PEER_NAMES, type PeerName } from "./peers/peer.ts";
 import { formatRuntime } from "./peers/table.ts";
 import {
@@ -66,9 +69,11 @@ const usersRuns = new Map(PEER_NAMES.map((p) => [p, [] as Figures[]]));
 for (let r = 0; r < RUNS; r++) {
   for (const p of PEER_NAMES) {
     const pace = { settleMs: SETTLE_MS, budgetMs: BUDGET_MS };
+    collect();
     usersRuns.get(p)!.push(await usersOnce(p, users, pace, failFor(p, "users", N)));
   }
   for (const [p, list] of usersRuns) {
+    collect();
     Object.assign(list[r], usersIngest100(p, users, failFor(p, "users", N)));
   }
 }
@@ -76,6 +81,7 @@ const base = baselineWorkload(N);
 const baseRuns = new Map(PEER_NAMES.map((p) => [p, [] as Figures[]]));
 for (let r = 0; r < RUNS; r++) {
   for (const p of PEER_NAMES) {
+    collect();
     baseRuns.get(p)!.push(baselineOnce(p, base, BUDGET_MS, failFor(p, "baseline", N)));
   }
 }

@@ -22,7 +22,7 @@
  */
 import process from "node:process";
 import { makePeer } from "./peers/make.ts";
-import { msOf, sleep, timeScan } from "./peers/measure.ts";
+import { collect, msOf, sleep, timeScan } from "./peers/measure.ts";
 import { PEER_NAMES, type PeerName } from "./peers/peer.ts";
 import { usersShape } from "./peers/shapes.ts";
 
@@ -37,16 +37,8 @@ const N = Number(arg("--records", "1000000"));
 const SETTLE_MS = Number(arg("--settle-ms", "500"));
 const runtime = "Deno" in globalThis ? "deno" : "bun";
 
-/** A full collection when the runtime offers one (Deno: --expose-gc), so garbage of the
- * data generation is not freed inside the measured window. */
-function collect(): void {
-  const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
-  if (g.Bun) g.Bun.gc(true);
-  else g.gc?.();
-}
-
 const d = usersShape(N);
-collect();
+collect(); // so that the generator's garbage is not freed inside the measured window
 const rssBase = process.memoryUsage().rss;
 let peer!: ReturnType<typeof makePeer>;
 const openMs = msOf(() => (peer = makePeer(name, "users")));

@@ -39,10 +39,9 @@ const here = (file: string): string => fileURLToPath(new URL(file, import.meta.u
 const DENO = ["run", "--allow-ffi", "--allow-env", "--allow-read"];
 /** The command line of a program under a runtime. */
 function command(runtime: "deno" | "bun", file: string, flags: string[]): [string, string[]] {
-  // --expose-gc: the fresh child collects the generator's garbage before its RSS baseline.
-  const v8 = file.endsWith("fresh.ts") ? ["--v8-flags=--expose-gc"] : [];
+  // --expose-gc: both programs collect garbage, untimed, where it would skew a figure.
   return runtime === "deno"
-    ? ["deno", [...DENO, ...v8, here(file), ...flags]]
+    ? ["deno", [...DENO, "--v8-flags=--expose-gc", here(file), ...flags]]
     : ["bun", [here(file), ...flags]];
 }
 

@@ -42,6 +42,22 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * A full garbage collection when the runtime offers one (Bun always; Deno with
+ * `--v8-flags=--expose-gc`), run untimed between peers: otherwise the collection of one peer's
+ * garbage (SQLite's row arrays, the B-tree's nodes) lands in the next peer's timed section.
+ *
+ * @example
+ * ```ts
+ * collect(); // a no-op in Deno without --expose-gc
+ * ```
+ */
+export function collect(): void {
+  const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
+  if (g.Bun) g.Bun.gc(true);
+  else g.gc?.();
+}
+
 const sumOf = (a: Float64Array, k: number): number => {
   let s = 0;
   for (let i = 0; i < k; i++) s += a[i];

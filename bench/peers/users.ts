@@ -107,8 +107,8 @@ export async function usersOnce(
 /**
  * The second ingest figure of peer `name`: a new structure loaded in batches of 100, its
  * size checked. Run in its own pass over the peers, so that this ingest, like the first, follows
- * another peer's work (right after the same peer's structure was freed, the allocator hands back
- * memory the OS has already mapped, which made it look up to twice as fast as the first).
+ * another peer's run (right after the same peer's run it followed different work than the first
+ * ingest did, and read up to 2x faster for it).
  *
  * @example
  * ```ts
