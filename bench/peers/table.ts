@@ -113,6 +113,7 @@ export function formatRuntime(fig: RuntimeFigures): string {
     `${get("at_reads_memtable_records_timelog")} records in the memtable, ` +
     `${get("at_reads_l0_segments_timelog")} L0 and ${get("at_reads_l1_segments_timelog")} ` +
     `L1 segments.`,
+    ...openNote(fig),
     ...cutNotes(fig, "", {
       range100: "range_queries",
       range1000: "range_queries",
@@ -129,6 +130,16 @@ export function formatRuntime(fig: RuntimeFigures): string {
     ...cutNotes(fig, "baseline_", { count: "baseline_queries" }),
   ];
   return out.join("\n");
+}
+
+/** Timelog's fixed cost in a fresh process, when the driver measured it. */
+function openNote(fig: RuntimeFigures): string[] {
+  const ms = fig.open_first_ms_timelog, bytes = fig.mem_open_bytes_timelog;
+  if (typeof ms !== "number" || typeof bytes !== "number") return [];
+  return [
+    `Timelog's construction in a fresh process (loading the library; included in the first ` +
+    `ingest and the memory): ${ms} ms, ${(bytes / 2 ** 20).toFixed(1)} MiB of RSS.`,
+  ];
 }
 
 /**
