@@ -7,8 +7,11 @@
  * @module
  */
 import type { Queries } from "./expect.ts";
-import type { Peer } from "./peer.ts";
+import { type Peer, sumBatch } from "./peer.ts";
 import type { Dataset } from "./shapes.ts";
+
+/** Records per view a scan hands to the consumer (Timelog's batch size). */
+const SCAN_VIEW = 4096;
 
 /**
  * A sorted pair of Float64Arrays behind the {@link Peer} interface.
@@ -63,15 +66,18 @@ export class SortedArrayPeer implements Peer {
     }
   }
 
+  /**
+   * Through the consumer Timelog's batches go to (`sumBatch`), over 4096-record views: the same
+   * per-record code for both. A single loop over all records, called once per run, is compiled
+   * by on-stack replacement only, and V8 (Deno) drops that code at a major collection: each run
+   * then scanned in the lower tiers at 10-200 Mrec/s instead of ~900 (Bun: ~1100 either way).
+   */
   scan(acc: Float64Array, t0: number): void {
     const T = this.ts, V = this.vs, n = this.n;
-    let t = 0, v = 0, bad = 0;
-    for (let i = 0; i < n; i++) {
-      if (i > 0 && T[i] < T[i - 1]) bad++;
-      t += T[i] - t0;
-      v += V[i];
+    for (let off = 0; off < n; off += SCAN_VIEW) {
+      const end = Math.min(n, off + SCAN_VIEW);
+      sumBatch(T.subarray(off, end), V.subarray(off, end), t0, acc);
     }
-    acc[0] += n, acc[1] += v, acc[2] += t, acc[3] += bad;
   }
 
   range(qs: Queries, lo: number, hi: number, acc: Float64Array): void {
