@@ -66,7 +66,8 @@ export interface Pace {
  *
  * @example
  * ```ts
- * const f = await usersOnce("array", usersWorkload(10_000), { settleMs: 0, budgetMs: 50 }, console.error);
+ * const pace = { settleMs: 0, budgetMs: 50 };
+ * const f = await usersOnce("array", usersWorkload(10_000), pace, console.error);
  * console.log(f.scan_per_s > 0); // true
  * ```
  */
