@@ -1,7 +1,7 @@
 /**
- * In-memory SQLite for bench/peers.ts in either runtime: `bun:sqlite` in Bun, `node:sqlite` in
- * Deno, each loaded through a computed specifier so that neither type checker resolves the
- * other runtime's module, and typed by the minimal interfaces below.
+ * In-memory SQLite for bench/peers/sqlite.ts in either runtime: `bun:sqlite` in Bun,
+ * `node:sqlite` in Deno, each loaded through a computed specifier so that neither type checker
+ * resolves the other runtime's module, and typed by the minimal interfaces below.
  *
  * @module
  */
