@@ -50,10 +50,9 @@
 #include <malloc.h>
 #endif
 
-#include "timelog.h"
+#include "bench.h"
 
 #define SCAN_BUF 4096
-#define RUNS_MAX 64
 #define RANGE_QUERIES 20000
 #define POINT_LOOKUPS 200000
 #define MAX_CALLS 20000
@@ -65,20 +64,14 @@
  * Options, clock, rng
  * ---------------------------------------------------------------------------------------- */
 
-typedef struct {
-    size_t records, batch;
-    double ooo_rate;
-    uint64_t seed;
-    int runs, json;
-} opts_t;
 
-static double now_s(void) {
+double now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static uint64_t xorshift64(uint64_t *s) {
+uint64_t xorshift64(uint64_t *s) {
     uint64_t x = *s;
     x ^= x << 13;
     x ^= x >> 7;
@@ -135,7 +128,6 @@ static void gen_next(gen_t *g, size_t n, int64_t *ts, uint64_t *h) {
     }
 }
 
-typedef struct { uint64_t n, sum_h, sum_ts; } digest_t;
 
 typedef struct {
     size_t n;
@@ -147,7 +139,7 @@ typedef struct {
     uint64_t *pc, *ph, *pt;
 } data_t;
 
-static void *xmalloc(size_t n) {
+void *xmalloc(size_t n) {
     void *p = malloc(n ? n : 1);
     if (!p) { fprintf(stderr, "bench_native: out of memory (%zu bytes)\n", n); exit(2); }
     return p;
@@ -209,12 +201,6 @@ static digest_t expect_range(const data_t *d, int64_t t1, int64_t t2) {
     return (digest_t){d->pc[b] - d->pc[a], d->ph[b] - d->ph[a], d->pt[b] - d->pt[a]};
 }
 
-static void digest_add(digest_t *a, digest_t b) {
-    a->n += b.n;
-    a->sum_h += b.sum_h;
-    a->sum_ts += b.sum_ts;
-}
-
 static bool digest_eq(digest_t a, digest_t b) {
     return a.n == b.n && a.sum_h == b.sum_h && a.sum_ts == b.sum_ts;
 }
@@ -223,26 +209,19 @@ static bool digest_eq(digest_t a, digest_t b) {
  * Results: one figure = values over runs + a verification flag
  * ---------------------------------------------------------------------------------------- */
 
-typedef struct {
-    const char *key, *label, *unit;
-    double v[RUNS_MAX];
-    int n;
-    bool failed, used;
-} figure_t;
-
-enum { F_INGEST, F_INGEST_INORDER, F_INGEST_OOO20, F_COMPACT, F_SCAN, F_SCAN_F64, F_RANGE, F_POINT,
-       F_POINT_ITER, F_SNAP, F_SNAP_BIG, F_MAX, F_PREV, F_DELETE, F_MEMCPY, F_STEADY, F_PEAK, F_COUNT };
-
-static figure_t figs[F_COUNT] = {
+figure_t figs[F_COUNT] = {
     [F_INGEST] = {"ingest_mrec_s", "ingest (--ooo-rate)", "Mrec/s", {0}, 0, 0, 0},
     [F_INGEST_INORDER] = {"ingest_inorder_mrec_s", "ingest in order (0.0)", "Mrec/s", {0}, 0,
                           0, 0},
     [F_INGEST_OOO20] = {"ingest_ooo20_mrec_s", "ingest ooo 0.20", "Mrec/s", {0}, 0, 0, 0},
     [F_COMPACT] = {"compact_ms", "tl_compact after ingest", "ms", {0}, 0, 0, 0},
     [F_SCAN] = {"scan_mrec_s", "full scan (L1, 4096 buffer)", "Mrec/s", {0}, 0, 0, 0},
+    [F_SCAN_RAW] = {"scan_raw_mrec_s", "  same, every page raw", "Mrec/s", {0}, 0, 0, 0},
     [F_SCAN_F64] = {"scan_f64_mrec_s", "  same, f64 columns + FP sums", "Mrec/s", {0}, 0, 0, 0},
     [F_RANGE] = {"range100_us", "range [t1,t1+100) query", "us", {0}, 0, 0, 0},
+    [F_RANGE_RAW] = {"range100_raw_us", "  same, every page raw", "us", {0}, 0, 0, 0},
     [F_POINT] = {"point_ns", "point lookup (snapshot_at)", "ns", {0}, 0, 0, 0},
+    [F_POINT_RAW] = {"point_raw_ns", "  same, every page raw", "ns", {0}, 0, 0, 0},
     [F_POINT_ITER] = {"point_iter_ns", "  same, iter_equal + drain", "ns", {0}, 0, 0, 0},
     [F_SNAP] = {"snapshot_after_write_us", "snapshot after 1 append", "us", {0}, 0, 0, 0},
     [F_SNAP_BIG] = {"snapshot_after_write_200k_us", "  same, 200K in memtable", "us", {0}, 0,
@@ -251,11 +230,17 @@ static figure_t figs[F_COUNT] = {
     [F_PREV] = {"prev_ts_us", "tl_snapshot_prev(random)", "us", {0}, 0, 0, 0},
     [F_DELETE] = {"delete_half_compact_ms", "delete_before(half)+compact", "ms", {0}, 0, 0, 0},
     [F_MEMCPY] = {"memcpy_gb_s", "memcpy same bytes", "GB/s", {0}, 0, 0, 0},
-    [F_STEADY] = {"bytes_per_record_steady", "RSS/record after compact", "B", {0}, 0, 0, 0},
-    [F_PEAK] = {"bytes_per_record_peak", "peak RSS/record", "B", {0}, 0, 0, 0},
+    [F_STEADY] = {"bytes_per_record_steady", "RSS/record, ticks k/256", "B", {0}, 0, 0, 0},
+    [F_PEAK] = {"bytes_per_record_peak", "  peak during ingest+compact", "B", {0}, 0, 0, 0},
+    [F_STEADY_WALK] = {"bytes_per_record_steady_walk", "RSS/record, price walk", "B", {0}, 0, 0,
+                       0},
+    [F_STEADY_HANDLES] = {"bytes_per_record_steady_handles", "RSS/record, bench data", "B",
+                          {0}, 0, 0, 0},
+    [F_STEADY_RAW] = {"bytes_per_record_steady_raw", "RSS/record, ticks, raw pages", "B", {0},
+                      0, 0, 0},
 };
 
-static void fig_add(int f, double v, bool ok) {
+void fig_add(int f, double v, bool ok) {
     figure_t *x = &figs[f];
     if (x->n < RUNS_MAX) x->v[x->n++] = v;
     x->used = true;
@@ -273,9 +258,7 @@ static double fig_median(figure_t *x) {
     return x->n % 2 ? x->v[x->n / 2] : (x->v[x->n / 2 - 1] + x->v[x->n / 2]) / 2;
 }
 
-static void fail_msg(const char *what, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void fail_msg(const char *what, const char *fmt, ...) {
+void fail_msg(const char *what, const char *fmt, ...) {
     va_list ap;
     fprintf(stderr, "FAILED %s: ", what);
     va_start(ap, fmt);
@@ -291,10 +274,12 @@ static void fail_msg(const char *what, const char *fmt, ...) {
 static int64_t buf_ts[SCAN_BUF];
 static uint64_t buf_h[SCAN_BUF];
 
-static tl_timelog_t *open_log(void) {
+tl_timelog_t *open_log_cfg(bool raw, uint32_t value_kind) {
     tl_config_t c;
     tl_config_init_defaults(&c);
     c.maintenance = TL_MAINT_BACKGROUND;
+    c.raw_pages = raw ? 1u : 0u;
+    c.value_kind = value_kind;
     tl_timelog_t *tl = NULL;
     int st = tl_open(&c, &tl);
     if (st != TL_OK) {
@@ -304,8 +289,9 @@ static tl_timelog_t *open_log(void) {
     return tl;
 }
 
-/* Busy policy "flush": TL_EBUSY means accepted; relieve the pressure inline. */
-static bool write_done(tl_timelog_t *tl, int st, uint64_t *busy) {
+static tl_timelog_t *open_log(void) { return open_log_cfg(false, TL_VALUES_HANDLE); }
+
+bool write_done(tl_timelog_t *tl, int st, uint64_t *busy) {
     if (st == TL_OK) return true;
     if (st != TL_EBUSY) return false;
     (*busy)++;
@@ -325,8 +311,8 @@ static uint64_t l0_max_cfg(void) {
 }
 
 /* Timed: every batch, then tl_flush. L0 is sampled every 16 batches (tl_stats, O(1)). */
-static tl_timelog_t *ingest(const data_t *d, size_t batch, ingest_t *res, bool *ok) {
-    tl_timelog_t *tl = open_log();
+static tl_timelog_t *ingest(const data_t *d, size_t batch, bool raw, ingest_t *res, bool *ok) {
+    tl_timelog_t *tl = open_log_cfg(raw, TL_VALUES_HANDLE);
     tl_stats_t st;
     memset(res, 0, sizeof *res);
     *ok = true;
@@ -383,7 +369,7 @@ static double scan_log(tl_snapshot_t *s, digest_t *dg) {
     return ok ? secs : -1;
 }
 
-static bool verify_scan(tl_timelog_t *tl, digest_t want, const char *what) {
+bool verify_scan(tl_timelog_t *tl, digest_t want, const char *what) {
     tl_snapshot_t *s = NULL;
     if (tl_snapshot_acquire(tl, &s) != TL_OK) return false;
     digest_t got;
@@ -399,12 +385,12 @@ static bool verify_scan(tl_timelog_t *tl, digest_t want, const char *what) {
  * Read workloads on a snapshot of the compacted log
  * ---------------------------------------------------------------------------------------- */
 
-static void bench_scan(tl_snapshot_t *s, const data_t *d) {
+static void bench_scan(tl_snapshot_t *s, const data_t *d, int fig) {
     digest_t got;
     double secs = scan_log(s, &got);
     bool ok = secs > 0 && digest_eq(got, d->all);
     if (!ok) fail_msg("scan", "%llu records of %zu", (unsigned long long)got.n, d->n);
-    fig_add(F_SCAN, ok ? (double)got.n / secs / 1e6 : 0, ok);
+    fig_add(fig, ok ? (double)got.n / secs / 1e6 : 0, ok);
 }
 
 /* The full scan as the bindings' columnar readers see it: tl_iter_next_batch_f64 into double
@@ -442,7 +428,7 @@ static int64_t rand_ts(uint64_t *rng, int64_t lo, int64_t hi) { /* uniform in [l
     return lo + (int64_t)(xorshift64(rng) % (uint64_t)(hi - lo + 1));
 }
 
-static void bench_range(tl_snapshot_t *s, const data_t *d, uint64_t *rng) {
+static void bench_range(tl_snapshot_t *s, const data_t *d, uint64_t *rng, int fig) {
     int64_t *t1 = xmalloc(RANGE_QUERIES * sizeof *t1);
     digest_t want = {0, 0, 0}, got = {0, 0, 0};
     for (size_t q = 0; q < RANGE_QUERIES; q++) {
@@ -461,11 +447,12 @@ static void bench_range(tl_snapshot_t *s, const data_t *d, uint64_t *rng) {
     ok &= digest_eq(got, want);
     if (!ok) fail_msg("range100", "%llu records, want %llu", (unsigned long long)got.n,
                       (unsigned long long)want.n);
-    fig_add(F_RANGE, secs / RANGE_QUERIES * 1e6, ok);
+    fig_add(fig, secs / RANGE_QUERIES * 1e6, ok);
     free(t1);
 }
 
-static void bench_point(tl_snapshot_t *s, const data_t *d, uint64_t *rng) {
+/* Point lookups into `fig`; with `iter`, the same lookups through tl_iter_equal too. */
+static void bench_point(tl_snapshot_t *s, const data_t *d, uint64_t *rng, int fig, bool iter) {
     int64_t *ts = xmalloc(POINT_LOOKUPS * sizeof *ts);
     digest_t want = {0, 0, 0}, got = {0, 0, 0};
     for (size_t q = 0; q < POINT_LOOKUPS; q++) {
@@ -490,8 +477,11 @@ static void bench_point(tl_snapshot_t *s, const data_t *d, uint64_t *rng) {
     ok &= digest_eq(got, want);
     if (!ok) fail_msg("point", "%llu records, want %llu", (unsigned long long)got.n,
                       (unsigned long long)want.n);
-    fig_add(F_POINT, secs / POINT_LOOKUPS * 1e9, ok);
-
+    fig_add(fig, secs / POINT_LOOKUPS * 1e9, ok);
+    if (!iter) {
+        free(ts);
+        return;
+    }
     got = (digest_t){0, 0, 0};
     ok = true;
     t0 = now_s();
@@ -628,87 +618,6 @@ static void bench_memcpy(const data_t *d) {
     free(dst);
 }
 
-static uint64_t rss_bytes(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, res = 0;
-    if (!f) return 0;
-    int got = fscanf(f, "%lu %lu", &size, &res);
-    fclose(f);
-    return got == 2 ? (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
-}
-
-static bool hwm_reset(void) {
-    FILE *f = fopen("/proc/self/clear_refs", "w");
-    if (!f) return false;
-    bool ok = fputs("5", f) >= 0;
-    return (fclose(f) == 0) && ok;
-}
-
-static uint64_t vm_hwm_bytes(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    uint64_t kb = 0;
-    if (!f) return 0;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "VmHWM:", 6) == 0) kb = strtoull(line + 6, NULL, 10);
-    fclose(f);
-    return kb * 1024;
-}
-
-typedef struct {
-    atomic_int stop;
-    atomic_uint_fast64_t peak;
-} sampler_t;
-
-static void *sampler_main(void *arg) {
-    sampler_t *s = arg;
-    struct timespec ms = {0, 1000000};
-    while (!atomic_load(&s->stop)) {
-        uint64_t r = rss_bytes();
-        if (r > atomic_load(&s->peak)) atomic_store(&s->peak, r);
-        nanosleep(&ms, NULL);
-    }
-    return NULL;
-}
-
-/* Separate run: data generated batch by batch, RSS per record after compact and at peak. */
-static void bench_memory(const opts_t *o, uint64_t *peak_source_hwm) {
-    sampler_t smp;
-    atomic_init(&smp.stop, 0);
-    atomic_init(&smp.peak, 0);
-    pthread_t th;
-    if (rss_bytes() == 0 || pthread_create(&th, NULL, sampler_main, &smp) != 0) return;
-    int64_t *ts = xmalloc(o->batch * sizeof *ts);
-    uint64_t *h = xmalloc(o->batch * sizeof *h);
-    uint64_t base = rss_bytes(), busy = 0;
-    bool hwm = hwm_reset();
-    atomic_store(&smp.peak, base);
-    tl_timelog_t *tl = open_log();
-    gen_t g = {o->seed, 0, o->ooo_rate, 0};
-    digest_t want = {0, 0, 0};
-    bool ok = true;
-    for (size_t off = 0; off < o->records; off += o->batch) {
-        size_t n = o->records - off < o->batch ? o->records - off : o->batch;
-        gen_next(&g, n, ts, h);
-        for (size_t i = 0; i < n; i++) digest_add(&want, (digest_t){1, h[i], (uint64_t)ts[i]});
-        ok &= write_done(tl, tl_append_batch(tl, ts, h, n, 0), &busy);
-    }
-    ok &= tl_compact(tl) == TL_OK;
-    uint64_t steady = rss_bytes();
-    atomic_store(&smp.stop, 1);
-    pthread_join(th, NULL);
-    uint64_t peak = atomic_load(&smp.peak), hw = hwm ? vm_hwm_bytes() : 0;
-    *peak_source_hwm = hw > peak;
-    if (hw > peak) peak = hw;
-    ok &= verify_scan(tl, want, "memory run");
-    double n = (double)o->records;
-    fig_add(F_STEADY, steady > base ? (double)(steady - base) / n : 0, ok);
-    fig_add(F_PEAK, peak > base ? (double)(peak - base) / n : 0, ok);
-    tl_close(tl);
-    free(ts);
-    free(h);
-}
-
 /* ------------------------------------------------------------------------------------------
  * Runs and report
  * ---------------------------------------------------------------------------------------- */
@@ -733,10 +642,42 @@ static void info_update(int which, const ingest_t *ig) {
 static void run_ingest_only(const data_t *d, size_t batch, int fig, int which) {
     ingest_t ig;
     bool ok;
-    tl_timelog_t *tl = ingest(d, batch, &ig, &ok);
+    tl_timelog_t *tl = ingest(d, batch, false, &ig, &ok);
     ok &= verify_scan(tl, d->all, figs[fig].key);
     fig_add(fig, (double)d->n / ig.secs / 1e6, ok);
     info_update(which, &ig);
+    tl_close(tl);
+}
+
+/* tl_compact, then checks that the log holds every record in L1, its pages packed or not. */
+static bool compact_check(tl_timelog_t *tl, const data_t *d, bool raw, double *secs) {
+    double t0 = now_s();
+    bool ok = tl_compact(tl) == TL_OK;
+    *secs = now_s() - t0;
+    tl_stats_t st;
+    ok &= tl_stats(tl, &st) == TL_OK && st.l0_segments == 0 && st.records == d->n;
+    ok &= raw ? st.pages_packed == 0 : st.pages_packed > 0;
+    if (!ok) fail_msg("compact", "l0 %llu records %llu packed pages %llu (raw %d)",
+                      (unsigned long long)st.l0_segments, (unsigned long long)st.records,
+                      (unsigned long long)st.pages_packed, raw);
+    return ok;
+}
+
+/* The reads again on the same data with every page raw (the default packs them): what
+ * decoding costs, measured side by side in the same run. */
+static void run_raw_reads(const opts_t *o, const data_t *d, int run) {
+    uint64_t rng = o->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(run + 1));
+    ingest_t ig;
+    bool ok;
+    double secs;
+    tl_timelog_t *tl = ingest(d, o->batch, true, &ig, &ok);
+    if (!compact_check(tl, d, true, &secs) || !ok) fig_add(F_SCAN_RAW, 0, false);
+    tl_snapshot_t *s = NULL;
+    if (tl_snapshot_acquire(tl, &s) != TL_OK) { fprintf(stderr, "snapshot failed\n"); exit(2); }
+    bench_scan(s, d, F_SCAN_RAW);
+    bench_range(s, d, &rng, F_RANGE_RAW);
+    bench_point(s, d, &rng, F_POINT_RAW, false);
+    tl_snapshot_release(s);
     tl_close(tl);
 }
 
@@ -744,23 +685,20 @@ static void run_main(const opts_t *o, const data_t *d, int run) {
     uint64_t rng = o->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(run + 1));
     ingest_t ig;
     bool ok;
-    tl_timelog_t *tl = ingest(d, o->batch, &ig, &ok);
+    tl_timelog_t *tl = ingest(d, o->batch, false, &ig, &ok);
     fig_add(F_INGEST, (double)d->n / ig.secs / 1e6, ok);
     info_update(0, &ig);
 
-    double t0 = now_s();
-    ok = tl_compact(tl) == TL_OK;
-    double secs = now_s() - t0;
-    tl_stats_t st;
-    ok &= tl_stats(tl, &st) == TL_OK && st.l0_segments == 0 && st.records == d->n;
+    double secs;
+    ok = compact_check(tl, d, false, &secs);
     fig_add(F_COMPACT, secs * 1e3, ok);
 
     tl_snapshot_t *s = NULL;
     if (tl_snapshot_acquire(tl, &s) != TL_OK) { fprintf(stderr, "snapshot failed\n"); exit(2); }
-    bench_scan(s, d);
+    bench_scan(s, d, F_SCAN);
     bench_scan_f64(s, d);
-    bench_range(s, d, &rng);
-    bench_point(s, d, &rng);
+    bench_range(s, d, &rng, F_RANGE);
+    bench_point(s, d, &rng, F_POINT, true);
     bench_max_prev(s, d, &rng);
     tl_snapshot_release(s);
 
@@ -823,7 +761,7 @@ int main(int argc, char **argv) {
     printf("bench_native: %zu records, batch %zu, ooo-rate %g, seed %llu, %d runs; default "
            "config, background maintenance, busy policy flush\n", o.records, o.batch,
            o.ooo_rate, (unsigned long long)o.seed, o.runs);
-    uint64_t hwm = 0;
+    bool hwm = false;
     bench_memory(&o, &hwm); /* first: before the big arrays exist */
     printf("memory run: data generated batch by batch; peak from %s\n",
            hwm ? "VmHWM (reset via clear_refs)" : "1 ms RSS sampler");
@@ -837,6 +775,7 @@ int main(int argc, char **argv) {
     fflush(stdout);
     for (int run = 0; run < o.runs; run++) {
         run_main(&o, &d_main, run);
+        run_raw_reads(&o, &d_main, run);
         run_ingest_only(&d_inorder, o.batch, F_INGEST_INORDER, 1);
         run_ingest_only(&d_ooo20, o.batch, F_INGEST_OOO20, 2);
         uint64_t mem_records = 0;

@@ -103,7 +103,7 @@ static void cur_set_page(mcur_t *c, uint32_t pi) {
     c->wbase = 0;
     if (r->page_h[pi] == NULL) {
         TL_ASSERT(c->dts != NULL); /* a packed page in a source planned without a window */
-        c->pv = r->pages[pi]->pv;
+        c->pv = r->page_v[pi];
         c->ts = c->dts;
         c->h = c->dh;
         c->lim = 0; /* nothing decoded yet: the caller positions the window */

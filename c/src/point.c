@@ -28,11 +28,20 @@ static inline uint64_t pos_index(const tl_run_t *r, tl_run_pos_t p) {
 }
 
 /* How many records equal t start at p (p is r's first record >= t). */
+/* count_from on a packed page: the miniblock holding p (just decoded by the seek, so in
+ * cache) is decoded again and scanned; only a run of t that reaches its end needs a seek. */
+static uint64_t count_packed(const tl_run_t *r, tl_run_pos_t p, int64_t t) {
+    int64_t buf[TL_PCODEC_MB];
+    uint32_t j = p.off / TL_PCODEC_MB, m = tl_pcodec_ts_mb(r->page_v[p.page], j, buf);
+    uint32_t i = p.off - j * TL_PCODEC_MB, e = i;
+    while (e < m && buf[e] == t) e++;
+    if (e < m) return e - i;
+    return pos_index(r, tl_run_seek_upper(r, t)) - pos_index(r, p); /* a long run of t */
+}
+
 static uint64_t count_from(const tl_run_t *r, tl_run_pos_t p, int64_t t) {
     enum { SHORT = 8 };
-    if (r->page_h[p.page] == NULL) { /* packed: a second seek (it decodes one miniblock) */
-        return pos_index(r, tl_run_seek_upper(r, t)) - pos_index(r, p);
-    }
+    if (r->page_h[p.page] == NULL) return count_packed(r, p, t);
     const int64_t *col = tl_page_ts(r->pages[p.page]);
     uint32_t lim = tl_run_page_count(r, p.page);
     uint32_t stop = lim - p.off > SHORT ? p.off + SHORT : lim, e = p.off;
@@ -59,7 +68,7 @@ static void copy_handles(const tl_run_t *r, tl_run_pos_t p, uint64_t skip, uint6
         uint32_t left = tl_run_page_count(r, p.page) - p.off;
         uint32_t take = n < left ? (uint32_t)n : left;
         if (r->page_h[p.page] != NULL) memcpy(h, r->page_h[p.page] + p.off, take * sizeof *h);
-        else tl_pcodec_h_decode(r->pages[p.page]->pv, p.off, p.off + take, h);
+        else tl_pcodec_h_decode(r->page_v[p.page], p.off, p.off + take, h);
         h += take;
         n -= take;
         p = (tl_run_pos_t){p.page + 1, 0};

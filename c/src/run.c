@@ -2,7 +2,7 @@
  * run.c — immutable sorted runs of pages, and the builder that produces them.
  *
  * Structure: one allocation per run, laid out as
- *     [tl_run_t][tl_page_t *pages[P]][uint64_t *page_h[P]][int64_t page_min[P]]
+ *     [tl_run_t][tl_page_t *pages[P]][uint64_t *page_h[P]][view *page_v[P]][int64_t page_min[P]]
  *     [int64_t page_max[P]][uint64_t prefix[P + 1]][uint16_t tab[P][TL_TAB]]
  * so a search touches the contiguous fence arrays and search tables only (a few hundred KB
  * for millions of records: they stay in cache while the pages do not), and the run is freed
@@ -45,8 +45,9 @@
 #define TAB_NONE UINT16_MAX
 
 static size_t run_bytes(uint32_t npages, bool tab) {
-    const size_t per = sizeof(tl_page_t *) + sizeof(uint64_t *) + 2 * sizeof(int64_t) +
-                       sizeof(uint64_t) + (tab ? TL_TAB * sizeof(uint16_t) : 0);
+    const size_t per = sizeof(tl_page_t *) + sizeof(uint64_t *) + sizeof(void *) +
+                       2 * sizeof(int64_t) + sizeof(uint64_t) +
+                       (tab ? TL_TAB * sizeof(uint16_t) : 0);
     if ((size_t)npages >= (SIZE_MAX - sizeof(tl_run_t)) / per) return 0;
     return sizeof(tl_run_t) + (size_t)npages * per + sizeof(uint64_t);
 }
@@ -72,7 +73,8 @@ static tl_run_t *run_alloc(const tl_allocator_t *a, uint32_t npages, bool tab) {
     r->alloc = a;
     r->pages = (tl_page_t **)(void *)(r + 1);
     r->page_h = (uint64_t **)(void *)(r->pages + npages);
-    r->page_min = (int64_t *)(void *)(r->page_h + npages);
+    r->page_v = (const tl_pcodec_view_t **)(void *)(r->page_h + npages);
+    r->page_min = (int64_t *)(void *)(r->page_v + npages);
     r->page_max = r->page_min + npages;
     r->prefix = (uint64_t *)(void *)(r->page_max + npages);
     r->tab = tab ? (uint16_t *)(void *)(r->prefix + npages + 1) : NULL;
@@ -100,6 +102,7 @@ static void run_fill(tl_run_t *r, const uint32_t *counts, uint64_t wm, bool buil
         TL_ASSERT(counts[i] >= 1 && counts[i] <= p->cap);
         if (r->tab != NULL) copy_tab(r->tab + (size_t)i * TL_TAB, p, counts[i], build);
         r->page_h[i] = p->h; /* NULL for a packed page: how readers tell, header unread */
+        r->page_v[i] = p->pv;
         if (p->pv != NULL) {
             TL_ASSERT(counts[i] == p->cap); /* a packed page is only ever used whole */
             r->page_min[i] = p->pv->ts_first;
@@ -188,6 +191,7 @@ tl_status_t tl_run_remap(const tl_allocator_t *a, const tl_run_t *r, tl_run_rema
             tl_page_ref(c->pages[i]);
         }
         c->page_h[i] = c->pages[i]->h;
+        c->page_v[i] = c->pages[i]->pv;
     }
     /* Same records: fences, prefix and search tables are r's. */
     memcpy(c->page_min, r->page_min, (size_t)r->npages * sizeof *r->page_min);
@@ -219,6 +223,7 @@ tl_status_t tl_run_view_borrowed(const tl_allocator_t *a, tl_page_t *const *page
         TL_ASSERT(cnt <= p->cap);
         r->pages[i] = p;
         r->page_h[i] = p->h;
+        r->page_v[i] = NULL;
         r->page_min[i] = p->ts[0];
         r->page_max[i] = p->ts[cnt - 1];
         TL_DASSERT(i == 0 || r->page_min[i] >= r->page_max[i - 1]);
@@ -289,7 +294,7 @@ static inline void prefetch_around(const int64_t *ts, const uint64_t *h, uint32_
  * or two miniblocks); those miniblocks' timestamps are decoded into a stack buffer and
  * searched. Without a table, the codec's own search over its miniblock fences. */
 static uint32_t seek_packed(const tl_run_t *r, uint32_t p, int64_t x, bool upper) {
-    const tl_pcodec_view_t *v = r->pages[p]->pv;
+    const tl_pcodec_view_t *v = r->page_v[p];
     int64_t kmin = r->page_min[p], kmax = r->page_max[p];
     if (!tl_ts_before(kmin, x, upper)) return 0;
     if (tl_ts_before(kmax, x, upper)) return v->n;

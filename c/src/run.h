@@ -24,7 +24,9 @@ typedef struct tl_run {
     const tl_allocator_t *alloc;
     tl_page_t **pages; /* npages refs held by the run (borrowed when `borrowed`) */
     uint64_t **page_h; /* npages: pages[i]->h, so a reader reaches the handle column (and can
-                          prefetch it) without loading the page header */
+                          prefetch it) without loading the page header; NULL when packed */
+    const tl_pcodec_view_t **page_v; /* npages: pages[i]->pv, a packed page's parsed blob
+                                        (NULL for a raw page), also without the header */
     int64_t *page_min; /* npages */
     int64_t *page_max; /* npages */
     uint64_t *prefix; /* npages + 1; prefix[0] = 0 */
@@ -98,7 +100,7 @@ tl_run_pos_t tl_run_seek_lower_h(const tl_run_t *r, int64_t x);
 /* The timestamp of the record at position p (p.page < npages, p.off within the page). */
 static inline int64_t tl_run_ts_pos(const tl_run_t *r, tl_run_pos_t p) {
     const tl_page_t *pg = r->pages[p.page];
-    return r->page_h[p.page] != NULL ? tl_page_ts(pg)[p.off] : tl_pcodec_ts_at(pg->pv, p.off);
+    return r->page_h[p.page] != NULL ? tl_page_ts(pg)[p.off] : tl_pcodec_ts_at(r->page_v[p.page], p.off);
 }
 
 /* Records held by page i of r (the run's view of it; never the page's own n). */
