@@ -42,6 +42,8 @@ const engine_sources = [_][]const u8{
     "c/src/stats.c",
     "c/src/libpin.c",
     "c/src/oneshot.c",
+    // The disk layer (c/src/disk/): leaf modules below the engine core.
+    "c/src/disk/crc32c.c",
 };
 
 /// The reference model shared by the differential tests (model_test and soak link it too).
@@ -66,6 +68,7 @@ const test_sources = [_][]const u8{
     "c/tests/model_test.c",
     "c/tests/oneshot_test.c",
     "c/tests/alloc_fail_test.c",
+    "c/tests/crc32c_test.c",
 };
 
 const c_flags = [_][]const u8{
