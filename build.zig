@@ -44,11 +44,22 @@ const engine_sources = [_][]const u8{
     "c/src/oneshot.c",
     // The disk layer (c/src/disk/): leaf modules below the engine core.
     "c/src/disk/crc32c.c",
+    "c/src/disk/io.c",
+    "c/src/disk/io_posix.c",
+    "c/src/disk/io_win.c",
 };
 
-/// The reference model shared by the differential tests (model_test and soak link it too).
+/// Test sources without a main, shared by several tests: the reference model of the
+/// differential tests (model_test and soak) and the simulated file system of the disk-layer
+/// tests (the tests in `simfs_tests`). c/tests/sanitize.sh links all of them into every test.
 const shared_test_sources = [_][]const u8{
     "c/tests/model.c",
+    "c/tests/simfs.c",
+};
+
+/// The tests that link c/tests/simfs.c.
+const simfs_tests = [_][]const u8{
+    "disk_io_test",
 };
 
 /// One executable per file; each links the engine statically and can reach internals.
@@ -69,6 +80,7 @@ const test_sources = [_][]const u8{
     "c/tests/oneshot_test.c",
     "c/tests/alloc_fail_test.c",
     "c/tests/crc32c_test.c",
+    "c/tests/disk_io_test.c",
 };
 
 const c_flags = [_][]const u8{
@@ -125,7 +137,12 @@ pub fn build(b: *std.Build) void {
         const mod = engineModule(b, target, test_optimize);
         mod.addCSourceFiles(.{ .files = &.{src}, .flags = &c_flags });
         if (std.mem.eql(u8, name, "model_test")) {
-            mod.addCSourceFiles(.{ .files = &shared_test_sources, .flags = &c_flags });
+            mod.addCSourceFiles(.{ .files = &.{"c/tests/model.c"}, .flags = &c_flags });
+        }
+        for (simfs_tests) |t| {
+            if (std.mem.eql(u8, name, t)) {
+                mod.addCSourceFiles(.{ .files = &.{"c/tests/simfs.c"}, .flags = &c_flags });
+            }
         }
         const exe = b.addExecutable(.{ .name = name, .root_module = mod });
         const run = b.addRunArtifact(exe);
@@ -146,7 +163,7 @@ pub fn build(b: *std.Build) void {
     // debug assertions (TL_DASSERT) and Zig's UB checks while running at speed.
     const soak_mod = engineModule(b, target, .ReleaseSafe);
     soak_mod.addCSourceFiles(.{ .files = &.{"c/tests/soak.c"}, .flags = &c_flags });
-    soak_mod.addCSourceFiles(.{ .files = &shared_test_sources, .flags = &c_flags });
+    soak_mod.addCSourceFiles(.{ .files = &.{"c/tests/model.c"}, .flags = &c_flags });
     const soak_exe = b.addExecutable(.{ .name = "soak", .root_module = soak_mod });
     const soak_install = b.addInstallArtifact(soak_exe, .{});
     b.step("soak", "Build the soak test into zig-out/bin").dependOn(&soak_install.step);
