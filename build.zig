@@ -47,6 +47,9 @@ const engine_sources = [_][]const u8{
     "c/src/disk/io.c",
     "c/src/disk/io_posix.c",
     "c/src/disk/io_win.c",
+    "c/src/disk/wal_seg.c",
+    "c/src/disk/wal_read.c",
+    "c/src/disk/wal.c",
 };
 
 /// Test sources without a main, shared by several tests: the reference model of the
@@ -60,6 +63,7 @@ const shared_test_sources = [_][]const u8{
 /// The tests that link c/tests/simfs.c.
 const simfs_tests = [_][]const u8{
     "disk_io_test",
+    "wal_test",
 };
 
 /// One executable per file; each links the engine statically and can reach internals.
@@ -81,6 +85,7 @@ const test_sources = [_][]const u8{
     "c/tests/alloc_fail_test.c",
     "c/tests/crc32c_test.c",
     "c/tests/disk_io_test.c",
+    "c/tests/wal_test.c",
 };
 
 const c_flags = [_][]const u8{
