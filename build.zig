@@ -64,6 +64,7 @@ const shared_test_sources = [_][]const u8{
 const simfs_tests = [_][]const u8{
     "disk_io_test",
     "wal_test",
+    "wal_crash_test",
 };
 
 /// One executable per file; each links the engine statically and can reach internals.
@@ -86,6 +87,7 @@ const test_sources = [_][]const u8{
     "c/tests/crc32c_test.c",
     "c/tests/disk_io_test.c",
     "c/tests/wal_test.c",
+    "c/tests/wal_crash_test.c",
 };
 
 const c_flags = [_][]const u8{

@@ -67,6 +67,7 @@ struct tl_simfs {
     uint64_t crash_call;
     int crash_tear;
     bool dead, short_writes;
+    const char *fault_op, *crash_op; /* the operations that met the fault / the crash */
     uint64_t slept_us, sleeps;
     int last_node; /* the file written last (for tearing), -1 when none */
     int maps;
@@ -325,23 +326,27 @@ static void crash_locked(tl_simfs_t *fs, int tear) {
  * ------------------------------------------------------------------------------------------- */
 
 /* Counts the call and applies the armed crash or fault. Called with the mutex held. */
-static int enter(tl_simfs_t *fs) {
+static int enter(tl_simfs_t *fs, const char *op) {
     fs->calls++;
     if (fs->dead) return -EIO;
     if (fs->crash_call != 0 && fs->calls == fs->crash_call) {
         crash_locked(fs, fs->crash_tear);
         fs->crash_call = 0;
         fs->dead = true;
+        fs->crash_op = op;
         return -EIO;
     }
-    if (fs->calls >= fs->fail_from && fs->calls < fs->fail_to) return -fs->fail_err;
+    if (fs->calls >= fs->fail_from && fs->calls < fs->fail_to) {
+        if (fs->fault_op == NULL) fs->fault_op = op;
+        return -fs->fail_err;
+    }
     return 0;
 }
 
-#define BEGIN(fs)                                                                           \
+#define BEGIN(fs, op)                                                                       \
     tl_simfs_t *fs = ctx;                                                                   \
     pthread_mutex_lock(&fs->mu);                                                            \
-    int r_ = enter(fs);                                                                     \
+    int r_ = enter(fs, op);                                                                 \
     if (r_ < 0) {                                                                           \
         pthread_mutex_unlock(&fs->mu);                                                      \
         return r_;                                                                          \
@@ -390,13 +395,13 @@ static int open_locked(tl_simfs_t *fs, const char *path, int flags, int *fd) {
 }
 
 static int s_open(void *ctx, const char *path, int flags, int *fd) {
-    BEGIN(fs);
+    BEGIN(fs, "open");
     int r = open_locked(fs, path, flags, fd);
     END(fs, r);
 }
 
 static int64_t s_pread(void *ctx, int fd, void *buf, size_t len, uint64_t off) {
-    BEGIN(fs);
+    BEGIN(fs, "pread");
     int s = slot_of(fs, fd);
     if (s < 0) END(fs, -EBADF);
     const buf_t *b = &fs->nodes[fs->fd[s].node].vol;
@@ -406,7 +411,7 @@ static int64_t s_pread(void *ctx, int fd, void *buf, size_t len, uint64_t off) {
 }
 
 static int64_t s_pwrite(void *ctx, int fd, const void *buf, size_t len, uint64_t off) {
-    BEGIN(fs);
+    BEGIN(fs, "pwrite");
     int s = slot_of(fs, fd);
     if (s < 0 || !fs->fd[s].writable) END(fs, -EBADF);
     if (fs->short_writes && len > 1 && rnd(fs) % 4 == 0) len = 1 + (size_t)(rnd(fs) % (len - 1));
@@ -417,7 +422,7 @@ static int64_t s_pwrite(void *ctx, int fd, const void *buf, size_t len, uint64_t
 }
 
 static int s_datasync(void *ctx, int fd) {
-    BEGIN(fs);
+    BEGIN(fs, "datasync");
     int s = slot_of(fs, fd);
     if (s < 0) END(fs, -EBADF);
     node_t *n = &fs->nodes[fs->fd[s].node];
@@ -427,7 +432,7 @@ static int s_datasync(void *ctx, int fd) {
 }
 
 static int s_truncate(void *ctx, int fd, uint64_t size) {
-    BEGIN(fs);
+    BEGIN(fs, "truncate");
     int s = slot_of(fs, fd);
     if (s < 0 || !fs->fd[s].writable) END(fs, -EBADF);
     buf_resize(&fs->nodes[fs->fd[s].node].vol, (size_t)size);
@@ -436,7 +441,7 @@ static int s_truncate(void *ctx, int fd, uint64_t size) {
 }
 
 static int s_size(void *ctx, int fd, uint64_t *size) {
-    BEGIN(fs);
+    BEGIN(fs, "size");
     int s = slot_of(fs, fd);
     if (s < 0) END(fs, -EBADF);
     *size = fs->nodes[fs->fd[s].node].vol.len;
@@ -444,11 +449,12 @@ static int s_size(void *ctx, int fd, uint64_t *size) {
 }
 
 static int s_close(void *ctx, int fd) {
-    BEGIN(fs);
+    tl_simfs_t *fs = ctx; /* as POSIX: the descriptor is released even when close fails */
+    pthread_mutex_lock(&fs->mu);
+    int r = enter(fs, "close");
     int s = slot_of(fs, fd);
-    if (s < 0) END(fs, -EBADF);
-    fs->fd[s].used = false;
-    END(fs, 0);
+    if (s >= 0) fs->fd[s].used = false;
+    END(fs, r < 0 ? r : s < 0 ? -EBADF : 0);
 }
 
 static int rename_locked(tl_simfs_t *fs, const char *from, const char *to) {
@@ -470,13 +476,13 @@ static int rename_locked(tl_simfs_t *fs, const char *from, const char *to) {
 }
 
 static int s_rename(void *ctx, const char *from, const char *to) {
-    BEGIN(fs);
+    BEGIN(fs, "rename");
     int r = rename_locked(fs, from, to);
     END(fs, r);
 }
 
 static int s_unlink(void *ctx, const char *path) {
-    BEGIN(fs);
+    BEGIN(fs, "unlink");
     int parent;
     char name[SIM_NAME_MAX + 1];
     int r = resolve(fs, path, &parent, name);
@@ -489,7 +495,7 @@ static int s_unlink(void *ctx, const char *path) {
 }
 
 static int s_mkdir(void *ctx, const char *path) {
-    BEGIN(fs);
+    BEGIN(fs, "mkdir");
     int parent;
     char name[SIM_NAME_MAX + 1];
     int r = resolve(fs, path, &parent, name);
@@ -502,7 +508,7 @@ static int s_mkdir(void *ctx, const char *path) {
 }
 
 static int s_sync_dir(void *ctx, const char *path) {
-    BEGIN(fs);
+    BEGIN(fs, "sync_dir");
     int node = lookup(fs, path);
     if (node >= 0 && fs->nodes[node].kind != NODE_DIR) node = -ENOTDIR;
     if (node >= 0) ents_copy(&fs->nodes[node].edur, &fs->nodes[node].evol);
@@ -510,7 +516,7 @@ static int s_sync_dir(void *ctx, const char *path) {
 }
 
 static int s_list_dir(void *ctx, const char *path, tl_io_list_fn fn, void *arg) {
-    BEGIN(fs);
+    BEGIN(fs, "list_dir");
     int node = lookup(fs, path);
     if (node >= 0 && fs->nodes[node].kind != NODE_DIR) node = -ENOTDIR;
     if (node < 0) END(fs, node);
@@ -525,7 +531,7 @@ static int s_list_dir(void *ctx, const char *path, tl_io_list_fn fn, void *arg) 
 }
 
 static int s_lock_dir(void *ctx, const char *dir, int *lock) {
-    BEGIN(fs);
+    BEGIN(fs, "lock_dir");
     int node = lookup(fs, dir);
     if (node >= 0 && fs->nodes[node].kind != NODE_DIR) node = -ENOTDIR;
     if (node >= 0 && fs->nodes[node].locked) node = -EWOULDBLOCK;
@@ -537,17 +543,19 @@ static int s_lock_dir(void *ctx, const char *dir, int *lock) {
 }
 
 static int s_unlock_dir(void *ctx, int lock) {
-    BEGIN(fs);
+    tl_simfs_t *fs = ctx; /* a lock dies with its descriptor, whatever close says */
+    pthread_mutex_lock(&fs->mu);
+    int r = enter(fs, "unlock_dir");
     size_t node = (size_t)lock % 1000000;
     bool live = lock >= 0 && (uint64_t)lock / 1000000 == fs->epoch % 1000;
     if (live && node < fs->nnodes && fs->nodes[node].kind == NODE_DIR) {
         fs->nodes[node].locked = false;
     }
-    END(fs, live ? 0 : -EBADF);
+    END(fs, r < 0 ? r : live ? 0 : -EBADF);
 }
 
 static int s_map(void *ctx, int fd, uint64_t len, const void **addr) {
-    BEGIN(fs);
+    BEGIN(fs, "map");
     int s = slot_of(fs, fd);
     if (s < 0) END(fs, -EBADF);
     const buf_t *b = &fs->nodes[fs->fd[s].node].vol;
@@ -620,6 +628,7 @@ void tl_simfs_crash_at(tl_simfs_t *fs, uint64_t k, int tear) {
     pthread_mutex_lock(&fs->mu);
     fs->crash_call = k ? fs->calls + k : 0;
     fs->crash_tear = tear;
+    fs->crash_op = NULL;
     pthread_mutex_unlock(&fs->mu);
 }
 
@@ -633,8 +642,12 @@ void tl_simfs_revive(tl_simfs_t *fs) {
     pthread_mutex_unlock(&fs->mu);
 }
 
+const char *tl_simfs_fault_op(const tl_simfs_t *fs) { return fs->fault_op; }
+const char *tl_simfs_crash_op(const tl_simfs_t *fs) { return fs->crash_op; }
+
 void tl_simfs_fail_at(tl_simfs_t *fs, uint64_t k, int err, uint64_t times) {
     pthread_mutex_lock(&fs->mu);
+    fs->fault_op = NULL;
     fs->fail_from = k ? fs->calls + k : 0;
     fs->fail_to = k ? fs->fail_from + times : 0;
     fs->fail_err = err;

@@ -58,6 +58,12 @@ void tl_simfs_revive(tl_simfs_t *fs);
  * EAGAIN, EACCES, EROFS, ...); the failed calls have no effect. k = 0 disarms. */
 void tl_simfs_fail_at(tl_simfs_t *fs, uint64_t k, int err, uint64_t times);
 
+/* The vtable operation ("pwrite", "datasync", ...) that met the first injected fault since
+ * tl_simfs_fail_at, or the crash since tl_simfs_crash_at; NULL when none did. close and
+ * unlock_dir release their descriptor even when they fail, as POSIX close does. */
+const char *tl_simfs_fault_op(const tl_simfs_t *fs);
+const char *tl_simfs_crash_op(const tl_simfs_t *fs);
+
 /* When on, about one write in four transfers a random non-empty prefix only. */
 void tl_simfs_short_writes(tl_simfs_t *fs, bool on);
 
