@@ -50,6 +50,7 @@ const engine_sources = [_][]const u8{
     "c/src/disk/wal_seg.c",
     "c/src/disk/wal_read.c",
     "c/src/disk/wal.c",
+    "c/src/disk/mfile.c",
 };
 
 /// Test sources without a main, shared by several tests: the reference model of the
@@ -65,6 +66,7 @@ const simfs_tests = [_][]const u8{
     "disk_io_test",
     "wal_test",
     "wal_crash_test",
+    "mfile_test",
 };
 
 /// One executable per file; each links the engine statically and can reach internals.
@@ -88,6 +90,7 @@ const test_sources = [_][]const u8{
     "c/tests/disk_io_test.c",
     "c/tests/wal_test.c",
     "c/tests/wal_crash_test.c",
+    "c/tests/mfile_test.c",
 };
 
 const c_flags = [_][]const u8{

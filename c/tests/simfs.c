@@ -13,7 +13,8 @@
  * Crash: (1) with a tear mode, the file written last gets a new `dur`: its old `dur` plus a
  * random prefix of its pending operations, the next one torn (or, for REORDER, a random
  * subset); (2) every file's `vol` becomes its `dur`, pending lists are dropped; (3) every
- * directory's `evol` becomes its `edur`, locks are released; (4) nodes no durable entry
+ * directory's `evol` becomes its `edur` (or, with keep_dir_ops, a random half of the
+ * directories keep their unsynced entries instead), locks are released; (4) nodes no durable entry
  * reaches from the root are freed; (5) descriptors are closed.
  *
  * Invariants: a file's `vol` equals its `dur` with its pending operations applied in order;
@@ -66,7 +67,7 @@ struct tl_simfs {
     int fail_err;
     uint64_t crash_call;
     int crash_tear;
-    bool dead, short_writes;
+    bool dead, short_writes, keep_dir_ops;
     const char *fault_op, *crash_op; /* the operations that met the fault / the crash */
     uint64_t slept_us, sleeps;
     int last_node; /* the file written last (for tearing), -1 when none */
@@ -308,7 +309,9 @@ static void crash_locked(tl_simfs_t *fs, int tear) {
             buf_copy(&n->vol, &n->dur);
             ops_clear(n);
         } else if (n->kind == NODE_DIR) {
-            ents_copy(&n->evol, &n->edur);
+            /* A journaling file system may commit entry changes nobody fsynced. */
+            if (fs->keep_dir_ops && (rnd(fs) & 1)) ents_copy(&n->edur, &n->evol);
+            else ents_copy(&n->evol, &n->edur);
             n->locked = false;
         }
     }
@@ -655,6 +658,7 @@ void tl_simfs_fail_at(tl_simfs_t *fs, uint64_t k, int err, uint64_t times) {
 }
 
 void tl_simfs_short_writes(tl_simfs_t *fs, bool on) { fs->short_writes = on; }
+void tl_simfs_keep_dir_ops(tl_simfs_t *fs, bool on) { fs->keep_dir_ops = on; }
 uint64_t tl_simfs_calls(const tl_simfs_t *fs) { return fs->calls; }
 uint64_t tl_simfs_slept_us(const tl_simfs_t *fs) { return fs->slept_us; }
 uint64_t tl_simfs_sleeps(const tl_simfs_t *fs) { return fs->sleeps; }

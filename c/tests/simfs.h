@@ -6,7 +6,8 @@
  *     writes and truncates since the last fdatasync are kept in order as the file's pending
  *     operations;
  *   - a directory has DURABLE entries (as of its last fsync) and VOLATILE entries: creates,
- *     renames, unlinks and mkdirs change only the volatile ones;
+ *     renames, unlinks and mkdirs change only the volatile ones (a crash may keep them all,
+ *     per directory, with tl_simfs_keep_dir_ops);
  *   - tl_simfs_crash() is a power loss: every file's volatile bytes become its durable bytes,
  *     every directory's entries its durable entries, files no durable entry reaches vanish,
  *     descriptors and locks are dropped. With a tear mode, the file written last keeps a
@@ -66,6 +67,12 @@ const char *tl_simfs_crash_op(const tl_simfs_t *fs);
 
 /* When on, about one write in four transfers a random non-empty prefix only. */
 void tl_simfs_short_writes(tl_simfs_t *fs, bool on);
+
+/* When on, a crash lets each directory (at random, one in two) keep its unsynced entries, as a
+ * journaling file system that committed a rename or create nobody fsynced: an entry may then
+ * outlive the crash while the file's unsynced bytes do not. Catches a missing fdatasync before
+ * a rename. */
+void tl_simfs_keep_dir_ops(tl_simfs_t *fs, bool on);
 
 /* Calls made so far (every vtable call except sleep_us). */
 uint64_t tl_simfs_calls(const tl_simfs_t *fs);
