@@ -51,6 +51,7 @@ const engine_sources = [_][]const u8{
     "c/src/disk/wal_read.c",
     "c/src/disk/wal.c",
     "c/src/disk/mfile.c",
+    "c/src/disk/segfile.c",
 };
 
 /// Test sources without a main, shared by several tests: the reference model of the
@@ -67,6 +68,7 @@ const simfs_tests = [_][]const u8{
     "wal_test",
     "wal_crash_test",
     "mfile_test",
+    "segfile_test",
 };
 
 /// One executable per file; each links the engine statically and can reach internals.
@@ -91,6 +93,7 @@ const test_sources = [_][]const u8{
     "c/tests/wal_test.c",
     "c/tests/wal_crash_test.c",
     "c/tests/mfile_test.c",
+    "c/tests/segfile_test.c",
 };
 
 const c_flags = [_][]const u8{
