@@ -100,7 +100,8 @@ static int scenario(const tl_io_t *io, const char *dir) {
     tl_io_unmap(io, m, 5);
     if (tl_io_close(&f, &e) || f.fd != -1) return __LINE__;
     /* O_EXCL on an existing file: EEXIST with context. */
-    if (tl_io_open(&f, io, a, TL_IO_RDWR | TL_IO_CREATE | TL_IO_EXCL, &e) != TL_EIO) return __LINE__;
+    int excl = TL_IO_RDWR | TL_IO_CREATE | TL_IO_EXCL;
+    if (tl_io_open(&f, io, a, excl, &e) != TL_EIO) return __LINE__;
     if (e.sys_errno != EEXIST || strcmp(e.op, "open") != 0) return __LINE__;
     tl_io_piece_t pieces[2] = {{"new ", 4}, {"content", 7}};
     if (tl_io_replace(io, dir, "b.bin", pieces, 2, &e)) return __LINE__;

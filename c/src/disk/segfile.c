@@ -133,7 +133,8 @@ tl_status_t tl_segfile_create(const tl_io_t *io, const char *dir, const char *na
         w->stage = tl_mem_alloc(a, TL_SEGFILE_STAGE_BYTES);
         if (w->stage == NULL) st = tl_io_err_set(err, TL_ENOMEM, "create", name, NULL);
     }
-    if (st == TL_OK) st = tl_io_open(&w->f, io, w->tmp, TL_IO_RDWR | TL_IO_CREATE | TL_IO_TRUNC, err);
+    int flags = TL_IO_RDWR | TL_IO_CREATE | TL_IO_TRUNC; /* a stale tmp is overwritten */
+    if (st == TL_OK) st = tl_io_open(&w->f, io, w->tmp, flags, err);
     uint8_t hdr[TL_SEGFILE_HEADER_BYTES];
     encode_header(hdr, meta_bytes);
     if (st == TL_OK) st = w_put(w, hdr, sizeof hdr, err);
@@ -175,7 +176,8 @@ tl_status_t tl_segfile_add(tl_segfile_writer_t *w, const void *meta, const void 
     tl_status_t st = w_put(w, fh, sizeof fh, err);
     if (st == TL_OK) st = w_put(w, meta, w->meta_bytes, err);
     if (st == TL_OK) st = w_put(w, blob, len, err);
-    if (st == TL_OK) st = w_put(w, pad, (size_t)(fb - TL_SEGFILE_FRAME_BYTES - w->meta_bytes - len), err);
+    size_t npad = (size_t)(fb - TL_SEGFILE_FRAME_BYTES - w->meta_bytes - len);
+    if (st == TL_OK) st = w_put(w, pad, npad, err);
     if (st != TL_OK) return w_fail(w, st, err);
     uint8_t *e = w->index + w->count * eb;
     tl_le64_store(e, off);
@@ -381,23 +383,23 @@ static tl_status_t check_blob(const tl_segfile_t *r, uint64_t i, const uint8_t *
     uint32_t crc = tl_le32_load(e + 16);
     size_t npad = (size_t)(frame_bytes(r->meta_bytes, len) - TL_SEGFILE_FRAME_BYTES -
                            r->meta_bytes - len);
-    const char *why = NULL;
-    uint64_t at = off;
+    const uint8_t *meta = head + TL_SEGFILE_FRAME_BYTES;
+    uint64_t meta_off = off + TL_SEGFILE_FRAME_BYTES, blob_off = meta_off + r->meta_bytes;
+    const char *path = r->f.path;
     if (tl_le64_load(head) != len || tl_le32_load(head + 8) != crc ||
         tl_le32_load(head + 12) != 0) {
-        why = "blob header does not match the index";
-    } else if (memcmp(head + TL_SEGFILE_FRAME_BYTES, e + TL_SEGFILE_ENTRY_BYTES,
-                      r->meta_bytes) != 0) {
-        why = "blob meta does not match the index", at = off + TL_SEGFILE_FRAME_BYTES;
-    } else if (tl_crc32c(tl_crc32c(0, head + TL_SEGFILE_FRAME_BYTES, r->meta_bytes), blob,
-                         (size_t)len) != crc) {
-        why = "blob checksum mismatch", at = off + TL_SEGFILE_FRAME_BYTES + r->meta_bytes;
-    } else {
-        for (size_t k = 0; k < npad && why == NULL; k++) {
-            if (pad[k] != 0) why = "blob padding not zero", at = off + frame_bytes(r->meta_bytes, len) - npad;
-        }
+        return tl_io_err_corrupt(err, path, off, "blob header does not match the index");
     }
-    return why ? tl_io_err_corrupt(err, r->f.path, at, why) : TL_OK;
+    if (memcmp(meta, e + TL_SEGFILE_ENTRY_BYTES, r->meta_bytes) != 0) {
+        return tl_io_err_corrupt(err, path, meta_off, "blob meta does not match the index");
+    }
+    if (tl_crc32c(tl_crc32c(0, meta, r->meta_bytes), blob, (size_t)len) != crc) {
+        return tl_io_err_corrupt(err, path, blob_off, "blob checksum mismatch");
+    }
+    for (size_t k = 0; k < npad; k++) {
+        if (pad[k] != 0) return tl_io_err_corrupt(err, path, blob_off + len, "padding not zero");
+    }
+    return TL_OK;
 }
 
 tl_status_t tl_segfile_read(const tl_segfile_t *r, uint64_t i, void *buf, size_t cap,

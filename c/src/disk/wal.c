@@ -174,7 +174,8 @@ static tl_status_t create_segment(tl_wal_t *w, uint64_t num, uint64_t first_seq,
     uint8_t hdr[TL_WAL_HEADER_BYTES];
     tl_wal_name(name, num);
     tl_status_t st = tl_io_join(path, w->dir, name, err);
-    if (st == TL_OK) st = tl_io_open(&w->cur, w->io, path, TL_IO_RDWR | TL_IO_CREATE | TL_IO_EXCL, err);
+    int flags = TL_IO_RDWR | TL_IO_CREATE | TL_IO_EXCL; /* a new number never exists */
+    if (st == TL_OK) st = tl_io_open(&w->cur, w->io, path, flags, err);
     if (st != TL_OK) return st;
     tl_wal_hdr_t h = {.segment = num, .first_seq = first_seq, .segment_bytes = w->o.segment_bytes};
     tl_wal_hdr_encode(hdr, &h);

@@ -114,7 +114,8 @@ static tl_status_t load(rd_t *rd, size_t i) {
     if (st != TL_OK) return st;
     st = tl_io_size(&f, &size, rd->err);
     if (st == TL_OK && size > TL_WAL_SEGMENT_MAX) {
-        st = tl_io_err_corrupt(rd->err, rd->path, TL_WAL_SEGMENT_MAX, "file larger than any segment");
+        st = tl_io_err_corrupt(rd->err, rd->path, TL_WAL_SEGMENT_MAX,
+                               "file larger than any segment");
     }
     if (st == TL_OK && rd->o->use_mmap && rd->io->map != NULL && size > 0) {
         st = tl_io_map(&f, size, (const void **)&rd->img, rd->err);
