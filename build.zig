@@ -69,6 +69,7 @@ const simfs_tests = [_][]const u8{
     "wal_crash_test",
     "mfile_test",
     "segfile_test",
+    "disk_format_test",
 };
 
 /// One executable per file; each links the engine statically and can reach internals.
@@ -94,6 +95,7 @@ const test_sources = [_][]const u8{
     "c/tests/wal_crash_test.c",
     "c/tests/mfile_test.c",
     "c/tests/segfile_test.c",
+    "c/tests/disk_format_test.c",
 };
 
 const c_flags = [_][]const u8{
