@@ -4,7 +4,7 @@
 //!   zig build                      -> zig-out/lib/libtimelog.{so,dylib} / timelog.dll
 //!   zig build test                 -> builds and runs every c/tests/*_test.c
 //!   zig build tests                -> installs the test binaries in zig-out/test/ (for ./dev)
-//!   zig build bench                -> zig-out/bin/bench_native
+//!   zig build bench                -> zig-out/bin/bench_native, zig-out/bin/bench_disk
 //!   zig build soak                 -> zig-out/bin/soak (c/tests/soak.c, ReleaseSafe)
 //!   zig build dist                 -> the library for every platform in `dist_targets`
 const std = @import("std");
@@ -172,7 +172,13 @@ pub fn build(b: *std.Build) void {
     bench_mod.addCSourceFiles(.{ .files = &.{"bench/native/main.c"}, .flags = &c_flags });
     const bench_exe = b.addExecutable(.{ .name = "bench_native", .root_module = bench_mod });
     const bench_install = b.addInstallArtifact(bench_exe, .{});
-    b.step("bench", "Build the native benchmark into zig-out/bin").dependOn(&bench_install.step);
+    const bench_step = b.step("bench", "Build the native benchmarks into zig-out/bin");
+    bench_step.dependOn(&bench_install.step);
+    // The disk layer against the disk's own limit (bench/native/disk.c).
+    const disk_mod = engineModule(b, target, .ReleaseFast);
+    disk_mod.addCSourceFiles(.{ .files = &.{"bench/native/disk.c"}, .flags = &c_flags });
+    const disk_exe = b.addExecutable(.{ .name = "bench_disk", .root_module = disk_mod });
+    bench_step.dependOn(&b.addInstallArtifact(disk_exe, .{}).step);
 
     // Soak test (c/tests/soak.c, run by `./dev soak`): ReleaseSafe, so the engine keeps its
     // debug assertions (TL_DASSERT) and Zig's UB checks while running at speed.

@@ -12,7 +12,8 @@
  *     reopened on it appends and syncs cleanly. With REORDER (unsynced pages persisted out of
  *     order) strict recovery may find corruption; repair must then keep every acknowledged
  *     record;
- *   - fail k with EIO, ENOSPC (once), or ENOSPC from k on (a full disk): the error reaches
+ *   - fail k with EIO, ENOSPC (once), or ENOSPC from k on (a full disk; also with short
+ *     writes before it, as a disk filling up answers): the error reaches
  *     the caller with its errno, operation and path, nothing acknowledged is lost, and
  *     recovery after it (with and without a power loss) is consistent;
  *   - for a sample of crash points, a fault at every call of the recovery itself, then a
@@ -125,8 +126,9 @@ static int check(tl_simfs_t *fs, const run_t *r, bool may_repair, uint64_t *last
     return line;
 }
 
-static uint64_t scenario_calls(void) {
-    tl_simfs_t *fs = setup(1);
+static uint64_t scenario_calls_with(uint64_t seed, bool short_writes) {
+    tl_simfs_t *fs = setup(seed);
+    tl_simfs_short_writes(fs, short_writes);
     uint64_t c0 = tl_simfs_calls(fs);
     run_t r;
     scenario(fs, &r);
@@ -140,6 +142,8 @@ static uint64_t scenario_calls(void) {
     }
     return n;
 }
+
+static uint64_t scenario_calls(void) { return scenario_calls_with(1, false); }
 
 static const char *tear_name[TL_SIM_TEAR_MODES] = {"none", "prefix", "zero", "garbage",
                                                    "reorder"};
@@ -186,16 +190,23 @@ TL_TEST(fault_at_every_call) {
     uint64_t calls = scenario_calls(), points = 0, silent = 0;
     printf("  scenario: %" PRIu64 " I/O calls\n", calls);
     CHECK(calls > 50);
-    const struct { int err; uint64_t times; const char *name; } modes[] = {
-        {EIO, 1, "EIO once"}, {ENOSPC, 1, "ENOSPC once"}, {ENOSPC, 1000000, "ENOSPC on"}};
+    /* The last mode is a disk filling up: writes come back short, then ENOSPC for good. Its
+     * seed is fixed, so the call sequence up to the fault is the one that was counted. */
+    const struct { int err; uint64_t times; bool short_writes; const char *name; } modes[] = {
+        {EIO, 1, false, "EIO once"}, {ENOSPC, 1, false, "ENOSPC once"},
+        {ENOSPC, 1000000, false, "ENOSPC on"}, {ENOSPC, 1000000, true, "short, ENOSPC on"}};
+    uint64_t short_calls = scenario_calls_with(99, true);
     for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
-        for (uint64_t k = 1; k <= calls; k++) {
-            tl_simfs_t *fs = setup(k * 131 + m);
+        uint64_t n = modes[m].short_writes ? short_calls : calls;
+        for (uint64_t k = 1; k <= n; k++) {
+            tl_simfs_t *fs = setup(modes[m].short_writes ? 99 : k * 131 + m);
+            tl_simfs_short_writes(fs, modes[m].short_writes);
             tl_simfs_fail_at(fs, k, modes[m].err, modes[m].times);
             run_t r;
             scenario(fs, &r);
             const char *op = tl_simfs_fault_op(fs);
             tl_simfs_revive(fs);
+            tl_simfs_short_writes(fs, false);
             /* Only an unlock failure stays silent: the lock is gone with its descriptor. */
             bool ok = r.st == TL_OK ? op != NULL && strcmp(op, "unlock_dir") == 0
                                     : reported(&r, modes[m].err);
@@ -217,8 +228,9 @@ TL_TEST(fault_at_every_call) {
             points++;
         }
     }
-    printf("  %" PRIu64 " fault points (%" PRIu64 " calls x 3 modes), %" PRIu64
-           " silent (unlock)\n", points, calls, silent);
+    printf("  %" PRIu64 " fault points (%" PRIu64 " calls x 3 modes + %" PRIu64
+           " with short writes), %" PRIu64 " silent (unlock)\n", points, calls, short_calls,
+           silent);
 }
 
 /* Crash at a sample of points, then fail every call of the recovery in turn. */
