@@ -73,6 +73,7 @@ static void *libc_alloc(void *ctx, size_t size) {
 
 static void libc_free(void *ctx, void *ptr, size_t size) {
     (void)ctx;
+    (void)size; /* used on Linux only */
 #if defined(__linux__)
     if (size >= TL_MAP_MIN) {
         (void)munmap(ptr, size);

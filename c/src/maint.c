@@ -26,7 +26,7 @@
 
 static struct timespec deadline_in(uint32_t ms) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(TL_COND_CLOCK, &ts);
     ts.tv_sec += ms / 1000u;
     ts.tv_nsec += (long)(ms % 1000u) * 1000000L;
     if (ts.tv_nsec >= 1000000000L) {

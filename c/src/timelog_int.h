@@ -21,6 +21,14 @@
 
 #define TL_ERR_CAP 256u
 
+/* The clock of the worker's condvars (their timed waits compute deadlines on it). macOS has
+ * no pthread_condattr_setclock, so its condvars keep the realtime clock. */
+#if defined(__APPLE__)
+#define TL_COND_CLOCK CLOCK_REALTIME
+#else
+#define TL_COND_CLOCK CLOCK_MONOTONIC
+#endif
+
 typedef struct tl_counters {
     _Atomic uint64_t seals, flushes, compactions, pages_rewritten, pages_shared, busy, dropped,
         maint_errors;
