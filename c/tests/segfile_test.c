@@ -144,6 +144,44 @@ TL_TEST(roundtrip_on_the_real_file_system) {
     CHECK_EQ_I64(bad, 1);
 }
 
+/* Every allocation of writing and reading failed in turn: ENOMEM, nothing leaks, the final
+ * name holds nothing or the whole file. */
+TL_TEST(allocation_failures) {
+    int completed = 0;
+    for (long k = 1; !completed && k < 100; k++) {
+        tl_simfs_t *fs = tl_simfs_new(52);
+        const tl_io_t *io = tl_simfs_io(fs);
+        tl_simfs_mkdir_durable(fs, "/db");
+        fail_alloc_t fa = {.fail_at = k};
+        tl_allocator_t a = {.ctx = &fa, .alloc = fa_alloc, .free = fa_free};
+        tl_segfile_writer_t *w;
+        tl_io_err_t e;
+        uint8_t meta[META] = {0};
+        tl_status_t st = tl_segfile_create(io, "/db", "a.tls", META, &a, &w, &e);
+        for (int i = 0; st == TL_OK && i < 200; i++) {
+            st = tl_segfile_add(w, meta, g_blob, 50, &e);
+        }
+        if (st == TL_OK) st = tl_segfile_finish(w, &e);
+        else if (w != NULL) tl_segfile_abort(w);
+        tl_segfile_t *r = NULL;
+        if (st == TL_OK) st = tl_segfile_open(io, "/db", "a.tls", false, &a, &r, &e);
+        completed = st == TL_OK && tl_segfile_count(r) == 200;
+        tl_segfile_close(r);
+        bool whole = true; /* under the final name: nothing, or the whole file */
+        if (tl_simfs_exists(fs, "/db/a.tls")) {
+            tl_segfile_t *r2 = NULL;
+            whole = tl_segfile_open(io, "/db", "a.tls", false, NULL, &r2, &e) == TL_OK &&
+                    tl_segfile_count(r2) == 200;
+            tl_segfile_close(r2);
+        }
+        tl_simfs_free(fs);
+        if ((st != TL_OK && st != TL_ENOMEM) || fa.live_blocks != 0 || !whole) {
+            TL_FAIL_("allocation %ld failed: status %d, %ld blocks live", k, st, fa.live_blocks);
+        }
+    }
+    CHECK(completed);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Power loss and faults at every call
  * ------------------------------------------------------------------------------------------- */
@@ -289,6 +327,7 @@ TL_TEST(every_flip_and_truncation_is_corrupt) {
 int main(void) {
     RUN(roundtrip_pread_and_mmap);
     RUN(roundtrip_on_the_real_file_system);
+    RUN(allocation_failures);
     RUN(crash_at_every_call_leaves_no_partial_file);
     RUN(fault_at_every_call_is_reported);
     RUN(every_flip_and_truncation_is_corrupt);

@@ -514,6 +514,67 @@ TL_TEST(every_byte_flip_is_detected) {
     tl_simfs_free(fs);
 }
 
+TL_TEST(failure_is_sticky_with_its_context) {
+    tl_simfs_t *fs = tl_simfs_new(30);
+    const tl_io_t *io = tl_simfs_io(fs);
+    tl_simfs_mkdir_durable(fs, "/db");
+    tl_wal_opts_t o = small_opts();
+    tl_wal_t *w;
+    tl_wal_report_t rep;
+    tl_io_err_t e, e2;
+    CHECK_OK(tl_wal_open(io, "/db", &o, NULL, NULL, &w, &rep, &e));
+    for (uint64_t s = 1; s <= 5; s++) CHECK_OK(du_append(w, s, LMAX, &e));
+    CHECK_OK(tl_wal_sync(w, NULL, &e));
+    CHECK_OK(du_append(w, 6, LMAX, &e));
+    tl_simfs_fail_at(fs, 1, ENOSPC, 1); /* the next call: the pwrite of record 6 */
+    CHECK_ST(tl_wal_sync(w, NULL, &e), TL_EIO);
+    CHECK(e.sys_errno == ENOSPC && strcmp(e.op, "write") == 0 && strstr(e.path, "wal-"));
+    /* The disk has room again, but the writer stays failed, with the first context. */
+    CHECK_ST(tl_wal_append(w, 7, 1, 0, NULL, 0, &e2), TL_EIO);
+    CHECK(e2.sys_errno == ENOSPC && strcmp(e2.path, e.path) == 0);
+    CHECK_ST(tl_wal_write(w, &e2), TL_EIO);
+    CHECK_ST(tl_wal_truncate(w, 100, NULL, &e2), TL_EIO);
+    tl_wal_stats_t st;
+    tl_wal_stats(w, &st);
+    CHECK(st.failed == TL_EIO && st.synced_seq == 5);
+    CHECK_ST(tl_wal_close(w, &e2), TL_EIO);
+    CHECK_OK(tl_wal_open(io, "/db", &o, NULL, NULL, &w, &rep, &e));
+    CHECK(rep.last_seq == 5 && !rep.torn); /* the failed write left nothing */
+    CHECK_OK(tl_wal_close(w, &e));
+    CHECK_EQ_I64(tl_simfs_open_fds(fs), 0);
+    tl_simfs_free(fs);
+}
+
+/* Every allocation of open, append (rolls), sync, close and scan failed in turn: ENOMEM, and
+ * nothing leaks. */
+TL_TEST(allocation_failures) {
+    int completed = 0;
+    for (long k = 1; !completed && k < 200; k++) {
+        tl_simfs_t *fs = tl_simfs_new(31);
+        tl_simfs_mkdir_durable(fs, "/db");
+        fail_alloc_t fa = {.fail_at = k};
+        tl_allocator_t a = {.ctx = &fa, .alloc = fa_alloc, .free = fa_free};
+        tl_wal_opts_t o = small_opts();
+        o.alloc = &a;
+        tl_wal_t *w = NULL;
+        tl_wal_report_t rep;
+        tl_io_err_t e;
+        tl_status_t st = tl_wal_open(tl_simfs_io(fs), "/db", &o, NULL, NULL, &w, &rep, &e);
+        for (uint64_t s = 1; st == TL_OK && s <= 60; s++) st = du_append(w, s, LMAX, &e);
+        tl_status_t cst = w != NULL ? tl_wal_close(w, &e) : TL_OK;
+        if (st == TL_OK) st = cst;
+        du_col_t col = {.lmax = LMAX};
+        if (st == TL_OK) st = tl_wal_scan(tl_simfs_io(fs), "/db", &o, du_collect, &col, &rep, &e);
+        completed = st == TL_OK && col.n == 60 && col.bad == 0;
+        du_col_free(&col);
+        tl_simfs_free(fs);
+        if ((st != TL_OK && st != TL_ENOMEM) || fa.live_blocks != 0 || fa.live_bytes != 0) {
+            TL_FAIL_("allocation %ld failed: status %d, %ld blocks live", k, st, fa.live_blocks);
+        }
+    }
+    CHECK(completed);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Concurrency: an appender and a syncer
  * ------------------------------------------------------------------------------------------- */
@@ -588,6 +649,8 @@ int main(void) {
     RUN(corruption_fails_strict_and_repair_keeps_a_prefix);
     RUN(structural_damage);
     RUN(every_byte_flip_is_detected);
+    RUN(failure_is_sticky_with_its_context);
+    RUN(allocation_failures);
     RUN(appends_and_syncs_on_two_threads);
     return tl_test_done("wal_test");
 }

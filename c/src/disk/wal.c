@@ -57,6 +57,7 @@ struct tl_wal {
     uint64_t syncs, rolls;
     tl_status_t failed;
     tl_io_err_t fail_err;
+    int mutexes; /* how many of mu, io_mu are initialised */
 };
 
 void tl_wal_opts_init(tl_wal_opts_t *o) {
@@ -325,14 +326,15 @@ static void wal_free(tl_wal_t *w) {
     tl_mem_free(a, w->fill, w->cap);
     tl_mem_free(a, w->spare, w->cap);
     tl_mem_free(a, w->segs, w->scap * sizeof *w->segs);
-    pthread_mutex_destroy(&w->mu);
-    pthread_mutex_destroy(&w->io_mu);
+    if (w->mutexes > 0) pthread_mutex_destroy(&w->mu);
+    if (w->mutexes > 1) pthread_mutex_destroy(&w->io_mu);
     tl_mem_free(a, w, sizeof *w);
 }
 
 tl_status_t tl_wal_close(tl_wal_t *w, tl_io_err_t *err) {
     if (w == NULL) return TL_OK;
-    tl_status_t st = w->failed == TL_OK ? tl_wal_sync(w, NULL, err) : TL_OK;
+    /* A failed writer reports its failure again: what it buffered is not durable. */
+    tl_status_t st = w->failed == TL_OK ? tl_wal_sync(w, NULL, err) : failed(w, err);
     tl_status_t cst = tl_io_close(&w->cur, st == TL_OK ? err : NULL);
     if (st == TL_OK) st = cst;
     if (w->lock >= 0) tl_io_unlock(w->io, w->lock);
@@ -361,11 +363,12 @@ static tl_status_t wal_new(const tl_io_t *io, const char *dir, const tl_wal_opts
     w->cap = o->buffer_bytes;
     w->fill = tl_mem_alloc(o->alloc, w->cap);
     w->spare = tl_mem_alloc(o->alloc, w->cap);
-    pthread_mutex_init(&w->mu, NULL);
-    pthread_mutex_init(&w->io_mu, NULL);
-    if (w->fill == NULL || w->spare == NULL) {
+    if (pthread_mutex_init(&w->mu, NULL) == 0) w->mutexes++;
+    if (w->mutexes == 1 && pthread_mutex_init(&w->io_mu, NULL) == 0) w->mutexes++;
+    if (w->fill == NULL || w->spare == NULL || w->mutexes < 2) {
+        tl_status_t st = w->mutexes < 2 ? TL_EINTERNAL : TL_ENOMEM;
         wal_free(w);
-        return tl_io_err_set(err, TL_ENOMEM, "open", dir, "out of memory");
+        return tl_io_err_set(err, st, "open", dir, "out of memory or mutexes");
     }
     uint64_t frame = w->cap - TL_WAL_FRAME_BYTES; /* room for a seal before it */
     uint64_t seg = o->segment_bytes - TL_WAL_HEADER_BYTES - TL_WAL_FRAME_BYTES;

@@ -107,10 +107,11 @@ typedef struct tl_wal_report {
                            status TL_OK when the log was clean */
 } tl_wal_report_t;
 
-/* Reads the WAL in dir (an existing directory), delivering records to fn (may be NULL), and
- * fills *rep. Changes nothing on disk, takes no lock. Statuses: OK (clean, torn tail, or
- * repaired when opts.repair), ECORRUPT (strict mode; *err names file and offset), EIO,
- * ENOMEM, EINVAL (bad options), or the callback's status. */
+/* Reads the WAL in dir (an existing directory: the caller creates it), delivering records to
+ * fn (may be NULL), and fills *rep. Changes nothing on disk, takes no lock (a writer changing
+ * the directory meanwhile can make it fail). Statuses: OK (clean, torn tail, or repaired when
+ * opts.repair), ECORRUPT (strict mode; *err names file and offset), EIO, ENOMEM, EINVAL (bad
+ * options), or the callback's status. */
 tl_status_t tl_wal_scan(const tl_io_t *io, const char *dir, const tl_wal_opts_t *opts,
                         tl_wal_visit_fn fn, void *ctx, tl_wal_report_t *rep, tl_io_err_t *err);
 
@@ -140,8 +141,9 @@ tl_status_t tl_wal_sync(tl_wal_t *w, uint64_t *synced_seq, tl_io_err_t *err);
 tl_status_t tl_wal_truncate(tl_wal_t *w, uint64_t keep_seq, uint64_t *removed,
                             tl_io_err_t *err);
 
-/* Syncs what is buffered (unless the writer failed) and releases everything, whatever the
- * outcome. Returns the sync's status. Accepts NULL. */
+/* Syncs what is buffered and releases everything, whatever the outcome. Returns the sync's
+ * status, or the sticky failure of a failed writer (what it held is not durable). Accepts
+ * NULL. */
 tl_status_t tl_wal_close(tl_wal_t *w, tl_io_err_t *err);
 
 /* The largest payload one record can carry with these options. */
