@@ -174,8 +174,8 @@ tl_status_t tl_io_lock(const tl_io_t *io, const char *dir, int *lock, tl_io_err_
 void tl_io_unlock(const tl_io_t *io, int lock);
 
 /* Reads a whole file into a new buffer from `a` (*len bytes; free with tl_mem_free(a, *buf,
- * *len ? *len : 1)). A file larger than max is TL_ECORRUPT ("file larger than its format
- * allows"). A missing file is TL_EIO with sys_errno ENOENT. */
+ * *len)). A file larger than max is TL_ECORRUPT ("file larger than its format allows"). A
+ * missing file is TL_EIO with sys_errno ENOENT. */
 tl_status_t tl_io_read_all(const tl_io_t *io, const char *path, const tl_allocator_t *a,
                            size_t max, uint8_t **buf, size_t *len, tl_io_err_t *e);
 
