@@ -122,7 +122,7 @@ static stat_t bench_crc(bool hw) {
 /* Writes `total` bytes in `chunk` pwrites at the end of a new file, fdatasync after every
  * `per_sync` chunks (0: once at the end). MB/s. */
 static double disk_run(const char *dir, size_t chunk, int per_sync, size_t total) {
-    char path[1024];
+    char path[1100];
     snprintf(path, sizeof path, "%s/raw.bin", dir);
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) die("open");
@@ -144,7 +144,7 @@ static double disk_run(const char *dir, size_t chunk, int per_sync, size_t total
 }
 
 static stat_t bench_fsync_latency(const char *dir) {
-    char path[1024];
+    char path[1100];
     snprintf(path, sizeof path, "%s/lat.bin", dir);
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) die("open");
@@ -185,7 +185,7 @@ static int rm_cb(void *arg, const char *name) {
 /* Appends `total` bytes of 64 KiB records, syncing every `per_sync` records; MB/s. */
 static double wal_run(const char *dir, int per_sync, size_t total, const uint8_t *payloads,
                       int npayloads) {
-    char sub[1024];
+    char sub[1100];
     snprintf(sub, sizeof sub, "%s/wal", dir);
     if (mkdir(sub, 0755) != 0) die("mkdir");
     const tl_io_t *io = tl_io_default();
