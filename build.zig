@@ -4,7 +4,7 @@
 //!   zig build                      -> zig-out/lib/libtimelog.{so,dylib} / timelog.dll
 //!   zig build test                 -> builds and runs every c/tests/*_test.c
 //!   zig build tests                -> installs the test binaries in zig-out/test/ (for ./dev)
-//!   zig build bench                -> zig-out/bin/bench_native, zig-out/bin/bench_codec
+//!   zig build bench                -> zig-out/bin/bench_native, bench_codec, bench_disk
 //!   zig build soak                 -> zig-out/bin/soak (c/tests/soak.c, ReleaseSafe)
 //!   zig build dist                 -> zig-out/dist/<platform>/ for every platform in `dist_targets`
 //!                                     (ReleaseFast, stripped; <platform> is the npm package suffix)
@@ -53,11 +53,34 @@ const engine_sources = [_][]const u8{
     "c/src/codec/encode.c",
     "c/src/codec/view.c",
     "c/src/codec/validate.c",
+    // The disk layer (c/src/disk/): leaf modules below the engine core.
+    "c/src/disk/crc32c.c",
+    "c/src/disk/io.c",
+    "c/src/disk/io_posix.c",
+    "c/src/disk/io_win.c",
+    "c/src/disk/wal_seg.c",
+    "c/src/disk/wal_read.c",
+    "c/src/disk/wal.c",
+    "c/src/disk/mfile.c",
+    "c/src/disk/segfile.c",
 };
 
-/// The reference model shared by the differential tests (model_test and soak link it too).
+/// Test sources without a main, shared by several tests: the reference model of the
+/// differential tests (model_test and soak) and the simulated file system of the disk-layer
+/// tests (the tests in `simfs_tests`). c/tests/sanitize.sh links all of them into every test.
 const shared_test_sources = [_][]const u8{
     "c/tests/model.c",
+    "c/tests/simfs.c",
+};
+
+/// The tests that link c/tests/simfs.c.
+const simfs_tests = [_][]const u8{
+    "disk_io_test",
+    "wal_test",
+    "wal_crash_test",
+    "mfile_test",
+    "segfile_test",
+    "disk_format_test",
 };
 
 /// One executable per file; each links the engine statically and can reach internals.
@@ -79,6 +102,13 @@ const test_sources = [_][]const u8{
     "c/tests/oneshot_test.c",
     "c/tests/alloc_fail_test.c",
     "c/tests/codec_test.c",
+    "c/tests/crc32c_test.c",
+    "c/tests/disk_io_test.c",
+    "c/tests/wal_test.c",
+    "c/tests/wal_crash_test.c",
+    "c/tests/mfile_test.c",
+    "c/tests/segfile_test.c",
+    "c/tests/disk_format_test.c",
 };
 
 const c_flags = [_][]const u8{
@@ -153,7 +183,12 @@ pub fn build(b: *std.Build) void {
         const mod = engineModule(b, target, test_optimize);
         mod.addCSourceFiles(.{ .files = &.{src}, .flags = &c_flags });
         if (std.mem.eql(u8, name, "model_test")) {
-            mod.addCSourceFiles(.{ .files = &shared_test_sources, .flags = &c_flags });
+            mod.addCSourceFiles(.{ .files = &.{"c/tests/model.c"}, .flags = &c_flags });
+        }
+        for (simfs_tests) |t| {
+            if (std.mem.eql(u8, name, t)) {
+                mod.addCSourceFiles(.{ .files = &.{"c/tests/simfs.c"}, .flags = &c_flags });
+            }
         }
         const exe = b.addExecutable(.{ .name = name, .root_module = mod });
         const run = b.addRunArtifact(exe);
@@ -193,11 +228,17 @@ pub fn build(b: *std.Build) void {
     const codec_exe = b.addExecutable(.{ .name = "bench_codec", .root_module = codec_mod });
     bench_step.dependOn(&b.addInstallArtifact(codec_exe, .{}).step);
 
+    // The disk layer against the disk's own limit (bench/native/disk.c).
+    const disk_mod = engineModule(b, target, .ReleaseFast);
+    disk_mod.addCSourceFiles(.{ .files = &.{"bench/native/disk.c"}, .flags = &c_flags });
+    const disk_exe = b.addExecutable(.{ .name = "bench_disk", .root_module = disk_mod });
+    bench_step.dependOn(&b.addInstallArtifact(disk_exe, .{}).step);
+
     // Soak test (c/tests/soak.c, run by `./dev soak`): ReleaseSafe, so the engine keeps its
     // debug assertions (TL_DASSERT) and Zig's UB checks while running at speed.
     const soak_mod = engineModule(b, target, .ReleaseSafe);
     soak_mod.addCSourceFiles(.{ .files = &.{"c/tests/soak.c"}, .flags = &c_flags });
-    soak_mod.addCSourceFiles(.{ .files = &shared_test_sources, .flags = &c_flags });
+    soak_mod.addCSourceFiles(.{ .files = &.{"c/tests/model.c"}, .flags = &c_flags });
     const soak_exe = b.addExecutable(.{ .name = "soak", .root_module = soak_mod });
     const soak_install = b.addInstallArtifact(soak_exe, .{});
     b.step("soak", "Build the soak test into zig-out/bin").dependOn(&soak_install.step);

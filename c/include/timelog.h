@@ -43,7 +43,9 @@
  * Status codes. Every call that can fail returns a tl_status_t. The numeric values never change.
  *   TL_EBUSY on a write means the write WAS ACCEPTED and the engine is under pressure (sealed
  *   data waits for maintenance). Never retry such a write. TL_ENOMEM / TL_EOVERFLOW on a write
- *   mean nothing was inserted (batches are all-or-nothing).
+ *   mean nothing was inserted (batches are all-or-nothing). TL_EIO, TL_ECORRUPT and TL_ELOCKED
+ *   come from durable logs (files in a directory): the failure's context (operation, file,
+ *   offset, errno) is in the message.
  *
  * Ownership. Every buffer passed in is owned by the caller and only read (or written) during
  * the call. Objects handed out (tl_timelog_t, tl_snapshot_t, tl_iter_t, tl_dropq_t) are
@@ -115,7 +117,10 @@ typedef enum tl_status {
     TL_EBUSY = 21, /* writes: ACCEPTED under pressure, do not retry. Others: try again later */
     TL_ENOMEM = 30, /* allocation failed; a write inserted nothing */
     TL_EOVERFLOW = 31, /* a count or size would overflow; a write inserted nothing */
-    TL_ECORRUPT = 41, /* stored data failed validation (bad version, length, code or order) */
+    TL_EIO = 40, /* I/O failure of a durable log; the message names operation, file, errno */
+    TL_ECORRUPT = 41, /* corrupt file or stored data (bad checksum, version, length, code or
+                         order); the message names the file and offset */
+    TL_ELOCKED = 42, /* the directory is held by another live log (this or another process) */
     TL_EINTERNAL = 90 /* thread failure or a broken invariant (see tl_last_error) */
 } tl_status_t;
 

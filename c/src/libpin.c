@@ -24,9 +24,12 @@ static void tl_pin_library(void) {
                              (LPCWSTR)(void *)&tl_pin_library, &self);
 }
 
-/* Zig builds Windows libraries with clang for the GNU ABI (MinGW), which runs constructors
- * like ELF targets do. */
-__attribute__((constructor)) static void tl_pin_library_ctor(void) { tl_pin_library(); }
+#if defined(_MSC_VER)
+#pragma section(".CRT$XCU", read)
+__declspec(allocate(".CRT$XCU")) static void (*tl_pin_init)(void) = tl_pin_library;
+#else /* MinGW (zig's windows-gnu target): the GNU constructor attribute */
+__attribute__((constructor)) static void tl_pin_init(void) { tl_pin_library(); }
+#endif
 #else
 #include <dlfcn.h>
 

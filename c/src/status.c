@@ -25,7 +25,9 @@ const char *tl_strerror(int status) {
     case TL_EBUSY: return "TL_EBUSY: write accepted under backpressure (do not retry)";
     case TL_ENOMEM: return "TL_ENOMEM: out of memory (a write inserted nothing)";
     case TL_EOVERFLOW: return "TL_EOVERFLOW: count or size overflow (a write inserted nothing)";
-    case TL_ECORRUPT: return "TL_ECORRUPT: stored data is corrupt (failed validation)";
+    case TL_EIO: return "TL_EIO: I/O failure (the message names the operation, file and errno)";
+    case TL_ECORRUPT: return "TL_ECORRUPT: corrupt data (the message names the file and offset)";
+    case TL_ELOCKED: return "TL_ELOCKED: directory held by another live log";
     case TL_EINTERNAL: return "TL_EINTERNAL: internal failure (thread or broken invariant)";
     default: return "unknown status";
     }

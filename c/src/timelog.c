@@ -487,7 +487,7 @@ static tl_status_t init_sync(tl_timelog_t *tl) {
     int done = 0;
     pthread_condattr_t ca;
     if (pthread_condattr_init(&ca) != 0) return TL_EINTERNAL;
-#if !defined(__APPLE__)
+#if !defined(__APPLE__) /* macOS has no pthread_condattr_setclock: see TL_COND_CLOCK */
     pthread_condattr_setclock(&ca, TL_COND_CLOCK);
 #endif
     if (pthread_mutex_init(&tl->state_mu, NULL) == 0) done++;

@@ -5,8 +5,10 @@
 #   run.sh replay [--target NAME]                   run every committed input once
 #
 # What it proves: the targets (api_fuzz.c: the data API against a reference model;
-# config_fuzz.c: the argument surface) find no crash, sanitizer report, leak, timeout or model
-# mismatch. Built with clang -fsanitize=fuzzer,address,undefined (-fno-sanitize-recover=all)
+# config_fuzz.c: the argument surface; wal_fuzz.c, segfile_fuzz.c, manifest_fuzz.c: the file
+# decoders of durable logs, on arbitrary bytes and on damaged valid files) find no crash,
+# sanitizer report, leak, timeout or model mismatch. Built with clang
+# -fsanitize=fuzzer,address,undefined (-fno-sanitize-recover=all)
 # over the engine sources listed in build.zig (parsed, never duplicated).
 #
 # fuzz: starts from the committed seeds (corpus/<target>/) and regressions
@@ -24,7 +26,10 @@ root="$(cd "$here/../../.." && pwd)"
 cd "$root"
 out="$root/.zig-cache/fuzz"
 jobs="${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}"
-all_targets=(api_fuzz config_fuzz)
+all_targets=(api_fuzz config_fuzz wal_fuzz segfile_fuzz manifest_fuzz)
+# Test sources (no main) linked into every target: the simulated file system of the disk
+# targets.
+shared_sources=(c/tests/simfs.c)
 
 mode=fuzz
 seconds=60
@@ -105,8 +110,12 @@ build_all() {
     rm -f "$obj"/*.o
     printf '%s\n' "${srcs[@]}" | xargs -P "$jobs" -I{} bash -c 'compile_one "$@"' _ {} "$obj" \
         "$cc" "${flags[@]}" -fsanitize=fuzzer-no-link,address,undefined
+    printf '%s\n' "${shared_sources[@]}" | xargs -P "$jobs" -I{} bash -c 'compile_one "$@"' _ {} \
+        "$obj" "$cc" "${flags[@]}" -fsanitize=fuzzer-no-link,address,undefined
     local objs=()
-    for t in "${srcs[@]}"; do objs+=("$obj/$(echo "$t" | tr '/' '_').o"); done
+    for t in "${srcs[@]}" "${shared_sources[@]}"; do
+        objs+=("$obj/$(echo "$t" | tr '/' '_').o")
+    done
     for t in "${targets[@]}"; do
         "$cc" "${flags[@]}" -fsanitize=fuzzer,address,undefined "c/tests/fuzz/$t.c" \
             "${objs[@]}" -o "$bin_dir/$t" -lpthread -lm
