@@ -229,3 +229,29 @@ tl_status_t tl_compact_job(tl_timelog_t *tl, bool *did) {
     tl_manifest_unref(m);
     return st;
 }
+
+/* Everything tl_compact does after its seal: flush, compact until no L0 segment or pending
+ * tombstone is left, pack pages. Caller holds maint_mu; memory is given back by the caller
+ * (tl_give_back) once maint_mu is released. */
+tl_status_t tl_compact_all_job(tl_timelog_t *tl) {
+    bool did = false;
+    tl_status_t st = tl_flush_job(tl, &did);
+    /* One job compacts all L0 and every pending window; a second pass is a cheap no-op
+     * check unless tombstones arrived in between. */
+    for (int pass = 0; st == TL_OK && pass < 2; pass++) {
+        st = tl_compact_job(tl, &did);
+        if (!did) break;
+    }
+    /* Then compress the pages and move what stays raw into as few chunks as it fills. Their
+     * ENOMEM is not a failure: the compaction stands, the pages stay as and where they are. */
+    if (st == TL_OK) (void)tl_pack_job(tl, 0, &did);
+    if (st == TL_OK) (void)tl_relocate_job(tl);
+    return st;
+}
+
+/* Freed page blocks and heap holes back to the system (after a compact-all, no lock held). */
+void tl_give_back(tl_timelog_t *tl) {
+    tl_arena_trim(&tl->arena);
+    tl_mem_trim(&tl->arena.under);
+}
+

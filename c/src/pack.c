@@ -17,7 +17,7 @@
  * Cost: O(records of the raw pages) encode work; memory during the job: one scratch blob
  * plus the new packed pages. Best effort on ENOMEM: nothing is published.
  */
-#include "timelog_int.h"
+#include "jobs.h"
 
 typedef struct pack_ctx {
     tl_timelog_t *tl;

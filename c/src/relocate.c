@@ -19,9 +19,7 @@
  * Best effort: on ENOMEM nothing is published and the log is as the compaction left it.
  * Cost: one copy of each moved page, at most the blocks the other chunks had free.
  */
-#include "arena.h"
-#include "manifest.h"
-#include "timelog_int.h"
+#include "jobs.h"
 
 static tl_status_t move_if_marked(void *ctx, tl_page_t *p, uint32_t count, tl_page_t **np) {
     tl_timelog_t *tl = ctx;

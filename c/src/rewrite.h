@@ -11,7 +11,7 @@
 #ifndef TL_REWRITE_H
 #define TL_REWRITE_H
 
-#include "timelog_int.h"
+#include "jobs.h"
 
 typedef struct tl_drop_span {
     tl_page_t *page; /* borrowed: pinned by the caller's manifest */

@@ -13,7 +13,8 @@
  */
 #include <inttypes.h>
 
-#include "timelog_int.h"
+#include "jobs.h"
+#include "txn.h"
 
 tl_status_t tl_snapshot_stats(tl_snapshot_t *s, tl_stats_t *out) {
     if (s == NULL || out == NULL) return TL_EINVAL;

@@ -65,34 +65,12 @@ struct tl_timelog {
     char err[TL_ERR_CAP]; /* last failure of a writer-thread call */
 };
 
-/* ---- the writer section (maint.c) ----
- *
- * Idle maintenance (maint.c) seals the memtable from the worker thread when no write call has
- * run for idle_ms. The memtable's writer-private state (counts, cursor, last ts) may then only
- * change under exclusion from the writer, which must cost the writer next to nothing: a write
- * call is a handful of ns. So the two meet Dekker-style: the writer marks itself inside (odd
- * wr_seq, a sequentially consistent store) and then reads idle_req; the worker raises idle_req
- * and then reads wr_seq. In the single order of those four operations at least one side sees
- * the other: the worker backs off when the writer is inside (or was since it last looked), and
- * a writer that finds idle_req raised steps out and waits the seal out (microseconds).
- * The release store that ends a call, read with acquire by the worker, makes everything the
- * writer did visible to it, and the worker's release of idle_req does the same the other way. */
-void tl_wr_wait(tl_timelog_t *tl); /* a writer that found idle_req raised (maint.c) */
-static inline void tl_wr_enter(tl_timelog_t *tl) {
-    uint64_t s = atomic_load_explicit(&tl->wr_seq, memory_order_relaxed);
-    atomic_store_explicit(&tl->wr_seq, s + 1, memory_order_seq_cst);
-    if (TL_UNLIKELY(atomic_load_explicit(&tl->idle_req, memory_order_seq_cst) != 0)) {
-        tl_wr_wait(tl);
-    }
-}
-static inline void tl_wr_exit(tl_timelog_t *tl) {
-    uint64_t s = atomic_load_explicit(&tl->wr_seq, memory_order_relaxed);
-    atomic_store_explicit(&tl->wr_seq, s + 1, memory_order_release);
-}
-
-/* ---- timelog.c ---- */
 /* TL_EINVAL for NULL, TL_ESTATE once closed, else TL_OK: the guard of every writer call. */
-tl_status_t tl_check_open(const tl_timelog_t *tl);
+static inline tl_status_t tl_check_open(const tl_timelog_t *tl) {
+    if (tl == NULL) return TL_EINVAL;
+    if (atomic_load_explicit(&tl->closed, memory_order_relaxed)) return TL_ESTATE;
+    return TL_OK;
+}
 
 /* ---- status.c ---- */
 /* Records st with a formatted message as the log's last error (writer thread); returns st. */
@@ -106,48 +84,10 @@ void tl_log(tl_timelog_t *tl, int level, const char *fmt, ...)
 /* Validates *in and writes the normalized config (0 -> defaults) to *out. EINVAL. */
 tl_status_t tl_config_normalize(const tl_config_t *in, tl_config_t *out);
 
-/* ---- timelog.c ---- */
-/* Takes a reference on the current manifest (under state_mu). */
-tl_manifest_t *tl_pin(tl_timelog_t *tl);
-/* Drops a reference on the log object; the last one frees it. */
+/* ---- logref.c ---- */
+/* Drops a reference on the log object (the open log and every snapshot hold one); the last
+ * one frees it. */
 void tl_log_unref(tl_timelog_t *tl);
-/* Writer: seals the current generation (no-op when empty). *busy set when the queue was full.
- * tl_seal opens a writer section; tl_seal_in is its body, for the worker's idle seal, which
- * holds the writer out by other means (idle_req). */
-tl_status_t tl_seal(tl_timelog_t *tl, bool *busy);
-tl_status_t tl_seal_in(tl_timelog_t *tl, bool *busy);
-
-/* ---- flush.c / compact.c (caller holds maint_mu) ---- */
-/* Flushes every queued memrun into one L0 run. *did = whether there was work. */
-tl_status_t tl_flush_job(tl_timelog_t *tl, bool *did);
-/* Compacts every L0 run into L1 and applies every pending tombstone. *did likewise. */
-tl_status_t tl_compact_job(tl_timelog_t *tl, bool *did);
-/* Empties the sparsest page-arena chunks by moving their L1 pages into the others' free
- * blocks (relocate.c); best effort: ENOMEM publishes nothing. */
-tl_status_t tl_relocate_job(tl_timelog_t *tl);
-/* Replaces L1 pages through fn (tl_run_remap) in every L1 segment but the last keep_last, and
- * publishes the result in one manifest when any page changed (*did). Records, order and
- * watermarks are unchanged. ENOMEM (or fn's error) publishes nothing. */
-tl_status_t tl_l1_remap_job(tl_timelog_t *tl, tl_run_remap_fn fn, void *ctx, uint32_t keep_last,
-                            bool *did);
-/* Packs the raw pages of every L1 segment but the last keep_last (pack.c); a no-op when
- * cfg.raw_pages. *did when a page was packed. ENOMEM publishes nothing. */
-tl_status_t tl_pack_job(tl_timelog_t *tl, uint32_t keep_last, bool *did);
-/* Bounds [*wlo, *whi] of the L1 window holding ts. */
-void tl_window_of(const tl_timelog_t *tl, int64_t ts, int64_t *wlo, int64_t *whi);
-/* True when L0 holds >= l0_max runs or a tombstone hides stored L0/L1 data. */
-bool tl_compact_wanted(tl_timelog_t *tl);
-/* Publishes a maintenance result: builds from the current manifest, dropping the first
- * `mem_k` memruns and the first `l0_k` L0 runs, appending `l0_add` (may be NULL) and replacing
- * L1 by `l1_new` when `set_l1`; tombstones are garbage-collected. ENOMEM leaves it unchanged. */
-tl_status_t tl_publish_maint(tl_timelog_t *tl, uint32_t mem_k, uint32_t l0_k, tl_run_t *l0_add,
-                             bool set_l1, tl_vec_t *l1_new);
-
-/* ---- maint.c ---- */
-void tl_maint_kick(tl_timelog_t *tl); /* wake the worker (no-op when not running) */
-/* Writer after a seal that found the queue full: wait for the worker (background) up to
- * busy_wait_ms. Returns OK when pressure is relieved, EBUSY otherwise. */
-tl_status_t tl_maint_wait_busy(tl_timelog_t *tl);
 
 /* ---- dropq.c (internal side of the queue) ---- */
 void tl_dropq_ref_int(tl_dropq_t *q);
@@ -174,13 +114,6 @@ void tl_view_drop(tl_timelog_t *tl);
 /* Marks a change of the state_mu-guarded pointers (caller holds state_mu). */
 static inline void tl_state_bump(tl_timelog_t *tl) {
     atomic_fetch_add_explicit(&tl->sver, 1, memory_order_release);
-}
-
-/* ---- drops (timelog.c) ---- */
-/* Reports records to on_drop / the drop queue (no lock held); counts them. */
-void tl_report_drops(tl_timelog_t *tl, const int64_t *ts, const uint64_t *h, size_t n);
-static inline bool tl_drops_wanted(const tl_timelog_t *tl) {
-    return tl->cfg.on_drop != NULL || tl->dropq != NULL;
 }
 
 #endif /* TL_TIMELOG_INT_H */

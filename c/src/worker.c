@@ -1,0 +1,214 @@
+/*
+ * worker.c — the background worker: one thread per log, sleeping on wk_cv with a timed wait
+ * (maint_interval_ms, the backoff delay after a failure, or the time left until idle
+ * maintenance falls due). Seals and deletes kick it. Each round: flush every queued memrun,
+ * then compact when L0 >= l0_max or a tombstone hides stored data, then pack the L1 pages the
+ * compaction wrote (all but the newest window); a round that did work is followed by another at
+ * once. A failure is logged with its status, counted in maint_errors_total and retried after a
+ * bounded exponential backoff (10 ms doubling to 1 s), never a thread per retry; inputs stay in
+ * place, so nothing is lost. Writers waiting under backpressure sleep on progress_cv,
+ * signalled after every round.
+ *
+ * Idle maintenance: when no write call has run for idle_ms (wr_seq unchanged; the worker
+ * wakes early enough to notice), the worker brings the log to the shape tl_compact leaves —
+ * it seals the memtable on the writer's behalf (the writer section handshake in txn.h keeps
+ * the writer out for those microseconds), then runs tl_compact_all_job and gives memory back
+ * — once per quiet period: any write re-arms it. Readers never wait (every step publishes
+ * like any job); the next write waits at most for the seal.
+ *
+ * Lock order: maint_mu -> state_mu; wk_mu -> state_mu (busy wait reads the queue length).
+ * Nobody takes wk_mu or maint_mu while holding state_mu.
+ */
+#include <errno.h>
+#include <time.h>
+
+#include "jobs.h"
+#include "txn.h"
+#include "worker.h"
+
+#define BACKOFF_MIN_MS 10u
+#define BACKOFF_MAX_MS 1000u
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static struct timespec deadline_in(uint32_t ms) {
+    struct timespec ts;
+    clock_gettime(TL_COND_CLOCK, &ts);
+    ts.tv_sec += ms / 1000u;
+    ts.tv_nsec += (long)(ms % 1000u) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+static uint32_t queued_memruns(tl_timelog_t *tl) {
+    pthread_mutex_lock(&tl->state_mu);
+    uint32_t n = tl_vec_len(tl->man->mem);
+    pthread_mutex_unlock(&tl->state_mu);
+    return n;
+}
+
+/* The idle job (worker, maint_mu held): seal on the writer's behalf unless a write call has
+ * run since wr_seq read `seen`, then compact everything. *done once the log is compact. */
+static tl_status_t idle_locked(tl_timelog_t *tl, uint64_t seen, bool *done) {
+    atomic_store_explicit(&tl->idle_req, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&tl->wr_seq, memory_order_seq_cst) != seen) {
+        atomic_store_explicit(&tl->idle_req, 0, memory_order_release);
+        return TL_OK; /* not idle after all: the next quiet period tries again */
+    }
+    tl_status_t st = tl_mt_empty(&tl->mt) ? TL_OK : tl_seal_in(tl, NULL);
+    atomic_store_explicit(&tl->idle_req, 0, memory_order_release);
+    if (st == TL_OK) st = tl_compact_all_job(tl);
+    if (st == TL_OK) {
+        *done = true;
+        atomic_fetch_add_explicit(&tl->ctr.idle_jobs, 1, memory_order_relaxed);
+    }
+    return st;
+}
+
+/* One round: flush, then compaction when wanted, then packing of the L1 pages the
+ * compaction wrote, except in the newest window, which still takes late records. Packing is
+ * best effort: its ENOMEM leaves the pages raw. Caller holds maint_mu. */
+static tl_status_t round_locked(tl_timelog_t *tl, bool *did) {
+    bool f = false, c = false, p = false;
+    tl_status_t st = tl_flush_job(tl, &f);
+    if (st == TL_OK && tl_compact_wanted(tl)) st = tl_compact_job(tl, &c);
+    if (st == TL_OK && c) (void)tl_pack_job(tl, 1, &p);
+    *did = f || c;
+    return st;
+}
+
+/* The worker's view of the writer's activity, for idle maintenance. */
+typedef struct quiet {
+    uint64_t seen; /* wr_seq at the last change seen */
+    uint64_t since_ms; /* when that change was seen */
+    bool done; /* idle job completed for this quiet period */
+} quiet_t;
+
+/* Updates q from wr_seq; true when the idle job is due now. */
+static bool quiet_due(tl_timelog_t *tl, quiet_t *q, uint64_t now) {
+    uint64_t s = atomic_load_explicit(&tl->wr_seq, memory_order_acquire);
+    if (s != q->seen) {
+        q->seen = s;
+        q->since_ms = now;
+        q->done = false;
+    }
+    return tl->cfg.idle_ms > 0 && !q->done && (s & 1) == 0 && now - q->since_ms >= tl->cfg.idle_ms;
+}
+
+/* How long the worker may sleep: its interval, or until the idle job falls due. */
+static uint32_t sleep_ms(const tl_timelog_t *tl, const quiet_t *q, uint32_t backoff) {
+    uint32_t ms = backoff ? backoff : tl->cfg.maint_interval_ms;
+    if (tl->cfg.idle_ms == 0 || q->done || backoff) return ms;
+    uint64_t left = tl->cfg.idle_ms, waited = now_ms() - q->since_ms;
+    left = waited >= left ? 1 : left - waited;
+    return left < ms ? (uint32_t)left : ms;
+}
+
+static void *worker_main(void *arg) {
+    tl_timelog_t *tl = arg;
+    uint32_t backoff = 0;
+    quiet_t q = {atomic_load_explicit(&tl->wr_seq, memory_order_acquire), now_ms(), false};
+    pthread_mutex_lock(&tl->wk_mu);
+    while (!tl->wk_stop) {
+        if (!tl->wk_kick) {
+            struct timespec dl = deadline_in(sleep_ms(tl, &q, backoff));
+            pthread_cond_timedwait(&tl->wk_cv, &tl->wk_mu, &dl);
+            if (tl->wk_stop) break;
+        }
+        tl->wk_kick = false;
+        pthread_mutex_unlock(&tl->wk_mu);
+        bool did = false, idle = false;
+        pthread_mutex_lock(&tl->maint_mu);
+        tl_status_t st = round_locked(tl, &did);
+        if (st == TL_OK && quiet_due(tl, &q, now_ms())) st = idle_locked(tl, q.seen, &idle);
+        pthread_mutex_unlock(&tl->maint_mu);
+        if (idle) {
+            tl_give_back(tl);
+            q.done = true;
+        }
+        if (st != TL_OK) {
+            atomic_fetch_add_explicit(&tl->ctr.maint_errors, 1, memory_order_relaxed);
+            backoff = backoff ? backoff * 2 : BACKOFF_MIN_MS;
+            if (backoff > BACKOFF_MAX_MS) backoff = BACKOFF_MAX_MS;
+            tl_log(tl, TL_LOG_ERROR, "maintenance failed: %s; retrying in %u ms",
+                   tl_strerror((int)st), backoff);
+        } else {
+            backoff = 0;
+        }
+        pthread_mutex_lock(&tl->wk_mu);
+        tl->wk_epoch++;
+        pthread_cond_broadcast(&tl->progress_cv);
+        if (did && st == TL_OK) tl->wk_kick = true; /* more may be pending: look again */
+    }
+    pthread_mutex_unlock(&tl->wk_mu);
+    return NULL;
+}
+
+void tl_maint_kick(tl_timelog_t *tl) {
+    pthread_mutex_lock(&tl->wk_mu);
+    if (tl->wk_running) {
+        tl->wk_kick = true;
+        pthread_cond_signal(&tl->wk_cv);
+    }
+    pthread_mutex_unlock(&tl->wk_mu);
+}
+
+tl_status_t tl_maint_wait_busy(tl_timelog_t *tl) {
+    uint32_t limit = tl->cfg.sealed_max;
+    pthread_mutex_lock(&tl->wk_mu);
+    bool can_wait = tl->wk_running && tl->cfg.busy_wait_ms > 0;
+    struct timespec dl = deadline_in(tl->cfg.busy_wait_ms);
+    bool busy = queued_memruns(tl) > limit;
+    while (busy && can_wait) {
+        tl->wk_kick = true;
+        pthread_cond_signal(&tl->wk_cv);
+        int rc = pthread_cond_timedwait(&tl->progress_cv, &tl->wk_mu, &dl);
+        busy = queued_memruns(tl) > limit;
+        if (rc == ETIMEDOUT) break;
+    }
+    pthread_mutex_unlock(&tl->wk_mu);
+    return busy ? TL_EBUSY : TL_OK;
+}
+
+tl_status_t tl_maint_start(tl_timelog_t *tl) {
+    tl_status_t st = tl_check_open(tl);
+    if (st != TL_OK) return st;
+    if (tl->cfg.maintenance != TL_MAINT_BACKGROUND) {
+        return tl_err_set(tl, TL_ESTATE, "maint_start: manual mode");
+    }
+    pthread_mutex_lock(&tl->wk_mu);
+    if (!tl->wk_running) {
+        tl->wk_stop = false;
+        tl->wk_kick = true; /* look for work left while stopped */
+        if (pthread_create(&tl->wk_thread, NULL, worker_main, tl) != 0) st = TL_EINTERNAL;
+        else tl->wk_running = true;
+    }
+    pthread_mutex_unlock(&tl->wk_mu);
+    return st == TL_OK ? TL_OK : tl_err_set(tl, st, "maint_start: pthread_create failed");
+}
+
+tl_status_t tl_maint_stop(tl_timelog_t *tl) {
+    if (tl == NULL) return TL_EINVAL;
+    pthread_mutex_lock(&tl->wk_mu);
+    if (!tl->wk_running) {
+        pthread_mutex_unlock(&tl->wk_mu);
+        return TL_OK;
+    }
+    tl->wk_stop = true;
+    pthread_cond_signal(&tl->wk_cv);
+    pthread_mutex_unlock(&tl->wk_mu);
+    int rc = pthread_join(tl->wk_thread, NULL);
+    pthread_mutex_lock(&tl->wk_mu);
+    tl->wk_running = false;
+    tl->wk_stop = false;
+    pthread_cond_broadcast(&tl->progress_cv);
+    pthread_mutex_unlock(&tl->wk_mu);
+    return rc == 0 ? TL_OK : tl_err_set(tl, TL_EINTERNAL, "maint_stop: join failed (%d)", rc);
+}
