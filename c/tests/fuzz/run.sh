@@ -5,7 +5,8 @@
 #   run.sh replay [--target NAME]                   run every committed input once
 #
 # What it proves: the targets (api_fuzz.c: the data API against a reference model;
-# config_fuzz.c: the argument surface) find no crash, sanitizer report, leak, timeout or model
+# config_fuzz.c: the argument surface; pcodec_fuzz.c: the page codec on untrusted blobs and
+# arbitrary pages) find no crash, sanitizer report, leak, timeout or model
 # mismatch. Built with clang -fsanitize=fuzzer,address,undefined (-fno-sanitize-recover=all)
 # over the engine sources listed in build.zig (parsed, never duplicated).
 #
@@ -24,7 +25,7 @@ root="$(cd "$here/../../.." && pwd)"
 cd "$root"
 out="$root/.zig-cache/fuzz"
 jobs="${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}"
-all_targets=(api_fuzz config_fuzz)
+all_targets=(api_fuzz config_fuzz pcodec_fuzz)
 
 mode=fuzz
 seconds=60
