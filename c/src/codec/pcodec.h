@@ -112,8 +112,9 @@ typedef struct tl_pcodec_view {
 } tl_pcodec_view_t;
 
 /* Parses a trusted blob of len bytes into *v in O(1). Checks only what costs O(1) (version,
- * codec ids, n, section lengths); TL_ECORRUPT when those are wrong, else TL_OK. It does not
- * make an untrusted blob safe: run tl_pcodec_validate on those first. */
+ * codec ids, n, section lengths); TL_ECORRUPT when those are wrong, TL_EINVAL for a NULL
+ * argument, else TL_OK. It does not make an untrusted blob safe: run tl_pcodec_validate on
+ * those first. */
 tl_status_t tl_pcodec_view_init(tl_pcodec_view_t *v, const uint8_t *blob, size_t len);
 
 /* Timestamps / values of records [from, to) (from <= to <= n) into out[to - from].
