@@ -24,7 +24,7 @@
  * values; TL_PCODEC_F64 for double data), the others force the value codec (ts stays INT),
  * "raw blob" is the uncompressed blob (the page a compressed one replaces).
  *
- * Figures (each the median over --runs runs, every run timing everything once):
+ * Figures (each the median over --runs runs; every run times every row of a set in turn):
  *   B/rec      ts section, value section and whole blob, per record
  *   enc        tl_pcodec_encode of every page, ns/record
  *   dec        tl_pcodec_decode of whole pages (both columns) into a page buffer, ns/record
@@ -297,21 +297,45 @@ static bool verify_lookups(const ctx_t *c) {
     return true;
 }
 
-static void bench_codec(ctx_t *c, const char *codec, uint32_t flags, int runs) {
+/* One codec row of a data set: its blobs, views and figures. */
+typedef struct row {
+    const char *name;
+    uint32_t flags, declined;
+    uint8_t *blobs;
+    size_t *off, *len;
+    tl_pcodec_view_t *views;
     figs_t f;
-    uint32_t declined = 0;
-    for (int r = 0; r < runs; r++) f.enc[r] = run_encode(c, flags, &declined);
-    if (!verify(c)) fail("round trip", c->set->name, codec);
-    if (!verify_lookups(c)) fail("lookups", c->set->name, codec);
+} row_t;
+
+/* Points the context at row w's blobs and views. */
+static void use(ctx_t *c, row_t *w) {
+    c->blobs = w->blobs;
+    c->off = w->off;
+    c->len = w->len;
+    c->views = w->views;
+}
+
+static void row_init(ctx_t *c, row_t *w, const char *name, uint32_t flags) {
+    *w = (row_t){.name = name, .flags = flags};
+    w->blobs = malloc((size_t)c->pages * (16 * (size_t)c->page + 4096));
+    w->off = malloc(sizeof(size_t) * c->pages);
+    w->len = malloc(sizeof(size_t) * c->pages);
+    w->views = malloc(sizeof(tl_pcodec_view_t) * c->pages);
+    use(c, w);
+    run_encode(c, flags, &w->declined);
+    if (!verify(c)) fail("round trip", c->set->name, name);
+    if (!verify_lookups(c)) fail("lookups", c->set->name, name);
+}
+
+static void row_print(const ctx_t *c, const row_t *w, int runs) {
     size_t ts_b = 0, h_b = 0, all = 0;
     unsigned mix[TL_PCODEC_CODECS] = {0};
     for (uint32_t p = 0; p < c->pages; p++) {
-        ts_b += c->views[p].ts.sec_len;
-        h_b += c->views[p].h.sec_len;
-        all += c->len[p];
-        mix[c->views[p].h.codec]++;
+        ts_b += w->views[p].ts.sec_len;
+        h_b += w->views[p].h.sec_len;
+        all += w->len[p];
+        mix[w->views[p].h.codec]++;
     }
-    for (int r = 0; r < runs; r++) run_reads(c, &f, r);
     char mixs[64] = "";
     static const char *names[] = {"R", "I", "D", "B", "X"};
     for (int k = 0; k < TL_PCODEC_CODECS; k++) {
@@ -320,21 +344,20 @@ static void bench_codec(ctx_t *c, const char *codec, uint32_t flags, int runs) {
             snprintf(mixs + l, sizeof mixs - l, "%s%s%u", l ? " " : "", names[k], mix[k]);
         }
     }
+    const figs_t *f = &w->f;
     printf("%-10s %-8s %5.2f %5.2f %5.2f %5.1f %5.2f %5.1f %5.1f %5.1f %5.1f %5.1f %5.1f %4.1f "
            "%s%s\n",
-           c->set->name, codec, (double)ts_b / c->n, (double)h_b / c->n, (double)all / c->n,
-           median(f.enc, runs), median(f.dec, runs), median(f.hot.mb, runs),
-           median(f.hot.lower, runs), median(f.hot.at, runs), median(f.cold.mb, runs),
-           median(f.cold.lower, runs), median(f.cold.at, runs), median(f.view, runs), mixs,
-           declined ? " (declined pages kept with ALWAYS)" : "");
+           c->set->name, w->name, (double)ts_b / c->n, (double)h_b / c->n, (double)all / c->n,
+           median(f->enc, runs), median(f->dec, runs), median(f->hot.mb, runs),
+           median(f->hot.lower, runs), median(f->hot.at, runs), median(f->cold.mb, runs),
+           median(f->cold.lower, runs), median(f->cold.at, runs), median(f->view, runs), mixs,
+           w->declined ? " (declined pages kept with ALWAYS)" : "");
 }
 
+/* Every row of a set is timed once per run, in turn, so the host's drift spreads over all
+ * rows alike and rows of one set compare. */
 static void bench_set(const set_t *s, uint32_t n, uint32_t page, int runs) {
     ctx_t c = {.set = s, .n = n, .page = page, .pages = (n + page - 1) / page};
-    c.blobs = malloc((size_t)c.pages * (16 * (size_t)page + 4096));
-    c.off = malloc(sizeof(size_t) * c.pages);
-    c.len = malloc(sizeof(size_t) * c.pages);
-    c.views = malloc(sizeof(tl_pcodec_view_t) * c.pages);
     c.buf_ts = malloc(8 * (size_t)page);
     c.buf_h = malloc(8 * (size_t)page);
     c.q_idx = malloc(4 * QUERIES);
@@ -351,17 +374,29 @@ static void bench_set(const set_t *s, uint32_t n, uint32_t page, int runs) {
             c.q_key[k][q] = ts[0] + (int64_t)(rnd() % (uint64_t)(ts[m - 1] - ts[0] + 1));
         }
     }
-    uint32_t fl = s->f64 ? TL_PCODEC_F64 : 0, al = TL_PCODEC_ALWAYS | fl;
-    bench_codec(&c, "auto", fl, runs);
-    bench_codec(&c, "RAW", al | TL_PCODEC_FORCE_H(TL_PCODEC_RAW), runs);
-    bench_codec(&c, "INT", al | TL_PCODEC_FORCE_H(TL_PCODEC_INT), runs);
+    uint32_t fl = s->f64 ? TL_PCODEC_F64 : 0, al = TL_PCODEC_ALWAYS | fl, nr = 0;
+    row_t rows[7];
+    row_init(&c, &rows[nr++], "auto", fl);
+    row_init(&c, &rows[nr++], "RAW", al | TL_PCODEC_FORCE_H(TL_PCODEC_RAW));
+    row_init(&c, &rows[nr++], "INT", al | TL_PCODEC_FORCE_H(TL_PCODEC_INT));
     if (s->f64) {
-        bench_codec(&c, "ALP_DEC", al | TL_PCODEC_FORCE_H(TL_PCODEC_ALP_DEC), runs);
-        bench_codec(&c, "ALP_BIN", al | TL_PCODEC_FORCE_H(TL_PCODEC_ALP_BIN), runs);
-        bench_codec(&c, "XOR", al | TL_PCODEC_FORCE_H(TL_PCODEC_XOR), runs);
+        row_init(&c, &rows[nr++], "ALP_DEC", al | TL_PCODEC_FORCE_H(TL_PCODEC_ALP_DEC));
+        row_init(&c, &rows[nr++], "ALP_BIN", al | TL_PCODEC_FORCE_H(TL_PCODEC_ALP_BIN));
+        row_init(&c, &rows[nr++], "XOR", al | TL_PCODEC_FORCE_H(TL_PCODEC_XOR));
     }
-    bench_codec(&c, "raw blob", TL_PCODEC_FORCE_RAW, runs);
-    free(c.blobs), free(c.off), free(c.len), free(c.views), free(c.buf_ts), free(c.buf_h);
+    row_init(&c, &rows[nr++], "raw blob", TL_PCODEC_FORCE_RAW);
+    for (int r = 0; r < runs; r++) {
+        for (uint32_t i = 0; i < nr; i++) {
+            use(&c, &rows[i]);
+            rows[i].f.enc[r] = run_encode(&c, rows[i].flags, &rows[i].declined);
+            run_reads(&c, &rows[i].f, r);
+        }
+    }
+    for (uint32_t i = 0; i < nr; i++) {
+        row_print(&c, &rows[i], runs);
+        free(rows[i].blobs), free(rows[i].off), free(rows[i].len), free(rows[i].views);
+    }
+    free(c.buf_ts), free(c.buf_h);
     free(c.q_page[0]), free(c.q_page[1]), free(c.q_idx), free(c.q_key[0]), free(c.q_key[1]);
 }
 

@@ -407,6 +407,53 @@ TL_TEST(validate_truncations_and_flips) {
     }
 }
 
+/* Flips bit b of blob[off] in a copy and validates it: true when rejected. */
+static bool flip_rejected(size_t len, size_t off, unsigned b) {
+    g_blob[off] ^= (uint8_t)(1u << b);
+    uint8_t *c = malloc(len);
+    memcpy(c, g_blob, len);
+    bool rejected = tl_pcodec_validate(c, len, NULL) == TL_ECORRUPT;
+    free(c);
+    g_blob[off] ^= (uint8_t)(1u << b);
+    return rejected;
+}
+
+/* The bytes whose every change must be rejected, because a change there is consistent for
+ * every decoder (so the decode checks above cannot see it): the version, the miniblock size,
+ * both section lengths, the trailer, and in each INT meta word the offset, width and reserved
+ * bits, and the end offset. (A flipped value, base or mode bit can be a valid blob of other
+ * records.) */
+TL_TEST(validate_rejects_structural_flips) {
+    tl_t_rng = 0x5eed0009;
+    const uint32_t n = 300;
+    for (int kind = 0; kind < 2; kind++) {
+        gen_ts_random(g_ts, n, 5);
+        for (uint32_t i = 0; i < n; i++) g_h[i] = kind ? f2u((double)(i % 50) / 10) : i * 5;
+        uint32_t fl = TL_PCODEC_ALWAYS | (kind ? TL_PCODEC_F64 : 0);
+        size_t len = tl_pcodec_encode(g_ts, g_h, n, fl, g_blob, sizeof g_blob);
+        tl_pcodec_view_t v;
+        CHECK_OK(tl_pcodec_view_init(&v, g_blob, len));
+        CHECK(v.ts.codec == TL_PCODEC_INT && v.h.codec == (kind ? TL_PCODEC_ALP_DEC : TL_PCODEC_INT));
+        static const size_t hdr[] = {0, 3, 8, 9, 10, 11, 12, 13, 14, 15};
+        for (size_t k = 0; k < sizeof hdr / sizeof hdr[0]; k++) {
+            for (unsigned b = 0; b < 8; b++) CHECK(flip_rejected(len, hdr[k], b));
+        }
+        for (size_t off = len - 8; off < len; off++) {
+            for (unsigned b = 0; b < 8; b++) CHECK(flip_rejected(len, off, b));
+        }
+        const uint8_t *metas[2] = {v.ts.meta, v.h.meta};
+        for (int col = 0; col < 2; col++) {
+            for (uint32_t j = 0; j <= v.nmb; j++) { /* meta[nmb] is the end offset */
+                size_t at = (size_t)(metas[col] - g_blob) + 4 * j;
+                for (unsigned bit = 0; bit < 32; bit++) {
+                    if (j < v.nmb && bit >= 27 && bit != 31) continue; /* mode, dmin size */
+                    CHECK(flip_rejected(len, at + bit / 8, bit % 8));
+                }
+            }
+        }
+    }
+}
+
 int main(void) {
     RUN(status_text);
     RUN(bitpack_kernels_match_reference);
@@ -418,5 +465,6 @@ int main(void) {
     RUN(incompressible_is_declined_or_raw);
     RUN(encode_rejects_bad_input);
     RUN(validate_truncations_and_flips);
+    RUN(validate_rejects_structural_flips);
     return tl_test_done("codec_test");
 }

@@ -137,20 +137,20 @@ PC_INLINE v8u splat(uint64_t x) {
 }
 
 /* The 8 packed values of the group starting at q. */
-PC_INLINE v8u extract(const uint8_t *q, unsigned w, int cl, v8u sh, v8u mask) {
+PC_INLINE v8u extract(const uint8_t *q, unsigned w, int cl, const v8u *sh, const v8u *mask) {
     if (cl == CL_ZERO) return splat(0);
-    if (cl == CL_ONE) return (splat(pc_ld64(q)) >> sh) & mask;
+    if (cl == CL_ONE) return (splat(pc_ld64(q)) >> *sh) & *mask;
     if (cl == CL_TWO) {
         uint64_t a = pc_ld64(q), b = pc_ld64(q + (w >> 1));
         v8u x = {a, a, a, a, b, b, b, b};
-        return (x >> sh) & mask;
+        return (x >> *sh) & *mask;
     }
     if (cl == CL_EIGHT) {
         const uint32_t *bo = BO[w];
         v8u x = {pc_ld64(q + bo[0]), pc_ld64(q + bo[1]), pc_ld64(q + bo[2]),
                  pc_ld64(q + bo[3]), pc_ld64(q + bo[4]), pc_ld64(q + bo[5]),
                  pc_ld64(q + bo[6]), pc_ld64(q + bo[7])};
-        return (x >> sh) & mask;
+        return (x >> *sh) & *mask;
     }
     v8u x;
     for (unsigned l = 0; l < 8; l++) x[l] = get_one(q, w, l);
@@ -172,7 +172,7 @@ PC_INLINE void run(const uint8_t *src, unsigned w, uint32_t groups, uint64_t sta
                        PC_MAGIC, PC_MAGIC, PC_MAGIC, PC_MAGIC};
     memcpy(&sh, SH[w], sizeof sh);
     for (uint32_t g = 0; g < groups; g++) {
-        v8u d = extract(src + (size_t)g * w, w, cl, sh, mask), o;
+        v8u d = extract(src + (size_t)g * w, w, cl, &sh, &mask), o;
         if (delta) {
             d += dm;
             d += __builtin_shufflevector(z, d, 0, 8, 9, 10, 11, 12, 13, 14);

@@ -3,7 +3,7 @@
  * bit packing. It stores the ts column, integer handles, and the integers inside ALP.
  *
  * Structure of a section for nmb miniblocks (all little-endian):
- *     base[nmb] u64 | meta[nmb] u32 | zeros to a multiple of 8 | data
+ *     base[nmb] u64 | meta[nmb + 1] u32 | zeros to a multiple of 8 | data
  * Miniblock j (m records) is either
  *   FOR:   base = min; data = the m values v - min packed at width w = bits(max - min);
  *   DELTA: base = v[0]; data = dmin (zigzag, 0/1/2/4/8 bytes) then p[0] = 0 and
@@ -12,15 +12,16 @@
  * sizes exactly from min/max, so choosing costs one pass. All arithmetic is mod 2^64 on the
  * values read as int64, so any 64-bit column round-trips, INT64_MIN..INT64_MAX jumps included.
  * meta[j] holds the byte offset of miniblock j's data, its width, mode and dmin size (see
- * pcodec_int.h), so any miniblock decodes without the ones before it; the data of the last
- * one is padded with zeros to a multiple of 8.
+ * pcodec_int.h), so any miniblock decodes without the ones before it; meta[nmb] is the end
+ * offset of the data (nothing else), which is then padded with zeros to a multiple of 8.
  *
  * For the ts column base[j] is the first timestamp of miniblock j (the min of a sorted run is
  * its first record): the fence array the bound searches binary-search, read in place.
  *
  * Invariants checked by tl_intcol_check: meta reserved bit zero, w <= 64, a FOR miniblock has
- * no dmin bytes, dmin code <= 4, offsets exactly the running sum of the miniblock sizes, the
- * data length that sum rounded up to 8 with zero padding. Decoders trust all of it.
+ * no dmin bytes, dmin code <= 4, offsets exactly the running sum of the miniblock sizes,
+ * meta[nmb] exactly the total, the data length that total rounded up to 8 with zero padding.
+ * Decoders trust all of it.
  * Complexity: encode O(m) per miniblock; decode O(m) (bitpack.c kernels); at() O(1) for FOR.
  */
 #include "pcodec_int.h"
@@ -97,6 +98,7 @@ size_t tl_intcol_w_end(tl_intcol_w_t *w) {
     size_t padded = pc_round8(w->data_len);
     if (w->dst != NULL) {
         uint8_t *data = w->dst + tl_intcol_fixed(w->nmb);
+        pc_st32(w->dst + 12 * (size_t)w->nmb, (uint32_t)w->data_len);
         memset(data + w->data_len, 0, padded - w->data_len);
     }
     return tl_intcol_fixed(w->nmb) + padded;
@@ -167,7 +169,7 @@ static bool all_zero(const uint8_t *p, size_t len) {
 
 tl_status_t tl_intcol_check(const tl_pcodec_col_t *c, uint32_t n) {
     uint32_t nmb = pc_nmb(n);
-    const uint8_t *pad = c->meta + 4 * (size_t)nmb;
+    const uint8_t *pad = c->meta + 4 * ((size_t)nmb + 1);
     if (!all_zero(pad, (size_t)(c->data - pad))) return TL_ECORRUPT;
     uint64_t run = 0; /* 64-bit: forged widths cannot wrap it */
     for (uint32_t j = 0; j < nmb; j++) {
@@ -179,6 +181,8 @@ tl_status_t tl_intcol_check(const tl_pcodec_col_t *c, uint32_t n) {
         run += nb_of_code(code) + tl_bp_bytes(pc_mb_len(n, j), w);
         if (run > c->data_len) return TL_ECORRUPT;
     }
-    if (pc_round8(run) != c->data_len) return TL_ECORRUPT;
+    if (pc_ld32(c->meta + 4 * (size_t)nmb) != run || pc_round8(run) != c->data_len) {
+        return TL_ECORRUPT;
+    }
     return all_zero(c->data + run, c->data_len - run) ? TL_OK : TL_ECORRUPT;
 }

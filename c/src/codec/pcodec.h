@@ -19,9 +19,9 @@
  *   5. Search     tl_pcodec_lower, tl_pcodec_upper, tl_pcodec_ts_first, tl_pcodec_ts_last
  *
  * Records are grouped in miniblocks of TL_PCODEC_MB (64) records, each with its own base and
- * bit width, so one record costs one miniblock decode (at most 64 values per column), and a
- * bound search is a binary search over the miniblock fences (first ts of each miniblock,
- * stored uncompressed) followed by one miniblock decode.
+ * bit width, so one record costs at most one miniblock decode (64 values of a column), and a
+ * bound search is a search over the miniblock fences (the first ts of each miniblock, stored
+ * uncompressed) followed by one miniblock decode.
  *
  * Contract. Decoders, views and searches trust the blob: run them only on blobs produced by
  * tl_pcodec_encode or accepted by tl_pcodec_validate; they do no checks and are undefined on
@@ -75,8 +75,8 @@ size_t tl_pcodec_bound(uint32_t n);
  * the blob would not be at least a quarter smaller than the RAW blob (16 B/record) and
  * neither TL_PCODEC_FORCE_RAW nor TL_PCODEC_ALWAYS is set; cap is too small (cap >=
  * tl_pcodec_bound(n) always suffices); n is out of range, ts is not sorted, or a forced codec
- * does not apply. Reads ts[0, n) and h[0, n) only; no allocation. About 10-40 ns per record
- * (see docs/engine.md, "Compressed pages: codecs"). */
+ * does not apply. Reads ts[0, n) and h[0, n) only; no allocation. About 5-10 ns per record,
+ * 15-25 with TL_PCODEC_F64 (docs/engine.md, "Compressed pages: codecs"). */
 size_t tl_pcodec_encode(const int64_t *ts, const uint64_t *h, uint32_t n, uint32_t flags,
                         uint8_t *dst, size_t cap);
 
@@ -95,7 +95,7 @@ typedef struct tl_pcodec_col {
     uint32_t exc_n; /* ALP exceptions */
     const uint8_t *sec; /* section start; RAW values start here */
     uint32_t sec_len;
-    /* INT (also inside ALP): base[nmb] u64, meta[nmb] u32, data; XOR: off[nmb + 1] u32, data */
+    /* INT (also inside ALP): base[nmb] u64, meta[nmb + 1] u32, data. XOR: off[nmb + 1], data */
     const uint8_t *base, *meta, *off, *data;
     uint32_t data_len;
     /* ALP exceptions: exc_off[nmb + 1] u16, exc_pos[exc_n] u8, exc_val[exc_n] u64 */
@@ -112,8 +112,9 @@ typedef struct tl_pcodec_view {
 } tl_pcodec_view_t;
 
 /* Parses a trusted blob of len bytes into *v in O(1). Checks only what costs O(1) (version,
- * codec ids, n, section lengths); TL_ECORRUPT when those are wrong, else TL_OK. It does not
- * make an untrusted blob safe: run tl_pcodec_validate on those first. */
+ * codec ids, n, section lengths); TL_ECORRUPT when those are wrong, TL_EINVAL for a NULL
+ * argument, else TL_OK. It does not make an untrusted blob safe: run tl_pcodec_validate on
+ * those first. */
 tl_status_t tl_pcodec_view_init(tl_pcodec_view_t *v, const uint8_t *blob, size_t len);
 
 /* Timestamps / values of records [from, to) (from <= to <= n) into out[to - from].
@@ -135,8 +136,8 @@ int64_t tl_pcodec_ts_at(const tl_pcodec_view_t *v, uint32_t i);
 uint64_t tl_pcodec_h_at(const tl_pcodec_view_t *v, uint32_t i);
 
 /* First i in [0, n] with ts[i] >= x (lower) / ts[i] > x (upper): O(1) outside [first, last],
- * else a binary search over the fences and one miniblock decode. INT64_MIN and INT64_MAX are
- * ordinary keys. */
+ * else a search over the fences (counted whole up to 128 of them, else from an interpolated
+ * guess) and one miniblock decode. INT64_MIN and INT64_MAX are ordinary keys. */
 uint32_t tl_pcodec_lower(const tl_pcodec_view_t *v, int64_t x);
 uint32_t tl_pcodec_upper(const tl_pcodec_view_t *v, int64_t x);
 

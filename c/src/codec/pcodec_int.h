@@ -130,8 +130,9 @@ static inline uint32_t pc_meta(uint32_t off, unsigned w, bool delta, unsigned co
     return off | (uint32_t)w << 20 | (delta ? PC_META_DELTA : 0) | (uint32_t)code << 28;
 }
 
-/* Bytes of the fixed arrays of an INT column of nmb miniblocks (base, meta; padded). */
-static inline size_t tl_intcol_fixed(uint32_t nmb) { return pc_round8((size_t)nmb * 12); }
+/* Bytes of the fixed arrays of an INT column of nmb miniblocks: base[nmb], meta[nmb + 1]
+ * (meta[nmb] is the end offset of the data, so every miniblock's length is pinned), padded. */
+static inline size_t tl_intcol_fixed(uint32_t nmb) { return pc_round8((size_t)nmb * 12 + 4); }
 
 /* Column writer. dst == NULL is a dry run that only counts bytes. Add the miniblocks in
  * order; tl_intcol_w_end pads the data to 8 bytes and returns the section length. */

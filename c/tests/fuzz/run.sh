@@ -5,10 +5,11 @@
 #   run.sh replay [--target NAME]                   run every committed input once
 #
 # What it proves: the targets (api_fuzz.c: the data API against a reference model;
-# config_fuzz.c: the argument surface; wal_fuzz.c, segfile_fuzz.c, manifest_fuzz.c: the file
-# decoders of durable logs, on arbitrary bytes and on damaged valid files) find no crash,
-# sanitizer report, leak, timeout or model mismatch. Built with clang
-# -fsanitize=fuzzer,address,undefined (-fno-sanitize-recover=all)
+# config_fuzz.c: the argument surface; pcodec_fuzz.c: the page codec on untrusted blobs and
+# arbitrary pages; wal_fuzz.c, segfile_fuzz.c, manifest_fuzz.c: the file decoders of durable
+# logs, on arbitrary bytes and on damaged valid files) find no crash, sanitizer report, leak,
+# timeout or model mismatch. Built with clang -fsanitize=fuzzer,address,undefined
+# (-fno-sanitize-recover=all)
 # over the engine sources listed in build.zig (parsed, never duplicated).
 #
 # fuzz: starts from the committed seeds (corpus/<target>/) and regressions
@@ -26,7 +27,7 @@ root="$(cd "$here/../../.." && pwd)"
 cd "$root"
 out="$root/.zig-cache/fuzz"
 jobs="${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}"
-all_targets=(api_fuzz config_fuzz wal_fuzz segfile_fuzz manifest_fuzz)
+all_targets=(api_fuzz config_fuzz pcodec_fuzz wal_fuzz segfile_fuzz manifest_fuzz)
 # Test sources (no main) linked into every target: the simulated file system of the disk
 # targets.
 shared_sources=(c/tests/simfs.c)
