@@ -68,6 +68,12 @@ const engine_sources = [_][]const u8{
     "c/src/disk/wal.c",
     "c/src/disk/mfile.c",
     "c/src/disk/segfile.c",
+    // Durable logs (c/src/durable/): the engine's state on the disk layer.
+    "c/src/durable/dfiles.c",
+    "c/src/durable/dmanifest.c",
+    "c/src/durable/dur.c",
+    "c/src/durable/recover.c",
+    "c/src/durable/checkpoint.c",
 };
 
 /// Test sources without a main, shared by several tests: the reference model of the
@@ -114,6 +120,7 @@ const test_sources = [_][]const u8{
     "c/tests/mfile_test.c",
     "c/tests/segfile_test.c",
     "c/tests/disk_format_test.c",
+    "c/tests/durable_test.c",
 };
 
 const c_flags = [_][]const u8{
@@ -187,7 +194,7 @@ pub fn build(b: *std.Build) void {
         const name = std.fs.path.stem(src);
         const mod = engineModule(b, target, test_optimize);
         mod.addCSourceFiles(.{ .files = &.{src}, .flags = &c_flags });
-        if (std.mem.eql(u8, name, "model_test")) {
+        if (std.mem.eql(u8, name, "model_test") or std.mem.eql(u8, name, "durable_test")) {
             mod.addCSourceFiles(.{ .files = &.{"c/tests/model.c"}, .flags = &c_flags });
         }
         for (simfs_tests) |t| {

@@ -8,8 +8,9 @@
  *
  * API tiers
  *   0. Version        tl_version, tl_abi_version (call first: a binding checks the ABI)
- *   1. Lifecycle      tl_config_init_defaults, tl_config_set, tl_open, tl_close, tl_strerror,
- *                     tl_last_error
+ *   1. Lifecycle      tl_config_init_defaults, tl_config_set, tl_config_set_path, tl_open,
+ *                     tl_open_ex, tl_close, tl_strerror, tl_last_error
+ *   1b. Durability    tl_sync, tl_sync_request, tl_durable_seq, tl_checkpoint
  *   2. Writes         tl_append, tl_append_f64, tl_append_batch, tl_append_batch_f64,
  *                     tl_delete_range, tl_delete_before, tl_delete_since, tl_delete_at
  *   3. Snapshots      tl_snapshot_acquire, tl_snapshot_release
@@ -166,6 +167,20 @@ typedef void (*tl_log_fn)(void *ctx, int level, const char *msg);
  * a payload only when no snapshot taken before the drop is alive. */
 typedef void (*tl_drop_fn)(void *ctx, const int64_t *ts, const uint64_t *handles, size_t n);
 
+/* Capacity of tl_config_t.path, the NUL included. */
+#define TL_PATH_CAP 1024u
+
+/* Values of tl_config_t.durability (durable logs). Every write call is one WAL record.
+ *   INTERVAL  a background thread makes writes durable at least every sync_interval_ms;
+ *             tl_sync (or tl_sync_request) is the barrier.
+ *   SYNC      each write call returns after its record is durable (one fdatasync per call:
+ *             a batch is its own group commit).
+ *   NONE      the OS decides when written data reaches the disk; tl_sync, tl_checkpoint and
+ *             tl_close still make everything durable. */
+#define TL_DURABILITY_INTERVAL 0u
+#define TL_DURABILITY_SYNC 1u
+#define TL_DURABILITY_NONE 2u
+
 typedef struct tl_config {
     tl_time_unit_t time_unit; /* default TL_TIME_MS; sets the default window */
     tl_maint_mode_t maintenance; /* default TL_MAINT_BACKGROUND */
@@ -198,6 +213,17 @@ typedef struct tl_config {
                             with, never changes what is stored */
     uint32_t raw_pages; /* 0 (default): maintenance packs immutable pages (compressed, decoded
                            while read); 1: every page stays raw (more memory, no decoding) */
+    /* ---- durable logs (a non-empty path) ---- */
+    char path[TL_PATH_CAP]; /* "" (default): the log lives in memory. Otherwise the directory
+                               of a durable log (created if missing), NUL-terminated; set it
+                               with tl_config_set_path */
+    uint32_t durability; /* TL_DURABILITY_INTERVAL (default), _SYNC or _NONE; see below */
+    uint32_t sync_interval_ms; /* INTERVAL: the longest a write stays volatile; default 100 */
+    uint64_t wal_segment_bytes; /* size of each WAL segment file; default 64 MiB (4 KiB..1 GiB) */
+    uint64_t checkpoint_bytes; /* WAL bytes after which maintenance writes a checkpoint
+                                  (segment files + manifest) and truncates the WAL; 64 MiB */
+    uint32_t repair; /* 1: open a damaged directory by keeping its longest consistent prefix
+                        (what was cut is in tl_stats) instead of failing with TL_ECORRUPT */
 } tl_config_t;
 
 /* Values of tl_config_t.value_kind. */
@@ -227,7 +253,12 @@ typedef enum tl_config_key {
     TL_CFG_LOG_LEVEL = 13,
     TL_CFG_IDLE_MS = 14,
     TL_CFG_VALUE_KIND = 15,
-    TL_CFG_RAW_PAGES = 16
+    TL_CFG_RAW_PAGES = 16,
+    TL_CFG_DURABILITY = 17,
+    TL_CFG_SYNC_INTERVAL_MS = 18,
+    TL_CFG_WAL_SEGMENT_BYTES = 19,
+    TL_CFG_CHECKPOINT_BYTES = 20,
+    TL_CFG_REPAIR = 21
 } tl_config_key_t;
 
 /* Sets one scalar field. TL_EINVAL for an unknown key or a value out of the field's range
@@ -237,21 +268,68 @@ TL_API tl_status_t tl_config_set(tl_config_t *cfg, int32_t key, int64_t value);
 /* Sets cfg->drop_queue (FFI callers cannot write pointer fields). q may be NULL. */
 TL_API tl_status_t tl_config_set_drop_queue(tl_config_t *cfg, tl_dropq_t *q);
 
+/* Copies path[0, len) (not NUL-terminated; len 0 = in memory) into cfg->path. EINVAL when it
+ * holds a NUL byte or is TL_PATH_CAP bytes or longer. */
+TL_API tl_status_t tl_config_set_path(tl_config_t *cfg, const char *path, uint32_t len);
+
 /* ---------------------------------------------------------------------------------------------
  * Lifecycle
  * ------------------------------------------------------------------------------------------- */
 
-/* Opens an empty log. cfg may be NULL (defaults). In background mode starts the maintenance
- * thread. Statuses: OK, EINVAL (bad config: page_records < 64, window_size < 0, unknown enum,
- * both on_drop and drop_queue set, an allocator with only one of alloc/free), ENOMEM,
- * EINTERNAL (thread creation failed). *out is NULL on failure. */
+/* Opens a log. cfg may be NULL (defaults). With an empty cfg->path the log is in memory and
+ * starts empty. With a path it is durable: the directory is created if missing and locked,
+ * and the state it holds is recovered (manifest -> segment files -> WAL replay; a torn WAL
+ * tail from a crash is cut and counted in tl_stats). In background mode starts the
+ * maintenance thread. Statuses: OK, EINVAL (bad config: page_records < 64, window_size < 0,
+ * unknown enum, both on_drop and drop_queue set, an allocator with only one of alloc/free,
+ * a durable directory written with another time unit, value kind or window grid), ENOMEM,
+ * EINTERNAL (thread creation failed), and for durable logs ELOCKED (another live log holds
+ * the directory), EIO, ECORRUPT (damage that is not a torn tail; cfg->repair recovers the
+ * longest consistent prefix instead). *out is NULL on failure. */
 TL_API tl_status_t tl_open(const tl_config_t *cfg, tl_timelog_t **out);
 
-/* Closes the log: stops maintenance (joins the worker), reports every stored record to
- * on_drop / the drop queue exactly once, and releases the log. Data is not flushed anywhere:
- * the log lives in memory only. Accepts NULL. Live snapshots and iterators stay valid and
- * readable; the memory they pin goes with the last of them. Must not race other writer calls. */
+/* tl_open, and on failure the reason in err[0, cap) (NUL-terminated, truncated), e.g.
+ * "open ./ticks/MANIFEST: corrupt at offset 24: payload checksum mismatch". err may be NULL. */
+TL_API tl_status_t tl_open_ex(const tl_config_t *cfg, tl_timelog_t **out, char *err,
+                              uint32_t cap);
+
+/* Closes the log: stops maintenance (joins the worker), makes everything written durable
+ * (durable logs; a failed log releases without it), reports every stored record to on_drop /
+ * the drop queue exactly once, unlocks the directory and releases the log. Accepts NULL.
+ * Live snapshots and iterators stay valid and readable; the memory they pin goes with the last
+ * of them. Must not race other writer calls. */
 TL_API void tl_close(tl_timelog_t *tl);
+
+/* ---------------------------------------------------------------------------------------------
+ * Durability (durable logs; writer thread unless noted)
+ *
+ * Guarantee: after a crash or power loss, opening the directory yields exactly the state after
+ * some prefix of the write calls that includes every durable one — never a record that was not
+ * written, never a silent corruption. A write is durable when its call returned in SYNC mode,
+ * or when a later tl_sync returned OK (or the durable seq passed its seq). A persistent I/O
+ * error (EIO, ENOSPC, EACCES) puts the log in a failed state: every later write and sync
+ * returns TL_EIO with the error in tl_last_error; reads keep working; tl_close releases
+ * everything. On an in-memory log these calls return TL_OK (sync, checkpoint: nothing to do).
+ * ------------------------------------------------------------------------------------------- */
+
+/* Makes every write call that returned before it durable, then returns. OK, EIO (failed). */
+TL_API tl_status_t tl_sync(tl_timelog_t *tl);
+
+/* Starts making every write call that returned before it durable, without waiting: *target
+ * is the sequence number to wait for (tl_durable_seq reaches it). The drop queue's doorbell
+ * (tl_config_t.drop_queue) rings when the durable seq advances past a requested target or the
+ * log fails, so a runtime can await it. OK, EIO (failed). */
+TL_API tl_status_t tl_sync_request(tl_timelog_t *tl, uint64_t *target);
+
+/* *out = the highest sequence number whose write calls are all durable. Any thread.
+ * OK, EIO (the log has failed: *out is what was durable before), EINVAL. */
+TL_API tl_status_t tl_durable_seq(tl_timelog_t *tl, uint64_t *out);
+
+/* Writes a checkpoint now: seals and compacts everything into L1, writes the pages not yet on
+ * disk into a new segment file, makes the WAL durable, replaces the manifest, then deletes the
+ * WAL segments and segment files it no longer needs. Maintenance also checkpoints on its own
+ * (checkpoint_bytes of WAL, or disk space to give back after deletes). OK, EIO, ENOMEM. */
+TL_API tl_status_t tl_checkpoint(tl_timelog_t *tl);
 
 /* ---------------------------------------------------------------------------------------------
  * Writes (writer thread)
@@ -480,9 +558,17 @@ typedef struct tl_stats {
     uint64_t maint_errors_total; /* background failures (retried with backoff) */
     uint64_t idle_jobs_total; /* times idle maintenance brought the log to its compact shape */
     uint64_t pages_packed; /* of `pages`, those stored compressed (tl_config_t.raw_pages) */
+    /* durable logs (0 in memory) */
+    uint64_t durable_seq; /* every write call with a seq up to this is durable */
+    uint64_t wal_bytes; /* bytes in the WAL's segment files */
+    uint64_t disk_bytes; /* bytes of every file of the log: WAL, segment files, manifest */
+    uint64_t checkpoints_total;
+    uint64_t replayed_records; /* records replayed from the WAL at open */
+    uint64_t recovery_cut_bytes; /* WAL bytes cut at open: a torn tail, or what repair cut */
+    uint64_t recovery_cut_records; /* well-formed records among them (repair only) */
 } tl_stats_t;
 
-#define TL_STATS_FIELDS 20u
+#define TL_STATS_FIELDS 27u
 
 /* Fills *out for the log's current state. OK, EINVAL, ESTATE (closed). Any thread. */
 TL_API tl_status_t tl_stats(tl_timelog_t *tl, tl_stats_t *out);

@@ -17,6 +17,8 @@
 #define MEMTABLE_MAX (1u << 30)
 #define HEAD_MAX (1u << 24)
 #define LIST_MAX (1u << 16)
+#define WAL_SEG_MIN 4096 /* the WAL's own limits (disk/wal.h), repeated: config needs no I/O */
+#define WAL_SEG_MAX ((int64_t)1 << 30)
 
 void tl_config_init_defaults(tl_config_t *cfg) {
     if (cfg == NULL) return;
@@ -35,6 +37,10 @@ void tl_config_init_defaults(tl_config_t *cfg) {
     cfg->window_origin = 0;
     cfg->log_level = TL_LOG_WARN;
     cfg->idle_ms = 300;
+    cfg->durability = TL_DURABILITY_INTERVAL;
+    cfg->sync_interval_ms = 100;
+    cfg->wal_segment_bytes = (uint64_t)64 << 20;
+    cfg->checkpoint_bytes = (uint64_t)64 << 20;
 }
 
 uint32_t tl_config_size(void) { return (uint32_t)sizeof(tl_config_t); }
@@ -105,8 +111,36 @@ tl_status_t tl_config_set(tl_config_t *cfg, int32_t key, int64_t value) {
         if (!in_range(value, 0, 1)) return TL_EINVAL;
         cfg->raw_pages = (uint32_t)value;
         return TL_OK;
+    case TL_CFG_DURABILITY:
+        if (!in_range(value, TL_DURABILITY_INTERVAL, TL_DURABILITY_NONE)) return TL_EINVAL;
+        cfg->durability = (uint32_t)value;
+        return TL_OK;
+    case TL_CFG_SYNC_INTERVAL_MS:
+        if (!in_range(value, 1, 3600000)) return TL_EINVAL;
+        cfg->sync_interval_ms = (uint32_t)value;
+        return TL_OK;
+    case TL_CFG_WAL_SEGMENT_BYTES:
+        if (!in_range(value, WAL_SEG_MIN, WAL_SEG_MAX) || value % 8 != 0) return TL_EINVAL;
+        cfg->wal_segment_bytes = (uint64_t)value;
+        return TL_OK;
+    case TL_CFG_CHECKPOINT_BYTES:
+        if (!in_range(value, 0, INT64_MAX)) return TL_EINVAL;
+        cfg->checkpoint_bytes = (uint64_t)value;
+        return TL_OK;
+    case TL_CFG_REPAIR:
+        if (!in_range(value, 0, 1)) return TL_EINVAL;
+        cfg->repair = (uint32_t)value;
+        return TL_OK;
     default: return TL_EINVAL;
     }
+}
+
+tl_status_t tl_config_set_path(tl_config_t *cfg, const char *path, uint32_t len) {
+    if (cfg == NULL || (len > 0 && path == NULL) || len >= TL_PATH_CAP) return TL_EINVAL;
+    if (len > 0 && memchr(path, 0, len) != NULL) return TL_EINVAL;
+    if (len > 0) memcpy(cfg->path, path, len);
+    cfg->path[len] = '\0';
+    return TL_OK;
 }
 
 tl_status_t tl_config_set_drop_queue(tl_config_t *cfg, tl_dropq_t *q) {
@@ -142,6 +176,14 @@ tl_status_t tl_config_normalize(const tl_config_t *in, tl_config_t *out) {
     if (in->on_drop != NULL && in->drop_queue != NULL) return TL_EINVAL;
     if ((in->allocator.alloc == NULL) != (in->allocator.free == NULL)) return TL_EINVAL;
     if (in->value_kind > TL_VALUES_F64 || in->raw_pages > 1) return TL_EINVAL;
+    if (memchr(in->path, 0, TL_PATH_CAP) == NULL) return TL_EINVAL; /* unterminated */
+    if (in->durability > TL_DURABILITY_NONE || in->repair > 1) return TL_EINVAL;
+    if (in->path[0] != '\0' && in->wal_segment_bytes != 0 &&
+        (in->wal_segment_bytes < WAL_SEG_MIN ||
+                                 in->wal_segment_bytes > WAL_SEG_MAX ||
+                                 in->wal_segment_bytes % 8 != 0)) {
+        return TL_EINVAL;
+    }
     *out = *in;
     out->memtable_records = or_default(in->memtable_records, def.memtable_records);
     out->ooo_head_records = or_default(in->ooo_head_records, def.ooo_head_records);
@@ -149,6 +191,9 @@ tl_status_t tl_config_normalize(const tl_config_t *in, tl_config_t *out) {
     out->sealed_max = or_default(in->sealed_max, def.sealed_max);
     out->l0_max = or_default(in->l0_max, def.l0_max);
     out->maint_interval_ms = or_default(in->maint_interval_ms, def.maint_interval_ms);
+    out->sync_interval_ms = or_default(in->sync_interval_ms, def.sync_interval_ms);
+    if (out->wal_segment_bytes == 0) out->wal_segment_bytes = def.wal_segment_bytes;
+    if (out->checkpoint_bytes == 0) out->checkpoint_bytes = def.checkpoint_bytes;
     if (out->window_size == 0) out->window_size = hour_in(out->time_unit);
     if (out->allocator.alloc == NULL) out->allocator = *tl_default_allocator();
     return TL_OK;

@@ -141,6 +141,15 @@ tl_status_t tl_dropq_push(tl_dropq_t *q, const uint64_t *h, size_t n) {
     return st;
 }
 
+void tl_dropq_notify(tl_dropq_t *q) {
+    pthread_mutex_lock(&q->mu);
+    if (q->bell != NULL && !q->shutdown) {
+        q->ring = true;
+        pthread_cond_signal(&q->cv);
+    }
+    pthread_mutex_unlock(&q->mu);
+}
+
 tl_status_t tl_dropq_drain(tl_dropq_t *q, uint64_t *handles, size_t cap, size_t *n_out) {
     if (q == NULL || n_out == NULL || (handles == NULL && cap > 0)) return TL_EINVAL;
     pthread_mutex_lock(&q->mu);

@@ -31,6 +31,18 @@ static tl_run_t **collect_runs(const tl_manifest_t *m, uint32_t k, uint32_t *n_o
     return runs;
 }
 
+/* What the first k memruns cover: each was stamped at its seal (txn.c). */
+static tl_cover_t memruns_cover(const tl_manifest_t *m, uint32_t k) {
+    tl_cover_t c = {0, 0};
+    for (uint32_t i = 0; i < k; i++) {
+        const tl_vec_t *mr = tl_vec_vec(m->mem, i);
+        for (uint32_t r = 0; r < tl_vec_len(mr); r++) {
+            if (tl_cover_less(c, tl_vec_run(mr, r)->cover)) c = tl_vec_run(mr, r)->cover;
+        }
+    }
+    return c;
+}
+
 /* Reserves drop-queue room so that delivery after the publish cannot fail. */
 static tl_status_t reserve_drops(tl_timelog_t *tl, const tl_drops_t *d) {
     if (tl->dropq == NULL || d->records == 0) return TL_OK;
@@ -57,6 +69,7 @@ tl_status_t tl_flush_job(tl_timelog_t *tl, bool *did) {
     tl_status_t st = tl_rewrite(tl->alloc, tl->cfg.page_records, runs, n, INT64_MIN, INT64_MAX,
                                 m->tombs, m->seq, &d, &rs, &l0);
     tl_mem_free(tl->alloc, runs, (n ? n : 1) * sizeof *runs);
+    if (st == TL_OK && l0 != NULL) l0->cover = memruns_cover(m, k);
     if (st == TL_OK) st = reserve_drops(tl, &d);
     if (st == TL_OK) st = tl_publish_maint(tl, k, 0, l0, false, NULL);
     tl_run_unref(l0);

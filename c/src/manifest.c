@@ -99,6 +99,7 @@ tl_manifest_t *tl_manifest_new(const tl_allocator_t *a, tl_vec_t *l1, tl_vec_t *
     m->mem = mem;
     m->tombs = tombs;
     m->seq = seq;
+    m->l1_cover = (tl_cover_t){0, 0};
     if (l1) tl_vec_ref(l1);
     if (l0) tl_vec_ref(l0);
     if (mem) tl_vec_ref(mem);

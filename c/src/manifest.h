@@ -9,7 +9,8 @@
  * may be NULL (empty). A new version is built by copying the five pointers (taking refs) and
  * replacing the ones that change, so a delete (new tombs) costs O(1), not a copy of L1.
  * seq is an upper bound of the sequence number of every record in the memruns and of every
- * tombstone in tombs: flush and compaction stamp their output watermark with it.
+ * tombstone in tombs: flush and compaction stamp their output watermark with it. l1_cover
+ * (set by compaction, carried by every other new version) says which appends L1 holds.
  */
 #ifndef TL_MANIFEST_H
 #define TL_MANIFEST_H
@@ -54,6 +55,9 @@ typedef struct tl_manifest {
     tl_vec_t *mem; /* vectors of runs (memruns) in seal order */
     tl_tombs_t *tombs;
     uint64_t seq;
+    tl_cover_t l1_cover; /* the appends L1 holds, all of them and nothing else (what a
+                            checkpoint of L1 covers: durable/dur.h); {0, 0} before the first
+                            compaction */
 } tl_manifest_t;
 
 /* New manifest taking new references on every non-NULL part. NULL on ENOMEM. */

@@ -48,6 +48,9 @@ tl_page_t *tl_page_new(const tl_allocator_t *a, uint32_t cap) {
     p->bytes = 0;
     p->pad_ = 0;
     p->pv = NULL;
+    p->file_id = 0;
+    p->blob = 0;
+    p->pad2_ = 0;
     p->alloc = a;
     p->ts = (int64_t *)(void *)(p + 1);
     p->h = (uint64_t *)(void *)(p->ts + cap);
@@ -84,6 +87,9 @@ static void packed_wire(tl_page_t *p, const tl_allocator_t *a, uint32_t n, size_
     p->alloc = a;
     p->ts = NULL;
     p->h = NULL;
+    p->file_id = 0;
+    p->blob = 0;
+    p->pad2_ = 0;
     tl_pcodec_view_t *v = (tl_pcodec_view_t *)(void *)(p + 1);
     p->tab = (uint16_t *)(void *)((char *)p + packed_prefix() - TL_TAB * sizeof(uint16_t));
     const uint8_t *blob = (const uint8_t *)p + packed_prefix();
@@ -111,6 +117,35 @@ tl_page_t *tl_page_pack(const tl_allocator_t *a, const int64_t *ts, const uint64
     return p;
 }
 
+tl_page_t *tl_page_from_blob(const tl_allocator_t *a, const uint8_t *blob, size_t len,
+                             int64_t *scratch) {
+    tl_pcodec_view_t v;
+    if (tl_pcodec_view_init(&v, blob, len) != TL_OK || v.n == 0) return NULL;
+    if (v.ts.codec == TL_PCODEC_RAW && v.h.codec == TL_PCODEC_RAW) {
+        tl_page_t *p = tl_page_new(a, v.n);
+        if (p == NULL) return NULL;
+        tl_pcodec_decode(&v, 0, v.n, p->ts, p->h);
+        p->n = v.n;
+        tl_page_tab_build(p, v.n);
+        return p;
+    }
+    size_t bytes = packed_prefix() + len;
+    if (bytes > UINT32_MAX) return NULL;
+    tl_page_t *p = tl_mem_alloc(a, bytes);
+    if (p == NULL) return NULL;
+    memcpy((uint8_t *)p + packed_prefix(), blob, len);
+    packed_wire(p, a, v.n, bytes);
+    tl_pcodec_ts_decode(p->pv, 0, v.n, scratch);
+    p->tab_n = v.n >= TL_TAB_MIN_CAP && tl_tab_fill(p->tab, scratch, v.n) ? v.n : 0;
+    return p;
+}
+
+const uint8_t *tl_page_blob(const tl_page_t *p, size_t *len) {
+    TL_DASSERT(p->pv != NULL);
+    *len = p->bytes - packed_prefix();
+    return (const uint8_t *)p + packed_prefix();
+}
+
 void tl_page_read(const tl_page_t *p, uint32_t from, uint32_t to, int64_t *ts, uint64_t *h) {
     TL_DASSERT(from <= to && to <= p->cap);
     if (p->pv != NULL) {
@@ -132,6 +167,8 @@ tl_page_t *tl_page_copy(const tl_allocator_t *a, const tl_page_t *p, uint32_t co
         packed_wire(c, a, p->cap, p->bytes);
         memcpy(c->tab, p->tab, TL_TAB * sizeof(uint16_t));
         c->tab_n = p->tab_n;
+        c->file_id = p->file_id; /* the same bytes: still where the disk has them */
+        c->blob = p->blob;
         return c;
     }
     tl_page_t *c = tl_page_new(a, count);
@@ -140,6 +177,10 @@ tl_page_t *tl_page_copy(const tl_allocator_t *a, const tl_page_t *p, uint32_t co
     memcpy(c->h, p->h, (size_t)count * sizeof(uint64_t));
     c->n = count;
     tl_page_tab_build(c, count);
+    if (count == p->cap) { /* the whole page: still what the disk holds */
+        c->file_id = p->file_id;
+        c->blob = p->blob;
+    }
     return c;
 }
 

@@ -37,6 +37,12 @@ typedef struct tl_page {
     uint64_t *h; /* -> h[cap] inside the same allocation; NULL when packed */
     uint16_t *tab; /* -> tab[TL_TAB] after h when cap >= TL_TAB_MIN_CAP, else NULL */
     const tl_pcodec_view_t *pv; /* packed: the parsed blob, inside the allocation; else NULL */
+    /* Durable logs: where the page is on disk (segment file id, blob index), set by the
+     * checkpoint that wrote it (or the open that read it); 0 = not on disk yet. Written and
+     * read only under maint_mu (checkpoints) or before the log is shared (open). */
+    uint64_t file_id;
+    uint32_t blob;
+    uint32_t pad2_;
 } tl_page_t;
 
 static inline bool tl_page_packed(const tl_page_t *p) { return p->pv != NULL; }
@@ -65,6 +71,17 @@ static inline size_t tl_page_alloc_bytes(const tl_page_t *p) {
  * TL_ENOMEM. */
 tl_page_t *tl_page_pack(const tl_allocator_t *a, const int64_t *ts, const uint64_t *h,
                         uint32_t n, uint32_t flags, uint8_t *scratch, tl_status_t *st);
+
+/* A page holding the records of a validated page blob (tl_pcodec_validate passed): a raw page
+ * when both of its columns are stored raw (reads then cost nothing extra), else a packed page
+ * holding a copy of the blob. Its search table is built from the decoded timestamps; scratch
+ * must hold n timestamps. NULL on ENOMEM. */
+tl_page_t *tl_page_from_blob(const tl_allocator_t *a, const uint8_t *blob, size_t len,
+                             int64_t *scratch);
+
+/* A packed page's blob (the bytes tl_page_from_blob would take back): *len bytes at the
+ * result. Only for packed pages. */
+const uint8_t *tl_page_blob(const tl_page_t *p, size_t *len);
 
 /* Records [from, to) of p (to <= its record count) into ts[to - from] and h[to - from]
  * (either may be NULL): a copy for a raw page, a decode for a packed one. */

@@ -95,6 +95,17 @@ static tl_status_t build_lists(tl_timelog_t *tl, const tl_manifest_t *cur, uint3
     return st;
 }
 
+/* L1's cover after a publish: a compaction (set_l1) that consumed the first l0_k L0 runs now
+ * holds what they covered; anything else keeps L1's. */
+static tl_cover_t l1_cover(const tl_manifest_t *cur, bool set_l1, uint32_t l0_k) {
+    tl_cover_t c = cur->l1_cover;
+    for (uint32_t i = 0; set_l1 && i < l0_k && i < tl_vec_len(cur->l0); i++) {
+        tl_cover_t k = tl_vec_run(cur->l0, i)->cover;
+        if (tl_cover_less(c, k)) c = k;
+    }
+    return c;
+}
+
 tl_status_t tl_publish_maint(tl_timelog_t *tl, uint32_t mem_k, uint32_t l0_k, tl_run_t *l0_add,
                              bool set_l1, tl_vec_t *l1_new) {
     tl_vec_t *mem = NULL, *l0 = NULL;
@@ -112,6 +123,7 @@ tl_status_t tl_publish_maint(tl_timelog_t *tl, uint32_t mem_k, uint32_t l0_k, tl
     if (st == TL_OK) {
         nm = tl_manifest_new(tl->alloc, l1, l0, mem, tombs, cur->seq);
         if (nm == NULL) st = TL_ENOMEM;
+        else nm->l1_cover = l1_cover(cur, set_l1, l0_k);
     }
     if (st == TL_OK) {
         tl->man = nm;

@@ -69,6 +69,7 @@ static tl_run_t *run_alloc(const tl_allocator_t *a, uint32_t npages, bool tab) {
     if (r == NULL) return NULL;
     atomic_init(&r->refs, 1);
     r->npages = npages;
+    r->cover = (tl_cover_t){0, 0};
     r->borrowed = false;
     r->alloc = a;
     r->pages = (tl_page_t **)(void *)(r + 1);
@@ -202,6 +203,7 @@ tl_status_t tl_run_remap(const tl_allocator_t *a, const tl_run_t *r, tl_run_rema
     c->ts_min = r->ts_min;
     c->ts_max = r->ts_max;
     c->wm = r->wm;
+    c->cover = r->cover;
     *out = c;
     return TL_OK;
 }

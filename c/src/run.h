@@ -13,12 +13,26 @@
 
 #include "page.h"
 
+/* What a stored run covers of the write calls, for checkpoints (durable/dur.h): every call
+ * with seq <= seq, plus the first `part` records (in call order) of call seq + 1 — a seal
+ * inside a batch splits the batch between two memruns at a known record. Ordered by (seq,
+ * part). Zero for runs nobody checkpoints (L1 segments carry it in the manifest instead). */
+typedef struct tl_cover {
+    uint64_t seq, part;
+} tl_cover_t;
+
+static inline bool tl_cover_less(tl_cover_t a, tl_cover_t b) {
+    return a.seq < b.seq || (a.seq == b.seq && a.part < b.part);
+}
+
 typedef struct tl_run {
     _Atomic uint32_t refs;
     uint32_t npages;
     uint64_t n;
     int64_t ts_min, ts_max;
     uint64_t wm;
+    tl_cover_t cover; /* memrun and L0 runs: every append it covers is in this run or an
+                         older one (set at the seal; an L0 run takes its memruns' max) */
     bool borrowed; /* pages are kept alive by someone else (a snapshot's pinned directory):
                       the run takes no page references and drops none */
     const tl_allocator_t *alloc;

@@ -13,6 +13,7 @@
  */
 #include <inttypes.h>
 
+#include "durable/dur.h"
 #include "jobs.h"
 #include "txn.h"
 
@@ -28,6 +29,17 @@ tl_status_t tl_stats(tl_timelog_t *tl, tl_stats_t *out) {
     if (st != TL_OK) return st;
     st = tl_snapshot_fill_stats(s, out);
     tl_snapshot_release(s);
+    if (tl->dur != NULL) {
+        tl_dur_stats_t d;
+        tl_dur_stats(tl, &d);
+        out->durable_seq = d.durable_seq;
+        out->wal_bytes = d.wal_bytes;
+        out->disk_bytes = d.disk_bytes;
+        out->checkpoints_total = d.checkpoints;
+        out->replayed_records = d.replayed;
+        out->recovery_cut_bytes = d.cut_bytes;
+        out->recovery_cut_records = d.cut_records;
+    }
     return st;
 }
 

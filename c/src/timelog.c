@@ -1,14 +1,17 @@
 /*
  * timelog.c — open and close.
  *
- * Open normalizes the config, sets up the arena, locks, memtable and an empty manifest, and
- * starts the worker in background mode. Close stops the worker, marks the log closed (readers
+ * Open normalizes the config, sets up the arena, locks, memtable and an empty manifest,
+ * recovers a durable log's directory (durable/dur.h), and starts the worker in background
+ * mode. Close stops the worker, marks the log closed (readers
  * see it through tl_check_open), reports every stored record once to on_drop / the drop queue
  * and drops the log's references: live snapshots keep what they pin, and the log object goes
  * with the last of them.
  */
+#include <stdio.h>
 #include <time.h>
 
+#include "durable/dur.h"
 #include "publish.h"
 #include "worker.h"
 
@@ -34,16 +37,35 @@ static tl_status_t init_sync(tl_timelog_t *tl) {
     return TL_EINTERNAL;
 }
 
+static void err_out(char *err, uint32_t cap, const char *msg) {
+    if (err == NULL || cap == 0) return;
+    snprintf(err, cap, "%s", msg);
+}
+
 tl_status_t tl_open(const tl_config_t *cfg, tl_timelog_t **out) {
+    return tl_open_io(cfg, NULL, out, NULL, 0);
+}
+
+tl_status_t tl_open_ex(const tl_config_t *cfg, tl_timelog_t **out, char *err, uint32_t cap) {
+    return tl_open_io(cfg, NULL, out, err, cap);
+}
+
+tl_status_t tl_open_io(const tl_config_t *cfg, const struct tl_io *io, tl_timelog_t **out,
+                       char *err, uint32_t cap) {
+    if (err != NULL && cap > 0) err[0] = '\0';
     if (out == NULL) return TL_EINVAL;
     *out = NULL;
     tl_config_t c;
     tl_status_t st = tl_config_normalize(cfg, &c);
-    if (st != TL_OK) return st;
+    if (st != TL_OK) {
+        err_out(err, cap, "invalid configuration");
+        return st;
+    }
     tl_timelog_t *tl = tl_mem_alloc(&c.allocator, sizeof *tl);
     if (tl == NULL) return TL_ENOMEM;
     memset(tl, 0, sizeof *tl);
     tl->cfg = c;
+    tl->io = io;
     atomic_init(&tl->refs, 1);
     atomic_init(&tl->closed, false);
     atomic_init(&tl->sver, 0);
@@ -68,8 +90,14 @@ tl_status_t tl_open(const tl_config_t *cfg, tl_timelog_t **out) {
         tl->dropq = c.drop_queue;
         tl_dropq_ref_int(tl->dropq);
     }
+    char msg[TL_ERR_CAP] = "";
+    /* Recovery replays the WAL through the write path before anyone (the worker included)
+     * can see the log: it is the only writer, and maintenance runs inline when needed. */
+    if (st == TL_OK && c.path[0] != '\0') st = tl_dur_open(tl, tl_write_replay, msg, sizeof msg);
     if (st == TL_OK && c.maintenance == TL_MAINT_BACKGROUND) st = tl_maint_start(tl);
     if (st != TL_OK) {
+        err_out(err, cap, msg[0] ? msg : tl_strerror((int)st));
+        tl_dur_close(tl);
         tl_mt_destroy(&tl->mt);
         tl_manifest_unref(tl->man);
         if (tl->dropq) tl_dropq_unref_int(tl->dropq);
@@ -84,6 +112,7 @@ void tl_close(tl_timelog_t *tl) {
     if (tl == NULL) return;
     if (atomic_load_explicit(&tl->closed, memory_order_relaxed)) return;
     tl_maint_stop(tl);
+    tl_dur_close(tl); /* the WAL made durable, the directory unlocked */
     pthread_mutex_lock(&tl->state_mu);
     atomic_store_explicit(&tl->closed, true, memory_order_relaxed);
     tl_state_bump(tl);

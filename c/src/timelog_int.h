@@ -19,7 +19,7 @@
 #include "manifest.h"
 #include "memtable.h"
 
-#define TL_ERR_CAP 256u
+#define TL_ERR_CAP 1536u /* room for a path of TL_PATH_CAP and its context */
 
 /* The clock of the worker's timed waits. Monotonic where condvars can be told to use it; Apple's
  * pthreads have no pthread_condattr_setclock and always wait on the realtime clock. */
@@ -61,6 +61,9 @@ struct tl_timelog {
     _Atomic uint64_t wr_seq;
     _Atomic uint32_t idle_req;
     tl_counters_t ctr;
+    struct tl_dur *dur; /* durable logs: the WAL, files and syncer (durable/dur.h); else NULL */
+    const struct tl_io *io; /* the file system a durable log uses (NULL = the OS; tests pass
+                               a simulated one through tl_open_io) */
     uint32_t err_len;
     char err[TL_ERR_CAP]; /* last failure of a writer-thread call */
 };
@@ -84,6 +87,12 @@ void tl_log(tl_timelog_t *tl, int level, const char *fmt, ...)
 /* Validates *in and writes the normalized config (0 -> defaults) to *out. EINVAL. */
 tl_status_t tl_config_normalize(const tl_config_t *in, tl_config_t *out);
 
+/* ---- timelog.c ---- */
+/* tl_open_ex with the file system a durable log uses (NULL = the OS): the crash and fault
+ * tests open logs over a simulated one (disk/io.h). */
+tl_status_t tl_open_io(const tl_config_t *cfg, const struct tl_io *io, tl_timelog_t **out,
+                       char *err, uint32_t cap);
+
 /* ---- logref.c ---- */
 /* Drops a reference on the log object (the open log and every snapshot hold one); the last
  * one frees it. */
@@ -96,6 +105,9 @@ void tl_dropq_unref_int(tl_dropq_t *q);
 tl_status_t tl_dropq_reserve(tl_dropq_t *q, size_t n);
 /* Appends handles (room reserved, or grows; on ENOMEM the handles are lost: returns it). */
 tl_status_t tl_dropq_push(tl_dropq_t *q, const uint64_t *h, size_t n);
+/* Rings the doorbell (when set) without pushing anything: the durable layer tells an awaiting
+ * runtime that the durable seq moved or the log failed. Any thread, no engine lock held. */
+void tl_dropq_notify(tl_dropq_t *q);
 
 /* ---- snapshot.c ---- */
 /* Fills every field of *o from the snapshot (plans it if needed). ENOMEM. */

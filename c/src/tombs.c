@@ -46,6 +46,24 @@ void tl_tombs_unref(tl_tombs_t *t) {
     if (old == 1) tl_mem_free(t->alloc, t, tombs_bytes(t->n));
 }
 
+tl_status_t tl_tombs_from(const tl_allocator_t *a, const tl_tomb_t *v, uint32_t n,
+                          tl_tombs_t **out) {
+    *out = NULL;
+    if (n == 0) return TL_EINVAL;
+    for (uint32_t i = 0; i < n; i++) {
+        if (v[i].lo > v[i].hi || v[i].seq == 0) return TL_EINVAL;
+        if (i > 0 && (v[i - 1].hi >= v[i].lo ||
+                      (v[i - 1].hi + 1 == v[i].lo && v[i - 1].seq == v[i].seq))) {
+            return TL_EINVAL;
+        }
+    }
+    tl_tombs_t *t = tombs_alloc(a, n);
+    if (t == NULL) return TL_ENOMEM;
+    memcpy(t->v, v, (size_t)n * sizeof *v);
+    *out = t;
+    return TL_OK;
+}
+
 /* ---- insert ---- */
 
 /* Output sink of the insert passes: counts when v is NULL, writes otherwise. */

@@ -34,6 +34,12 @@ void tl_tombs_unref(tl_tombs_t *t); /* accepts NULL */
 tl_status_t tl_tombs_insert(const tl_tombs_t *old, const tl_allocator_t *a, int64_t lo, int64_t hi,
                             uint64_t seq, tl_tombs_t **out);
 
+/* New set holding a copy of v[0, n) (n >= 1), which must already satisfy the invariants
+ * (tombs.c: sorted, disjoint, coalesced, lo <= hi, seq >= 1): a set read back from disk.
+ * EINVAL when it does not (nothing allocated), ENOMEM. */
+tl_status_t tl_tombs_from(const tl_allocator_t *a, const tl_tomb_t *v, uint32_t n,
+                          tl_tombs_t **out);
+
 /* New set without the fragments whose seq <= min_wm (they can no longer hide anything).
  * *out = NULL when nothing is left. */
 tl_status_t tl_tombs_gc(const tl_tombs_t *old, const tl_allocator_t *a, uint64_t min_wm,

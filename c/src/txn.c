@@ -108,6 +108,10 @@ tl_status_t tl_txn_seal(txn_t *x, uint64_t wm) {
     tl_vec_t *memrun = NULL, *nmem = NULL;
     tl_status_t st = tl_mt_build_memrun(mt, wm, &memrun);
     if (st != TL_OK) return st;
+    /* What the memrun covers: a seal between calls holds every call up to wm; one inside an
+     * append call k (wm = k) holds calls before k and the first pos records of k. */
+    tl_cover_t cover = x->in_append ? (tl_cover_t){tl->seq - 1, x->pos} : (tl_cover_t){wm, 0};
+    for (uint32_t i = 0; i < tl_vec_len(memrun); i++) tl_vec_run(memrun, i)->cover = cover;
     tl_active_t *nact = tl_active_new(tl->alloc, mt->page_records, mt->active_max);
     if (nact == NULL) {
         tl_vec_unref(memrun);
@@ -123,6 +127,7 @@ tl_status_t tl_txn_seal(txn_t *x, uint64_t wm) {
                              wm > cur->seq ? wm : cur->seq);
         tl_vec_unref(nmem);
         if (nm == NULL) st = TL_ENOMEM;
+        else nm->l1_cover = cur->l1_cover;
     }
     if (st != TL_OK) {
         tl_active_unref(nact);

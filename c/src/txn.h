@@ -22,6 +22,8 @@
 typedef struct txn {
     tl_timelog_t *tl;
     bool locked, saved, busy;
+    bool in_append; /* an append call: a seal splits its records at `pos` */
+    uint64_t pos; /* records of this call stored before the next possible seal */
     uint64_t seq;
     uint32_t act_n, head_n;
     int64_t last, ooo_min;

@@ -16,12 +16,16 @@
  * — once per quiet period: any write re-arms it. Readers never wait (every step publishes
  * like any job); the next write waits at most for the seal.
  *
+ * Durable logs: a round ends with a checkpoint when the WAL has grown by checkpoint_bytes
+ * since the last one, and idle maintenance checkpoints whatever the WAL holds.
+ *
  * Lock order: maint_mu -> state_mu; wk_mu -> state_mu (busy wait reads the queue length).
  * Nobody takes wk_mu or maint_mu while holding state_mu.
  */
 #include <errno.h>
 #include <time.h>
 
+#include "durable/dur.h"
 #include "jobs.h"
 #include "txn.h"
 #include "worker.h"
@@ -65,6 +69,11 @@ static tl_status_t idle_locked(tl_timelog_t *tl, uint64_t seen, bool *done) {
     tl_status_t st = tl_mt_empty(&tl->mt) ? TL_OK : tl_seal_in(tl, NULL);
     atomic_store_explicit(&tl->idle_req, 0, memory_order_release);
     if (st == TL_OK) st = tl_compact_all_job(tl);
+    /* A quiet durable log also checkpoints: it reopens without replay and gives back the
+     * disk space of what was deleted. */
+    if (st == TL_OK && tl->dur != NULL && tl_dur_checkpoint_idle(tl)) {
+        st = tl_dur_checkpoint_job(tl);
+    }
     if (st == TL_OK) {
         *done = true;
         atomic_fetch_add_explicit(&tl->ctr.idle_jobs, 1, memory_order_relaxed);
@@ -80,6 +89,9 @@ static tl_status_t round_locked(tl_timelog_t *tl, bool *did) {
     tl_status_t st = tl_flush_job(tl, &f);
     if (st == TL_OK && tl_compact_wanted(tl)) st = tl_compact_job(tl, &c);
     if (st == TL_OK && c) (void)tl_pack_job(tl, 1, &p);
+    if (st == TL_OK && tl->dur != NULL && tl_dur_checkpoint_wanted(tl)) {
+        st = tl_dur_checkpoint_job(tl);
+    }
     *did = f || c;
     return st;
 }

@@ -9,10 +9,17 @@
  * generation first (watermark = seq before the delete), so the mutable parts never hold a
  * record older than a tombstone covering it and need no per-record sequence numbers.
  *
+ * Durable logs (durable/dur.h): a call's WAL record is appended to the WAL buffer last,
+ * after its records are in place and before the transaction commits, so a failed append
+ * rolls the call back like any other failure ("nothing inserted") and every call that
+ * returned is in the WAL. The single-append fast path is off for them (it commits at once).
+ * A log whose disk failed refuses writes with the failure's status and context.
+ *
  * Complexity: append O(1) amortised; sorted batch starting at or after the newest in-order
  * record: O(n) check + memcpy per page; other batches O(n): split into non-decreasing
  * stretches, long ones copied as blocks, short ones and late records stored one by one.
  */
+#include "durable/dur.h"
 #include "txn.h"
 #include "worker.h"
 
@@ -60,8 +67,10 @@ static tl_status_t active_slow(txn_t *x) {
 /* Stretches shorter than this are stored record by record (cheaper than two memcpy calls). */
 #define SHORT_STRETCH 16u
 
-/* Appends sorted records with ts[0] >= last to the active directory, sealing when it fills. */
-static tl_status_t append_block(txn_t *x, const int64_t *ts, const uint64_t *h, size_t n) {
+/* Appends sorted records with ts[0] >= last to the active directory, sealing when it fills.
+ * base: records of the call stored before this block (x->pos at a seal, see txn.h). */
+static tl_status_t append_block(txn_t *x, const int64_t *ts, const uint64_t *h, size_t n,
+                                size_t base) {
     tl_memtable_t *mt = &x->tl->mt;
     size_t done = 0;
     while (done < n) {
@@ -69,6 +78,7 @@ static tl_status_t append_block(txn_t *x, const int64_t *ts, const uint64_t *h, 
         tl_status_t st = tl_mt_append_sorted(mt, ts + done, h + done, n - done, &k);
         done += k;
         if (st != TL_OK) return st;
+        x->pos = base + done;
         if (done < n && (st = tl_txn_seal(x, x->tl->seq)) != TL_OK) return st;
     }
     return TL_OK;
@@ -80,7 +90,7 @@ static tl_status_t append_block(txn_t *x, const int64_t *ts, const uint64_t *h, 
  * head one by one (so are short stretches: 20% late records leave ~4-record stretches). */
 static tl_status_t write_records(txn_t *x, const int64_t *ts, const uint64_t *h, size_t n) {
     tl_memtable_t *mt = &x->tl->mt;
-    if (n > 1 && sorted_from(ts, n, mt->last)) return append_block(x, ts, h, n);
+    if (n > 1 && sorted_from(ts, n, mt->last)) return append_block(x, ts, h, n, 0);
     size_t i = 0;
     while (i < n) {
         tl_status_t st;
@@ -89,13 +99,14 @@ static tl_status_t write_records(txn_t *x, const int64_t *ts, const uint64_t *h,
             size_t j = i + 1;
             while (j < n && ts[j] >= ts[j - 1]) j++;
             if (j - i >= SHORT_STRETCH) {
-                st = append_block(x, ts + i, h + i, j - i);
+                st = append_block(x, ts + i, h + i, j - i, i);
                 if (st != TL_OK) return st;
                 i = j;
                 continue;
             }
             for (; i < j && tl_mt_push_active(mt, ts[i], h[i]); i++) {
             }
+            x->pos = i;
             if (i < j && (st = active_slow(x)) != TL_OK) return st;
             continue;
         }
@@ -103,6 +114,7 @@ static tl_status_t write_records(txn_t *x, const int64_t *ts, const uint64_t *h,
             i++;
             continue;
         }
+        x->pos = i;
         st = head_slow(x);
         if (st != TL_OK) return st;
     }
@@ -110,8 +122,23 @@ static tl_status_t write_records(txn_t *x, const int64_t *ts, const uint64_t *h,
 }
 
 
-/* Backpressure after the call's state is published (no lock held). */
+/* Refuses a write on a failed durable log. */
+static inline tl_status_t dur_check(tl_timelog_t *tl) {
+    if (TL_LIKELY(tl->dur == NULL)) return TL_OK;
+    tl_status_t st = tl_dur_failed(tl, NULL, 0);
+    return st == TL_OK ? TL_OK : tl_dur_error(tl, st, "write refused");
+}
+
+/* Backpressure after the call's state is published (no lock held); durable logs first make
+ * the call durable (SYNC) or let the syncer know the buffer is filling. */
 static tl_status_t finish_write(tl_timelog_t *tl, bool sealed, bool busy) {
+    if (tl->dur != NULL) {
+        tl_status_t st = tl_dur_after_write(tl);
+        if (st != TL_OK) {
+            if (sealed) tl_maint_kick(tl);
+            return tl_dur_error(tl, st, "write applied in memory but not made durable");
+        }
+    }
     if (sealed) tl_maint_kick(tl);
     if (!busy) return TL_OK;
     tl_status_t st = tl_maint_wait_busy(tl);
@@ -126,15 +153,21 @@ tl_status_t tl_append_batch(tl_timelog_t *tl, const int64_t *ts, const uint64_t 
     if (flags != 0 || (n > 0 && (ts == NULL || handles == NULL))) return TL_EINVAL;
     if (n == 0) return TL_OK;
     if (tl->seq >= UINT64_MAX - 1) return tl_err_set(tl, TL_EOVERFLOW, "sequence exhausted");
+    if ((st = dur_check(tl)) != TL_OK) return st;
     uint64_t seals0 = atomic_load_explicit(&tl->ctr.seals, memory_order_relaxed);
     txn_t x;
     tl_wr_enter(tl);
     tl_txn_begin(&x, tl);
+    x.in_append = true;
     tl->seq++;
     st = write_records(&x, ts, handles, n);
+    if (st == TL_OK && tl->dur != NULL) st = tl_dur_log_append(tl, tl->seq, ts, handles, n);
     if (st != TL_OK) {
         tl_txn_rollback(&x);
         tl_wr_exit(tl);
+        if (tl->dur != NULL && tl_dur_failed(tl, NULL, 0) != TL_OK) {
+            return tl_dur_error(tl, st, "append: nothing inserted");
+        }
         return tl_err_set(tl, st, "append of %zu records: nothing inserted", n);
     }
     tl_txn_commit(&x);
@@ -150,7 +183,8 @@ tl_status_t tl_append_batch(tl_timelog_t *tl, const int64_t *ts, const uint64_t 
  * False when the record needs the general path (closed log, sequence at its end, an
  * out-of-order ts, a full page), which then decides everything as before. */
 static inline bool append_one_fast(tl_timelog_t *tl, int64_t ts, uint64_t h) {
-    if (tl_check_open(tl) != TL_OK || tl->seq >= UINT64_MAX - 1 || ts < tl->mt.last ||
+    if (tl_check_open(tl) != TL_OK || tl->dur != NULL || tl->seq >= UINT64_MAX - 1 ||
+        ts < tl->mt.last ||
         !tl_mt_push_active(&tl->mt, ts, h)) {
         return false;
     }
@@ -212,11 +246,12 @@ tl_status_t tl_append_batch_f64(tl_timelog_t *tl, const double *ts, const uint64
 /* Tombstone of the closed range [lo, hi] (lo <= hi). */
 static tl_status_t delete_closed(tl_timelog_t *tl, int64_t lo, int64_t hi) {
     if (tl->seq >= UINT64_MAX - 1) return tl_err_set(tl, TL_EOVERFLOW, "sequence exhausted");
+    tl_status_t st = dur_check(tl);
+    if (st != TL_OK) return st;
     tl_memtable_t *mt = &tl->mt;
     txn_t x;
     tl_wr_enter(tl);
     tl_txn_begin(&x, tl);
-    tl_status_t st = TL_OK;
     bool sealed = false;
     if (!tl_mt_empty(mt) && lo <= tl_mt_max(mt) && hi >= tl_mt_min(mt)) {
         st = tl_txn_seal(&x, tl->seq);
@@ -230,14 +265,24 @@ static tl_status_t delete_closed(tl_timelog_t *tl, int64_t lo, int64_t hi) {
     }
     if (st == TL_OK) {
         tl_manifest_t *cur = tl->man;
-        tl_manifest_t *nm = tl_manifest_new(tl->alloc, cur->l1, cur->l0, cur->mem, nt, tl->seq);
+        /* (max: a replayed delete may carry a seq below the recovered manifest's) */
+        uint64_t mseq = tl->seq > cur->seq ? tl->seq : cur->seq;
+        tl_manifest_t *nm = tl_manifest_new(tl->alloc, cur->l1, cur->l0, cur->mem, nt, mseq);
         tl_tombs_unref(nt);
-        if (nm == NULL) st = TL_ENOMEM;
-        else tl_txn_set_manifest(tl, nm);
+        if (nm == NULL) {
+            st = TL_ENOMEM;
+        } else {
+            nm->l1_cover = cur->l1_cover;
+            tl_txn_set_manifest(tl, nm);
+        }
     }
+    if (st == TL_OK && tl->dur != NULL) st = tl_dur_log_delete(tl, tl->seq, lo, hi);
     if (st != TL_OK) {
         tl_txn_rollback(&x);
         tl_wr_exit(tl);
+        if (tl->dur != NULL && tl_dur_failed(tl, NULL, 0) != TL_OK) {
+            return tl_dur_error(tl, st, "delete: nothing changed");
+        }
         return tl_err_set(tl, st, "delete [%lld, %lld]: nothing changed", (long long)lo,
                           (long long)hi);
     }
@@ -273,3 +318,14 @@ tl_status_t tl_delete_at(tl_timelog_t *tl, int64_t ts) {
     return st != TL_OK ? st : delete_closed(tl, ts, ts);
 }
 
+
+/* WAL replay at open (durable/recover.c calls it through tl_dur_apply_fn): the call again,
+ * with the seq it had. Backpressure does not apply (the worker is not running yet: recovery
+ * runs maintenance itself), so EBUSY — the write was accepted — is success here. */
+tl_status_t tl_write_replay(tl_timelog_t *tl, const tl_dur_call_t *c) {
+    if (c->seq == 0) return TL_ECORRUPT;
+    tl->seq = c->seq - 1;
+    tl_status_t st = c->type == TL_WREC_APPEND ? tl_append_batch(tl, c->ts, c->h, c->n, 0)
+                                               : delete_closed(tl, c->lo, c->hi);
+    return st == TL_EBUSY ? TL_OK : st;
+}

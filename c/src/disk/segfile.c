@@ -363,6 +363,7 @@ void tl_segfile_close(tl_segfile_t *r) {
 }
 
 uint64_t tl_segfile_count(const tl_segfile_t *r) { return r->count; }
+uint64_t tl_segfile_size(const tl_segfile_t *r) { return r->size; }
 uint32_t tl_segfile_meta_bytes(const tl_segfile_t *r) { return r->meta_bytes; }
 
 uint64_t tl_segfile_blob_len(const tl_segfile_t *r, uint64_t i) {

@@ -71,6 +71,7 @@ tl_status_t tl_segfile_open(const tl_io_t *io, const char *dir, const char *name
 void tl_segfile_close(tl_segfile_t *r); /* accepts NULL */
 
 uint64_t tl_segfile_count(const tl_segfile_t *r);
+uint64_t tl_segfile_size(const tl_segfile_t *r); /* bytes of the file */
 uint32_t tl_segfile_meta_bytes(const tl_segfile_t *r);
 
 /* Blob i's length and a pointer to its meta (in the index: valid until close). No I/O. */

@@ -114,8 +114,22 @@ static tl_status_t plan_roll(tl_wal_t *w, uint64_t seq, tl_io_err_t *err) {
 
 tl_status_t tl_wal_append(tl_wal_t *w, uint64_t seq, uint8_t type, uint8_t flags,
                           const void *payload, uint32_t len, tl_io_err_t *err) {
-    if (type == 0 || type == TL_WAL_TYPE_SEAL || seq == 0 || len > w->max_payload ||
-        (len > 0 && payload == NULL)) {
+    if (len > 0 && payload == NULL) {
+        return tl_io_err_set(err, TL_EINVAL, "append", w->dir, "payload NULL");
+    }
+    tl_wal_piece_t one = {payload, len};
+    return tl_wal_appendv(w, seq, type, flags, &one, 1, err);
+}
+
+tl_status_t tl_wal_appendv(tl_wal_t *w, uint64_t seq, uint8_t type, uint8_t flags,
+                           const tl_wal_piece_t *pieces, uint32_t npieces, tl_io_err_t *err) {
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < npieces; i++) {
+        if (pieces[i].len > 0 && pieces[i].data == NULL) total = UINT64_MAX;
+        else if (total != UINT64_MAX) total += pieces[i].len;
+    }
+    uint32_t len = total <= w->max_payload ? (uint32_t)total : 0;
+    if (type == 0 || type == TL_WAL_TYPE_SEAL || seq == 0 || total > w->max_payload) {
         return tl_io_err_set(err, TL_EINVAL, "append", w->dir,
                              "type 1..254, seq >= 1, payload within the maximum");
     }
@@ -134,7 +148,7 @@ tl_status_t tl_wal_append(tl_wal_t *w, uint64_t seq, uint8_t type, uint8_t flags
         st = plan_roll(w, seq, err);
     }
     if (st == TL_OK) {
-        tl_wal_frame_encode(w->fill + w->fill_len, seq, type, flags, payload, len);
+        tl_wal_frame_encodev(w->fill + w->fill_len, seq, type, flags, pieces, npieces, len);
         w->fill_len += (size_t)f;
         w->plan_off += f;
         w->last_seq = seq;

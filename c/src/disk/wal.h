@@ -129,6 +129,17 @@ tl_status_t tl_wal_open(const tl_io_t *io, const char *dir, const tl_wal_opts_t 
 tl_status_t tl_wal_append(tl_wal_t *w, uint64_t seq, uint8_t type, uint8_t flags,
                           const void *payload, uint32_t len, tl_io_err_t *err);
 
+/* One piece of a payload gathered from several buffers (tl_wal_appendv). */
+typedef struct tl_wal_piece {
+    const void *data;
+    size_t len;
+} tl_wal_piece_t;
+
+/* tl_wal_append with the payload gathered from pieces[0, npieces) (total <= max payload), so
+ * a caller with a header and columns in separate buffers copies each byte once. */
+tl_status_t tl_wal_appendv(tl_wal_t *w, uint64_t seq, uint8_t type, uint8_t flags,
+                           const tl_wal_piece_t *pieces, uint32_t npieces, tl_io_err_t *err);
+
 /* Writes the buffered records to the files without syncing them. */
 tl_status_t tl_wal_write(tl_wal_t *w, tl_io_err_t *err);
 
@@ -185,6 +196,9 @@ static inline uint64_t tl_wal_frame_size(uint32_t len) {
 /* Writes one frame (tl_wal_frame_size(len) bytes, padding zeroed) at out. */
 void tl_wal_frame_encode(uint8_t *out, uint64_t seq, uint8_t type, uint8_t flags,
                          const void *payload, uint32_t len);
+/* The same with the payload gathered from pieces whose lengths sum to len. */
+void tl_wal_frame_encodev(uint8_t *out, uint64_t seq, uint8_t type, uint8_t flags,
+                          const tl_wal_piece_t *pieces, uint32_t npieces, uint32_t len);
 
 /* NULL when a well-formed frame (lengths, reserved and padding bytes, checksum; not its seq)
  * starts at p with avail bytes readable; fills *rec (payload points into p). Else the reason. */

@@ -92,14 +92,25 @@ const char *tl_wal_hdr_decode(const uint8_t *p, size_t n, tl_wal_hdr_t *h) {
 
 void tl_wal_frame_encode(uint8_t *out, uint64_t seq, uint8_t type, uint8_t flags,
                          const void *payload, uint32_t len) {
+    tl_wal_piece_t one = {payload, len};
+    tl_wal_frame_encodev(out, seq, type, flags, &one, len ? 1 : 0, len);
+}
+
+void tl_wal_frame_encodev(uint8_t *out, uint64_t seq, uint8_t type, uint8_t flags,
+                          const tl_wal_piece_t *pieces, uint32_t npieces, uint32_t len) {
     uint64_t size = tl_wal_frame_size(len);
     tl_le32_store(out + 4, len);
     out[8] = type;
     out[9] = flags;
     memset(out + 10, 0, 6);
     tl_le64_store(out + 16, seq);
-    if (len) memcpy(out + TL_WAL_FRAME_BYTES, payload, len);
+    uint8_t *p = out + TL_WAL_FRAME_BYTES;
+    for (uint32_t i = 0; i < npieces; i++) {
+        if (pieces[i].len) memcpy(p, pieces[i].data, pieces[i].len);
+        p += pieces[i].len;
+    }
     memset(out + TL_WAL_FRAME_BYTES + len, 0, (size_t)(size - TL_WAL_FRAME_BYTES - len));
+    /* Checksummed in place, right after the copy: the bytes are still in cache. */
     tl_le32_store(out, tl_crc32c(0, out + 4, (size_t)TL_WAL_FRAME_BYTES - 4 + len));
 }
 

@@ -46,12 +46,30 @@ typedef struct tl_dur_stats {
 /* The durable part of a log (tl->dur; NULL for an in-memory log). */
 typedef struct tl_dur tl_dur_t;
 
+/* One write call read back from the WAL, for replay. */
+typedef struct tl_dur_call {
+    uint32_t type; /* TL_WREC_APPEND or TL_WREC_DELETE */
+    uint64_t seq; /* the engine seq the call had */
+    const int64_t *ts; /* APPEND: n records */
+    const uint64_t *h;
+    size_t n;
+    int64_t lo, hi; /* DELETE: the closed range */
+} tl_dur_call_t;
+
+/* Applies a replayed call through the engine's write path with exactly its original seq
+ * (write.c: tl_write_replay). Passed to tl_dur_open as a pointer so that the durable layer,
+ * which the write path calls, never calls back into it by name. */
+typedef tl_status_t (*tl_dur_apply_fn)(tl_timelog_t *tl, const tl_dur_call_t *call);
+
+/* write.c: the apply function tl_open passes (declared here, beside its type). */
+tl_status_t tl_write_replay(tl_timelog_t *tl, const tl_dur_call_t *call);
+
 /* ---- dur.c: lifecycle, logging, syncing ---- */
 
-/* Opens cfg->path for tl (which is set up but empty and not shared yet): directory, lock,
- * recovery (recover.c), WAL writer, syncer thread. On failure *msg holds the reason and
- * tl->dur stays NULL. */
-tl_status_t tl_dur_open(tl_timelog_t *tl, char *msg, size_t cap);
+/* Opens cfg->path for tl (which is set up but empty and not shared yet, its worker not
+ * started): directory, lock, recovery (recover.c, replaying through `apply`), WAL writer,
+ * syncer thread. On failure *msg holds the reason and tl->dur stays NULL. */
+tl_status_t tl_dur_open(tl_timelog_t *tl, tl_dur_apply_fn apply, char *msg, size_t cap);
 /* Stops the syncer, makes the WAL durable (unless failed), closes it, unlocks, frees. */
 void tl_dur_close(tl_timelog_t *tl);
 
@@ -69,6 +87,10 @@ tl_status_t tl_dur_after_write(tl_timelog_t *tl);
 /* The failure that put the log in its failed state (TL_OK when healthy); *msg gets its text. */
 tl_status_t tl_dur_failed(tl_timelog_t *tl, char *msg, size_t cap);
 
+/* Records st as the writer's last error with the failure's context ("<what>: the log's disk
+ * failed ...: <file, offset, OS error>"); returns st. Writer thread. */
+tl_status_t tl_dur_error(tl_timelog_t *tl, tl_status_t st, const char *what);
+
 tl_status_t tl_dur_sync(tl_timelog_t *tl); /* blocking: everything appended is durable */
 tl_status_t tl_dur_sync_request(tl_timelog_t *tl, uint64_t *target);
 uint64_t tl_dur_durable_seq(tl_timelog_t *tl);
@@ -82,5 +104,8 @@ bool tl_dur_checkpoint_wanted(tl_timelog_t *tl);
 /* The checkpoint job (see tl_checkpoint): compact everything, write the pages not on disk,
  * sync the WAL, replace the manifest, truncate the WAL, delete unneeded files. */
 tl_status_t tl_dur_checkpoint_job(tl_timelog_t *tl);
+/* True when anything reached the WAL since the last checkpoint: idle maintenance then
+ * checkpoints, so a quiet log reopens without replay and gives back deleted space. */
+bool tl_dur_checkpoint_idle(tl_timelog_t *tl);
 
 #endif /* TL_DUR_H */

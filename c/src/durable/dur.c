@@ -1,0 +1,353 @@
+/*
+ * dur.c — a durable log's lifecycle, its WAL records and its syncer (dur.h says what a durable
+ * log keeps and why).
+ *
+ * Logging: a write call's record is appended to the WAL's buffer inside the call's
+ * transaction (no I/O), before it commits: if the append fails the call rolls back, so a call
+ * that returned OK is in the WAL. A full buffer is written out by the writer itself (that is a
+ * durable log's backpressure), then the append is retried. An append of more records than one
+ * WAL record can carry becomes several chunks (dur.h).
+ *
+ * Syncer (INTERVAL and NONE): one thread per log that, every sync_interval_ms or when kicked
+ * (a full buffer, a sync request), writes the WAL (NONE) or writes and fdatasyncs it
+ * (INTERVAL, or any mode with a request pending), then publishes the durable seq and rings the
+ * drop queue's doorbell when a requested target is reached, so an awaiting runtime learns it
+ * without polling. The syncer never waits on a runtime: the doorbell's notifier thread does.
+ * Failure: the first persistent error is kept (status + formatted context) and returned by
+ * every later write and sync; the WAL itself refuses everything after its first I/O error.
+ *
+ * Lock order: the syncer's mu is a leaf (never held while calling into the engine or the WAL).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "disk/le.h"
+#include "durable/dur_int.h"
+
+/* ---- failure ---- */
+
+static void ring(tl_timelog_t *tl) {
+    if (tl->dropq != NULL) tl_dropq_notify(tl->dropq);
+}
+
+tl_status_t tl_dur_fail(tl_timelog_t *tl, tl_status_t st, const tl_io_err_t *err) {
+    tl_dur_t *d = tl->dur;
+    pthread_mutex_lock(&d->mu);
+    if (atomic_load_explicit(&d->failed, memory_order_relaxed) == TL_OK) {
+        if (err != NULL) d->err = *err;
+        else tl_io_err_set(&d->err, st, "durable log", d->dir, "failed");
+        atomic_store_explicit(&d->failed, (int)st, memory_order_release);
+        tl_log(tl, TL_LOG_ERROR, "durable log failed: %s", tl_strerror((int)st));
+    }
+    pthread_mutex_unlock(&d->mu);
+    ring(tl);
+    return st;
+}
+
+tl_status_t tl_dur_failed(tl_timelog_t *tl, char *msg, size_t cap) {
+    tl_dur_t *d = tl->dur;
+    tl_status_t st = (tl_status_t)atomic_load_explicit(&d->failed, memory_order_acquire);
+    if (st != TL_OK && msg != NULL && cap > 0) {
+        pthread_mutex_lock(&d->mu);
+        tl_io_err_format(&d->err, msg, cap);
+        pthread_mutex_unlock(&d->mu);
+    }
+    return st;
+}
+
+tl_status_t tl_dur_error(tl_timelog_t *tl, tl_status_t st, const char *what) {
+    char msg[TL_ERR_CAP];
+    if (tl_dur_failed(tl, msg, sizeof msg) == TL_OK) {
+        snprintf(msg, sizeof msg, "%s", tl_strerror((int)st));
+    }
+    return tl_err_set(tl, st, "%s: the log's disk failed (reads still work; close and reopen "
+                      "to recover): %s", what, msg);
+}
+
+/* ---- logging (writer) ---- */
+
+/* Appends one frame, writing the buffer out when it is full (once: a second EBUSY means the
+ * record cannot fit at all, which the chunk size rules out). */
+static tl_status_t append(tl_timelog_t *tl, uint64_t wseq, uint8_t type, uint8_t flags,
+                          const tl_wal_piece_t *pieces, uint32_t np) {
+    tl_dur_t *d = tl->dur;
+    tl_io_err_t err;
+    tl_io_err_clear(&err);
+    tl_status_t st = tl_wal_appendv(d->wal, wseq, type, flags, pieces, np, &err);
+    if (st == TL_EBUSY) {
+        st = tl_wal_write(d->wal, &err); /* the writer's own backpressure: write it out */
+        if (st == TL_OK) st = tl_wal_appendv(d->wal, wseq, type, flags, pieces, np, &err);
+    }
+    if (st == TL_OK) {
+        size_t len = 0;
+        for (uint32_t i = 0; i < np; i++) len += pieces[i].len;
+        atomic_fetch_add_explicit(&d->logged, tl_wal_frame_size((uint32_t)len),
+                                  memory_order_relaxed);
+    }
+    if (st == TL_EIO || st == TL_ECORRUPT) return tl_dur_fail(tl, st, &err);
+    if (st != TL_OK) {
+        tl_err_set(tl, st, "WAL append: %s", err.what ? err.what : tl_strerror((int)st));
+    }
+    return st;
+}
+
+tl_status_t tl_dur_log_append(tl_timelog_t *tl, uint64_t seq, const int64_t *ts,
+                              const uint64_t *h, size_t n) {
+    tl_dur_t *d = tl->dur;
+    if (d == NULL || d->replaying) return TL_OK;
+    tl_status_t st = (tl_status_t)atomic_load_explicit(&d->failed, memory_order_acquire);
+    if (st != TL_OK) return st;
+    if (seq > TL_DUR_SEQ_MAX) return TL_EOVERFLOW;
+    size_t chunks = (n + d->max_records - 1) / d->max_records;
+    if (chunks > ((size_t)1 << TL_WREC_CHUNK_BITS)) return TL_EOVERFLOW;
+    for (size_t c = 0; c < chunks && st == TL_OK; c++) {
+        size_t off = c * d->max_records, k = n - off < d->max_records ? n - off : d->max_records;
+        uint8_t hdr[8];
+        tl_le32_store(hdr, (uint32_t)k);
+        tl_le32_store(hdr + 4, 0);
+        tl_wal_piece_t p[3] = {{hdr, 8}, {ts + off, k * 8}, {h + off, k * 8}};
+        uint8_t flags = c + 1 == chunks ? TL_WREC_LAST : 0;
+        st = append(tl, seq << TL_WREC_CHUNK_BITS | c, TL_WREC_APPEND, flags, p, 3);
+    }
+    return st;
+}
+
+tl_status_t tl_dur_log_delete(tl_timelog_t *tl, uint64_t seq, int64_t lo, int64_t hi) {
+    tl_dur_t *d = tl->dur;
+    if (d == NULL || d->replaying) return TL_OK;
+    tl_status_t st = (tl_status_t)atomic_load_explicit(&d->failed, memory_order_acquire);
+    if (st != TL_OK) return st;
+    if (seq > TL_DUR_SEQ_MAX) return TL_EOVERFLOW;
+    uint8_t rec[16];
+    tl_le64_store(rec, (uint64_t)lo);
+    tl_le64_store(rec + 8, (uint64_t)hi);
+    tl_wal_piece_t p = {rec, 16};
+    return append(tl, seq << TL_WREC_CHUNK_BITS, TL_WREC_DELETE, TL_WREC_LAST, &p, 1);
+}
+
+/* Publishes what the WAL reports durable. */
+static void note_synced(tl_dur_t *d, uint64_t synced_wseq) {
+    uint64_t s = synced_wseq >> TL_WREC_CHUNK_BITS;
+    uint64_t cur = atomic_load_explicit(&d->durable_seq, memory_order_relaxed);
+    if (s > cur) atomic_store_explicit(&d->durable_seq, s, memory_order_release);
+}
+
+static void kick(tl_dur_t *d) {
+    pthread_mutex_lock(&d->mu);
+    d->kick = true;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+tl_status_t tl_dur_after_write(tl_timelog_t *tl) {
+    tl_dur_t *d = tl->dur;
+    if (d == NULL || d->replaying) return TL_OK;
+    if (d->mode == TL_DURABILITY_SYNC) return tl_dur_sync(tl);
+    tl_wal_stats_t ws;
+    tl_wal_stats(d->wal, &ws);
+    if (ws.buffered_bytes * 2 >= ws.buffer_bytes && d->th_live) kick(d); /* write behind */
+    return TL_OK;
+}
+
+/* ---- syncing ---- */
+
+tl_status_t tl_dur_sync(tl_timelog_t *tl) {
+    tl_dur_t *d = tl->dur;
+    tl_status_t st = (tl_status_t)atomic_load_explicit(&d->failed, memory_order_acquire);
+    if (st != TL_OK) return st;
+    tl_io_err_t err;
+    tl_io_err_clear(&err);
+    uint64_t synced = 0;
+    st = tl_wal_sync(d->wal, &synced, &err);
+    if (st != TL_OK) return tl_dur_fail(tl, st, &err);
+    note_synced(d, synced);
+    return TL_OK;
+}
+
+tl_status_t tl_dur_sync_request(tl_timelog_t *tl, uint64_t *target) {
+    tl_dur_t *d = tl->dur;
+    *target = tl->seq;
+    tl_status_t st = (tl_status_t)atomic_load_explicit(&d->failed, memory_order_acquire);
+    if (st != TL_OK) return st;
+    if (atomic_load_explicit(&d->durable_seq, memory_order_acquire) >= *target) {
+        ring(tl); /* already durable: the awaiting side still hears the bell */
+        return TL_OK;
+    }
+    if (!d->th_live) { /* SYNC mode has no syncer: sync now */
+        st = tl_dur_sync(tl);
+        ring(tl);
+        return st;
+    }
+    pthread_mutex_lock(&d->mu);
+    if (*target > d->want) d->want = *target;
+    d->kick = true;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+    return TL_OK;
+}
+
+uint64_t tl_dur_durable_seq(tl_timelog_t *tl) {
+    return atomic_load_explicit(&tl->dur->durable_seq, memory_order_acquire);
+}
+
+static struct timespec deadline_in(uint32_t ms) {
+    struct timespec ts;
+    clock_gettime(TL_COND_CLOCK, &ts);
+    ts.tv_sec += ms / 1000u;
+    ts.tv_nsec += (long)(ms % 1000u) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+/* One round of the syncer: write (NONE, no request) or write + fdatasync. */
+static void sync_round(tl_timelog_t *tl, uint64_t want) {
+    tl_dur_t *d = tl->dur;
+    if (atomic_load_explicit(&d->failed, memory_order_acquire) != TL_OK) return;
+    tl_io_err_t err;
+    tl_io_err_clear(&err);
+    bool do_sync = d->mode == TL_DURABILITY_INTERVAL ||
+                   want > atomic_load_explicit(&d->durable_seq, memory_order_acquire);
+    uint64_t synced = 0;
+    tl_status_t st = do_sync ? tl_wal_sync(d->wal, &synced, &err) : tl_wal_write(d->wal, &err);
+    if (st != TL_OK) {
+        tl_dur_fail(tl, st, &err);
+        return;
+    }
+    if (do_sync) note_synced(d, synced);
+    pthread_mutex_lock(&d->mu);
+    bool bell = d->want > d->rung &&
+                atomic_load_explicit(&d->durable_seq, memory_order_relaxed) >= d->want;
+    if (bell) d->rung = d->want;
+    pthread_mutex_unlock(&d->mu);
+    if (bell) ring(tl);
+}
+
+static void *syncer_main(void *arg) {
+    tl_timelog_t *tl = arg;
+    tl_dur_t *d = tl->dur;
+    pthread_mutex_lock(&d->mu);
+    while (!d->stop) {
+        if (!d->kick) {
+            struct timespec dl = deadline_in(d->interval_ms);
+            pthread_cond_timedwait(&d->cv, &d->mu, &dl);
+            if (d->stop) break;
+        }
+        d->kick = false;
+        uint64_t want = d->want;
+        pthread_mutex_unlock(&d->mu);
+        sync_round(tl, want);
+        pthread_mutex_lock(&d->mu);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+/* ---- lifecycle ---- */
+
+static tl_status_t sync_init(tl_dur_t *d) {
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) != 0) return TL_EINTERNAL;
+#if !defined(__APPLE__)
+    pthread_condattr_setclock(&ca, TL_COND_CLOCK);
+#endif
+    int a = pthread_mutex_init(&d->mu, NULL), b = pthread_cond_init(&d->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (a == 0 && b == 0) return TL_OK;
+    if (a == 0) pthread_mutex_destroy(&d->mu);
+    if (b == 0) pthread_cond_destroy(&d->cv);
+    return TL_EINTERNAL;
+}
+
+static void dur_free(tl_dur_t *d) {
+    tl_dur_files_free(&d->files, d->alloc);
+    pthread_mutex_destroy(&d->mu);
+    pthread_cond_destroy(&d->cv);
+    tl_mem_free(d->alloc, d, sizeof *d);
+}
+
+tl_status_t tl_dur_open(tl_timelog_t *tl, tl_dur_apply_fn apply, char *msg, size_t cap) {
+    tl_dur_t *d = tl_mem_calloc(&tl->cfg.allocator, 1, sizeof *d);
+    if (d == NULL) return TL_ENOMEM;
+    d->io = tl->io != NULL ? tl->io : tl_io_default();
+    d->alloc = &tl->cfg.allocator;
+    d->mode = tl->cfg.durability;
+    d->interval_ms = tl->cfg.sync_interval_ms;
+    d->checkpoint_bytes = tl->cfg.checkpoint_bytes;
+    d->segment_bytes = tl->cfg.wal_segment_bytes;
+    d->lock = -1;
+    d->next_file = 1; /* segment file ids start at 1 (0 means "not on disk") */
+    memcpy(d->dir, tl->cfg.path, sizeof d->dir < TL_PATH_CAP ? sizeof d->dir : TL_PATH_CAP);
+    d->dir[sizeof d->dir - 1] = '\0';
+    atomic_init(&d->failed, TL_OK);
+    atomic_init(&d->durable_seq, 0);
+    atomic_init(&d->garbage, false);
+    atomic_init(&d->seg_bytes, 0);
+    atomic_init(&d->replaying, false);
+    atomic_init(&d->logged, 0);
+    atomic_init(&d->checkpoints, 0);
+    if (sync_init(d) != TL_OK) {
+        tl_mem_free(d->alloc, d, sizeof *d);
+        return TL_EINTERNAL;
+    }
+    tl->dur = d;
+    tl_status_t st = tl_dur_recover(tl, d, apply, msg, cap);
+    if (st == TL_OK && d->mode != TL_DURABILITY_SYNC) {
+        if (pthread_create(&d->th, NULL, syncer_main, tl) != 0) st = TL_EINTERNAL;
+        else d->th_live = true;
+        if (st != TL_OK) snprintf(msg, cap, "cannot start the WAL syncer thread");
+    }
+    if (st != TL_OK) {
+        tl->dur = NULL;
+        tl_io_err_t err;
+        (void)tl_wal_close(d->wal, &err);
+        if (d->lock >= 0) tl_io_unlock(d->io, d->lock);
+        dur_free(d);
+    }
+    return st;
+}
+
+void tl_dur_close(tl_timelog_t *tl) {
+    tl_dur_t *d = tl->dur;
+    if (d == NULL) return;
+    if (d->th_live) {
+        pthread_mutex_lock(&d->mu);
+        d->stop = true;
+        pthread_cond_signal(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+        pthread_join(d->th, NULL);
+        d->th_live = false;
+    }
+    tl_io_err_t err;
+    tl_io_err_clear(&err);
+    tl_status_t st = tl_wal_close(d->wal, &err); /* syncs what is buffered unless failed */
+    if (st != TL_OK && atomic_load_explicit(&d->failed, memory_order_relaxed) == TL_OK) {
+        char msg[TL_ERR_CAP];
+        tl_io_err_format(&err, msg, sizeof msg);
+        tl_log(tl, TL_LOG_ERROR, "close: the WAL could not be made durable: %s", msg);
+    }
+    d->wal = NULL;
+    tl_io_unlock(d->io, d->lock);
+    tl->dur = NULL;
+    dur_free(d);
+}
+
+void tl_dur_stats(tl_timelog_t *tl, tl_dur_stats_t *o) {
+    memset(o, 0, sizeof *o);
+    tl_dur_t *d = tl->dur;
+    if (d == NULL) return;
+    o->durable_seq = atomic_load_explicit(&d->durable_seq, memory_order_acquire);
+    tl_wal_stats_t ws;
+    tl_wal_stats(d->wal, &ws);
+    /* Every live segment but the current one is full: about segment_bytes each. */
+    o->wal_bytes = (ws.segments > 0 ? (ws.segments - 1) * d->segment_bytes : 0) +
+                   ws.segment_offset;
+    o->disk_bytes = o->wal_bytes + atomic_load_explicit(&d->seg_bytes, memory_order_relaxed);
+    o->checkpoints = atomic_load_explicit(&d->checkpoints, memory_order_relaxed);
+    o->replayed = d->replayed;
+    o->cut_bytes = d->cut_bytes;
+    o->cut_records = d->cut_records;
+}
