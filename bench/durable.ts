@@ -1,0 +1,329 @@
+/**
+ * `./dev bench durable [--json] [--records N] [--runtime deno|bun]`: durable logs beside the
+ * disk's own limit, the same ingest in memory, and SQLite, in one run (issue 14's targets are
+ * ratios within that run).
+ *
+ * Data: bench/workload.ts (the records of `bench native`: ts += 1, 5% late by up to 1024).
+ * Figures (each verified by count and checksum after a reopen where it writes a log):
+ *   disk_limit_mrec_s      sequential write of N x 16 B in 1 MiB writes + one fdatasync, as
+ *                          records of 16 B per second
+ *   sync_limit_mrec_s      4096 records per (64 KiB write + fdatasync): what one fdatasync per
+ *                          call allows
+ *   memory_ingest_mrec_s   appendMany of 4096, in memory, f64
+ *   durable_ingest_mrec_s  the same into a durable log, "interval", until `await sync()`
+ *   sync_ingest_mrec_s     appendMany of 4096 with durability "sync"
+ *   sqlite_ingest_mrec_s   SQLite file, WAL mode, synchronous=NORMAL, one transaction per 4096
+ *                          rows through a prepared insert (node:sqlite / bun:sqlite)
+ *   open_10m_s             opening a checkpointed log of 2N records (in this process: warm
+ *                          page cache, as a restart on the same machine)
+ *   replay_mrec_s          records replayed from the WAL per second at open (N records, no
+ *                          checkpoint)
+ *   disk_bytes_per_record  disk bytes of a checkpointed log / records
+ *   write_amplification    bytes this process wrote (/proc/self/io write_bytes; the WAL, pages,
+ *                          manifests) / (16 B x records ingested) over a steady ingest with
+ *                          retention (deleteBefore keeping the newest N/4)
+ *   append_p99_over_median p99 / median latency of one appendMany of 4096 over the durable
+ *                          ingest, during which checkpoints run (checkpointBytes 8 MiB)
+ * With --json the last line is one JSON object with those keys and `verified`.
+ *
+ * @module
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import process from "node:process";
+import { Timelog } from "../mod.ts";
+import { type Data, generate, median } from "./workload.ts";
+
+const args = process.argv.slice(2);
+const json = args.includes("--json");
+const get = (name: string, fallback: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const N = Number(get("--records", "5000000"));
+const BATCH = 4096;
+const root = fs.mkdtempSync(path.join(get("--dir", process.cwd()), ".bench-durable-"));
+const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+let verified = true;
+
+function check(what: string, ok: boolean): void {
+  if (!ok) {
+    verified = false;
+    process.stderr.write(`VERIFY FAILED: ${what}\n`);
+  }
+}
+
+const now = (): number => performance.now() / 1000;
+function log(msg: string): void {
+  process.stderr.write(msg + "\n");
+}
+
+/** Bytes this process has written to storage so far (Linux), else NaN. */
+function writtenBytes(): number {
+  try {
+    const m = /write_bytes: (\d+)/.exec(fs.readFileSync("/proc/self/io", "utf8"));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+// ---- the disk's own limits ----
+
+function diskLimit(bytes: number): number {
+  const file = path.join(root, "disk-limit.bin");
+  const buf = new Uint8Array(1 << 20).fill(7);
+  const fd = fs.openSync(file, "w");
+  const t = now();
+  for (let done = 0; done < bytes; done += buf.length) fs.writeSync(fd, buf);
+  fs.fdatasyncSync(fd);
+  const s = now() - t;
+  fs.closeSync(fd);
+  fs.rmSync(file);
+  return bytes / s;
+}
+
+/** Seconds per (write of one 4096-record batch + fdatasync), median of `reps`. */
+function syncLatency(reps: number): number {
+  const file = path.join(root, "sync-limit.bin");
+  const buf = new Uint8Array(BATCH * 16).fill(3);
+  const fd = fs.openSync(file, "w");
+  const xs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = now();
+    fs.writeSync(fd, buf);
+    fs.fdatasyncSync(fd);
+    xs.push(now() - t);
+  }
+  fs.closeSync(fd);
+  fs.rmSync(file);
+  return median(xs);
+}
+
+// ---- Timelog ----
+
+type Opts = ConstructorParameters<typeof Timelog<number>>[0];
+
+function ingest(d: Data, n: number, opts: Opts, lat?: number[]): Timelog<number> {
+  const tl = new Timelog<number>(opts);
+  for (let off = 0; off < n; off += BATCH) {
+    const end = Math.min(n, off + BATCH);
+    const t = lat ? now() : 0;
+    tl.appendMany(d.ts.subarray(off, end), d.values.subarray(off, end));
+    if (lat) lat.push(now() - t);
+  }
+  return tl;
+}
+
+/** Count and checksums over everything, through the columnar reader. */
+function sums(tl: Timelog<number>): [number, number, number] {
+  let n = 0, t = 0, v = 0;
+  using it = tl.all();
+  for (let b = it.nextBatch(); b; b = it.nextBatch()) {
+    const ts = b.ts as Float64Array, vs = b.values as Float64Array;
+    for (let i = 0; i < ts.length; i++) {
+      t += ts[i];
+      v += vs[i];
+    }
+    n += ts.length;
+  }
+  return [n, t, v];
+}
+
+function verifySums(what: string, tl: Timelog<number>, d: Data, copies = 1): void {
+  const [n, t, v] = sums(tl);
+  check(`${what}: count ${n}`, n === N * copies);
+  check(`${what}: ts checksum`, t === d.tsSum * copies);
+  check(`${what}: value checksum`, v === d.valueSum * copies);
+}
+
+async function durableIngest(d: Data): Promise<{ rate: number; p99: number; med: number }> {
+  const dir = path.join(root, "interval");
+  const lat: number[] = [];
+  const t = now();
+  const tl = ingest(d, N, { path: dir, values: "f64", durability: "interval", checkpointBytes: 8 << 20 }, lat);
+  await tl.sync();
+  const s = now() - t;
+  const ck = tl.stats().checkpointsTotal;
+  tl.close();
+  log(`durable interval: ${(N / s / 1e6).toFixed(2)} Mrec/s, ${ck} checkpoints during the run`);
+  const re = new Timelog<number>({ path: dir, values: "f64" });
+  verifySums("durable ingest reopen", re, d);
+  re.close();
+  fs.rmSync(dir, { recursive: true });
+  const sorted = [...lat].sort((a, b) => a - b);
+  return { rate: N / s / 1e6, p99: sorted[Math.floor(sorted.length * 0.99)], med: median(lat) };
+}
+
+function syncIngest(d: Data, n: number): number {
+  const dir = path.join(root, "sync");
+  const t = now();
+  const tl = ingest(d, n, { path: dir, values: "f64", durability: "sync" });
+  const s = now() - t;
+  tl.close();
+  const re = new Timelog<number>({ path: dir, values: "f64" });
+  check("sync ingest reopen count", re.size === n);
+  re.close();
+  fs.rmSync(dir, { recursive: true });
+  return n / s / 1e6;
+}
+
+function memoryIngest(d: Data): number {
+  const t = now();
+  const tl = ingest(d, N, { values: "f64" });
+  const s = now() - t;
+  check("memory ingest count", tl.size === N);
+  tl.close();
+  return N / s / 1e6;
+}
+
+/** Open of a checkpointed log of 2N records; disk bytes per record. */
+function openCheckpointed(d: Data): { open: number; bpr: number } {
+  const dir = path.join(root, "open");
+  const tl = new Timelog<number>({ path: dir, values: "f64" });
+  for (let copy = 0; copy < 2; copy++) {
+    for (let off = 0; off < N; off += BATCH) {
+      const end = Math.min(N, off + BATCH);
+      tl.appendMany(d.ts.subarray(off, end), d.values.subarray(off, end));
+    }
+  }
+  tl.checkpoint();
+  const st = tl.stats();
+  const bpr = st.diskBytes / st.records;
+  tl.close();
+  const t = now();
+  const re = new Timelog<number>({ path: dir, values: "f64" });
+  const open = now() - t;
+  verifySums("checkpointed reopen", re, d, 2);
+  re.close();
+  fs.rmSync(dir, { recursive: true });
+  return { open, bpr };
+}
+
+/** N records left in the WAL (no checkpoint), then the open that replays them. */
+function replay(d: Data): number {
+  const dir = path.join(root, "replay");
+  const opts: Opts = { path: dir, values: "f64", checkpointBytes: 2 ** 40, idleMs: 0 };
+  ingest(d, N, opts).close();
+  const t = now();
+  const re = new Timelog<number>({ path: dir, values: "f64" });
+  const s = now() - t;
+  const replayed = re.stats().replayedRecords;
+  check(`replay replayed ${replayed} of ${N}`, replayed === N);
+  verifySums("replay reopen", re, d);
+  re.close();
+  fs.rmSync(dir, { recursive: true });
+  return replayed / s / 1e6;
+}
+
+/** Steady ingest of 4N records keeping the newest N/4; bytes written / 16 B per record. */
+function amplification(d: Data): number {
+  const dir = path.join(root, "retention");
+  const tl = new Timelog<number>({ path: dir, values: "f64" });
+  const keep = Math.floor(N / 4);
+  const w0 = writtenBytes();
+  let ingested = 0;
+  for (let copy = 0; copy < 4; copy++) {
+    const shift = copy * (N + 2048);
+    const ts = d.ts.map((t) => t + shift);
+    for (let off = 0; off < N; off += BATCH) {
+      const end = Math.min(N, off + BATCH);
+      tl.appendMany(ts.subarray(off, end), d.values.subarray(off, end));
+      ingested += end - off;
+      if ((off / BATCH) % 64 === 63) tl.deleteBefore(ts[end - 1] - keep);
+    }
+  }
+  tl.close();
+  const w = writtenBytes() - w0;
+  fs.rmSync(dir, { recursive: true });
+  return w / (16 * ingested);
+}
+
+// ---- SQLite ----
+
+interface Stmt {
+  run(...a: number[]): unknown;
+}
+interface Db {
+  exec(sql: string): unknown;
+  prepare(sql: string): Stmt;
+  close(): void;
+}
+
+async function openSqlite(file: string): Promise<Db> {
+  if (isBun) {
+    const { Database } = await import("bun:sqlite" as string);
+    const db = new Database(file);
+    return { exec: (s) => db.exec(s), prepare: (s) => db.prepare(s), close: () => db.close() };
+  }
+  const { DatabaseSync } = await import("node:sqlite" as string);
+  return new DatabaseSync(file) as Db;
+}
+
+async function sqliteIngest(d: Data, n: number): Promise<number> {
+  const file = path.join(root, "bench.sqlite");
+  const db = await openSqlite(file);
+  db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+  db.exec("CREATE TABLE ticks (ts INTEGER NOT NULL, v REAL NOT NULL)");
+  const ins = db.prepare("INSERT INTO ticks (ts, v) VALUES (?, ?)");
+  const t = now();
+  for (let off = 0; off < n; off += BATCH) {
+    const end = Math.min(n, off + BATCH);
+    db.exec("BEGIN");
+    for (let i = off; i < end; i++) ins.run(d.ts[i], d.values[i]);
+    db.exec("COMMIT");
+  }
+  const s = now() - t;
+  db.close();
+  for (const f of [file, file + "-wal", file + "-shm"]) fs.rmSync(f, { force: true });
+  return n / s / 1e6;
+}
+
+// ---- the run ----
+
+try {
+  log(`bench durable: ${N} records under ${isBun ? "Bun" : "Deno"}, in ${root} (${os.platform()})`);
+  const d = generate(N, 0.05);
+  const diskBps = diskLimit(N * 16);
+  const lat1 = syncLatency(200);
+  log(`disk: ${(diskBps / 1e6).toFixed(0)} MB/s sequential + fdatasync; write 64 KiB + fdatasync ${(lat1 * 1e6).toFixed(0)} us`);
+  const mem = memoryIngest(d);
+  const dur = await durableIngest(d);
+  const syncN = Math.min(N, 400 * BATCH);
+  const sync = syncIngest(d, syncN);
+  const sqlN = Math.min(N, 1_000_000);
+  const sql = await sqliteIngest(d, sqlN);
+  const oc = openCheckpointed(d);
+  const rp = replay(d);
+  const wa = amplification(d);
+  const out = {
+    records: N,
+    runtime: isBun ? "bun" : "deno",
+    disk_limit_mrec_s: diskBps / 16 / 1e6,
+    memory_ingest_mrec_s: mem,
+    durable_ingest_mrec_s: dur.rate,
+    durable_pct_of_disk_limit: (100 * dur.rate) / (diskBps / 16 / 1e6),
+    sqlite_ingest_mrec_s: sql,
+    durable_over_sqlite: dur.rate / sql,
+    sync_ingest_mrec_s: sync,
+    sync_limit_mrec_s: BATCH / lat1 / 1e6,
+    sync_pct_of_limit: (100 * sync) / (BATCH / lat1 / 1e6),
+    open_10m_s: oc.open,
+    open_records: 2 * N,
+    replay_mrec_s: rp,
+    disk_bytes_per_record: oc.bpr,
+    write_amplification: wa,
+    append_median_ms: dur.med * 1e3,
+    append_p99_ms: dur.p99 * 1e3,
+    append_p99_over_median: dur.p99 / dur.med,
+    verified,
+  };
+  for (const [k, v] of Object.entries(out)) {
+    log(`${k.padEnd(26)} ${typeof v === "number" ? +v.toFixed(3) : v}`);
+  }
+  if (json) console.log(JSON.stringify(out));
+} finally {
+  fs.rmSync(root, { recursive: true, force: true });
+}
+if (!verified) process.exit(1);
