@@ -1,5 +1,5 @@
 /**
- * Timelog: an embedded, in-memory, time-indexed multimap for Deno and Bun.
+ * Timelog: an embedded, time-indexed multimap for Deno and Bun, in memory or durable on disk.
  *
  * @example
  * ```ts
@@ -17,7 +17,7 @@ export { Snapshot } from "./src/snapshot.ts";
 export { TimelogIterator } from "./src/iter.ts";
 export { type Columns, Reader } from "./src/reader.ts";
 export { Status, TimelogBusyError, TimelogError, type TimelogErrorCode } from "./src/errors.ts";
-export type { BusyPolicy, TimelogOptions, ValueMode } from "./src/options.ts";
+export type { BusyPolicy, Durability, TimelogOptions, ValueMode } from "./src/options.ts";
 export type { TimelogStats } from "./src/stats.ts";
 export { VERSION } from "./src/version.ts";
 export { type Timestamp, type TimeUnit, type Ts, TS_MAX, TS_MIN } from "./src/time.ts";

@@ -2,13 +2,19 @@
  * LogCore: the native state behind one Timelog, shared with its snapshots and iterators.
  *
  * It owns the `tl_timelog_t`, the handle table (object mode), the drop queue and its doorbell,
- * and the pin count. A value whose record the engine dropped is released only when no pin
- * (live snapshot or iterator) could still yield it: dropped handles wait in `#retired` while
- * pins exist and are released when the last pin goes. Statuses become exceptions here only.
+ * the pending `sync()` promises (durable logs, src/durable.ts) and the pin count. The doorbell
+ * serves both: it rings when dropped handles wait in the queue and when a requested durable
+ * seq is reached, so a durable log has a queue even without a handle table (except in
+ * `"sync"` mode, where every write is durable when it returns and nothing waits).
+ *
+ * A value whose record the engine dropped is released only when no pin (live snapshot or
+ * iterator) could still yield it: dropped handles wait in `#retired` while pins exist and are
+ * released when the last pin goes. Statuses become exceptions here only.
  *
  * @module
  */
-import { closedError, Status, statusError, TimelogBusyError } from "./errors.ts";
+import { closedError, Status, statusError, TimelogBusyError, type TimelogError } from "./errors.ts";
+import { SyncWaiters } from "./durable.ts";
 import { HandleTable } from "./handles.ts";
 import { registerDoorbell, unregisterDoorbell } from "./drops.ts";
 import type { NativePointer, NativeRuntime, TimelogSymbols } from "./ffi/runtime.ts";
@@ -16,9 +22,12 @@ import { native } from "./ffi/load.ts";
 import type { ResolvedOptions } from "./options.ts";
 
 const DRAIN_CAP = 4096;
+/** Bytes for tl_open_ex's failure reason (the engine truncates longer ones). */
+const OPEN_ERR_CAP = 1024;
 /** Records a point read fetches in its one FFI call before falling back to an iterator. */
 export const POINT_CAP = 64;
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /** Largest handle column kept for reuse (records): 512 KB. */
 const COLUMN_MAX = 65536;
@@ -67,6 +76,9 @@ export class LogCore<V> {
   #drainBuf = new Float64Array(DRAIN_CAP);
   #column: HandleColumn | null = null;
   #columnBusy = false;
+  #syncs = new SyncWaiters();
+  /** The doorbell no longer rings (stopped for process exit): sync() must not wait for it. */
+  #bellStopped = false;
 
   constructor(opts: ResolvedOptions) {
     this.rt = native();
@@ -78,20 +90,43 @@ export class LogCore<V> {
     for (const [key, value] of opts.engine) {
       this.check(this.sym.tl_config_set(cfg, key, value), "configure");
     }
-    if (this.table) this.#openDropQueue(cfg);
-    const status = this.sym.tl_open(cfg, this.cell);
+    let action = "open the log";
+    if (opts.path !== null) {
+      const path = encoder.encode(opts.path);
+      this.check(this.sym.tl_config_set_path(cfg, path, path.length), "configure the path");
+      action = `open the log at "${opts.path}"`;
+    }
+    if (this.table || (opts.path !== null && opts.durability !== "sync")) {
+      this.#openDropQueue(cfg);
+    }
+    const err = new Uint8Array(OPEN_ERR_CAP);
+    const status = this.sym.tl_open_ex(cfg, this.cell, err, err.length);
     if (status !== Status.OK) {
       this.#closeDropQueue();
-      throw statusError(status, "open the log");
+      const end = err.indexOf(0);
+      throw statusError(status, action, decoder.decode(err.subarray(0, end < 0 ? 0 : end)));
     }
     this.ptr = this.rt.readPointer(this.cell);
   }
 
   #openDropQueue(cfg: Uint8Array): void {
     const bell = registerDoorbell(this.rt, {
-      drain: () => this.drain(),
-      stopForExit: () =>
-        this.#dropq !== null && this.sym.tl_dropq_shutdown(this.#dropq) === Status.EBUSY,
+      drain: () => {
+        try {
+          this.settleSyncs();
+        } finally {
+          this.drain();
+        }
+      },
+      stopForExit: () => {
+        // The event loop ran empty with the log still open: make its writes durable, as
+        // close() would, before the queue stops ringing.
+        if (this.opts.path !== null && !this.closed) this.sym.tl_sync(this.ptr);
+        if (this.#dropq === null) return false;
+        if (this.sym.tl_dropq_shutdown(this.#dropq) === Status.EBUSY) return true;
+        this.#bellStopped = true;
+        return false;
+      },
     });
     this.#token = bell.token;
     const status = this.sym.tl_dropq_create(null, bell.pointer, bell.token, this.cell);
@@ -198,7 +233,8 @@ export class LogCore<V> {
       const status = this.sym.tl_dropq_drain(this.#dropq, raw, DRAIN_CAP, this.size);
       if (status !== Status.OK) break;
       const n = this.size[0] + this.size[1] * 2 ** 32;
-      for (let i = 0; i < n; i++) {
+      // Without a handle table (a durable f64 log) the values are the doubles: nothing to free.
+      for (let i = 0; this.table !== null && i < n; i++) {
         const handle = this.#drainBuf[i];
         if (this.#pins > 0) this.#retired.push(handle);
         else this.#release(handle, errors);
@@ -216,9 +252,69 @@ export class LogCore<V> {
     }
   }
 
+  /** The highest seq whose write calls are all durable (0 in memory), and the log's health. */
+  durableSeq(): { durable: number; status: number } {
+    const status = this.sym.tl_durable_seq(this.ptr, this.u64);
+    return { durable: Number(this.u64[0]), status };
+  }
+
+  /** The error a failed durable log reports, with the engine's message. */
+  #failure(status: number, action: string): TimelogError {
+    this.sym.tl_sync_request(this.ptr, this.u64); // fails again, recording the reason
+    return statusError(status, action, this.lastError());
+  }
+
+  /** See Timelog.sync(). */
+  sync(): Promise<void> {
+    if (this.closed) return Promise.reject(closedError("Timelog", "sync"));
+    if (this.opts.path === null) return Promise.resolve();
+    const status = this.sym.tl_sync_request(this.ptr, this.u64);
+    if (status !== Status.OK) return Promise.reject(statusError(status, "sync", this.lastError()));
+    const target = Number(this.u64[0]);
+    const now = this.durableSeq();
+    if (now.durable >= target) return Promise.resolve();
+    if (now.status !== Status.OK) return Promise.reject(this.#failure(now.status, "sync"));
+    if (this.#dropq === null || this.#bellStopped) {
+      // No doorbell: "sync" mode (tl_sync_request synced inline, so this is a no-op), or the
+      // process is exiting (an exit listener writing more): sync here, blocking.
+      const st = this.sym.tl_sync(this.ptr);
+      return st === Status.OK
+        ? Promise.resolve()
+        : Promise.reject(statusError(st, "sync", this.lastError()));
+    }
+    return this.#syncs.wait(target);
+  }
+
+  /** Settles the sync() promises the durable seq has reached (on a doorbell ring). */
+  settleSyncs(): void {
+    if (this.closed || this.#syncs.size === 0) return;
+    const { durable, status } = this.durableSeq();
+    this.#syncs.settle(durable, status === Status.OK ? undefined : this.#failure(status, "sync"));
+  }
+
   /**
-   * Closes children, the engine (which reports every stored handle), then the queue. Every
-   * step runs even when an onRelease callback throws; the first error is rethrown at the end.
+   * Close of a durable log, first step: makes every write durable and settles every sync()
+   * promise. Returns the error close() must report: the log failed with acknowledged writes
+   * not durable.
+   */
+  #syncForClose(): TimelogError | undefined {
+    const status = this.sym.tl_sync(this.ptr);
+    const { durable } = this.durableSeq();
+    if (status === Status.OK) {
+      this.#syncs.settle(Infinity);
+      return undefined;
+    }
+    const err = statusError(status, "make the log durable at close", this.lastError());
+    this.#syncs.settle(durable, err);
+    const stats = new BigUint64Array(32);
+    this.sym.tl_stats(this.ptr, stats);
+    return durable < Number(stats[9]) ? err : undefined; // stats[9]: seq, the last write's
+  }
+
+  /**
+   * Closes children, makes a durable log's writes durable, closes the engine (which reports
+   * every stored handle), then the queue. Every step runs even when an onRelease callback
+   * throws; the first error is rethrown at the end.
    */
   close(): void {
     if (this.closed) return;
@@ -229,6 +325,10 @@ export class LogCore<V> {
       } catch (err) {
         errors.push(err);
       }
+    }
+    if (this.opts.path !== null) {
+      const lost = this.#syncForClose();
+      if (lost !== undefined) errors.push(lost);
     }
     this.closed = true;
     this.sym.tl_close(this.ptr);

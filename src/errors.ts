@@ -16,6 +16,12 @@ export const Status = {
   EBUSY: 21,
   ENOMEM: 30,
   EOVERFLOW: 31,
+  /** A durable log's I/O failed; the message names the operation, the file and the OS error. */
+  EIO: 40,
+  /** A durable log's file is corrupt (checksum, version, length); the message names the file. */
+  ECORRUPT: 41,
+  /** The directory is held by another live log, in this process or another. */
+  ELOCKED: 42,
   EINTERNAL: 90,
 } as const;
 
@@ -84,6 +90,9 @@ const NAMES: Record<number, TimelogErrorCode> = {
   21: "EBUSY",
   30: "ENOMEM",
   31: "EOVERFLOW",
+  40: "EIO",
+  41: "ECORRUPT",
+  42: "ELOCKED",
   90: "EINTERNAL",
 };
 

@@ -9,6 +9,17 @@ import { describe, type TimeUnit } from "./time.ts";
 /** What a log stores as values: any JS value (handle table) or f64 numbers in the engine. */
 export type ValueMode = "any" | "f64";
 
+/**
+ * When a durable log's writes reach the disk (see {@link TimelogOptions.durability}).
+ *
+ * @example
+ * ```ts
+ * import type { Durability } from "@timelog/timelog";
+ * const mode: Durability = "interval";
+ * ```
+ */
+export type Durability = "sync" | "interval" | "none";
+
 /** What to do when a write is accepted under backpressure (engine status TL_EBUSY). */
 export type BusyPolicy = "flush" | "silent" | "raise";
 
@@ -69,6 +80,30 @@ export interface TimelogOptions {
   windowSize?: number | bigint;
   /** Origin of the window grid (default 0). */
   windowOrigin?: number | bigint;
+  /**
+   * Directory of a durable log, created if missing (relative paths resolve against the current
+   * directory). Opening it recovers what it holds; one live log per directory (`ELOCKED`).
+   * Without `path` the log is in memory. A durable log needs `values: "f64"`.
+   */
+  path?: string;
+  /**
+   * Durable logs: when writes reach the disk. `"interval"` (default): within `syncIntervalMs`,
+   * and `await log.sync()` waits for it; `"sync"`: before each write call returns; `"none"`:
+   * when the OS writes them (`sync()`, `checkpoint()` and `close()` still make them durable).
+   */
+  durability?: Durability;
+  /** Durable logs, `"interval"`: the longest a write stays volatile, in ms (default 100). */
+  syncIntervalMs?: number;
+  /** Durable logs: bytes per WAL segment file (default 64 MiB; 4 KiB to 1 GiB, multiple of 8). */
+  walSegmentBytes?: number;
+  /** Durable logs: WAL bytes after which maintenance writes a checkpoint (default 64 MiB). */
+  checkpointBytes?: number;
+  /**
+   * Durable logs: open a damaged directory by keeping its longest consistent prefix (what was
+   * cut is in `stats()`: `recoveryCutBytes`, `recoveryCutRecords`) instead of failing with
+   * `ECORRUPT` (default false).
+   */
+  repair?: boolean;
 }
 
 /** Options after validation, with every default filled in. */
@@ -78,6 +113,10 @@ export interface ResolvedOptions {
   readonly timestamps: "number" | "bigint";
   readonly maintenance: "background" | "manual";
   readonly busyPolicy: BusyPolicy;
+  /** The durable log's directory, or null in memory. */
+  readonly path: string | null;
+  /** The durability mode of a durable log, or null in memory. */
+  readonly durability: Durability | null;
   /** Engine keys (TL_CFG_*) and values, for those the user set. */
   readonly engine: ReadonlyArray<readonly [number, number | bigint]>;
 }
@@ -88,6 +127,7 @@ const ENUMS = {
   timestamps: ["number", "bigint"],
   maintenance: ["background", "manual"],
   busyPolicy: ["flush", "silent", "raise"],
+  durability: ["sync", "interval", "none"],
 } as const;
 
 /** Numeric options: engine key, minimum, maximum. */
@@ -101,7 +141,24 @@ const NUMERIC: Record<string, readonly [number, number, number]> = {
   busyWaitMs: [9, 0, 60_000],
   maintIntervalMs: [10, 1, 3_600_000],
   idleMs: [14, 0, 3_600_000],
+  syncIntervalMs: [18, 1, 3_600_000],
+  walSegmentBytes: [19, 4096, 2 ** 30],
+  checkpointBytes: [20, 1, Number.MAX_SAFE_INTEGER],
 };
+
+/** Options that only a durable log (one with a path) takes. */
+const DURABLE_ONLY = [
+  "durability",
+  "syncIntervalMs",
+  "walSegmentBytes",
+  "checkpointBytes",
+  "repair",
+];
+
+const DURABILITY_KEYS: Record<Durability, number> = { interval: 0, sync: 1, none: 2 };
+
+/** Largest path in bytes (TL_PATH_CAP - 1: the engine stores it NUL-terminated). */
+const PATH_BYTES_MAX = 1023;
 
 const UNIT_KEYS: Record<TimeUnit, number> = { s: 0, ms: 1, us: 2, ns: 3 };
 
@@ -154,22 +211,76 @@ export function resolveOptions(options: TimelogOptions = {}): ResolvedOptions {
         throw new TypeError(`Option compress must be a boolean, got ${describe(value)}`);
       }
       engine.push([16, value ? 0 : 1]);
-    } else if (name === "windowSize") engine.push([11, checkWindow(name, value, 1n)]);
+    } else if (name === "repair") {
+      if (typeof value !== "boolean") {
+        throw new TypeError(`Option repair must be a boolean, got ${describe(value)}`);
+      }
+      engine.push([21, value ? 1 : 0]);
+    } else if (name === "path") checkPath(value);
+    else if (name === "windowSize") engine.push([11, checkWindow(name, value, 1n)]);
     else if (name === "windowOrigin") engine.push([12, checkWindow(name, value, -(2n ** 63n))]);
     else throw new TypeError(`Unknown Timelog option "${name}"`);
   }
   const timeUnit = options.timeUnit ?? "ms";
   const maintenance = options.maintenance ?? "background";
+  const values = options.values ?? "any";
+  const path = options.path ?? null;
+  const durability = checkDurable(options, values, path);
   engine.push([1, UNIT_KEYS[timeUnit]], [2, maintenance === "manual" ? 1 : 0]);
-  if (options.values === "f64") engine.push([15, 1]); // value_kind: pages pack as doubles
+  if (values === "f64") engine.push([15, 1]); // value_kind: pages pack as doubles
+  if (durability !== null) engine.push([17, DURABILITY_KEYS[durability]]);
   return {
     timeUnit,
-    values: options.values ?? "any",
+    values,
     timestamps: options.timestamps ?? (timeUnit === "ns" ? "bigint" : "number"),
     maintenance,
     busyPolicy: options.busyPolicy ?? "flush",
+    path,
+    durability,
     engine,
   };
+}
+
+function checkPath(value: unknown): void {
+  if (typeof value !== "string") {
+    throw new TypeError(`Option path must be a string (a directory), got ${describe(value)}`);
+  }
+  if (value === "") {
+    throw new TypeError("Option path must not be empty (omit it for a log in memory)");
+  }
+  if (value.includes("\0")) throw new TypeError("Option path must not contain a NUL character");
+  const bytes = new TextEncoder().encode(value).length;
+  if (bytes > PATH_BYTES_MAX) {
+    throw new RangeError(
+      `Option path must be at most ${PATH_BYTES_MAX} bytes (UTF-8), got ${bytes}`,
+    );
+  }
+}
+
+/** The cross-option rules of durable logs; returns the durability mode. */
+function checkDurable(
+  options: TimelogOptions,
+  values: ValueMode,
+  path: string | null,
+): Durability | null {
+  if (path === null) {
+    const stray = DURABLE_ONLY.find((k) => options[k as keyof TimelogOptions] !== undefined);
+    if (stray !== undefined) {
+      throw new TypeError(`Option ${stray} applies to durable logs only: set path too`);
+    }
+    return null;
+  }
+  if (values === "any") {
+    throw new TypeError(
+      'A durable log (option path) cannot store values: "any" (JS values held by identity, ' +
+        'the default): pass values: "f64"',
+    );
+  }
+  const seg = options.walSegmentBytes;
+  if (seg !== undefined && seg % 8 !== 0) {
+    throw new RangeError(`Option walSegmentBytes must be a multiple of 8, got ${seg}`);
+  }
+  return options.durability ?? "interval";
 }
 
 /** Preset for continuous streams: background maintenance, backpressure relieved inline. */

@@ -28,10 +28,22 @@ const FIELDS = [
   "maintErrorsTotal",
   "idleJobsTotal",
   "pagesPacked",
+  "durableSeq",
+  "walBytes",
+  "diskBytes",
+  "checkpointsTotal",
+  "replayedRecords",
+  "recoveryCutBytes",
+  "recoveryCutRecords",
 ] as const;
 
 /**
- * Statistics of a log.
+ * Statistics of a log. The engine's fields follow `tl_stats_t` (c/include/timelog.h). Those of
+ * durable logs are 0 in memory: `durableSeq` (every write call up to this seq is durable),
+ * `walBytes` (the WAL's files), `diskBytes` (every file of the log), `checkpointsTotal`,
+ * `replayedRecords` (replayed from the WAL at open), `recoveryCutBytes` (WAL bytes cut at open:
+ * a torn tail after a crash, or what `repair` cut) and `recoveryCutRecords` (well-formed
+ * records among them: `repair` only).
  *
  * @example
  * ```ts

@@ -1,5 +1,6 @@
 /**
- * `Timelog`: an in-memory, time-indexed multimap of `[timestamp, value]` records.
+ * `Timelog`: a time-indexed multimap of `[timestamp, value]` records, in memory or durable in a
+ * directory (`path`).
  *
  * | operation                        | cost                                                   |
  * |----------------------------------|--------------------------------------------------------|
@@ -11,6 +12,8 @@
  * | `count`, `size`                  | O(K log P + tombstones): never visits the records      |
  * | `min`, `max`, `next`, `prev`     | O(K log P)                                             |
  * | `snapshot()`                     | O(1): nothing is copied                                |
+ * | `sync()`                         | one FFI call; resolves after the next WAL fdatasync    |
+ * | `checkpoint()`                   | O(records not yet on disk) + fsyncs                    |
  *
  * K = sources (memtable parts and segments, a handful), P = pages per source.
  *
@@ -23,6 +26,7 @@ import type { NativePointer } from "./ffi/runtime.ts";
 import type { NativeIter } from "./iter.ts";
 import {
   BULK_INGEST,
+  type Durability,
   LOW_LATENCY,
   resolveOptions,
   STREAMING,
@@ -77,8 +81,10 @@ export interface TimelogInit<V> extends TimelogOptions {
 }
 
 /**
- * An in-memory, time-indexed multimap. Values are any JS value (`values: "any"`, default) or
- * f64 numbers stored in the engine (`values: "f64"`). Timestamps are int64 in `timeUnit`.
+ * A time-indexed multimap. Values are any JS value (`values: "any"`, default) or f64 numbers
+ * stored in the engine (`values: "f64"`). Timestamps are int64 in `timeUnit`. With `path` the
+ * log is durable: its writes go to a write-ahead log in that directory, and opening the
+ * directory again recovers them (see {@link Timelog.sync}).
  *
  * @example
  * ```ts
@@ -100,12 +106,32 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T>
   readonly #one = { ts: new BigInt64Array(1), v: new Float64Array(1) };
 
   /**
-   * Opens an empty log. Throws `TypeError`/`RangeError` for bad options.
+   * Opens an empty log, or with `path` a durable one holding what the directory holds.
+   * Throws `TypeError`/`RangeError` for bad options, and {@link TimelogError} when a durable
+   * log cannot be opened: `ELOCKED` (another live log holds the directory), `ECORRUPT` (a
+   * damaged file, named in the message; `repair: true` keeps the longest consistent prefix),
+   * `EIO`, or `EINVAL` (the directory was written with another time unit or value mode).
    *
    * @example
    * ```ts
    * import { Timelog } from "@timelog/timelog";
    * using ticks = new Timelog<number>({ values: "f64", timeUnit: "us" });
+   * ```
+   *
+   * @example Durable
+   * ```ts
+   * import { Timelog } from "@timelog/timelog";
+   * import { mkdtempSync, rmSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   * const dir = mkdtempSync(join(tmpdir(), "ticks-"));
+   * const log = new Timelog<number>({ path: dir, values: "f64", durability: "interval" });
+   * log.appendMany([1, 2, 3], [9.5, 9.75, 9.6]);
+   * log.close(); // makes everything durable
+   * using again = new Timelog<number>({ path: dir, values: "f64" });
+   * console.log(again.size); // 3
+   * again.close();
+   * rmSync(dir, { recursive: true });
    * ```
    */
   constructor(options: TimelogInit<V> = {}) {
@@ -182,7 +208,8 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T>
   }
 
   /**
-   * The resolved unit, value mode, timestamp type, maintenance mode and busy policy.
+   * The resolved unit, value mode, timestamp type, maintenance mode, busy policy, and for a
+   * durable log its path and durability mode (both null in memory).
    *
    * @example
    * ```ts
@@ -197,9 +224,12 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T>
     timestamps: string;
     maintenance: string;
     busyPolicy: string;
+    path: string | null;
+    durability: Durability | null;
   } {
-    const { timeUnit, values, timestamps, maintenance, busyPolicy } = this.#core.opts;
-    return { timeUnit, values, timestamps, maintenance, busyPolicy };
+    const { timeUnit, values, timestamps, maintenance, busyPolicy, path, durability } =
+      this.#core.opts;
+    return { timeUnit, values, timestamps, maintenance, busyPolicy, path, durability };
   }
 
   #ts(value: unknown, what: string): Ts {
@@ -461,6 +491,87 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T>
   }
 
   /**
+   * Resolves once every write call that returned before it is durable: on disk, fdatasynced,
+   * recovered by the next open after a crash or power loss. The engine's syncer thread does
+   * the work and the promise settles when it reports back; the event loop keeps running, and
+   * stays alive while a sync is pending. In `"sync"` mode and for in-memory logs it resolves
+   * at once (every write is already durable, or nothing ever will be). Rejects with
+   * {@link TimelogError} when the log has failed (`EIO`, with the engine's message naming the
+   * file and the OS error) or is closed (`ECLOSED`). `close()` settles pending syncs: it makes
+   * everything durable first.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "@timelog/timelog";
+   * import { mkdtempSync, rmSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   * const dir = mkdtempSync(join(tmpdir(), "ticks-"));
+   * const log = new Timelog<number>({ path: dir, values: "f64" });
+   * log.appendMany([1, 2], [0.5, 0.25]);
+   * await log.sync(); // both records survive a crash from here on
+   * log.close();
+   * rmSync(dir, { recursive: true });
+   * ```
+   */
+  sync(): Promise<void> {
+    return this.#core.sync();
+  }
+
+  /**
+   * Writes a checkpoint now (durable logs; a no-op in memory): compacts everything, writes the
+   * records not yet in segment files, makes the WAL durable, replaces the manifest and deletes
+   * the WAL segments and files it no longer needs, so the next open replays nothing.
+   * Maintenance also checkpoints on its own (`checkpointBytes` of WAL, or when idle); calling
+   * it is optional. Everything written before it is durable when it returns.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "@timelog/timelog";
+   * import { mkdtempSync, rmSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   * const dir = mkdtempSync(join(tmpdir(), "ticks-"));
+   * const log = new Timelog<number>({ path: dir, values: "f64" });
+   * log.append(1, 0.5);
+   * log.checkpoint();
+   * console.log(log.stats().walBytes < log.stats().diskBytes); // true
+   * log.close();
+   * rmSync(dir, { recursive: true });
+   * ```
+   */
+  checkpoint(): void {
+    this.#maint("checkpoint", (p) => this.#core.sym.tl_checkpoint(p));
+    this.#core.settleSyncs();
+    this.#core.drain();
+  }
+
+  /**
+   * The highest sequence number whose write calls are all durable (0 for an in-memory log).
+   * Every write call takes the next sequence number (`stats().seq` is the last one), so the
+   * log is fully durable when `log.durableSeq === log.stats().seq`. A failed log keeps
+   * reporting what was durable before it failed.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "@timelog/timelog";
+   * import { mkdtempSync, rmSync } from "node:fs";
+   * import { tmpdir } from "node:os";
+   * import { join } from "node:path";
+   * const dir = mkdtempSync(join(tmpdir(), "ticks-"));
+   * const log = new Timelog<number>({ path: dir, values: "f64", durability: "sync" });
+   * log.append(1, 0.5);
+   * console.log(log.durableSeq === log.stats().seq); // true: "sync" mode
+   * log.close();
+   * rmSync(dir, { recursive: true });
+   * ```
+   */
+  get durableSeq(): number {
+    this.#core.assertOpen("read the durable seq");
+    return this.#core.durableSeq().durable;
+  }
+
+  /**
    * Engine and binding statistics as a plain object.
    *
    * @example
@@ -509,7 +620,10 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T>
   }
 
   /**
-   * Closes snapshots and iterators, stops maintenance, releases every held value; idempotent.
+   * Closes snapshots and iterators, makes a durable log's writes durable (settling pending
+   * `sync()` promises), stops maintenance, releases every held value; idempotent. On a durable
+   * log that has failed with acknowledged writes not yet durable, it still releases everything,
+   * then throws {@link TimelogError} (`EIO`) to say those writes are lost.
    *
    * @example
    * ```ts

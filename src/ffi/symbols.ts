@@ -58,11 +58,28 @@ export const SYMBOLS = {
     parameters: ["buffer", /* tl_config_t* cfg */ "pointer" /* tl_dropq_t* q */],
     result: "i32",
   },
-  tl_open: {
-    parameters: ["buffer", /* const tl_config_t* cfg */ "buffer" /* tl_timelog_t** out */],
+  tl_config_set_path: {
+    parameters: ["buffer", /* tl_config_t* cfg */ "buffer", /* const char* path */ "u32" /* len */],
+    result: "i32",
+  },
+  tl_open_ex: {
+    parameters: [
+      "buffer", /* const tl_config_t* cfg */
+      "buffer", /* tl_timelog_t** out */
+      "buffer", /* char* err (reason on failure, NUL-terminated) */
+      "u32", /* uint32_t cap */
+    ],
     result: "i32",
   },
   tl_close: { parameters: ["pointer" /* tl_timelog_t* tl */], result: "void" },
+
+  tl_sync: { parameters: ["pointer" /* tl_timelog_t* tl */], result: "i32" },
+  tl_sync_request: {
+    parameters: ["pointer", /* tl */ "buffer" /* uint64_t* target */],
+    result: "i32",
+  },
+  tl_durable_seq: { parameters: ["pointer", /* tl */ "buffer" /* uint64_t* out */], result: "i32" },
+  tl_checkpoint: { parameters: ["pointer" /* tl */], result: "i32" },
 
   tl_append: {
     parameters: ["pointer", /* tl */ "i64", /* int64_t ts */ "u64" /* uint64_t handle */],
