@@ -21,6 +21,8 @@ import type { NativePointer, NativeRuntime, TimelogSymbols } from "./ffi/runtime
 import { native } from "./ffi/load.ts";
 import type { ResolvedOptions } from "./options.ts";
 
+/** tl_dropq_create_ex flag: the queue only rings (c/include/timelog.h). */
+const DROPQ_BELL_ONLY = 1;
 const DRAIN_CAP = 4096;
 /** Bytes for tl_open_ex's failure reason (the engine truncates longer ones). */
 const OPEN_ERR_CAP = 1024;
@@ -129,7 +131,10 @@ export class LogCore<V> {
       },
     });
     this.#token = bell.token;
-    const status = this.sym.tl_dropq_create(null, bell.pointer, bell.token, this.cell);
+    // A log without a handle table (f64 values) needs the bell for sync() only: a bell-only
+    // queue keeps the engine from collecting every dropped record (and copying all at close).
+    const flags = this.table ? 0 : DROPQ_BELL_ONLY;
+    const status = this.sym.tl_dropq_create_ex(null, bell.pointer, bell.token, flags, this.cell);
     if (status !== Status.OK) {
       unregisterDoorbell(bell.token);
       throw statusError(status, "create the drop queue");

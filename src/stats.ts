@@ -35,6 +35,7 @@ const FIELDS = [
   "replayedRecords",
   "recoveryCutBytes",
   "recoveryCutRecords",
+  "diskWrittenBytes",
 ] as const;
 
 /**
@@ -42,8 +43,9 @@ const FIELDS = [
  * durable logs are 0 in memory: `durableSeq` (every write call up to this seq is durable),
  * `walBytes` (the WAL's files), `diskBytes` (every file of the log), `checkpointsTotal`,
  * `replayedRecords` (replayed from the WAL at open), `recoveryCutBytes` (WAL bytes cut at open:
- * a torn tail after a crash, or what `repair` cut) and `recoveryCutRecords` (well-formed
- * records among them: `repair` only).
+ * a torn tail after a crash, or what `repair` cut), `recoveryCutRecords` (well-formed
+ * records among them: `repair` only) and `diskWrittenBytes` (bytes written to the log's files
+ * since open — WAL records, segment files, manifests: write amplification).
  *
  * @example
  * ```ts

@@ -514,6 +514,14 @@ typedef void (*tl_doorbell_fn)(uint32_t token);
 TL_API tl_status_t tl_dropq_create(const tl_allocator_t *alloc, tl_doorbell_fn doorbell,
                                    uint32_t token, tl_dropq_t **out);
 
+/* tl_dropq_create with flags: TL_DROPQ_BELL_ONLY makes a queue that only rings — a log
+ * configured with it reports no drops (nothing is queued, close copies nothing) and uses the
+ * doorbell for durability only (tl_sync_request): a binding whose values need no release
+ * (f64 logs) awaits syncs without collecting every dropped record. */
+#define TL_DROPQ_BELL_ONLY 1u
+TL_API tl_status_t tl_dropq_create_ex(const tl_allocator_t *alloc, tl_doorbell_fn doorbell,
+                                      uint32_t token, uint32_t flags, tl_dropq_t **out);
+
 /* Moves up to cap queued handles (oldest first) into handles[cap]; *n_out = count. OK when at
  * least one was moved, EOF when the queue was empty. Any thread. */
 TL_API tl_status_t tl_dropq_drain(tl_dropq_t *q, uint64_t *handles, size_t cap, size_t *n_out);
@@ -566,9 +574,11 @@ typedef struct tl_stats {
     uint64_t replayed_records; /* records replayed from the WAL at open */
     uint64_t recovery_cut_bytes; /* WAL bytes cut at open: a torn tail, or what repair cut */
     uint64_t recovery_cut_records; /* well-formed records among them (repair only) */
+    uint64_t disk_written_bytes; /* bytes written to the log's files since open: WAL records,
+                                    segment files, manifests (write amplification) */
 } tl_stats_t;
 
-#define TL_STATS_FIELDS 27u
+#define TL_STATS_FIELDS 28u
 
 /* Fills *out for the log's current state. OK, EINVAL, ESTATE (closed). Any thread. */
 TL_API tl_status_t tl_stats(tl_timelog_t *tl, tl_stats_t *out);

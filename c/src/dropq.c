@@ -32,7 +32,10 @@ struct tl_dropq {
     pthread_t thr;
     bool thr_live; /* created and not joined */
     bool ring, armed, in_bell, shutdown;
+    bool bell_only; /* TL_DROPQ_BELL_ONLY: logs queue nothing here */
 };
+
+bool tl_dropq_bell_only(const tl_dropq_t *q) { return q->bell_only; }
 
 static void *notifier_main(void *arg) {
     tl_dropq_t *q = arg;
@@ -53,7 +56,14 @@ static void *notifier_main(void *arg) {
 
 tl_status_t tl_dropq_create(const tl_allocator_t *alloc, tl_doorbell_fn doorbell, uint32_t token,
                             tl_dropq_t **out) {
+    return tl_dropq_create_ex(alloc, doorbell, token, 0, out);
+}
+
+tl_status_t tl_dropq_create_ex(const tl_allocator_t *alloc, tl_doorbell_fn doorbell,
+                               uint32_t token, uint32_t flags, tl_dropq_t **out) {
     if (out == NULL) return TL_EINVAL;
+    *out = NULL;
+    if ((flags & ~TL_DROPQ_BELL_ONLY) != 0) return TL_EINVAL;
     *out = NULL;
     if (alloc != NULL && (alloc->alloc == NULL || alloc->free == NULL)) return TL_EINVAL;
     const tl_allocator_t *a = alloc ? alloc : tl_default_allocator();
@@ -64,6 +74,7 @@ tl_status_t tl_dropq_create(const tl_allocator_t *alloc, tl_doorbell_fn doorbell
     q->caller_ref = true;
     q->bell = doorbell;
     q->token = token;
+    q->bell_only = (flags & TL_DROPQ_BELL_ONLY) != 0;
     if (pthread_mutex_init(&q->mu, NULL) != 0) {
         tl_mem_free(a, q, sizeof *q);
         return TL_EINTERNAL;

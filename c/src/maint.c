@@ -84,9 +84,7 @@ tl_status_t tl_checkpoint(tl_timelog_t *tl) {
     if (st != TL_OK || tl->dur == NULL) return st;
     st = tl_seal(tl, NULL);
     if (st != TL_OK) return tl_err_set(tl, st, "checkpoint: seal failed");
-    pthread_mutex_lock(&tl->maint_mu);
     st = tl_dur_checkpoint_job(tl);
-    pthread_mutex_unlock(&tl->maint_mu);
     tl_give_back(tl);
     if (st == TL_OK) return TL_OK;
     if (tl_dur_failed(tl, NULL, 0) != TL_OK) return tl_dur_error(tl, st, "checkpoint");

@@ -23,7 +23,8 @@ void tl_report_drops(tl_timelog_t *tl, const int64_t *ts, const uint64_t *h, siz
     if (n == 0) return;
     atomic_fetch_add_explicit(&tl->ctr.dropped, n, memory_order_relaxed);
     if (tl->cfg.on_drop != NULL) tl->cfg.on_drop(tl->cfg.on_drop_ctx, ts, h, n);
-    else if (tl->dropq != NULL && tl_dropq_push(tl->dropq, h, n) != TL_OK) {
+    else if (tl->dropq != NULL && !tl_dropq_bell_only(tl->dropq) &&
+             tl_dropq_push(tl->dropq, h, n) != TL_OK) {
         tl_log(tl, TL_LOG_ERROR, "drop queue: out of memory, %zu handles not reported", n);
     }
 }

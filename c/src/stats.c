@@ -39,6 +39,7 @@ tl_status_t tl_stats(tl_timelog_t *tl, tl_stats_t *out) {
         out->replayed_records = d.replayed;
         out->recovery_cut_bytes = d.cut_bytes;
         out->recovery_cut_records = d.cut_records;
+        out->disk_written_bytes = d.written;
     }
     return st;
 }

@@ -108,6 +108,8 @@ tl_status_t tl_dropq_push(tl_dropq_t *q, const uint64_t *h, size_t n);
 /* Rings the doorbell (when set) without pushing anything: the durable layer tells an awaiting
  * runtime that the durable seq moved or the log failed. Any thread, no engine lock held. */
 void tl_dropq_notify(tl_dropq_t *q);
+/* True for a TL_DROPQ_BELL_ONLY queue (a log reports no drops to it). */
+bool tl_dropq_bell_only(const tl_dropq_t *q);
 
 /* ---- snapshot.c ---- */
 /* Fills every field of *o from the snapshot (plans it if needed). ENOMEM. */

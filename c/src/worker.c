@@ -69,11 +69,6 @@ static tl_status_t idle_locked(tl_timelog_t *tl, uint64_t seen, bool *done) {
     tl_status_t st = tl_mt_empty(&tl->mt) ? TL_OK : tl_seal_in(tl, NULL);
     atomic_store_explicit(&tl->idle_req, 0, memory_order_release);
     if (st == TL_OK) st = tl_compact_all_job(tl);
-    /* A quiet durable log also checkpoints: it reopens without replay and gives back the
-     * disk space of what was deleted. */
-    if (st == TL_OK && tl->dur != NULL && tl_dur_checkpoint_idle(tl)) {
-        st = tl_dur_checkpoint_job(tl);
-    }
     if (st == TL_OK) {
         *done = true;
         atomic_fetch_add_explicit(&tl->ctr.idle_jobs, 1, memory_order_relaxed);
@@ -89,9 +84,6 @@ static tl_status_t round_locked(tl_timelog_t *tl, bool *did) {
     tl_status_t st = tl_flush_job(tl, &f);
     if (st == TL_OK && tl_compact_wanted(tl)) st = tl_compact_job(tl, &c);
     if (st == TL_OK && c) (void)tl_pack_job(tl, 1, &p);
-    if (st == TL_OK && tl->dur != NULL && tl_dur_checkpoint_wanted(tl)) {
-        st = tl_dur_checkpoint_job(tl);
-    }
     *did = f || c;
     return st;
 }
@@ -141,6 +133,13 @@ static void *worker_main(void *arg) {
         tl_status_t st = round_locked(tl, &did);
         if (st == TL_OK && quiet_due(tl, &q, now_ms())) st = idle_locked(tl, q.seen, &idle);
         pthread_mutex_unlock(&tl->maint_mu);
+        /* Durable logs: a checkpoint when the WAL has grown enough, or when the log went
+         * quiet (it then reopens without replay and gives back what deletes freed). The
+         * job takes maint_mu only to compact and pin, not while it writes files. */
+        if (st == TL_OK && tl->dur != NULL &&
+            (idle ? tl_dur_checkpoint_idle(tl) : tl_dur_checkpoint_wanted(tl))) {
+            st = tl_dur_checkpoint_job(tl);
+        }
         if (idle) {
             tl_give_back(tl);
             q.done = true;

@@ -199,11 +199,12 @@ export const SYMBOLS = {
     result: "i32",
   },
 
-  tl_dropq_create: {
+  tl_dropq_create_ex: {
     parameters: [
       "pointer", /* const tl_allocator_t* alloc (NULL) */
       "function", /* tl_doorbell_fn doorbell */
       "u32", /* uint32_t token */
+      "u32", /* uint32_t flags (TL_DROPQ_BELL_ONLY = 1) */
       "buffer", /* tl_dropq_t** out */
     ],
     result: "i32",

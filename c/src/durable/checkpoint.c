@@ -2,8 +2,9 @@
  * checkpoint.c — writing a durable log's state to segment files and the manifest, so the WAL
  * can be truncated (dur.h says what each file holds).
  *
- * The job (caller holds maint_mu, so no other job changes L1 meanwhile):
- *   1. compact everything sealed into L1 (tl_compact_all_job) and pin the manifest m; its
+ * The job (one at a time: ckpt_mu; the caller holds no engine lock):
+ *   1. under maint_mu, compact everything sealed into L1 (tl_compact_all_job) and pin the
+ *      manifest m (steps 2-5 run without maint_mu: other jobs, writes and reads go on); its
  *      l1_cover (S, P) says L1 holds exactly the calls up to S and the first P records of
  *      call S + 1 (run.h, tl_cover_t);
  *   2. make the WAL durable: m's tombstones may come from deletes after S, and the state on
@@ -151,6 +152,7 @@ static tl_status_t write_pages(plan_t *pl, tl_timelog_t *tl, uint64_t *bytes, tl
         tl_segfile_t *r = NULL;
         st = tl_segfile_open(d->io, d->dir, name, false, d->alloc, &r, err);
         if (st == TL_OK) *bytes = tl_segfile_size(r);
+        if (st == TL_OK) atomic_fetch_add_explicit(&d->written, *bytes, memory_order_relaxed);
         tl_segfile_close(r);
     }
     return st;
@@ -210,6 +212,8 @@ static tl_status_t write_manifest(plan_t *pl, tl_timelog_t *tl, tl_io_err_t *err
     if (buf != NULL) {
         tl_dm_encode(dm, buf);
         st = tl_mfile_write(pl->d->io, pl->d->dir, TL_DUR_MANIFEST, buf, len, err);
+        atomic_fetch_add_explicit(&pl->d->written, len + TL_MFILE_HEADER_BYTES,
+                                  memory_order_relaxed);
         tl_mem_free(pl->d->alloc, buf, len);
     }
     tl_mem_free(pl->d->alloc, dm->tombs, (nt ? nt : 1) * sizeof *dm->tombs);
@@ -251,27 +255,54 @@ static void plan_free(plan_t *pl) {
 bool tl_dur_checkpoint_wanted(tl_timelog_t *tl) {
     tl_dur_t *d = tl->dur;
     if (d == NULL || atomic_load_explicit(&d->failed, memory_order_acquire) != TL_OK) return false;
-    return atomic_load_explicit(&d->logged, memory_order_relaxed) - d->logged_ckpt >=
+    return atomic_load_explicit(&d->logged, memory_order_relaxed) -
+               atomic_load_explicit(&d->logged_ckpt, memory_order_relaxed) >=
            d->checkpoint_bytes;
 }
 
 bool tl_dur_checkpoint_idle(tl_timelog_t *tl) {
     tl_dur_t *d = tl->dur;
     if (d == NULL || atomic_load_explicit(&d->failed, memory_order_acquire) != TL_OK) return false;
-    return atomic_load_explicit(&d->logged, memory_order_relaxed) != d->logged_ckpt;
+    return atomic_load_explicit(&d->logged, memory_order_relaxed) !=
+           atomic_load_explicit(&d->logged_ckpt, memory_order_relaxed);
+}
+
+/* Step 1 under maint_mu (no other job runs meanwhile): compact everything sealed, pin. */
+static tl_status_t compact_and_pin(tl_timelog_t *tl, tl_manifest_t **m) {
+    pthread_mutex_lock(&tl->maint_mu);
+    tl_status_t st = tl_compact_all_job(tl);
+    *m = st == TL_OK ? tl_pin(tl) : NULL;
+    pthread_mutex_unlock(&tl->maint_mu);
+    return st;
+}
+
+/* After the manifest is durable: the pages written now are on disk where it says. Under
+ * maint_mu, because relocation (a job) copies pages with their disk position. */
+static void mark_written(tl_timelog_t *tl, const plan_t *pl) {
+    pthread_mutex_lock(&tl->maint_mu);
+    for (uint64_t i = 0; i < pl->dm.npages; i++) {
+        if (!pl->fresh[i]) continue;
+        pl->pages[i]->file_id = pl->new_id;
+        pl->pages[i]->blob = pl->dm.pages[i].blob;
+    }
+    pthread_mutex_unlock(&tl->maint_mu);
 }
 
 tl_status_t tl_dur_checkpoint_job(tl_timelog_t *tl) {
     tl_dur_t *d = tl->dur;
     if (d == NULL) return TL_OK;
+    pthread_mutex_lock(&d->ckpt_mu);
     tl_status_t st = (tl_status_t)atomic_load_explicit(&d->failed, memory_order_acquire);
-    if (st != TL_OK) return st;
-    st = tl_compact_all_job(tl);
-    if (st != TL_OK) return st;
     plan_t pl;
     memset(&pl, 0, sizeof pl);
     pl.d = d;
-    pl.m = tl_pin(tl);
+    if (st == TL_OK) st = compact_and_pin(tl, &pl.m);
+    if (st != TL_OK) {
+        pthread_mutex_unlock(&d->ckpt_mu);
+        return st;
+    }
+    /* From here on no engine lock is held: writes, reads and the other maintenance jobs go on
+     * while the files are written (ingest does not stall behind a checkpoint). */
     tl_io_err_t err;
     tl_io_err_clear(&err);
     bool io = false; /* whether st came from the disk (then the log fails) */
@@ -290,12 +321,7 @@ tl_status_t tl_dur_checkpoint_job(tl_timelog_t *tl) {
         io = st != TL_OK && st != TL_ENOMEM;
     }
     if (st == TL_OK) {
-        /* committed: the pages written now are on disk where the manifest says */
-        for (uint64_t i = 0; i < pl.dm.npages; i++) {
-            if (!pl.fresh[i]) continue;
-            pl.pages[i]->file_id = pl.new_id;
-            pl.pages[i]->blob = pl.dm.pages[i].blob;
-        }
+        mark_written(tl, &pl);
         d->ckpt_seq = pl.m->l1_cover.seq;
         d->ckpt_part = pl.m->l1_cover.part;
         st = tl_wal_truncate(d->wal, (d->ckpt_seq + 1) << TL_WREC_CHUNK_BITS, NULL, &err);
@@ -309,10 +335,11 @@ tl_status_t tl_dur_checkpoint_job(tl_timelog_t *tl) {
         d->files = pl.keep;
         pl.keep = old; /* freed with the plan */
         atomic_store_explicit(&d->seg_bytes, total, memory_order_relaxed);
-        d->logged_ckpt = logged;
+        atomic_store_explicit(&d->logged_ckpt, logged, memory_order_relaxed);
         atomic_fetch_add_explicit(&d->checkpoints, 1, memory_order_relaxed);
     }
     plan_free(&pl);
+    pthread_mutex_unlock(&d->ckpt_mu);
     if (io) return tl_dur_fail(tl, st, &err);
     return st;
 }

@@ -255,10 +255,12 @@ static tl_status_t sync_init(tl_dur_t *d) {
     pthread_condattr_setclock(&ca, TL_COND_CLOCK);
 #endif
     int a = pthread_mutex_init(&d->mu, NULL), b = pthread_cond_init(&d->cv, &ca);
+    int c = pthread_mutex_init(&d->ckpt_mu, NULL);
     pthread_condattr_destroy(&ca);
-    if (a == 0 && b == 0) return TL_OK;
+    if (a == 0 && b == 0 && c == 0) return TL_OK;
     if (a == 0) pthread_mutex_destroy(&d->mu);
     if (b == 0) pthread_cond_destroy(&d->cv);
+    if (c == 0) pthread_mutex_destroy(&d->ckpt_mu);
     return TL_EINTERNAL;
 }
 
@@ -266,6 +268,7 @@ static void dur_free(tl_dur_t *d) {
     tl_dur_files_free(&d->files, d->alloc);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->cv);
+    pthread_mutex_destroy(&d->ckpt_mu);
     tl_mem_free(d->alloc, d, sizeof *d);
 }
 
@@ -288,6 +291,8 @@ tl_status_t tl_dur_open(tl_timelog_t *tl, tl_dur_apply_fn apply, char *msg, size
     atomic_init(&d->seg_bytes, 0);
     atomic_init(&d->replaying, false);
     atomic_init(&d->logged, 0);
+    atomic_init(&d->written, 0);
+    atomic_init(&d->logged_ckpt, 0);
     atomic_init(&d->checkpoints, 0);
     if (sync_init(d) != TL_OK) {
         tl_mem_free(d->alloc, d, sizeof *d);
@@ -350,4 +355,6 @@ void tl_dur_stats(tl_timelog_t *tl, tl_dur_stats_t *o) {
     o->replayed = d->replayed;
     o->cut_bytes = d->cut_bytes;
     o->cut_records = d->cut_records;
+    o->written = atomic_load_explicit(&d->written, memory_order_relaxed) +
+                 atomic_load_explicit(&d->logged, memory_order_relaxed);
 }

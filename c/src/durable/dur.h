@@ -41,6 +41,7 @@
 /* Counters of the durable state, for tl_stats. */
 typedef struct tl_dur_stats {
     uint64_t durable_seq, wal_bytes, disk_bytes, checkpoints, replayed, cut_bytes, cut_records;
+    uint64_t written;
 } tl_dur_stats_t;
 
 /* The durable part of a log (tl->dur; NULL for an in-memory log). */
@@ -96,7 +97,7 @@ tl_status_t tl_dur_sync_request(tl_timelog_t *tl, uint64_t *target);
 uint64_t tl_dur_durable_seq(tl_timelog_t *tl);
 void tl_dur_stats(tl_timelog_t *tl, tl_dur_stats_t *out);
 
-/* ---- checkpoint.c (caller holds maint_mu) ---- */
+/* ---- checkpoint.c (the caller holds no engine lock: the job takes maint_mu itself) ---- */
 
 /* True when the WAL has grown by checkpoint_bytes since the last checkpoint, or when dropped
  * pages left segment files to delete. */

@@ -34,12 +34,14 @@ struct tl_dur {
     uint32_t max_records; /* records per APPEND chunk (the WAL's largest payload) */
     _Atomic bool replaying; /* open: the write calls replay the WAL, logging nothing */
 
-    /* ---- checkpoints (maint_mu; set by recovery before the log is shared) ---- */
+    /* ---- checkpoints (ckpt_mu; set by recovery before the log is shared) ---- */
     uint64_t ckpt_seq; /* S of the manifest on disk: write calls <= S are in segment files */
     uint64_t ckpt_part; /* and the first ckpt_part records of call S + 1 */
     uint64_t next_file; /* id of the next segment file */
     _Atomic uint64_t logged; /* WAL bytes appended since open (writer; the worker reads it) */
-    uint64_t logged_ckpt; /* `logged` when the last checkpoint synced the WAL */
+    _Atomic uint64_t logged_ckpt; /* `logged` when the last checkpoint synced the WAL */
+    pthread_mutex_t ckpt_mu; /* one checkpoint at a time; guards the fields above (files,
+                                next_file, ckpt_*) and the pages' disk positions' writes */
     tl_dur_files_t files; /* segment files the manifest on disk names */
     _Atomic uint64_t seg_bytes; /* their total size (read by tl_stats on any thread) */
     _Atomic bool garbage; /* pages on disk were dropped: a checkpoint frees their files */
@@ -59,6 +61,7 @@ struct tl_dur {
 
     /* ---- counters ---- */
     _Atomic uint64_t checkpoints;
+    _Atomic uint64_t written; /* bytes of segment files and manifests written since open */
     uint64_t replayed, cut_bytes, cut_records; /* from the open */
 };
 

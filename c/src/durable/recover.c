@@ -106,10 +106,15 @@ static tl_status_t check_config(rec_ctx_t *c) {
     const tl_dm_t *m = &c->dm;
     if (m->time_unit != (uint32_t)cfg->time_unit || m->value_kind != cfg->value_kind ||
         m->window_size != cfg->window_size || m->window_origin != cfg->window_origin) {
+        static const char *const units[] = {"s", "ms", "us", "ns"};
+        static const char *const kinds[] = {"handles", "f64"};
         snprintf(c->msg, c->cap,
-                 "%s was written with time unit %u, value kind %u, window %lld at %lld: open it "
-                 "with the same settings", c->d->dir, m->time_unit, m->value_kind,
-                 (long long)m->window_size, (long long)m->window_origin);
+                 "%s was written with time unit %s, values %s, window size %lld at origin %lld; "
+                 "this open asks for %s, %s, %lld at %lld: open it with the same settings",
+                 c->d->dir, units[m->time_unit], kinds[m->value_kind],
+                 (long long)m->window_size, (long long)m->window_origin,
+                 units[cfg->time_unit], kinds[cfg->value_kind], (long long)cfg->window_size,
+                 (long long)cfg->window_origin);
         return TL_EINVAL;
     }
     return TL_OK;
@@ -138,6 +143,26 @@ static tl_status_t read_manifest(rec_ctx_t *c, bool *found) {
     if (st != TL_OK) return fail_msg(c, st, "out of memory reading the manifest");
     *found = true;
     return check_config(c);
+}
+
+/* A directory without a manifest gets an empty one at once: it records the settings that shape
+ * the stored data (time unit, value kind, window grid), so that a reopen with others is
+ * refused before the WAL alone is misread. */
+static tl_status_t write_initial(rec_ctx_t *c) {
+    const tl_config_t *cfg = &c->tl->cfg;
+    tl_dm_t dm;
+    memset(&dm, 0, sizeof dm);
+    dm.next_file = 1;
+    dm.time_unit = (uint32_t)cfg->time_unit;
+    dm.value_kind = cfg->value_kind;
+    dm.window_size = cfg->window_size;
+    dm.window_origin = cfg->window_origin;
+    uint8_t buf[TL_DM_HEADER_BYTES];
+    tl_dm_encode(&dm, buf);
+    tl_io_err_t err;
+    tl_io_err_clear(&err);
+    tl_status_t st = tl_mfile_write(c->d->io, c->d->dir, TL_DUR_MANIFEST, buf, sizeof buf, &err);
+    return st == TL_OK ? TL_OK : fail_io(c, st, &err);
 }
 
 /* ---- step 3: segment files -> pages -> runs and tombstones ---- */
@@ -519,7 +544,7 @@ tl_status_t tl_dur_recover(tl_timelog_t *tl, tl_dur_t *d, tl_dur_apply_fn apply,
     bool found = false;
     tl_status_t st = open_dir(&c, &s);
     if (st == TL_OK) st = read_manifest(&c, &found);
-    if (st == TL_OK && found) st = load_state(&c);
+    if (st == TL_OK) st = found ? load_state(&c) : write_initial(&c);
     if (st == TL_OK) st = remove_orphans(&c, &s.segs);
     if (st == TL_OK) st = replay(&c);
     tl_dm_ids_free(&s.segs, d->alloc);
