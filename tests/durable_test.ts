@@ -283,9 +283,10 @@ function assertFailedLog(log: Timelog<number>, err: unknown): void {
 test('a failed "interval" log: a pending sync() rejects through the doorbell, writes throw EIO', async () => {
   await withDir(async (dir) => {
     const log = await doomedLog(dir, "interval");
-    // 120 frames of 48 bytes: more than the first 4 KiB segment holds, less than two, so they
-    // wait in the WAL buffer (the writer does I/O only when a second roll would be pending).
-    for (let i = 2; i < 122; i++) log.append(i, i);
+    // 120 frames of 64 bytes (two-record batches: single appends would be staged into one
+    // frame): more than the first 4 KiB segment holds, less than two, so they wait in the WAL
+    // buffer (the writer does I/O only when a second roll would be pending).
+    for (let i = 2; i < 122; i++) log.appendMany([i, i], [i, i]);
     const pending = log.sync(); // the syncer writes them out, needs a new segment, fails
     const later = log.sync();
     const results = await Promise.allSettled([pending, later]);
@@ -396,7 +397,10 @@ test("a path that is a file, or a directory of another time unit, fails to open 
 function writeFrames(dir: string): WriteModel {
   const model = new WriteModel();
   using log = open(dir, { maintenance: "manual" });
-  for (let i = 0; i < 200; i++) write(log, model, [{ kind: "append", ts: i, v: i * 10 }]);
+  // Two-record batches: one WAL frame per call (single appends are staged into shared frames).
+  for (let i = 0; i < 200; i++) {
+    write(log, model, [{ kind: "many", ts: [i, i], v: [i * 10, i * 10 + 1] }]);
+  }
   return model;
 }
 
@@ -417,19 +421,21 @@ test("a corrupt WAL fails the open with ECORRUPT naming the file; repair keeps t
     assert.equal(err.status, 41);
 
     using log = open(dir, { repair: true });
-    const n = log.size;
-    assert.ok(n > 50 && n < 150, `kept ${n} of 200 records`);
+    const calls = log.size / 2;
+    assert.ok(calls > 50 && calls < 150, `kept ${calls} of 200 calls`);
     const s = log.stats();
-    assert.equal(s.seq, n, "the prefix of the first n write calls");
+    assert.equal(s.seq, calls, "the prefix of the first write calls");
     assert.ok(s.recoveryCutBytes > 0);
-    assert.equal(s.recoveryCutRecords, 200 - n - 1, "the damaged frame is not well formed");
+    assert.equal(s.recoveryCutRecords, 200 - calls - 1, "the damaged frame is not well formed");
     const prefix = new WriteModel();
-    for (let i = 0; i < n; i++) prefix.apply({ kind: "append", ts: i, v: i * 10 });
+    for (let i = 0; i < calls; i++) {
+      prefix.apply({ kind: "many", ts: [i, i], v: [i * 10, i * 10 + 1] });
+    }
     assert.equal(diffLog(log, prefix), null);
     log.append(1_000, 1);
     log.close();
     using again = open(dir);
-    assert.equal(again.size, n + 1, "a repaired directory opens strictly again");
+    assert.equal(again.size, 2 * calls + 1, "a repaired directory opens strictly again");
   });
 });
 

@@ -16,7 +16,8 @@
  * Failure: the first persistent error is kept (status + formatted context) and returned by
  * every later write and sync; the WAL itself refuses everything after its first I/O error.
  *
- * Lock order: the syncer's mu is a leaf (never held while calling into the engine or the WAL).
+ * Lock order: stage_mu -> the WAL's locks (an APPEND_RUN is appended under it); the syncer's
+ * mu is a leaf (never held while calling into the engine or the WAL).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +25,12 @@
 
 #include "disk/le.h"
 #include "durable/dur_int.h"
+
+/* The WAL stores the engine's int64/uint64 columns as they are in memory, and the format is
+ * little-endian (docs/format.md): every supported platform is. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "durable logs need a little-endian platform"
+#endif
 
 /* ---- failure ---- */
 
@@ -92,6 +99,48 @@ static tl_status_t append(tl_timelog_t *tl, uint64_t wseq, uint8_t type, uint8_t
     return st;
 }
 
+/* Empties the stage into the WAL as one APPEND_RUN record (caller holds stage_mu). */
+static tl_status_t stage_flush_locked(tl_timelog_t *tl) {
+    tl_dur_t *d = tl->dur;
+    uint32_t k = d->stage_n;
+    if (k == 0) return TL_OK;
+    uint8_t hdr[16];
+    tl_le64_store(hdr, d->stage_first);
+    tl_le32_store(hdr + 8, k);
+    tl_le32_store(hdr + 12, 0);
+    tl_wal_piece_t p[3] = {{hdr, 16}, {d->stage_ts, (size_t)k * 8}, {d->stage_h, (size_t)k * 8}};
+    uint64_t last = d->stage_first + k - 1;
+    tl_status_t st = append(tl, last << TL_WREC_CHUNK_BITS, TL_WREC_APPEND_RUN, TL_WREC_LAST, p, 3);
+    if (st == TL_OK) d->stage_n = 0;
+    return st;
+}
+
+static tl_status_t stage_flush(tl_timelog_t *tl) {
+    tl_dur_t *d = tl->dur;
+    pthread_mutex_lock(&d->stage_mu);
+    tl_status_t st = stage_flush_locked(tl);
+    pthread_mutex_unlock(&d->stage_mu);
+    return st;
+}
+
+/* Stages one single-record append (flushing a full or non-consecutive stage first). */
+static tl_status_t stage_one(tl_timelog_t *tl, uint64_t seq, int64_t ts, uint64_t h) {
+    tl_dur_t *d = tl->dur;
+    pthread_mutex_lock(&d->stage_mu);
+    tl_status_t st = TL_OK;
+    if (d->stage_n == TL_DUR_STAGE || (d->stage_n > 0 && seq != d->stage_first + d->stage_n)) {
+        st = stage_flush_locked(tl);
+    }
+    if (st == TL_OK) {
+        if (d->stage_n == 0) d->stage_first = seq;
+        d->stage_ts[d->stage_n] = ts;
+        d->stage_h[d->stage_n] = h;
+        d->stage_n++;
+    }
+    pthread_mutex_unlock(&d->stage_mu);
+    return st;
+}
+
 tl_status_t tl_dur_log_append(tl_timelog_t *tl, uint64_t seq, const int64_t *ts,
                               const uint64_t *h, size_t n) {
     tl_dur_t *d = tl->dur;
@@ -99,6 +148,8 @@ tl_status_t tl_dur_log_append(tl_timelog_t *tl, uint64_t seq, const int64_t *ts,
     tl_status_t st = (tl_status_t)atomic_load_explicit(&d->failed, memory_order_acquire);
     if (st != TL_OK) return st;
     if (seq > TL_DUR_SEQ_MAX) return TL_EOVERFLOW;
+    if (n == 1 && d->mode != TL_DURABILITY_SYNC) return stage_one(tl, seq, ts[0], h[0]);
+    if ((st = stage_flush(tl)) != TL_OK) return st; /* the WAL keeps the call order */
     size_t chunks = (n + d->max_records - 1) / d->max_records;
     if (chunks > ((size_t)1 << TL_WREC_CHUNK_BITS)) return TL_EOVERFLOW;
     for (size_t c = 0; c < chunks && st == TL_OK; c++) {
@@ -119,6 +170,7 @@ tl_status_t tl_dur_log_delete(tl_timelog_t *tl, uint64_t seq, int64_t lo, int64_
     tl_status_t st = (tl_status_t)atomic_load_explicit(&d->failed, memory_order_acquire);
     if (st != TL_OK) return st;
     if (seq > TL_DUR_SEQ_MAX) return TL_EOVERFLOW;
+    if ((st = stage_flush(tl)) != TL_OK) return st;
     uint8_t rec[16];
     tl_le64_store(rec, (uint64_t)lo);
     tl_le64_store(rec + 8, (uint64_t)hi);
@@ -156,6 +208,7 @@ tl_status_t tl_dur_sync(tl_timelog_t *tl) {
     tl_dur_t *d = tl->dur;
     tl_status_t st = (tl_status_t)atomic_load_explicit(&d->failed, memory_order_acquire);
     if (st != TL_OK) return st;
+    if ((st = stage_flush(tl)) != TL_OK) return st;
     tl_io_err_t err;
     tl_io_err_clear(&err);
     uint64_t synced = 0;
@@ -212,6 +265,7 @@ static void sync_round(tl_timelog_t *tl, uint64_t want) {
     bool do_sync = d->mode == TL_DURABILITY_INTERVAL ||
                    want > atomic_load_explicit(&d->durable_seq, memory_order_acquire);
     uint64_t synced = 0;
+    if (stage_flush(tl) != TL_OK) return; /* the failure is recorded (append) */
     tl_status_t st = do_sync ? tl_wal_sync(d->wal, &synced, &err) : tl_wal_write(d->wal, &err);
     if (st != TL_OK) {
         tl_dur_fail(tl, st, &err);
@@ -255,12 +309,13 @@ static tl_status_t sync_init(tl_dur_t *d) {
     pthread_condattr_setclock(&ca, TL_COND_CLOCK);
 #endif
     int a = pthread_mutex_init(&d->mu, NULL), b = pthread_cond_init(&d->cv, &ca);
-    int c = pthread_mutex_init(&d->ckpt_mu, NULL);
+    int c = pthread_mutex_init(&d->ckpt_mu, NULL), e = pthread_mutex_init(&d->stage_mu, NULL);
     pthread_condattr_destroy(&ca);
-    if (a == 0 && b == 0 && c == 0) return TL_OK;
+    if (a == 0 && b == 0 && c == 0 && e == 0) return TL_OK;
     if (a == 0) pthread_mutex_destroy(&d->mu);
     if (b == 0) pthread_cond_destroy(&d->cv);
     if (c == 0) pthread_mutex_destroy(&d->ckpt_mu);
+    if (e == 0) pthread_mutex_destroy(&d->stage_mu);
     return TL_EINTERNAL;
 }
 
@@ -269,6 +324,7 @@ static void dur_free(tl_dur_t *d) {
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->cv);
     pthread_mutex_destroy(&d->ckpt_mu);
+    pthread_mutex_destroy(&d->stage_mu);
     tl_mem_free(d->alloc, d, sizeof *d);
 }
 
@@ -328,6 +384,7 @@ void tl_dur_close(tl_timelog_t *tl) {
     }
     tl_io_err_t err;
     tl_io_err_clear(&err);
+    (void)stage_flush(tl); /* a failure is recorded, and then the close below reports it */
     tl_status_t st = tl_wal_close(d->wal, &err); /* syncs what is buffered unless failed */
     if (st != TL_OK && atomic_load_explicit(&d->failed, memory_order_relaxed) == TL_OK) {
         char msg[TL_ERR_CAP];

@@ -19,6 +19,13 @@
  * by a crash was never acknowledged). Truncating the WAL at a checkpoint is then keep_seq =
  * (S + 1) << TL_WREC_CHUNK_BITS, with no map between the two numberings.
  *
+ * Single-record appends (the common call from JavaScript) are staged, up to TL_DUR_STAGE of
+ * consecutive seqs, and reach the WAL as one APPEND_RUN record: a frame per record would triple
+ * the bytes written (24-byte header + 8-byte count for 16 bytes of data). The stage is part of
+ * the WAL's volatile state: the syncer, every sync and every other write call empty it into the
+ * WAL first, so the WAL order is still the call order and syncs still cover every call made
+ * before them. SYNC mode does not stage (each call is synced anyway).
+ *
  * Threads: the writer appends (tl_dur_log_*); a syncer thread (INTERVAL / NONE modes) writes
  * and syncs the WAL in the background and serves tl_sync_request; checkpoints run under
  * maint_mu (the worker, or the writer in tl_checkpoint). The first persistent I/O error is
@@ -32,6 +39,9 @@
 
 #define TL_WREC_APPEND 1u /* payload: u32 n, u32 0, i64 ts[n], u64 h[n] */
 #define TL_WREC_DELETE 2u /* payload: i64 lo, i64 hi (a closed range) */
+#define TL_WREC_APPEND_RUN 3u /* k consecutive single-record appends: u64 first seq, u32 k,
+                                 u32 0, i64 ts[k], u64 h[k]; WAL seq = last seq << 16 */
+#define TL_DUR_STAGE 256u /* single appends staged before they become one APPEND_RUN */
 #define TL_WREC_LAST 1u /* frame flag: the call's last (often only) chunk */
 #define TL_WREC_CHUNK_BITS 16u
 #define TL_DUR_SEQ_MAX (UINT64_MAX >> TL_WREC_CHUNK_BITS) /* engine seqs a WAL can number */

@@ -46,6 +46,13 @@ struct tl_dur {
     _Atomic uint64_t seg_bytes; /* their total size (read by tl_stats on any thread) */
     _Atomic bool garbage; /* pages on disk were dropped: a checkpoint frees their files */
 
+    /* ---- staged single appends (stage_mu: the writer adds, anyone empties them) ---- */
+    pthread_mutex_t stage_mu;
+    uint64_t stage_first; /* seq of stage_ts[0] */
+    uint32_t stage_n;
+    int64_t stage_ts[TL_DUR_STAGE];
+    uint64_t stage_h[TL_DUR_STAGE];
+
     /* ---- the syncer (mu) ---- */
     pthread_mutex_t mu;
     pthread_cond_t cv; /* wakes the syncer */
