@@ -422,6 +422,37 @@ TL_API tl_status_t tl_snapshot_count_f64(tl_snapshot_t *s, double lo, double hi,
 TL_API tl_status_t tl_count_f64(tl_timelog_t *tl, double lo, double hi, double *out);
 
 /* ---------------------------------------------------------------------------------------------
+ * Newest-first reads (flags of the *_ex reads)
+ *
+ * TL_READ_REVERSE reads [lo, hi] backwards: timestamps descending, and records with equal
+ * timestamps in reverse insertion order (the newest write first) — exactly the forward order
+ * reversed. The engine merges backwards from hi, so reading the newest n records of a range
+ * costs about n records whatever the range holds: a limit is simply the capacity of the reads
+ * (stop after n). Flags other than TL_READ_REVERSE are TL_EINVAL; flags 0 is the forward read.
+ * ------------------------------------------------------------------------------------------- */
+
+#define TL_READ_REVERSE 1u
+
+/* tl_iter_open with flags: the iterator returns [lo, hi] (closed) in the order flags choose.
+ * OK, ENOMEM, EINVAL (NULL, unknown flags). Same lifetime rules as tl_iter_open. */
+TL_API tl_status_t tl_iter_open_ex(tl_snapshot_t *s, int64_t lo, int64_t hi, uint32_t flags,
+                                   tl_iter_t **out);
+
+/* tl_iter_open_f64 with flags. */
+TL_API tl_status_t tl_iter_open_ex_f64(tl_snapshot_t *s, double lo, double hi, uint32_t flags,
+                                       tl_iter_t **out);
+
+/* tl_snapshot_read_f64 with flags: with TL_READ_REVERSE, the LAST cap records of [lo, hi],
+ * newest first (*n_out < cap means that was every record). */
+TL_API tl_status_t tl_snapshot_read_ex_f64(tl_snapshot_t *s, double lo, double hi, uint32_t flags,
+                                           double *ts, uint64_t *handles, uint32_t cap,
+                                           size_t *n_out);
+
+/* tl_read_f64 with flags (the log's current state, through its kept read view). */
+TL_API tl_status_t tl_read_ex_f64(tl_timelog_t *tl, double lo, double hi, uint32_t flags,
+                                  double *ts, uint64_t *handles, uint32_t cap, size_t *n_out);
+
+/* ---------------------------------------------------------------------------------------------
  * Drop queue (for runtimes whose callbacks must not run on engine threads)
  * ------------------------------------------------------------------------------------------- */
 

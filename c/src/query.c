@@ -34,21 +34,6 @@ static const tl_tomb_t *hiding_fragment(const tl_run_t *r, const tl_tombs_t *tb,
     return &tb->v[i];
 }
 
-/* Number of runs of the chain with ts_min <= x (the last such is the answer minus one). */
-static uint32_t chain_count_le(tl_run_t *const *runs, uint32_t nruns, int64_t x) {
-    uint32_t first = 0, len = nruns;
-    while (len > 0) {
-        uint32_t half = len / 2;
-        if (runs[first + half]->ts_min <= x) {
-            first += half + 1;
-            len -= half + 1;
-        } else {
-            len = half;
-        }
-    }
-    return first;
-}
-
 /* ---- count ---- */
 
 static uint64_t run_visible_count(const tl_run_t *r, const tl_tombs_t *tb, int64_t lo,
@@ -161,7 +146,7 @@ tl_status_t tl_query_last_le(const tl_source_t *srcs, uint32_t nsrc, const tl_to
     int64_t best = 0;
     for (uint32_t s = 0; s < nsrc; s++) {
         tl_run_t *const *runs = srcs[s].runs;
-        for (uint32_t i = chain_count_le(runs, srcs[s].nruns, x); i-- > 0;) {
+        for (uint32_t i = tl_chain_count_le(runs, srcs[s].nruns, x); i-- > 0;) {
             if (found && runs[i]->ts_max <= best) break;
             bool had = found;
             int64_t prev = best;
