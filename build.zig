@@ -51,6 +51,7 @@ const engine_sources = [_][]const u8{
     "c/src/stats.c",
     "c/src/libpin.c",
     "c/src/oneshot.c",
+    "c/src/asof.c",
     // The compressed page codec (a leaf module: it depends on nothing else in c/src).
     "c/src/codec/bitpack.c",
     "c/src/codec/intcol.c",
@@ -107,6 +108,7 @@ const test_sources = [_][]const u8{
     "c/tests/dropq_test.c",
     "c/tests/model_test.c",
     "c/tests/oneshot_test.c",
+    "c/tests/asof_test.c",
     "c/tests/alloc_fail_test.c",
     "c/tests/codec_test.c",
     "c/tests/crc32c_test.c",

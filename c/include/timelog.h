@@ -453,6 +453,40 @@ TL_API tl_status_t tl_read_ex_f64(tl_timelog_t *tl, double lo, double hi, uint32
                                   double *ts, uint64_t *handles, uint32_t cap, size_t *n_out);
 
 /* ---------------------------------------------------------------------------------------------
+ * As-of lookups: the newest visible record at or before a timestamp
+ *
+ * For x, the record with the largest ts <= x, and among records at that ts the one written
+ * last — what a stream's value "as of" x is (merge_asof, kdb+'s aj). O(K (log R + log P)) per
+ * lookup, no record visited on the way. The column forms answer n lookups in one call: they
+ * sort the queries (unless already ascending; O(n), 32 bytes a query of scratch from the
+ * log's allocator) so that consecutive lookups share cache lines, and write each answer at
+ * its query's position.
+ * ------------------------------------------------------------------------------------------- */
+
+/* The as-of record of x: *ts_out = its ts, *h_out = its handle (either may be NULL).
+ * OK, EOF (no visible record at or before x), EINVAL, ENOMEM (a snapshot's first read). */
+TL_API tl_status_t tl_snapshot_asof(tl_snapshot_t *s, int64_t ts, int64_t *ts_out,
+                                    uint64_t *h_out);
+
+/* The as-of records of ts[0, n) (any order, duplicates fine): for each i, found[i] = 1 and
+ * ts_out[i], h_out[i] = the record's timestamp and handle, or found[i] = 0, ts_out[i] = 0 and
+ * h_out[i] = 0 when there is none. Any output may be NULL. OK (n = 0 too), EINVAL, ENOMEM,
+ * EOVERFLOW. */
+TL_API tl_status_t tl_snapshot_asof_many(tl_snapshot_t *s, const int64_t *ts, size_t n,
+                                         int64_t *ts_out, uint64_t *h_out, uint8_t *found);
+
+/* As tl_snapshot_asof_many with double queries and timestamps: a query is any integer-valued
+ * double (beyond the int64 range it stands for the nearest end) or -/+INFINITY; NaN or a
+ * fraction fails the call with EINVAL and writes nothing. ts_out[i] is NaN where there is no
+ * record (and the record's ts as a double otherwise: exact within +/-2^53). */
+TL_API tl_status_t tl_snapshot_asof_many_f64(tl_snapshot_t *s, const double *ts, uint32_t n,
+                                             double *ts_out, uint64_t *h_out, uint8_t *found);
+
+/* tl_snapshot_asof_many_f64 on the log's current state (through its kept read view). */
+TL_API tl_status_t tl_asof_many_f64(tl_timelog_t *tl, const double *ts, uint32_t n,
+                                    double *ts_out, uint64_t *h_out, uint8_t *found);
+
+/* ---------------------------------------------------------------------------------------------
  * Drop queue (for runtimes whose callbacks must not run on engine threads)
  * ------------------------------------------------------------------------------------------- */
 

@@ -145,5 +145,16 @@ tl_status_t tl_query_first_ge(const tl_source_t *srcs, uint32_t nsrc, const tl_t
 /* Largest visible ts <= x: OK or EOF. */
 tl_status_t tl_query_last_le(const tl_source_t *srcs, uint32_t nsrc, const tl_tombs_t *tombs,
                              int64_t x, int64_t *out);
+/* The last visible record with ts <= x in read order — the largest such ts, and among records
+ * at that ts the one written last (srcs in ascending rank order, as a snapshot plans them):
+ * its run and position (as-of reads, asof.c). hit->found is false when there is none. */
+typedef struct tl_query_hit {
+    const tl_run_t *r;
+    tl_run_pos_t p;
+    int64_t ts;
+    bool found;
+} tl_query_hit_t;
+void tl_query_last_le_at(const tl_source_t *srcs, uint32_t nsrc, const tl_tombs_t *tombs,
+                         int64_t x, tl_query_hit_t *hit);
 
 #endif /* TL_MERGE_H */
