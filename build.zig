@@ -25,6 +25,7 @@ const engine_sources = [_][]const u8{
     "c/src/arena.c",
     "c/src/status.c",
     "c/src/config.c",
+    "c/src/summary.c",
     "c/src/page.c",
     "c/src/run.c",
     "c/src/tombs.c",
@@ -52,6 +53,7 @@ const engine_sources = [_][]const u8{
     "c/src/libpin.c",
     "c/src/oneshot.c",
     "c/src/asof.c",
+    "c/src/agg.c",
     // The compressed page codec (a leaf module: it depends on nothing else in c/src).
     "c/src/codec/bitpack.c",
     "c/src/codec/intcol.c",
@@ -109,6 +111,7 @@ const test_sources = [_][]const u8{
     "c/tests/model_test.c",
     "c/tests/oneshot_test.c",
     "c/tests/asof_test.c",
+    "c/tests/agg_test.c",
     "c/tests/alloc_fail_test.c",
     "c/tests/codec_test.c",
     "c/tests/crc32c_test.c",

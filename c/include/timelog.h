@@ -487,6 +487,54 @@ TL_API tl_status_t tl_asof_many_f64(tl_timelog_t *tl, const double *ts, uint32_t
                                     double *ts_out, uint64_t *h_out, uint8_t *found);
 
 /* ---------------------------------------------------------------------------------------------
+ * Bucketed aggregates, computed in the engine
+ *
+ * Bucket k (k < nbuckets) holds the visible records with lo <= ts <= hi and
+ * start + k * every <= ts < start + (k + 1) * every (the last bucket stops at INT64_MAX).
+ * ops is a set of TL_AGG_* bits; out receives one column of nbuckets doubles per op, in bit
+ * order (COUNT, SUM, MIN, MAX, MEAN, FIRST, LAST): out[j * nbuckets + k] for the j-th op
+ * asked. Values are the handles read as doubles, so every op but TL_AGG_COUNT needs a log
+ * opened with value_kind TL_VALUES_F64 (TL_EINVAL otherwise).
+ *
+ * Results: count (NaN values included); sum, the IEEE sum (NaN when a value is NaN or when
+ * +inf and -inf both occur; summed page by page, so the last bits may differ from a
+ * left-to-right sum; exact for integers below 2^53); min / max, NaN when a value is NaN,
+ * else the extreme with -0 < +0 (JavaScript's Math.min / Math.max); mean = sum / count;
+ * first / last, the value of the first / last record in read order (ties in insertion order),
+ * bit for bit. An empty bucket has count 0, sum 0 and NaN for the others.
+ *
+ * Cost: pages packed by maintenance carry a summary of their values, so a page whose records
+ * all fall in one bucket costs O(1) and is not read; only pages cut by a bucket edge or a
+ * tombstone, and raw pages (memtable, L0, pages not packed), are read. Memory: 56 bytes a
+ * bucket during the call, from the log's allocator.
+ * ------------------------------------------------------------------------------------------- */
+
+#define TL_AGG_COUNT 0x01u
+#define TL_AGG_SUM 0x02u
+#define TL_AGG_MIN 0x04u
+#define TL_AGG_MAX 0x08u
+#define TL_AGG_MEAN 0x10u
+#define TL_AGG_FIRST 0x20u
+#define TL_AGG_LAST 0x40u
+
+/* Bucketed aggregates of s (see above). every >= 1; nbuckets = 0 writes nothing. OK,
+ * EINVAL (NULL, every < 1, no op or an unknown bit, value ops on a log that does not hold
+ * doubles), ENOMEM. */
+TL_API tl_status_t tl_snapshot_aggregate(tl_snapshot_t *s, int64_t lo, int64_t hi,
+                                         int64_t start, int64_t every, uint32_t nbuckets,
+                                         uint32_t ops, double *out);
+
+/* tl_snapshot_aggregate with double arguments: lo and hi as the one-call reads' bounds
+ * (-/+INFINITY for the ends), start and every exact integers within +/-2^53. */
+TL_API tl_status_t tl_snapshot_aggregate_f64(tl_snapshot_t *s, double lo, double hi,
+                                             double start, double every, uint32_t nbuckets,
+                                             uint32_t ops, double *out);
+
+/* tl_snapshot_aggregate_f64 on the log's current state (through its kept read view). */
+TL_API tl_status_t tl_aggregate_f64(tl_timelog_t *tl, double lo, double hi, double start,
+                                    double every, uint32_t nbuckets, uint32_t ops, double *out);
+
+/* ---------------------------------------------------------------------------------------------
  * Drop queue (for runtimes whose callbacks must not run on engine threads)
  * ------------------------------------------------------------------------------------------- */
 

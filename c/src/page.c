@@ -24,6 +24,7 @@
  * are ordinary keys.
  */
 #include "page.h"
+#include "summary.h"
 
 /* Bytes of the search table a page of cap records carries (0 or TL_TAB entries). */
 static size_t tab_bytes(uint32_t cap) {
@@ -65,14 +66,29 @@ void tl_page_unref(tl_page_t *p) {
 
 /* ---- packed pages ----
  *
- * Layout: [tl_page_t][tl_pcodec_view_t][uint16_t tab[TL_TAB]][blob], one allocation of
- * exactly `bytes`. The view is parsed once here, so readers never re-parse the header; the
- * search table is the raw page's (same buckets, same meaning), copied into runs like theirs. */
+ * Layout: [tl_page_t][tl_pcodec_view_t][tl_sum_t][uint16_t tab[TL_TAB]][blob], one allocation
+ * of exactly `bytes`. The view is parsed once here, so readers never re-parse the header; the
+ * search table is the raw page's (same buckets, same meaning), copied into runs like theirs;
+ * the summary (summary.h: n = 0 unless the values are doubles) is made while the page is
+ * packed, with its values in cache, and copied into runs as well (aggregates, agg.c). */
+
+static size_t packed_view_end(void) {
+    size_t v = sizeof(tl_page_t) + sizeof(tl_pcodec_view_t);
+    return (v + 7u) & ~(size_t)7u;
+}
 
 static size_t packed_prefix(void) {
-    size_t v = sizeof(tl_page_t) + sizeof(tl_pcodec_view_t);
-    v = (v + 7u) & ~(size_t)7u;
-    return v + TL_TAB * sizeof(uint16_t);
+    return packed_view_end() + sizeof(tl_sum_t) + TL_TAB * sizeof(uint16_t);
+}
+
+static tl_sum_t *packed_sum(const tl_page_t *p) {
+    return (tl_sum_t *)(void *)((char *)p + packed_view_end());
+}
+
+const tl_sum_t *tl_page_sum(const tl_page_t *p) {
+    if (p->pv == NULL) return NULL;
+    const tl_sum_t *s = packed_sum(p);
+    return s->n == p->cap ? s : NULL;
 }
 
 /* Wires a packed page over its allocation holding `len` blob bytes at the end. */
@@ -108,6 +124,8 @@ tl_page_t *tl_page_pack(const tl_allocator_t *a, const int64_t *ts, const uint64
     memcpy((uint8_t *)p + packed_prefix(), scratch, len);
     packed_wire(p, a, n, bytes);
     p->tab_n = n >= TL_TAB_MIN_CAP && tl_tab_fill(p->tab, ts, n) ? n : 0;
+    if (flags & TL_PCODEC_F64) tl_sum_compute(packed_sum(p), h, n);
+    else memset(packed_sum(p), 0, sizeof(tl_sum_t));
     return p;
 }
 
@@ -132,6 +150,7 @@ tl_page_t *tl_page_copy(const tl_allocator_t *a, const tl_page_t *p, uint32_t co
         packed_wire(c, a, p->cap, p->bytes);
         memcpy(c->tab, p->tab, TL_TAB * sizeof(uint16_t));
         c->tab_n = p->tab_n;
+        memcpy(packed_sum(c), packed_sum(p), sizeof(tl_sum_t));
         return c;
     }
     tl_page_t *c = tl_page_new(a, count);
