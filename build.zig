@@ -212,7 +212,7 @@ pub fn build(b: *std.Build) void {
 
     // Native benchmark (always optimized).
     const bench_mod = engineModule(b, target, .ReleaseFast);
-    bench_mod.addCSourceFiles(.{ .files = &.{ "bench/native/main.c", "bench/native/memory.c" }, .flags = &c_flags });
+    bench_mod.addCSourceFiles(.{ .files = &.{ "bench/native/main.c", "bench/native/memory.c", "bench/native/queries.c" }, .flags = &c_flags });
     const bench_exe = b.addExecutable(.{ .name = "bench_native", .root_module = bench_mod });
     const bench_install = b.addInstallArtifact(bench_exe, .{});
     const bench_step = b.step("bench", "Build the native benchmarks into zig-out/bin");
