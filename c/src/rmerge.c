@@ -272,15 +272,21 @@ static inline uint32_t block_start(const rcur_t *c, int64_t b) {
     return tl_ts_lower(c->ts, 0, e - 1, b);
 }
 
-/* Reversed copy of the slice [s, s + k) into the outputs (either ts form may be set). */
+/* Reversed copy of the slice [s, s + k) into the outputs (either ts form may be set). One
+ * loop per column: with the NULL tests inside one loop, the compiler vectorized it with
+ * masked loads, which ran ~20x slower here (2 us for 100 records). */
 static inline void copy_rev(int64_t *dts, double *dtf, uint64_t *dh, const rcur_t *c, uint32_t s,
                             size_t k) {
     const int64_t *ts = c->ts + s + k - 1;
     const uint64_t *h = c->h + s + k - 1;
-    for (size_t i = 0; i < k; i++) {
-        if (dts) dts[i] = *(ts - i);
-        if (dtf) dtf[i] = (double)*(ts - i);
-        if (dh) dh[i] = *(h - i);
+    if (dts != NULL) {
+        for (size_t i = 0; i < k; i++) dts[i] = ts[-(ptrdiff_t)i];
+    }
+    if (dtf != NULL) {
+        for (size_t i = 0; i < k; i++) dtf[i] = (double)ts[-(ptrdiff_t)i];
+    }
+    if (dh != NULL) {
+        for (size_t i = 0; i < k; i++) dh[i] = h[-(ptrdiff_t)i];
     }
 }
 
