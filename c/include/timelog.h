@@ -17,7 +17,12 @@
  *                     tl_iter_equal, tl_iter_next_batch, tl_iter_next_batch_f64, tl_iter_destroy,
  *                     tl_snapshot_count, tl_snapshot_min, tl_snapshot_max, tl_snapshot_next,
  *                     tl_snapshot_prev; one-call forms with double bounds: tl_iter_open_f64,
- *                     tl_snapshot_read_f64, tl_read_f64, tl_snapshot_count_f64, tl_count_f64
+ *                     tl_snapshot_read_f64, tl_read_f64, tl_snapshot_count_f64, tl_count_f64;
+ *                     newest first (TL_READ_REVERSE): tl_iter_open_ex, tl_iter_open_ex_f64,
+ *                     tl_snapshot_read_ex_f64, tl_read_ex_f64; as-of lookups: tl_snapshot_asof,
+ *                     tl_snapshot_asof_many, tl_snapshot_asof_many_f64, tl_asof_many_f64;
+ *                     bucketed aggregates: tl_snapshot_aggregate, tl_snapshot_aggregate_f64,
+ *                     tl_aggregate_f64
  *   5. Maintenance    tl_flush, tl_compact, tl_maint_step, tl_maint_start, tl_maint_stop
  *   6. Drops          tl_config_t.on_drop (batched callback), or a tl_dropq_t queue with a
  *                     doorbell for runtimes that must not be called on foreign threads
@@ -83,7 +88,7 @@ extern "C" {
  * or changed in signature or meaning, a struct layout, an enum or status value, a config key.
  * A binding built for one ABI refuses a library reporting another (tl_abi_version), so a stale
  * library fails at load with a clear message instead of misbehaving later. */
-#define TL_ABI_VERSION 1
+#define TL_ABI_VERSION 2
 
 /* ---------------------------------------------------------------------------------------------
  * Version
