@@ -122,14 +122,21 @@ export abstract class SeriesReader<V, T extends Ts = number> extends Reader<V, T
       core.check(status, "look up as of");
     } else {
       ts = new BigInt64Array(buf, 0, n);
+      const before: number[] = []; // queries before the time line: nothing is at or before them
       const q = BigInt64Array.from(tsColumn as ArrayLike<unknown>, (t, i) => {
         const b = this.#bound(t, `ts[${i}]`);
+        if (b < TS_MIN) before.push(i);
         return BigInt(b < TS_MIN ? TS_MIN : b > TS_MAX ? TS_MAX : b);
       });
       const out = ts;
       this.#withSnap("look up as of", (snap) => {
         core.check(core.sym.tl_snapshot_asof_many(snap, q, n, out, raw, found), "look up as of");
       });
+      for (const i of before) {
+        found[i] = 0;
+        out[i] = 0n;
+        raw[i] = 0n;
+      }
     }
     const h = new Float64Array(buf, 8 * n, n);
     const table = core.table;
