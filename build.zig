@@ -79,6 +79,7 @@ const engine_sources = [_][]const u8{
 /// tests (the tests in `simfs_tests`). c/tests/sanitize.sh links all of them into every test.
 const shared_test_sources = [_][]const u8{
     "c/tests/model.c",
+    "c/tests/model_queries.c",
     "c/tests/simfs.c",
 };
 
@@ -195,7 +196,7 @@ pub fn build(b: *std.Build) void {
         const mod = engineModule(b, target, test_optimize);
         mod.addCSourceFiles(.{ .files = &.{src}, .flags = &c_flags });
         if (std.mem.eql(u8, name, "model_test")) {
-            mod.addCSourceFiles(.{ .files = &.{"c/tests/model.c"}, .flags = &c_flags });
+            mod.addCSourceFiles(.{ .files = &.{ "c/tests/model.c", "c/tests/model_queries.c" }, .flags = &c_flags });
         }
         for (simfs_tests) |t| {
             if (std.mem.eql(u8, name, t)) {
@@ -250,7 +251,7 @@ pub fn build(b: *std.Build) void {
     // debug assertions (TL_DASSERT) and Zig's UB checks while running at speed.
     const soak_mod = engineModule(b, target, .ReleaseSafe);
     soak_mod.addCSourceFiles(.{ .files = &.{"c/tests/soak.c"}, .flags = &c_flags });
-    soak_mod.addCSourceFiles(.{ .files = &.{"c/tests/model.c"}, .flags = &c_flags });
+    soak_mod.addCSourceFiles(.{ .files = &.{ "c/tests/model.c", "c/tests/model_queries.c" }, .flags = &c_flags });
     const soak_exe = b.addExecutable(.{ .name = "soak", .root_module = soak_mod });
     const soak_install = b.addInstallArtifact(soak_exe, .{});
     b.step("soak", "Build the soak test into zig-out/bin").dependOn(&soak_install.step);
