@@ -185,19 +185,18 @@ export abstract class SeriesReader<V, T extends Ts = number> extends Reader<V, T
   aggregate(t1: Timestamp, t2: Timestamp, options: AggregateOptions): AggregateColumns<T> {
     this.owner.assertOpen("aggregate");
     const { every, origin, bits } = this.#aggOptions(options);
-    let lo = this.#bound(t1, "t1");
-    let hi = this.#bound(t2, "t2");
-    const first = this.min(), last = this.max();
-    const empty = first === undefined || last === undefined || lo >= hi;
-    hi = empty ? 0 : pred(hi);
-    if (!empty && first > lo) lo = first;
-    if (!empty && last < hi) hi = last;
-    if (empty || lo > hi) return this.#aggColumns(0n, every, 0, bits, new Float64Array(0));
-    const start = BigInt(origin) + floorDiv(BigInt(lo) - BigInt(origin), every) * every;
+    const lo = this.#bound(t1, "t1"), end = this.#bound(t2, "t2");
+    // The buckets run from the first record in range to the last (O(K log P) each).
+    const first = lo < end ? this.next(pred(lo)) : undefined;
+    const last = first !== undefined ? this.prev(end) : undefined;
+    if (first === undefined || last === undefined || first > last) {
+      return this.#aggColumns(0n, every, 0, bits, new Float64Array(0));
+    }
+    const start = BigInt(origin) + floorDiv(BigInt(first) - BigInt(origin), every) * every;
     if (start < TS_MIN) {
       throw new RangeError("Cannot aggregate: the first bucket starts before int64");
     }
-    const nb = (BigInt(hi) - start) / every + 1n;
+    const nb = (BigInt(last) - start) / every + 1n;
     if (nb > BigInt(N_MAX)) {
       throw new RangeError(`Cannot aggregate: ${nb} buckets (at most ${N_MAX})`);
     }
@@ -208,8 +207,8 @@ export abstract class SeriesReader<V, T extends Ts = number> extends Reader<V, T
     let status: number;
     if (core.opts.timestamps === "number" && safe(start) && safe(every)) {
       status = this.owner.aggregateF64(
-        f64(lo),
-        f64(hi),
+        Number(first),
+        Number(last),
         Number(start),
         Number(every),
         Number(nb),
@@ -222,8 +221,8 @@ export abstract class SeriesReader<V, T extends Ts = number> extends Reader<V, T
         (snap) =>
           core.sym.tl_snapshot_aggregate(
             snap,
-            BigInt(lo),
-            BigInt(hi),
+            BigInt(first),
+            BigInt(last),
             start,
             every,
             Number(nb),
