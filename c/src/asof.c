@@ -13,10 +13,12 @@
  * random order would each pay the cold misses of a point read; in ascending order consecutive
  * lookups land on the same or the next cache lines, which are then already loaded. So the
  * queries are sorted first (skipped when they already are): an LSD radix sort of (key, index)
- * pairs, 8 bits a pass, skipping the passes whose digit is the same for every key (timestamps
- * of one day differ in their low 3-5 bytes only), O(n) with two n-entry buffers from the
- * log's allocator. Equal consecutive queries reuse the answer. Answers go back to the caller's
- * positions. Memory: 32 bytes a query during the call.
+ * pairs, 11 bits a pass over the bits in which the keys differ (timestamps of one stream
+ * differ in their low 20-30 bits: two or three passes), O(n) with two n-entry buffers from
+ * the log's allocator. Then, when the queries are at least as many as the pages, an ascending
+ * walk (below) answers each with a short gallop; otherwise each gets the general search.
+ * Equal consecutive queries reuse the answer. Answers go back to the caller's positions.
+ * Memory: 32 bytes a query, and a decoded page per source, during the call.
  */
 #include <math.h>
 
@@ -50,25 +52,25 @@ typedef struct qent {
     uint64_t idx;
 } qent_t;
 
-/* Sorts a[0, n) by key (stable LSD radix, 8 bits a pass); tmp holds n entries. Returns the
- * array holding the result (a or tmp). */
-static qent_t *radix_sort(qent_t *a, qent_t *tmp, size_t n) {
-    static const unsigned PASSES = 8;
-    size_t count[8][256];
-    memset(count, 0, sizeof count);
-    for (size_t i = 0; i < n; i++) {
-        for (unsigned d = 0; d < PASSES; d++) count[d][(a[i].key >> (8 * d)) & 255]++;
-    }
-    for (unsigned d = 0; d < PASSES; d++) {
-        size_t *c = count[d];
-        if (c[(a[0].key >> (8 * d)) & 255] == n) continue; /* one digit for all: skip */
+/* Sorts a[0, n) by key (stable LSD radix, 11 bits a pass over the bits that differ between
+ * keys: `diff`, the OR of every key XOR the first); tmp holds n entries. Returns the array
+ * holding the result (a or tmp). Timestamps of one stream usually differ in their low 20-30
+ * bits only: two or three passes. */
+static qent_t *radix_sort(qent_t *a, qent_t *tmp, size_t n, uint64_t diff) {
+    enum { BITS = 11, B = 1 << BITS };
+    static _Thread_local size_t count[B];
+    unsigned lo = diff ? (unsigned)__builtin_ctzll(diff) : 64;
+    unsigned hi = diff ? 64u - (unsigned)__builtin_clzll(diff) : 0;
+    for (unsigned shift = lo; shift < hi; shift += BITS) {
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < n; i++) count[(a[i].key >> shift) & (B - 1)]++;
         size_t sum = 0;
-        for (unsigned b = 0; b < 256; b++) {
-            size_t k = c[b];
-            c[b] = sum;
+        for (unsigned d = 0; d < B; d++) {
+            size_t k = count[d];
+            count[d] = sum;
             sum += k;
         }
-        for (size_t i = 0; i < n; i++) tmp[c[(a[i].key >> (8 * d)) & 255]++] = a[i];
+        for (size_t i = 0; i < n; i++) tmp[count[(a[i].key >> shift) & (B - 1)]++] = a[i];
         qent_t *x = a;
         a = tmp;
         tmp = x;
@@ -91,8 +93,152 @@ static void put(const asof_out_t *o, uint64_t i, const tl_query_hit_t *hit, uint
     if (o->h != NULL) o->h[i] = hit->found ? h : 0;
 }
 
+/* ---- the ascending walk ----
+ *
+ * With queries in ascending order, each source's as-of record lies in the last page of its
+ * chain that starts at or before the query, and that page only moves forward. So a walk
+ * keeps, per source, that page (a packed page's timestamps decoded whole, once) and a search
+ * hint inside it, and answers a query with a gallop from the previous answer: a few compares
+ * on lines already in cache, instead of a fence search, a bracket, a miniblock decode and a
+ * skyline lookup per query. A candidate that a tombstone may hide (its run filters, and the
+ * skyline at its ts is above the run's watermark) sends that query to the general search. */
+
+typedef struct walk {
+    tl_run_t *const *runs;
+    uint32_t nruns;
+    uint32_t ri, pi; /* the current page: runs[ri], page pi (r NULL: none yet) */
+    const tl_run_t *r;
+    const int64_t *ts; /* the page's timestamps (decoded into tsb when packed) */
+    const uint64_t *h; /* its handles (decoded into hb on the first answer; NULL until) */
+    uint32_t cnt, off; /* records of the page; search hint (the previous answer) */
+    int64_t *tsb; /* page_records entries each, for a packed page */
+    uint64_t *hb;
+} walk_t;
+
+/* Makes the current page the last of the chain starting at or before x; false when none. */
+static bool walk_seek(walk_t *w, int64_t x) {
+    if (w->r != NULL) {
+        const tl_run_t *r = w->r;
+        bool more = w->pi + 1 < r->npages;
+        if (!more && w->ri + 1 >= w->nruns) return true; /* the chain's last page */
+        int64_t next = more ? r->page_min[w->pi + 1] : w->runs[w->ri + 1]->ts_min;
+        if (next > x) return true; /* queries ascend: page_min <= x still */
+    }
+    uint32_t c = tl_chain_count_le(w->runs, w->nruns, x);
+    if (c == 0) return false;
+    const tl_run_t *r = w->runs[c - 1];
+    uint32_t p = tl_ts_upper(r->page_min, 0, r->npages, x) - 1; /* page_min[0] <= x */
+    if (r == w->r && p == w->pi) return true;
+    w->r = r;
+    w->ri = c - 1;
+    w->pi = p;
+    w->cnt = tl_run_page_count(r, p);
+    w->off = 0;
+    if (r->page_h[p] != NULL) {
+        w->ts = tl_page_ts(r->pages[p]);
+        w->h = r->page_h[p];
+    } else {
+        tl_pcodec_ts_decode(r->page_v[p], 0, w->cnt, w->tsb);
+        w->ts = w->tsb;
+        w->h = NULL;
+    }
+    return true;
+}
+
+/* The source's candidate for x (its last record <= x); false when it has none, or when it
+ * may be hidden (*unsure: the general search must decide). */
+static bool walk_candidate(walk_t *w, const tl_tombs_t *tb, int64_t x, int64_t *t, bool *unsure) {
+    if (!walk_seek(w, x)) return false;
+    /* >= 1: ts[0] <= x. Interpolated from the previous answer (pages of a stream are even),
+     * then a short window: fewer and more predictable compares than a gallop. */
+    const int64_t *ts = w->ts + w->off;
+    uint32_t i = w->off + tl_ts_upper_interp(ts, w->cnt - w->off, x, ts[0], w->ts[w->cnt - 1]);
+    w->off = i - 1;
+    *t = w->ts[i - 1];
+    if (tb != NULL && w->r->wm != TL_SEQ_MAX && tl_tombs_seq_at(tb, *t) > w->r->wm) *unsure = true;
+    return true;
+}
+
+/* The handle of the source's candidate: a packed page's handles are decoded whole on its
+ * first answer (queries that reach a page are usually many). */
+static uint64_t walk_handle(walk_t *w) {
+    if (w->h == NULL) {
+        tl_pcodec_h_decode(w->r->page_v[w->pi], 0, w->cnt, w->hb);
+        w->h = w->hb;
+    }
+    return w->h[w->off];
+}
+
+/* One query of the walk: the best candidate over the sources (a later source on ties). */
+static void walk_query(const tl_read_plan_t *pl, walk_t *ws, int64_t x, tl_query_hit_t *hit,
+                       uint64_t *h) {
+    bool unsure = false;
+    int best = -1;
+    int64_t bt = 0;
+    const tl_tombs_t *tb = pl->tombs != NULL && pl->tombs->n > 0 ? pl->tombs : NULL;
+    for (uint32_t s = 0; s < pl->nsrc; s++) {
+        int64_t t;
+        if (walk_candidate(&ws[s], tb, x, &t, &unsure) && (best < 0 || t >= bt)) {
+            best = (int)s;
+            bt = t;
+        }
+    }
+    if (unsure) { /* a tombstone may hide a candidate: the general search decides */
+        tl_query_last_le_at(pl->srcs, pl->nsrc, pl->tombs, x, hit);
+        *h = hit->found ? hit_handle(hit) : 0;
+        return;
+    }
+    hit->found = best >= 0;
+    hit->ts = bt;
+    *h = best >= 0 ? walk_handle(&ws[best]) : 0;
+}
+
+/* Walks n ascending queries; false (nothing written) when the buffers cannot be had. */
+static bool answer_walk(const tl_read_plan_t *pl, const qent_t *q, size_t n,
+                        const asof_out_t *o) {
+    uint32_t cap = 1;
+    for (uint32_t s = 0; s < pl->nsrc; s++) {
+        for (uint32_t i = 0; i < pl->srcs[s].nruns; i++) {
+            const tl_run_t *r = pl->srcs[s].runs[i];
+            for (uint32_t p = 0; p < r->npages; p++) {
+                uint32_t c = tl_run_page_count(r, p);
+                if (r->page_h[p] == NULL && c > cap) cap = c;
+            }
+        }
+    }
+    size_t bytes = (size_t)pl->nsrc * (sizeof(walk_t) + (size_t)cap * 2 * sizeof(int64_t));
+    walk_t *ws = tl_mem_alloc(pl->alloc, bytes);
+    if (ws == NULL) return false;
+    int64_t *buf = (int64_t *)(void *)(ws + pl->nsrc);
+    for (uint32_t s = 0; s < pl->nsrc; s++) {
+        int64_t *b = buf + (size_t)s * cap * 2;
+        ws[s] = (walk_t){pl->srcs[s].runs, pl->srcs[s].nruns, 0, 0, NULL, NULL, NULL, 0, 0, b,
+                         (uint64_t *)(void *)(b + cap)};
+    }
+    tl_query_hit_t hit = {NULL, {0, 0}, 0, false};
+    uint64_t h = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || q[i].key != q[i - 1].key) {
+            walk_query(pl, ws, (int64_t)(q[i].key ^ (1ull << 63)), &hit, &h);
+        }
+        put(o, q[i].idx, &hit, h);
+    }
+    tl_mem_free(pl->alloc, ws, bytes);
+    return true;
+}
+
+/* Total pages of the plan: a walk pays off when the queries are about as many or more. */
+static uint64_t plan_pages(const tl_read_plan_t *pl) {
+    uint64_t n = 0;
+    for (uint32_t s = 0; s < pl->nsrc; s++) {
+        for (uint32_t i = 0; i < pl->srcs[s].nruns; i++) n += pl->srcs[s].runs[i]->npages;
+    }
+    return n;
+}
+
 static void answer_sorted(const tl_read_plan_t *pl, const qent_t *q, size_t n,
                           const asof_out_t *o) {
+    if (n >= plan_pages(pl) && answer_walk(pl, q, n, o)) return;
     tl_query_hit_t hit = {NULL, {0, 0}, 0, false};
     uint64_t h = 0;
     for (size_t i = 0; i < n; i++) {
@@ -107,11 +253,11 @@ static void answer_sorted(const tl_read_plan_t *pl, const qent_t *q, size_t n,
 
 /* Sorts the n queries in ent (unless sorted) and answers them. ent holds 2n entries. */
 static tl_status_t asof_column(tl_snapshot_t *s, qent_t *ent, size_t n, bool sorted,
-                               const asof_out_t *o) {
+                               uint64_t diff, const asof_out_t *o) {
     tl_read_plan_t pl;
     tl_status_t st = tl_snapshot_read_plan(s, &pl);
     if (st != TL_OK) return st;
-    const qent_t *q = sorted ? ent : radix_sort(ent, ent + n, n);
+    const qent_t *q = sorted ? ent : radix_sort(ent, ent + n, n, diff);
     answer_sorted(&pl, q, n, o);
     return TL_OK;
 }
@@ -134,14 +280,18 @@ static bool query_f64(double d, int64_t *out) {
     return true;
 }
 
-/* Fills ent[0, n) from int64 (q64) or double (qf) queries; false on a bad double. */
-static bool load(qent_t *ent, const int64_t *q64, const double *qf, size_t n, bool *sorted) {
+/* Fills ent[0, n) from int64 (q64) or double (qf) queries; false on a bad double. *diff:
+ * the bits in which some key differs from the first. */
+static bool load(qent_t *ent, const int64_t *q64, const double *qf, size_t n, bool *sorted,
+                 uint64_t *diff) {
     *sorted = true;
+    *diff = 0;
     for (size_t i = 0; i < n; i++) {
         int64_t x;
         if (q64 != NULL) x = q64[i];
         else if (!query_f64(qf[i], &x)) return false;
         ent[i] = (qent_t){(uint64_t)x ^ (1ull << 63), i};
+        *diff |= ent[i].key ^ ent[0].key;
         if (i > 0 && ent[i].key < ent[i - 1].key) *sorted = false;
     }
     return true;
@@ -159,7 +309,9 @@ static tl_status_t asof_many(tl_snapshot_t *s, const int64_t *q64, const double 
     qent_t *ent = tl_mem_alloc(pl.alloc, bytes);
     if (ent == NULL) return TL_ENOMEM;
     bool sorted;
-    st = load(ent, q64, qf, n, &sorted) ? asof_column(s, ent, n, sorted, o) : TL_EINVAL;
+    uint64_t diff;
+    st = load(ent, q64, qf, n, &sorted, &diff) ? asof_column(s, ent, n, sorted, diff, o)
+                                               : TL_EINVAL;
     tl_mem_free(pl.alloc, ent, bytes);
     return st;
 }
