@@ -38,8 +38,7 @@ let loading: Promise<ArrowModule> | undefined;
 
 /** apache-arrow, loaded once; a clear error when it is not installed. */
 function loadArrow(): Promise<ArrowModule> {
-  const name = "apache-arrow"; // a variable: bundlers and `deno publish` must not require it
-  loading ??= import(name).catch((cause) => {
+  loading ??= import("apache-arrow").catch((cause) => {
     loading = undefined;
     throw new Error(
       "Timelog's Arrow functions need the optional peer dependency apache-arrow " +

@@ -77,7 +77,8 @@ export abstract class SeriesReader<V, T extends Ts = number> extends Reader<V, T
    * import { Timelog } from "@timelog/timelog";
    * using prices = new Timelog<number>({ values: "f64" });
    * prices.appendMany([10, 20, 20], [1.5, 2.5, 2.75]);
-   * console.log(prices.asOf(25), prices.asOf(15), prices.asOf(5)); // [20, 2.75] [10, 1.5] undefined
+   * console.log(prices.asOf(25), prices.asOf(15)); // [20, 2.75] [10, 1.5]
+   * console.log(prices.asOf(5)); // undefined
    * ```
    */
   asOf(ts: Timestamp): [T, V] | undefined {

@@ -69,7 +69,13 @@ export class SnapState<V> implements ReadOwner<V>, Child {
     return this.core.sym.tl_snapshot_count_f64(ptr, lo, hi, this.core.f64);
   }
 
-  asofF64(q: Float64Array, n: number, ts: Float64Array, h: BigUint64Array, found: Uint8Array) {
+  asofF64(
+    q: Float64Array,
+    n: number,
+    ts: Float64Array,
+    h: BigUint64Array,
+    found: Uint8Array,
+  ): number {
     const ptr = this.snapshot("look up as of");
     return this.core.sym.tl_snapshot_asof_many_f64(ptr, q, n, ts, h, found);
   }

@@ -76,7 +76,13 @@ class LiveOwner<V> implements ReadOwner<V> {
     if (core.closed) throw closedError("Timelog", "count records");
     return core.sym.tl_count_f64(core.ptr, lo, hi, core.f64);
   }
-  asofF64(q: Float64Array, n: number, ts: Float64Array, h: BigUint64Array, found: Uint8Array) {
+  asofF64(
+    q: Float64Array,
+    n: number,
+    ts: Float64Array,
+    h: BigUint64Array,
+    found: Uint8Array,
+  ): number {
     const core = this.core;
     if (core.closed) throw closedError("Timelog", "look up as of");
     return core.sym.tl_asof_many_f64(core.ptr, q, n, ts, h, found);

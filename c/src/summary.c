@@ -17,7 +17,9 @@ typedef double vd_t __attribute__((vector_size(64)));
 typedef int64_t vi_t __attribute__((vector_size(64)));
 enum { L = 8 };
 
-static inline vi_t vkey(vi_t b) { return b ^ ((b >> 63) & INT64_MAX); }
+/* tl_sum_key on each lane. A macro, not a function: a 64-byte vector passed by value changes
+ * the calling convention on CPUs without AVX-512 (the baseline builds refuse it). */
+#define VKEY(b) ((b) ^ (((b) >> 63) & INT64_MAX))
 
 void tl_sum_compute(tl_sum_t *s, const uint64_t *h, uint32_t n) {
     vd_t sum = {0};
@@ -32,7 +34,7 @@ void tl_sum_compute(tl_sum_t *s, const uint64_t *h, uint32_t n) {
         vi_t b;
         memcpy(&v, h + i, sizeof v);
         memcpy(&b, h + i, sizeof b);
-        vi_t k = vkey(b);
+        vi_t k = VKEY(b);
         sum += v;
         nan |= (vi_t)(v != v);
         vi_t lt = k < kmin, gt = k > kmax;
@@ -50,7 +52,8 @@ void tl_sum_compute(tl_sum_t *s, const uint64_t *h, uint32_t n) {
         mn = k < mn ? k : mn;
         mx = k > mx ? k : mx;
     }
-    double total = ((sum[0] + sum[1]) + (sum[2] + sum[3])) + ((sum[4] + sum[5]) + (sum[6] + sum[7]));
+    double total = ((sum[0] + sum[1]) + (sum[2] + sum[3])) +
+                   ((sum[4] + sum[5]) + (sum[6] + sum[7]));
     for (int l = 0; l < L; l++) {
         nan1 |= nan[l] != 0;
         mn = kmin[l] < mn ? kmin[l] : mn;

@@ -92,7 +92,8 @@ int mdl_check_asof(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m, int64_t x
         q[i] = r == 0 ? INT64_MIN : r == 1 ? INT64_MAX : mdl_sat_add(x, (int64_t)r - 3);
         if (r == 5 && m->n) q[i] = m->v[mdl_below(k->rng, m->n)].ts;
         qd[i] = (double)mdl_f64_exact(q[i]);
-        if (q[i] == INT64_MIN || q[i] == INT64_MAX) qd[i] = q[i] == INT64_MIN ? -INFINITY : INFINITY;
+        if (q[i] == INT64_MIN) qd[i] = -INFINITY;
+        if (q[i] == INT64_MAX) qd[i] = INFINITY;
     }
     st = tl_snapshot_asof_many(s, q, NQ, k->ts, k->h, found);
     QCHECK(k, st == TL_OK, "asof_many -> %d", st);
@@ -161,7 +162,8 @@ int mdl_check_agg(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m, int64_t a,
     static double out[NB_MAX * NOPS];
     uint32_t nb = 1 + (uint32_t)mdl_below(k->rng, NB_MAX);
     uint64_t every = 1 + mdl_below(k->rng, mdl_one_in(k->rng, 4) ? UINT64_MAX / 2 : 40);
-    int64_t start = mdl_one_in(k->rng, 8) ? INT64_MIN : mdl_sat_add(a, -(int64_t)mdl_below(k->rng, 9));
+    int64_t start = mdl_sat_add(a, -(int64_t)mdl_below(k->rng, 9));
+    if (mdl_one_in(k->rng, 8)) start = INT64_MIN;
     uint32_t ops = f64_values ? 1u + (uint32_t)mdl_below(k->rng, 127) : TL_AGG_COUNT;
     int st = tl_snapshot_aggregate(s, a, b, start, (int64_t)every, nb, ops, out);
     QCHECK(k, st == TL_OK, "aggregate(%" PRId64 ", %" PRId64 ", every %" PRIu64 ") -> %d", a,
