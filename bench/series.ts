@@ -136,7 +136,7 @@ export function seriesFigures(log: Timelog<number>, d: Data): SeriesFigures {
       const it = log.range(0, end, { reverse: true, limit: 100 });
       const b = it.nextBatch();
       if (b === undefined || b.ts.length !== 100 || b.ts[0] !== end - 1) revOk = false;
-      if (it.nextBatch() !== undefined) revOk = false; // drained: the iterator gives back its buffer
+      if (it.nextBatch() !== undefined) revOk = false; // drained: its buffer goes back
 
     }
   });

@@ -50,7 +50,16 @@ const N_MAX = 0xffffffff;
 
 /**
  * The time-series queries of a log or snapshot (see {@link Reader} for the reads). Not
- * constructed directly.
+ * constructed directly: {@link Timelog} and {@link Snapshot} are SeriesReaders.
+ *
+ * @example
+ * ```ts
+ * import { type SeriesReader, Timelog } from "@timelog/timelog";
+ * using log = new Timelog<number>({ values: "f64" });
+ * log.appendMany([1, 2], [10, 20]);
+ * const reader: SeriesReader<number> = log.snapshot();
+ * console.log(reader.asOf(5)); // [2, 20]
+ * ```
  */
 export abstract class SeriesReader<V, T extends Ts = number> extends Reader<V, T> {
   #bound(value: unknown, what: string): Ts {
