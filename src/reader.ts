@@ -108,7 +108,7 @@ function readOpts(options: ReadOptions | undefined): { flags: number; limit: num
 }
 
 /** A bound for the *_f64 entry points: the int64 ends become ±Infinity. */
-export function f64(t: Ts): number {
+function f64(t: Ts): number {
   return t === TS_MIN ? -Infinity : t === TS_MAX ? Infinity : Number(t);
 }
 

@@ -10,7 +10,7 @@
  */
 import { Status } from "./errors.ts";
 import type { NativePointer } from "./ffi/runtime.ts";
-import { f64, Reader } from "./reader.ts";
+import { Reader } from "./reader.ts";
 import { type ArrowTable, readArrow } from "./arrow.ts";
 import { describe, pred, type Timestamp, toBound, type Ts, TS_MAX, TS_MIN } from "./time.ts";
 
