@@ -221,20 +221,11 @@ tl_status_t tl_snapshot_aggregate(tl_snapshot_t *s, int64_t lo, int64_t hi, int6
     return TL_OK;
 }
 
-/* A bound of the f64 reads (oneshot.c's rule): -/+inf for the ends, else an exact integer. */
-static bool f64_bound(double x, int64_t *out) {
-    if (x == INFINITY || x == -INFINITY) {
-        *out = x > 0 ? INT64_MAX : INT64_MIN;
-        return true;
-    }
-    return tl_f64_to_ts(x, out);
-}
-
 tl_status_t tl_snapshot_aggregate_f64(tl_snapshot_t *s, double lo, double hi, double start,
                                       double every, uint32_t nbuckets, uint32_t ops,
                                       double *out) {
     int64_t a, b, st0, ev;
-    if (!f64_bound(lo, &a) || !f64_bound(hi, &b) || !tl_f64_to_ts(start, &st0) ||
+    if (!tl_f64_bound(lo, &a) || !tl_f64_bound(hi, &b) || !tl_f64_to_ts(start, &st0) ||
         !tl_f64_to_ts(every, &ev)) {
         return TL_EINVAL;
     }

@@ -18,13 +18,7 @@
 #include "timelog_int.h"
 
 /* A double bound as an int64: ±inf for the ends, otherwise the *_f64 timestamp rule. */
-static bool bound(double x, int64_t *out) {
-    if (x == INFINITY || x == -INFINITY) {
-        *out = x > 0 ? INT64_MAX : INT64_MIN;
-        return true;
-    }
-    return tl_f64_to_ts(x, out);
-}
+static bool bound(double x, int64_t *out) { return tl_f64_bound(x, out); }
 
 tl_status_t tl_iter_open_f64(tl_snapshot_t *s, double lo, double hi, tl_iter_t **out) {
     int64_t a, b;
