@@ -234,8 +234,9 @@ static void op_open_invalid(fz_in_t *in, const tl_config_t *cfg_in) {
  * -------------------------------------------------------------------------------------- */
 
 static void op_strerror(fz_in_t *in) {
-    static const int known[] = {TL_OK, TL_EOF, TL_EINVAL, TL_ESTATE, TL_EBUSY, TL_ENOMEM,
-                                TL_EOVERFLOW, TL_EINTERNAL, TL_ECORRUPT};
+    static const int known[] = {TL_OK,       TL_EOF,       TL_EINVAL, TL_ESTATE,
+                                TL_EBUSY,    TL_ENOMEM,    TL_EOVERFLOW, TL_EINTERNAL,
+                                TL_EIO,      TL_ECORRUPT,  TL_ELOCKED};
     const uint8_t nknown = (uint8_t)(sizeof known / sizeof known[0]);
     uint8_t k = fz_u8(in);
     int code = k < 128 ? known[k % nknown] : k < 192 ? (int)(k & 127) - 20 : (int)fz_u64(in);
