@@ -25,10 +25,12 @@ const engine_sources = [_][]const u8{
     "c/src/arena.c",
     "c/src/status.c",
     "c/src/config.c",
+    "c/src/summary.c",
     "c/src/page.c",
     "c/src/run.c",
     "c/src/tombs.c",
     "c/src/merge.c",
+    "c/src/rmerge.c",
     "c/src/query.c",
     "c/src/point.c",
     "c/src/memtable.c",
@@ -50,6 +52,8 @@ const engine_sources = [_][]const u8{
     "c/src/stats.c",
     "c/src/libpin.c",
     "c/src/oneshot.c",
+    "c/src/asof.c",
+    "c/src/agg.c",
     // The compressed page codec (a leaf module: it depends on nothing else in c/src).
     "c/src/codec/bitpack.c",
     "c/src/codec/intcol.c",
@@ -81,6 +85,7 @@ const engine_sources = [_][]const u8{
 /// tests (the tests in `simfs_tests`). c/tests/sanitize.sh links all of them into every test.
 const shared_test_sources = [_][]const u8{
     "c/tests/model.c",
+    "c/tests/model_queries.c",
     "c/tests/simfs.c",
 };
 
@@ -101,6 +106,7 @@ const test_sources = [_][]const u8{
     "c/tests/run_test.c",
     "c/tests/tombs_test.c",
     "c/tests/merge_test.c",
+    "c/tests/rmerge_test.c",
     "c/tests/query_test.c",
     "c/tests/memtable_test.c",
     "c/tests/api_test.c",
@@ -111,6 +117,8 @@ const test_sources = [_][]const u8{
     "c/tests/dropq_test.c",
     "c/tests/model_test.c",
     "c/tests/oneshot_test.c",
+    "c/tests/asof_test.c",
+    "c/tests/agg_test.c",
     "c/tests/alloc_fail_test.c",
     "c/tests/codec_test.c",
     "c/tests/crc32c_test.c",
@@ -194,7 +202,10 @@ pub fn build(b: *std.Build) void {
         const name = std.fs.path.stem(src);
         const mod = engineModule(b, target, test_optimize);
         mod.addCSourceFiles(.{ .files = &.{src}, .flags = &c_flags });
-        if (std.mem.eql(u8, name, "model_test") or std.mem.eql(u8, name, "durable_test")) {
+        if (std.mem.eql(u8, name, "model_test")) {
+            mod.addCSourceFiles(.{ .files = &.{ "c/tests/model.c", "c/tests/model_queries.c" }, .flags = &c_flags });
+        }
+        if (std.mem.eql(u8, name, "durable_test")) {
             mod.addCSourceFiles(.{ .files = &.{"c/tests/model.c"}, .flags = &c_flags });
         }
         for (simfs_tests) |t| {
@@ -212,7 +223,7 @@ pub fn build(b: *std.Build) void {
 
     // Native benchmark (always optimized).
     const bench_mod = engineModule(b, target, .ReleaseFast);
-    bench_mod.addCSourceFiles(.{ .files = &.{ "bench/native/main.c", "bench/native/memory.c" }, .flags = &c_flags });
+    bench_mod.addCSourceFiles(.{ .files = &.{ "bench/native/main.c", "bench/native/memory.c", "bench/native/queries.c" }, .flags = &c_flags });
     const bench_exe = b.addExecutable(.{ .name = "bench_native", .root_module = bench_mod });
     const bench_install = b.addInstallArtifact(bench_exe, .{});
     const bench_step = b.step("bench", "Build the native benchmarks into zig-out/bin");
@@ -250,7 +261,7 @@ pub fn build(b: *std.Build) void {
     // debug assertions (TL_DASSERT) and Zig's UB checks while running at speed.
     const soak_mod = engineModule(b, target, .ReleaseSafe);
     soak_mod.addCSourceFiles(.{ .files = &.{"c/tests/soak.c"}, .flags = &c_flags });
-    soak_mod.addCSourceFiles(.{ .files = &.{"c/tests/model.c"}, .flags = &c_flags });
+    soak_mod.addCSourceFiles(.{ .files = &.{ "c/tests/model.c", "c/tests/model_queries.c" }, .flags = &c_flags });
     const soak_exe = b.addExecutable(.{ .name = "soak", .root_module = soak_mod });
     const soak_install = b.addInstallArtifact(soak_exe, .{});
     b.step("soak", "Build the soak test into zig-out/bin").dependOn(&soak_install.step);

@@ -12,10 +12,18 @@
  *
  * @module
  */
-export { Timelog, type TimelogInit } from "./src/timelog.ts";
+export { type FromArrowOptions, Timelog, type TimelogInit } from "./src/timelog.ts";
 export { Snapshot } from "./src/snapshot.ts";
 export { TimelogIterator } from "./src/iter.ts";
-export { type Columns, Reader } from "./src/reader.ts";
+export { type Columns, Reader, type ReadOptions } from "./src/reader.ts";
+export {
+  type AggregateColumns,
+  type AggregateOp,
+  type AggregateOptions,
+  type AsOfColumns,
+  SeriesReader,
+} from "./src/series.ts";
+export type { ArrowTable, ArrowVector } from "./src/arrow.ts";
 export { Status, TimelogBusyError, TimelogError, type TimelogErrorCode } from "./src/errors.ts";
 export type { BusyPolicy, Durability, TimelogOptions, ValueMode } from "./src/options.ts";
 export type { TimelogStats } from "./src/stats.ts";

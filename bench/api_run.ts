@@ -18,6 +18,7 @@
  */
 import { Timelog } from "../mod.ts";
 import { type Data, generate, median } from "./workload.ts";
+import { type SeriesFigures, seriesFigures } from "./series.ts";
 
 const argv = (globalThis as { Deno?: { args: string[] } }).Deno?.args ??
   (globalThis as unknown as { process: { argv: string[] } }).process.argv.slice(2);
@@ -120,6 +121,7 @@ type Figures = {
   iterFirst: number;
   point: number;
   append: number;
+  series: SeriesFigures;
 };
 
 function once(d: Data, objs: { id: number }[], out: Figures | null): void {
@@ -131,6 +133,8 @@ function once(d: Data, objs: { id: number }[], out: Figures | null): void {
   let acc!: Float64Array;
   const tScan = time(() => (acc = scanF64(f)));
   check("f64 scan checksum", acc[2] === n && acc[0] === d.tsSum && acc[1] === d.valueSum);
+  const series = seriesFigures(f, d);
+  check("time-series queries agree with the JS references", series.ok);
   f.close();
   let o!: Timelog<{ id: number }>;
   const tObj = time(() => (o = ingestObjects(d, objs)));
@@ -158,6 +162,7 @@ function once(d: Data, objs: { id: number }[], out: Figures | null): void {
     out.iterFirst = n / tIters[0] / 1000;
     out.point = (tPoint * 1000) / Q;
     out.append = m / tAppend / 1000;
+    out.series = series;
   }
 }
 
@@ -171,7 +176,14 @@ for (let r = 0; r < RUNS; r++) {
   once(data, objs, fig);
   runs.push(fig);
 }
-const med = (k: keyof Figures) => +median(runs.map((r) => r[k])).toFixed(k === "point" ? 3 : 2);
+type Num = Exclude<keyof Figures, "series">;
+const med = (k: Num) => +median(runs.map((r) => r[k])).toFixed(k === "point" ? 3 : 2);
+const seriesKeys = Object.keys(runs[0].series).filter((k) => k !== "ok") as Array<
+  Exclude<keyof SeriesFigures, "ok">
+>;
+const seriesMed = Object.fromEntries(
+  seriesKeys.map((k) => [k, +median(runs.map((r) => r.series[k])).toFixed(3)]),
+);
 const result = {
   runtime,
   records: N,
@@ -183,6 +195,7 @@ const result = {
   obj_iter_first_mrec_s: med("iterFirst"),
   append_mcalls_s: med("append"),
   point_us: med("point"),
+  ...seriesMed,
   verified,
 };
 console.log(`${runtime}: ${N} records, median of ${RUNS} runs after a 100K-record warm-up`);

@@ -2,8 +2,9 @@
  * `./dev pack`: writes every npm package of this release to `dist/npm/*.tgz`.
  *
  * - `@timelog/timelog`: the binding as JavaScript + declarations emitted by `tsc` from `mod.ts`
- *   and `src/` (Deno refuses TypeScript under `node_modules`), README, LICENSE, CHANGELOG, and
- *   one optional dependency per platform at the same version.
+ *   and `src/` (Deno refuses TypeScript under `node_modules`), README, LICENSE, CHANGELOG,
+ *   one optional dependency per platform at the same version, and apache-arrow as an optional
+ *   peer dependency (toArrow / fromArrow load it only when called).
  * - `@timelog/timelog-<platform>`: one per entry of `PLATFORMS`, holding only the library built
  *   by `zig build dist` (`zig-out/dist/<platform>/`), an `index.js` exporting its path, and
  *   `os` / `cpu` / `libc` fields so that a package manager installs only the matching one.
@@ -46,7 +47,9 @@ function run(cmd: string, args: string[], cwd = root): string {
   const r = new Deno.Command(cmd, { args, cwd, stdout: "piped", stderr: "piped" }).outputSync();
   const text = new TextDecoder().decode(r.stdout);
   if (!r.success) {
-    throw new Error(`${cmd} ${args.join(" ")} failed:\n${text}${new TextDecoder().decode(r.stderr)}`);
+    throw new Error(
+      `${cmd} ${args.join(" ")} failed:\n${text}${new TextDecoder().decode(r.stderr)}`,
+    );
   }
   return text;
 }
@@ -62,7 +65,9 @@ function platformPackage(p: Platform): string {
   try {
     Deno.copyFileSync(lib, `${dir}/${p.file}`);
   } catch (err) {
-    throw new Error(`missing ${lib}: run \`zig build dist\` first (./dev pack does)`, { cause: err });
+    throw new Error(`missing ${lib}: run \`zig build dist\` first (./dev pack does)`, {
+      cause: err,
+    });
   }
   Deno.copyFileSync(`${root}LICENSE`, `${dir}/LICENSE`);
   Deno.writeTextFileSync(
@@ -72,7 +77,10 @@ function platformPackage(p: Platform): string {
       `/** Absolute path of the library. */\n` +
       `export const libraryPath = fileURLToPath(new URL("./${p.file}", import.meta.url));\n`,
   );
-  Deno.writeTextFileSync(`${dir}/index.d.ts`, "/** Absolute path of the library. */\nexport declare const libraryPath: string;\n");
+  Deno.writeTextFileSync(
+    `${dir}/index.d.ts`,
+    "/** Absolute path of the library. */\nexport declare const libraryPath: string;\n",
+  );
   Deno.writeTextFileSync(
     `${dir}/README.md`,
     `# @timelog/timelog-${p.name}\n\nThe prebuilt native library of ` +
@@ -97,8 +105,16 @@ function platformPackage(p: Platform): string {
 function bindingPackage(): string {
   const dir = `${stage}/timelog`;
   Deno.mkdirSync(dir, { recursive: true });
-  run("bun", ["node_modules/typescript/bin/tsc", "-p", "scripts/tsconfig.npm.json", "--outDir", dir]);
-  for (const f of ["README.md", "LICENSE", "CHANGELOG.md"]) Deno.copyFileSync(`${root}${f}`, `${dir}/${f}`);
+  run("bun", [
+    "node_modules/typescript/bin/tsc",
+    "-p",
+    "scripts/tsconfig.npm.json",
+    "--outDir",
+    dir,
+  ]);
+  for (const f of ["README.md", "LICENSE", "CHANGELOG.md"]) {
+    Deno.copyFileSync(`${root}${f}`, `${dir}/${f}`);
+  }
   writeJson(`${dir}/package.json`, {
     name: "@timelog/timelog",
     ...common,
@@ -111,6 +127,9 @@ function bindingPackage(): string {
     optionalDependencies: Object.fromEntries(
       PLATFORMS.map((p) => [`@timelog/timelog-${p.name}`, VERSION]),
     ),
+    // toArrow / fromArrow only: loaded on first use, never required (src/arrow.ts).
+    peerDependencies: { "apache-arrow": ">=17" },
+    peerDependenciesMeta: { "apache-arrow": { optional: true } },
   });
   return dir;
 }
@@ -122,7 +141,8 @@ function main(): void {
   Deno.mkdirSync(stage, { recursive: true });
   const dirs = [bindingPackage(), ...PLATFORMS.map(platformPackage)];
   for (const dir of dirs) {
-    const name = run("npm", ["pack", "--silent", "--pack-destination", out], dir).trim().split("\n").at(-1);
+    const name = run("npm", ["pack", "--silent", "--pack-destination", out], dir).trim().split("\n")
+      .at(-1);
     console.log(`dist/npm/${name}`);
   }
   Deno.removeSync(stage, { recursive: true });

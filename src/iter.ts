@@ -76,6 +76,8 @@ export class NativeIter<V> implements Child {
   readonly tracked: boolean;
   #onClose: () => void;
   #pending: number;
+  /** Records the native iterator may still return (a read's limit; Infinity when none). */
+  #left: number;
 
   constructor(
     core: LogCore<V>,
@@ -83,12 +85,14 @@ export class NativeIter<V> implements Child {
     life: { readonly closed: boolean },
     onClose: () => void,
     filled: { batch: Batch; n: number } | null = null,
+    limit = Infinity,
   ) {
     this.core = core;
     this.it = it;
     this.life = life;
     this.batch = filled ? filled.batch : borrow(core);
     this.#pending = filled ? filled.n : 0;
+    this.#left = limit;
     this.#onClose = onClose;
     this.tracked = it !== null || core.table !== null;
     if (this.tracked) core.pin();
@@ -103,11 +107,14 @@ export class NativeIter<V> implements Child {
     }
     const { sym, opts, size } = this.core;
     const b = this.batch as Batch;
+    const cap = this.#left < BATCH ? this.#left : BATCH; // a limit stops the engine there
+    if (cap === 0) return 0;
     const status = opts.timestamps === "number"
-      ? sym.tl_iter_next_batch_f64(this.it, b.tsF, b.hRaw, BATCH, size)
-      : sym.tl_iter_next_batch(this.it, b.tsI, b.hRaw, BATCH, size);
+      ? sym.tl_iter_next_batch_f64(this.it, b.tsF, b.hRaw, cap, size)
+      : sym.tl_iter_next_batch(this.it, b.tsI, b.hRaw, cap, size);
     if (status === Status.EOF) return 0;
     this.core.check(status, "read the next records");
+    this.#left -= size[0];
     return size[0];
   }
 
@@ -131,8 +138,9 @@ const iterFinalizer = new FinalizationRegistry<NativeIter<unknown>>((state) => {
 
 /**
  * An iterator over `[timestamp, value]` records of a snapshot, in timestamp order (records
- * with equal timestamps in insertion order). `break` out of `for…of`, `close()` or `using`
- * release the native iterator at once.
+ * with equal timestamps in insertion order), or newest first when opened with
+ * `{ reverse: true }`. `break` out of `for…of`, `close()` or `using` release the native
+ * iterator at once.
  *
  * @example
  * ```ts

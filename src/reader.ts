@@ -12,7 +12,7 @@ import type { LogCore } from "./core.ts";
 import type { NativePointer } from "./ffi/runtime.ts";
 import { BATCH, type Batch, borrow, giveBack, NativeIter, TimelogIterator } from "./iter.ts";
 import { POINT_CAP } from "./core.ts";
-import { pred, type Timestamp, toBound, type Ts, TS_MAX, TS_MIN } from "./time.ts";
+import { describe, pred, type Timestamp, toBound, type Ts, TS_MAX, TS_MIN } from "./time.ts";
 
 /** Where a read gets its native snapshot and who tracks the iterators it opens. */
 export interface ReadOwner<V> {
@@ -25,8 +25,35 @@ export interface ReadOwner<V> {
   done(snap: NativePointer): void;
   /** One-call read of [lo, hi] (double bounds, ±Infinity = ends); returns the status. */
   readF64(lo: number, hi: number, ts: Float64Array, h: BigUint64Array, cap: number): number;
+  /** readF64 with flags (TL_READ_REVERSE: the last records of [lo, hi], newest first). */
+  readF64Ex(
+    lo: number,
+    hi: number,
+    flags: number,
+    ts: Float64Array,
+    h: BigUint64Array,
+    cap: number,
+  ): number;
   /** One-call count of [lo, hi] into core.f64[0]; returns the status. */
   countF64(lo: number, hi: number): number;
+  /** As-of lookups of q[0, n) (double queries) into the output columns; returns the status. */
+  asofF64(
+    q: Float64Array,
+    n: number,
+    ts: Float64Array,
+    h: BigUint64Array,
+    found: Uint8Array,
+  ): number;
+  /** Bucketed aggregates with double arguments into out; returns the status. */
+  aggregateF64(
+    lo: number,
+    hi: number,
+    start: number,
+    every: number,
+    nb: number,
+    ops: number,
+    out: Float64Array,
+  ): number;
   /** Open while the owner is: what untracked iterators check (see NativeIter). */
   readonly life: { readonly closed: boolean };
   /** Tracks an open iterator so closing the owner closes it first. */
@@ -40,6 +67,44 @@ export interface Columns<V, T extends Ts> {
   ts: T extends bigint ? BigInt64Array : Float64Array;
   /** Values (Float64Array for f64 logs, an array otherwise). */
   values: V extends number ? Float64Array | V[] : V[];
+}
+
+/**
+ * Options of the range reads (`range`, `since`, `until`, `all`).
+ *
+ * @example
+ * ```ts
+ * import { Timelog, type ReadOptions } from "@timelog/timelog";
+ * using log = new Timelog<string>();
+ * log.extend([[1, "a"], [2, "b"], [3, "c"]]);
+ * const newest: ReadOptions = { reverse: true, limit: 2 };
+ * console.log([...log.all(newest)]); // [[3, "c"], [2, "b"]]
+ * ```
+ */
+export interface ReadOptions {
+  /** Newest first: timestamps descending, equal timestamps in reverse insertion order. */
+  reverse?: boolean;
+  /** At most this many records (a non-negative integer); the engine stops reading there. */
+  limit?: number;
+}
+
+/** TL_READ_REVERSE (c/include/timelog.h). */
+const READ_REVERSE = 1;
+
+/** Validated read options: the engine flags and the limit (Infinity when none). */
+function readOpts(options: ReadOptions | undefined): { flags: number; limit: number } {
+  if (options === undefined) return { flags: 0, limit: Infinity };
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`Read options must be an object, got ${describe(options)}`);
+  }
+  const { reverse, limit } = options;
+  if (reverse !== undefined && typeof reverse !== "boolean") {
+    throw new TypeError(`Option reverse must be a boolean, got ${describe(reverse)}`);
+  }
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0) && limit !== Infinity) {
+    throw new RangeError(`Option limit must be a non-negative integer, got ${String(limit)}`);
+  }
+  return { flags: reverse ? READ_REVERSE : 0, limit: limit ?? Infinity };
 }
 
 /** A bound for the *_f64 entry points: the int64 ends become ±Infinity. */
@@ -71,16 +136,17 @@ export abstract class Reader<V, T extends Ts = number> {
     return (this.owner.core.opts.timestamps === "number" ? Number(v) : v) as T;
   }
 
-  #iter(lo: Ts, hi: Ts, action: string): TimelogIterator<V, T> {
+  #iter(lo: Ts, hi: Ts, action: string, options?: ReadOptions): TimelogIterator<V, T> {
+    const { flags, limit } = readOpts(options);
     if (lo < TS_MIN) lo = TS_MIN; // bounds past the time line (toBound) clamp to its ends
     if (hi > TS_MAX) hi = TS_MAX;
-    if (lo > hi) return new TimelogIterator<V, T>(null);
+    if (lo > hi || limit === 0) return new TimelogIterator<V, T>(null);
     const owner = this.owner;
     const core = owner.core;
     // Read first: a range that fits in one batch (the usual short query) needs no native
     // snapshot or iterator; a bigger one discards this batch and streams (one extra batch,
     // under 3 ns a record for ranges past 4096 records).
-    const whole = this.#readWhole(lo, hi, action);
+    const whole = this.#readWhole(lo, hi, action, flags, limit);
     if (whole !== null) {
       const read: NativeIter<V> = new NativeIter(
         core,
@@ -94,8 +160,8 @@ export abstract class Reader<V, T extends Ts = number> {
     }
     const snap = owner.snapshot(action);
     const status = core.opts.timestamps === "number"
-      ? core.sym.tl_iter_open_f64(snap, f64(lo), f64(hi), core.cell)
-      : core.sym.tl_iter_open(snap, lo, hi, core.cell);
+      ? core.sym.tl_iter_open_ex_f64(snap, f64(lo), f64(hi), flags, core.cell)
+      : core.sym.tl_iter_open_ex(snap, lo, hi, flags, core.cell);
     if (status !== Status.OK) {
       owner.done(snap);
       core.check(status, action);
@@ -108,6 +174,8 @@ export abstract class Reader<V, T extends Ts = number> {
         owner.detach(state);
         owner.done(snap);
       },
+      null,
+      limit,
     );
     owner.attach(state);
     return new TimelogIterator<V, T>(state);
@@ -118,13 +186,23 @@ export abstract class Reader<V, T extends Ts = number> {
    * than BATCH records and the log has number timestamps; otherwise null. The caller owns
    * the returned batch (and gives it back).
    */
-  #readWhole(lo: Ts, hi: Ts, action: string): { batch: Batch; n: number } | null {
+  #readWhole(
+    lo: Ts,
+    hi: Ts,
+    action: string,
+    flags = 0,
+    limit = Infinity,
+  ): { batch: Batch; n: number } | null {
     const core = this.owner.core;
     if (core.opts.timestamps !== "number") return null;
     const batch = borrow(core);
-    const status = this.owner.readF64(f64(lo), f64(hi), batch.tsF, batch.hRaw, BATCH);
+    const cap = limit < BATCH ? limit : BATCH;
+    const status = flags === 0 && cap === BATCH
+      ? this.owner.readF64(f64(lo), f64(hi), batch.tsF, batch.hRaw, BATCH)
+      : this.owner.readF64Ex(f64(lo), f64(hi), flags, batch.tsF, batch.hRaw, cap);
     const n = core.size[0];
-    if (status === Status.OK && n < BATCH) return { batch, n };
+    // Everything when the read stopped short of BATCH, or when the limit was reached.
+    if (status === Status.OK && (n < BATCH || n === limit)) return { batch, n };
     giveBack(core, batch);
     if (status !== Status.OK) core.check(status, action);
     return null;
@@ -142,24 +220,29 @@ export abstract class Reader<V, T extends Ts = number> {
 
   /**
    * Records with `t1 <= ts < t2`, in timestamp order (ties in insertion order).
-   * `t1 >= t2` is empty.
+   * `t1 >= t2` is empty. `{ reverse: true }` reads newest first (timestamps descending, ties
+   * in reverse insertion order: the engine merges backwards); `{ limit: n }` stops after n
+   * records, so the newest n of a range cost about n records, whatever the range holds.
    *
    * @example
    * ```ts
    * import { Timelog } from "@timelog/timelog";
    * using log = new Timelog<string>();
    * log.append(5, "x");
-   * console.log([...log.range(0, 10)]); // [[5, "x"]]
+   * log.append(7, "y");
+   * console.log([...log.range(0, 10)]); // [[5, "x"], [7, "y"]]
+   * console.log([...log.range(0, 10, { reverse: true, limit: 1 })]); // [[7, "y"]]
    * ```
    */
-  range(t1: Timestamp, t2: Timestamp): TimelogIterator<V, T> {
+  range(t1: Timestamp, t2: Timestamp, options?: ReadOptions): TimelogIterator<V, T> {
     const lo = this.#ts(t1, "t1", "read a range");
     const hi = this.#ts(t2, "t2", "read a range");
-    return lo < hi ? this.#iter(lo, pred(hi), "read a range") : new TimelogIterator<V, T>(null);
+    if (lo >= hi) return this.#iter(TS_MAX, TS_MIN, "read a range", options); // checks options
+    return this.#iter(lo, pred(hi), "read a range", options);
   }
 
   /**
-   * Records with `ts >= t` (INT64_MAX included).
+   * Records with `ts >= t` (INT64_MAX included). Options as {@link Reader.range}.
    *
    * @example
    * ```ts
@@ -169,12 +252,14 @@ export abstract class Reader<V, T extends Ts = number> {
    * console.log([...log.since(5)].length); // 1
    * ```
    */
-  since(t: Timestamp): TimelogIterator<V, T> {
-    return this.#iter(this.#ts(t, "t", "read since a timestamp"), TS_MAX, "read since a timestamp");
+  since(t: Timestamp, options?: ReadOptions): TimelogIterator<V, T> {
+    const lo = this.#ts(t, "t", "read since a timestamp");
+    return this.#iter(lo, TS_MAX, "read since a timestamp", options);
   }
 
   /**
-   * Records with `ts < t`.
+   * Records with `ts < t`. Options as {@link Reader.range}: `until(t, { reverse: true,
+   * limit: 1 })` is the last record before t.
    *
    * @example
    * ```ts
@@ -184,15 +269,16 @@ export abstract class Reader<V, T extends Ts = number> {
    * console.log([...log.until(5)].length); // 0
    * ```
    */
-  until(t: Timestamp): TimelogIterator<V, T> {
+  until(t: Timestamp, options?: ReadOptions): TimelogIterator<V, T> {
     const hi = this.#ts(t, "t", "read until a timestamp");
     return hi > TS_MIN
-      ? this.#iter(TS_MIN, pred(hi), "read until a timestamp")
-      : new TimelogIterator<V, T>(null);
+      ? this.#iter(TS_MIN, pred(hi), "read until a timestamp", options)
+      : this.#iter(TS_MAX, TS_MIN, "read until a timestamp", options); // empty; checks options
   }
 
   /**
-   * Every record, in timestamp order.
+   * Every record, in timestamp order. Options as {@link Reader.range}: `all({ reverse: true,
+   * limit: 100 })` is the newest 100.
    *
    * @example
    * ```ts
@@ -200,11 +286,12 @@ export abstract class Reader<V, T extends Ts = number> {
    * using log = new Timelog<number>({ values: "f64" });
    * log.append(2, 0.5);
    * for (const [ts, v] of log.all()) console.log(ts, v);
+   * for (const [ts, v] of log.all({ reverse: true, limit: 10 })) console.log(ts, v);
    * ```
    */
-  all(): TimelogIterator<V, T> {
+  all(options?: ReadOptions): TimelogIterator<V, T> {
     this.owner.assertOpen("read every record");
-    return this.#iter(TS_MIN, TS_MAX, "read every record");
+    return this.#iter(TS_MIN, TS_MAX, "read every record", options);
   }
 
   /**
@@ -404,7 +491,8 @@ export abstract class Reader<V, T extends Ts = number> {
   }
 
   /**
-   * Records with `t1 <= ts < t2` as columns, read in one pass for bulk consumers.
+   * Records with `t1 <= ts < t2` as columns, read in one pass for bulk consumers. Options
+   * as {@link Reader.range} (newest first, at most `limit` records).
    *
    * @example
    * ```ts
@@ -415,16 +503,17 @@ export abstract class Reader<V, T extends Ts = number> {
    * console.log(ts.length, values[2]); // 3 0.3
    * ```
    */
-  rangeColumns(t1: Timestamp, t2: Timestamp): Columns<V, T> {
+  rangeColumns(t1: Timestamp, t2: Timestamp, options?: ReadOptions): Columns<V, T> {
     let lo = this.#ts(t1, "t1", "read columns");
     let end = this.#ts(t2, "t2", "read columns");
+    const { flags, limit } = readOpts(options);
     if (lo < TS_MIN) lo = TS_MIN; // bounds past the time line (toBound) clamp to its ends
     if (end > TS_MAX) end = TS_MAX + 1n; // [lo, TS_MAX]: pred(end) below is TS_MAX
-    if (lo >= end || lo > TS_MAX) {
+    if (lo >= end || lo > TS_MAX || limit === 0) {
       return this.#with("read columns", (snap) => this.#columns(snap, 1, 0));
     }
     // Small ranges: one FFI call into a pooled batch, then exact-size copies.
-    const whole = this.#readWhole(lo, pred(end), "read columns");
+    const whole = this.#readWhole(lo, pred(end), "read columns", flags, limit);
     if (whole !== null) {
       try {
         return this.#fromBatch(whole.batch.tsF, whole.batch.h, whole.n);
@@ -432,7 +521,7 @@ export abstract class Reader<V, T extends Ts = number> {
         giveBack(this.owner.core, whole.batch);
       }
     }
-    return this.#with("read columns", (snap) => this.#columns(snap, lo, end));
+    return this.#with("read columns", (snap) => this.#columns(snap, lo, end, flags, limit));
   }
 
   #fromBatch(tsBuf: Float64Array, h: Float64Array, n: number): Columns<V, T> {
@@ -453,20 +542,20 @@ export abstract class Reader<V, T extends Ts = number> {
     return { ts, values } as unknown as Columns<V, T>;
   }
 
-  #columns(snap: NativePointer, lo: Ts, end: Ts): Columns<V, T> {
+  #columns(snap: NativePointer, lo: Ts, end: Ts, flags = 0, limit = Infinity): Columns<V, T> {
     const core = this.owner.core;
     const { sym } = core;
     const bigTs = core.opts.timestamps === "bigint";
     let n = 0;
     if (lo < end) {
       core.check(sym.tl_snapshot_count(snap, lo, pred(end), core.u64), "read columns");
-      n = Number(core.u64[0]);
+      n = Math.min(Number(core.u64[0]), limit);
     }
     const buf = new ArrayBuffer(16 * n); // one allocation for both columns (see #fromBatch)
     const ts = bigTs ? new BigInt64Array(buf, 0, n) : new Float64Array(buf, 0, n);
     const vals = new Float64Array(buf, 8 * n, n);
     if (n > 0) {
-      core.check(sym.tl_iter_open(snap, lo, pred(end), core.cell), "read columns");
+      core.check(sym.tl_iter_open_ex(snap, lo, pred(end), flags, core.cell), "read columns");
       const it = core.rt.readPointer(core.cell);
       try {
         const raw = new BigUint64Array(vals.buffer, vals.byteOffset, n);

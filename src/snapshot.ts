@@ -12,7 +12,8 @@ import { closedError } from "./errors.ts";
 import type { Child, LogCore } from "./core.ts";
 import type { NativePointer } from "./ffi/runtime.ts";
 import type { NativeIter } from "./iter.ts";
-import { Reader, type ReadOwner } from "./reader.ts";
+import type { ReadOwner } from "./reader.ts";
+import { SeriesReader } from "./series.ts";
 import type { Ts } from "./time.ts";
 
 /** Native side of a snapshot; what the log and the finalizer hold (never the wrapper). */
@@ -51,9 +52,45 @@ export class SnapState<V> implements ReadOwner<V>, Child {
     return this.core.sym.tl_snapshot_read_f64(ptr, lo, hi, ts, h, cap, this.core.size);
   }
 
+  readF64Ex(
+    lo: number,
+    hi: number,
+    flags: number,
+    ts: Float64Array,
+    h: BigUint64Array,
+    cap: number,
+  ): number {
+    const ptr = this.snapshot("read");
+    return this.core.sym.tl_snapshot_read_ex_f64(ptr, lo, hi, flags, ts, h, cap, this.core.size);
+  }
+
   countF64(lo: number, hi: number): number {
     const ptr = this.snapshot("count records");
     return this.core.sym.tl_snapshot_count_f64(ptr, lo, hi, this.core.f64);
+  }
+
+  asofF64(
+    q: Float64Array,
+    n: number,
+    ts: Float64Array,
+    h: BigUint64Array,
+    found: Uint8Array,
+  ): number {
+    const ptr = this.snapshot("look up as of");
+    return this.core.sym.tl_snapshot_asof_many_f64(ptr, q, n, ts, h, found);
+  }
+
+  aggregateF64(
+    lo: number,
+    hi: number,
+    start: number,
+    every: number,
+    nb: number,
+    ops: number,
+    out: Float64Array,
+  ): number {
+    const ptr = this.snapshot("aggregate");
+    return this.core.sym.tl_snapshot_aggregate_f64(ptr, lo, hi, start, every, nb, ops, out);
   }
 
   attach(iter: NativeIter<V>): void {
@@ -91,7 +128,7 @@ const snapFinalizer = new FinalizationRegistry<SnapState<unknown>>((state) => st
  * console.log(snap.count(), log.count()); // 1 2
  * ```
  */
-export class Snapshot<V, T extends Ts = number> extends Reader<V, T> implements Disposable {
+export class Snapshot<V, T extends Ts = number> extends SeriesReader<V, T> implements Disposable {
   /** @internal */
   protected readonly owner: SnapState<V>;
 

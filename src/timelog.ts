@@ -32,7 +32,9 @@ import {
   STREAMING,
   type TimelogOptions,
 } from "./options.ts";
-import { Reader, type ReadOwner } from "./reader.ts";
+import type { ReadOwner } from "./reader.ts";
+import { SeriesReader } from "./series.ts";
+import { arrowChunks, type ArrowTable } from "./arrow.ts";
 import { Snapshot } from "./snapshot.ts";
 import { statsFrom, type TimelogStats } from "./stats.ts";
 import { describe, now, type Timestamp, toTs, type Ts } from "./time.ts";
@@ -61,10 +63,46 @@ class LiveOwner<V> implements ReadOwner<V> {
     if (core.closed) throw closedError("Timelog", "read");
     return core.sym.tl_read_f64(core.ptr, lo, hi, ts, h, cap, core.size);
   }
+  readF64Ex(
+    lo: number,
+    hi: number,
+    flags: number,
+    ts: Float64Array,
+    h: BigUint64Array,
+    cap: number,
+  ): number {
+    const core = this.core;
+    if (core.closed) throw closedError("Timelog", "read");
+    return core.sym.tl_read_ex_f64(core.ptr, lo, hi, flags, ts, h, cap, core.size);
+  }
   countF64(lo: number, hi: number): number {
     const core = this.core;
     if (core.closed) throw closedError("Timelog", "count records");
     return core.sym.tl_count_f64(core.ptr, lo, hi, core.f64);
+  }
+  asofF64(
+    q: Float64Array,
+    n: number,
+    ts: Float64Array,
+    h: BigUint64Array,
+    found: Uint8Array,
+  ): number {
+    const core = this.core;
+    if (core.closed) throw closedError("Timelog", "look up as of");
+    return core.sym.tl_asof_many_f64(core.ptr, q, n, ts, h, found);
+  }
+  aggregateF64(
+    lo: number,
+    hi: number,
+    start: number,
+    every: number,
+    nb: number,
+    ops: number,
+    out: Float64Array,
+  ): number {
+    const core = this.core;
+    if (core.closed) throw closedError("Timelog", "aggregate");
+    return core.sym.tl_aggregate_f64(core.ptr, lo, hi, start, every, nb, ops, out);
   }
   attach(iter: NativeIter<V>): void {
     this.core.children.add(iter);
@@ -72,6 +110,14 @@ class LiveOwner<V> implements ReadOwner<V> {
   detach(iter: NativeIter<V>): void {
     this.core.children.delete(iter);
   }
+}
+
+/** Options of {@link Timelog.fromArrow}: the log's options and the columns to read. */
+export interface FromArrowOptions extends Omit<TimelogOptions, "values"> {
+  /** The timestamp column (default `"ts"`). */
+  tsColumn?: string;
+  /** The value column (default `"value"`). */
+  valueColumn?: string;
 }
 
 /** Options of {@link Timelog} plus the release hook, which only object-mode logs call. */
@@ -96,7 +142,7 @@ export interface TimelogInit<V> extends TimelogOptions {
  * console.log(log.at(10)); // ["B"]: a delete hides only what was written before it
  * ```
  */
-export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T>
+export class Timelog<V = unknown, T extends Ts = number> extends SeriesReader<V, T>
   implements Disposable {
   /** @internal */
   protected readonly owner: LiveOwner<V>;
@@ -163,6 +209,45 @@ export class Timelog<V = unknown, T extends Ts = number> extends Reader<V, T>
    */
   static get version(): string {
     return libraryIdentity().version;
+  }
+
+  /**
+   * A new f64 log holding the rows of an Apache Arrow table: its `ts` column (an Arrow
+   * timestamp, whose unit becomes the log's `timeUnit`, or an integer column) and its Float64
+   * `value` column (other numeric types are converted); `tsColumn` / `valueColumn` name
+   * others. Record batches of int64/timestamp and Float64 columns are appended as they are,
+   * without a copy. Every other option is {@link Timelog}'s (`values` is always `"f64"`).
+   * Nulls, or a `timeUnit` that differs from the column's, are errors. apache-arrow is an
+   * optional peer dependency; this reads the table through its own methods.
+   *
+   * @example
+   * ```ts
+   * import { Timelog } from "@timelog/timelog";
+   * using src = new Timelog<number>({ values: "f64" });
+   * src.appendMany([1, 2, 3], [0.5, 1.5, 2.5]);
+   * using copy = Timelog.fromArrow(await src.toArrow());
+   * console.log(copy.size, copy.options.timeUnit); // 3 "ms"
+   * ```
+   */
+  static fromArrow(table: ArrowTable, options: FromArrowOptions = {}): Timelog<number> {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`fromArrow options must be an object, got ${describe(options)}`);
+    }
+    const { tsColumn = "ts", valueColumn = "value", ...rest } = options;
+    const { unit, chunks } = arrowChunks(table, tsColumn, valueColumn);
+    if (rest.timeUnit !== undefined && unit !== undefined && rest.timeUnit !== unit) {
+      throw new RangeError(
+        `Cannot import from Arrow: column "${tsColumn}" is in ${unit}, not ${rest.timeUnit}`,
+      );
+    }
+    const log = new Timelog<number>({ ...rest, timeUnit: rest.timeUnit ?? unit, values: "f64" });
+    try {
+      for (const c of chunks) log.appendMany(c.ts, c.values);
+    } catch (err) {
+      log.close();
+      throw err;
+    }
+    return log;
   }
 
   /**

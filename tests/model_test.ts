@@ -9,13 +9,15 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import fc from "fast-check";
 import {
-  type Reader,
+  type AggregateOp,
+  type SeriesReader,
   type Snapshot,
   Timelog,
   TimelogError,
   type TimelogIterator,
   type Ts,
 } from "../mod.ts";
+import { aggregateRef, sameSum } from "./support/aggregate.ts";
 import { Model, out, pairs, type Rec, type TsMode, tsOf } from "./support/model.ts";
 import {
   configArb,
@@ -93,7 +95,7 @@ class Run {
     return this.mode.values === "any" ? { id: this.appended, v } : v;
   }
 
-  #reader(target: number): [Reader<unknown, Ts>, Model] {
+  #reader(target: number): [SeriesReader<unknown, Ts>, Model] {
     if (target < 0 || this.snaps.length === 0) return [this.log, this.model];
     const s = this.snaps[target % this.snaps.length];
     return [s.snap, s.model];
@@ -224,7 +226,7 @@ class Run {
     }
   }
 
-  #read(reader: Reader<unknown, Ts>, m: Model, r: Read): void {
+  #read(reader: SeriesReader<unknown, Ts>, m: Model, r: Read): void {
     const mode = this.mode.ts;
     const at = (t: bigint): bigint | null => (t === 2n ** 63n - 1n ? null : t + 1n);
     const opt = (x: bigint | undefined) => (x === undefined ? undefined : out(x, mode));
@@ -274,10 +276,72 @@ class Run {
         return assert.equal(reader.prev(input(r.t, r.f)), opt(m.prev(r.t)));
       case "columns":
         return this.#columns(reader, m, r.a, r.b, r.fa);
+      case "reverse":
+        return assert.deepEqual(
+          [...reader.range(input(r.a, r.fa), input(r.b, r.fb), { reverse: true, limit: r.limit })],
+          pairs(m.range(r.a, r.b).reverse().slice(0, r.limit ?? Infinity), mode),
+        );
+      case "reverseAll":
+        return assert.deepEqual(
+          [...reader.all({ reverse: true, limit: r.limit })],
+          pairs([...m.sorted()].reverse().slice(0, r.limit ?? Infinity), mode),
+        );
+      case "asOf": {
+        const w = m.range(null, at(r.t)).at(-1);
+        return assert.deepEqual(reader.asOf(input(r.t, r.f)), w && pairs([w], mode)[0]);
+      }
+      case "asOfMany":
+        return this.#asOfMany(reader, m, r.ts);
+      case "aggregate":
+        return this.#aggregate(reader, m, r);
     }
   }
 
-  #columns(reader: Reader<unknown, Ts>, m: Model, a: bigint, b: bigint, f: 0 | 1 | 2): void {
+  #asOfMany(reader: SeriesReader<unknown, Ts>, m: Model, ts: bigint[]): void {
+    const got = reader.asOfMany(ts.map((t) => input(t, 1)));
+    ts.forEach((t, i) => {
+      const w = m.range(null, t === 2n ** 63n - 1n ? null : t + 1n).at(-1);
+      assert.equal(got.found[i], w ? 1 : 0);
+      if (!w) return;
+      assert.equal(tsOf(got.ts[i], this.mode.ts), w.ts);
+      assert.ok(Object.is((got.values as ArrayLike<unknown>)[i], w.value));
+    });
+  }
+
+  /** Number-timestamp logs (bigint ones are covered by aggregate_test): every op on f64
+   * logs, counts on object logs, against the JS reference loop. */
+  #aggregate(
+    reader: SeriesReader<unknown, Ts>,
+    m: Model,
+    r: Extract<Read, { k: "aggregate" }>,
+  ): void {
+    const far = (t: bigint) => t < -(2n ** 40n) || t > 2n ** 40n; // keep the reference exact
+    if (this.mode.ts !== "number" || far(r.a) || far(r.b) || m.sorted().some((x) => far(x.ts))) {
+      return;
+    }
+    const f64 = this.mode.values === "f64";
+    const ops: AggregateOp[] = f64
+      ? ["count", "sum", "min", "max", "mean", "first", "last"]
+      : ["count"];
+    const [a, b] = [Number(r.a), Number(r.b)];
+    const got = reader.aggregate(a, b, {
+      every: r.every,
+      origin: r.origin,
+      ops,
+    });
+    const recs = m.sorted().map((x) => [Number(x.ts), f64 ? (x.value as number) : 0] as const);
+    const want = aggregateRef(recs, a, b, r.every, r.origin);
+    assert.deepEqual([...got.start], want.start);
+    for (const op of ops) {
+      (got[op] as Float64Array).forEach((v, k) => {
+        const w = want[op][k];
+        const ok = op === "sum" || op === "mean" ? sameSum(v, w, want.abs[k]) : Object.is(v, w);
+        assert.ok(ok, `aggregate ${op}[${k}] = ${v}, want ${w}`);
+      });
+    }
+  }
+
+  #columns(reader: SeriesReader<unknown, Ts>, m: Model, a: bigint, b: bigint, f: 0 | 1 | 2): void {
     const cols: { ts: unknown; values: unknown } = reader.rangeColumns(input(a, f), input(b, f));
     const want = m.range(a, b);
     assert.ok(

@@ -36,7 +36,8 @@ typedef struct {
 enum {
     F_INGEST, F_INGEST_INORDER, F_INGEST_OOO20, F_COMPACT, F_SCAN, F_SCAN_RAW, F_SCAN_F64,
     F_RANGE, F_RANGE_RAW, F_POINT, F_POINT_RAW, F_POINT_ITER, F_SNAP, F_SNAP_BIG, F_MAX, F_PREV,
-    F_DELETE, F_MEMCPY, F_STEADY, F_PEAK, F_STEADY_WALK, F_STEADY_HANDLES, F_STEADY_RAW, F_COUNT
+    F_DELETE, F_MEMCPY, F_STEADY, F_PEAK, F_STEADY_WALK, F_STEADY_HANDLES, F_STEADY_RAW,
+    F_REV100, F_AGG_FULL, F_AGG100, F_AGG_FINE, F_ASOF, F_COUNT
 };
 
 extern figure_t figs[F_COUNT];
@@ -59,6 +60,19 @@ tl_timelog_t *open_log_cfg(bool raw, uint32_t value_kind);
 bool write_done(tl_timelog_t *tl, int st, uint64_t *busy);
 /* Full scan of the log's current state against `want`; prints what differs. */
 bool verify_scan(tl_timelog_t *tl, digest_t want, const char *what);
+
+/* The generated data as the query benchmarks see it: columns, range, and prefix arrays over
+ * the ts domain (pc: record counts, ph: handle sums of records with ts < ts_min + k). */
+typedef struct {
+    size_t n;
+    const int64_t *ts;
+    const uint64_t *h;
+    int64_t ts_min, ts_max;
+    const uint64_t *pc, *ph;
+} qdata_t;
+
+/* queries.c: reverse reads and as-of on the main snapshot; aggregates on an f64 copy. */
+void bench_queries(tl_snapshot_t *main_snap, const qdata_t *d, size_t batch, uint64_t *rng);
 
 /* memory.c: the memory figures (F_STEADY ..), each a separate log fed batch by batch. */
 void bench_memory(const opts_t *o, bool *peak_from_hwm);

@@ -238,6 +238,11 @@ figure_t figs[F_COUNT] = {
                           {0}, 0, 0, 0},
     [F_STEADY_RAW] = {"bytes_per_record_steady_raw", "RSS/record, ticks, raw pages", "B", {0},
                       0, 0, 0},
+    [F_REV100] = {"reverse_limit100_us", "newest 100 (reverse read)", "us", {0}, 0, 0, 0},
+    [F_AGG_FULL] = {"aggregate_full_range_us", "aggregate, 1 bucket (f64)", "us", {0}, 0, 0, 0},
+    [F_AGG100] = {"aggregate_100_us", "  same, 100 buckets", "us", {0}, 0, 0, 0},
+    [F_AGG_FINE] = {"aggregate_fine_us", "  same, 500-record buckets", "us", {0}, 0, 0, 0},
+    [F_ASOF] = {"asof_many_ns", "asof_many, 100K random", "ns", {0}, 0, 0, 0},
 };
 
 void fig_add(int f, double v, bool ok) {
@@ -700,6 +705,8 @@ static void run_main(const opts_t *o, const data_t *d, int run) {
     bench_range(s, d, &rng, F_RANGE);
     bench_point(s, d, &rng, F_POINT, true);
     bench_max_prev(s, d, &rng);
+    qdata_t q = {d->n, d->ts, d->h, d->ts_min, d->ts_max, d->pc, d->ph};
+    bench_queries(s, &q, o->batch, &rng);
     tl_snapshot_release(s);
 
     int64_t next_ts = d->ts_max + 1;

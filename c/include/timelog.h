@@ -18,7 +18,12 @@
  *                     tl_iter_equal, tl_iter_next_batch, tl_iter_next_batch_f64, tl_iter_destroy,
  *                     tl_snapshot_count, tl_snapshot_min, tl_snapshot_max, tl_snapshot_next,
  *                     tl_snapshot_prev; one-call forms with double bounds: tl_iter_open_f64,
- *                     tl_snapshot_read_f64, tl_read_f64, tl_snapshot_count_f64, tl_count_f64
+ *                     tl_snapshot_read_f64, tl_read_f64, tl_snapshot_count_f64, tl_count_f64;
+ *                     newest first (TL_READ_REVERSE): tl_iter_open_ex, tl_iter_open_ex_f64,
+ *                     tl_snapshot_read_ex_f64, tl_read_ex_f64; as-of lookups: tl_snapshot_asof,
+ *                     tl_snapshot_asof_many, tl_snapshot_asof_many_f64, tl_asof_many_f64;
+ *                     bucketed aggregates: tl_snapshot_aggregate, tl_snapshot_aggregate_f64,
+ *                     tl_aggregate_f64
  *   5. Maintenance    tl_flush, tl_compact, tl_maint_step, tl_maint_start, tl_maint_stop
  *   6. Drops          tl_config_t.on_drop (batched callback), or a tl_dropq_t queue with a
  *                     doorbell for runtimes that must not be called on foreign threads
@@ -84,7 +89,7 @@ extern "C" {
  * or changed in signature or meaning, a struct layout, an enum or status value, a config key.
  * A binding built for one ABI refuses a library reporting another (tl_abi_version), so a stale
  * library fails at load with a clear message instead of misbehaving later. */
-#define TL_ABI_VERSION 1
+#define TL_ABI_VERSION 2
 
 /* ---------------------------------------------------------------------------------------------
  * Version
@@ -498,6 +503,119 @@ TL_API tl_status_t tl_snapshot_count_f64(tl_snapshot_t *s, double lo, double hi,
 
 /* tl_snapshot_count_f64 on the log's current state (as tl_read_f64, same kept snapshot). */
 TL_API tl_status_t tl_count_f64(tl_timelog_t *tl, double lo, double hi, double *out);
+
+/* ---------------------------------------------------------------------------------------------
+ * Newest-first reads (flags of the *_ex reads)
+ *
+ * TL_READ_REVERSE reads [lo, hi] backwards: timestamps descending, and records with equal
+ * timestamps in reverse insertion order (the newest write first) — exactly the forward order
+ * reversed. The engine merges backwards from hi, so reading the newest n records of a range
+ * costs about n records whatever the range holds: a limit is simply the capacity of the reads
+ * (stop after n). Flags other than TL_READ_REVERSE are TL_EINVAL; flags 0 is the forward read.
+ * ------------------------------------------------------------------------------------------- */
+
+#define TL_READ_REVERSE 1u
+
+/* tl_iter_open with flags: the iterator returns [lo, hi] (closed) in the order flags choose.
+ * OK, ENOMEM, EINVAL (NULL, unknown flags). Same lifetime rules as tl_iter_open. */
+TL_API tl_status_t tl_iter_open_ex(tl_snapshot_t *s, int64_t lo, int64_t hi, uint32_t flags,
+                                   tl_iter_t **out);
+
+/* tl_iter_open_f64 with flags. */
+TL_API tl_status_t tl_iter_open_ex_f64(tl_snapshot_t *s, double lo, double hi, uint32_t flags,
+                                       tl_iter_t **out);
+
+/* tl_snapshot_read_f64 with flags: with TL_READ_REVERSE, the LAST cap records of [lo, hi],
+ * newest first (*n_out < cap means that was every record). */
+TL_API tl_status_t tl_snapshot_read_ex_f64(tl_snapshot_t *s, double lo, double hi, uint32_t flags,
+                                           double *ts, uint64_t *handles, uint32_t cap,
+                                           size_t *n_out);
+
+/* tl_read_f64 with flags (the log's current state, through its kept read view). */
+TL_API tl_status_t tl_read_ex_f64(tl_timelog_t *tl, double lo, double hi, uint32_t flags,
+                                  double *ts, uint64_t *handles, uint32_t cap, size_t *n_out);
+
+/* ---------------------------------------------------------------------------------------------
+ * As-of lookups: the newest visible record at or before a timestamp
+ *
+ * For x, the record with the largest ts <= x, and among records at that ts the one written
+ * last — what a stream's value "as of" x is (merge_asof, kdb+'s aj). O(K (log R + log P)) per
+ * lookup, no record visited on the way. The column forms answer n lookups in one call: they
+ * sort the queries (unless already ascending; O(n), 32 bytes a query of scratch from the
+ * log's allocator) so that consecutive lookups share cache lines, and write each answer at
+ * its query's position.
+ * ------------------------------------------------------------------------------------------- */
+
+/* The as-of record of x: *ts_out = its ts, *h_out = its handle (either may be NULL).
+ * OK, EOF (no visible record at or before x), EINVAL, ENOMEM (a snapshot's first read). */
+TL_API tl_status_t tl_snapshot_asof(tl_snapshot_t *s, int64_t ts, int64_t *ts_out,
+                                    uint64_t *h_out);
+
+/* The as-of records of ts[0, n) (any order, duplicates fine): for each i, found[i] = 1 and
+ * ts_out[i], h_out[i] = the record's timestamp and handle, or found[i] = 0, ts_out[i] = 0 and
+ * h_out[i] = 0 when there is none. Any output may be NULL. OK (n = 0 too), EINVAL, ENOMEM,
+ * EOVERFLOW. */
+TL_API tl_status_t tl_snapshot_asof_many(tl_snapshot_t *s, const int64_t *ts, size_t n,
+                                         int64_t *ts_out, uint64_t *h_out, uint8_t *found);
+
+/* As tl_snapshot_asof_many with double queries and timestamps: a query is any integer-valued
+ * double (beyond the int64 range it stands for the nearest end) or -/+INFINITY; NaN or a
+ * fraction fails the call with EINVAL and writes nothing. ts_out[i] is NaN where there is no
+ * record (and the record's ts as a double otherwise: exact within +/-2^53). */
+TL_API tl_status_t tl_snapshot_asof_many_f64(tl_snapshot_t *s, const double *ts, uint32_t n,
+                                             double *ts_out, uint64_t *h_out, uint8_t *found);
+
+/* tl_snapshot_asof_many_f64 on the log's current state (through its kept read view). */
+TL_API tl_status_t tl_asof_many_f64(tl_timelog_t *tl, const double *ts, uint32_t n,
+                                    double *ts_out, uint64_t *h_out, uint8_t *found);
+
+/* ---------------------------------------------------------------------------------------------
+ * Bucketed aggregates, computed in the engine
+ *
+ * Bucket k (k < nbuckets) holds the visible records with lo <= ts <= hi and
+ * start + k * every <= ts < start + (k + 1) * every (the last bucket stops at INT64_MAX).
+ * ops is a set of TL_AGG_* bits; out receives one column of nbuckets doubles per op, in bit
+ * order (COUNT, SUM, MIN, MAX, MEAN, FIRST, LAST): out[j * nbuckets + k] for the j-th op
+ * asked. Values are the handles read as doubles, so every op but TL_AGG_COUNT needs a log
+ * opened with value_kind TL_VALUES_F64 (TL_EINVAL otherwise).
+ *
+ * Results: count (NaN values included); sum, the IEEE sum (NaN when a value is NaN or when
+ * +inf and -inf both occur; summed page by page, so the last bits may differ from a
+ * left-to-right sum; exact for integers below 2^53); min / max, NaN when a value is NaN,
+ * else the extreme with -0 < +0 (JavaScript's Math.min / Math.max); mean = sum / count;
+ * first / last, the value of the first / last record in read order (ties in insertion order),
+ * bit for bit. An empty bucket has count 0, sum 0 and NaN for the others.
+ *
+ * Cost: pages packed by maintenance carry a summary of their values, so a page whose records
+ * all fall in one bucket costs O(1) and is not read; only pages cut by a bucket edge or a
+ * tombstone, and raw pages (memtable, L0, pages not packed), are read. Memory: 56 bytes a
+ * bucket during the call, from the log's allocator.
+ * ------------------------------------------------------------------------------------------- */
+
+#define TL_AGG_COUNT 0x01u
+#define TL_AGG_SUM 0x02u
+#define TL_AGG_MIN 0x04u
+#define TL_AGG_MAX 0x08u
+#define TL_AGG_MEAN 0x10u
+#define TL_AGG_FIRST 0x20u
+#define TL_AGG_LAST 0x40u
+
+/* Bucketed aggregates of s (see above). every >= 1; nbuckets = 0 writes nothing. OK,
+ * EINVAL (NULL, every < 1, no op or an unknown bit, value ops on a log that does not hold
+ * doubles), ENOMEM. */
+TL_API tl_status_t tl_snapshot_aggregate(tl_snapshot_t *s, int64_t lo, int64_t hi,
+                                         int64_t start, int64_t every, uint32_t nbuckets,
+                                         uint32_t ops, double *out);
+
+/* tl_snapshot_aggregate with double arguments: lo and hi as the one-call reads' bounds
+ * (-/+INFINITY for the ends), start and every exact integers within +/-2^53. */
+TL_API tl_status_t tl_snapshot_aggregate_f64(tl_snapshot_t *s, double lo, double hi,
+                                             double start, double every, uint32_t nbuckets,
+                                             uint32_t ops, double *out);
+
+/* tl_snapshot_aggregate_f64 on the log's current state (through its kept read view). */
+TL_API tl_status_t tl_aggregate_f64(tl_timelog_t *tl, double lo, double hi, double start,
+                                    double every, uint32_t nbuckets, uint32_t ops, double *out);
 
 /* ---------------------------------------------------------------------------------------------
  * Drop queue (for runtimes whose callbacks must not run on engine threads)

@@ -39,6 +39,22 @@ static inline uint32_t tl_chain_first_ge(tl_run_t *const *runs, uint32_t nruns, 
     return first;
 }
 
+/* Number of runs of a chain with ts_min <= x (the last such run is that count minus one):
+ * where a reader walking a chain backwards from x starts. */
+static inline uint32_t tl_chain_count_le(tl_run_t *const *runs, uint32_t nruns, int64_t x) {
+    uint32_t first = 0, len = nruns;
+    while (len > 0) {
+        uint32_t half = len / 2;
+        if (runs[first + half]->ts_min <= x) {
+            first += half + 1;
+            len -= half + 1;
+        } else {
+            len = half;
+        }
+    }
+    return first;
+}
+
 typedef struct tl_merge tl_merge_t;
 
 /* Creates a merge over [lo, hi] (lo > hi is empty). srcs is copied; runs and tombs are
@@ -72,6 +88,22 @@ void tl_merge_close(tl_merge_t *m); /* accepts NULL */
 typedef tl_status_t (*tl_merge_sink_fn)(void *ctx, const int64_t *ts, const uint64_t *h, size_t n);
 void tl_merge_set_sink(tl_merge_t *m, tl_merge_sink_fn fn, void *ctx); /* before any next */
 
+/* ---- the reverse merge (rmerge.c) ---- */
+
+/* The same records as tl_merge over [lo, hi], in exactly the reverse order: timestamps
+ * descending, equal timestamps newest first (higher rank first, then chain and insertion order
+ * reversed). Built in caller memory like tl_merge_init (tl_rmerge_bytes, aligned for int64);
+ * nothing to close. Lazy: no record is visited before tl_rmerge_next, and a batch of cap
+ * records reads about cap records. No sink: hidden records are always skipped. */
+typedef struct tl_rmerge tl_rmerge_t;
+size_t tl_rmerge_bytes(const tl_source_t *srcs, uint32_t nsrc);
+tl_rmerge_t *tl_rmerge_init(void *mem, const tl_source_t *srcs, uint32_t nsrc,
+                            const tl_tombs_t *tombs, int64_t lo, int64_t hi);
+/* As tl_merge_next / tl_merge_next_f64, newest first. */
+tl_status_t tl_rmerge_next(tl_rmerge_t *m, int64_t *ts, uint64_t *h, size_t cap, size_t *n_out);
+tl_status_t tl_rmerge_next_f64(tl_rmerge_t *m, double *ts, uint64_t *h, size_t cap,
+                               size_t *n_out);
+
 /* ---- point reads: the records at one timestamp (point.c) ---- */
 
 /* The records at one timestamp t, in the merge's order (source rank, then chain and insertion
@@ -99,6 +131,8 @@ void tl_point_init(tl_point_t *pt, const tl_source_t *srcs, uint32_t nsrc,
 /* Up to cap next records into ts/h (either may be NULL); returns the number written, 0 only
  * at the end (then pt->done). */
 size_t tl_point_next(tl_point_t *pt, int64_t *ts, uint64_t *h, size_t cap);
+/* As tl_point_next, newest first (the reverse order); a cursor is read in one direction. */
+size_t tl_point_next_rev(tl_point_t *pt, int64_t *ts, uint64_t *h, size_t cap);
 
 /* ---- point queries over the same sources (query.c) ---- */
 
@@ -111,5 +145,16 @@ tl_status_t tl_query_first_ge(const tl_source_t *srcs, uint32_t nsrc, const tl_t
 /* Largest visible ts <= x: OK or EOF. */
 tl_status_t tl_query_last_le(const tl_source_t *srcs, uint32_t nsrc, const tl_tombs_t *tombs,
                              int64_t x, int64_t *out);
+/* The last visible record with ts <= x in read order — the largest such ts, and among records
+ * at that ts the one written last (srcs in ascending rank order, as a snapshot plans them):
+ * its run and position (as-of reads, asof.c). hit->found is false when there is none. */
+typedef struct tl_query_hit {
+    const tl_run_t *r;
+    tl_run_pos_t p;
+    int64_t ts;
+    bool found;
+} tl_query_hit_t;
+void tl_query_last_le_at(const tl_source_t *srcs, uint32_t nsrc, const tl_tombs_t *tombs,
+                         int64_t x, tl_query_hit_t *hit);
 
 #endif /* TL_MERGE_H */

@@ -18,13 +18,7 @@
 #include "timelog_int.h"
 
 /* A double bound as an int64: ±inf for the ends, otherwise the *_f64 timestamp rule. */
-static bool bound(double x, int64_t *out) {
-    if (x == INFINITY || x == -INFINITY) {
-        *out = x > 0 ? INT64_MAX : INT64_MIN;
-        return true;
-    }
-    return tl_f64_to_ts(x, out);
-}
+static bool bound(double x, int64_t *out) { return tl_f64_bound(x, out); }
 
 tl_status_t tl_iter_open_f64(tl_snapshot_t *s, double lo, double hi, tl_iter_t **out) {
     int64_t a, b;
@@ -34,13 +28,29 @@ tl_status_t tl_iter_open_f64(tl_snapshot_t *s, double lo, double hi, tl_iter_t *
     return tl_iter_open(s, a, b, out);
 }
 
+tl_status_t tl_iter_open_ex_f64(tl_snapshot_t *s, double lo, double hi, uint32_t flags,
+                               tl_iter_t **out) {
+    int64_t a, b;
+    if (out == NULL) return TL_EINVAL;
+    *out = NULL;
+    if (!bound(lo, &a) || !bound(hi, &b)) return TL_EINVAL;
+    return tl_iter_open_ex(s, a, b, flags, out);
+}
+
 tl_status_t tl_snapshot_read_f64(tl_snapshot_t *s, double lo, double hi, double *ts,
                                  uint64_t *handles, uint32_t cap, size_t *n_out) {
+    return tl_snapshot_read_ex_f64(s, lo, hi, 0, ts, handles, cap, n_out);
+}
+
+tl_status_t tl_snapshot_read_ex_f64(tl_snapshot_t *s, double lo, double hi, uint32_t flags,
+                                    double *ts, uint64_t *handles, uint32_t cap,
+                                    size_t *n_out) {
     if (n_out == NULL) return TL_EINVAL;
     *n_out = 0;
     int64_t a, b;
     if (s == NULL || !bound(lo, &a) || !bound(hi, &b)) return TL_EINVAL;
-    if (a == b) { /* a point: no iterator */
+    if ((flags & ~TL_READ_REVERSE) != 0) return TL_EINVAL;
+    if (a == b && flags == 0) { /* a point: no iterator */
         uint64_t total = 0;
         tl_status_t st = tl_snapshot_at(s, a, handles, cap, &total);
         size_t n = total < cap ? (size_t)total : cap;
@@ -49,7 +59,7 @@ tl_status_t tl_snapshot_read_f64(tl_snapshot_t *s, double lo, double hi, double 
         return st;
     }
     tl_iter_t *it = NULL;
-    tl_status_t st = tl_iter_open(s, a, b, &it);
+    tl_status_t st = tl_iter_open_ex(s, a, b, flags, &it);
     size_t got = 0;
     /* Fill up to cap: next_batch may return fewer than asked before the end. */
     while (st == TL_OK && got < cap) {
@@ -65,12 +75,17 @@ tl_status_t tl_snapshot_read_f64(tl_snapshot_t *s, double lo, double hi, double 
 
 tl_status_t tl_read_f64(tl_timelog_t *tl, double lo, double hi, double *ts, uint64_t *handles,
                         uint32_t cap, size_t *n_out) {
+    return tl_read_ex_f64(tl, lo, hi, 0, ts, handles, cap, n_out);
+}
+
+tl_status_t tl_read_ex_f64(tl_timelog_t *tl, double lo, double hi, uint32_t flags, double *ts,
+                           uint64_t *handles, uint32_t cap, size_t *n_out) {
     if (n_out == NULL) return TL_EINVAL;
     *n_out = 0;
     tl_snapshot_t *s = NULL;
     tl_status_t st = tl_view_take(tl, &s);
     if (st != TL_OK) return st;
-    st = tl_snapshot_read_f64(s, lo, hi, ts, handles, cap, n_out);
+    st = tl_snapshot_read_ex_f64(s, lo, hi, flags, ts, handles, cap, n_out);
     tl_view_put(tl, s);
     return st;
 }

@@ -24,6 +24,7 @@
  * are ordinary keys.
  */
 #include "page.h"
+#include "summary.h"
 
 /* Bytes of the search table a page of cap records carries (0 or TL_TAB entries). */
 static size_t tab_bytes(uint32_t cap) {
@@ -68,14 +69,29 @@ void tl_page_unref(tl_page_t *p) {
 
 /* ---- packed pages ----
  *
- * Layout: [tl_page_t][tl_pcodec_view_t][uint16_t tab[TL_TAB]][blob], one allocation of
- * exactly `bytes`. The view is parsed once here, so readers never re-parse the header; the
- * search table is the raw page's (same buckets, same meaning), copied into runs like theirs. */
+ * Layout: [tl_page_t][tl_pcodec_view_t][tl_sum_t][uint16_t tab[TL_TAB]][blob], one allocation
+ * of exactly `bytes`. The view is parsed once here, so readers never re-parse the header; the
+ * search table is the raw page's (same buckets, same meaning), copied into runs like theirs;
+ * the summary (summary.h: n = 0 unless the values are doubles) is made while the page is
+ * packed, with its values in cache, and copied into runs as well (aggregates, agg.c). */
+
+static size_t packed_view_end(void) {
+    size_t v = sizeof(tl_page_t) + sizeof(tl_pcodec_view_t);
+    return (v + 7u) & ~(size_t)7u;
+}
 
 static size_t packed_prefix(void) {
-    size_t v = sizeof(tl_page_t) + sizeof(tl_pcodec_view_t);
-    v = (v + 7u) & ~(size_t)7u;
-    return v + TL_TAB * sizeof(uint16_t);
+    return packed_view_end() + sizeof(tl_sum_t) + TL_TAB * sizeof(uint16_t);
+}
+
+static tl_sum_t *packed_sum(const tl_page_t *p) {
+    return (tl_sum_t *)(void *)((char *)p + packed_view_end());
+}
+
+const tl_sum_t *tl_page_sum(const tl_page_t *p) {
+    if (p->pv == NULL) return NULL;
+    const tl_sum_t *s = packed_sum(p);
+    return s->n == p->cap ? s : NULL;
 }
 
 /* Wires a packed page over its allocation holding `len` blob bytes at the end. */
@@ -114,11 +130,13 @@ tl_page_t *tl_page_pack(const tl_allocator_t *a, const int64_t *ts, const uint64
     memcpy((uint8_t *)p + packed_prefix(), scratch, len);
     packed_wire(p, a, n, bytes);
     p->tab_n = n >= TL_TAB_MIN_CAP && tl_tab_fill(p->tab, ts, n) ? n : 0;
+    if (flags & TL_PCODEC_F64) tl_sum_compute(packed_sum(p), h, n);
+    else memset(packed_sum(p), 0, sizeof(tl_sum_t));
     return p;
 }
 
 tl_page_t *tl_page_from_blob(const tl_allocator_t *a, const uint8_t *blob, size_t len,
-                             int64_t *scratch) {
+                             bool f64, int64_t *scratch) {
     tl_pcodec_view_t v;
     if (tl_pcodec_view_init(&v, blob, len) != TL_OK || v.n == 0) return NULL;
     if (v.ts.codec == TL_PCODEC_RAW && v.h.codec == TL_PCODEC_RAW) {
@@ -137,6 +155,13 @@ tl_page_t *tl_page_from_blob(const tl_allocator_t *a, const uint8_t *blob, size_
     packed_wire(p, a, v.n, bytes);
     tl_pcodec_ts_decode(p->pv, 0, v.n, scratch);
     p->tab_n = v.n >= TL_TAB_MIN_CAP && tl_tab_fill(p->tab, scratch, v.n) ? v.n : 0;
+    if (f64) { /* the summary aggregates read (as tl_page_pack makes it) */
+        uint64_t *h = (uint64_t *)(void *)scratch;
+        tl_pcodec_h_decode(p->pv, 0, v.n, h);
+        tl_sum_compute(packed_sum(p), h, v.n);
+    } else {
+        memset(packed_sum(p), 0, sizeof(tl_sum_t));
+    }
     return p;
 }
 
@@ -169,6 +194,7 @@ tl_page_t *tl_page_copy(const tl_allocator_t *a, const tl_page_t *p, uint32_t co
         c->tab_n = p->tab_n;
         c->file_id = p->file_id; /* the same bytes: still where the disk has them */
         c->blob = p->blob;
+        memcpy(packed_sum(c), packed_sum(p), sizeof(tl_sum_t));
         return c;
     }
     tl_page_t *c = tl_page_new(a, count);

@@ -74,10 +74,11 @@ tl_page_t *tl_page_pack(const tl_allocator_t *a, const int64_t *ts, const uint64
 
 /* A page holding the records of a validated page blob (tl_pcodec_validate passed): a raw page
  * when both of its columns are stored raw (reads then cost nothing extra), else a packed page
- * holding a copy of the blob. Its search table is built from the decoded timestamps; scratch
- * must hold n timestamps. NULL on ENOMEM. */
+ * holding a copy of the blob. Its search table is built from the decoded timestamps, and with
+ * f64 (an f64 log's page) its value summary as tl_page_pack builds it; scratch must hold n
+ * timestamps. NULL on ENOMEM. */
 tl_page_t *tl_page_from_blob(const tl_allocator_t *a, const uint8_t *blob, size_t len,
-                             int64_t *scratch);
+                             bool f64, int64_t *scratch);
 
 /* A packed page's blob (the bytes tl_page_from_blob would take back): *len bytes at the
  * result. Only for packed pages. */

@@ -116,3 +116,24 @@ size_t tl_point_next(tl_point_t *pt, int64_t *ts, uint64_t *h, size_t cap) {
     pt->done = pt->skip >= total;
     return n;
 }
+
+size_t tl_point_next_rev(tl_point_t *pt, int64_t *ts, uint64_t *h, size_t cap) {
+    if (pt->done || cap == 0) return 0;
+    /* The records at t newest first: the forward slice that ends where the previous batch
+     * began, read in order and then reversed (a point read is short; two passes are cheap). */
+    uint64_t total = tl_point_read(pt->srcs, pt->nsrc, pt->sky, pt->t, 0, NULL, 0);
+    uint64_t left = total > pt->skip ? total - pt->skip : 0;
+    size_t n = left < cap ? (size_t)left : cap;
+    if (h != NULL && n > 0) {
+        (void)tl_point_read(pt->srcs, pt->nsrc, pt->sky, pt->t, left - n, h, n);
+        for (size_t i = 0, j = n - 1; i < j; i++, j--) {
+            uint64_t x = h[i];
+            h[i] = h[j];
+            h[j] = x;
+        }
+    }
+    for (size_t i = 0; ts != NULL && i < n; i++) ts[i] = pt->t;
+    pt->skip += n;
+    pt->done = pt->skip >= total;
+    return n;
+}

@@ -34,21 +34,6 @@ static const tl_tomb_t *hiding_fragment(const tl_run_t *r, const tl_tombs_t *tb,
     return &tb->v[i];
 }
 
-/* Number of runs of the chain with ts_min <= x (the last such is the answer minus one). */
-static uint32_t chain_count_le(tl_run_t *const *runs, uint32_t nruns, int64_t x) {
-    uint32_t first = 0, len = nruns;
-    while (len > 0) {
-        uint32_t half = len / 2;
-        if (runs[first + half]->ts_min <= x) {
-            first += half + 1;
-            len -= half + 1;
-        } else {
-            len = half;
-        }
-    }
-    return first;
-}
-
 /* ---- count ---- */
 
 static uint64_t run_visible_count(const tl_run_t *r, const tl_tombs_t *tb, int64_t lo,
@@ -136,40 +121,43 @@ static bool pos_prev(const tl_run_t *r, tl_run_pos_t *p) {
     return true;
 }
 
-/* Largest visible ts <= x in r that is > *best when *found; updates both. */
-static void run_last_le(const tl_run_t *r, const tl_tombs_t *tb, int64_t x, bool *found,
-                        int64_t *best) {
+/* The last visible record <= x of r, when it is not older in read order than the hit so far
+ * (a larger ts, or an equal one: r's source ranks above the hit's, see tl_query_last_le_at).
+ * True when the chain walk may stop: r had a record <= x that settled the question. */
+static bool run_last_le(const tl_run_t *r, const tl_tombs_t *tb, int64_t x, tl_query_hit_t *hit) {
     tl_run_pos_t p = {r->npages, 0};
     if (x < r->ts_max) p = tl_run_seek_upper(r, x);
     while (pos_prev(r, &p)) {
         int64_t t = tl_run_ts_pos(r, p);
-        if (*found && t <= *best) return;
+        if (hit->found && t < hit->ts) return true; /* cannot improve; earlier runs are smaller */
         const tl_tomb_t *f = hiding_fragment(r, tb, t);
         if (f == NULL) {
-            *found = true;
-            *best = t;
-            return;
+            *hit = (tl_query_hit_t){r, p, t, true};
+            return true;
         }
-        if (f->lo == INT64_MIN) return; /* hidden from the start of time */
+        if (f->lo == INT64_MIN) return false; /* hidden from the start of time */
         p = tl_run_seek_lower(r, f->lo);
+    }
+    return false;
+}
+
+void tl_query_last_le_at(const tl_source_t *srcs, uint32_t nsrc, const tl_tombs_t *tombs,
+                         int64_t x, tl_query_hit_t *hit) {
+    hit->found = false;
+    for (uint32_t s = 0; s < nsrc; s++) {
+        tl_run_t *const *runs = srcs[s].runs;
+        for (uint32_t i = tl_chain_count_le(runs, srcs[s].nruns, x); i-- > 0;) {
+            if (hit->found && runs[i]->ts_max < hit->ts) break;
+            if (run_last_le(runs[i], tombs, x, hit)) break; /* earlier runs are smaller */
+        }
     }
 }
 
 tl_status_t tl_query_last_le(const tl_source_t *srcs, uint32_t nsrc, const tl_tombs_t *tombs,
                              int64_t x, int64_t *out) {
-    bool found = false;
-    int64_t best = 0;
-    for (uint32_t s = 0; s < nsrc; s++) {
-        tl_run_t *const *runs = srcs[s].runs;
-        for (uint32_t i = chain_count_le(runs, srcs[s].nruns, x); i-- > 0;) {
-            if (found && runs[i]->ts_max <= best) break;
-            bool had = found;
-            int64_t prev = best;
-            run_last_le(runs[i], tombs, x, &found, &best);
-            if (found && (!had || best != prev)) break; /* earlier runs are smaller */
-        }
-    }
-    if (!found) return TL_EOF;
-    *out = best;
+    tl_query_hit_t hit;
+    tl_query_last_le_at(srcs, nsrc, tombs, x, &hit);
+    if (!hit.found) return TL_EOF;
+    *out = hit.ts;
     return TL_OK;
 }

@@ -44,10 +44,10 @@
 /* First tab entry of a page without a table (a real table starts with 0). */
 #define TAB_NONE UINT16_MAX
 
-static size_t run_bytes(uint32_t npages, bool tab) {
+static size_t run_bytes(uint32_t npages, bool tab, bool sum) {
     const size_t per = sizeof(tl_page_t *) + sizeof(uint64_t *) + sizeof(void *) +
                        2 * sizeof(int64_t) + sizeof(uint64_t) +
-                       (tab ? TL_TAB * sizeof(uint16_t) : 0);
+                       (tab ? TL_TAB * sizeof(uint16_t) : 0) + (sum ? sizeof(tl_sum_t) : 0);
     if ((size_t)npages >= (SIZE_MAX - sizeof(tl_run_t)) / per) return 0;
     return sizeof(tl_run_t) + (size_t)npages * per + sizeof(uint64_t);
 }
@@ -60,10 +60,18 @@ static bool any_tab(tl_page_t *const *pages, uint32_t npages) {
     return false;
 }
 
-/* Allocates a run shell for npages pages (arrays wired, contents unset; tab NULL unless
- * asked for). */
-static tl_run_t *run_alloc(const tl_allocator_t *a, uint32_t npages, bool tab) {
-    size_t bytes = run_bytes(npages, tab);
+/* True when some page carries a value summary (else the run keeps no sum array). */
+static bool any_sum(tl_page_t *const *pages, uint32_t npages) {
+    for (uint32_t i = 0; i < npages; i++) {
+        if (tl_page_sum(pages[i]) != NULL) return true;
+    }
+    return false;
+}
+
+/* Allocates a run shell for npages pages (arrays wired, contents unset; tab and sum NULL
+ * unless asked for). The summaries come first: 8-byte fields, while tab is 2-byte. */
+static tl_run_t *run_alloc(const tl_allocator_t *a, uint32_t npages, bool tab, bool sum) {
+    size_t bytes = run_bytes(npages, tab, sum);
     if (bytes == 0) return NULL;
     tl_run_t *r = tl_mem_alloc(a, bytes);
     if (r == NULL) return NULL;
@@ -78,7 +86,9 @@ static tl_run_t *run_alloc(const tl_allocator_t *a, uint32_t npages, bool tab) {
     r->page_min = (int64_t *)(void *)(r->page_v + npages);
     r->page_max = r->page_min + npages;
     r->prefix = (uint64_t *)(void *)(r->page_max + npages);
-    r->tab = tab ? (uint16_t *)(void *)(r->prefix + npages + 1) : NULL;
+    r->sum = sum ? (tl_sum_t *)(void *)(r->prefix + npages + 1) : NULL;
+    void *after = sum ? (void *)(r->sum + npages) : (void *)(r->prefix + npages + 1);
+    r->tab = tab ? (uint16_t *)after : NULL;
     return r;
 }
 
@@ -92,6 +102,13 @@ static void copy_tab(uint16_t *dst, tl_page_t *p, uint32_t count, bool build) {
     else dst[0] = TAB_NONE;
 }
 
+/* The summary of the first `count` records of p into dst (n = 0 when p has none for them). */
+static void copy_sum(tl_sum_t *dst, const tl_page_t *p, uint32_t count) {
+    const tl_sum_t *s = tl_page_sum(p);
+    if (s != NULL && s->n == count) *dst = *s;
+    else memset(dst, 0, sizeof *dst);
+}
+
 /* Fills fences, prefix, search tables and totals from pages[] and counts[] (pages already
  * stored). A page whose table describes another count gets one built here (the page is
  * immutable from now on for this count; readers only ever read the run's copy). */
@@ -102,6 +119,7 @@ static void run_fill(tl_run_t *r, const uint32_t *counts, uint64_t wm, bool buil
         tl_page_t *p = r->pages[i];
         TL_ASSERT(counts[i] >= 1 && counts[i] <= p->cap);
         if (r->tab != NULL) copy_tab(r->tab + (size_t)i * TL_TAB, p, counts[i], build);
+        if (r->sum != NULL) copy_sum(&r->sum[i], p, counts[i]);
         r->page_h[i] = p->h; /* NULL for a packed page: how readers tell, header unread */
         r->page_v[i] = p->pv;
         if (p->pv != NULL) {
@@ -128,7 +146,7 @@ void tl_run_unref(tl_run_t *r) {
     TL_ASSERT(old >= 1);
     if (old != 1) return;
     for (uint32_t i = 0; !r->borrowed && i < r->npages; i++) tl_page_unref(r->pages[i]);
-    tl_mem_free(r->alloc, r, run_bytes(r->npages, r->tab != NULL));
+    tl_mem_free(r->alloc, r, run_bytes(r->npages, r->tab != NULL, r->sum != NULL));
 }
 
 static tl_status_t from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
@@ -136,7 +154,7 @@ static tl_status_t from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
                               tl_run_t **out) {
     *out = NULL;
     if (npages == 0) return TL_OK;
-    tl_run_t *r = run_alloc(a, npages, any_tab(pages, npages));
+    tl_run_t *r = run_alloc(a, npages, any_tab(pages, npages), any_sum(pages, npages));
     if (r == NULL) return TL_ENOMEM;
     for (uint32_t i = 0; i < npages; i++) {
         tl_page_ref(pages[i]);
@@ -170,7 +188,7 @@ tl_status_t tl_run_remap(const tl_allocator_t *a, const tl_run_t *r, tl_run_rema
         tl_page_t *np = NULL;
         st = fn(ctx, r->pages[i], tl_run_page_count(r, i), &np);
         if (st != TL_OK || np == NULL) continue;
-        if (c == NULL && (c = run_alloc(a, r->npages, tab)) != NULL) {
+        if (c == NULL && (c = run_alloc(a, r->npages, tab, true)) != NULL) {
             for (uint32_t k = 0; k < r->npages; k++) c->pages[k] = NULL;
         }
         if (c == NULL) {
@@ -183,7 +201,7 @@ tl_status_t tl_run_remap(const tl_allocator_t *a, const tl_run_t *r, tl_run_rema
     if (c == NULL) return st; /* nothing replaced (or the first replacement failed) */
     if (st != TL_OK) {
         for (uint32_t k = 0; k < r->npages; k++) tl_page_unref(c->pages[k]);
-        tl_mem_free(a, c, run_bytes(r->npages, tab));
+        tl_mem_free(a, c, run_bytes(r->npages, tab, true));
         return st;
     }
     for (uint32_t i = 0; i < r->npages; i++) {
@@ -193,6 +211,8 @@ tl_status_t tl_run_remap(const tl_allocator_t *a, const tl_run_t *r, tl_run_rema
         }
         c->page_h[i] = c->pages[i]->h;
         c->page_v[i] = c->pages[i]->pv;
+        if (r->sum != NULL && c->pages[i] == r->pages[i]) c->sum[i] = r->sum[i];
+        else copy_sum(&c->sum[i], c->pages[i], tl_run_page_count(r, i));
     }
     /* Same records: fences, prefix and search tables are r's. */
     memcpy(c->page_min, r->page_min, (size_t)r->npages * sizeof *r->page_min);
@@ -214,7 +234,7 @@ tl_status_t tl_run_view_borrowed(const tl_allocator_t *a, tl_page_t *const *page
     TL_ASSERT(n >= 1 && page_records >= 1);
     uint64_t np = (n + page_records - 1) / page_records;
     if (np > UINT32_MAX) return TL_EOVERFLOW;
-    tl_run_t *r = run_alloc(a, (uint32_t)np, false);
+    tl_run_t *r = run_alloc(a, (uint32_t)np, false, false);
     if (r == NULL) return TL_ENOMEM;
     r->borrowed = true; /* and no tables: the writer may still be filling these pages */
     uint64_t acc = 0;
@@ -591,7 +611,8 @@ tl_status_t tl_rb_finish(tl_run_builder_t *b, uint64_t wm, tl_run_t **out) {
         tl_rb_abort(b);
         return st;
     }
-    tl_run_t *r = run_alloc(b->alloc, b->npages, any_tab(b->pages, b->npages));
+    tl_run_t *r = run_alloc(b->alloc, b->npages, any_tab(b->pages, b->npages),
+                            any_sum(b->pages, b->npages));
     if (r == NULL) {
         tl_rb_abort(b);
         return TL_ENOMEM;

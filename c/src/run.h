@@ -12,6 +12,7 @@
 #define TL_RUN_H
 
 #include "page.h"
+#include "summary.h"
 
 /* What a stored run covers of the write calls, for checkpoints (durable/dur.h): every call
  * with seq <= seq, plus the first `part` records (in call order) of call seq + 1 — a seal
@@ -45,6 +46,9 @@ typedef struct tl_run {
     int64_t *page_max; /* npages */
     uint64_t *prefix; /* npages + 1; prefix[0] = 0 */
     uint16_t *tab; /* npages * TL_TAB: the pages' search tables (run.c); NULL when borrowed */
+    tl_sum_t *sum; /* npages: the pages' value summaries (summary.h; n = 0 where a page has
+                      none), so aggregates read whole pages without touching them; NULL when
+                      no page has one */
 } tl_run_t;
 
 static inline void tl_run_ref(tl_run_t *r) {

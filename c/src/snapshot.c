@@ -58,6 +58,8 @@ struct tl_iter {
     size_t bytes; /* the block: header (ITER_HDR) + merge */
     bool eof;
     bool point; /* lo == hi: read through pt (point.c), no merge */
+    bool rev; /* TL_READ_REVERSE: rm (or the point cursor backwards) instead of m */
+    tl_rmerge_t *rm; /* the reverse merge, built right after the header; NULL otherwise */
     tl_point_t pt;
 };
 
@@ -334,11 +336,18 @@ static tl_iter_t *iter_alloc(tl_snapshot_t *s, size_t bytes) {
     it->bytes = bytes;
     it->eof = false;
     it->point = false;
+    it->rev = false;
+    it->rm = NULL;
     return it;
 }
 
-static tl_status_t iter_new(tl_snapshot_t *s, int64_t lo, int64_t hi, bool empty,
-                            tl_iter_t **out) {
+/* The merge block an iterator over the plan needs after its header. */
+static size_t iter_merge_bytes(const tl_snapshot_t *s, bool rev) {
+    return rev ? tl_rmerge_bytes(s->srcs, s->nsrc) : tl_merge_bytes(s->srcs, s->nsrc);
+}
+
+static tl_status_t iter_new_dir(tl_snapshot_t *s, int64_t lo, int64_t hi, bool empty, bool rev,
+                                tl_iter_t **out) {
     if (s == NULL || out == NULL) return TL_EINVAL;
     *out = NULL;
     bool eof = empty || lo > hi;
@@ -348,22 +357,38 @@ static tl_status_t iter_new(tl_snapshot_t *s, int64_t lo, int64_t hi, bool empty
         eof = s->nsrc == 0;
     }
     bool point = !eof && lo == hi;
-    tl_iter_t *it = iter_alloc(s, ITER_HDR + (eof || point ? 0 : tl_merge_bytes(s->srcs, s->nsrc)));
+    tl_iter_t *it = iter_alloc(s, ITER_HDR + (eof || point ? 0 : iter_merge_bytes(s, rev)));
     if (it == NULL) return TL_ENOMEM;
     it->eof = eof;
     it->point = point;
+    it->rev = rev;
+    void *mem = (char *)it + ITER_HDR;
     if (point) {
         tl_point_init(&it->pt, s->srcs, s->nsrc, s->man->tombs, lo);
+    } else if (!eof && rev) {
+        it->rm = tl_rmerge_init(mem, s->srcs, s->nsrc, s->man->tombs, lo, hi);
     } else if (!eof) {
-        it->m = tl_merge_init((char *)it + ITER_HDR, s->srcs, s->nsrc, s->man->tombs, lo, hi);
+        it->m = tl_merge_init(mem, s->srcs, s->nsrc, s->man->tombs, lo, hi);
     }
     s->iters++;
     *out = it;
     return TL_OK;
 }
 
+static tl_status_t iter_new(tl_snapshot_t *s, int64_t lo, int64_t hi, bool empty,
+                            tl_iter_t **out) {
+    return iter_new_dir(s, lo, hi, empty, false, out);
+}
+
 tl_status_t tl_iter_open(tl_snapshot_t *s, int64_t lo, int64_t hi, tl_iter_t **out) {
     return iter_new(s, lo, hi, false, out);
+}
+
+tl_status_t tl_iter_open_ex(tl_snapshot_t *s, int64_t lo, int64_t hi, uint32_t flags,
+                            tl_iter_t **out) {
+    if (out != NULL) *out = NULL;
+    if ((flags & ~TL_READ_REVERSE) != 0) return TL_EINVAL;
+    return iter_new_dir(s, lo, hi, false, (flags & TL_READ_REVERSE) != 0, out);
 }
 
 tl_status_t tl_iter_range(tl_snapshot_t *s, int64_t t1, int64_t t2, tl_iter_t **out) {
@@ -384,8 +409,11 @@ tl_status_t tl_iter_equal(tl_snapshot_t *s, int64_t ts, tl_iter_t **out) {
 
 /* The next records from the merge or the point cursor: OK with *n > 0, or EOF. */
 static tl_status_t iter_fill(tl_iter_t *it, int64_t *ts, uint64_t *h, size_t cap, size_t *n) {
-    if (!it->point) return tl_merge_next(it->m, ts, h, cap, n);
-    *n = tl_point_next(&it->pt, ts, h, cap);
+    if (!it->point) {
+        if (it->rev) return tl_rmerge_next(it->rm, ts, h, cap, n);
+        return tl_merge_next(it->m, ts, h, cap, n);
+    }
+    *n = it->rev ? tl_point_next_rev(&it->pt, ts, h, cap) : tl_point_next(&it->pt, ts, h, cap);
     if (*n == 0) return TL_EOF;
     it->eof = it->pt.done; /* the next call answers EOF without another walk */
     return TL_OK;
@@ -412,7 +440,8 @@ tl_status_t tl_iter_next_batch_f64(tl_iter_t *it, double *ts, uint64_t *handles,
     if (it->eof) return TL_EOF;
     if (cap == 0) return TL_EINVAL;
     if (!it->point) { /* scans and ranges: the merge converts as it copies */
-        tl_status_t st = tl_merge_next_f64(it->m, ts, handles, cap, n_out);
+        tl_status_t st = it->rev ? tl_rmerge_next_f64(it->rm, ts, handles, cap, n_out)
+                                 : tl_merge_next_f64(it->m, ts, handles, cap, n_out);
         if (st == TL_EOF) it->eof = true;
         return st;
     }
@@ -505,6 +534,13 @@ tl_status_t tl_snapshot_prev(tl_snapshot_t *s, int64_t ts, int64_t *out) {
     if (s == NULL || out == NULL) return TL_EINVAL;
     if (ts == INT64_MIN) return TL_EOF;
     return last_le(s, ts - 1, out);
+}
+
+tl_status_t tl_snapshot_read_plan(tl_snapshot_t *s, tl_read_plan_t *out) {
+    tl_status_t st = plan(s);
+    if (st != TL_OK) return st;
+    *out = (tl_read_plan_t){s->srcs, s->nsrc, s->tl->cfg.value_kind, s->man->tombs, s->alloc};
+    return TL_OK;
 }
 
 /* ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@
 #include "arena.h"
 #include "manifest.h"
 #include "memtable.h"
+#include "merge.h"
 
 #define TL_ERR_CAP 1536u /* room for a path of TL_PATH_CAP and its context */
 
@@ -125,6 +126,18 @@ tl_status_t tl_snapshot_fill_stats(tl_snapshot_t *s, tl_stats_t *o);
 tl_status_t tl_view_take(tl_timelog_t *tl, tl_snapshot_t **out);
 void tl_view_put(tl_timelog_t *tl, tl_snapshot_t *s);
 void tl_view_drop(tl_timelog_t *tl);
+/* What a query over a snapshot reads (asof.c, agg.c): the planned sources in ascending rank
+ * order, the tombstones, the log's value kind and allocator. Plans the snapshot on its first
+ * read (ENOMEM). Valid while s is. */
+typedef struct tl_read_plan {
+    const tl_source_t *srcs;
+    uint32_t nsrc;
+    uint32_t value_kind; /* tl_config_t.value_kind */
+    const tl_tombs_t *tombs;
+    const tl_allocator_t *alloc;
+} tl_read_plan_t;
+tl_status_t tl_snapshot_read_plan(tl_snapshot_t *s, tl_read_plan_t *out);
+
 /* Marks a change of the state_mu-guarded pointers (caller holds state_mu). */
 static inline void tl_state_bump(tl_timelog_t *tl) {
     atomic_fetch_add_explicit(&tl->sver, 1, memory_order_release);

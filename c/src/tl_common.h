@@ -61,4 +61,14 @@ static inline bool tl_f64_to_ts(double d, int64_t *out) {
     return tl_f64_to_ts_within(d, TL_F64_LIM, out);
 }
 
+/* A read bound given as a double: -/+inf for the int64 ends, else tl_f64_to_ts's rule. The one
+ * rule of every *_f64 read (oneshot.c, agg.c). */
+static inline bool tl_f64_bound(double d, int64_t *out) {
+    if (d == __builtin_inf() || d == -__builtin_inf()) {
+        *out = d > 0 ? INT64_MAX : INT64_MIN;
+        return true;
+    }
+    return tl_f64_to_ts(d, out);
+}
+
 #endif /* TL_COMMON_H */

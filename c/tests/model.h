@@ -107,4 +107,17 @@ int mdl_check_next_prev(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m, int6
 int mdl_check_log_reads(mdl_chk_t *k, tl_timelog_t *tl, const mdl_vec_t *m, int64_t a,
                         int64_t b);
 
+/* ---- the time-series queries (model_queries.c) --------------------------------------- */
+
+/* A newest-first iterator over [a, b] (tl_iter_open_ex with TL_READ_REVERSE), read to a random
+ * limit at random caps, int64 or double timestamps: the span of m read from its end. */
+int mdl_check_rev(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m, int64_t a, int64_t b);
+/* tl_snapshot_asof(x), then a column of 16 queries around x (and the ends) through
+ * tl_snapshot_asof_many and tl_snapshot_asof_many_f64. */
+int mdl_check_asof(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m, int64_t x);
+/* tl_snapshot_aggregate over [a, b] on a random grid: every op when the handles are double
+ * bits (f64_values), else counts only; each bucket against the model's slice. */
+int mdl_check_agg(mdl_chk_t *k, tl_snapshot_t *s, const mdl_vec_t *m, int64_t a, int64_t b,
+                  bool f64_values);
+
 #endif

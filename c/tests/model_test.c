@@ -227,11 +227,15 @@ static int check_random_read(run_t *r, tl_snapshot_t *s, const mdl_vec_t *m) {
     int64_t a = gen_bound(r), b = gen_bound(r);
     if (chance(r, 2) && m->n) a = m->v[rnd_below(r, m->n)].ts; /* hit existing records */
     if (chance(r, 2)) b = mdl_sat_add(a, (int64_t)rnd_below(r, 40) - 4);
-    unsigned k = (unsigned)rnd_below(r, 8);
+    unsigned k = (unsigned)rnd_below(r, 11);
     if (k < MDL_Q_KINDS) return mdl_check_iter(&r->chk, s, m, (int)k, a, b);
     if (k == 5) return mdl_check_count(&r->chk, s, m, a, b) && mdl_check_at(&r->chk, s, m, a);
     if (k == 6) return mdl_check_minmax(&r->chk, s, m);
-    return mdl_check_next_prev(&r->chk, s, m, a);
+    if (k == 7) return mdl_check_next_prev(&r->chk, s, m, a);
+    if (k == 8) return mdl_check_rev(&r->chk, s, m, a, chance(r, 4) ? a : b);
+    if (k == 9) return mdl_check_asof(&r->chk, s, m, a);
+    /* Handles are ids (or exact doubles): as double bits their sums are exact in any order. */
+    return mdl_check_agg(&r->chk, s, m, a, b, r->cfg.value_kind == TL_VALUES_F64);
 }
 
 /* Full content check of s against m, plus the snapshot's own stats. */

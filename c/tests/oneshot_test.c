@@ -100,9 +100,59 @@ TL_TEST(snapshot_read_f64_is_isolated_from_later_writes) {
     tl_close(tl);
 }
 
+/* Newest-first one-call reads and iterators: the last cap records, reversed; ties newest
+ * first; points; unknown flags refused. */
+TL_TEST(read_ex_reverse_returns_the_newest_first) {
+    tl_timelog_t *tl = open_manual();
+    CHECK(tl != NULL);
+    int64_t t0[1000];
+    uint64_t h0[1000];
+    for (int64_t i = 0; i < 1000; i++) t0[i] = i, h0[i] = (uint64_t)i;
+    int st = tl_append_batch(tl, t0, h0, 1000, 0);
+    CHECK(st == TL_OK || st == TL_EBUSY);
+    CHECK_OK(tl_compact(tl));
+    CHECK_OK(tl_append(tl, 500, 7777));
+    CHECK_OK(tl_flush(tl));
+    CHECK_OK(tl_append(tl, 500, 8888)); /* memtable: a newer source at the same ts */
+    double ts[16];
+    uint64_t h[16];
+    size_t n = 99;
+    CHECK_OK(tl_read_ex_f64(tl, -INFINITY, INFINITY, TL_READ_REVERSE, ts, h, 4, &n));
+    CHECK_EQ_U64(n, 4);
+    CHECK(ts[0] == 999.0 && ts[3] == 996.0);
+    CHECK_EQ_U64(h[0], 999);
+    CHECK_OK(tl_read_ex_f64(tl, 499, 501, TL_READ_REVERSE, ts, h, 16, &n));
+    CHECK_EQ_U64(n, 5);
+    uint64_t want[] = {501, 8888, 7777, 500, 499};
+    for (int i = 0; i < 5; i++) CHECK_EQ_U64(h[i], want[i]);
+    CHECK_OK(tl_read_ex_f64(tl, 500, 500, TL_READ_REVERSE, ts, h, 2, &n));
+    CHECK_EQ_U64(n, 2);
+    CHECK(h[0] == 8888 && h[1] == 7777 && ts[1] == 500.0);
+    CHECK_ST(tl_read_ex_f64(tl, 0, 1, 2, ts, h, 2, &n), TL_EINVAL);
+    tl_snapshot_t *s = NULL;
+    CHECK_OK(tl_snapshot_acquire(tl, &s));
+    tl_iter_t *it = NULL;
+    CHECK_ST(tl_iter_open_ex(s, 0, 10, 4, &it), TL_EINVAL);
+    CHECK(it == NULL);
+    CHECK_OK(tl_iter_open_ex_f64(s, 990, INFINITY, TL_READ_REVERSE, &it));
+    int64_t t64[16];
+    CHECK_OK(tl_iter_next_batch(it, t64, h, 16, &n));
+    CHECK_EQ_U64(n, 10);
+    CHECK(t64[0] == 999 && t64[9] == 990);
+    CHECK_ST(tl_iter_next_batch(it, t64, h, 16, &n), TL_EOF);
+    tl_iter_destroy(it);
+    CHECK_OK(tl_iter_open_ex(s, 500, 500, TL_READ_REVERSE, &it)); /* the point cursor */
+    CHECK_OK(tl_iter_next_batch_f64(it, ts, h, 16, &n));
+    CHECK(n == 3 && h[0] == 8888 && h[2] == 500);
+    tl_iter_destroy(it);
+    tl_snapshot_release(s);
+    tl_close(tl);
+}
+
 int main(void) {
     RUN(read_f64_matches_iter_and_stops_at_cap);
     RUN(bounds_infinity_reach_int64_ends_and_bad_bounds_fail);
     RUN(snapshot_read_f64_is_isolated_from_later_writes);
+    RUN(read_ex_reverse_returns_the_newest_first);
     return tl_test_done("oneshot_test");
 }

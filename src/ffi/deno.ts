@@ -68,7 +68,7 @@ function big(x: unknown): unknown {
 function bigIntArgs(fn: Fn, arity: number, slots: number[]): Fn {
   if (slots.length === 0) return fn;
   const m = (i: number): (x: unknown) => unknown => (slots.includes(i) ? big : (x) => x);
-  const [c0, c1, c2, c3, c4, c5, c6] = [0, 1, 2, 3, 4, 5, 6].map(m);
+  const [c0, c1, c2, c3, c4, c5, c6, c7] = [0, 1, 2, 3, 4, 5, 6, 7].map(m);
   switch (arity) {
     case 2:
       return (a, b) => fn(c0(a), c1(b));
@@ -82,6 +82,8 @@ function bigIntArgs(fn: Fn, arity: number, slots: number[]): Fn {
       return (a, b, c, d, e, f) => fn(c0(a), c1(b), c2(c), c3(d), c4(e), c5(f));
     case 7:
       return (a, b, c, d, e, f, g) => fn(c0(a), c1(b), c2(c), c3(d), c4(e), c5(f), c6(g));
+    case 8:
+      return (a, b, c, d, e, f, g, h) => fn(c0(a), c1(b), c2(c), c3(d), c4(e), c5(f), c6(g), c7(h));
     default:
       throw new Error(`timelog: no fast wrapper for ${arity} parameters`);
   }

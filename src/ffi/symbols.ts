@@ -32,7 +32,7 @@ export interface SymbolSpec {
  * The C ABI this binding speaks (`TL_ABI_VERSION` in `c/include/timelog.h`). The loader refuses
  * a library whose `tl_abi_version()` differs, before binding any other symbol.
  */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 /** The two functions every library since ABI 1 has, read before the full table is bound. */
 export const VERSION_SYMBOLS = {
@@ -196,6 +196,94 @@ export const SYMBOLS = {
   },
   tl_count_f64: {
     parameters: ["pointer", /* tl */ "f64", /* lo */ "f64", /* hi */ "buffer" /* double* */],
+    result: "i32",
+  },
+
+  tl_iter_open_ex: {
+    parameters: [
+      "pointer", /* tl_snapshot_t* s */
+      "i64", /* int64_t lo */
+      "i64", /* int64_t hi (closed) */
+      "u32", /* uint32_t flags (TL_READ_REVERSE) */
+      "buffer", /* tl_iter_t** out */
+    ],
+    result: "i32",
+  },
+  tl_iter_open_ex_f64: {
+    parameters: ["pointer", /* s */ "f64", /* lo */ "f64", /* hi */ "u32", /* flags */ "buffer"],
+    result: "i32",
+  },
+  tl_snapshot_read_ex_f64: {
+    parameters: [
+      "pointer", /* tl_snapshot_t* s */
+      "f64", /* double lo */
+      "f64", /* double hi */
+      "u32", /* uint32_t flags */
+      "buffer", /* double* ts */
+      "buffer", /* uint64_t* handles */
+      "u32", /* uint32_t cap */
+      "buffer", /* size_t* n_out */
+    ],
+    result: "i32",
+  },
+  tl_read_ex_f64: {
+    parameters: ["pointer", /* tl */ "f64", "f64", "u32", "buffer", "buffer", "u32", "buffer"],
+    result: "i32",
+  },
+  tl_snapshot_asof_many: {
+    parameters: [
+      "pointer", /* tl_snapshot_t* s */
+      "buffer", /* const int64_t* ts */
+      "usize", /* size_t n */
+      "buffer", /* int64_t* ts_out */
+      "buffer", /* uint64_t* h_out */
+      "buffer", /* uint8_t* found */
+    ],
+    result: "i32",
+  },
+  tl_snapshot_asof_many_f64: {
+    parameters: [
+      "pointer", /* tl_snapshot_t* s */
+      "buffer", /* const double* ts */
+      "u32", /* uint32_t n */
+      "buffer", /* double* ts_out */
+      "buffer", /* uint64_t* h_out */
+      "buffer", /* uint8_t* found */
+    ],
+    result: "i32",
+  },
+  tl_asof_many_f64: {
+    parameters: ["pointer", /* tl */ "buffer", "u32", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  tl_snapshot_aggregate: {
+    parameters: [
+      "pointer", /* tl_snapshot_t* s */
+      "i64", /* int64_t lo */
+      "i64", /* int64_t hi (closed) */
+      "i64", /* int64_t start */
+      "i64", /* int64_t every */
+      "u32", /* uint32_t nbuckets */
+      "u32", /* uint32_t ops (TL_AGG_*) */
+      "buffer", /* double* out */
+    ],
+    result: "i32",
+  },
+  tl_snapshot_aggregate_f64: {
+    parameters: [
+      "pointer", /* tl_snapshot_t* s */
+      "f64", /* double lo */
+      "f64", /* double hi */
+      "f64", /* double start */
+      "f64", /* double every */
+      "u32", /* uint32_t nbuckets */
+      "u32", /* uint32_t ops */
+      "buffer", /* double* out */
+    ],
+    result: "i32",
+  },
+  tl_aggregate_f64: {
+    parameters: ["pointer", /* tl */ "f64", "f64", "f64", "f64", "u32", "u32", "buffer"],
     result: "i32",
   },
 

@@ -12,7 +12,12 @@ export type Read =
   | { k: "range"; a: bigint; b: bigint; fa: Form; fb: Form }
   | { k: "since" | "until" | "at" | "count1" | "next" | "prev"; t: bigint; f: Form }
   | { k: "count2" | "columns"; a: bigint; b: bigint; fa: Form; fb: Form }
-  | { k: "all" | "iterator" | "count0" | "size" | "min" | "max" };
+  | { k: "all" | "iterator" | "count0" | "size" | "min" | "max" }
+  | { k: "reverse"; a: bigint; b: bigint; fa: Form; fb: Form; limit: number | undefined }
+  | { k: "reverseAll"; limit: number | undefined }
+  | { k: "asOf"; t: bigint; f: Form }
+  | { k: "asOfMany"; ts: bigint[] }
+  | { k: "aggregate"; a: bigint; b: bigint; every: number; origin: number };
 
 /** One step of a program. `v` are the f64 payloads (object logs wrap them in fresh objects). */
 export type Op =
@@ -79,7 +84,21 @@ function readArb(t: fc.Arbitrary<bigint>): fc.Arbitrary<Read> {
   const bare = fc.record({
     k: fc.constantFrom("all", "iterator", "count0", "size", "min", "max" as const),
   });
-  return fc.oneof(pair("range"), pair("count2"), pair("columns"), one, bare);
+  const limit = fc.option(fc.nat(40), { nil: undefined });
+  const series = fc.oneof(
+    fc.record({ k: fc.constant("reverse" as const), a: t, b: t, fa: form, fb: form, limit }),
+    fc.record({ k: fc.constant("reverseAll" as const), limit }),
+    fc.record({ k: fc.constant("asOf" as const), t, f: form }),
+    fc.record({ k: fc.constant("asOfMany" as const), ts: fc.array(t, { maxLength: 12 }) }),
+    fc.record({
+      k: fc.constant("aggregate" as const),
+      a: t,
+      b: t,
+      every: fc.integer({ min: 1, max: 12 }),
+      origin: fc.integer({ min: -5, max: 5 }),
+    }),
+  );
+  return fc.oneof(pair("range"), pair("count2"), pair("columns"), one, bare, series);
 }
 
 /** One op; `manual` enables `step`; `maxBatch` bounds extend/appendMany sizes. */

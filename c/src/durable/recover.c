@@ -226,7 +226,8 @@ static tl_status_t load_file(rec_ctx_t *c, uint32_t fi, int64_t *scratch) {
         st = tl_pcodec_validate(blob, (size_t)len, &n);
         tl_page_t *p = NULL;
         if (st == TL_OK && n == tl_le32_load(meta) && tl_le32_load(meta + 4) == 0) {
-            p = tl_page_from_blob(c->tl->alloc, blob, (size_t)len, scratch);
+            p = tl_page_from_blob(c->tl->alloc, blob, (size_t)len,
+                                  c->tl->cfg.value_kind == TL_VALUES_F64, scratch);
             if (p == NULL) st = TL_ENOMEM;
         } else {
             st = TL_ECORRUPT;

@@ -104,6 +104,9 @@ static bool field_of(const tl_config_t *c, int32_t key, int64_t *out) {
     case TL_CFG_WINDOW_SIZE: *out = c->window_size; return true;
     case TL_CFG_WINDOW_ORIGIN: *out = c->window_origin; return true;
     case TL_CFG_LOG_LEVEL: *out = c->log_level; return true;
+    case TL_CFG_IDLE_MS: *out = c->idle_ms; return true;
+    case TL_CFG_VALUE_KIND: *out = c->value_kind; return true;
+    case TL_CFG_RAW_PAGES: *out = c->raw_pages; return true;
     default: return false;
     }
 }
@@ -115,6 +118,8 @@ static bool representable(int32_t key, int64_t v) {
     case TL_CFG_MAINTENANCE: return v >= TL_MAINT_BACKGROUND && v <= TL_MAINT_MANUAL;
     case TL_CFG_LOG_LEVEL: return v >= TL_LOG_ERROR && v <= TL_LOG_DEBUG;
     case TL_CFG_WINDOW_SIZE: case TL_CFG_WINDOW_ORIGIN: return true;
+    case TL_CFG_VALUE_KIND: return v == TL_VALUES_HANDLE || v == TL_VALUES_F64;
+    case TL_CFG_RAW_PAGES: return v == 0 || v == 1;
     default: return v >= 0 && v <= (int64_t)UINT32_MAX;
     }
 }
@@ -229,8 +234,9 @@ static void op_open_invalid(fz_in_t *in, const tl_config_t *cfg_in) {
  * -------------------------------------------------------------------------------------- */
 
 static void op_strerror(fz_in_t *in) {
-    static const int known[] = {TL_OK, TL_EOF, TL_EINVAL, TL_ESTATE, TL_EBUSY, TL_ENOMEM,
-                                TL_EOVERFLOW, TL_EINTERNAL, TL_ECORRUPT};
+    static const int known[] = {TL_OK,       TL_EOF,       TL_EINVAL, TL_ESTATE,
+                                TL_EBUSY,    TL_ENOMEM,    TL_EOVERFLOW, TL_EINTERNAL,
+                                TL_EIO,      TL_ECORRUPT,  TL_ELOCKED};
     const uint8_t nknown = (uint8_t)(sizeof known / sizeof known[0]);
     uint8_t k = fz_u8(in);
     int code = k < 128 ? known[k % nknown] : k < 192 ? (int)(k & 127) - 20 : (int)fz_u64(in);

@@ -1,0 +1,352 @@
+/*
+ * asof.c — as-of lookups: for a timestamp x, the newest visible record with ts <= x (among
+ * records at that ts, the one written last), one at a time or a whole column per call.
+ *
+ * One lookup is query.c's last_le search carried to the record: per source, the chain's last
+ * run starting at or before x, an upper-bound seek for x and a step back, a skyline check (a
+ * hidden candidate jumps before its fragment); the best candidate over sources wins, a later
+ * source on equal ts (tl_query_last_le_at). The record found is the last of its run at that
+ * ts, so the handle is read at its position: a load for a raw page, one miniblock decode for a
+ * packed one. O(K (log R + log P)) plus O(log) per hidden fragment crossed.
+ *
+ * A column (the join of two streams, merge_asof / kdb+ aj) is answered in one call. Lookups in
+ * random order would each pay the cold misses of a point read; in ascending order consecutive
+ * lookups land on the same or the next cache lines, which are then already loaded. So the
+ * queries are sorted first (skipped when they already are): an LSD radix sort of (key, index)
+ * pairs, 11 bits a pass over the bits in which the keys differ (timestamps of one stream
+ * differ in their low 20-30 bits: two or three passes), O(n) with two n-entry buffers from
+ * the log's allocator. Then, when the queries are at least as many as the pages, an ascending
+ * walk (below) answers each with a short gallop; otherwise each gets the general search.
+ * Equal consecutive queries reuse the answer. Answers go back to the caller's positions.
+ * Memory: 32 bytes a query, and a decoded page per source, during the call.
+ */
+#include <math.h>
+
+#include "timelog_int.h"
+
+/* The handle of the record a hit points at. */
+static uint64_t hit_handle(const tl_query_hit_t *hit) {
+    const tl_run_t *r = hit->r;
+    tl_run_pos_t p = hit->p;
+    if (r->page_h[p.page] != NULL) return r->page_h[p.page][p.off];
+    return tl_pcodec_h_at(r->page_v[p.page], p.off);
+}
+
+tl_status_t tl_snapshot_asof(tl_snapshot_t *s, int64_t ts, int64_t *ts_out, uint64_t *h_out) {
+    if (s == NULL) return TL_EINVAL;
+    tl_read_plan_t pl;
+    tl_status_t st = tl_snapshot_read_plan(s, &pl);
+    if (st != TL_OK) return st;
+    tl_query_hit_t hit;
+    tl_query_last_le_at(pl.srcs, pl.nsrc, pl.tombs, ts, &hit);
+    if (!hit.found) return TL_EOF;
+    if (ts_out != NULL) *ts_out = hit.ts;
+    if (h_out != NULL) *h_out = hit_handle(&hit);
+    return TL_OK;
+}
+
+/* ---- columns ---- */
+
+typedef struct qent {
+    uint64_t key; /* the query with its sign bit flipped: unsigned order = int64 order */
+    uint64_t idx;
+} qent_t;
+
+/* Sorts a[0, n) by key (stable LSD radix, 11 bits a pass over the bits that differ between
+ * keys: `diff`, the OR of every key XOR the first); tmp holds n entries. Returns the array
+ * holding the result (a or tmp). Timestamps of one stream usually differ in their low 20-30
+ * bits only: two or three passes. */
+static qent_t *radix_sort(qent_t *a, qent_t *tmp, size_t n, uint64_t diff) {
+    enum { BITS = 11, B = 1 << BITS };
+    static _Thread_local size_t count[B];
+    unsigned lo = diff ? (unsigned)__builtin_ctzll(diff) : 64;
+    unsigned hi = diff ? 64u - (unsigned)__builtin_clzll(diff) : 0;
+    for (unsigned shift = lo; shift < hi; shift += BITS) {
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < n; i++) count[(a[i].key >> shift) & (B - 1)]++;
+        size_t sum = 0;
+        for (unsigned d = 0; d < B; d++) {
+            size_t k = count[d];
+            count[d] = sum;
+            sum += k;
+        }
+        for (size_t i = 0; i < n; i++) tmp[count[(a[i].key >> shift) & (B - 1)]++] = a[i];
+        qent_t *x = a;
+        a = tmp;
+        tmp = x;
+    }
+    return a;
+}
+
+/* One answer per query in ascending key order; writes through the out callback's arrays. */
+typedef struct asof_out {
+    int64_t *ts;
+    double *tf;
+    uint64_t *h;
+    uint8_t *found;
+} asof_out_t;
+
+static void put(const asof_out_t *o, uint64_t i, const tl_query_hit_t *hit, uint64_t h) {
+    if (o->found != NULL) o->found[i] = hit->found;
+    if (o->ts != NULL) o->ts[i] = hit->found ? hit->ts : 0;
+    if (o->tf != NULL) o->tf[i] = hit->found ? (double)hit->ts : NAN;
+    if (o->h != NULL) o->h[i] = hit->found ? h : 0;
+}
+
+/* ---- the ascending walk ----
+ *
+ * With queries in ascending order, each source's as-of record lies in the last page of its
+ * chain that starts at or before the query, and that page only moves forward. So a walk
+ * keeps, per source, that page (a packed page's timestamps decoded whole, once) and a search
+ * hint inside it, and answers a query by stepping on from the previous answer: a few compares
+ * on lines already in cache, instead of a fence search, a bracket, a miniblock decode and a
+ * skyline lookup per query. A candidate that a tombstone may hide (its run filters, and the
+ * skyline at its ts is above the run's watermark) sends that query to the general search. */
+
+typedef struct walk {
+    tl_run_t *const *runs;
+    uint32_t nruns;
+    uint32_t ri, pi; /* the current page: runs[ri], page pi (r NULL: none yet) */
+    const tl_run_t *r;
+    const int64_t *ts; /* the page's timestamps (decoded into tsb when packed) */
+    const uint64_t *h; /* its handles (decoded into hb on the first answer; NULL until) */
+    uint32_t cnt, off; /* records of the page; search hint (the previous answer) */
+    int64_t *tsb; /* page_records entries each, for a packed page */
+    uint64_t *hb;
+} walk_t;
+
+/* Makes the current page the last of the chain starting at or before x; false when none. */
+static bool walk_seek(walk_t *w, int64_t x) {
+    if (w->r != NULL) {
+        const tl_run_t *r = w->r;
+        bool more = w->pi + 1 < r->npages;
+        if (!more && w->ri + 1 >= w->nruns) return true; /* the chain's last page */
+        int64_t next = more ? r->page_min[w->pi + 1] : w->runs[w->ri + 1]->ts_min;
+        if (next > x) return true; /* queries ascend: page_min <= x still */
+    }
+    uint32_t c = tl_chain_count_le(w->runs, w->nruns, x);
+    if (c == 0) return false;
+    const tl_run_t *r = w->runs[c - 1];
+    uint32_t p = tl_ts_upper(r->page_min, 0, r->npages, x) - 1; /* page_min[0] <= x */
+    if (r == w->r && p == w->pi) return true;
+    w->r = r;
+    w->ri = c - 1;
+    w->pi = p;
+    w->cnt = tl_run_page_count(r, p);
+    w->off = 0;
+    if (r->page_h[p] != NULL) {
+        w->ts = tl_page_ts(r->pages[p]);
+        w->h = r->page_h[p];
+    } else {
+        tl_pcodec_ts_decode(r->page_v[p], 0, w->cnt, w->tsb);
+        w->ts = w->tsb;
+        w->h = NULL;
+    }
+    return true;
+}
+
+/* First i in (off, cnt] with ts[i] > x, given ts[off] <= x: the next query is usually a few
+ * dozen records on, so blocks of 8 are stepped over (one predictable test each) and the last
+ * one counted branch-free; a longer way gallops. An interpolated search from off cost twice as
+ * much here: a call, a guess and a mispredicted window test per query. */
+static inline uint32_t walk_upper(const int64_t *ts, uint32_t off, uint32_t cnt, int64_t x) {
+    uint32_t i = off + 1;
+    for (int step = 0; step < 8 && i + 8 <= cnt; step++, i += 8) {
+        if (ts[i + 7] > x) {
+            uint32_t c = 0;
+            for (uint32_t k = 0; k < 8; k++) c += ts[i + k] <= x;
+            return i + c;
+        }
+    }
+    return tl_ts_gallop_upper(ts, i, cnt, x);
+}
+
+/* The source's candidate for x (its last record <= x); false when it has none, or when it
+ * may be hidden (*unsure: the general search must decide). */
+static bool walk_candidate(walk_t *w, const tl_tombs_t *tb, int64_t x, int64_t *t, bool *unsure) {
+    if (!walk_seek(w, x)) return false;
+    uint32_t i = walk_upper(w->ts, w->off, w->cnt, x);
+    w->off = i - 1;
+    *t = w->ts[i - 1];
+    if (tb != NULL && w->r->wm != TL_SEQ_MAX && tl_tombs_seq_at(tb, *t) > w->r->wm) *unsure = true;
+    return true;
+}
+
+/* The handle of the source's candidate: a packed page's handles are decoded whole on its
+ * first answer (queries that reach a page are usually many). */
+static uint64_t walk_handle(walk_t *w) {
+    if (w->h == NULL) {
+        tl_pcodec_h_decode(w->r->page_v[w->pi], 0, w->cnt, w->hb);
+        w->h = w->hb;
+    }
+    return w->h[w->off];
+}
+
+/* One query of the walk: the best candidate over the sources (a later source on ties). */
+static void walk_query(const tl_read_plan_t *pl, walk_t *ws, int64_t x, tl_query_hit_t *hit,
+                       uint64_t *h) {
+    bool unsure = false;
+    int best = -1;
+    int64_t bt = 0;
+    const tl_tombs_t *tb = pl->tombs != NULL && pl->tombs->n > 0 ? pl->tombs : NULL;
+    for (uint32_t s = 0; s < pl->nsrc; s++) {
+        int64_t t;
+        if (walk_candidate(&ws[s], tb, x, &t, &unsure) && (best < 0 || t >= bt)) {
+            best = (int)s;
+            bt = t;
+        }
+    }
+    if (unsure) { /* a tombstone may hide a candidate: the general search decides */
+        tl_query_last_le_at(pl->srcs, pl->nsrc, pl->tombs, x, hit);
+        *h = hit->found ? hit_handle(hit) : 0;
+        return;
+    }
+    hit->found = best >= 0;
+    hit->ts = bt;
+    *h = best >= 0 ? walk_handle(&ws[best]) : 0;
+}
+
+/* Walks n ascending queries; false (nothing written) when the buffers cannot be had. */
+static bool answer_walk(const tl_read_plan_t *pl, const qent_t *q, size_t n,
+                        const asof_out_t *o) {
+    uint32_t cap = 1;
+    for (uint32_t s = 0; s < pl->nsrc; s++) {
+        for (uint32_t i = 0; i < pl->srcs[s].nruns; i++) {
+            const tl_run_t *r = pl->srcs[s].runs[i];
+            for (uint32_t p = 0; p < r->npages; p++) {
+                uint32_t c = tl_run_page_count(r, p);
+                if (r->page_h[p] == NULL && c > cap) cap = c;
+            }
+        }
+    }
+    size_t bytes = (size_t)pl->nsrc * (sizeof(walk_t) + (size_t)cap * 2 * sizeof(int64_t));
+    walk_t *ws = tl_mem_alloc(pl->alloc, bytes);
+    if (ws == NULL) return false;
+    int64_t *buf = (int64_t *)(void *)(ws + pl->nsrc);
+    for (uint32_t s = 0; s < pl->nsrc; s++) {
+        int64_t *b = buf + (size_t)s * cap * 2;
+        ws[s] = (walk_t){pl->srcs[s].runs, pl->srcs[s].nruns, 0, 0, NULL, NULL, NULL, 0, 0, b,
+                         (uint64_t *)(void *)(b + cap)};
+    }
+    tl_query_hit_t hit = {NULL, {0, 0}, 0, false};
+    uint64_t h = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || q[i].key != q[i - 1].key) {
+            walk_query(pl, ws, (int64_t)(q[i].key ^ (1ull << 63)), &hit, &h);
+        }
+        put(o, q[i].idx, &hit, h);
+    }
+    tl_mem_free(pl->alloc, ws, bytes);
+    return true;
+}
+
+/* Total pages of the plan: a walk pays off when the queries are about as many or more. */
+static uint64_t plan_pages(const tl_read_plan_t *pl) {
+    uint64_t n = 0;
+    for (uint32_t s = 0; s < pl->nsrc; s++) {
+        for (uint32_t i = 0; i < pl->srcs[s].nruns; i++) n += pl->srcs[s].runs[i]->npages;
+    }
+    return n;
+}
+
+static void answer_sorted(const tl_read_plan_t *pl, const qent_t *q, size_t n,
+                          const asof_out_t *o) {
+    if (n >= plan_pages(pl) && answer_walk(pl, q, n, o)) return;
+    tl_query_hit_t hit = {NULL, {0, 0}, 0, false};
+    uint64_t h = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || q[i].key != q[i - 1].key) {
+            tl_query_last_le_at(pl->srcs, pl->nsrc, pl->tombs, (int64_t)(q[i].key ^ (1ull << 63)),
+                                &hit);
+            h = hit.found && o->h != NULL ? hit_handle(&hit) : 0;
+        }
+        put(o, q[i].idx, &hit, h);
+    }
+}
+
+/* Sorts the n queries in ent (unless sorted) and answers them. ent holds 2n entries. */
+static tl_status_t asof_column(tl_snapshot_t *s, qent_t *ent, size_t n, bool sorted,
+                               uint64_t diff, const asof_out_t *o) {
+    tl_read_plan_t pl;
+    tl_status_t st = tl_snapshot_read_plan(s, &pl);
+    if (st != TL_OK) return st;
+    const qent_t *q = sorted ? ent : radix_sort(ent, ent + n, n, diff);
+    answer_sorted(&pl, q, n, o);
+    return TL_OK;
+}
+
+/* A query given as a double: an integer of any magnitude (beyond int64 it clamps to the
+ * int64 ends, where the answer is the same), or -/+inf; NaN and fractions are refused. */
+static bool query_f64(double d, int64_t *out) {
+    if (d != d) return false;
+    if (d >= 9223372036854775808.0) {
+        *out = INT64_MAX;
+        return true;
+    }
+    if (d < -9223372036854775808.0) {
+        *out = INT64_MIN;
+        return true;
+    }
+    int64_t v = (int64_t)d;
+    if ((double)v != d) return false;
+    *out = v;
+    return true;
+}
+
+/* Fills ent[0, n) from int64 (q64) or double (qf) queries; false on a bad double. *diff:
+ * the bits in which some key differs from the first. */
+static bool load(qent_t *ent, const int64_t *q64, const double *qf, size_t n, bool *sorted,
+                 uint64_t *diff) {
+    *sorted = true;
+    *diff = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t x;
+        if (q64 != NULL) x = q64[i];
+        else if (!query_f64(qf[i], &x)) return false;
+        ent[i] = (qent_t){(uint64_t)x ^ (1ull << 63), i};
+        *diff |= ent[i].key ^ ent[0].key;
+        if (i > 0 && ent[i].key < ent[i - 1].key) *sorted = false;
+    }
+    return true;
+}
+
+static tl_status_t asof_many(tl_snapshot_t *s, const int64_t *q64, const double *qf, size_t n,
+                             const asof_out_t *o) {
+    if (s == NULL || (q64 == NULL && qf == NULL && n > 0)) return TL_EINVAL;
+    if (n == 0) return TL_OK;
+    if (n > SIZE_MAX / (2 * sizeof(qent_t))) return TL_EOVERFLOW;
+    tl_read_plan_t pl;
+    tl_status_t st = tl_snapshot_read_plan(s, &pl); /* for the allocator */
+    if (st != TL_OK) return st;
+    size_t bytes = 2 * n * sizeof(qent_t);
+    qent_t *ent = tl_mem_alloc(pl.alloc, bytes);
+    if (ent == NULL) return TL_ENOMEM;
+    bool sorted;
+    uint64_t diff;
+    st = load(ent, q64, qf, n, &sorted, &diff) ? asof_column(s, ent, n, sorted, diff, o)
+                                               : TL_EINVAL;
+    tl_mem_free(pl.alloc, ent, bytes);
+    return st;
+}
+
+tl_status_t tl_snapshot_asof_many(tl_snapshot_t *s, const int64_t *ts, size_t n,
+                                  int64_t *ts_out, uint64_t *h_out, uint8_t *found) {
+    asof_out_t o = {ts_out, NULL, h_out, found};
+    return asof_many(s, ts, NULL, n, &o);
+}
+
+tl_status_t tl_snapshot_asof_many_f64(tl_snapshot_t *s, const double *ts, uint32_t n,
+                                      double *ts_out, uint64_t *h_out, uint8_t *found) {
+    asof_out_t o = {NULL, ts_out, h_out, found};
+    return asof_many(s, NULL, ts, n, &o);
+}
+
+tl_status_t tl_asof_many_f64(tl_timelog_t *tl, const double *ts, uint32_t n, double *ts_out,
+                             uint64_t *h_out, uint8_t *found) {
+    tl_snapshot_t *s = NULL;
+    tl_status_t st = tl_view_take(tl, &s);
+    if (st != TL_OK) return st;
+    st = tl_snapshot_asof_many_f64(s, ts, n, ts_out, h_out, found);
+    tl_view_put(tl, s);
+    return st;
+}

@@ -1,0 +1,225 @@
+/*
+ * agg_test.c — bucketed aggregates (agg.c, summary.c) through the public API against a
+ * brute-force model: f64 logs with random appends (duplicates, late records), deletes,
+ * flushes and compactions (packed pages with summaries, raw pages, memtable sources at once),
+ * random bucket grids (fine and coarse, origins off the data, buckets past the int64 end),
+ * every op; values include -0, NaN and +/-inf. Values are integers and eighths, so every sum
+ * is exact in any order and compared bit for bit. Also: the summary's rules on their own,
+ * count-only on a handle log, and the refusals.
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "summary.h"
+#include "test.h"
+#include "timelog.h"
+
+enum { MAXREC = 5000, MAXB = 300, NOPS = 7 };
+
+typedef struct mrec {
+    int64_t ts;
+    double v;
+    bool dead;
+    uint32_t seq; /* insertion order */
+} mrec_t;
+
+/* Read order: by ts, equal timestamps in insertion order. */
+static int cmp_read_order(const void *x, const void *y) {
+    const struct mrec *a = x, *b = y;
+    if (a->ts != b->ts) return a->ts < b->ts ? -1 : 1;
+    return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+static mrec_t recs[MAXREC];
+static size_t nrec;
+
+static double rand_value(void) {
+    uint64_t k = tl_t_rnd() % 200;
+    if (k == 0) return NAN;
+    if (k == 1) return INFINITY;
+    if (k == 2) return -INFINITY;
+    if (k < 8) return k % 2 ? -0.0 : 0.0;
+    if (k < 100) return (double)((int64_t)(tl_t_rnd() % 2001) - 1000);
+    return (double)((int64_t)(tl_t_rnd() % 801) - 400) / 8.0;
+}
+
+static uint64_t bits(double d) {
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+static bool same(double a, double b) { return (isnan(a) && isnan(b)) || bits(a) == bits(b); }
+
+/* Math.min / Math.max: NaN wins, -0 < +0. */
+static double js_min(double a, double b) {
+    if (isnan(a) || isnan(b)) return NAN;
+    if (a == b) return signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+
+static double js_max(double a, double b) {
+    if (isnan(a) || isnan(b)) return NAN;
+    if (a == b) return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+
+/* The model's columns for one grid, in op bit order (records in read order: stable by ts). */
+static double want[NOPS][MAXB];
+
+static void model(int64_t lo, int64_t hi, int64_t start, int64_t every, uint32_t nb) {
+    static mrec_t sorted[MAXREC];
+    size_t n = 0;
+    for (size_t i = 0; i < nrec; i++) {
+        if (!recs[i].dead) sorted[n++] = recs[i];
+    }
+    qsort(sorted, n, sizeof sorted[0], cmp_read_order);
+    static double cnt[MAXB], sum[MAXB], mn[MAXB], mx[MAXB], first[MAXB], last[MAXB];
+    for (uint32_t k = 0; k < nb; k++) cnt[k] = sum[k] = 0;
+    for (size_t i = 0; i < n; i++) { /* one pass, in read order */
+        int64_t t = sorted[i].ts;
+        if (t < lo || t > hi || t < start) continue;
+        uint64_t k = (uint64_t)(t - start) / (uint64_t)every;
+        if (k >= nb) continue;
+        double v = sorted[i].v;
+        mn[k] = cnt[k] == 0 ? v : js_min(mn[k], v);
+        mx[k] = cnt[k] == 0 ? v : js_max(mx[k], v);
+        if (cnt[k] == 0) first[k] = v;
+        last[k] = v;
+        sum[k] += v;
+        cnt[k]++;
+    }
+    for (uint32_t k = 0; k < nb; k++) {
+        bool any = cnt[k] > 0;
+        double r[NOPS] = {cnt[k], sum[k], any ? mn[k] : NAN, any ? mx[k] : NAN,
+                          any ? sum[k] / cnt[k] : NAN, any ? first[k] : NAN, any ? last[k] : NAN};
+        for (int j = 0; j < NOPS; j++) want[j][k] = r[j];
+    }
+}
+
+static tl_timelog_t *open_log(uint32_t page, uint32_t kind, bool raw) {
+    tl_config_t c;
+    tl_config_init_defaults(&c);
+    c.maintenance = TL_MAINT_MANUAL;
+    c.page_records = page;
+    c.memtable_records = 256;
+    c.sealed_max = 64;
+    c.window_size = 700;
+    c.value_kind = kind;
+    c.raw_pages = raw;
+    tl_timelog_t *tl = NULL;
+    return tl_open(&c, &tl) == TL_OK ? tl : NULL;
+}
+
+static void step(tl_timelog_t *tl) {
+    uint64_t k = tl_t_rnd() % 100;
+    if (k < 85 && nrec < MAXREC) {
+        int64_t ts = (int64_t)(tl_t_rnd() % 3000);
+        double v = rand_value();
+        int st = tl_append_f64(tl, (double)ts, v);
+        if (st == TL_OK || st == TL_EBUSY) {
+            recs[nrec] = (mrec_t){ts, v, false, (uint32_t)nrec};
+            nrec++;
+        }
+    } else if (k < 90) {
+        int64_t a = (int64_t)(tl_t_rnd() % 3000), b = a + (int64_t)(tl_t_rnd() % 80);
+        (void)tl_delete_range(tl, a, b);
+        for (size_t i = 0; i < nrec; i++) recs[i].dead |= recs[i].ts >= a && recs[i].ts < b;
+    } else if (k < 95) {
+        (void)tl_flush(tl);
+    } else {
+        (void)tl_compact(tl);
+    }
+}
+
+static double out[NOPS * MAXB];
+
+TL_TEST(aggregate_random_vs_model) {
+    for (int run = 0; run < 6; run++) {
+        tl_t_rng = 0xA66 + (uint64_t)run * 104729;
+        nrec = 0;
+        tl_timelog_t *tl = open_log(run % 3 ? 64 : 1100, TL_VALUES_F64, run == 4);
+        CHECK(tl != NULL);
+        for (int round = 0; round < 8; round++) {
+            for (int i = 0; i < 500; i++) step(tl);
+            if (round % 3 == 2) CHECK_OK(tl_compact(tl));
+            for (int q = 0; q < 6; q++) {
+                int64_t every = q == 0 ? 4000 : 1 + (int64_t)(tl_t_rnd() % (q < 3 ? 40 : 900));
+                int64_t start = (int64_t)(tl_t_rnd() % 400) - 200;
+                uint32_t nb = 1 + (uint32_t)(tl_t_rnd() % MAXB);
+                int64_t lo = (int64_t)(tl_t_rnd() % 3200) - 100;
+                int64_t hi = lo + (int64_t)(tl_t_rnd() % 3200);
+                if (q == 0) lo = INT64_MIN, hi = INT64_MAX;
+                uint32_t ops = q == 1 ? TL_AGG_COUNT : 0x7fu;
+                model(lo, hi, start, every, nb);
+                CHECK_OK(tl_aggregate_f64(tl, lo == INT64_MIN ? -INFINITY : (double)lo,
+                                          hi == INT64_MAX ? INFINITY : (double)hi, (double)start,
+                                          (double)every, nb, ops, out));
+                for (int j = 0, col = 0; j < NOPS; j++) {
+                    if (!(ops & (1u << j))) continue;
+                    for (uint32_t k = 0; k < nb; k++) {
+                        if (!same(out[col * nb + k], want[j][k])) {
+                            TL_FAIL_("run %d round %d q %d op %d bucket %u: got %.17g want %.17g",
+                                     run, round, q, j, k, out[col * nb + k], want[j][k]);
+                        }
+                    }
+                    col++;
+                }
+            }
+        }
+        tl_close(tl);
+    }
+}
+
+TL_TEST(aggregate_summary_rules) {
+    double v[] = {3, -0.0, 0.0, -7.5, INFINITY, 2};
+    uint64_t h[6];
+    for (int i = 0; i < 6; i++) h[i] = bits(v[i]);
+    tl_sum_t s;
+    tl_sum_compute(&s, h, 6);
+    CHECK(s.n == 6 && !s.nan && s.sum == INFINITY && s.first == h[0] && s.last == h[5]);
+    CHECK(tl_sum_key((uint64_t)tl_sum_key(h[3])) == (int64_t)h[3]); /* its own inverse */
+    CHECK((uint64_t)tl_sum_key((uint64_t)s.kmin) == h[3]);
+    CHECK((uint64_t)tl_sum_key((uint64_t)s.kmax) == h[4]);
+    tl_sum_compute(&s, h + 1, 2); /* -0 < +0 */
+    CHECK((uint64_t)tl_sum_key((uint64_t)s.kmin) == bits(-0.0));
+    CHECK((uint64_t)tl_sum_key((uint64_t)s.kmax) == bits(0.0));
+    h[2] = bits(NAN);
+    tl_sum_compute(&s, h, 3);
+    CHECK(s.nan && isnan(s.sum));
+}
+
+TL_TEST(aggregate_handle_log_counts_only) {
+    tl_timelog_t *tl = open_log(64, TL_VALUES_HANDLE, false);
+    CHECK(tl != NULL);
+    for (int64_t i = 0; i < 1000; i++) CHECK_OK(tl_append(tl, i, (uint64_t)i));
+    CHECK_OK(tl_compact(tl));
+    tl_snapshot_t *s = NULL;
+    CHECK_OK(tl_snapshot_acquire(tl, &s));
+    CHECK_OK(tl_snapshot_aggregate(s, INT64_MIN, INT64_MAX, 0, 300, 4, TL_AGG_COUNT, out));
+    CHECK(out[0] == 300 && out[1] == 300 && out[2] == 300 && out[3] == 100);
+    CHECK_ST(tl_snapshot_aggregate(s, 0, 10, 0, 300, 4, TL_AGG_SUM, out), TL_EINVAL);
+    CHECK_ST(tl_snapshot_aggregate(s, 0, 10, 0, 0, 4, TL_AGG_COUNT, out), TL_EINVAL);
+    CHECK_ST(tl_snapshot_aggregate(s, 0, 10, 0, 1, 4, 0x80u, out), TL_EINVAL);
+    CHECK_ST(tl_snapshot_aggregate(s, 0, 10, 0, 1, 4, 0, out), TL_EINVAL);
+    CHECK_ST(tl_snapshot_aggregate(s, 0, 10, 0, 1, 4, TL_AGG_COUNT, NULL), TL_EINVAL);
+    CHECK_OK(tl_snapshot_aggregate(s, 0, 10, 0, 1, 0, TL_AGG_COUNT, NULL)); /* no bucket */
+    /* Buckets reaching past INT64_MAX stop there. */
+    CHECK_OK(tl_snapshot_aggregate(s, INT64_MIN, INT64_MAX, INT64_MAX - 5, INT64_MAX, 3,
+                                   TL_AGG_COUNT, out));
+    CHECK(out[0] == 0 && out[1] == 0 && out[2] == 0);
+    CHECK_OK(tl_snapshot_aggregate(s, INT64_MIN, INT64_MAX, INT64_MIN, INT64_MAX, 3,
+                                   TL_AGG_COUNT, out));
+    CHECK(out[0] == 0 && out[1] == 1000 && out[2] == 0);
+    CHECK_ST(tl_snapshot_aggregate_f64(s, 0, 10, 0.5, 1, 4, TL_AGG_COUNT, out), TL_EINVAL);
+    tl_snapshot_release(s);
+    tl_close(tl);
+}
+
+int main(void) {
+    RUN(aggregate_random_vs_model);
+    RUN(aggregate_summary_rules);
+    RUN(aggregate_handle_log_counts_only);
+    return tl_test_done("agg_test");
+}
