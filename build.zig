@@ -97,6 +97,8 @@ const simfs_tests = [_][]const u8{
     "mfile_test",
     "segfile_test",
     "disk_format_test",
+    "durable_crash_test",
+    "durable_corrupt_test",
 };
 
 /// One executable per file; each links the engine statically and can reach internals.
@@ -129,6 +131,8 @@ const test_sources = [_][]const u8{
     "c/tests/segfile_test.c",
     "c/tests/disk_format_test.c",
     "c/tests/durable_test.c",
+    "c/tests/durable_crash_test.c",
+    "c/tests/durable_corrupt_test.c",
 };
 
 const c_flags = [_][]const u8{
@@ -203,9 +207,9 @@ pub fn build(b: *std.Build) void {
         const mod = engineModule(b, target, test_optimize);
         mod.addCSourceFiles(.{ .files = &.{src}, .flags = &c_flags });
         if (std.mem.eql(u8, name, "model_test")) {
-            mod.addCSourceFiles(.{ .files = &.{ "c/tests/model.c", "c/tests/model_queries.c" }, .flags = &c_flags });
+            mod.addCSourceFiles(.{ .files = &.{"c/tests/model_queries.c"}, .flags = &c_flags });
         }
-        if (std.mem.eql(u8, name, "durable_test")) {
+        if (std.mem.eql(u8, name, "model_test") or std.mem.startsWith(u8, name, "durable_")) {
             mod.addCSourceFiles(.{ .files = &.{"c/tests/model.c"}, .flags = &c_flags });
         }
         for (simfs_tests) |t| {

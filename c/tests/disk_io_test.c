@@ -436,6 +436,12 @@ TL_TEST(simfs_loses_what_was_not_synced) {
     CHECK_OK(tl_io_mkdir(io, "/db/sub", &e));
     tl_simfs_crash(fs, TL_SIM_TEAR_NONE);
     CHECK(!tl_simfs_exists(fs, "/db/sub"));
+    /* tl_io_mkdir_durable syncs the parent (found with or without a trailing slash). */
+    CHECK_OK(tl_io_mkdir_durable(io, "/db/sub", &e));
+    CHECK_OK(tl_io_mkdir_durable(io, "/db/sub/", &e)); /* exists: syncs again, OK */
+    CHECK_OK(tl_io_mkdir_durable(io, "db//sub2/", &e));
+    tl_simfs_crash(fs, TL_SIM_TEAR_NONE);
+    CHECK(tl_simfs_exists(fs, "/db/sub") && tl_simfs_exists(fs, "/db/sub2"));
     CHECK_EQ_I64(tl_simfs_open_fds(fs), 0);
     tl_simfs_free(fs);
 }

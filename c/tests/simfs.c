@@ -67,7 +67,7 @@ struct tl_simfs {
     int fail_err;
     uint64_t crash_call;
     int crash_tear;
-    bool dead, short_writes, keep_dir_ops;
+    bool dead, short_writes, keep_dir_ops, trace;
     const char *fault_op, *crash_op; /* the operations that met the fault / the crash */
     uint64_t slept_us, sleeps;
     int last_node; /* the file written last (for tearing), -1 when none */
@@ -331,6 +331,7 @@ static void crash_locked(tl_simfs_t *fs, int tear) {
 /* Counts the call and applies the armed crash or fault. Called with the mutex held. */
 static int enter(tl_simfs_t *fs, const char *op) {
     fs->calls++;
+    if (fs->trace) fprintf(stderr, "simfs #%llu %s\n", (unsigned long long)fs->calls, op);
     if (fs->dead) return -EIO;
     if (fs->crash_call != 0 && fs->calls == fs->crash_call) {
         crash_locked(fs, fs->crash_tear);
@@ -369,6 +370,7 @@ static int slot_of(tl_simfs_t *fs, int fd) {
 }
 
 static int open_locked(tl_simfs_t *fs, const char *path, int flags, int *fd) {
+    if (fs->trace) fprintf(stderr, "simfs    open %s flags %d\n", path, flags);
     int parent;
     char name[SIM_NAME_MAX + 1];
     int r = resolve(fs, path, &parent, name);
@@ -419,6 +421,10 @@ static int64_t s_pwrite(void *ctx, int fd, const void *buf, size_t len, uint64_t
     if (s < 0 || !fs->fd[s].writable) END(fs, -EBADF);
     if (fs->short_writes && len > 1 && rnd(fs) % 4 == 0) len = 1 + (size_t)(rnd(fs) % (len - 1));
     int node = fs->fd[s].node;
+    if (fs->trace) {
+        fprintf(stderr, "simfs    pwrite node %d at %llu, %zu bytes\n", node,
+                (unsigned long long)off, len);
+    }
     buf_write(&fs->nodes[node].vol, off, buf, len);
     ops_push(fs, node, OP_WRITE, off, buf, len);
     END(fs, (int64_t)len);
@@ -480,12 +486,14 @@ static int rename_locked(tl_simfs_t *fs, const char *from, const char *to) {
 
 static int s_rename(void *ctx, const char *from, const char *to) {
     BEGIN(fs, "rename");
+    if (fs->trace) fprintf(stderr, "simfs    rename %s -> %s\n", from, to);
     int r = rename_locked(fs, from, to);
     END(fs, r);
 }
 
 static int s_unlink(void *ctx, const char *path) {
     BEGIN(fs, "unlink");
+    if (fs->trace) fprintf(stderr, "simfs    unlink %s\n", path);
     int parent;
     char name[SIM_NAME_MAX + 1];
     int r = resolve(fs, path, &parent, name);
@@ -512,6 +520,7 @@ static int s_mkdir(void *ctx, const char *path) {
 
 static int s_sync_dir(void *ctx, const char *path) {
     BEGIN(fs, "sync_dir");
+    if (fs->trace) fprintf(stderr, "simfs    sync_dir %s\n", path);
     int node = lookup(fs, path);
     if (node >= 0 && fs->nodes[node].kind != NODE_DIR) node = -ENOTDIR;
     if (node >= 0) ents_copy(&fs->nodes[node].edur, &fs->nodes[node].evol);
@@ -611,6 +620,48 @@ tl_simfs_t *tl_simfs_new(uint64_t seed) {
     return fs;
 }
 
+static void buf_dup(buf_t *dst, const buf_t *src) {
+    *dst = (buf_t){0};
+    buf_copy(dst, src);
+}
+
+static void ents_dup(ents_t *dst, const ents_t *src) {
+    *dst = (ents_t){0};
+    ents_copy(dst, src);
+}
+
+static int open_fds_locked(const tl_simfs_t *fs);
+
+tl_simfs_t *tl_simfs_clone(tl_simfs_t *fs, uint64_t seed) {
+    pthread_mutex_lock(&fs->mu);
+    if (open_fds_locked(fs) != 0) {
+        fprintf(stderr, "simfs: clone with open descriptors\n");
+        abort();
+    }
+    tl_simfs_t *c = tl_simfs_new(seed);
+    c->capnodes = fs->capnodes;
+    c->nnodes = fs->nnodes;
+    c->nodes = xrealloc(c->nodes, c->capnodes * sizeof *c->nodes);
+    for (size_t i = 0; i < fs->nnodes; i++) {
+        const node_t *n = &fs->nodes[i];
+        node_t *m = &c->nodes[i];
+        *m = (node_t){.kind = n->kind};
+        buf_dup(&m->dur, &n->dur);
+        buf_dup(&m->vol, &n->vol);
+        ents_dup(&m->edur, &n->edur);
+        ents_dup(&m->evol, &n->evol);
+        for (size_t k = 0; k < n->nops; k++) {
+            const op_t *op = &n->ops[k];
+            ops_push(c, (int)i, op->kind, op->off, op->data, op->len);
+        }
+    }
+    c->last_node = fs->last_node;
+    c->short_writes = fs->short_writes;
+    c->keep_dir_ops = fs->keep_dir_ops;
+    pthread_mutex_unlock(&fs->mu);
+    return c;
+}
+
 void tl_simfs_free(tl_simfs_t *fs) {
     if (fs == NULL) return;
     for (size_t i = 0; i < fs->nnodes; i++) node_free(&fs->nodes[i]);
@@ -635,7 +686,35 @@ void tl_simfs_crash_at(tl_simfs_t *fs, uint64_t k, int tear) {
     pthread_mutex_unlock(&fs->mu);
 }
 
-bool tl_simfs_dead(const tl_simfs_t *fs) { return fs->dead; }
+/* The accessors take the mutex: the log's background threads call into fs meanwhile (the
+ * mutex is the only thing they change in a const fs). */
+static tl_simfs_t *lock_fs(const tl_simfs_t *fs) {
+    tl_simfs_t *m = (tl_simfs_t *)(uintptr_t)fs;
+    pthread_mutex_lock(&m->mu);
+    return m;
+}
+
+static uint64_t read_u64(const tl_simfs_t *fs, const uint64_t *field) {
+    tl_simfs_t *m = lock_fs(fs);
+    uint64_t v = *field;
+    pthread_mutex_unlock(&m->mu);
+    return v;
+}
+
+static const char *read_str(const tl_simfs_t *fs, const char *const *field) {
+    tl_simfs_t *m = lock_fs(fs);
+    const char *v = *field;
+    pthread_mutex_unlock(&m->mu);
+    return v;
+}
+
+bool tl_simfs_dead(const tl_simfs_t *fs) {
+    tl_simfs_t *m = lock_fs(fs);
+    bool v = m->dead;
+    pthread_mutex_unlock(&m->mu);
+    return v;
+}
+
 
 void tl_simfs_revive(tl_simfs_t *fs) {
     pthread_mutex_lock(&fs->mu);
@@ -645,8 +724,8 @@ void tl_simfs_revive(tl_simfs_t *fs) {
     pthread_mutex_unlock(&fs->mu);
 }
 
-const char *tl_simfs_fault_op(const tl_simfs_t *fs) { return fs->fault_op; }
-const char *tl_simfs_crash_op(const tl_simfs_t *fs) { return fs->crash_op; }
+const char *tl_simfs_fault_op(const tl_simfs_t *fs) { return read_str(fs, &fs->fault_op); }
+const char *tl_simfs_crash_op(const tl_simfs_t *fs) { return read_str(fs, &fs->crash_op); }
 
 void tl_simfs_fail_at(tl_simfs_t *fs, uint64_t k, int err, uint64_t times) {
     pthread_mutex_lock(&fs->mu);
@@ -657,17 +736,31 @@ void tl_simfs_fail_at(tl_simfs_t *fs, uint64_t k, int err, uint64_t times) {
     pthread_mutex_unlock(&fs->mu);
 }
 
-void tl_simfs_short_writes(tl_simfs_t *fs, bool on) { fs->short_writes = on; }
-void tl_simfs_keep_dir_ops(tl_simfs_t *fs, bool on) { fs->keep_dir_ops = on; }
-uint64_t tl_simfs_calls(const tl_simfs_t *fs) { return fs->calls; }
-uint64_t tl_simfs_slept_us(const tl_simfs_t *fs) { return fs->slept_us; }
-uint64_t tl_simfs_sleeps(const tl_simfs_t *fs) { return fs->sleeps; }
+static void set_flag(tl_simfs_t *fs, bool *flag, bool on) {
+    pthread_mutex_lock(&fs->mu);
+    *flag = on;
+    pthread_mutex_unlock(&fs->mu);
+}
 
-int tl_simfs_open_fds(const tl_simfs_t *fs) {
+void tl_simfs_short_writes(tl_simfs_t *fs, bool on) { set_flag(fs, &fs->short_writes, on); }
+void tl_simfs_trace(tl_simfs_t *fs, bool on) { set_flag(fs, &fs->trace, on); }
+void tl_simfs_keep_dir_ops(tl_simfs_t *fs, bool on) { set_flag(fs, &fs->keep_dir_ops, on); }
+uint64_t tl_simfs_calls(const tl_simfs_t *fs) { return read_u64(fs, &fs->calls); }
+uint64_t tl_simfs_slept_us(const tl_simfs_t *fs) { return read_u64(fs, &fs->slept_us); }
+uint64_t tl_simfs_sleeps(const tl_simfs_t *fs) { return read_u64(fs, &fs->sleeps); }
+
+static int open_fds_locked(const tl_simfs_t *fs) {
     int n = fs->maps;
     for (int s = 0; s < SIM_FDS; s++) n += fs->fd[s].used;
     for (size_t i = 0; i < fs->nnodes; i++) n += fs->nodes[i].locked;
     return n;
+}
+
+int tl_simfs_open_fds(const tl_simfs_t *fs) {
+    tl_simfs_t *m = lock_fs(fs);
+    int v = open_fds_locked(m);
+    pthread_mutex_unlock(&m->mu);
+    return v;
 }
 
 void tl_simfs_mkdir_durable(tl_simfs_t *fs, const char *path) {

@@ -20,7 +20,8 @@
  *     before it has any effect, and every later call fails with EIO until tl_simfs_revive
  *     (the process is dead; the test then recovers as a new process would).
  * Everything random comes from the seed: a run is reproducible.
- * Thread safety: one mutex serialises every call (tests may write and sync from two threads).
+ * Thread safety: one mutex serialises every call and every accessor below (tests may write and
+ * sync from two threads; a log's syncer and worker threads call in while the test looks).
  */
 #ifndef TL_TESTS_SIMFS_H
 #define TL_TESTS_SIMFS_H
@@ -44,6 +45,11 @@ enum {
 
 tl_simfs_t *tl_simfs_new(uint64_t seed); /* aborts on out of memory (test code) */
 void tl_simfs_free(tl_simfs_t *fs);
+/* A copy of fs (files, directories, pending writes, durable and volatile alike) with its own
+ * seed, no descriptors, faults or crash armed, and its call count at 0: a state built once
+ * (by a scenario's setup) is cloned for each crash or fault point. fs must have no open
+ * descriptor, lock or mapping (aborts otherwise). */
+tl_simfs_t *tl_simfs_clone(tl_simfs_t *fs, uint64_t seed);
 const tl_io_t *tl_simfs_io(tl_simfs_t *fs);
 
 /* Power loss now (see the model). */
@@ -73,6 +79,10 @@ void tl_simfs_short_writes(tl_simfs_t *fs, bool on);
  * outlive the crash while the file's unsynced bytes do not. Catches a missing fdatasync before
  * a rename. */
 void tl_simfs_keep_dir_ops(tl_simfs_t *fs, bool on);
+
+/* When on, every call is printed to stderr (number, operation, path or descriptor): for
+ * debugging one crash or fault point. */
+void tl_simfs_trace(tl_simfs_t *fs, bool on);
 
 /* Calls made so far (every vtable call except sleep_us). */
 uint64_t tl_simfs_calls(const tl_simfs_t *fs);

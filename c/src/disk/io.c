@@ -298,6 +298,22 @@ tl_status_t tl_io_mkdir(const tl_io_t *io, const char *path, tl_io_err_t *e) {
     return r < 0 && r != -EEXIST ? tl_io_err_sys(e, r, "mkdir", path) : TL_OK;
 }
 
+tl_status_t tl_io_mkdir_durable(const tl_io_t *io, const char *path, tl_io_err_t *e) {
+    tl_status_t st = tl_io_mkdir(io, path, e);
+    if (st != TL_OK) return st;
+    /* The parent: path without its last component ("/db" -> "/", "db" -> ".", "a/b/" -> "a"). */
+    char parent[TL_IO_PATH_CAP];
+    size_t n = strlen(path);
+    if (n >= sizeof parent) return tl_io_err_set(e, TL_EINVAL, "mkdir", path, "path too long");
+    memcpy(parent, path, n + 1);
+    while (n > 1 && parent[n - 1] == '/') n--; /* trailing slashes */
+    while (n > 0 && parent[n - 1] != '/') n--; /* the last component */
+    while (n > 1 && parent[n - 1] == '/') n--; /* the slashes before it */
+    if (n == 0) memcpy(parent, ".", 2);
+    else parent[n] = '\0';
+    return tl_io_sync_dir(io, parent, e);
+}
+
 tl_status_t tl_io_sync_dir(const tl_io_t *io, const char *path, tl_io_err_t *e) {
     int r;
     RETRY(io, r, io->sync_dir(io->ctx, path));

@@ -164,6 +164,11 @@ void tl_io_unmap(const tl_io_t *io, const void *addr, uint64_t len);
 tl_status_t tl_io_rename(const tl_io_t *io, const char *from, const char *to, tl_io_err_t *e);
 tl_status_t tl_io_unlink(const tl_io_t *io, const char *path, tl_io_err_t *e);
 tl_status_t tl_io_mkdir(const tl_io_t *io, const char *path, tl_io_err_t *e); /* EEXIST = OK */
+/* tl_io_mkdir, then an fsync of the parent directory, so that the directory's own entry
+ * survives a power loss (fsyncs of the directory itself only make the entries inside it
+ * durable). Done when the directory already existed too: a process that crashed between its
+ * mkdir and this fsync left an entry the disk may not have yet. */
+tl_status_t tl_io_mkdir_durable(const tl_io_t *io, const char *path, tl_io_err_t *e);
 tl_status_t tl_io_sync_dir(const tl_io_t *io, const char *path, tl_io_err_t *e);
 tl_status_t tl_io_list(const tl_io_t *io, const char *dir, tl_io_list_fn fn, void *arg,
                        tl_io_err_t *e);

@@ -16,8 +16,12 @@
  * Failure: the first persistent error is kept (status + formatted context) and returned by
  * every later write and sync; the WAL itself refuses everything after its first I/O error.
  *
- * Lock order: stage_mu -> the WAL's locks (an APPEND_RUN is appended under it); the syncer's
- * mu is a leaf (never held while calling into the engine or the WAL).
+ * A sync publishes the durable seq of whole calls only: chunk_mu keeps it from ending between
+ * two chunks of one call (dur_int.h).
+ *
+ * Lock order: stage_mu -> chunk_mu -> the WAL's locks (an APPEND_RUN is appended under
+ * stage_mu; chunk_mu comes after state_mu and maint_mu); the syncer's mu is a leaf (never held
+ * while calling into the engine or the WAL).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -128,7 +132,7 @@ static tl_status_t stage_one(tl_timelog_t *tl, uint64_t seq, int64_t ts, uint64_
     tl_dur_t *d = tl->dur;
     pthread_mutex_lock(&d->stage_mu);
     tl_status_t st = TL_OK;
-    if (d->stage_n == TL_DUR_STAGE || (d->stage_n > 0 && seq != d->stage_first + d->stage_n)) {
+    if (d->stage_n == d->stage_cap || (d->stage_n > 0 && seq != d->stage_first + d->stage_n)) {
         st = stage_flush_locked(tl);
     }
     if (st == TL_OK) {
@@ -152,6 +156,7 @@ tl_status_t tl_dur_log_append(tl_timelog_t *tl, uint64_t seq, const int64_t *ts,
     if ((st = stage_flush(tl)) != TL_OK) return st; /* the WAL keeps the call order */
     size_t chunks = (n + d->max_records - 1) / d->max_records;
     if (chunks > ((size_t)1 << TL_WREC_CHUNK_BITS)) return TL_EOVERFLOW;
+    if (chunks > 1) pthread_mutex_lock(&d->chunk_mu); /* no sync between the chunks */
     for (size_t c = 0; c < chunks && st == TL_OK; c++) {
         size_t off = c * d->max_records, k = n - off < d->max_records ? n - off : d->max_records;
         uint8_t hdr[8];
@@ -161,6 +166,7 @@ tl_status_t tl_dur_log_append(tl_timelog_t *tl, uint64_t seq, const int64_t *ts,
         uint8_t flags = c + 1 == chunks ? TL_WREC_LAST : 0;
         st = append(tl, seq << TL_WREC_CHUNK_BITS | c, TL_WREC_APPEND, flags, p, 3);
     }
+    if (chunks > 1) pthread_mutex_unlock(&d->chunk_mu);
     return st;
 }
 
@@ -212,10 +218,11 @@ tl_status_t tl_dur_sync(tl_timelog_t *tl) {
     tl_io_err_t err;
     tl_io_err_clear(&err);
     uint64_t synced = 0;
+    pthread_mutex_lock(&d->chunk_mu); /* whole calls only (dur_int.h) */
     st = tl_wal_sync(d->wal, &synced, &err);
-    if (st != TL_OK) return tl_dur_fail(tl, st, &err);
-    note_synced(d, synced);
-    return TL_OK;
+    if (st == TL_OK) note_synced(d, synced);
+    pthread_mutex_unlock(&d->chunk_mu);
+    return st == TL_OK ? TL_OK : tl_dur_fail(tl, st, &err);
 }
 
 tl_status_t tl_dur_sync_request(tl_timelog_t *tl, uint64_t *target) {
@@ -266,12 +273,19 @@ static void sync_round(tl_timelog_t *tl, uint64_t want) {
                    want > atomic_load_explicit(&d->durable_seq, memory_order_acquire);
     uint64_t synced = 0;
     if (stage_flush(tl) != TL_OK) return; /* the failure is recorded (append) */
-    tl_status_t st = do_sync ? tl_wal_sync(d->wal, &synced, &err) : tl_wal_write(d->wal, &err);
+    tl_status_t st;
+    if (do_sync) {
+        pthread_mutex_lock(&d->chunk_mu); /* whole calls only (dur_int.h) */
+        st = tl_wal_sync(d->wal, &synced, &err);
+        if (st == TL_OK) note_synced(d, synced);
+        pthread_mutex_unlock(&d->chunk_mu);
+    } else {
+        st = tl_wal_write(d->wal, &err);
+    }
     if (st != TL_OK) {
         tl_dur_fail(tl, st, &err);
         return;
     }
-    if (do_sync) note_synced(d, synced);
     pthread_mutex_lock(&d->mu);
     bool bell = d->want > d->rung &&
                 atomic_load_explicit(&d->durable_seq, memory_order_relaxed) >= d->want;
@@ -310,12 +324,14 @@ static tl_status_t sync_init(tl_dur_t *d) {
 #endif
     int a = pthread_mutex_init(&d->mu, NULL), b = pthread_cond_init(&d->cv, &ca);
     int c = pthread_mutex_init(&d->ckpt_mu, NULL), e = pthread_mutex_init(&d->stage_mu, NULL);
+    int f = pthread_mutex_init(&d->chunk_mu, NULL);
     pthread_condattr_destroy(&ca);
-    if (a == 0 && b == 0 && c == 0 && e == 0) return TL_OK;
+    if (a == 0 && b == 0 && c == 0 && e == 0 && f == 0) return TL_OK;
     if (a == 0) pthread_mutex_destroy(&d->mu);
     if (b == 0) pthread_cond_destroy(&d->cv);
     if (c == 0) pthread_mutex_destroy(&d->ckpt_mu);
     if (e == 0) pthread_mutex_destroy(&d->stage_mu);
+    if (f == 0) pthread_mutex_destroy(&d->chunk_mu);
     return TL_EINTERNAL;
 }
 
@@ -325,6 +341,7 @@ static void dur_free(tl_dur_t *d) {
     pthread_cond_destroy(&d->cv);
     pthread_mutex_destroy(&d->ckpt_mu);
     pthread_mutex_destroy(&d->stage_mu);
+    pthread_mutex_destroy(&d->chunk_mu);
     tl_mem_free(d->alloc, d, sizeof *d);
 }
 

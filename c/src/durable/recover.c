@@ -3,8 +3,9 @@
  * tombstones -> WAL replay (dur.h says what each holds).
  *
  * Order and why:
- *   1. create the directory if missing, take its lock (ELOCKED when held), remove *.tmp left
- *      by an interrupted write;
+ *   1. create the directory if missing (and fsync its parent, so that the directory itself
+ *      survives a power loss), take its lock (ELOCKED when held), remove *.tmp left by an
+ *      interrupted write;
  *   2. read the manifest (none: a log never checkpointed); check it was written with this
  *      log's time unit, value kind and window grid (they shape the stored data);
  *   3. open every segment file it names (each validates its trailer and index), load each
@@ -91,7 +92,9 @@ static tl_status_t open_dir(rec_ctx_t *c, scan_t *s) {
     tl_dur_t *d = c->d;
     tl_io_err_t err;
     tl_io_err_clear(&err);
-    tl_status_t st = tl_io_mkdir(d->io, d->dir, &err);
+    /* Durable mkdir: without an fsync of the parent, a power loss can take the whole new
+     * directory (and every write acknowledged in it) away. */
+    tl_status_t st = tl_io_mkdir_durable(d->io, d->dir, &err);
     if (st == TL_OK) st = tl_io_lock(d->io, d->dir, &d->lock, &err);
     if (st != TL_OK) return fail_io(c, st, &err);
     s->c = c;
@@ -568,6 +571,7 @@ static tl_status_t replay(rec_ctx_t *c) {
     d->cut_records = rep.cut_records;
     uint32_t maxp = tl_wal_max_payload(d->wal);
     d->max_records = (maxp - 8) / 16;
+    d->stage_cap = (maxp - 16) / 16 < TL_DUR_STAGE ? (maxp - 16) / 16 : TL_DUR_STAGE;
     atomic_store_explicit(&d->durable_seq, c->tl->seq, memory_order_relaxed);
     return TL_OK;
 }

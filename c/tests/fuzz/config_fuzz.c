@@ -107,6 +107,11 @@ static bool field_of(const tl_config_t *c, int32_t key, int64_t *out) {
     case TL_CFG_IDLE_MS: *out = c->idle_ms; return true;
     case TL_CFG_VALUE_KIND: *out = c->value_kind; return true;
     case TL_CFG_RAW_PAGES: *out = c->raw_pages; return true;
+    case TL_CFG_DURABILITY: *out = c->durability; return true;
+    case TL_CFG_SYNC_INTERVAL_MS: *out = c->sync_interval_ms; return true;
+    case TL_CFG_WAL_SEGMENT_BYTES: *out = (int64_t)c->wal_segment_bytes; return true;
+    case TL_CFG_CHECKPOINT_BYTES: *out = (int64_t)c->checkpoint_bytes; return true;
+    case TL_CFG_REPAIR: *out = c->repair; return true;
     default: return false;
     }
 }
@@ -120,13 +125,14 @@ static bool representable(int32_t key, int64_t v) {
     case TL_CFG_WINDOW_SIZE: case TL_CFG_WINDOW_ORIGIN: return true;
     case TL_CFG_VALUE_KIND: return v == TL_VALUES_HANDLE || v == TL_VALUES_F64;
     case TL_CFG_RAW_PAGES: return v == 0 || v == 1;
+    case TL_CFG_WAL_SEGMENT_BYTES: case TL_CFG_CHECKPOINT_BYTES: return v >= 0; /* uint64 */
     default: return v >= 0 && v <= (int64_t)UINT32_MAX;
     }
 }
 
 static void op_config_set(fz_in_t *in, tl_config_t *cfg) {
     uint8_t k = fz_u8(in);
-    int32_t key = k < 200 ? (int32_t)(k % 16) : (int32_t)(uint32_t)fz_u64(in);
+    int32_t key = k < 200 ? (int32_t)(k % (TL_CFG_REPAIR + 2)) : (int32_t)(uint32_t)fz_u64(in);
     int64_t v = fz_value(in), got = 0;
     tl_config_t before = *cfg;
     int st = tl_config_set(cfg, key, v);
@@ -234,9 +240,8 @@ static void op_open_invalid(fz_in_t *in, const tl_config_t *cfg_in) {
  * -------------------------------------------------------------------------------------- */
 
 static void op_strerror(fz_in_t *in) {
-    static const int known[] = {TL_OK,       TL_EOF,       TL_EINVAL, TL_ESTATE,
-                                TL_EBUSY,    TL_ENOMEM,    TL_EOVERFLOW, TL_EINTERNAL,
-                                TL_EIO,      TL_ECORRUPT,  TL_ELOCKED};
+    static const int known[] = {TL_OK, TL_EOF, TL_EINVAL, TL_ESTATE, TL_EBUSY, TL_ENOMEM,
+                                TL_EOVERFLOW, TL_EINTERNAL, TL_ECORRUPT, TL_EIO, TL_ELOCKED};
     const uint8_t nknown = (uint8_t)(sizeof known / sizeof known[0]);
     uint8_t k = fz_u8(in);
     int code = k < 128 ? known[k % nknown] : k < 192 ? (int)(k & 127) - 20 : (int)fz_u64(in);

@@ -7,10 +7,11 @@
 # What it proves: the targets (api_fuzz.c: the data API against a reference model;
 # config_fuzz.c: the argument surface; pcodec_fuzz.c: the page codec on untrusted blobs and
 # arbitrary pages; wal_fuzz.c, segfile_fuzz.c, manifest_fuzz.c: the file decoders of durable
-# logs, on arbitrary bytes and on damaged valid files) find no crash, sanitizer report, leak,
-# timeout or model mismatch. Built with clang -fsanitize=fuzzer,address,undefined
-# (-fno-sanitize-recover=all)
-# over the engine sources listed in build.zig (parsed, never duplicated).
+# logs, on arbitrary bytes and on damaged valid files; dmanifest_fuzz.c: the engine's manifest
+# payload decoder, on arbitrary bytes, built manifests and failing allocations) find no crash,
+# sanitizer report, leak, timeout or model mismatch. Built with clang
+# -fsanitize=fuzzer,address,undefined (-fno-sanitize-recover=all) over the engine sources
+# listed in build.zig (parsed, never duplicated).
 #
 # fuzz: starts from the committed seeds (corpus/<target>/) and regressions
 # (regressions/<target>/) plus the working corpus kept in .zig-cache/fuzz/corpus/<target>
@@ -27,7 +28,7 @@ root="$(cd "$here/../../.." && pwd)"
 cd "$root"
 out="$root/.zig-cache/fuzz"
 jobs="${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}"
-all_targets=(api_fuzz config_fuzz pcodec_fuzz wal_fuzz segfile_fuzz manifest_fuzz)
+all_targets=(api_fuzz config_fuzz pcodec_fuzz wal_fuzz segfile_fuzz manifest_fuzz dmanifest_fuzz)
 # Test sources (no main) linked into every target: the simulated file system of the disk
 # targets.
 shared_sources=(c/tests/simfs.c)
