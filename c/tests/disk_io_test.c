@@ -123,6 +123,10 @@ static int scenario(const tl_io_t *io, const char *dir) {
     if (tl_io_read_all(io, a, NULL, 4, &all, &len, &e) != TL_ECORRUPT) return __LINE__;
     if (tl_io_unlink(io, a, &e) || tl_io_unlink(io, a, &e) != TL_EIO) return __LINE__;
     if (e.sys_errno != ENOENT || strstr(e.path, "a.bin") == NULL) return __LINE__;
+    /* tl_io_remove: a present file goes, an absent one counts as removed. */
+    if (tl_io_replace(io, dir, "b.bin", pieces, 2, &e) || tl_io_remove(io, b, &e)) return __LINE__;
+    if (tl_io_open(&f, io, b, TL_IO_RDWR, &e) != TL_EIO || e.sys_errno != ENOENT) return __LINE__;
+    if (tl_io_remove(io, b, &e) != TL_OK) return __LINE__;
     return 0;
 }
 

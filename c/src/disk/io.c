@@ -292,6 +292,12 @@ tl_status_t tl_io_unlink(const tl_io_t *io, const char *path, tl_io_err_t *e) {
     return r < 0 ? tl_io_err_sys(e, r, "unlink", path) : TL_OK;
 }
 
+tl_status_t tl_io_remove(const tl_io_t *io, const char *path, tl_io_err_t *e) {
+    int64_t r;
+    RETRY(io, r, io->unlink(io->ctx, path));
+    return r < 0 && r != -ENOENT ? tl_io_err_sys(e, r, "unlink", path) : TL_OK;
+}
+
 tl_status_t tl_io_mkdir(const tl_io_t *io, const char *path, tl_io_err_t *e) {
     int r;
     RETRY(io, r, io->mkdir(io->ctx, path));

@@ -163,6 +163,9 @@ void tl_io_unmap(const tl_io_t *io, const void *addr, uint64_t len);
 
 tl_status_t tl_io_rename(const tl_io_t *io, const char *from, const char *to, tl_io_err_t *e);
 tl_status_t tl_io_unlink(const tl_io_t *io, const char *path, tl_io_err_t *e);
+/* tl_io_unlink where a file already absent counts as removed (ENOENT = OK): for deleting
+ * files no manifest names any more, whose absence is the goal whoever got there first. */
+tl_status_t tl_io_remove(const tl_io_t *io, const char *path, tl_io_err_t *e);
 tl_status_t tl_io_mkdir(const tl_io_t *io, const char *path, tl_io_err_t *e); /* EEXIST = OK */
 /* tl_io_mkdir, then an fsync of the parent directory, so that the directory's own entry
  * survives a power loss (fsyncs of the directory itself only make the entries inside it

@@ -232,7 +232,7 @@ static tl_status_t drop_files(plan_t *pl, tl_io_err_t *err) {
         char name[TL_DUR_SEG_NAME_CAP], path[TL_IO_PATH_CAP];
         tl_dur_seg_name(name, d->files.v[i].id);
         st = tl_io_join(path, d->dir, name, err);
-        if (st == TL_OK) st = tl_io_unlink(d->io, path, err);
+        if (st == TL_OK) st = tl_io_remove(d->io, path, err);
         any = true;
     }
     if (st == TL_OK && any) st = tl_io_sync_dir(d->io, d->dir, err);

@@ -363,7 +363,7 @@ static tl_status_t remove_orphans(rec_ctx_t *c, const tl_dm_ids_t *present) {
         char name[TL_DUR_SEG_NAME_CAP], path[TL_IO_PATH_CAP];
         tl_dur_seg_name(name, id);
         st = tl_io_join(path, d->dir, name, &err);
-        if (st == TL_OK) st = tl_io_unlink(d->io, path, &err);
+        if (st == TL_OK) st = tl_io_remove(d->io, path, &err);
         removed = true;
         if (id >= d->next_file) d->next_file = id + 1; /* never reuse a name */
     }
