@@ -314,7 +314,10 @@ static inline void prefetch_around(const int64_t *ts, const uint64_t *h, uint32_
 /* The bracket [*lo, *hi] of records holding both bounds of x inside packed page p of r, from
  * the run's copy of the page's search table (usually one miniblock wide; the whole page
  * without a table), and a guess in it. Reads nothing of the page: the record count is the
- * run's (a packed page is only ever shared whole, so it is the blob's n). */
+ * run's (a packed page is only ever shared whole, so it is the blob's n). Then the cold lines
+ * of the search are prefetched at once, from the blob's address alone: the view (which the
+ * codec reads first), the blob header and the guessed miniblock's fence and meta word. They
+ * load in parallel instead of one after another as the codec reaches them. */
 static uint32_t packed_bracket(const tl_run_t *r, uint32_t p, int64_t x, uint32_t *lo,
                                uint32_t *hi) {
     uint32_t cnt = tl_run_page_count(r, p), g = 0;
@@ -326,6 +329,9 @@ static uint32_t packed_bracket(const tl_run_t *r, uint32_t p, int64_t x, uint32_
         uint64_t span = (uint64_t)kmax - (uint64_t)kmin, d = (uint64_t)x - (uint64_t)kmin;
         g = tl_tab_bracket(tab, cnt, d, span, tl_ts_frac(d, span), lo, hi);
     }
+    const char *v = (const char *)r->page_v[p];
+    for (size_t off = 0; off < sizeof(tl_pcodec_view_t); off += 64) __builtin_prefetch(v + off);
+    tl_pcodec_prefetch_ts(tl_page_packed_blob(r->pages[p]), cnt, g);
     return g;
 }
 
@@ -413,14 +419,16 @@ static uint64_t count_raw(const tl_run_t *r, tl_run_pos_t p, int64_t x) {
 }
 
 /* The packed page's half of tl_run_seek_equal: both bounds from one miniblock decode inside
- * the table's bracket. */
+ * the table's bracket, with the lines that locate the first match's handle prefetched as soon
+ * as the view is in (the caller copies it next; those misses then overlap the ts decode). */
 static tl_run_pos_t equal_packed(const tl_run_t *r, uint32_t p, int64_t x, uint64_t *eq) {
     uint32_t cnt = tl_run_page_count(r, p), lo, hi, first;
     *eq = 0;
     if (x < r->page_min[p]) return (tl_run_pos_t){p, 0}; /* between pages: no match */
-    (void)packed_bracket(r, p, x, &lo, &hi);
+    uint32_t g = packed_bracket(r, p, x, &lo, &hi);
     const tl_pcodec_view_t *v = r->page_v[p];
     TL_DASSERT(v->n == cnt);
+    tl_pcodec_prefetch_h(v, g);
     uint32_t k = tl_pcodec_equal_in(v, x, lo, hi, &first);
     tl_run_pos_t pos = {p, first};
     *eq = k;

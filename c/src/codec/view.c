@@ -155,3 +155,21 @@ uint64_t tl_pcodec_h_at(const tl_pcodec_view_t *v, uint32_t i) {
     default: return tl_alp_at(c, j, k);
     }
 }
+
+void tl_pcodec_prefetch_h(const tl_pcodec_view_t *v, uint32_t i) {
+    const tl_pcodec_col_t *c = &v->h;
+    uint32_t j = i >> PC_MB_LOG2, k = i & (PC_MB - 1);
+    switch (c->codec) {
+    case TL_PCODEC_RAW: __builtin_prefetch(c->sec + 8 * (size_t)i); break;
+    case TL_PCODEC_XOR: __builtin_prefetch(c->data + pc_ld32(c->off + 4 * (size_t)j)); break;
+    default: { /* INT, and the INT inside ALP: the value's group, and the miniblock's start,
+                * which a DELTA miniblock decodes from */
+        uint32_t meta = pc_ld32(c->meta + 4 * (size_t)j);
+        const uint8_t *d = c->data + pc_meta_off(meta);
+        __builtin_prefetch(c->base + 8 * (size_t)j);
+        __builtin_prefetch(d);
+        __builtin_prefetch(d + (size_t)k * pc_meta_w(meta) / 8);
+        break;
+    }
+    }
+}
