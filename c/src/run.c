@@ -313,21 +313,25 @@ static inline void prefetch_around(const int64_t *ts, const uint64_t *h, uint32_
 
 /* The bracket [*lo, *hi] of records holding both bounds of x inside packed page p of r, from
  * the run's copy of the page's search table (usually one miniblock wide; the whole page
- * without a table), and a guess in it. Reads nothing of the page: the record count is the
+ * without a table), and a guess in it (the page interpolation without one; only prefetches
+ * use it, so it need not be exact). Reads nothing of the page: the record count is the
  * run's (a packed page is only ever shared whole, so it is the blob's n). Then the cold lines
- * of the search are prefetched at once, from the blob's address alone: the view (which the
- * codec reads first), the blob header and the guessed miniblock's fence and meta word. They
- * load in parallel instead of one after another as the codec reaches them. */
+ * of the search are prefetched at once, from the page's address alone: the view (which the
+ * codec reads first) and the guessed miniblock's fence and meta word. They load in parallel
+ * instead of one after another as the codec reaches them. */
 static uint32_t packed_bracket(const tl_run_t *r, uint32_t p, int64_t x, uint32_t *lo,
                                uint32_t *hi) {
-    uint32_t cnt = tl_run_page_count(r, p), g = 0;
+    uint32_t cnt = tl_run_page_count(r, p);
     int64_t kmin = r->page_min[p], kmax = r->page_max[p];
     const uint16_t *tab = page_tab(r, p);
+    uint32_t g;
     *lo = 0;
     *hi = cnt;
     if (tab != NULL && kmin <= x && x <= kmax) {
         uint64_t span = (uint64_t)kmax - (uint64_t)kmin, d = (uint64_t)x - (uint64_t)kmin;
         g = tl_tab_bracket(tab, cnt, d, span, tl_ts_frac(d, span), lo, hi);
+    } else {
+        g = tl_ts_interp_guess(cnt, x, kmin, kmax);
     }
     const char *v = (const char *)r->page_v[p];
     for (size_t off = 0; off < sizeof(tl_pcodec_view_t); off += 64) __builtin_prefetch(v + off);
