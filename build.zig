@@ -61,6 +61,7 @@ const engine_sources = [_][]const u8{
     "c/src/codec/xorcol.c",
     "c/src/codec/encode.c",
     "c/src/codec/view.c",
+    "c/src/codec/search.c",
     "c/src/codec/validate.c",
     // The disk layer (c/src/disk/): leaf modules below the engine core.
     "c/src/disk/crc32c.c",

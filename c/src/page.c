@@ -75,17 +75,8 @@ void tl_page_unref(tl_page_t *p) {
  * the summary (summary.h: n = 0 unless the values are doubles) is made while the page is
  * packed, with its values in cache, and copied into runs as well (aggregates, agg.c). */
 
-static size_t packed_view_end(void) {
-    size_t v = sizeof(tl_page_t) + sizeof(tl_pcodec_view_t);
-    return (v + 7u) & ~(size_t)7u;
-}
-
-static size_t packed_prefix(void) {
-    return packed_view_end() + sizeof(tl_sum_t) + TL_TAB * sizeof(uint16_t);
-}
-
 static tl_sum_t *packed_sum(const tl_page_t *p) {
-    return (tl_sum_t *)(void *)((char *)p + packed_view_end());
+    return (tl_sum_t *)(void *)((char *)p + tl_page_packed_view_end());
 }
 
 const tl_sum_t *tl_page_sum(const tl_page_t *p) {
@@ -107,9 +98,9 @@ static void packed_wire(tl_page_t *p, const tl_allocator_t *a, uint32_t n, size_
     p->blob = 0;
     p->pad2_ = 0;
     tl_pcodec_view_t *v = (tl_pcodec_view_t *)(void *)(p + 1);
-    p->tab = (uint16_t *)(void *)((char *)p + packed_prefix() - TL_TAB * sizeof(uint16_t));
-    const uint8_t *blob = (const uint8_t *)p + packed_prefix();
-    tl_status_t st = tl_pcodec_view_init(v, blob, bytes - packed_prefix());
+    p->tab = (uint16_t *)(void *)((char *)p + tl_page_packed_prefix() - TL_TAB * sizeof(uint16_t));
+    const uint8_t *blob = (const uint8_t *)p + tl_page_packed_prefix();
+    tl_status_t st = tl_pcodec_view_init(v, blob, bytes - tl_page_packed_prefix());
     TL_ASSERT(st == TL_OK && v->n == n); /* our own encoder's output */
     p->pv = v;
 }
@@ -120,14 +111,14 @@ tl_page_t *tl_page_pack(const tl_allocator_t *a, const int64_t *ts, const uint64
     TL_DASSERT(n >= 1 && n <= TL_PCODEC_N_MAX);
     size_t len = tl_pcodec_encode(ts, h, n, flags, scratch, tl_pcodec_bound(n));
     if (len == 0) return NULL; /* does not pay: the page stays raw */
-    size_t bytes = packed_prefix() + len;
+    size_t bytes = tl_page_packed_prefix() + len;
     if (bytes > UINT32_MAX) return NULL;
     tl_page_t *p = tl_mem_alloc(a, bytes);
     if (p == NULL) {
         *st = TL_ENOMEM;
         return NULL;
     }
-    memcpy((uint8_t *)p + packed_prefix(), scratch, len);
+    memcpy((uint8_t *)p + tl_page_packed_prefix(), scratch, len);
     packed_wire(p, a, n, bytes);
     p->tab_n = n >= TL_TAB_MIN_CAP && tl_tab_fill(p->tab, ts, n) ? n : 0;
     if (flags & TL_PCODEC_F64) tl_sum_compute(packed_sum(p), h, n);
@@ -147,11 +138,11 @@ tl_page_t *tl_page_from_blob(const tl_allocator_t *a, const uint8_t *blob, size_
         tl_page_tab_build(p, v.n);
         return p;
     }
-    size_t bytes = packed_prefix() + len;
+    size_t bytes = tl_page_packed_prefix() + len;
     if (bytes > UINT32_MAX) return NULL;
     tl_page_t *p = tl_mem_alloc(a, bytes);
     if (p == NULL) return NULL;
-    memcpy((uint8_t *)p + packed_prefix(), blob, len);
+    memcpy((uint8_t *)p + tl_page_packed_prefix(), blob, len);
     packed_wire(p, a, v.n, bytes);
     tl_pcodec_ts_decode(p->pv, 0, v.n, scratch);
     p->tab_n = v.n >= TL_TAB_MIN_CAP && tl_tab_fill(p->tab, scratch, v.n) ? v.n : 0;
@@ -167,8 +158,8 @@ tl_page_t *tl_page_from_blob(const tl_allocator_t *a, const uint8_t *blob, size_
 
 const uint8_t *tl_page_blob(const tl_page_t *p, size_t *len) {
     TL_DASSERT(p->pv != NULL);
-    *len = p->bytes - packed_prefix();
-    return (const uint8_t *)p + packed_prefix();
+    *len = p->bytes - tl_page_packed_prefix();
+    return (const uint8_t *)p + tl_page_packed_prefix();
 }
 
 void tl_page_read(const tl_page_t *p, uint32_t from, uint32_t to, int64_t *ts, uint64_t *h) {
@@ -187,8 +178,8 @@ tl_page_t *tl_page_copy(const tl_allocator_t *a, const tl_page_t *p, uint32_t co
         TL_ASSERT(count == p->cap);
         tl_page_t *c = tl_mem_alloc(a, p->bytes);
         if (c == NULL) return NULL;
-        memcpy((uint8_t *)c + packed_prefix(), (const uint8_t *)p + packed_prefix(),
-               p->bytes - packed_prefix());
+        memcpy((uint8_t *)c + tl_page_packed_prefix(), (const uint8_t *)p + tl_page_packed_prefix(),
+               p->bytes - tl_page_packed_prefix());
         packed_wire(c, a, p->cap, p->bytes);
         memcpy(c->tab, p->tab, TL_TAB * sizeof(uint16_t));
         c->tab_n = p->tab_n;

@@ -13,6 +13,7 @@
 #define TL_PAGE_H
 
 #include "codec/pcodec.h"
+#include "summary.h"
 #include "tl_common.h"
 
 /* Buckets of a page's search table (see tl_page_tab_build), and the smallest page that has
@@ -46,6 +47,19 @@ typedef struct tl_page {
 } tl_page_t;
 
 static inline bool tl_page_packed(const tl_page_t *p) { return p->pv != NULL; }
+
+/* A packed page's layout (page.c): [tl_page_t][tl_pcodec_view_t][tl_sum_t][tab[TL_TAB]][blob].
+ * Offsets, not loads: a reader computes the blob's address from the page pointer alone and
+ * can prefetch its lines before the page's first cache line has arrived. */
+static inline size_t tl_page_packed_view_end(void) {
+    return (sizeof(tl_page_t) + sizeof(tl_pcodec_view_t) + 7u) & ~(size_t)7u;
+}
+static inline size_t tl_page_packed_prefix(void) {
+    return tl_page_packed_view_end() + sizeof(tl_sum_t) + TL_TAB * sizeof(uint16_t);
+}
+static inline const uint8_t *tl_page_packed_blob(const tl_page_t *p) {
+    return (const uint8_t *)p + tl_page_packed_prefix();
+}
 
 /* New page with refs = 1 and n = 0. NULL on ENOMEM (or cap == 0 / size overflow). Layout:
  * header, ts[cap], h[cap], then tab[TL_TAB] when cap >= TL_TAB_MIN_CAP. */

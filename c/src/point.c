@@ -9,11 +9,12 @@
  * (skyline(t) > wm hides the whole run's records at t).
  *
  * One pass, no state: per source, the chain's first run with ts_max >= t (binary search), then
- * each run with ts_min <= t: a seek to the first record >= t (fence search plus search table,
- * prefetching the handle line), a count of the records equal to t (a few compares; a long run
- * of equal records is counted by a second seek, not walked) and a copy of the part the caller
- * asked for. The whole lookup is a short, mostly straight path, so a loop of lookups keeps
- * several cold misses in flight. Cost: O(K (log R + log P)) plus the records copied.
+ * each run with ts_min <= t: one tl_run_seek_equal (fence search plus search table, the handle
+ * line prefetched; the records equal to t counted by a few compares on a raw page, from the
+ * same miniblock decode on a packed one; a long run of equal records by a second seek, not
+ * walked) and a copy of the part the caller asked for (a single handle on a packed page is
+ * read alone, without decoding its miniblock). The whole lookup is a short, mostly straight
+ * path, so a loop of lookups keeps several cold misses in flight. Cost: O(K (log R + log P)) plus the records copied.
  *
  * The iterator's point mode resumes by skipping what it returned before: each batch is one
  * more pass, O(K log) again, never a walk over the skipped records.
@@ -21,36 +22,6 @@
 #include <string.h>
 
 #include "merge.h"
-
-/* Records of r before position p. */
-static inline uint64_t pos_index(const tl_run_t *r, tl_run_pos_t p) {
-    return r->prefix[p.page] + p.off;
-}
-
-/* How many records equal t start at p (p is r's first record >= t). */
-/* count_from on a packed page: the miniblock holding p (just decoded by the seek, so in
- * cache) is decoded again and scanned; only a run of t that reaches its end needs a seek. */
-static uint64_t count_packed(const tl_run_t *r, tl_run_pos_t p, int64_t t) {
-    int64_t buf[TL_PCODEC_MB];
-    uint32_t j = p.off / TL_PCODEC_MB, m = tl_pcodec_ts_mb(r->page_v[p.page], j, buf);
-    uint32_t i = p.off - j * TL_PCODEC_MB, e = i;
-    while (e < m && buf[e] == t) e++;
-    if (e < m) return e - i;
-    return pos_index(r, tl_run_seek_upper(r, t)) - pos_index(r, p); /* a long run of t */
-}
-
-static uint64_t count_from(const tl_run_t *r, tl_run_pos_t p, int64_t t) {
-    enum { SHORT = 8 };
-    if (r->page_h[p.page] == NULL) return count_packed(r, p, t);
-    const int64_t *col = tl_page_ts(r->pages[p.page]);
-    uint32_t lim = tl_run_page_count(r, p.page);
-    uint32_t stop = lim - p.off > SHORT ? p.off + SHORT : lim, e = p.off;
-    while (e < stop && col[e] == t) e++;
-    bool ended = e < stop || (stop < lim ? col[stop] != t
-                                         : p.page + 1 == r->npages || r->page_min[p.page + 1] != t);
-    if (ended) return e - p.off;
-    return pos_index(r, tl_run_seek_upper(r, t)) - pos_index(r, p); /* a long run of t */
-}
 
 /* Copies the handles of n records of r, starting skip records after position p. */
 static void copy_handles(const tl_run_t *r, tl_run_pos_t p, uint64_t skip, uint64_t *h,
@@ -68,6 +39,7 @@ static void copy_handles(const tl_run_t *r, tl_run_pos_t p, uint64_t skip, uint6
         uint32_t left = tl_run_page_count(r, p.page) - p.off;
         uint32_t take = n < left ? (uint32_t)n : left;
         if (r->page_h[p.page] != NULL) memcpy(h, r->page_h[p.page] + p.off, take * sizeof *h);
+        else if (take == 1) *h = tl_pcodec_h_at(r->page_v[p.page], p.off); /* no decode */
         else tl_pcodec_h_decode(r->page_v[p.page], p.off, p.off + take, h);
         h += take;
         n -= take;
@@ -85,10 +57,8 @@ uint64_t tl_point_read(const tl_source_t *srcs, uint32_t nsrc, uint64_t sky, int
             const tl_run_t *r = s->runs[ri];
             if (r->ts_min > t) break; /* ascending chain: nothing later can match */
             if (r->wm != TL_SEQ_MAX && sky > r->wm) continue; /* hidden at t */
-            tl_run_pos_t p = {0, 0};
-            if (r->ts_min < t) p = tl_run_seek_lower_h(r, t);
-            if (p.page == r->npages) continue; /* cannot happen: ts_max >= t */
-            uint64_t k = count_from(r, p, t);
+            uint64_t k;
+            tl_run_pos_t p = tl_run_seek_equal(r, t, &k);
             uint64_t a = total > skip ? total : skip, b = total + k < end ? total + k : end;
             if (h != NULL && a < b) copy_handles(r, p, a - total, h + (a - skip), b - a);
             total += k;

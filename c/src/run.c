@@ -311,29 +311,45 @@ static inline void prefetch_around(const int64_t *ts, const uint64_t *h, uint32_
     }
 }
 
-/* The bound of x inside packed page p of r (its fences bracket x as the fence search chose).
- * The run's copy of the page's search table brackets the answer within a bucket (usually one
- * or two miniblocks); those miniblocks' timestamps are decoded into a stack buffer and
- * searched. Without a table, the codec's own search over its miniblock fences. */
+/* The bracket [*lo, *hi] of records holding both bounds of x inside packed page p of r, from
+ * the run's copy of the page's search table (usually one miniblock wide; the whole page
+ * without a table), and a guess in it (the page interpolation without one; only prefetches
+ * use it, so it need not be exact). Reads nothing of the page: the record count is the
+ * run's (a packed page is only ever shared whole, so it is the blob's n). Then the cold lines
+ * of the search are prefetched at once, from the page's address alone: the view (which the
+ * codec reads first) and the guessed miniblock's fence and meta word. They load in parallel
+ * instead of one after another as the codec reaches them. */
+static uint32_t packed_bracket(const tl_run_t *r, uint32_t p, int64_t x, uint32_t *lo,
+                               uint32_t *hi) {
+    uint32_t cnt = tl_run_page_count(r, p);
+    int64_t kmin = r->page_min[p], kmax = r->page_max[p];
+    const uint16_t *tab = page_tab(r, p);
+    uint32_t g;
+    *lo = 0;
+    *hi = cnt;
+    if (tab != NULL && kmin <= x && x <= kmax) {
+        uint64_t span = (uint64_t)kmax - (uint64_t)kmin, d = (uint64_t)x - (uint64_t)kmin;
+        g = tl_tab_bracket(tab, cnt, d, span, tl_ts_frac(d, span), lo, hi);
+    } else {
+        g = tl_ts_interp_guess(cnt, x, kmin, kmax);
+    }
+    const char *v = (const char *)r->page_v[p];
+    for (size_t off = 0; off < sizeof(tl_pcodec_view_t); off += 64) __builtin_prefetch(v + off);
+    tl_pcodec_prefetch_ts(tl_page_packed_blob(r->pages[p]), cnt, g);
+    return g;
+}
+
+/* The bound of x inside packed page p of r: the codec's search inside the table's bracket
+ * (one or two fences read, one miniblock decoded). */
 static uint32_t seek_packed(const tl_run_t *r, uint32_t p, int64_t x, bool upper) {
-    const tl_pcodec_view_t *v = r->page_v[p];
     int64_t kmin = r->page_min[p], kmax = r->page_max[p];
     if (!tl_ts_before(kmin, x, upper)) return 0;
-    if (tl_ts_before(kmax, x, upper)) return v->n;
-    const uint16_t *tab = page_tab(r, p);
-    if (tab == NULL) return upper ? tl_pcodec_upper(v, x) : tl_pcodec_lower(v, x);
-    uint64_t span = (uint64_t)kmax - (uint64_t)kmin, d = (uint64_t)x - (uint64_t)kmin;
+    if (tl_ts_before(kmax, x, upper)) return tl_run_page_count(r, p);
     uint32_t lo, hi;
-    (void)tl_tab_bracket(tab, v->n, d, span, tl_ts_frac(d, span), &lo, &hi);
-    /* The answer is in [lo, hi]; decode the miniblocks holding records lo .. hi - 1. */
-    enum { MB = TL_PCODEC_MB, SPAN = 4 };
-    uint32_t j0 = lo / MB, j1 = hi > lo ? (hi - 1) / MB : j0;
-    if (j1 - j0 >= SPAN) return upper ? tl_pcodec_upper(v, x) : tl_pcodec_lower(v, x);
-    int64_t buf[SPAN * MB];
-    uint32_t m = 0;
-    for (uint32_t j = j0; j <= j1; j++) m += tl_pcodec_ts_mb(v, j, buf + m);
-    uint32_t base = j0 * MB, a = lo - base, b = hi - base < m ? hi - base : m;
-    return base + (upper ? tl_ts_upper(buf, a, b, x) : tl_ts_lower(buf, a, b, x));
+    (void)packed_bracket(r, p, x, &lo, &hi);
+    const tl_pcodec_view_t *v = r->page_v[p];
+    TL_DASSERT(v->n == tl_run_page_count(r, p));
+    return upper ? tl_pcodec_upper_in(v, x, lo, hi) : tl_pcodec_lower_in(v, x, lo, hi);
 }
 
 /* The three seeks: the page by its fences, then the record by the page's search table (or,
@@ -342,9 +358,8 @@ static uint32_t seek_packed(const tl_run_t *r, uint32_t p, int64_t x, bool upper
  * function and the page interpolation divides once for both the prefetch guess and the table
  * bucket: a cold lookup's misses wait on this path, and a short path lets the CPU run ahead
  * into the next lookup while they are in flight. */
-static inline tl_run_pos_t seek(const tl_run_t *r, int64_t x, bool upper, bool prefetch_h) {
-    uint32_t p = fence_search(r, x, upper);
-    if (p == r->npages) return (tl_run_pos_t){p, 0};
+static inline tl_run_pos_t seek_in(const tl_run_t *r, uint32_t p, int64_t x, bool upper,
+                                   bool prefetch_h) {
     if (r->page_h[p] == NULL) return (tl_run_pos_t){p, seek_packed(r, p, x, upper)};
     const int64_t *ts = tl_page_ts(r->pages[p]);
     const uint64_t *h = prefetch_h ? r->page_h[p] : NULL;
@@ -376,11 +391,66 @@ static inline tl_run_pos_t seek(const tl_run_t *r, int64_t x, bool upper, bool p
     return (tl_run_pos_t){p, off};
 }
 
+static inline tl_run_pos_t seek(const tl_run_t *r, int64_t x, bool upper, bool prefetch_h) {
+    uint32_t p = fence_search(r, x, upper);
+    if (p == r->npages) return (tl_run_pos_t){p, 0};
+    return seek_in(r, p, x, upper, prefetch_h);
+}
+
 tl_run_pos_t tl_run_seek_lower(const tl_run_t *r, int64_t x) { return seek(r, x, false, false); }
 
 tl_run_pos_t tl_run_seek_lower_h(const tl_run_t *r, int64_t x) { return seek(r, x, false, true); }
 
 tl_run_pos_t tl_run_seek_upper(const tl_run_t *r, int64_t x) { return seek(r, x, true, false); }
+
+/* Records of r before position p. */
+static inline uint64_t pos_index(const tl_run_t *r, tl_run_pos_t p) {
+    return r->prefix[p.page] + p.off;
+}
+
+/* How many records equal x start at p, the first record >= x of a raw page: a few compares
+ * (the usual answer is 0 or 1); a long run of x is counted by a second seek, not walked. */
+static uint64_t count_raw(const tl_run_t *r, tl_run_pos_t p, int64_t x) {
+    enum { SHORT = 8 };
+    const int64_t *col = tl_page_ts(r->pages[p.page]);
+    uint32_t lim = tl_run_page_count(r, p.page);
+    uint32_t stop = lim - p.off > SHORT ? p.off + SHORT : lim, e = p.off;
+    while (e < stop && col[e] == x) e++;
+    bool ended = e < stop || (stop < lim ? col[stop] != x
+                                         : p.page + 1 == r->npages || r->page_min[p.page + 1] != x);
+    if (ended) return e - p.off;
+    return pos_index(r, tl_run_seek_upper(r, x)) - pos_index(r, p);
+}
+
+/* The packed page's half of tl_run_seek_equal: both bounds from one miniblock decode inside
+ * the table's bracket, with the lines that locate the first match's handle prefetched as soon
+ * as the view is in (the caller copies it next; those misses then overlap the ts decode). */
+static tl_run_pos_t equal_packed(const tl_run_t *r, uint32_t p, int64_t x, uint64_t *eq) {
+    uint32_t cnt = tl_run_page_count(r, p), lo, hi, first;
+    *eq = 0;
+    if (x < r->page_min[p]) return (tl_run_pos_t){p, 0}; /* between pages: no match */
+    uint32_t g = packed_bracket(r, p, x, &lo, &hi);
+    const tl_pcodec_view_t *v = r->page_v[p];
+    TL_DASSERT(v->n == cnt);
+    tl_pcodec_prefetch_h(v, g);
+    uint32_t k = tl_pcodec_equal_in(v, x, lo, hi, &first);
+    tl_run_pos_t pos = {p, first};
+    *eq = k;
+    if (k > 0 && first + k == cnt && p + 1 < r->npages && r->page_min[p + 1] == x) {
+        *eq = pos_index(r, tl_run_seek_upper(r, x)) - pos_index(r, pos); /* x goes on */
+    }
+    return pos;
+}
+
+tl_run_pos_t tl_run_seek_equal(const tl_run_t *r, int64_t x, uint64_t *eq) {
+    uint32_t p = fence_search(r, x, false);
+    *eq = 0;
+    if (p == r->npages) return (tl_run_pos_t){p, 0};
+    if (r->page_h[p] == NULL) return equal_packed(r, p, x, eq);
+    tl_run_pos_t pos = seek_in(r, p, x, false, true);
+    *eq = count_raw(r, pos, x);
+    return pos;
+}
 
 uint64_t tl_run_lower_bound(const tl_run_t *r, int64_t x) {
     tl_run_pos_t pos = tl_run_seek_lower(r, x);

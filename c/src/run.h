@@ -115,6 +115,12 @@ tl_run_pos_t tl_run_seek_lower(const tl_run_t *r, int64_t x);
 tl_run_pos_t tl_run_seek_upper(const tl_run_t *r, int64_t x);
 tl_run_pos_t tl_run_seek_lower_h(const tl_run_t *r, int64_t x);
 
+/* The records equal to x: the position of the first record with ts >= x (as
+ * tl_run_seek_lower_h, prefetches included) and in *eq how many records equal x start there,
+ * across page ends. The point read's one call per run: on a packed page a single miniblock
+ * decode usually gives both bounds (tl_pcodec_equal_in); on a raw page a few compares count. */
+tl_run_pos_t tl_run_seek_equal(const tl_run_t *r, int64_t x, uint64_t *eq);
+
 /* The timestamp of the record at position p (p.page < npages, p.off within the page). */
 static inline int64_t tl_run_ts_pos(const tl_run_t *r, tl_run_pos_t p) {
     const tl_page_t *pg = r->pages[p.page];

@@ -31,6 +31,40 @@ static uint32_t ref_bound(const int64_t *ts, uint32_t n, int64_t x, bool upper) 
     return i;
 }
 
+/* A bracket [*lo, *hi] holding record index a (a <= n), of a kind chosen by mode: exact,
+ * random, miniblock-aligned around a, or the whole page. */
+static void bracket(uint32_t a, uint32_t n, uint32_t mode, uint32_t *lo, uint32_t *hi) {
+    const uint32_t mb = TL_PCODEC_MB;
+    switch (mode % 4) {
+    case 0: *lo = *hi = a; break;
+    case 1:
+        *lo = (uint32_t)(tl_t_rnd() % (a + 1));
+        *hi = a + (uint32_t)(tl_t_rnd() % (n - a + 1));
+        break;
+    case 2:
+        *lo = a / mb * mb;
+        *hi = (a / mb + 1) * mb < n ? (a / mb + 1) * mb : n;
+        break;
+    default: *lo = 0; *hi = n; break;
+    }
+}
+
+/* The bracketed searches for key x against the reference, with brackets of kinds [m0, m1)
+ * (see bracket): 0, or the line of the first mismatch. */
+static int check_in(const tl_pcodec_view_t *v, const int64_t *ts, uint32_t n, int64_t x,
+                    uint32_t m0, uint32_t m1) {
+    uint32_t l = ref_bound(ts, n, x, false), u = ref_bound(ts, n, x, true), lo, hi, first;
+    for (uint32_t mode = m0; mode < m1; mode++) {
+        bracket(l, n, mode, &lo, &hi);
+        if (tl_pcodec_lower_in(v, x, lo, hi) != l) return __LINE__;
+        first = UINT32_MAX;
+        if (tl_pcodec_equal_in(v, x, lo, hi, &first) != u - l || first != l) return __LINE__;
+        bracket(u, n, mode, &lo, &hi);
+        if (tl_pcodec_upper_in(v, x, lo, hi) != u) return __LINE__;
+    }
+    return 0;
+}
+
 /* Every decoder of view v against ts[0, n) / h[0, n); 0 on success, else the line of the
  * first mismatch (so a caller's CHECK names the failing page). */
 static int check_view(const tl_pcodec_view_t *v, const int64_t *ts, const uint64_t *h,
@@ -71,6 +105,9 @@ static int check_view(const tl_pcodec_view_t *v, const int64_t *ts, const uint64
         if (k == 4) x = r % 2 ? INT64_MIN : INT64_MAX;
         if (tl_pcodec_lower(v, x) != ref_bound(ts, n, x, false)) return __LINE__;
         if (tl_pcodec_upper(v, x) != ref_bound(ts, n, x, true)) return __LINE__;
+        uint32_t kind = (uint32_t)r / 5 % 4; /* every 5th key, one bracket kind (fuzz speed) */
+        int bad = r % 5 == 0 ? check_in(v, ts, n, x, kind, kind + 1) : 0;
+        if (bad) return bad;
     }
     return 0;
 }
@@ -183,6 +220,63 @@ TL_TEST(roundtrip_sizes_and_gaps) {
             CHECK_EQ_I64(fail, 0);
             CHECK(roundtrip(g_ts, g_h, n, TL_PCODEC_FORCE_RAW, &fail) > 0);
             CHECK_EQ_I64(fail, 0);
+        }
+    }
+}
+
+/* The bracketed searches on pages of long runs of equal timestamps: runs that start, end and
+ * cross miniblock edges, a page that is one run, both ts codecs; every key of the page, its
+ * neighbours and keys below and above it, each with every bracket that holds its answer
+ * (exhaustively on small pages). A bound off by one record or one miniblock fails here. */
+TL_TEST(bracketed_searches_on_duplicates) {
+    tl_t_rng = 0x5eed000b;
+    static const uint32_t sizes[] = {1, 63, 64, 65, 129, 200, 4096, 4097};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        for (uint32_t kind = 0; kind < 4; kind++) {
+            uint32_t n = sizes[s];
+            int64_t t = (int64_t)(tl_t_rnd() % 1000) - 500;
+            for (uint32_t i = 0; i < n; i++) {
+                /* run lengths: 1-3, about a miniblock, miniblock-aligned 64, one run */
+                uint64_t len = kind == 0 ? 1 + tl_t_rnd() % 3 : kind == 1 ? 50 + tl_t_rnd() % 30
+                                                                          : 64;
+                if (kind != 3 && (kind == 2 ? i % 64 == 0 : tl_t_rnd() % len == 0)) {
+                    t += 1 + (int64_t)(tl_t_rnd() % 3);
+                }
+                g_ts[i] = t;
+            }
+            gen_h_handles(g_h, n);
+            for (uint32_t ft = 0; ft <= TL_PCODEC_INT; ft++) {
+                uint32_t fl = TL_PCODEC_ALWAYS | TL_PCODEC_FORCE_TS(ft);
+                size_t len = tl_pcodec_encode(g_ts, g_h, n, fl, g_blob, sizeof g_blob);
+                CHECK(len > 0);
+                tl_pcodec_view_t v;
+                CHECK_OK(tl_pcodec_view_init(&v, g_blob, len));
+                CHECK_EQ_I64(v.ts.codec, ft);
+                for (uint32_t i = 0; i <= n; i += n > 200 ? 1 + (uint32_t)(tl_t_rnd() % 32) : 1) {
+                    int64_t x = i < n ? g_ts[i] : g_ts[n - 1] + 1;
+                    for (int64_t dx = -1; dx <= 1; dx++) {
+                        int64_t y = x + dx;
+                        CHECK_EQ_I64(check_in(&v, g_ts, n, y, 0, 4), 0);
+                        if (n > 129 || (i > 0 && g_ts[i - 1] == x)) continue;
+                        uint32_t l = ref_bound(g_ts, n, y, false), first;
+                        uint32_t u = ref_bound(g_ts, n, y, true);
+                        for (uint32_t lo = 0; lo <= l; lo++) {
+                            for (uint32_t hi = l; hi <= n; hi++) {
+                                CHECK_EQ_U64(tl_pcodec_lower_in(&v, y, lo, hi), l);
+                                CHECK_EQ_U64(tl_pcodec_equal_in(&v, y, lo, hi, &first), u - l);
+                                CHECK_EQ_U64(first, l);
+                            }
+                        }
+                        for (uint32_t lo = 0; lo <= u; lo++) {
+                            for (uint32_t hi = u; hi <= n; hi++) {
+                                CHECK_EQ_U64(tl_pcodec_upper_in(&v, y, lo, hi), u);
+                            }
+                        }
+                    }
+                }
+                CHECK_EQ_I64(check_in(&v, g_ts, n, INT64_MIN, 0, 4), 0);
+                CHECK_EQ_I64(check_in(&v, g_ts, n, INT64_MAX, 0, 4), 0);
+            }
         }
     }
 }
@@ -458,6 +552,7 @@ int main(void) {
     RUN(status_text);
     RUN(bitpack_kernels_match_reference);
     RUN(roundtrip_sizes_and_gaps);
+    RUN(bracketed_searches_on_duplicates);
     RUN(roundtrip_n_max);
     RUN(roundtrip_extreme_timestamps);
     RUN(roundtrip_f64_every_codec);

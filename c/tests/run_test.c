@@ -88,6 +88,10 @@ static void verify_run(const tl_run_t *r, const int64_t *ts, const uint64_t *h, 
         CHECK_EQ_U64(r->prefix[pu.page] + pu.off, ref_upper(ts, n, x));
         uint64_t want = x <= y ? ref_upper(ts, n, y) - ref_lower(ts, n, x) : 0;
         CHECK_EQ_U64(tl_run_count(r, x, y), want);
+        uint64_t eq = 0;
+        tl_run_pos_t pe = tl_run_seek_equal(r, x, &eq);
+        CHECK(pe.page == pl.page && pe.off == pl.off);
+        CHECK_EQ_U64(eq, ref_upper(ts, n, x) - ref_lower(ts, n, x));
     }
     verify_failed = 0;
 }
@@ -448,6 +452,64 @@ TL_TEST(run_many_pages_duplicates) {
     tl_run_unref(r);
 }
 
+/* Every search of a run against the reference for key x: 0, or the line of the mismatch. */
+static int check_seeks(const tl_run_t *r, const int64_t *ts, size_t n, int64_t x) {
+    uint64_t l = ref_lower(ts, n, x), u = ref_upper(ts, n, x), eq = UINT64_MAX;
+    tl_run_pos_t pl = tl_run_seek_lower(r, x), ph = tl_run_seek_lower_h(r, x);
+    tl_run_pos_t pu = tl_run_seek_upper(r, x), pe = tl_run_seek_equal(r, x, &eq);
+    if (r->prefix[pl.page] + pl.off != l || ph.page != pl.page || ph.off != pl.off) return __LINE__;
+    if (pe.page != pl.page || pe.off != pl.off || eq != u - l) return __LINE__;
+    if (r->prefix[pu.page] + pu.off != u) return __LINE__;
+    if (tl_run_lower_bound(r, x) != l || tl_run_upper_bound(r, x) != u) return __LINE__;
+    return 0;
+}
+
+/* Runs of packed pages (the codec's bracketed searches behind the search tables): pages with
+ * and without tables, even and skewed spacing (bursts of out-of-order-like density), runs of
+ * equal timestamps inside a miniblock, across miniblock edges and across page ends, and keys
+ * between pages, below and above the run. Every key of the run and its neighbours. */
+TL_TEST(packed_run_searches) {
+    uint64_t seed = 0x9ac4ed;
+    tl_t_rng = seed;
+    enum { N = 4 * 4096 + 700 };
+    static int64_t ts[N];
+    static uint64_t h[N];
+    static uint8_t scratch[16 * 4096 + 4096];
+    static const uint32_t page_sizes[] = {4096, 1500, 65, 4096};
+    for (uint32_t kind = 0; kind < 4; kind++) {
+        int64_t t = -5000;
+        for (size_t i = 0; i < N; i++) {
+            if (kind == 0) t += 3; /* even */
+            if (kind == 1) t += tl_t_rnd() % 8 == 0 ? (int64_t)(tl_t_rnd() % 500) : 1; /* skew */
+            if (kind == 2 && tl_t_rnd() % 90 == 0) t += 1 + (int64_t)(tl_t_rnd() % 3); /* runs */
+            if (kind == 3 && (i % 4096 > 4000 || i % 4096 < 50)) t += 0; /* across page ends */
+            else if (kind == 3) t += 1 + (int64_t)(tl_t_rnd() % 2);
+            ts[i] = t;
+            h[i] = 100 + i * 3 + tl_t_rnd() % 2;
+        }
+        uint32_t psz = page_sizes[kind];
+        tl_page_t *pages[N / 65 + 1];
+        uint32_t counts[N / 65 + 1], np = 0;
+        for (size_t off = 0; off < N; off += psz, np++) {
+            uint32_t c = N - off < psz ? (uint32_t)(N - off) : psz;
+            tl_status_t st;
+            pages[np] = tl_page_pack(NULL, ts + off, h + off, c, TL_PCODEC_ALWAYS, scratch, &st);
+            CHECK(pages[np] != NULL && tl_page_packed(pages[np]));
+            counts[np] = c;
+        }
+        tl_run_t *r = NULL;
+        CHECK_OK(tl_run_from_pages(NULL, pages, counts, np, 0, &r));
+        for (uint32_t i = 0; i < np; i++) tl_page_unref(pages[i]);
+        for (uint32_t p = 0; p < r->npages; p++) CHECK(r->page_h[p] == NULL);
+        for (size_t i = 0; i < N; i += kind == 0 ? 1 : 1 + tl_t_rnd() % 3) {
+            for (int64_t dx = -1; dx <= 1; dx++) CHECK_EQ_I64(check_seeks(r, ts, N, ts[i] + dx), 0);
+        }
+        CHECK_EQ_I64(check_seeks(r, ts, N, INT64_MIN), 0);
+        CHECK_EQ_I64(check_seeks(r, ts, N, INT64_MAX), 0);
+        tl_run_unref(r);
+    }
+}
+
 int main(void) {
     RUN(builder_push_single);
     RUN(builder_random_mixed);
@@ -458,5 +520,6 @@ int main(void) {
     RUN(run_many_pages_duplicates);
     RUN(view_borrowed);
     RUN(seek_skewed_fences);
+    RUN(packed_run_searches);
     return tl_test_done("run_test");
 }

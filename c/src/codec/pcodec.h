@@ -16,7 +16,9 @@
  *   4. Decode     tl_pcodec_ts_decode, tl_pcodec_h_decode, tl_pcodec_decode ([from, to) slices),
  *                 tl_pcodec_ts_mb, tl_pcodec_h_mb (one miniblock), tl_pcodec_ts_at,
  *                 tl_pcodec_h_at (one record)
- *   5. Search     tl_pcodec_lower, tl_pcodec_upper, tl_pcodec_ts_first, tl_pcodec_ts_last
+ *   5. Search     tl_pcodec_lower, tl_pcodec_upper, tl_pcodec_ts_first, tl_pcodec_ts_last;
+ *                 in a known bracket: tl_pcodec_lower_in, tl_pcodec_upper_in, tl_pcodec_equal_in
+ *   6. Prefetch   tl_pcodec_prefetch_ts, tl_pcodec_prefetch_h (hints; no effect on results)
  *
  * Records are grouped in miniblocks of TL_PCODEC_MB (64) records, each with its own base and
  * bit width, so one record costs at most one miniblock decode (64 values of a column), and a
@@ -140,6 +142,34 @@ uint64_t tl_pcodec_h_at(const tl_pcodec_view_t *v, uint32_t i);
  * guess) and one miniblock decode. INT64_MIN and INT64_MAX are ordinary keys. */
 uint32_t tl_pcodec_lower(const tl_pcodec_view_t *v, int64_t x);
 uint32_t tl_pcodec_upper(const tl_pcodec_view_t *v, int64_t x);
+
+/* The same bounds when the caller knows the answer lies in records [lo, hi] (lo <= hi <= n;
+ * a bracket of a search table holds both bounds of its key): only the fences of miniblocks
+ * that bracket can end in are read (one or two for a table bucket), then one miniblock is
+ * decoded. A wrong bracket gives a wrong answer. */
+uint32_t tl_pcodec_lower_in(const tl_pcodec_view_t *v, int64_t x, uint32_t lo, uint32_t hi);
+uint32_t tl_pcodec_upper_in(const tl_pcodec_view_t *v, int64_t x, uint32_t lo, uint32_t hi);
+
+/* The records equal to x: *first = tl_pcodec_lower(v, x), and the count upper - lower is
+ * returned; [lo, hi] must hold the lower bound. One miniblock decode answers both unless the
+ * records equal to x run past that miniblock's end (then one more bracketed search). */
+uint32_t tl_pcodec_equal_in(const tl_pcodec_view_t *v, int64_t x, uint32_t lo, uint32_t hi,
+                            uint32_t *first);
+
+/* Prefetch hints for a cold lookup, so that its cache misses overlap instead of following one
+ * another. tl_pcodec_prefetch_ts needs no view, only the blob's address and record count (a
+ * caller can issue it before the view itself is loaded): the fence and meta lines a bracketed
+ * search for record i reads first in an INT ts column (the engine's usual; for a RAW column
+ * the lines are merely useless). tl_pcodec_prefetch_h: the lines record i's value is read
+ * from; it loads the miniblock's meta word (or XOR offset) to find its data, so issue it early
+ * and let the loads behind it run while other work waits on its own misses. */
+static inline void tl_pcodec_prefetch_ts(const uint8_t *blob, uint32_t n, uint32_t i) {
+    uint32_t j = i / TL_PCODEC_MB, nmb = (n + TL_PCODEC_MB - 1) / TL_PCODEC_MB;
+    const uint8_t *sec = blob + 24; /* after the header (docs/format.md) */
+    __builtin_prefetch(sec + 8 * (size_t)j);
+    __builtin_prefetch(sec + 8 * (size_t)nmb + 4 * (size_t)j);
+}
+void tl_pcodec_prefetch_h(const tl_pcodec_view_t *v, uint32_t i);
 
 /* First and last timestamp of the page, O(1). */
 static inline int64_t tl_pcodec_ts_first(const tl_pcodec_view_t *v) { return v->ts_first; }

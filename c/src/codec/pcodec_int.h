@@ -9,8 +9,8 @@
  * bounds check: no load ever starts more than 8 bytes before the end of the last section.
  *
  * Files: bitpack.c (bit packing kernels), intcol.c (INT column), alp.c (ALP_DEC, ALP_BIN),
- * xorcol.c (XOR), encode.c (codec choice, blob writing), view.c (parse, decode, search),
- * validate.c (untrusted blobs). Only pcodec.h is for the engine.
+ * xorcol.c (XOR), encode.c (codec choice, blob writing), view.c (parse, decode), search.c
+ * (bound searches), validate.c (untrusted blobs). Only pcodec.h is for the engine.
  */
 #ifndef TL_PCODEC_INT_H
 #define TL_PCODEC_INT_H

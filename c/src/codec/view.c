@@ -1,6 +1,5 @@
 /*
- * view.c — reading a blob: the O(1) header parse, slice / miniblock / record decoders, and
- * the timestamp bound searches.
+ * view.c — reading a blob: the O(1) header parse and the slice / miniblock / record decoders.
  *
  * Structure. tl_pcodec_parse reads the 24-byte header and checks everything that costs O(1):
  * version, codec ids, miniblock size, 1 <= n <= 65535, the section lengths (multiples of 8,
@@ -13,15 +12,8 @@
  * kernels write whole groups of 8); an edge miniblock is decoded into a stack buffer, only up
  * to the last record needed, and copied. RAW columns are one memcpy.
  *
- * Searches. first/last ts are in the view. lower/upper bound: outside [first, last] the answer
- * is 0 or n at once. Otherwise the fences (base[] of the ts column: the first ts of each
- * miniblock) give the last miniblock whose fence sorts before x; the answer is inside it or at
- * the start of the next one, so one miniblock decode finishes it. Up to 128 fences (pages of
- * up to 8192 records) are counted whole, and so are the 64 decoded values: a compare per value,
- * vectorized and branch-free, costs less than a binary search, whose every step waits for its
- * load and half of whose branches mispredict (a 4096-record page: 59 -> 37 ns hot). Longer
- * fence arrays, and RAW ts columns, are searched from an interpolated guess with a gallop.
- * Complexity: slice O(to - from + 64); record O(1) or O(64); bounds O(nmb or log nmb + 64).
+ * Searches (lower / upper bound) live in search.c.
+ * Complexity: slice O(to - from + 64); record O(1) or O(64).
  */
 #include "pcodec_int.h"
 
@@ -164,101 +156,20 @@ uint64_t tl_pcodec_h_at(const tl_pcodec_view_t *v, uint32_t i) {
     }
 }
 
-/* ---- bounds ---- */
-
-/* Fence arrays up to this length are counted whole (4096-record pages have 64 fences);
- * longer ones are searched from an interpolated guess. */
-#define FENCES_SCAN 128
-
-static inline bool before(int64_t t, int64_t x, bool upper) { return upper ? t <= x : t < x; }
-
-/* Count of the first `len` int64 values at p (8-byte stride, sorted) that sort before x:
- * branch-free binary search (the answer lies in [base, base + len] at every step). */
-static uint32_t count_before(const uint8_t *p, uint32_t len, int64_t x, bool upper) {
-    if (len == 0) return 0;
-    uint32_t base = 0;
-    while (len > 1) {
-        uint32_t half = len / 2;
-        base = before((int64_t)pc_ld64(p + 8 * (size_t)(base + half)), x, upper) ? base + half
-                                                                                 : base;
-        len -= half;
+void tl_pcodec_prefetch_h(const tl_pcodec_view_t *v, uint32_t i) {
+    const tl_pcodec_col_t *c = &v->h;
+    uint32_t j = i >> PC_MB_LOG2, k = i & (PC_MB - 1);
+    switch (c->codec) {
+    case TL_PCODEC_RAW: __builtin_prefetch(c->sec + 8 * (size_t)i); break;
+    case TL_PCODEC_XOR: __builtin_prefetch(c->data + pc_ld32(c->off + 4 * (size_t)j)); break;
+    default: { /* INT, and the INT inside ALP: the value's group, and the miniblock's start,
+                * which a DELTA miniblock decodes from */
+        uint32_t meta = pc_ld32(c->meta + 4 * (size_t)j);
+        const uint8_t *d = c->data + pc_meta_off(meta);
+        __builtin_prefetch(c->base + 8 * (size_t)j);
+        __builtin_prefetch(d);
+        __builtin_prefetch(d + (size_t)k * pc_meta_w(meta) / 8);
+        break;
     }
-    return base + before((int64_t)pc_ld64(p + 8 * (size_t)base), x, upper);
-}
-
-static inline bool before_at(const uint8_t *f, uint32_t i, int64_t x, bool upper) {
-    return before((int64_t)pc_ld64(f + 8 * (size_t)i), x, upper);
-}
-
-/* count_before over f[0, len) (sorted), where first = f[0] sorts before x and x does not
- * sort after `last` (>= every entry): starts at the interpolated position of x in
- * [first, last] and gallops outwards. For evenly spread timestamps the guess is right or one
- * off, so a cold search reads one or two lines of fences instead of log2(len) lines. */
-static uint32_t interp_before(const uint8_t *f, uint32_t len, int64_t x, bool upper,
-                              int64_t first, int64_t last) {
-    uint64_t d = (uint64_t)x - (uint64_t)first, span = (uint64_t)last - (uint64_t)first;
-    uint32_t g = (uint32_t)((double)d / (double)span * (double)len), lo, hi, step = 1;
-    g = g < len ? g : len - 1;
-    if (before_at(f, g, x, upper)) {
-        lo = g + 1; /* [0, lo) sort before x */
-        while (lo + step - 1 < len && before_at(f, lo + step - 1, x, upper)) {
-            lo += step;
-            step *= 2;
-        }
-        hi = lo + step - 1 < len ? lo + step - 1 : len;
-    } else {
-        hi = g; /* the answer is at most hi */
-        while (hi >= step && !before_at(f, hi - step, x, upper)) {
-            hi -= step;
-            step *= 2;
-        }
-        lo = hi >= step ? hi - step + 1 : 0;
     }
-    return lo + count_before(f + 8 * (size_t)lo, hi - lo, x, upper);
 }
-
-/* How many of the len sorted values at v sort before x, by counting every one: branch-free
- * and vectorized (a compare and a subtract per 8 values), so for up to a few hundred values
- * it beats a binary search, whose steps each wait for the previous load. */
-static uint32_t count_all(const int64_t *v, uint32_t len, int64_t x, bool upper) {
-    uint32_t c = 0;
-    if (upper) {
-        for (uint32_t i = 0; i < len; i++) c += v[i] <= x;
-    } else {
-        for (uint32_t i = 0; i < len; i++) c += v[i] < x;
-    }
-    return c;
-}
-
-/* count_all over the fences, read from the blob (little-endian, 8-byte stride). */
-static uint32_t count_fences(const uint8_t *f, uint32_t len, int64_t x, bool upper) {
-    uint32_t c = 0;
-    if (upper) {
-        for (uint32_t i = 0; i < len; i++) c += (int64_t)pc_ld64(f + 8 * (size_t)i) <= x;
-    } else {
-        for (uint32_t i = 0; i < len; i++) c += (int64_t)pc_ld64(f + 8 * (size_t)i) < x;
-    }
-    return c;
-}
-
-static uint32_t bound(const tl_pcodec_view_t *v, int64_t x, bool upper) {
-    if (!before(v->ts_first, x, upper)) return 0;
-    if (before(v->ts_last, x, upper)) return v->n;
-    const tl_pcodec_col_t *c = &v->ts;
-    if (c->codec == TL_PCODEC_RAW) {
-        return interp_before(c->sec, v->n, x, upper, v->ts_first, v->ts_last);
-    }
-    /* fence[0] = ts_first sorts before x, so j >= 0 and the answer is in miniblock j, or
-     * at the start of j + 1 (whose fence does not sort before x). The last record (not a
-     * fence) bounds the interpolation. */
-    uint32_t j = v->nmb <= FENCES_SCAN ? count_fences(c->base, v->nmb, x, upper)
-                                       : interp_before(c->base, v->nmb, x, upper, v->ts_first,
-                                                       v->ts_last);
-    int64_t tmp[PC_MB];
-    uint32_t m = pc_mb_len(v->n, --j);
-    tl_intcol_mb(c, j, m, 0, (uint64_t *)tmp);
-    return (j << PC_MB_LOG2) + count_all(tmp, m, x, upper);
-}
-
-uint32_t tl_pcodec_lower(const tl_pcodec_view_t *v, int64_t x) { return bound(v, x, false); }
-uint32_t tl_pcodec_upper(const tl_pcodec_view_t *v, int64_t x) { return bound(v, x, true); }
