@@ -31,7 +31,7 @@ typedef struct tl_page {
     uint32_t n; /* records written (builder/writer only; packed: its record count) */
     uint32_t tab_n; /* records `tab` describes; 0 = none yet (builder/writer only) */
     uint32_t bytes; /* packed: size of the allocation; raw: 0 (tl_page_bytes(cap)) */
-    uint32_t pad_;
+    uint32_t mbs; /* packed: 1 when miniblock summaries (mbsum.h) precede the blob, else 0 */
     const tl_allocator_t *alloc;
     int64_t *ts; /* -> ts[cap] inside the same allocation; NULL when packed */
     uint64_t *h; /* -> h[cap] inside the same allocation; NULL when packed */
