@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "mbsum.h"
 #include "summary.h"
 #include "test.h"
 #include "timelog.h"
@@ -276,6 +277,24 @@ TL_TEST(aggregate_summary_rules) {
     h[2] = bits(NAN);
     tl_sum_compute(&s, h, 3);
     CHECK(s.nan && isnan(s.sum));
+    /* Miniblock summaries: a NaN of either sign shows in the keys; infinities do not. */
+    CHECK(tl_mbsum_nan(s.kmin, s.kmax));
+    CHECK(tl_mbsum_nan(tl_sum_key(bits(neg_nan())), tl_sum_key(bits(1.0))));
+    CHECK(!tl_mbsum_nan(tl_sum_key(bits(-INFINITY)), tl_sum_key(bits(INFINITY))));
+    static int64_t ts[130];
+    static uint64_t hv[130];
+    for (int i = 0; i < 130; i++) {
+        ts[i] = 1000 + i / 3;
+        hv[i] = bits(i == 70 ? INFINITY : (double)i);
+    }
+    tl_mbsum_t m[3];
+    tl_mbsum_fences(m, ts, 130);
+    tl_mbsum_values(m, hv, 130);
+    CHECK(m[0].fence == 1000 && m[1].fence == 1000 + 64 / 3 && m[2].fence == 1000 + 128 / 3);
+    CHECK(m[0].sum == 2016 && m[1].sum == INFINITY && m[2].sum == 128 + 129);
+    CHECK(tl_sum_key((uint64_t)m[1].kmin) == (int64_t)bits(64.0));
+    CHECK(tl_sum_key((uint64_t)m[1].kmax) == (int64_t)bits(INFINITY));
+    CHECK(tl_mbsum_bytes(130) == 3 * sizeof(tl_mbsum_t) && tl_mbsum_bytes(128) == 2 * 32);
 }
 
 TL_TEST(aggregate_handle_log_counts_only) {
