@@ -26,6 +26,7 @@ const engine_sources = [_][]const u8{
     "c/src/status.c",
     "c/src/config.c",
     "c/src/summary.c",
+    "c/src/mbsum.c",
     "c/src/page.c",
     "c/src/run.c",
     "c/src/tombs.c",

@@ -19,22 +19,30 @@
  *   - a page wholly inside the span whose first and last timestamps fall in one bucket is
  *     added from the run's copy of its summary (O(1), the page is not touched), or, for a
  *     count, from the run's prefix counts;
- *   - any other page (an edge page, a page of a span cut by a tombstone, a raw page: the
- *     memtable, L0 and pages not packed have no summary) is read: a raw page in place, a
- *     packed one decoded 1024 records at a time (values only when an op needs them), and
- *     split into buckets by a search of each bucket's end in its timestamps.
- * Cost: O(K (log R + log P)) per span end, O(1) per summarized page, and the records of the
- * other pages once. A full-range sum of 5M packed records reads ~1,200 summaries (~60 KB,
- * cached) and no record. Memory: 56 bytes a bucket from the log's allocator during the call.
+ *   - any other packed page of doubles is walked by miniblock (agg_mbs, mbsum.h): the
+ *     miniblocks wholly inside a bucket are added from their summaries, the one holding each
+ *     bucket edge (the last whose fence is in the bucket) is decoded and split; an edge
+ *     miniblock is also the next bucket's head, so it is decoded once;
+ *   - the rest (the memtable, L0 and pages not packed have no summary; pages of handles) is
+ *     read: a raw page in place, a packed one decoded 1024 records at a time (values only
+ *     when an op needs them), and split into buckets by a search of each bucket's end.
+ * Cost: O(K (log R + log P)) per span end, O(1) per summarized page or miniblock, two
+ * miniblock decodes (64 timestamps, 64 values) per bucket edge, and the records of the other
+ * pages once. A full-range sum of 5M packed records reads ~1,200 summaries (~60 KB, cached)
+ * and no record; 10,000 buckets of 500 records decode ~1/8 of the records (~0.3 ns a record
+ * warm, ~0.65 cold; the decoding walk took ~1.1). Memory: 56 bytes a bucket from the log's
+ * allocator during the call.
  */
 #include <math.h>
 
+#include "mbsum.h"
 #include "summary.h"
 #include "timelog_int.h"
 
 #define AGG_OPS_ALL (TL_AGG_COUNT | TL_AGG_SUM | TL_AGG_MIN | TL_AGG_MAX | TL_AGG_MEAN | \
                      TL_AGG_FIRST | TL_AGG_LAST)
 #define CH 1024u /* records of a packed page decoded at a time */
+#define MB TL_PCODEC_MB
 
 typedef struct acc {
     uint64_t count;
@@ -42,13 +50,25 @@ typedef struct acc {
     int64_t first_ts, last_ts;
 } acc_t;
 
+/* The one decoded miniblock of the packed page being walked (agg_mbs): the bucket edge found
+ * in it is also the next bucket's head, so each edge costs one decode. */
+typedef struct mbbuf {
+    uint32_t j; /* miniblock index; UINT32_MAX = none */
+    uint32_t m; /* its records */
+    bool has_h; /* h holds its values too */
+    int64_t ts[MB];
+    uint64_t h[MB];
+} mbbuf_t;
+
 typedef struct agg {
     int64_t start;
     uint64_t every;
     uint32_t nb;
     bool values; /* an op needs the values (else counts only) */
+    bool want_first, want_last; /* first / last asked for: their values are looked up */
     int64_t lo, hi; /* clamped to the buckets' span */
     acc_t *acc;
+    mbbuf_t mb;
     int64_t tsb[CH];
     uint64_t hb[CH];
 } agg_t;
@@ -102,6 +122,124 @@ static void agg_records(agg_t *g, const int64_t *ts, const uint64_t *h, uint32_t
     }
 }
 
+/* Miniblock j of v into g->mb (timestamps; values too when h), unless it is there. */
+static void mb_load(agg_t *g, const tl_pcodec_view_t *v, uint32_t j, bool h) {
+    if (g->mb.j != j) {
+        g->mb.m = tl_pcodec_ts_mb(v, j, g->mb.ts);
+        g->mb.j = j;
+        g->mb.has_h = false;
+    }
+    if (h && !g->mb.has_h) {
+        tl_pcodec_h_mb(v, j, g->mb.h);
+        g->mb.has_h = true;
+    }
+}
+
+/* Records of ts[0, n) (sorted, n <= MB) with ts <= x: a branch-free count, as the slice is at
+ * most one miniblock and the compare vectorizes. */
+static uint32_t count_le(const int64_t *ts, uint32_t n, int64_t x) {
+    uint32_t c = 0;
+    for (uint32_t i = 0; i < n; i++) c += ts[i] <= x;
+    return c;
+}
+
+/* Appends the next records (in read order) of a bucket's part to s; q describes them. */
+static void part_add(tl_sum_t *s, const tl_sum_t *q) {
+    if (s->n == 0) {
+        *s = *q;
+        return;
+    }
+    s->n += q->n;
+    s->sum += q->sum;
+    s->nan |= q->nan;
+    s->kmin = q->kmin < s->kmin ? q->kmin : s->kmin;
+    s->kmax = q->kmax > s->kmax ? q->kmax : s->kmax;
+    s->last = q->last;
+}
+
+/* Values g->mb.h[a, b) (decoded) appended to s. */
+static void part_decoded(const agg_t *g, tl_sum_t *s, uint32_t a, uint32_t b) {
+    tl_sum_t q = {b - a, 0, 0, 0, 0, 0, 0};
+    if (g->values) tl_sum_compute(&q, g->mb.h + a, b - a);
+    part_add(s, &q);
+}
+
+/* Whole miniblocks [j0, j1) of v appended to s from their summaries; the first value, when
+ * asked for and s is empty, is read from the page (the last is settled by the caller). */
+static void part_whole(const agg_t *g, const tl_pcodec_view_t *v, const tl_mbsum_t *mb,
+                       tl_sum_t *s, uint32_t j0, uint32_t j1) {
+    if (j0 == j1) return;
+    uint32_t end = j1 * MB < v->n ? j1 * MB : v->n; /* the page's last miniblock may be short */
+    tl_sum_t q = {end - j0 * MB, 0, 0, INT64_MAX, INT64_MIN, 0, 0};
+    if (g->values) {
+        for (uint32_t j = j0; j < j1; j++) {
+            q.sum += mb[j].sum;
+            q.kmin = mb[j].kmin < q.kmin ? mb[j].kmin : q.kmin;
+            q.kmax = mb[j].kmax > q.kmax ? mb[j].kmax : q.kmax;
+        }
+        q.nan = tl_mbsum_nan(q.kmin, q.kmax);
+        if (s->n == 0 && g->want_first) q.first = tl_pcodec_h_at(v, j0 * MB);
+    }
+    part_add(s, &q);
+}
+
+/* Records [o0, o1) of a packed page (view v, miniblock summaries mb), bucket by bucket: the
+ * miniblocks wholly inside a bucket come from their summaries, the one holding each bucket
+ * edge is decoded (found by the fences: the last miniblock whose first timestamp is in the
+ * bucket) and split. Each part goes to its bucket as (head of a decoded miniblock) + (whole
+ * miniblocks) + (tail of a decoded miniblock), in read order, so first / last are exact. */
+static void agg_mbs(agg_t *g, const tl_pcodec_view_t *v, const tl_mbsum_t *mb, uint32_t o0,
+                    uint32_t o1) {
+    const bool vals = g->values;
+    const uint32_t jend = (o1 - 1) / MB; /* the miniblock of the last record */
+    g->mb.j = UINT32_MAX;
+    uint32_t i = o0;
+    int64_t ti; /* timestamp of record i */
+    if (i % MB == 0) {
+        ti = mb[i / MB].fence;
+    } else {
+        mb_load(g, v, i / MB, vals);
+        ti = g->mb.ts[i % MB];
+    }
+    while (i < o1) {
+        uint32_t k = bucket_of(g, ti);
+        int64_t last = bucket_last(g->start, g->every, k);
+        tl_sum_t s = {0, 0, 0, 0, 0, 0, 0};
+        uint32_t j = i / MB;
+        if (i % MB != 0) { /* head: the rest of miniblock j, decoded by the previous part */
+            mb_load(g, v, j, vals);
+            uint32_t a = i % MB, lim = o1 - j * MB < g->mb.m ? o1 - j * MB : g->mb.m;
+            uint32_t c = a + count_le(g->mb.ts + a, lim - a, last);
+            part_decoded(g, &s, a, c);
+            if (c < lim || j == jend || mb[j + 1].fence > last) { /* the part ends here */
+                acc_add(&g->acc[k], &s, ti, g->mb.ts[c - 1]);
+                i = j * MB + c;
+                if (i < o1) ti = c < g->mb.m ? g->mb.ts[c] : mb[j + 1].fence;
+                continue;
+            }
+            j++;
+        }
+        /* Miniblocks j .. jt - 1 lie wholly in the bucket: jt is the last one (up to jend)
+         * whose first record is in it, so every record before jt's is too. */
+        uint32_t jt = j;
+        while (jt < jend && mb[jt + 1].fence <= last) jt++;
+        part_whole(g, v, mb, &s, j, jt);
+        mb_load(g, v, jt, false);
+        uint32_t lim = o1 - jt * MB < g->mb.m ? o1 - jt * MB : g->mb.m;
+        uint32_t c = count_le(g->mb.ts, lim, last); /* >= 1: its fence is in the bucket */
+        if (c == g->mb.m) { /* all of jt too */
+            part_whole(g, v, mb, &s, jt, jt + 1);
+            if (vals && g->want_last) s.last = tl_pcodec_h_at(v, jt * MB + c - 1);
+        } else {
+            mb_load(g, v, jt, vals);
+            part_decoded(g, &s, 0, c);
+        }
+        acc_add(&g->acc[k], &s, ti, g->mb.ts[c - 1]);
+        i = jt * MB + c;
+        if (i < o1) ti = c < g->mb.m ? g->mb.ts[c] : mb[jt + 1].fence;
+    }
+}
+
 /* Records [o0, o1) of page p of r. */
 static void agg_page(agg_t *g, const tl_run_t *r, uint32_t p, uint32_t o0, uint32_t o1) {
     uint32_t cnt = tl_run_page_count(r, p);
@@ -114,6 +252,11 @@ static void agg_page(agg_t *g, const tl_run_t *r, uint32_t p, uint32_t o0, uint3
             acc_add(&g->acc[k], g->values ? &r->sum[p] : &s, a, b);
             return;
         }
+    }
+    const tl_mbsum_t *mb = r->page_h[p] == NULL ? tl_page_mbsum(r->pages[p]) : NULL;
+    if (mb != NULL && cnt == r->page_v[p]->n) {
+        agg_mbs(g, r->page_v[p], mb, o0, o1);
+        return;
     }
     if (r->page_h[p] != NULL) { /* raw: read in place */
         const int64_t *ts = tl_page_ts(r->pages[p]);
@@ -202,7 +345,8 @@ tl_status_t tl_snapshot_aggregate(tl_snapshot_t *s, int64_t lo, int64_t hi, int6
         tl_mem_free(pl.alloc, acc, (size_t)nbuckets * sizeof *acc);
         return TL_ENOMEM;
     }
-    *g = (agg_t){start, (uint64_t)every, nbuckets, values, lo, hi, acc, {0}, {0}};
+    *g = (agg_t){start, (uint64_t)every, nbuckets, values, (ops & TL_AGG_FIRST) != 0,
+                 (ops & TL_AGG_LAST) != 0, lo, hi, acc, {0}, {0}, {0}};
     if (g->lo < start) g->lo = start; /* only what the buckets hold */
     int64_t span_last = bucket_last(start, (uint64_t)every, nbuckets - 1u);
     if (g->hi > span_last) g->hi = span_last;

@@ -24,6 +24,7 @@
  * are ordinary keys.
  */
 #include "page.h"
+#include "mbsum.h"
 #include "summary.h"
 
 /* Bytes of the search table a page of cap records carries (0 or TL_TAB entries). */
@@ -47,11 +48,10 @@ tl_page_t *tl_page_new(const tl_allocator_t *a, uint32_t cap) {
     p->n = 0;
     p->tab_n = 0;
     p->bytes = 0;
-    p->pad_ = 0;
+    p->mbs = 0;
     p->pv = NULL;
     p->file_id = 0;
     p->blob = 0;
-    p->pad2_ = 0;
     p->alloc = a;
     p->ts = (int64_t *)(void *)(p + 1);
     p->h = (uint64_t *)(void *)(p->ts + cap);
@@ -69,14 +69,28 @@ void tl_page_unref(tl_page_t *p) {
 
 /* ---- packed pages ----
  *
- * Layout: [tl_page_t][tl_pcodec_view_t][tl_sum_t][uint16_t tab[TL_TAB]][blob], one allocation
- * of exactly `bytes`. The view is parsed once here, so readers never re-parse the header; the
- * search table is the raw page's (same buckets, same meaning), copied into runs like theirs;
- * the summary (summary.h: n = 0 unless the values are doubles) is made while the page is
- * packed, with its values in cache, and copied into runs as well (aggregates, agg.c). */
+ * Layout: [tl_page_t][tl_pcodec_view_t][tl_sum_t][uint16_t tab[TL_TAB]][blob]([pad to 8]
+ * [tl_mbsum_t[nmb]]), one allocation of exactly `bytes`. The view is parsed once here, so readers never
+ * re-parse the header; the search table is the raw page's (same buckets, same meaning), copied
+ * into runs like theirs; the summary (summary.h: n = 0 unless the values are doubles) is made
+ * while the page is packed, with its values in cache, and copied into runs as well
+ * (aggregates, agg.c). A page of doubles also carries its miniblock summaries (mbsum.h, at
+ * offset `mbs`), made in the same pass, for aggregates whose buckets are smaller than a page;
+ * they follow the blob (aligned), which stays at a fixed offset for the readers' prefetches. */
+
+/* Offset of the miniblock summaries of a packed page whose blob is len bytes: after the blob,
+ * 8-byte aligned. The blob itself stays at tl_page_packed_prefix() whatever the page holds,
+ * so a reader can prefetch its lines from the page pointer alone (run.c). */
+static size_t packed_mbsum_off(size_t len) {
+    return (tl_page_packed_prefix() + len + 7u) & ~(size_t)7u;
+}
 
 static tl_sum_t *packed_sum(const tl_page_t *p) {
     return (tl_sum_t *)(void *)((char *)p + tl_page_packed_view_end());
+}
+
+static tl_mbsum_t *packed_mbsum(const tl_page_t *p) {
+    return (tl_mbsum_t *)(void *)((char *)p + p->mbs);
 }
 
 const tl_sum_t *tl_page_sum(const tl_page_t *p) {
@@ -85,22 +99,28 @@ const tl_sum_t *tl_page_sum(const tl_page_t *p) {
     return s->n == p->cap ? s : NULL;
 }
 
-/* Wires a packed page over its allocation holding `len` blob bytes at the end. */
-static void packed_wire(tl_page_t *p, const tl_allocator_t *a, uint32_t n, size_t bytes) {
+const tl_mbsum_t *tl_page_mbsum(const tl_page_t *p) {
+    return p->pv != NULL && p->mbs ? packed_mbsum(p) : NULL;
+}
+
+/* Wires a packed page of n records over its allocation of `bytes`: the blob of len bytes at
+ * tl_page_packed_prefix(), then (mbs) the miniblock summaries. */
+static void packed_wire(tl_page_t *p, const tl_allocator_t *a, uint32_t n, size_t bytes,
+                        size_t len, bool mbs) {
     atomic_init(&p->refs, 1);
     p->cap = p->n = n;
     p->bytes = (uint32_t)bytes;
-    p->pad_ = 0;
+    p->mbs = mbs ? (uint32_t)packed_mbsum_off(len) : 0;
+    p->blob_bytes = (uint32_t)len;
     p->alloc = a;
     p->ts = NULL;
     p->h = NULL;
     p->file_id = 0;
     p->blob = 0;
-    p->pad2_ = 0;
     tl_pcodec_view_t *v = (tl_pcodec_view_t *)(void *)(p + 1);
     p->tab = (uint16_t *)(void *)((char *)p + tl_page_packed_prefix() - TL_TAB * sizeof(uint16_t));
     const uint8_t *blob = (const uint8_t *)p + tl_page_packed_prefix();
-    tl_status_t st = tl_pcodec_view_init(v, blob, bytes - tl_page_packed_prefix());
+    tl_status_t st = tl_pcodec_view_init(v, blob, len);
     TL_ASSERT(st == TL_OK && v->n == n); /* our own encoder's output */
     p->pv = v;
 }
@@ -111,7 +131,8 @@ tl_page_t *tl_page_pack(const tl_allocator_t *a, const int64_t *ts, const uint64
     TL_DASSERT(n >= 1 && n <= TL_PCODEC_N_MAX);
     size_t len = tl_pcodec_encode(ts, h, n, flags, scratch, tl_pcodec_bound(n));
     if (len == 0) return NULL; /* does not pay: the page stays raw */
-    size_t bytes = tl_page_packed_prefix() + len;
+    bool f64 = (flags & TL_PCODEC_F64) != 0;
+    size_t bytes = f64 ? packed_mbsum_off(len) + tl_mbsum_bytes(n) : tl_page_packed_prefix() + len;
     if (bytes > UINT32_MAX) return NULL;
     tl_page_t *p = tl_mem_alloc(a, bytes);
     if (p == NULL) {
@@ -119,10 +140,15 @@ tl_page_t *tl_page_pack(const tl_allocator_t *a, const int64_t *ts, const uint64
         return NULL;
     }
     memcpy((uint8_t *)p + tl_page_packed_prefix(), scratch, len);
-    packed_wire(p, a, n, bytes);
+    packed_wire(p, a, n, bytes, len, f64);
     p->tab_n = n >= TL_TAB_MIN_CAP && tl_tab_fill(p->tab, ts, n) ? n : 0;
-    if (flags & TL_PCODEC_F64) tl_sum_compute(packed_sum(p), h, n);
-    else memset(packed_sum(p), 0, sizeof(tl_sum_t));
+    if (f64) {
+        tl_sum_compute(packed_sum(p), h, n);
+        tl_mbsum_fences(packed_mbsum(p), ts, n);
+        tl_mbsum_values(packed_mbsum(p), h, n);
+    } else {
+        memset(packed_sum(p), 0, sizeof(tl_sum_t));
+    }
     return p;
 }
 
@@ -138,18 +164,20 @@ tl_page_t *tl_page_from_blob(const tl_allocator_t *a, const uint8_t *blob, size_
         tl_page_tab_build(p, v.n);
         return p;
     }
-    size_t bytes = tl_page_packed_prefix() + len;
+    size_t bytes = f64 ? packed_mbsum_off(len) + tl_mbsum_bytes(v.n) : tl_page_packed_prefix() + len;
     if (bytes > UINT32_MAX) return NULL;
     tl_page_t *p = tl_mem_alloc(a, bytes);
     if (p == NULL) return NULL;
     memcpy((uint8_t *)p + tl_page_packed_prefix(), blob, len);
-    packed_wire(p, a, v.n, bytes);
+    packed_wire(p, a, v.n, bytes, len, f64);
     tl_pcodec_ts_decode(p->pv, 0, v.n, scratch);
     p->tab_n = v.n >= TL_TAB_MIN_CAP && tl_tab_fill(p->tab, scratch, v.n) ? v.n : 0;
-    if (f64) { /* the summary aggregates read (as tl_page_pack makes it) */
+    if (f64) { /* the summaries aggregates read (as tl_page_pack makes them) */
+        tl_mbsum_fences(packed_mbsum(p), scratch, v.n);
         uint64_t *h = (uint64_t *)(void *)scratch;
         tl_pcodec_h_decode(p->pv, 0, v.n, h);
         tl_sum_compute(packed_sum(p), h, v.n);
+        tl_mbsum_values(packed_mbsum(p), h, v.n);
     } else {
         memset(packed_sum(p), 0, sizeof(tl_sum_t));
     }
@@ -158,7 +186,7 @@ tl_page_t *tl_page_from_blob(const tl_allocator_t *a, const uint8_t *blob, size_
 
 const uint8_t *tl_page_blob(const tl_page_t *p, size_t *len) {
     TL_DASSERT(p->pv != NULL);
-    *len = p->bytes - tl_page_packed_prefix();
+    *len = p->blob_bytes;
     return (const uint8_t *)p + tl_page_packed_prefix();
 }
 
@@ -179,8 +207,8 @@ tl_page_t *tl_page_copy(const tl_allocator_t *a, const tl_page_t *p, uint32_t co
         tl_page_t *c = tl_mem_alloc(a, p->bytes);
         if (c == NULL) return NULL;
         memcpy((uint8_t *)c + tl_page_packed_prefix(), (const uint8_t *)p + tl_page_packed_prefix(),
-               p->bytes - tl_page_packed_prefix());
-        packed_wire(c, a, p->cap, p->bytes);
+               p->bytes - tl_page_packed_prefix()); /* blob and miniblock summaries */
+        packed_wire(c, a, p->cap, p->bytes, p->blob_bytes, p->mbs != 0);
         memcpy(c->tab, p->tab, TL_TAB * sizeof(uint16_t));
         c->tab_n = p->tab_n;
         c->file_id = p->file_id; /* the same bytes: still where the disk has them */

@@ -32,7 +32,7 @@ typedef struct tl_page {
     uint32_t n; /* records written (builder/writer only; packed: its record count) */
     uint32_t tab_n; /* records `tab` describes; 0 = none yet (builder/writer only) */
     uint32_t bytes; /* packed: size of the allocation; raw: 0 (tl_page_bytes(cap)) */
-    uint32_t pad_;
+    uint32_t mbs; /* packed: offset of the miniblock summaries (mbsum.h) after the blob; 0: none */
     const tl_allocator_t *alloc;
     int64_t *ts; /* -> ts[cap] inside the same allocation; NULL when packed */
     uint64_t *h; /* -> h[cap] inside the same allocation; NULL when packed */
@@ -43,12 +43,13 @@ typedef struct tl_page {
      * read only under maint_mu (checkpoints) or before the log is shared (open). */
     uint64_t file_id;
     uint32_t blob;
-    uint32_t pad2_;
+    uint32_t blob_bytes; /* packed: the blob's length */
 } tl_page_t;
 
 static inline bool tl_page_packed(const tl_page_t *p) { return p->pv != NULL; }
 
-/* A packed page's layout (page.c): [tl_page_t][tl_pcodec_view_t][tl_sum_t][tab[TL_TAB]][blob].
+/* A packed page's layout (page.c): [tl_page_t][tl_pcodec_view_t][tl_sum_t][tab[TL_TAB]][blob]
+ * (then, for doubles, miniblock summaries).
  * Offsets, not loads: a reader computes the blob's address from the page pointer alone and
  * can prefetch its lines before the page's first cache line has arrived. */
 static inline size_t tl_page_packed_view_end(void) {

@@ -6,9 +6,9 @@
  * Values are the records' handles read as IEEE-754 doubles (logs with value_kind
  * TL_VALUES_F64). The rules:
  *   - sum: the IEEE sum (NaN if any value is NaN, or if +inf and -inf both occur). Floating
- *     addition is not associative: sums are taken in page order, four lanes at a time, and
- *     combined page by page, so the last bits can differ from a left-to-right sum (exact for
- *     integers below 2^53).
+ *     addition is not associative: sums are taken in page order, eight lanes at a time, and
+ *     combined page by page or miniblock by miniblock (mbsum.h), so the last bits can differ
+ *     from a left-to-right sum (exact for integers below 2^53).
  *   - min / max: NaN when any value is NaN; otherwise the numeric extreme with -0 < +0, as
  *     JavaScript's Math.min / Math.max. They are kept as ordered int64 keys (tl_sum_key), so
  *     combining in any order gives the same bits.

@@ -7,10 +7,12 @@
  * is exact in any order and compared bit for bit. Also: the summary's rules on their own,
  * count-only on a handle log, and the refusals.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
 
+#include "mbsum.h"
 #include "summary.h"
 #include "test.h"
 #include "timelog.h"
@@ -135,6 +137,27 @@ static void step(tl_timelog_t *tl) {
 
 static double out[NOPS * MAXB];
 
+/* The log's aggregate of one grid against the model's, bit for bit (tag: where, on failure). */
+static void check_grid(tl_timelog_t *tl, int64_t lo, int64_t hi, int64_t start, int64_t every,
+                       uint32_t nb, uint32_t ops, int run, int tag) {
+    model(lo, hi, start, every, nb);
+    CHECK_OK(tl_aggregate_f64(tl, lo == INT64_MIN ? -INFINITY : (double)lo,
+                              hi == INT64_MAX ? INFINITY : (double)hi, (double)start,
+                              (double)every, nb, ops, out));
+    for (int j = 0, col = 0; j < NOPS; j++) {
+        if (!(ops & (1u << j))) continue;
+        for (uint32_t k = 0; k < nb; k++) {
+            if (!same(out[col * nb + k], want[j][k])) {
+                TL_FAIL_("run %d at %d (every %" PRId64 " start %" PRId64 ") op %d bucket %u: "
+                         "got %.17g want %.17g",
+                         run, tag, every, start, j, k, out[col * nb + k], want[j][k]);
+                return;
+            }
+        }
+        col++;
+    }
+}
+
 TL_TEST(aggregate_random_vs_model) {
     for (int run = 0; run < 6; run++) {
         tl_t_rng = 0xA66 + (uint64_t)run * 104729;
@@ -152,21 +175,87 @@ TL_TEST(aggregate_random_vs_model) {
                 int64_t hi = lo + (int64_t)(tl_t_rnd() % 3200);
                 if (q == 0) lo = INT64_MIN, hi = INT64_MAX;
                 uint32_t ops = q == 1 ? TL_AGG_COUNT : 0x7fu;
-                model(lo, hi, start, every, nb);
-                CHECK_OK(tl_aggregate_f64(tl, lo == INT64_MIN ? -INFINITY : (double)lo,
-                                          hi == INT64_MAX ? INFINITY : (double)hi, (double)start,
-                                          (double)every, nb, ops, out));
-                for (int j = 0, col = 0; j < NOPS; j++) {
-                    if (!(ops & (1u << j))) continue;
-                    for (uint32_t k = 0; k < nb; k++) {
-                        if (!same(out[col * nb + k], want[j][k])) {
-                            TL_FAIL_("run %d round %d q %d op %d bucket %u: got %.17g want %.17g",
-                                     run, round, q, j, k, out[col * nb + k], want[j][k]);
-                        }
-                    }
-                    col++;
-                }
+                check_grid(tl, lo, hi, start, every, nb, ops, run, round * 100 + q);
             }
+        }
+        tl_close(tl);
+    }
+}
+
+/* A NaN with its sign bit set (x86's default NaN, what inf - inf gives there): its key sorts
+ * below -inf's, not above +inf's. */
+static double neg_nan(void) {
+    uint64_t b = 0xfff8000000000001ull;
+    double d;
+    memcpy(&d, &b, sizeof d);
+    return d;
+}
+
+/* A value of stretch kind `kind`: plain integers, or with NaN (either sign), +inf, both
+ * infinities (a NaN sum with numeric min / max), or signed zeros, so whole miniblocks hold
+ * each case. */
+static double stretch_value(uint32_t kind) {
+    uint64_t r = tl_t_rnd() % 16;
+    double plain = (double)((int64_t)(tl_t_rnd() % 801) - 400) / 8.0;
+    switch (kind) {
+    case 1: return r < 2 ? (r ? NAN : neg_nan()) : plain;
+    case 2: return r < 2 ? INFINITY : plain;
+    case 3: return r < 2 ? (r ? INFINITY : -INFINITY) : plain;
+    case 4: return r < 8 ? (r % 2 ? -0.0 : 0.0) : (double)(r % 3);
+    default: return plain;
+    }
+}
+
+/* Miniblock summaries (mbsum.h) at their edges: packed pages of 576, 700, 1100 and 4096
+ * records (full and short last miniblocks, pages whose fences are off the 64-grid), distinct
+ * or duplicated timestamps (runs of equal timestamps across miniblock and page edges, where
+ * first / last must follow read order), grids whose bucket edges fall on miniblock edges
+ * (every 64 from 0 over distinct timestamps) or next to them, single-timestamp buckets, and
+ * tombstones that cut miniblocks after the pages were packed. */
+TL_TEST(aggregate_miniblock_edges) {
+    static const uint32_t page[] = {64 * 9, 700, 1100, 4096};
+    static const int64_t everies[] = {1, 2, 63, 64, 65, 128, 191, 500, 4096};
+    for (int run = 0; run < 12; run++) {
+        tl_t_rng = 0x3B5 + (uint64_t)run * 7919;
+        nrec = 0;
+        tl_timelog_t *tl = open_log(page[run % 4], TL_VALUES_F64, false);
+        CHECK(tl != NULL);
+        bool distinct = run % 3 == 0;
+        int64_t t = 0;
+        uint32_t kind = 0, left = 0;
+        for (uint32_t i = 0; i < 4600; i++) {
+            if (left == 0) {
+                kind = (uint32_t)(tl_t_rnd() % 5);
+                left = 10 + (uint32_t)(tl_t_rnd() % 150);
+            }
+            left--;
+            if (distinct) t = i;
+            else if (tl_t_rnd() % (run % 2 ? 3 : 40) == 0) t += 1 + (int64_t)(tl_t_rnd() % 3);
+            double v = stretch_value(kind);
+            CHECK_OK(tl_append_f64(tl, (double)t, v));
+            recs[nrec] = (mrec_t){t, v, false, (uint32_t)nrec};
+            nrec++;
+        }
+        CHECK_OK(tl_compact(tl));
+        for (int d = 0; d < (run % 4) * 2; d++) { /* hidden spans inside packed pages */
+            int64_t a = (int64_t)(tl_t_rnd() % (uint64_t)(t + 1));
+            int64_t b = a + 1 + (int64_t)(tl_t_rnd() % 200);
+            CHECK_OK(tl_delete_range(tl, a, b));
+            for (size_t i = 0; i < nrec; i++) recs[i].dead |= recs[i].ts >= a && recs[i].ts < b;
+        }
+        for (int q = 0; q < 60; q++) {
+            int64_t every = everies[tl_t_rnd() % (sizeof everies / sizeof everies[0])];
+            int64_t start = q % 3 == 0 ? 0 : (int64_t)(tl_t_rnd() % 140) - 70;
+            if (q % 5 == 4) start = (int64_t)(tl_t_rnd() % (uint64_t)(t + 1)); /* mid-data */
+            uint32_t nb = 1 + (uint32_t)(tl_t_rnd() % MAXB);
+            int64_t lo = INT64_MIN, hi = INT64_MAX;
+            if (q % 4 == 1) { /* a span cut inside pages and miniblocks */
+                lo = (int64_t)(tl_t_rnd() % (uint64_t)(t + 1));
+                hi = lo + (int64_t)(tl_t_rnd() % 3000);
+            }
+            uint32_t ops = q % 7 == 6 ? TL_AGG_COUNT : 0x7fu;
+            if (q % 7 == 5) ops = TL_AGG_FIRST | TL_AGG_LAST | TL_AGG_COUNT;
+            check_grid(tl, lo, hi, start, every, nb, ops, run, q);
         }
         tl_close(tl);
     }
@@ -188,6 +277,24 @@ TL_TEST(aggregate_summary_rules) {
     h[2] = bits(NAN);
     tl_sum_compute(&s, h, 3);
     CHECK(s.nan && isnan(s.sum));
+    /* Miniblock summaries: a NaN of either sign shows in the keys; infinities do not. */
+    CHECK(tl_mbsum_nan(s.kmin, s.kmax));
+    CHECK(tl_mbsum_nan(tl_sum_key(bits(neg_nan())), tl_sum_key(bits(1.0))));
+    CHECK(!tl_mbsum_nan(tl_sum_key(bits(-INFINITY)), tl_sum_key(bits(INFINITY))));
+    static int64_t ts[130];
+    static uint64_t hv[130];
+    for (int i = 0; i < 130; i++) {
+        ts[i] = 1000 + i / 3;
+        hv[i] = bits(i == 70 ? INFINITY : (double)i);
+    }
+    tl_mbsum_t m[3];
+    tl_mbsum_fences(m, ts, 130);
+    tl_mbsum_values(m, hv, 130);
+    CHECK(m[0].fence == 1000 && m[1].fence == 1000 + 64 / 3 && m[2].fence == 1000 + 128 / 3);
+    CHECK(m[0].sum == 2016 && m[1].sum == INFINITY && m[2].sum == 128 + 129);
+    CHECK(tl_sum_key((uint64_t)m[1].kmin) == (int64_t)bits(64.0));
+    CHECK(tl_sum_key((uint64_t)m[1].kmax) == (int64_t)bits(INFINITY));
+    CHECK(tl_mbsum_bytes(130) == 3 * sizeof(tl_mbsum_t) && tl_mbsum_bytes(128) == 2 * 32);
 }
 
 TL_TEST(aggregate_handle_log_counts_only) {
@@ -219,6 +326,7 @@ TL_TEST(aggregate_handle_log_counts_only) {
 
 int main(void) {
     RUN(aggregate_random_vs_model);
+    RUN(aggregate_miniblock_edges);
     RUN(aggregate_summary_rules);
     RUN(aggregate_handle_log_counts_only);
     return tl_test_done("agg_test");

@@ -458,6 +458,30 @@ TL_TEST(big_batch_chunks_f64) {
         CHECK(out[10 + b] == want_sum[b]); /* quarters: exact in any order */
         CHECK(out[20 + b] == want_max[b]);
     }
+    /* ... and their miniblock summaries (computed on load): 250 buckets of 20 records cut
+     * almost every miniblock, 50 of 100 hold whole ones; ts are distinct, so first / last are
+     * the values at the bucket's first and last ts. */
+    enum { FB = 250 };
+    static double fo[4 * FB];
+    for (int64_t every = 20; every <= 100; every += 80) {
+        uint32_t nb = (uint32_t)(N / every);
+        CHECK_OK(tl_aggregate_f64(tl, -INFINITY, INFINITY, 0, (double)every, nb,
+                                  TL_AGG_SUM | TL_AGG_MIN | TL_AGG_FIRST | TL_AGG_LAST, fo));
+        for (uint32_t b = 0; b < nb; b++) {
+            double sum = 0, mn = INFINITY, first = NAN, last = NAN;
+            for (size_t i = 0; i < m.n; i++) {
+                if (m.v[i].ts / every != b) continue;
+                double v;
+                memcpy(&v, &m.v[i].h, sizeof v);
+                sum += v;
+                mn = v < mn ? v : mn;
+                if (m.v[i].ts == (int64_t)b * every) first = v;
+                if (m.v[i].ts == (int64_t)(b + 1) * every - 1) last = v;
+            }
+            CHECK(fo[b] == sum && fo[nb + b] == mn && fo[2 * nb + b] == first &&
+                  fo[3 * nb + b] == last);
+        }
+    }
     tl_stats_t s;
     CHECK_OK(tl_stats(tl, &s));
     CHECK(s.pages_packed > 0); /* the loaded pages are packed ones */
