@@ -5,10 +5,10 @@
  * holding the chunk's address, then the block handed out. Free blocks form an intrusive list
  * per chunk; slots never handed out are taken by a bump index first (so a new chunk is
  * touched in address order). Chunks with a free block sit on a doubly linked `partial` list;
- * a chunk whose blocks are all free goes back to the caller's allocator, except one kept as
- * `spare`.
+ * a chunk whose blocks are all free goes back to the caller's allocator, except up to
+ * TL_ARENA_SPARES kept on the `spare` list.
  * Invariants (under mu): a chunk is on `partial` iff it has a free block (given back or never
- * handed out) and is not the spare; `spare` has every block free.
+ * handed out) and is not a spare; every spare has every block free.
  * Complexity: O(1) per take/give, one mutex (pages are taken by the writer and the worker and
  * given back from any thread: a reader releasing the last snapshot of a page frees it).
  */
@@ -24,6 +24,12 @@
  * anonymous mappings of such lengths. 4 MiB holds 63 default pages (1.5% slack). */
 #define TL_ARENA_HUGE ((size_t)2 << 20)
 #define TL_ARENA_CHUNK_MIN ((size_t)4 << 20)
+/* Empty chunks kept (arena.h, `spare`): 8 x 4 MiB covers a default memtable and its queue of
+ * sealed ones (5 x 4 MiB of raw pages), whose chunks empty as maintenance packs them. */
+#define TL_ARENA_SPARES 8u
+/* Spares tl_arena_prepare keeps ready while writes go on: two, because the worker's own
+ * compactions take chunks too, between the writer's. */
+#define TL_ARENA_WARM 2u
 
 struct tl_arena_chunk {
     tl_arena_chunk_t *prev, *next; /* partial list */
@@ -65,12 +71,13 @@ static void chunk_free(tl_arena_t *ar, tl_arena_chunk_t *c) {
     ar->chunks--;
 }
 
-/* A chunk with a free block: the first partial one, the spare, or a new one (mu held). */
+/* A chunk with a free block: the first partial one, a spare, or a new one (mu held). */
 static tl_arena_chunk_t *chunk_with_room(tl_arena_t *ar) {
     if (ar->partial) return ar->partial;
     tl_arena_chunk_t *c = ar->spare;
     if (c) {
-        ar->spare = NULL;
+        ar->spare = c->next;
+        ar->nspare--;
     } else {
         c = tl_mem_calloc(&ar->under, 1, sizeof *c);
         if (c == NULL) return NULL;
@@ -104,15 +111,28 @@ static void *take(tl_arena_t *ar) {
     return slot ? slot + TL_ARENA_PREFIX : NULL;
 }
 
-/* c's blocks are all back (c on no list): it becomes the spare, reset for bump allocation;
- * returns the previous spare, for the caller to free (mu held). */
+/* c's blocks are all back (c on no list): it becomes a spare, reset for bump allocation, or,
+ * with TL_ARENA_SPARES kept already, is returned for the caller to free (mu held). */
 static tl_arena_chunk_t *make_spare(tl_arena_t *ar, tl_arena_chunk_t *c) {
+    if (ar->nspare >= TL_ARENA_SPARES) return c;
     c->free_list = NULL;
     c->nfree = 0;
     c->bump = 0;
-    tl_arena_chunk_t *old = ar->spare;
+    c->prev = NULL;
+    c->next = ar->spare;
     ar->spare = c;
-    return old;
+    ar->nspare++;
+    return NULL;
+}
+
+/* Frees every spare (mu held). */
+static void free_spares(tl_arena_t *ar) {
+    while (ar->spare != NULL) {
+        tl_arena_chunk_t *c = ar->spare;
+        ar->spare = c->next;
+        chunk_free(ar, c);
+    }
+    ar->nspare = 0;
 }
 
 static void give(tl_arena_t *ar, void *block) {
@@ -128,7 +148,7 @@ static void give(tl_arena_t *ar, void *block) {
     }
     if (!c->on_partial) partial_add(ar, c);
     if (free_blocks(ar, c) == ar->nslots) {
-        /* Every block is back: keep it as the spare, and release the previous spare. */
+        /* Every block is back: keep it as a spare, or release it when enough are kept. */
         partial_remove(ar, c);
         drop = make_spare(ar, c);
     }
@@ -162,8 +182,7 @@ tl_status_t tl_arena_init(tl_arena_t *ar, const tl_allocator_t *under, size_t bl
 
 void tl_arena_destroy(tl_arena_t *ar) {
     pthread_mutex_lock(&ar->mu);
-    if (ar->spare) chunk_free(ar, ar->spare);
-    ar->spare = NULL;
+    free_spares(ar);
     TL_ASSERT(ar->chunks == 0 && ar->partial == NULL && ar->evac == NULL);
     pthread_mutex_unlock(&ar->mu);
     pthread_mutex_destroy(&ar->mu);
@@ -250,14 +269,34 @@ static void drop_pages(void *block, size_t bytes) {
 #endif
 }
 
+bool tl_arena_prepare(tl_arena_t *ar) {
+    pthread_mutex_lock(&ar->mu);
+    bool need = ar->nspare < TL_ARENA_WARM;
+    pthread_mutex_unlock(&ar->mu);
+    if (!need) return false;
+    tl_arena_chunk_t *c = tl_mem_calloc(&ar->under, 1, sizeof *c);
+    if (c == NULL) return false;
+    c->mem = tl_mem_alloc(&ar->under, chunk_bytes(ar));
+    if (c->mem == NULL) {
+        tl_mem_free(&ar->under, c, sizeof *c);
+        return false;
+    }
+    /* One write per 4 KiB page (a huge page faults in whole on its first). */
+    for (size_t off = 0; off < chunk_bytes(ar); off += 4096) ((volatile char *)c->mem)[off] = 0;
+    pthread_mutex_lock(&ar->mu);
+    ar->chunks++;
+    tl_arena_chunk_t *drop = make_spare(ar, c);
+    if (drop != NULL) chunk_free(ar, drop); /* spares came back meanwhile */
+    pthread_mutex_unlock(&ar->mu);
+    return drop == NULL;
+}
+
 void tl_arena_trim(tl_arena_t *ar) {
     pthread_mutex_lock(&ar->mu);
-    tl_arena_chunk_t *spare = ar->spare;
-    ar->spare = NULL;
+    free_spares(ar);
     for (tl_arena_chunk_t *c = ar->partial; c; c = c->next) {
         for (void *b = c->free_list; b; b = *(void **)b) drop_pages(b, ar->block_bytes);
     }
-    if (spare) chunk_free(ar, spare);
     pthread_mutex_unlock(&ar->mu);
 }
 

@@ -32,16 +32,26 @@ typedef struct tl_arena {
     uint32_t nslots; /* blocks per chunk */
     pthread_mutex_t mu;
     tl_arena_chunk_t *partial; /* chunks with at least one free block; mu */
-    tl_arena_chunk_t *spare; /* one empty chunk kept against map/unmap churn; mu */
-    uint64_t chunks; /* live chunks, spare included; mu */
+    /* Empty chunks kept against map/unmap churn (a list through `next`, at most
+     * TL_ARENA_SPARES): a chunk mapped anew faults its memory in on first touch, under the
+     * writer (5-10 ms per 4 MiB chunk on this project's VM, where the host backs each new
+     * huge page), while a kept one is reused warm. tl_arena_trim frees them; mu. */
+    tl_arena_chunk_t *spare;
+    uint32_t nspare;
+    uint64_t chunks; /* live chunks, spares included; mu */
     tl_arena_chunk_t *evac; /* chunks marked for evacuation; mu */
 } tl_arena_t;
 
 /* Sets up an arena over `under` serving blocks of block_bytes. EINTERNAL (mutex). */
 tl_status_t tl_arena_init(tl_arena_t *ar, const tl_allocator_t *under, size_t block_bytes);
-/* Frees the spare chunk; every block must have been given back. */
+/* Frees the spare chunks; every block must have been given back. */
 void tl_arena_destroy(tl_arena_t *ar);
-/* Gives memory back: frees the spare chunk and drops the pages of free blocks (they fault
+/* When fewer than two spares are left, maps a chunk and touches its memory outside the lock, then keeps it
+ * as a spare: the maintenance worker calls it while writes go on, so that the writer's next
+ * chunk is already faulted in (first touch of a new chunk is the slowest thing a write call
+ * can meet). True when it added one; false when not needed or on ENOMEM (harmless). */
+bool tl_arena_prepare(tl_arena_t *ar);
+/* Gives memory back: frees the spare chunks and drops the pages of free blocks (they fault
  * back in, zeroed, when reused). Called when the caller asked for a compact state. */
 void tl_arena_trim(tl_arena_t *ar);
 /* Evacuation, so that tl_compact leaves dense chunks on whole huge pages. Freed blocks are
@@ -51,7 +61,7 @@ void tl_arena_trim(tl_arena_t *ar);
  * sparsest chunks whose blocks in use all fit into the free blocks of the other chunks; a
  * marked chunk hands out nothing, so the caller can copy each page that evac_holds reports
  * into a block elsewhere and release the original. evac_end unmarks them: a chunk whose
- * blocks all came back is freed whole (or kept as the spare), and one still holding a block
+ * blocks all came back is freed whole (or kept as a spare), and one still holding a block
  * (an old page a snapshot pins) returns to normal use. Returns the number of chunks marked;
  * one evacuation at a time, by the thread that calls all three. */
 uint32_t tl_arena_evac_begin(tl_arena_t *ar);

@@ -143,6 +143,8 @@ static void *worker_main(void *arg) {
         if (idle) {
             tl_give_back(tl);
             q.done = true;
+        } else if (did) {
+            (void)tl_arena_prepare(&tl->arena); /* writes go on: their next chunk, warm */
         }
         if (st != TL_OK) {
             atomic_fetch_add_explicit(&tl->ctr.maint_errors, 1, memory_order_relaxed);

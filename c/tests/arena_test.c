@@ -239,10 +239,58 @@ TL_TEST(test_compact_relocates_into_fewer_chunks) {
     tl_close(tl);
 }
 
+/* Spares: emptied chunks are kept (up to 8) and reused before any new chunk is mapped;
+ * tl_arena_prepare keeps two warm ones ready, and does nothing when two are there; a failed
+ * allocation in it is harmless; trim frees every spare. */
+TL_TEST(test_spares_and_prepare) {
+    fail_alloc_t fa = {0};
+    tl_allocator_t under = {.ctx = &fa, .alloc = fa_alloc, .free = fa_free};
+    tl_arena_t ar;
+    CHECK_OK(tl_arena_init(&ar, &under, BLOCK));
+    const uint32_t S = ar.nslots;
+    CHECK(S <= 64);
+    enum { K = 10 };
+    static void *b[K][64];
+    CHECK(fill(&ar, b, K));
+    CHECK_EQ_U64(chunks_of(&ar), K);
+    for (int c = 0; c < K; c++) {
+        for (uint32_t i = 0; i < S; i++) tl_mem_free(&ar.self, b[c][i], BLOCK);
+    }
+    CHECK_EQ_U64(chunks_of(&ar), 8); /* eight kept, two unmapped */
+    CHECK_EQ_U64(ar.nspare, 8);
+    long allocs = fa.calls;
+    CHECK(fill(&ar, b, 8)); /* eight chunks' worth: all from the spares */
+    CHECK_EQ_U64(fa.calls, allocs);
+    CHECK_EQ_U64(ar.nspare, 0);
+    CHECK(tl_arena_prepare(&ar));
+    CHECK(tl_arena_prepare(&ar));
+    CHECK(!tl_arena_prepare(&ar)); /* two warm: nothing to do */
+    CHECK_EQ_U64(chunks_of(&ar), 10);
+    allocs = fa.calls;
+    void *x = tl_mem_alloc(&ar.self, BLOCK); /* from a prepared spare, no new mapping */
+    CHECK(x != NULL);
+    CHECK_EQ_U64(fa.calls, allocs);
+    fa.fail_at = fa.calls + 2; /* the chunk's memory: ENOMEM, nothing kept, nothing leaked */
+    CHECK_EQ_U64(ar.nspare, 1);
+    CHECK(!tl_arena_prepare(&ar));
+    CHECK_EQ_U64(chunks_of(&ar), 10);
+    fa.fail_at = 0;
+    tl_mem_free(&ar.self, x, BLOCK);
+    for (int c = 0; c < 8; c++) {
+        for (uint32_t i = 0; i < S; i++) tl_mem_free(&ar.self, b[c][i], BLOCK);
+    }
+    tl_arena_trim(&ar);
+    CHECK_EQ_U64(chunks_of(&ar), 0);
+    tl_arena_destroy(&ar);
+    CHECK_EQ_I64(fa.live_blocks, 0);
+    CHECK_EQ_I64(fa.live_bytes, 0);
+}
+
 int main(void) {
     RUN(test_evac_marks_what_the_others_absorb);
     RUN(test_evac_end_keeps_a_chunk_still_in_use);
     RUN(test_evac_nothing_to_gain);
+    RUN(test_spares_and_prepare);
     RUN(test_compact_relocates_into_fewer_chunks);
     return tl_test_done("arena_test");
 }
