@@ -143,8 +143,10 @@ static void *worker_main(void *arg) {
         if (idle) {
             tl_give_back(tl);
             q.done = true;
-        } else if (did) {
-            (void)tl_arena_prepare(&tl->arena); /* writes go on: their next chunk, warm */
+        } else if (did && queued_memruns(tl) == 0) {
+            /* Writes go on and the worker has caught up: their next chunk, warm. Never while
+             * sealed memtables wait, as the flush they wait for comes first. */
+            (void)tl_arena_prepare(&tl->arena);
         }
         if (st != TL_OK) {
             atomic_fetch_add_explicit(&tl->ctr.maint_errors, 1, memory_order_relaxed);
