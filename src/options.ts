@@ -166,7 +166,13 @@ function checkEnum(name: keyof typeof ENUMS, value: unknown): void {
   const allowed: readonly string[] = ENUMS[name];
   if (typeof value !== "string" || !allowed.includes(value)) {
     const list = allowed.map((a) => `"${a}"`).join(", ");
-    throw new TypeError(`Option ${name} must be one of ${list}, got ${describe(value)}`);
+    const got = typeof value === "string" ? JSON.stringify(value) : describe(value);
+    // Variable-length values (issue 14) are not built yet: say so rather than leave a
+    // user to wonder whether they misspelt them.
+    const later = name === "values" && (value === "bytes" || value === "json")
+      ? ` (values: ${got} is not available yet)`
+      : "";
+    throw new TypeError(`Option ${name} must be one of ${list}, got ${got}${later}`);
   }
 }
 

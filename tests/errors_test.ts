@@ -82,7 +82,15 @@ test("an f64 Timelog rejects non-number values", () => {
 });
 
 test("new Timelog() validates options with clear messages", () => {
-  assert.throws(() => new Timelog({ timeUnit: "hours" as "s" }), /timeUnit must be one of/);
+  assert.throws(
+    () => new Timelog({ timeUnit: "hours" as "s" }),
+    /timeUnit must be one of "s", "ms", "us", "ns", got "hours"$/,
+  );
+  assert.throws(() => new Timelog({ timeUnit: 7 as unknown as "s" }), /got number$/);
+  assert.throws(
+    () => new Timelog({ values: "bytes" as "f64" }),
+    /values must be one of "any", "f64", got "bytes" \(values: "bytes" is not available yet\)/,
+  );
   assert.throws(() => new Timelog({ pageRecords: 8 }), /pageRecords must be between 64/);
   assert.throws(() => new Timelog({ memtableRecords: 1.5 }), /must be an integer/);
   assert.throws(
