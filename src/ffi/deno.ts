@@ -101,16 +101,31 @@ export function probeLibrary(path: string): LibraryIdentity {
   }
 }
 
-/** Opens libtimelog at `path` with `Deno.dlopen`. Throws what dlopen throws. */
+/**
+ * Opens libtimelog at `path` with `Deno.dlopen`. Throws what dlopen throws.
+ *
+ * Each symbol is bound on its first call: `Deno.dlopen` compiles a fast-call trampoline per
+ * symbol, ~0.14 ms each, so binding all of them made a process's first `new Timelog()` cost
+ * 9–10 ms; a process now pays for the symbols it calls. The first call replaces the symbol's
+ * entry with the bound function (the object keeps its shape), so later calls go straight to
+ * it; the ABI check at load (tl_abi_version) vouches that every symbol is there.
+ */
 export function openLibrary(path: string): NativeRuntime {
-  const lib = deno.dlopen(path, SYMBOLS);
-  const wrapped: Record<string, unknown> = {};
+  deno.dlopen(path, VERSION_SYMBOLS).close(); // fails here, not at a first call, if unloadable
+  const wrapped: Record<string, Fn> = {};
   for (const [name, spec] of Object.entries(SYMBOLS)) {
     const slots = spec.parameters.flatMap((
       t,
       i,
     ) => (t === "i64" || t === "u64" || t === "usize" ? [i] : []));
-    wrapped[name] = bigIntArgs(lib.symbols[name] as Fn, spec.parameters.length, slots);
+    let bound: Fn | undefined;
+    const bind = (): Fn => {
+      const lib = deno.dlopen(path, { [name]: spec });
+      bound = bigIntArgs(lib.symbols[name] as Fn, spec.parameters.length, slots);
+      wrapped[name] = bound;
+      return bound;
+    };
+    wrapped[name] = (...args: unknown[]) => (bound ?? bind())(...args);
   }
   const symbols = wrapped as unknown as TimelogSymbols;
   return {
