@@ -18,8 +18,7 @@
  * the log's allocator. Then, when the queries are at least as many as the pages, an ascending
  * walk (below) answers each with a short gallop; otherwise each gets the general search.
  * Equal consecutive queries reuse the answer. Answers go back to the caller's positions.
- * Memory: 32 bytes a query, and a decoded page (timestamps; handles by miniblock) per source,
- * during the call.
+ * Memory: 32 bytes a query, and two miniblock buffers (1 KiB) per source, during the call.
  */
 #include <math.h>
 
@@ -98,23 +97,30 @@ static void put(const asof_out_t *o, uint64_t i, const tl_query_hit_t *hit, uint
  *
  * With queries in ascending order, each source's as-of record lies in the last page of its
  * chain that starts at or before the query, and that page only moves forward. So a walk
- * keeps, per source, that page (a packed page's timestamps decoded whole, once) and a search
- * hint inside it, and answers a query by stepping on from the previous answer: a few compares
- * on lines already in cache, instead of a fence search, a bracket, a miniblock decode and a
- * skyline lookup per query. A candidate that a tombstone may hide (its run filters, and the
- * skyline at its ts is above the run's watermark) sends that query to the general search. */
+ * keeps, per source, that page and a search hint inside it, and answers a query by stepping on
+ * from the previous answer: a few compares on lines already in cache, instead of a fence
+ * search, a bracket and a skyline lookup per query. On a raw page the window searched is the
+ * page; on a packed one it is one decoded miniblock, found by stepping over the fences (the
+ * first ts of each, stored plain), and its value is read alone: 100K random queries over 5M
+ * records put ~1.3 in a miniblock and leave ~30% of them unanswered, so decoding pages whole
+ * paid for 64 timestamps a query and for those miniblocks too (87 -> ~75 ns a query). A
+ * candidate that a tombstone may hide (its run filters, and the skyline at its ts is above
+ * the run's watermark) sends that query to the general search. */
 
 typedef struct walk {
     tl_run_t *const *runs;
     uint32_t nruns;
     uint32_t ri, pi; /* the current page: runs[ri], page pi (r NULL: none yet) */
     const tl_run_t *r;
-    const int64_t *ts; /* the page's timestamps (decoded into tsb when packed) */
+    const tl_pcodec_view_t *v; /* a packed page's view; NULL for a raw page */
+    const int64_t *ts; /* the window searched: a raw page's timestamps, or tsb */
     const uint64_t *h; /* a raw page's handles; NULL for a packed page */
-    uint32_t hmb; /* packed: the miniblock whose handles hb holds (UINT32_MAX: none) */
-    uint32_t cnt, off; /* records of the page; search hint (the previous answer) */
-    int64_t *tsb; /* page_records entries each, for a packed page */
-    uint64_t *hb;
+    uint32_t base; /* the page position of ts[0]: 0, or mb * TL_PCODEC_MB */
+    uint32_t cnt, off; /* records of the window; search hint (the previous answer) */
+    uint32_t mb, nmb; /* packed: the miniblock in tsb (UINT32_MAX: none), miniblocks */
+    uint32_t hmb; /* packed XOR values: the miniblock whose handles hb holds (or UINT32_MAX) */
+    int64_t tsb[TL_PCODEC_MB];
+    uint64_t hb[TL_PCODEC_MB];
 } walk_t;
 
 /* Makes the current page the last of the chain starting at or before x; false when none. */
@@ -134,18 +140,51 @@ static bool walk_seek(walk_t *w, int64_t x) {
     w->r = r;
     w->ri = c - 1;
     w->pi = p;
-    w->cnt = tl_run_page_count(r, p);
+    w->base = 0;
     w->off = 0;
+    w->hmb = UINT32_MAX;
     if (r->page_h[p] != NULL) {
+        w->v = NULL;
         w->ts = tl_page_ts(r->pages[p]);
         w->h = r->page_h[p];
+        w->cnt = tl_run_page_count(r, p);
     } else {
-        tl_pcodec_ts_decode(r->page_v[p], 0, w->cnt, w->tsb);
+        w->v = r->page_v[p];
         w->ts = w->tsb;
         w->h = NULL;
+        w->mb = UINT32_MAX;
+        w->nmb = w->v->nmb;
     }
-    w->hmb = UINT32_MAX;
     return true;
+}
+
+/* Packed page: makes tsb the miniblock holding x's answer, the last one whose fence (first
+ * ts) is <= x. Every record of a later miniblock is > x, so the answer (the LAST record <= x,
+ * equal timestamps running across fences included) is in it. Queries ascend, so the fences
+ * are stepped over from the current miniblock: with ~1.3 queries a miniblock, zero or one
+ * step; a longer way is a binary search. Only miniblocks that answer are decoded: a page
+ * decoded whole on entry paid 4096 decodes for ~80 queries, and 32 KiB of cache. */
+static void walk_mb(walk_t *w, int64_t x) {
+    uint32_t j = w->mb == UINT32_MAX ? 0 : w->mb; /* fence[0] = page_min <= x */
+    uint32_t steps = 0;
+    while (j + 1 < w->nmb && tl_pcodec_fence(w->v, j + 1) <= x) {
+        j++;
+        if (++steps == 4) { /* far: the last fence <= x in (j, nmb) by halving */
+            uint32_t lo = j, hi = w->nmb; /* fence[lo] <= x; fence[hi] > x (or the end) */
+            while (hi - lo > 1) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (tl_pcodec_fence(w->v, mid) <= x) lo = mid;
+                else hi = mid;
+            }
+            j = lo;
+            break;
+        }
+    }
+    if (j == w->mb) return;
+    w->mb = j;
+    w->base = j * TL_PCODEC_MB;
+    w->cnt = tl_pcodec_ts_mb(w->v, j, w->tsb);
+    w->off = 0;
 }
 
 /* First i in (off, cnt] with ts[i] > x, given ts[off] <= x: the next query is usually a few
@@ -168,6 +207,7 @@ static inline uint32_t walk_upper(const int64_t *ts, uint32_t off, uint32_t cnt,
  * may be hidden (*unsure: the general search must decide). */
 static bool walk_candidate(walk_t *w, const tl_tombs_t *tb, int64_t x, int64_t *t, bool *unsure) {
     if (!walk_seek(w, x)) return false;
+    if (w->v != NULL) walk_mb(w, x);
     uint32_t i = walk_upper(w->ts, w->off, w->cnt, x);
     w->off = i - 1;
     *t = w->ts[i - 1];
@@ -175,17 +215,18 @@ static bool walk_candidate(walk_t *w, const tl_tombs_t *tb, int64_t x, int64_t *
     return true;
 }
 
-/* The handle of the source's candidate: for a packed page, its miniblock's handles are
- * decoded on the first answer in it. Random queries ~50 records apart leave ~30% of the
- * miniblocks unanswered; decoding the whole page paid for those too. */
+/* The handle of the source's candidate. A packed page's value is read alone (O(1) for a
+ * frame-of-reference miniblock, a prefix decode for a delta one): a miniblock holds ~1.3
+ * answers, so decoding its 64 values for them cost more. XOR values decode only in sequence:
+ * those are decoded by miniblock, on the first answer in it. */
 static uint64_t walk_handle(walk_t *w) {
     if (w->h != NULL) return w->h[w->off];
-    uint32_t j = w->off / TL_PCODEC_MB;
-    if (w->hmb != j) {
-        tl_pcodec_h_mb(w->r->page_v[w->pi], j, w->hb);
-        w->hmb = j;
+    if (w->v->h.codec != TL_PCODEC_XOR) return tl_pcodec_h_at(w->v, w->base + w->off);
+    if (w->hmb != w->mb) {
+        tl_pcodec_h_mb(w->v, w->mb, w->hb);
+        w->hmb = w->mb;
     }
-    return w->hb[w->off % TL_PCODEC_MB];
+    return w->hb[w->off];
 }
 
 /* One query of the walk: the best candidate over the sources (a later source on ties). */
@@ -215,24 +256,13 @@ static void walk_query(const tl_read_plan_t *pl, walk_t *ws, int64_t x, tl_query
 /* Walks n ascending queries; false (nothing written) when the buffers cannot be had. */
 static bool answer_walk(const tl_read_plan_t *pl, const qent_t *q, size_t n,
                         const asof_out_t *o) {
-    uint32_t cap = TL_PCODEC_MB; /* hb takes a whole miniblock, whatever the pages */
-    for (uint32_t s = 0; s < pl->nsrc; s++) {
-        for (uint32_t i = 0; i < pl->srcs[s].nruns; i++) {
-            const tl_run_t *r = pl->srcs[s].runs[i];
-            for (uint32_t p = 0; p < r->npages; p++) {
-                uint32_t c = tl_run_page_count(r, p);
-                if (r->page_h[p] == NULL && c > cap) cap = c;
-            }
-        }
-    }
-    size_t bytes = (size_t)pl->nsrc * (sizeof(walk_t) + (size_t)cap * 2 * sizeof(int64_t));
+    size_t bytes = (size_t)pl->nsrc * sizeof(walk_t);
     walk_t *ws = tl_mem_alloc(pl->alloc, bytes);
     if (ws == NULL) return false;
-    int64_t *buf = (int64_t *)(void *)(ws + pl->nsrc);
     for (uint32_t s = 0; s < pl->nsrc; s++) {
-        int64_t *b = buf + (size_t)s * cap * 2;
-        ws[s] = (walk_t){pl->srcs[s].runs, pl->srcs[s].nruns, 0, 0, NULL, NULL, NULL,
-                         UINT32_MAX, 0, 0, b, (uint64_t *)(void *)(b + cap)};
+        memset(&ws[s], 0, offsetof(walk_t, tsb)); /* the buffers fill as they are used */
+        ws[s].runs = pl->srcs[s].runs;
+        ws[s].nruns = pl->srcs[s].nruns;
     }
     tl_query_hit_t hit = {NULL, {0, 0}, 0, false};
     uint64_t h = 0;
