@@ -99,6 +99,9 @@ TL_TEST(asof_random_vs_model) {
             for (size_t i = 0; i < NQ; i++) { /* around stored timestamps; the ends as they are */
                 int64_t t = rand_ts();
                 qbuf[i] = t == INT64_MIN || t == INT64_MAX ? t : t + (int64_t)(tl_t_rnd() % 3) - 1;
+                /* rounds 2 and 4 leave the ends out: their keys differ in a few low bits only,
+                 * so they sort as packed words (with the ends, as (key, index) pairs) */
+                if ((round == 2 || round == 4) && (t == INT64_MIN || t == INT64_MAX)) qbuf[i] = 7;
             }
             if (round % 2) qsort(qbuf, NQ, sizeof qbuf[0], cmp_i64);
             CHECK_OK(tl_snapshot_asof_many(s, qbuf, NQ, tsout, hout, fout));
