@@ -12,14 +12,16 @@
  * A column (the join of two streams, merge_asof / kdb+ aj) is answered in one call. Lookups in
  * random order would each pay the cold misses of a point read; in ascending order consecutive
  * lookups land on the same or the next cache lines, which are then already loaded. So the
- * queries are sorted first (skipped when they already are): an LSD radix sort of (key, index)
- * pairs, 11 bits a pass over the bits in which the keys differ (timestamps of one stream
- * differ in their low 20-30 bits: two or three passes), O(n) with two n-entry buffers from
- * the log's allocator. Then, when the queries are at least as many as the pages, an ascending
- * walk (below) answers each with a short gallop; otherwise each gets the general search.
- * Equal consecutive queries reuse the answer. Answers go back to the caller's positions.
- * Memory: 32 bytes a query, and a decoded page (timestamps; handles by miniblock) per source,
- * during the call.
+ * queries are sorted first (skipped when they already are): an LSD radix sort over the bits
+ * in which the keys differ (timestamps of one stream differ in their low 20-30 bits: three
+ * passes of 8-10 bits), O(n) with two n-entry buffers from the log's allocator. A query sorts
+ * as one 8-byte word, its differing key bits above its index bits, when those fit in 64 bits
+ * (half the bytes each pass moves: ~79 -> ~72 ns a query in all); keys spread over most of
+ * the int64 range sort as 16-byte (key, index) pairs. Then, when the queries are at least as
+ * many as the pages, an ascending walk (below) answers each with a short step; otherwise each
+ * gets the general search. Equal consecutive queries reuse the answer. Answers go back to
+ * the caller's positions. Memory: 32 bytes a query (16 when packed), and two miniblock
+ * buffers (1 KiB) per source, during the call.
  */
 #include <math.h>
 
@@ -53,30 +55,87 @@ typedef struct qent {
     uint64_t idx;
 } qent_t;
 
-/* Sorts a[0, n) by key (stable LSD radix, 11 bits a pass over the bits that differ between
- * keys: `diff`, the OR of every key XOR the first); tmp holds n entries. Returns the array
- * holding the result (a or tmp). Timestamps of one stream usually differ in their low 20-30
- * bits only: two or three passes. */
-static qent_t *radix_sort(qent_t *a, qent_t *tmp, size_t n, uint64_t diff) {
-    enum { BITS = 11, B = 1 << BITS };
-    static _Thread_local size_t count[B];
-    unsigned lo = diff ? (unsigned)__builtin_ctzll(diff) : 64;
-    unsigned hi = diff ? 64u - (unsigned)__builtin_clzll(diff) : 0;
-    for (unsigned shift = lo; shift < hi; shift += BITS) {
-        memset(count, 0, sizeof count);
-        for (size_t i = 0; i < n; i++) count[(a[i].key >> shift) & (B - 1)]++;
-        size_t sum = 0;
-        for (unsigned d = 0; d < B; d++) {
-            size_t k = count[d];
-            count[d] = sum;
-            sum += k;
-        }
-        for (size_t i = 0; i < n; i++) tmp[count[(a[i].key >> shift) & (B - 1)]++] = a[i];
+#ifndef TL_ASOF_RADIX_BITS
+#define TL_ASOF_RADIX_BITS 11
+#endif
+
+/* The passes of an LSD radix sort over `span` bits: as few as passes of at most RADIX_BITS
+ * take, the bits split evenly between them (23 bits: 3 of 8, not 11 + 11 + 1: narrower
+ * counts stay in L1 and feed fewer write streams). */
+static unsigned radix_width(unsigned span) {
+    unsigned passes = (span + TL_ASOF_RADIX_BITS - 1) / TL_ASOF_RADIX_BITS;
+    return passes ? (span + passes - 1) / passes : 1;
+}
+
+static _Thread_local size_t radix_count[1u << TL_ASOF_RADIX_BITS];
+
+/* Turns radix_count[0, b) into bucket starts. */
+static void radix_starts(unsigned b) {
+    size_t sum = 0;
+    for (unsigned d = 0; d < b; d++) {
+        size_t k = radix_count[d];
+        radix_count[d] = sum;
+        sum += k;
+    }
+}
+
+/* Sorts the words a[0, n) by their bits [lo, lo + span) (stable LSD radix); tmp holds n
+ * words. Returns the array holding the result (a or tmp). */
+static uint64_t *radix_words(uint64_t *a, uint64_t *tmp, size_t n, unsigned lo, unsigned span) {
+    unsigned bits = radix_width(span), b = 1u << bits;
+    for (unsigned shift = lo; shift < lo + span; shift += bits) {
+        memset(radix_count, 0, b * sizeof radix_count[0]);
+        for (size_t i = 0; i < n; i++) radix_count[(a[i] >> shift) & (b - 1)]++;
+        radix_starts(b);
+        for (size_t i = 0; i < n; i++) tmp[radix_count[(a[i] >> shift) & (b - 1)]++] = a[i];
+        uint64_t *x = a;
+        a = tmp;
+        tmp = x;
+    }
+    return a;
+}
+
+/* The same over (key, idx) entries, by key bits [lo, lo + span). */
+static qent_t *radix_ents(qent_t *a, qent_t *tmp, size_t n, unsigned lo, unsigned span) {
+    unsigned bits = radix_width(span), b = 1u << bits;
+    for (unsigned shift = lo; shift < lo + span; shift += bits) {
+        memset(radix_count, 0, b * sizeof radix_count[0]);
+        for (size_t i = 0; i < n; i++) radix_count[(a[i].key >> shift) & (b - 1)]++;
+        radix_starts(b);
+        for (size_t i = 0; i < n; i++) tmp[radix_count[(a[i].key >> shift) & (b - 1)]++] = a[i];
         qent_t *x = a;
         a = tmp;
         tmp = x;
     }
     return a;
+}
+
+/* The queries in ascending order, in one of three forms:
+ *   in_order: w holds the keys, already ascending (the caller's order: idx = position);
+ *   packed:   w holds words ((key - kmin) >> lo) << ib | idx. The keys differ only in bits
+ *             [lo, hi) (timestamps of one stream: the low 20-30), so when hi - lo plus the
+ *             index bits fit in 64, a query sorts as 8 bytes, not 16: half the traffic of
+ *             every radix pass;
+ *   e:        (key, idx) entries otherwise (keys spread over most of the int64 range). */
+typedef struct qcol {
+    const uint64_t *w;
+    const qent_t *e;
+    uint64_t kmin;
+    unsigned lo, ib;
+    bool in_order;
+} qcol_t;
+
+static inline void qcol_get(const qcol_t *c, size_t i, uint64_t *key, uint64_t *idx) {
+    if (c->e != NULL) {
+        *key = c->e[i].key;
+        *idx = c->e[i].idx;
+    } else if (c->in_order) {
+        *key = c->w[i];
+        *idx = i;
+    } else {
+        *key = c->kmin + ((c->w[i] >> c->ib) << c->lo);
+        *idx = c->w[i] & ((1ull << c->ib) - 1);
+    }
 }
 
 /* One answer per query in ascending key order; writes through the out callback's arrays. */
@@ -98,23 +157,30 @@ static void put(const asof_out_t *o, uint64_t i, const tl_query_hit_t *hit, uint
  *
  * With queries in ascending order, each source's as-of record lies in the last page of its
  * chain that starts at or before the query, and that page only moves forward. So a walk
- * keeps, per source, that page (a packed page's timestamps decoded whole, once) and a search
- * hint inside it, and answers a query by stepping on from the previous answer: a few compares
- * on lines already in cache, instead of a fence search, a bracket, a miniblock decode and a
- * skyline lookup per query. A candidate that a tombstone may hide (its run filters, and the
- * skyline at its ts is above the run's watermark) sends that query to the general search. */
+ * keeps, per source, that page and a search hint inside it, and answers a query by stepping on
+ * from the previous answer: a few compares on lines already in cache, instead of a fence
+ * search, a bracket and a skyline lookup per query. On a raw page the window searched is the
+ * page; on a packed one it is one decoded miniblock, found by stepping over the fences (the
+ * first ts of each, stored plain), and its value is read alone: 100K random queries over 5M
+ * records put ~1.3 in a miniblock and leave ~30% of them unanswered, so decoding pages whole
+ * paid for 64 timestamps a query and for those miniblocks too (87 -> ~75 ns a query). A
+ * candidate that a tombstone may hide (its run filters, and the skyline at its ts is above
+ * the run's watermark) sends that query to the general search. */
 
 typedef struct walk {
     tl_run_t *const *runs;
     uint32_t nruns;
     uint32_t ri, pi; /* the current page: runs[ri], page pi (r NULL: none yet) */
     const tl_run_t *r;
-    const int64_t *ts; /* the page's timestamps (decoded into tsb when packed) */
+    const tl_pcodec_view_t *v; /* a packed page's view; NULL for a raw page */
+    const int64_t *ts; /* the window searched: a raw page's timestamps, or tsb */
     const uint64_t *h; /* a raw page's handles; NULL for a packed page */
-    uint32_t hmb; /* packed: the miniblock whose handles hb holds (UINT32_MAX: none) */
-    uint32_t cnt, off; /* records of the page; search hint (the previous answer) */
-    int64_t *tsb; /* page_records entries each, for a packed page */
-    uint64_t *hb;
+    uint32_t base; /* the page position of ts[0]: 0, or mb * TL_PCODEC_MB */
+    uint32_t cnt, off; /* records of the window; search hint (the previous answer) */
+    uint32_t mb, nmb; /* packed: the miniblock in tsb (UINT32_MAX: none), miniblocks */
+    uint32_t hmb; /* packed XOR values: the miniblock whose handles hb holds (or UINT32_MAX) */
+    int64_t tsb[TL_PCODEC_MB];
+    uint64_t hb[TL_PCODEC_MB];
 } walk_t;
 
 /* Makes the current page the last of the chain starting at or before x; false when none. */
@@ -134,18 +200,51 @@ static bool walk_seek(walk_t *w, int64_t x) {
     w->r = r;
     w->ri = c - 1;
     w->pi = p;
-    w->cnt = tl_run_page_count(r, p);
+    w->base = 0;
     w->off = 0;
+    w->hmb = UINT32_MAX;
     if (r->page_h[p] != NULL) {
+        w->v = NULL;
         w->ts = tl_page_ts(r->pages[p]);
         w->h = r->page_h[p];
+        w->cnt = tl_run_page_count(r, p);
     } else {
-        tl_pcodec_ts_decode(r->page_v[p], 0, w->cnt, w->tsb);
+        w->v = r->page_v[p];
         w->ts = w->tsb;
         w->h = NULL;
+        w->mb = UINT32_MAX;
+        w->nmb = w->v->nmb;
     }
-    w->hmb = UINT32_MAX;
     return true;
+}
+
+/* Packed page: makes tsb the miniblock holding x's answer, the last one whose fence (first
+ * ts) is <= x. Every record of a later miniblock is > x, so the answer (the LAST record <= x,
+ * equal timestamps running across fences included) is in it. Queries ascend, so the fences
+ * are stepped over from the current miniblock: with ~1.3 queries a miniblock, zero or one
+ * step; a longer way is a binary search. Only miniblocks that answer are decoded: a page
+ * decoded whole on entry paid 4096 decodes for ~80 queries, and 32 KiB of cache. */
+static void walk_mb(walk_t *w, int64_t x) {
+    uint32_t j = w->mb == UINT32_MAX ? 0 : w->mb; /* fence[0] = page_min <= x */
+    uint32_t steps = 0;
+    while (j + 1 < w->nmb && tl_pcodec_fence(w->v, j + 1) <= x) {
+        j++;
+        if (++steps == 4) { /* far: the last fence <= x in (j, nmb) by halving */
+            uint32_t lo = j, hi = w->nmb; /* fence[lo] <= x; fence[hi] > x (or the end) */
+            while (hi - lo > 1) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (tl_pcodec_fence(w->v, mid) <= x) lo = mid;
+                else hi = mid;
+            }
+            j = lo;
+            break;
+        }
+    }
+    if (j == w->mb) return;
+    w->mb = j;
+    w->base = j * TL_PCODEC_MB;
+    w->cnt = tl_pcodec_ts_mb(w->v, j, w->tsb);
+    w->off = 0;
 }
 
 /* First i in (off, cnt] with ts[i] > x, given ts[off] <= x: the next query is usually a few
@@ -168,6 +267,7 @@ static inline uint32_t walk_upper(const int64_t *ts, uint32_t off, uint32_t cnt,
  * may be hidden (*unsure: the general search must decide). */
 static bool walk_candidate(walk_t *w, const tl_tombs_t *tb, int64_t x, int64_t *t, bool *unsure) {
     if (!walk_seek(w, x)) return false;
+    if (w->v != NULL) walk_mb(w, x);
     uint32_t i = walk_upper(w->ts, w->off, w->cnt, x);
     w->off = i - 1;
     *t = w->ts[i - 1];
@@ -175,17 +275,18 @@ static bool walk_candidate(walk_t *w, const tl_tombs_t *tb, int64_t x, int64_t *
     return true;
 }
 
-/* The handle of the source's candidate: for a packed page, its miniblock's handles are
- * decoded on the first answer in it. Random queries ~50 records apart leave ~30% of the
- * miniblocks unanswered; decoding the whole page paid for those too. */
+/* The handle of the source's candidate. A packed page's value is read alone (O(1) for a
+ * frame-of-reference miniblock, a prefix decode for a delta one): a miniblock holds ~1.3
+ * answers, so decoding its 64 values for them cost more. XOR values decode only in sequence:
+ * those are decoded by miniblock, on the first answer in it. */
 static uint64_t walk_handle(walk_t *w) {
     if (w->h != NULL) return w->h[w->off];
-    uint32_t j = w->off / TL_PCODEC_MB;
-    if (w->hmb != j) {
-        tl_pcodec_h_mb(w->r->page_v[w->pi], j, w->hb);
-        w->hmb = j;
+    if (w->v->h.codec != TL_PCODEC_XOR) return tl_pcodec_h_at(w->v, w->base + w->off);
+    if (w->hmb != w->mb) {
+        tl_pcodec_h_mb(w->v, w->mb, w->hb);
+        w->hmb = w->mb;
     }
-    return w->hb[w->off % TL_PCODEC_MB];
+    return w->hb[w->off];
 }
 
 /* One query of the walk: the best candidate over the sources (a later source on ties). */
@@ -213,34 +314,24 @@ static void walk_query(const tl_read_plan_t *pl, walk_t *ws, int64_t x, tl_query
 }
 
 /* Walks n ascending queries; false (nothing written) when the buffers cannot be had. */
-static bool answer_walk(const tl_read_plan_t *pl, const qent_t *q, size_t n,
+static bool answer_walk(const tl_read_plan_t *pl, const qcol_t *q, size_t n,
                         const asof_out_t *o) {
-    uint32_t cap = TL_PCODEC_MB; /* hb takes a whole miniblock, whatever the pages */
-    for (uint32_t s = 0; s < pl->nsrc; s++) {
-        for (uint32_t i = 0; i < pl->srcs[s].nruns; i++) {
-            const tl_run_t *r = pl->srcs[s].runs[i];
-            for (uint32_t p = 0; p < r->npages; p++) {
-                uint32_t c = tl_run_page_count(r, p);
-                if (r->page_h[p] == NULL && c > cap) cap = c;
-            }
-        }
-    }
-    size_t bytes = (size_t)pl->nsrc * (sizeof(walk_t) + (size_t)cap * 2 * sizeof(int64_t));
+    size_t bytes = (size_t)pl->nsrc * sizeof(walk_t);
     walk_t *ws = tl_mem_alloc(pl->alloc, bytes);
     if (ws == NULL) return false;
-    int64_t *buf = (int64_t *)(void *)(ws + pl->nsrc);
     for (uint32_t s = 0; s < pl->nsrc; s++) {
-        int64_t *b = buf + (size_t)s * cap * 2;
-        ws[s] = (walk_t){pl->srcs[s].runs, pl->srcs[s].nruns, 0, 0, NULL, NULL, NULL,
-                         UINT32_MAX, 0, 0, b, (uint64_t *)(void *)(b + cap)};
+        memset(&ws[s], 0, offsetof(walk_t, tsb)); /* the buffers fill as they are used */
+        ws[s].runs = pl->srcs[s].runs;
+        ws[s].nruns = pl->srcs[s].nruns;
     }
     tl_query_hit_t hit = {NULL, {0, 0}, 0, false};
-    uint64_t h = 0;
+    uint64_t h = 0, prev = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i == 0 || q[i].key != q[i - 1].key) {
-            walk_query(pl, ws, (int64_t)(q[i].key ^ (1ull << 63)), &hit, &h);
-        }
-        put(o, q[i].idx, &hit, h);
+        uint64_t key, idx;
+        qcol_get(q, i, &key, &idx);
+        if (i == 0 || key != prev) walk_query(pl, ws, (int64_t)(key ^ (1ull << 63)), &hit, &h);
+        prev = key;
+        put(o, idx, &hit, h);
     }
     tl_mem_free(pl->alloc, ws, bytes);
     return true;
@@ -255,30 +346,22 @@ static uint64_t plan_pages(const tl_read_plan_t *pl) {
     return n;
 }
 
-static void answer_sorted(const tl_read_plan_t *pl, const qent_t *q, size_t n,
+static void answer_sorted(const tl_read_plan_t *pl, const qcol_t *q, size_t n,
                           const asof_out_t *o) {
     if (n >= plan_pages(pl) && answer_walk(pl, q, n, o)) return;
     tl_query_hit_t hit = {NULL, {0, 0}, 0, false};
-    uint64_t h = 0;
+    uint64_t h = 0, prev = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i == 0 || q[i].key != q[i - 1].key) {
-            tl_query_last_le_at(pl->srcs, pl->nsrc, pl->tombs, (int64_t)(q[i].key ^ (1ull << 63)),
+        uint64_t key, idx;
+        qcol_get(q, i, &key, &idx);
+        if (i == 0 || key != prev) {
+            tl_query_last_le_at(pl->srcs, pl->nsrc, pl->tombs, (int64_t)(key ^ (1ull << 63)),
                                 &hit);
             h = hit.found && o->h != NULL ? hit_handle(&hit) : 0;
         }
-        put(o, q[i].idx, &hit, h);
+        prev = key;
+        put(o, idx, &hit, h);
     }
-}
-
-/* Sorts the n queries in ent (unless sorted) and answers them. ent holds 2n entries. */
-static tl_status_t asof_column(tl_snapshot_t *s, qent_t *ent, size_t n, bool sorted,
-                               uint64_t diff, const asof_out_t *o) {
-    tl_read_plan_t pl;
-    tl_status_t st = tl_snapshot_read_plan(s, &pl);
-    if (st != TL_OK) return st;
-    const qent_t *q = sorted ? ent : radix_sort(ent, ent + n, n, diff);
-    answer_sorted(&pl, q, n, o);
-    return TL_OK;
 }
 
 /* A query given as a double: an integer of any magnitude (beyond int64 it clamps to the
@@ -299,21 +382,58 @@ static bool query_f64(double d, int64_t *out) {
     return true;
 }
 
-/* Fills ent[0, n) from int64 (q64) or double (qf) queries; false on a bad double. *diff:
- * the bits in which some key differs from the first. */
-static bool load(qent_t *ent, const int64_t *q64, const double *qf, size_t n, bool *sorted,
-                 uint64_t *diff) {
-    *sorted = true;
-    *diff = 0;
+/* Query i as a key (a double already checked by load). */
+static inline uint64_t key_at(const int64_t *q64, const double *qf, size_t i) {
+    int64_t x = 0;
+    if (q64 != NULL) x = q64[i];
+    else (void)query_f64(qf[i], &x);
+    return (uint64_t)x ^ (1ull << 63);
+}
+
+/* Fills k[0, n) with the keys of the int64 (q64) or double (qf) queries; false on a bad
+ * double. *diff: the bits in which some key differs from the first; *kmin: the least key. */
+static bool load(uint64_t *k, const int64_t *q64, const double *qf, size_t n, bool *sorted,
+                 uint64_t *diff, uint64_t *kmin) {
+    bool up = true;
+    uint64_t d = 0, mn = UINT64_MAX;
     for (size_t i = 0; i < n; i++) {
         int64_t x;
         if (q64 != NULL) x = q64[i];
         else if (!query_f64(qf[i], &x)) return false;
-        ent[i] = (qent_t){(uint64_t)x ^ (1ull << 63), i};
-        *diff |= ent[i].key ^ ent[0].key;
-        if (i > 0 && ent[i].key < ent[i - 1].key) *sorted = false;
+        k[i] = (uint64_t)x ^ (1ull << 63);
+        d |= k[i] ^ k[0];
+        mn = k[i] < mn ? k[i] : mn;
+        up &= i == 0 || k[i] >= k[i - 1];
     }
+    *sorted = up;
+    *diff = d;
+    *kmin = mn;
     return true;
+}
+
+/* Loads, sorts (unless sorted already) and answers the n queries; buf holds 2n entries. */
+static tl_status_t asof_column(const tl_read_plan_t *pl, qent_t *buf, const int64_t *q64,
+                               const double *qf, size_t n, const asof_out_t *o) {
+    uint64_t *w = (uint64_t *)(void *)buf, diff, kmin;
+    bool sorted;
+    if (!load(w, q64, qf, n, &sorted, &diff, &kmin)) return TL_EINVAL;
+    qcol_t c = {w, NULL, kmin, 0, 0, sorted};
+    if (!sorted) {
+        unsigned lo = (unsigned)__builtin_ctzll(diff); /* diff != 0: the keys differ */
+        unsigned span = 64u - (unsigned)__builtin_clzll(diff) - lo;
+        unsigned ib = 64u - (unsigned)__builtin_clzll((uint64_t)n - 1); /* n >= 2 */
+        if (span + ib <= 64) {
+            for (size_t i = 0; i < n; i++) w[i] = ((w[i] - kmin) >> lo) << ib | i;
+            c.w = radix_words(w, w + n, n, ib, span);
+            c.lo = lo;
+            c.ib = ib;
+        } else {
+            for (size_t i = 0; i < n; i++) buf[i] = (qent_t){key_at(q64, qf, i), i};
+            c.e = radix_ents(buf, buf + n, n, lo, span);
+        }
+    }
+    answer_sorted(pl, &c, n, o);
+    return TL_OK;
 }
 
 static tl_status_t asof_many(tl_snapshot_t *s, const int64_t *q64, const double *qf, size_t n,
@@ -322,16 +442,13 @@ static tl_status_t asof_many(tl_snapshot_t *s, const int64_t *q64, const double 
     if (n == 0) return TL_OK;
     if (n > SIZE_MAX / (2 * sizeof(qent_t))) return TL_EOVERFLOW;
     tl_read_plan_t pl;
-    tl_status_t st = tl_snapshot_read_plan(s, &pl); /* for the allocator */
+    tl_status_t st = tl_snapshot_read_plan(s, &pl);
     if (st != TL_OK) return st;
-    size_t bytes = 2 * n * sizeof(qent_t);
-    qent_t *ent = tl_mem_alloc(pl.alloc, bytes);
-    if (ent == NULL) return TL_ENOMEM;
-    bool sorted;
-    uint64_t diff;
-    st = load(ent, q64, qf, n, &sorted, &diff) ? asof_column(s, ent, n, sorted, diff, o)
-                                               : TL_EINVAL;
-    tl_mem_free(pl.alloc, ent, bytes);
+    size_t bytes = 2 * n * sizeof(qent_t); /* packed words use the first half */
+    qent_t *buf = tl_mem_alloc(pl.alloc, bytes);
+    if (buf == NULL) return TL_ENOMEM;
+    st = asof_column(&pl, buf, q64, qf, n, o);
+    tl_mem_free(pl.alloc, buf, bytes);
     return st;
 }
 

@@ -35,6 +35,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "timelog.h"
 
@@ -170,6 +171,18 @@ static inline void tl_pcodec_prefetch_ts(const uint8_t *blob, uint32_t n, uint32
     __builtin_prefetch(sec + 8 * (size_t)nmb + 4 * (size_t)j);
 }
 void tl_pcodec_prefetch_h(const tl_pcodec_view_t *v, uint32_t i);
+
+/* The first timestamp of miniblock j (< nmb), O(1): read in place (an INT column's fence, a
+ * RAW column's record 64 j), so a caller that walks forward can find the miniblock holding a
+ * bound from the fences and decode that miniblock alone (asof.c's walk). */
+static inline int64_t tl_pcodec_fence(const tl_pcodec_view_t *v, uint32_t j) {
+    const uint8_t *p = v->ts.codec == TL_PCODEC_RAW
+                           ? v->ts.sec + 8 * ((size_t)j << TL_PCODEC_MB_LOG2)
+                           : v->ts.base + 8 * (size_t)j;
+    int64_t x;
+    memcpy(&x, p, 8); /* little-endian, as the format and the decoders assume */
+    return x;
+}
 
 /* First and last timestamp of the page, O(1). */
 static inline int64_t tl_pcodec_ts_first(const tl_pcodec_view_t *v) { return v->ts_first; }
