@@ -71,6 +71,19 @@ static void chunk_free(tl_arena_t *ar, tl_arena_chunk_t *c) {
     ar->chunks--;
 }
 
+/* A new, empty chunk from the caller's allocator, not yet counted; NULL on ENOMEM. Reads only
+ * what never changes after init, so it needs no lock. */
+static tl_arena_chunk_t *chunk_alloc(tl_arena_t *ar) {
+    tl_arena_chunk_t *c = tl_mem_calloc(&ar->under, 1, sizeof *c);
+    if (c == NULL) return NULL;
+    c->mem = tl_mem_alloc(&ar->under, chunk_bytes(ar));
+    if (c->mem == NULL) {
+        tl_mem_free(&ar->under, c, sizeof *c);
+        return NULL;
+    }
+    return c;
+}
+
 /* A chunk with a free block: the first partial one, a spare, or a new one (mu held). */
 static tl_arena_chunk_t *chunk_with_room(tl_arena_t *ar) {
     if (ar->partial) return ar->partial;
@@ -79,13 +92,7 @@ static tl_arena_chunk_t *chunk_with_room(tl_arena_t *ar) {
         ar->spare = c->next;
         ar->nspare--;
     } else {
-        c = tl_mem_calloc(&ar->under, 1, sizeof *c);
-        if (c == NULL) return NULL;
-        c->mem = tl_mem_alloc(&ar->under, chunk_bytes(ar));
-        if (c->mem == NULL) {
-            tl_mem_free(&ar->under, c, sizeof *c);
-            return NULL;
-        }
+        if ((c = chunk_alloc(ar)) == NULL) return NULL;
         ar->chunks++;
     }
     partial_add(ar, c);
@@ -274,13 +281,8 @@ bool tl_arena_prepare(tl_arena_t *ar) {
     bool need = ar->nspare < TL_ARENA_WARM;
     pthread_mutex_unlock(&ar->mu);
     if (!need) return false;
-    tl_arena_chunk_t *c = tl_mem_calloc(&ar->under, 1, sizeof *c);
+    tl_arena_chunk_t *c = chunk_alloc(ar);
     if (c == NULL) return false;
-    c->mem = tl_mem_alloc(&ar->under, chunk_bytes(ar));
-    if (c->mem == NULL) {
-        tl_mem_free(&ar->under, c, sizeof *c);
-        return false;
-    }
     /* One write per 4 KiB page (a huge page faults in whole on its first). */
     for (size_t off = 0; off < chunk_bytes(ar); off += 4096) ((volatile char *)c->mem)[off] = 0;
     pthread_mutex_lock(&ar->mu);

@@ -14,6 +14,7 @@
 #define TL_TIMELOG_INT_H
 
 #include <pthread.h>
+#include <time.h>
 
 #include "arena.h"
 #include "manifest.h"
@@ -29,6 +30,20 @@
 #else
 #define TL_COND_CLOCK CLOCK_MONOTONIC
 #endif
+
+/* The absolute time ms milliseconds from now on TL_COND_CLOCK: a pthread_cond_timedwait
+ * deadline for the condvars set up with that clock (the worker's, the WAL syncer's). */
+static inline struct timespec tl_deadline_in(uint32_t ms) {
+    struct timespec ts;
+    clock_gettime(TL_COND_CLOCK, &ts);
+    ts.tv_sec += ms / 1000u;
+    ts.tv_nsec += (long)(ms % 1000u) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
 
 typedef struct tl_counters {
     _Atomic uint64_t seals, flushes, compactions, pages_rewritten, pages_shared, busy, dropped,

@@ -39,18 +39,6 @@ static uint64_t now_ms(void) {
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static struct timespec deadline_in(uint32_t ms) {
-    struct timespec ts;
-    clock_gettime(TL_COND_CLOCK, &ts);
-    ts.tv_sec += ms / 1000u;
-    ts.tv_nsec += (long)(ms % 1000u) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 static uint32_t queued_memruns(tl_timelog_t *tl) {
     pthread_mutex_lock(&tl->state_mu);
     uint32_t n = tl_vec_len(tl->man->mem);
@@ -122,7 +110,7 @@ static void *worker_main(void *arg) {
     pthread_mutex_lock(&tl->wk_mu);
     while (!tl->wk_stop) {
         if (!tl->wk_kick) {
-            struct timespec dl = deadline_in(sleep_ms(tl, &q, backoff));
+            struct timespec dl = tl_deadline_in(sleep_ms(tl, &q, backoff));
             pthread_cond_timedwait(&tl->wk_cv, &tl->wk_mu, &dl);
             if (tl->wk_stop) break;
         }
@@ -179,7 +167,7 @@ tl_status_t tl_maint_wait_busy(tl_timelog_t *tl) {
     uint32_t limit = tl->cfg.sealed_max;
     pthread_mutex_lock(&tl->wk_mu);
     bool can_wait = tl->wk_running && tl->cfg.busy_wait_ms > 0;
-    struct timespec dl = deadline_in(tl->cfg.busy_wait_ms);
+    struct timespec dl = tl_deadline_in(tl->cfg.busy_wait_ms);
     bool busy = queued_memruns(tl) > limit;
     while (busy && can_wait) {
         tl->wk_kick = true;

@@ -102,7 +102,8 @@ export function probeLibrary(path: string): LibraryIdentity {
 }
 
 /**
- * Opens libtimelog at `path` with `Deno.dlopen`. Throws what dlopen throws.
+ * Opens libtimelog at `path` with `Deno.dlopen`, after `probeLibrary` loaded it and checked its
+ * ABI (so an unloadable library fails there, at load, not at a first call).
  *
  * Each symbol is bound on its first call: `Deno.dlopen` compiles a fast-call trampoline per
  * symbol, ~0.14 ms each, so binding all of them made a process's first `new Timelog()` cost
@@ -111,7 +112,6 @@ export function probeLibrary(path: string): LibraryIdentity {
  * it; the ABI check at load (tl_abi_version) vouches that every symbol is there.
  */
 export function openLibrary(path: string): NativeRuntime {
-  deno.dlopen(path, VERSION_SYMBOLS).close(); // fails here, not at a first call, if unloadable
   const wrapped: Record<string, Fn> = {};
   for (const [name, spec] of Object.entries(SYMBOLS)) {
     const slots = spec.parameters.flatMap((

@@ -251,18 +251,6 @@ uint64_t tl_dur_durable_seq(tl_timelog_t *tl) {
     return atomic_load_explicit(&tl->dur->durable_seq, memory_order_acquire);
 }
 
-static struct timespec deadline_in(uint32_t ms) {
-    struct timespec ts;
-    clock_gettime(TL_COND_CLOCK, &ts);
-    ts.tv_sec += ms / 1000u;
-    ts.tv_nsec += (long)(ms % 1000u) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 /* One round of the syncer: write (NONE, no request) or write + fdatasync. */
 static void sync_round(tl_timelog_t *tl, uint64_t want) {
     tl_dur_t *d = tl->dur;
@@ -300,7 +288,7 @@ static void *syncer_main(void *arg) {
     pthread_mutex_lock(&d->mu);
     while (!d->stop) {
         if (!d->kick) {
-            struct timespec dl = deadline_in(d->interval_ms);
+            struct timespec dl = tl_deadline_in(d->interval_ms);
             pthread_cond_timedwait(&d->cv, &d->mu, &dl);
             if (d->stop) break;
         }
