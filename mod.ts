@@ -26,6 +26,7 @@ export {
 export type { ArrowTable, ArrowVector } from "./src/arrow.ts";
 export { Status, TimelogBusyError, TimelogError, type TimelogErrorCode } from "./src/errors.ts";
 export type { BusyPolicy, Durability, TimelogOptions, ValueMode } from "./src/options.ts";
+export type { ValueCodec } from "./src/values.ts";
 export type { TimelogStats } from "./src/stats.ts";
 export { VERSION } from "./src/version.ts";
 export { type Timestamp, type TimeUnit, type Ts, TS_MAX, TS_MIN } from "./src/time.ts";

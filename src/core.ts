@@ -15,6 +15,7 @@
  */
 import { closedError, Status, statusError, TimelogBusyError, type TimelogError } from "./errors.ts";
 import { SyncWaiters } from "./durable.ts";
+import { ByteValues } from "./values.ts";
 import { HandleTable } from "./handles.ts";
 import { registerDoorbell, unregisterDoorbell } from "./drops.ts";
 import type { NativePointer, NativeRuntime, TimelogSymbols } from "./ffi/runtime.ts";
@@ -56,6 +57,8 @@ export class LogCore<V> {
   readonly sym: TimelogSymbols;
   readonly opts: ResolvedOptions;
   readonly table: HandleTable<V> | null;
+  /** Byte-valued logs: the engine's values (encode on write, one read a batch). */
+  readonly bytes: ByteValues<V> | null = null;
   readonly children: Set<Child> = new Set();
   /** Out-parameter cells, reused by every call (the JS thread is the only caller). */
   readonly cell: BigUint64Array = new BigUint64Array(1);
@@ -109,6 +112,25 @@ export class LogCore<V> {
       throw statusError(status, action, decoder.decode(err.subarray(0, end < 0 ? 0 : end)));
     }
     this.ptr = this.rt.readPointer(this.cell);
+    if (opts.codec !== null) {
+      const check = (status: number, action: string) => this.check(status, action);
+      this.bytes = new ByteValues<V>(this.sym, () => this.ptr, check, opts.codec);
+    }
+  }
+
+  /**
+   * The values of handles h[from, to) as read from the engine (their bits in h's memory):
+   * the handle table's values, a bytes log's decoded values, or null for an f64 log (the
+   * doubles are the values).
+   */
+  valuesOf(h: Float64Array, from: number, to: number): V[] | null {
+    const bytes = this.bytes;
+    if (bytes !== null) return bytes.decode(h, from, to);
+    const table = this.table;
+    if (table === null) return null;
+    const out: V[] = new Array(to - from);
+    for (let i = from; i < to; i++) out[i - from] = table.get(h[i]);
+    return out;
   }
 
   #openDropQueue(cfg: Uint8Array): void {

@@ -160,6 +160,8 @@ export class TimelogIterator<V, T extends Ts = number>
   /** The current batch's columns and decoder, cached so next() touches no option chains. */
   #ts: Float64Array | BigInt64Array | null = null;
   #h: Float64Array | null = null;
+  /** A bytes log's decoded values of the current batch (decoded when it is read). */
+  #vals: V[] | null = null;
   readonly #table: HandleTable<V> | null;
 
   /** @internal Created by Timelog and Snapshot reads. */
@@ -180,9 +182,10 @@ export class TimelogIterator<V, T extends Ts = number>
       i = 0;
     }
     this.#i = i + 1;
+    const vals = this.#vals;
     const h = (this.#h as Float64Array)[i];
     const table = this.#table;
-    const value = (table !== null ? table.get(h) : h) as V;
+    const value = (vals !== null ? vals[i] : table !== null ? table.get(h) : h) as V;
     return { done: false, value: [(this.#ts as Float64Array)[i] as T, value] };
   }
 
@@ -203,6 +206,8 @@ export class TimelogIterator<V, T extends Ts = number>
     const b = s.batch as Batch;
     this.#ts = s.core.opts.timestamps === "number" ? b.tsF : b.tsI;
     this.#h = b.h;
+    // Decoded now, while the batch's snapshot still pins every value it names.
+    this.#vals = s.core.bytes !== null ? s.core.bytes.decode(b.h, 0, this.#n) : null;
     return true;
   }
 
@@ -239,7 +244,8 @@ export class TimelogIterator<V, T extends Ts = number>
     const table = this.#table;
     // A plain loop: Array.from with a mapping function is several times slower in JSC.
     let values: Float64Array | V[] = h;
-    if (table) {
+    if (this.#vals !== null) values = this.#vals.slice(from, to);
+    else if (table) {
       const out: V[] = new Array(h.length);
       for (let i = 0; i < h.length; i++) out[i] = table.get(h[i]);
       values = out;

@@ -5,9 +5,20 @@
  * @module
  */
 import { describe, type TimeUnit } from "./time.ts";
+import { BYTES_CODEC, JSON_CODEC, type ValueCodec } from "./values.ts";
 
-/** What a log stores as values: any JS value (handle table) or f64 numbers in the engine. */
-export type ValueMode = "any" | "f64";
+/**
+ * What a log stores as values: any JS value by identity (a handle table), f64 numbers in the
+ * engine, or values the engine stores as bytes: `Uint8Array`s ("bytes"), JSON values
+ * ("json"), or whatever a {@link ValueCodec} encodes.
+ *
+ * @example
+ * ```ts
+ * import type { ValueMode } from "@timelog/timelog";
+ * const mode: ValueMode = "json";
+ * ```
+ */
+export type ValueMode = "any" | "f64" | "bytes" | "json";
 
 /**
  * When a durable log's writes reach the disk (see {@link TimelogOptions.durability}).
@@ -36,8 +47,15 @@ export type BusyPolicy = "flush" | "silent" | "raise";
 export interface TimelogOptions {
   /** Unit of every timestamp (default "ms"). Only informs `append(value)`'s clock and windows. */
   timeUnit?: TimeUnit;
-  /** "any" (default): any JS value; "f64": numbers stored in the engine, no handle table. */
-  values?: ValueMode;
+  /**
+   * "any" (default): any JS value, held by identity; "f64": numbers stored in the engine, no
+   * handle table; "bytes": `Uint8Array`s stored in the engine (read back as views of one
+   * buffer a batch); "json": any JSON value, stored as UTF-8 (a value JSON cannot represent
+   * exactly, such as `undefined`, `NaN` or a function, is a TypeError); or a
+   * `{ encode, decode }` codec (msgpack, CBOR, ...). The byte-valued modes keep values out of
+   * the JS heap; they are in memory only so far (with `path`, a TypeError).
+   */
+  values?: ValueMode | ValueCodec<unknown>;
   /** Type of returned timestamps: "number" (default for s/ms/us) or "bigint" (default for ns). */
   timestamps?: "number" | "bigint";
   /** "background" (default): a C thread flushes and compacts. "manual": only on request. */
@@ -109,7 +127,10 @@ export interface TimelogOptions {
 /** Options after validation, with every default filled in. */
 export interface ResolvedOptions {
   readonly timeUnit: TimeUnit;
-  readonly values: ValueMode;
+  /** How values are kept: by the handle table, as doubles, or as bytes in the engine. */
+  readonly values: "any" | "f64" | "bytes";
+  /** Byte-valued logs: how values become bytes and back; null otherwise. */
+  readonly codec: ValueCodec<unknown> | null;
   readonly timestamps: "number" | "bigint";
   readonly maintenance: "background" | "manual";
   readonly busyPolicy: BusyPolicy;
@@ -123,7 +144,7 @@ export interface ResolvedOptions {
 
 const ENUMS = {
   timeUnit: ["s", "ms", "us", "ns"],
-  values: ["any", "f64"],
+  values: ["any", "f64", "bytes", "json"],
   timestamps: ["number", "bigint"],
   maintenance: ["background", "manual"],
   busyPolicy: ["flush", "silent", "raise"],
@@ -167,12 +188,8 @@ function checkEnum(name: keyof typeof ENUMS, value: unknown): void {
   if (typeof value !== "string" || !allowed.includes(value)) {
     const list = allowed.map((a) => `"${a}"`).join(", ");
     const got = typeof value === "string" ? JSON.stringify(value) : describe(value);
-    // Variable-length values (issue 14) are not built yet: say so rather than leave a
-    // user to wonder whether they misspelt them.
-    const later = name === "values" && (value === "bytes" || value === "json")
-      ? ` (values: ${got} is not available yet)`
-      : "";
-    throw new TypeError(`Option ${name} must be one of ${list}, got ${got}${later}`);
+    const codec = name === "values" ? " or a { encode, decode } codec" : "";
+    throw new TypeError(`Option ${name} must be one of ${list}${codec}, got ${got}`);
   }
 }
 
@@ -208,6 +225,7 @@ export function resolveOptions(options: TimelogOptions = {}): ResolvedOptions {
   const engine: Array<readonly [number, number | bigint]> = [];
   for (const [name, value] of Object.entries(options)) {
     if (value === undefined) continue;
+    if (name === "values" && isCodec(value)) continue;
     if (name in ENUMS) checkEnum(name as keyof typeof ENUMS, value);
     else if (name in NUMERIC) {
       const [key, min, max] = NUMERIC[name];
@@ -229,15 +247,25 @@ export function resolveOptions(options: TimelogOptions = {}): ResolvedOptions {
   }
   const timeUnit = options.timeUnit ?? "ms";
   const maintenance = options.maintenance ?? "background";
-  const values = options.values ?? "any";
+  const given = options.values ?? "any";
+  const codec = isCodec(given)
+    ? given as ValueCodec<unknown>
+    : given === "bytes"
+    ? BYTES_CODEC
+    : given === "json"
+    ? JSON_CODEC
+    : null;
+  const values = codec !== null ? "bytes" : given as "any" | "f64";
   const path = options.path ?? null;
   const durability = checkDurable(options, values, path);
   engine.push([1, UNIT_KEYS[timeUnit]], [2, maintenance === "manual" ? 1 : 0]);
   if (values === "f64") engine.push([15, 1]); // value_kind: pages pack as doubles
+  if (values === "bytes") engine.push([15, 2]); // value_kind: the engine stores the bytes
   if (durability !== null) engine.push([17, DURABILITY_KEYS[durability]]);
   return {
     timeUnit,
     values,
+    codec,
     timestamps: options.timestamps ?? (timeUnit === "ns" ? "bigint" : "number"),
     maintenance,
     busyPolicy: options.busyPolicy ?? "flush",
@@ -245,6 +273,17 @@ export function resolveOptions(options: TimelogOptions = {}): ResolvedOptions {
     durability,
     engine,
   };
+}
+
+/** A `{ encode, decode }` value codec (checked by shape: both are functions). */
+function isCodec(v: unknown): boolean {
+  if (typeof v !== "object" || v === null) return false;
+  const c = v as { encode?: unknown; decode?: unknown };
+  if (typeof c.encode === "function" && typeof c.decode === "function") return true;
+  throw new TypeError(
+    `Option values must be "any", "f64", "bytes", "json" or an object with encode and ` +
+      `decode functions, got ${describe(v)}`,
+  );
 }
 
 function checkPath(value: unknown): void {
@@ -266,7 +305,7 @@ function checkPath(value: unknown): void {
 /** The cross-option rules of durable logs; returns the durability mode. */
 function checkDurable(
   options: TimelogOptions,
-  values: ValueMode,
+  values: "any" | "f64" | "bytes",
   path: string | null,
 ): Durability | null {
   if (path === null) {
@@ -280,6 +319,12 @@ function checkDurable(
     throw new TypeError(
       'A durable log (option path) cannot store values: "any" (JS values held by identity, ' +
         'the default): pass values: "f64"',
+    );
+  }
+  if (values === "bytes") {
+    throw new TypeError(
+      'A durable log (option path) cannot store values: "bytes", "json" or a codec yet ' +
+        '(they are in memory only so far): pass values: "f64", or omit path',
     );
   }
   const seg = options.walSegmentBytes;

@@ -337,10 +337,11 @@ export abstract class Reader<V, T extends Ts = number> {
       if (status !== Status.OK) core.check(status, "read a timestamp");
       const n = core.size[0];
       if (n < POINT_CAP) {
-        const out: V[] = new Array(n);
-        const table = core.table;
         const h = core.pointH;
-        for (let i = 0; i < n; i++) out[i] = (table ? table.get(h[i]) : h[i]) as V;
+        const vals = core.valuesOf(h, 0, n);
+        if (vals !== null) return vals;
+        const out: V[] = new Array(n);
+        for (let i = 0; i < n; i++) out[i] = h[i] as V;
         return out;
       }
     }
@@ -526,15 +527,14 @@ export abstract class Reader<V, T extends Ts = number> {
 
   #fromBatch(tsBuf: Float64Array, h: Float64Array, n: number): Columns<V, T> {
     // One ArrayBuffer for both columns: in Deno each new ArrayBuffer costs ~2 µs (views ~50 ns).
-    const table = this.owner.core.table;
-    const buf = new ArrayBuffer(n * (table ? 8 : 16));
+    const core = this.owner.core;
+    const objects = core.opts.values !== "f64";
+    const buf = new ArrayBuffer(n * (objects ? 8 : 16));
     const ts = new Float64Array(buf, 0, n);
     ts.set(tsBuf.subarray(0, n));
     let values: Float64Array | V[];
-    if (table) {
-      const out: V[] = new Array(n);
-      for (let i = 0; i < n; i++) out[i] = table.get(h[i]);
-      values = out;
+    if (objects) {
+      values = core.valuesOf(h, 0, n) as V[];
     } else {
       values = new Float64Array(buf, 8 * n, n);
       values.set(h.subarray(0, n));
@@ -567,13 +567,7 @@ export abstract class Reader<V, T extends Ts = number> {
         sym.tl_iter_destroy(it);
       }
     }
-    const table = core.table;
-    let values: Float64Array | V[] = vals;
-    if (table) {
-      const out: V[] = new Array(n);
-      for (let i = 0; i < n; i++) out[i] = table.get(vals[i]);
-      values = out;
-    }
+    const values: Float64Array | V[] = core.valuesOf(vals, 0, n) ?? vals;
     return { ts, values } as unknown as Columns<V, T>;
   }
 }

@@ -9,6 +9,7 @@
  * @module
  */
 import { Status } from "./errors.ts";
+import type { ByteValues } from "./values.ts";
 import type { NativePointer } from "./ffi/runtime.ts";
 import { Reader } from "./reader.ts";
 import { type ArrowTable, readArrow } from "./arrow.ts";
@@ -154,10 +155,26 @@ export abstract class SeriesReader<V, T extends Ts = number> extends Reader<V, T
     if (table) {
       values = new Array<V | undefined>(n);
       for (let i = 0; i < n; i++) values[i] = found[i] ? table.get(h[i]) : undefined;
+    } else if (core.bytes !== null) {
+      values = this.#asofBytes(core.bytes, h, found);
     } else {
       for (let i = 0; i < n; i++) if (!found[i]) h[i] = NaN;
     }
     return { ts, values, found } as unknown as AsOfColumns<V, T>;
+  }
+
+  /** A bytes log's as-of values: the found records' values decoded in one read. */
+  #asofBytes(bytes: ByteValues<V>, h: Float64Array, found: Uint8Array): Array<V | undefined> {
+    const n = found.length;
+    const hit = new Float64Array(n);
+    let k = 0;
+    const raw = new BigUint64Array(h.buffer, h.byteOffset, n);
+    const hitRaw = new BigUint64Array(hit.buffer);
+    for (let i = 0; i < n; i++) if (found[i]) hitRaw[k++] = raw[i]; // bits, never numbers
+    const got = bytes.decode(hit, 0, k);
+    const out = new Array<V | undefined>(n);
+    for (let i = 0, j = 0; i < n; i++) out[i] = found[i] ? got[j++] : undefined;
+    return out;
   }
 
   /** Queries of a number-timestamp log as doubles (each checked like a read bound). */

@@ -62,6 +62,12 @@ export type TimelogStats = { [K in (typeof FIELDS)[number]]: number } & {
   retiredValues: number;
   /** Live snapshots and iterators. */
   pins: number;
+  /** Byte-valued logs ("bytes", "json", a codec): values the engine stores (0 otherwise). */
+  storedValues: number;
+  /** Their bytes, 4 bytes of length each included. */
+  valueBytes: number;
+  /** Bytes of the engine's value chunks (1 MiB each; freed when none of their values live). */
+  valueChunkBytes: number;
 };
 
 /** Builds the stats object from the raw engine array. */
@@ -71,5 +77,10 @@ export function statsFrom<V>(raw: BigUint64Array, core: LogCore<V>): TimelogStat
   out.heldValues = core.table?.size ?? 0;
   out.retiredValues = core.retiredCount;
   out.pins = core.pins;
+  const v = core.bytes?.stats();
+  out.storedValues = v?.values ?? 0;
+  out.valueBytes = v?.bytes ?? 0;
+  out.valueChunkBytes = v?.heldBytes ?? 0;
+  if (v) out.retiredValues = v.pinned; // the engine holds them, not the handle table
   return out as TimelogStats;
 }

@@ -350,6 +350,10 @@ export class Timelog<V = unknown, T extends Ts = number> extends SeriesReader<V,
     const one = arguments.length === 1;
     const ts = one ? now(core.opts.timeUnit) : this.#ts(a, "ts");
     const value = (one ? a : b) as V;
+    if (core.bytes !== null) { // the engine stores the bytes: a batch of one
+      appendColumns(core, toColumns(core, [ts], [value], "append"), "append");
+      return;
+    }
     let num: number;
     if (this.#f64) {
       if (typeof value !== "number") {

@@ -12,6 +12,7 @@
 import { Status } from "./errors.ts";
 import type { HandleColumn, LogCore } from "./core.ts";
 import { describe, toTs, type Ts } from "./time.ts";
+import type { EncodedValues } from "./values.ts";
 
 /** A validated batch, ready for one FFI call. */
 export interface Columns {
@@ -23,7 +24,11 @@ export interface Columns {
   readonly raw: BigUint64Array;
   /** Object mode: the handle column, given back to the log after the call. */
   readonly column: HandleColumn | null;
+  /** Byte-valued logs: the encoded values (values/raw are then empty). */
+  readonly encoded: EncodedValues | null;
 }
+
+const NO_VALUES = new Float64Array(0);
 
 const SAFE_HI = 2 ** 21; // int32 high word bound of |v| < 2^53
 
@@ -108,6 +113,11 @@ export function toColumns<V>(
     throw new RangeError(`Cannot ${action}: ts has ${n} items but values has ${values.length}`);
   }
   const { tsF, tsI } = timestamps(core as LogCore<unknown>, ts, n, action);
+  if (core.bytes !== null) {
+    const encoded = core.bytes.encode(values as ArrayLike<V>, n, action);
+    const raw = new BigUint64Array(0);
+    return { n, tsF, tsI, values: NO_VALUES, raw, column: null, encoded };
+  }
   if (core.table !== null) {
     const column = core.takeColumn(n);
     try {
@@ -116,7 +126,7 @@ export function toColumns<V>(
       core.giveColumn(column);
       throw e;
     }
-    return { n, tsF, tsI, values: column.values, raw: column.raw, column };
+    return { n, tsF, tsI, values: column.values, raw: column.raw, column, encoded: null };
   }
   let vals: Float64Array;
   if (values instanceof Float64Array) vals = values;
@@ -133,13 +143,19 @@ export function toColumns<V>(
     }
   }
   const raw = new BigUint64Array(vals.buffer, vals.byteOffset, n);
-  return { n, tsF, tsI, values: vals, raw, column: null };
+  return { n, tsF, tsI, values: vals, raw, column: null, encoded: null };
 }
 
 /** One native call for the whole batch; rolls back handles when nothing was stored. */
 export function appendColumns<V>(core: LogCore<V>, cols: Columns, action: string): void {
   let status: number = Status.OK;
-  if (cols.n > 0) {
+  const enc = cols.encoded;
+  if (cols.n > 0 && enc !== null) {
+    // The engine stores the bytes; a refused batch leaves neither records nor values.
+    status = cols.tsF
+      ? core.sym.tl_append_bytes_f64(core.ptr, cols.tsF, enc.data, enc.ends, cols.n, F64_SAFE)
+      : core.sym.tl_append_bytes(core.ptr, cols.tsI, enc.data, enc.ends, cols.n, 0);
+  } else if (cols.n > 0) {
     status = cols.tsF
       ? core.sym.tl_append_batch_f64(core.ptr, cols.tsF, cols.raw, cols.n, F64_SAFE)
       : core.sym.tl_append_batch(core.ptr, cols.tsI, cols.raw, cols.n, 0);

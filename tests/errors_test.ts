@@ -88,8 +88,8 @@ test("new Timelog() validates options with clear messages", () => {
   );
   assert.throws(() => new Timelog({ timeUnit: 7 as unknown as "s" }), /got number$/);
   assert.throws(
-    () => new Timelog({ values: "bytes" as "f64" }),
-    /values must be one of "any", "f64", got "bytes" \(values: "bytes" is not available yet\)/,
+    () => new Timelog({ values: "text" as "f64" }),
+    /values must be one of "any", "f64", "bytes", "json" or a \{ encode, decode \} codec, got "text"$/,
   );
   assert.throws(() => new Timelog({ pageRecords: 8 }), /pageRecords must be between 64/);
   assert.throws(() => new Timelog({ memtableRecords: 1.5 }), /must be an integer/);

@@ -213,9 +213,10 @@ typedef struct tl_config {
                          brings the log to its read-optimal shape on its own (memtable sealed
                          and flushed, L0 compacted into L1, tombstones applied, pages packed,
                          memory given back), as tl_compact would; default 300; 0 = never */
-    uint32_t value_kind; /* what handles hold: TL_VALUES_HANDLE (default: opaque ids) or
-                            TL_VALUES_F64 (double bits); picks the codecs pages are packed
-                            with, never changes what is stored */
+    uint32_t value_kind; /* what handles hold: TL_VALUES_HANDLE (default: opaque ids),
+                            TL_VALUES_F64 (double bits; picks the codecs pages are packed
+                            with, never changes what is stored) or TL_VALUES_BYTES (values
+                            of any length stored by the engine: see "Byte values") */
     uint32_t raw_pages; /* 0 (default): maintenance packs immutable pages (compressed, decoded
                            while read); 1: every page stays raw (more memory, no decoding) */
     /* ---- durable logs (a non-empty path) ---- */
@@ -234,6 +235,7 @@ typedef struct tl_config {
 /* Values of tl_config_t.value_kind. */
 #define TL_VALUES_HANDLE 0u
 #define TL_VALUES_F64 1u
+#define TL_VALUES_BYTES 2u
 
 /* Fills *cfg with the defaults above. */
 TL_API void tl_config_init_defaults(tl_config_t *cfg);
@@ -568,6 +570,42 @@ TL_API tl_status_t tl_snapshot_asof_many_f64(tl_snapshot_t *s, const double *ts,
 /* tl_snapshot_asof_many_f64 on the log's current state (through its kept read view). */
 TL_API tl_status_t tl_asof_many_f64(tl_timelog_t *tl, const double *ts, uint32_t n,
                                     double *ts_out, uint64_t *h_out, uint8_t *found);
+
+/* ---------------------------------------------------------------------------------------------
+ * Byte values (a log opened with value_kind TL_VALUES_BYTES; in memory only, so far: with a
+ * path tl_open fails with EINVAL)
+ *
+ * The engine stores each record's value, a byte string of any length (0 included), and the
+ * record's handle names it: reads return handles as for any log, and tl_values_read turns a
+ * batch of them into bytes. A value stays readable through every snapshot or iterator that
+ * can yield its record; once its record is dropped (deleted, then removed by maintenance) and
+ * no snapshot older than the drop is left, its memory is released: values live in 1 MiB
+ * chunks (a larger value in its own), freed when none of their values is live. Handles are
+ * the engine's: the other append functions fail with EINVAL on such a log.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Appends n records: ts[i] with the bytes data[ends[i-1], ends[i]) (ends ascending, ends[-1]
+ * = 0), with one sequence number, as tl_append_batch (all or nothing; EBUSY: accepted).
+ * EINVAL also for a log of another value kind or descending ends. flags: reserved, 0. */
+TL_API tl_status_t tl_append_bytes(tl_timelog_t *tl, const int64_t *ts, const uint8_t *data,
+                                   const uint32_t *ends, uint32_t n, uint32_t flags);
+
+/* As tl_append_bytes with double timestamps, checked as tl_append_batch_f64 (flags: 0 or
+ * TL_F64_SAFE). */
+TL_API tl_status_t tl_append_bytes_f64(tl_timelog_t *tl, const double *ts, const uint8_t *data,
+                                       const uint32_t *ends, uint32_t n, uint32_t flags);
+
+/* The values of h[0, n) (handles read from a snapshot or iterator that is still live) back to
+ * back in buf[0, cap): ends[i] = the end of value i. *need = the bytes they take (set on OK
+ * and on EOVERFLOW). EOVERFLOW (nothing copied) when they exceed cap or 2^32 - 1 bytes;
+ * EINVAL for a log of another kind or a handle that names no stored value. Any thread. */
+TL_API tl_status_t tl_values_read(tl_timelog_t *tl, const uint64_t *h, uint32_t n, uint8_t *buf,
+                                  uint64_t cap, uint32_t *ends, uint64_t *need);
+
+/* out[0] = live values, out[1] = their bytes (4 bytes of length each included), out[2] =
+ * bytes of the chunks held, out[3] = values dropped but still pinned by an older snapshot.
+ * EINVAL for a log of another kind. Any thread. */
+TL_API tl_status_t tl_values_stats(tl_timelog_t *tl, uint64_t out[4]);
 
 /* ---------------------------------------------------------------------------------------------
  * Bucketed aggregates, computed in the engine

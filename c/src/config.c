@@ -104,7 +104,7 @@ tl_status_t tl_config_set(tl_config_t *cfg, int32_t key, int64_t value) {
         cfg->idle_ms = (uint32_t)value;
         return TL_OK;
     case TL_CFG_VALUE_KIND:
-        if (!in_range(value, TL_VALUES_HANDLE, TL_VALUES_F64)) return TL_EINVAL;
+        if (!in_range(value, TL_VALUES_HANDLE, TL_VALUES_BYTES)) return TL_EINVAL;
         cfg->value_kind = (uint32_t)value;
         return TL_OK;
     case TL_CFG_RAW_PAGES:
@@ -175,7 +175,7 @@ tl_status_t tl_config_normalize(const tl_config_t *in, tl_config_t *out) {
     if (in->log_level < TL_LOG_ERROR || in->log_level > TL_LOG_DEBUG) return TL_EINVAL;
     if (in->on_drop != NULL && in->drop_queue != NULL) return TL_EINVAL;
     if ((in->allocator.alloc == NULL) != (in->allocator.free == NULL)) return TL_EINVAL;
-    if (in->value_kind > TL_VALUES_F64 || in->raw_pages > 1) return TL_EINVAL;
+    if (in->value_kind > TL_VALUES_BYTES || in->raw_pages > 1) return TL_EINVAL;
     if (memchr(in->path, 0, TL_PATH_CAP) == NULL) return TL_EINVAL; /* unterminated */
     if (in->durability > TL_DURABILITY_NONE || in->repair > 1) return TL_EINVAL;
     if (in->path[0] != '\0' && in->wal_segment_bytes != 0 &&

@@ -5,6 +5,7 @@
  * close released that) alive.
  */
 #include "timelog_int.h"
+#include "vstore.h"
 
 static void log_free(tl_timelog_t *tl) {
     pthread_mutex_destroy(&tl->state_mu);
@@ -12,6 +13,7 @@ static void log_free(tl_timelog_t *tl) {
     pthread_mutex_destroy(&tl->wk_mu);
     pthread_cond_destroy(&tl->wk_cv);
     pthread_cond_destroy(&tl->progress_cv);
+    tl_vstore_destroy(tl->vs); /* no manifest is left to pin a value */
     tl_arena_destroy(&tl->arena); /* every page is gone: the last snapshot released them */
     tl_allocator_t a = tl->cfg.allocator; /* the struct holds the allocator it is freed with */
     tl_mem_free(&a, tl, sizeof *tl);

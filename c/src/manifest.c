@@ -20,6 +20,7 @@
  * no page belongs to two runs, which is what lets tl_close enumerate every record exactly once.
  */
 #include "manifest.h"
+#include "vstore.h"
 
 static size_t vec_bytes(uint32_t n) { return sizeof(tl_vec_t) + (size_t)n * sizeof(void *); }
 
@@ -87,8 +88,8 @@ tl_status_t tl_vec_drop_front(const tl_vec_t *old, const tl_allocator_t *a, uint
     return TL_OK;
 }
 
-tl_manifest_t *tl_manifest_new(const tl_allocator_t *a, tl_vec_t *l1, tl_vec_t *l0, tl_vec_t *mem,
-                               tl_tombs_t *tombs, uint64_t seq) {
+tl_manifest_t *tl_manifest_new(const tl_allocator_t *a, struct tl_vstore *vs, tl_vec_t *l1,
+                               tl_vec_t *l0, tl_vec_t *mem, tl_tombs_t *tombs, uint64_t seq) {
     tl_manifest_t *m = tl_mem_alloc(a, sizeof *m);
     if (m == NULL) return NULL;
     atomic_init(&m->refs, 1);
@@ -104,6 +105,10 @@ tl_manifest_t *tl_manifest_new(const tl_allocator_t *a, tl_vec_t *l1, tl_vec_t *
     if (l0) tl_vec_ref(l0);
     if (mem) tl_vec_ref(mem);
     if (tombs) tl_tombs_ref(tombs);
+    m->vs = vs;
+    m->vprev = m->vnext = NULL;
+    m->vepoch = 0;
+    if (vs) tl_vstore_track(vs, m);
     return m;
 }
 
@@ -116,6 +121,7 @@ void tl_manifest_unref(tl_manifest_t *m) {
     tl_vec_unref(m->l0);
     tl_vec_unref(m->mem);
     tl_tombs_unref(m->tombs);
+    if (m->vs) tl_vstore_untrack(m->vs, m); /* after the runs: a reader of them is gone */
     tl_mem_free(m->alloc, m, sizeof *m);
 }
 

@@ -58,11 +58,15 @@ typedef struct tl_manifest {
     tl_cover_t l1_cover; /* the appends L1 holds, all of them and nothing else (what a
                             checkpoint of L1 covers: durable/dur.h); {0, 0} before the first
                             compaction */
+    struct tl_vstore *vs; /* a bytes log's value store, which tracks every manifest: a dropped
+                             value is released once no older manifest is left (vstore.h) */
+    uint64_t vepoch; /* vs: this manifest's epoch and neighbours in epoch order */
+    struct tl_manifest *vprev, *vnext;
 } tl_manifest_t;
 
 /* New manifest taking new references on every non-NULL part. NULL on ENOMEM. */
-tl_manifest_t *tl_manifest_new(const tl_allocator_t *a, tl_vec_t *l1, tl_vec_t *l0, tl_vec_t *mem,
-                               tl_tombs_t *tombs, uint64_t seq);
+tl_manifest_t *tl_manifest_new(const tl_allocator_t *a, struct tl_vstore *vs, tl_vec_t *l1,
+                               tl_vec_t *l0, tl_vec_t *mem, tl_tombs_t *tombs, uint64_t seq);
 static inline void tl_manifest_ref(tl_manifest_t *m) {
     atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
 }

@@ -10,6 +10,7 @@
  * call them.
  */
 #include "publish.h"
+#include "vstore.h"
 
 tl_manifest_t *tl_pin(tl_timelog_t *tl) {
     pthread_mutex_lock(&tl->state_mu);
@@ -22,7 +23,8 @@ tl_manifest_t *tl_pin(tl_timelog_t *tl) {
 void tl_report_drops(tl_timelog_t *tl, const int64_t *ts, const uint64_t *h, size_t n) {
     if (n == 0) return;
     atomic_fetch_add_explicit(&tl->ctr.dropped, n, memory_order_relaxed);
-    if (tl->cfg.on_drop != NULL) tl->cfg.on_drop(tl->cfg.on_drop_ctx, ts, h, n);
+    if (tl->vs != NULL) tl_vstore_retire(tl->vs, h, n); /* the engine's values: never the caller's */
+    else if (tl->cfg.on_drop != NULL) tl->cfg.on_drop(tl->cfg.on_drop_ctx, ts, h, n);
     else if (tl->dropq != NULL && !tl_dropq_bell_only(tl->dropq) &&
              tl_dropq_push(tl->dropq, h, n) != TL_OK) {
         tl_log(tl, TL_LOG_ERROR, "drop queue: out of memory, %zu handles not reported", n);
@@ -122,7 +124,7 @@ tl_status_t tl_publish_maint(tl_timelog_t *tl, uint32_t mem_k, uint32_t l0_k, tl
     }
     tl_manifest_t *nm = NULL;
     if (st == TL_OK) {
-        nm = tl_manifest_new(tl->alloc, l1, l0, mem, tombs, cur->seq);
+        nm = tl_manifest_new(tl->alloc, tl->vs, l1, l0, mem, tombs, cur->seq);
         if (nm == NULL) st = TL_ENOMEM;
         else nm->l1_cover = l1_cover(cur, set_l1, l0_k);
     }

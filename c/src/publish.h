@@ -19,8 +19,13 @@ tl_status_t tl_publish_maint(tl_timelog_t *tl, uint32_t mem_k, uint32_t l0_k, tl
 
 /* Reports records to on_drop / the drop queue (no lock held); counts them. */
 void tl_report_drops(tl_timelog_t *tl, const int64_t *ts, const uint64_t *h, size_t n);
-static inline bool tl_drops_wanted(const tl_timelog_t *tl) {
+static inline bool tl_drops_external(const tl_timelog_t *tl) {
     return tl->cfg.on_drop != NULL || (tl->dropq != NULL && !tl_dropq_bell_only(tl->dropq));
+}
+/* Whether jobs collect their drops: for the caller (above) or for a bytes log's value store,
+ * which releases the values of dropped records. */
+static inline bool tl_drops_wanted(const tl_timelog_t *tl) {
+    return tl->vs != NULL || tl_drops_external(tl);
 }
 /* Every stored record once (close): the manifest's runs and the writer's generation, which
  * are disjoint in pages. Packed pages are decoded on the stack: it never allocates. */

@@ -72,6 +72,7 @@ struct tl_timelog {
     bool wk_running, wk_stop, wk_kick; /* wk_mu */
     uint64_t wk_epoch; /* jobs completed; wk_mu */
     tl_dropq_t *dropq;
+    struct tl_vstore *vs; /* TL_VALUES_BYTES: the values (vstore.h); NULL otherwise */
     /* The writer section (see tl_wr_enter): wr_seq is odd while a writer call runs and grows
      * by two per call; idle_req is set by the worker while it seals on the writer's behalf. */
     _Atomic uint64_t wr_seq;
@@ -108,6 +109,12 @@ tl_status_t tl_config_normalize(const tl_config_t *in, tl_config_t *out);
  * tests open logs over a simulated one (disk/io.h). */
 tl_status_t tl_open_io(const tl_config_t *cfg, const struct tl_io *io, tl_timelog_t **out,
                        char *err, uint32_t cap);
+
+/* ---- write.c ---- */
+/* tl_append_batch after its argument checks: n records with the given handles, one sequence
+ * number, all or nothing (a bytes log's values.c passes the handles its store gave). */
+tl_status_t tl_write_handles(tl_timelog_t *tl, const int64_t *ts, const uint64_t *handles,
+                             size_t n);
 
 /* ---- logref.c ---- */
 /* Drops a reference on the log object (the open log and every snapshot hold one); the last

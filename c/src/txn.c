@@ -123,7 +123,7 @@ tl_status_t tl_txn_seal(txn_t *x, uint64_t wm) {
     tl_vec_unref(memrun);
     tl_manifest_t *nm = NULL;
     if (st == TL_OK) {
-        nm = tl_manifest_new(tl->alloc, cur->l1, cur->l0, nmem, cur->tombs,
+        nm = tl_manifest_new(tl->alloc, tl->vs, cur->l1, cur->l0, nmem, cur->tombs,
                              wm > cur->seq ? wm : cur->seq);
         tl_vec_unref(nmem);
         if (nm == NULL) st = TL_ENOMEM;

@@ -146,11 +146,23 @@ static tl_status_t finish_write(tl_timelog_t *tl, bool sealed, bool busy) {
     return st;
 }
 
+/* A byte-value log's handles are the engine's (values.c appends through tl_write_handles). */
+static inline bool handles_are_callers(const tl_timelog_t *tl) {
+    return tl->cfg.value_kind != TL_VALUES_BYTES;
+}
+
 tl_status_t tl_append_batch(tl_timelog_t *tl, const int64_t *ts, const uint64_t *handles,
                             size_t n, uint32_t flags) {
     tl_status_t st = tl_check_open(tl);
     if (st != TL_OK) return st;
     if (flags != 0 || (n > 0 && (ts == NULL || handles == NULL))) return TL_EINVAL;
+    if (!handles_are_callers(tl)) return tl_err_set(tl, TL_EINVAL, "a bytes log: tl_append_bytes");
+    return tl_write_handles(tl, ts, handles, n);
+}
+
+tl_status_t tl_write_handles(tl_timelog_t *tl, const int64_t *ts, const uint64_t *handles,
+                             size_t n) {
+    tl_status_t st;
     if (n == 0) return TL_OK;
     if (tl->seq >= UINT64_MAX - 1) return tl_err_set(tl, TL_EOVERFLOW, "sequence exhausted");
     if ((st = dur_check(tl)) != TL_OK) return st;
@@ -184,6 +196,7 @@ tl_status_t tl_append_batch(tl_timelog_t *tl, const int64_t *ts, const uint64_t 
  * out-of-order ts, a full page), which then decides everything as before. */
 static inline bool append_one_fast(tl_timelog_t *tl, int64_t ts, uint64_t h) {
     if (tl_check_open(tl) != TL_OK || tl->dur != NULL || tl->seq >= UINT64_MAX - 1 ||
+        !handles_are_callers(tl) ||
         ts < tl->mt.last ||
         !tl_mt_push_active(&tl->mt, ts, h)) {
         return false;
@@ -221,6 +234,7 @@ tl_status_t tl_append_batch_f64(tl_timelog_t *tl, const double *ts, const uint64
     tl_status_t st = tl_check_open(tl);
     if (st != TL_OK) return st;
     if ((flags & ~TL_F64_SAFE) != 0 || (n > 0 && (ts == NULL || values == NULL))) return TL_EINVAL;
+    if (!handles_are_callers(tl)) return tl_err_set(tl, TL_EINVAL, "a bytes log: tl_append_bytes");
     const double lim = (flags & TL_F64_SAFE) ? TL_F64_SAFE_LIM : TL_F64_LIM;
     enum { CHUNK = 4096 };
     if (n <= CHUNK) {
@@ -267,7 +281,7 @@ static tl_status_t delete_closed(tl_timelog_t *tl, int64_t lo, int64_t hi) {
         tl_manifest_t *cur = tl->man;
         /* (max: a replayed delete may carry a seq below the recovered manifest's) */
         uint64_t mseq = tl->seq > cur->seq ? tl->seq : cur->seq;
-        tl_manifest_t *nm = tl_manifest_new(tl->alloc, cur->l1, cur->l0, cur->mem, nt, mseq);
+        tl_manifest_t *nm = tl_manifest_new(tl->alloc, tl->vs, cur->l1, cur->l0, cur->mem, nt, mseq);
         tl_tombs_unref(nt);
         if (nm == NULL) {
             st = TL_ENOMEM;

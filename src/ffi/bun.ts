@@ -34,7 +34,9 @@ interface BunProcess {
 }
 
 // Bun's synchronous require: `bun:ffi` never enters Deno's module graph (nor its publish check).
-const ffi = (import.meta as unknown as { require(id: string): unknown }).require("bun:ffi") as BunFfi;
+const ffi = (import.meta as unknown as { require(id: string): unknown }).require(
+  "bun:ffi",
+) as BunFfi;
 const proc = (globalThis as unknown as { process: BunProcess }).process;
 
 function bunType(t: NativeType): string {

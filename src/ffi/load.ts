@@ -47,7 +47,11 @@ function machine(): { os: string; cpu: string } {
   const d = (globalThis as { Deno?: { build: { os: string; arch: string } } }).Deno;
   if (d) {
     const os = d.build.os === "windows" ? "win32" : d.build.os;
-    const cpu = d.build.arch === "x86_64" ? "x64" : d.build.arch === "aarch64" ? "arm64" : d.build.arch;
+    const cpu = d.build.arch === "x86_64"
+      ? "x64"
+      : d.build.arch === "aarch64"
+      ? "arm64"
+      : d.build.arch;
     return { os, cpu };
   }
   const proc = (globalThis as unknown as { process?: { platform: string; arch: string } }).process;
@@ -121,7 +125,9 @@ function checkoutCandidates(): string[] {
   const file = libraryFile(os);
   const dir = os === "win32" ? "bin" : "lib";
   const urls = [new URL(`../../zig-out/${dir}/${file}`, import.meta.url)];
-  for (const name of names) urls.push(new URL(`../../zig-out/dist/${name}/${file}`, import.meta.url));
+  for (const name of names) {
+    urls.push(new URL(`../../zig-out/dist/${name}/${file}`, import.meta.url));
+  }
   return remote ? [] : urls.map(urlPath);
 }
 

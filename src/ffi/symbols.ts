@@ -109,6 +109,41 @@ export const SYMBOLS = {
     ],
     result: "i32",
   },
+  tl_append_bytes: {
+    parameters: [
+      "pointer", /* tl */
+      "buffer", /* const int64_t* ts */
+      "buffer", /* const uint8_t* data */
+      "buffer", /* const uint32_t* ends */
+      "u32", /* uint32_t n */
+      "u32", /* uint32_t flags */
+    ],
+    result: "i32",
+  },
+  tl_append_bytes_f64: {
+    parameters: [
+      "pointer", /* tl */
+      "buffer", /* const double* ts */
+      "buffer", /* const uint8_t* data */
+      "buffer", /* const uint32_t* ends */
+      "u32", /* uint32_t n */
+      "u32", /* uint32_t flags */
+    ],
+    result: "i32",
+  },
+  tl_values_read: {
+    parameters: [
+      "pointer", /* tl */
+      "buffer", /* const uint64_t* h */
+      "u32", /* uint32_t n */
+      "buffer", /* uint8_t* buf */
+      "usize", /* uint64_t cap */
+      "buffer", /* uint32_t* ends */
+      "buffer", /* uint64_t* need */
+    ],
+    result: "i32",
+  },
+  tl_values_stats: { parameters: ["pointer", "buffer" /* uint64_t out[4] */], result: "i32" },
   tl_delete_range: { parameters: ["pointer", "i64", /* t1 */ "i64" /* t2 */], result: "i32" },
   tl_delete_before: { parameters: ["pointer", "i64" /* cutoff */], result: "i32" },
   tl_delete_since: { parameters: ["pointer", "i64" /* t1 */], result: "i32" },

@@ -328,7 +328,7 @@ static tl_status_t load_state(rec_ctx_t *c) {
     }
     tl_manifest_t *m = NULL;
     if (st == TL_OK) {
-        m = tl_manifest_new(tl->alloc, l1, NULL, NULL, tombs, c->dm.seq);
+        m = tl_manifest_new(tl->alloc, tl->vs, l1, NULL, NULL, tombs, c->dm.seq);
         if (m == NULL) st = fail_msg(c, TL_ENOMEM, "out of memory");
     }
     if (st == TL_OK) {

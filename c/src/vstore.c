@@ -1,0 +1,319 @@
+/*
+ * vstore.c — the value store of a TL_VALUES_BYTES log (design in vstore.h).
+ *
+ * Structure: slot[i] is chunk base + i (NULL once freed); `cur` is the chunk taking appends
+ * (the last slot) or none. Freed slots at the front are shifted out when they are at least
+ * half the table, so lookups stay one subtraction and the table stays proportional to the
+ * live chunks. The retired FIFO is a ring-free array with a read offset, compacted the same
+ * way. Manifests form a doubly linked list in epoch order; its head is the oldest.
+ * Complexity: append O(n + bytes) amortised; read O(n + bytes); retire O(n); untrack O(1)
+ * plus the entries it releases.
+ */
+#include <pthread.h>
+
+#include "manifest.h"
+#include "vstore.h"
+
+#define VS_CHUNK (1u << 20) /* bytes of an ordinary chunk */
+#define VS_HDR 4u /* an entry's u32 length */
+
+typedef struct vchunk {
+    uint64_t live; /* values stored and not released */
+    uint32_t used, cap;
+    uint8_t data[];
+} vchunk_t;
+
+typedef struct retired {
+    uint64_t epoch, count, bytes;
+    uint32_t chunk;
+} retired_t;
+
+struct tl_vstore {
+    tl_allocator_t alloc;
+    pthread_mutex_t mu;
+    vchunk_t **slot;
+    uint64_t base, nslots, cap_slots; /* chunk ids base .. base + nslots - 1 */
+    bool has_cur; /* slot[nslots - 1] takes appends */
+    uint64_t values, live_bytes, held_bytes;
+    retired_t *ret;
+    size_t ret_start, ret_end, ret_cap;
+    uint64_t retired_values;
+    uint64_t epoch; /* the newest manifest's epoch */
+    struct tl_manifest *oldest, *newest;
+};
+
+tl_status_t tl_vstore_create(const tl_allocator_t *a, tl_vstore_t **out) {
+    tl_vstore_t *vs = tl_mem_calloc(a, 1, sizeof *vs);
+    if (vs == NULL) return TL_ENOMEM;
+    vs->alloc = *(a ? a : tl_default_allocator());
+    if (pthread_mutex_init(&vs->mu, NULL) != 0) {
+        tl_mem_free(a, vs, sizeof *vs);
+        return TL_EINTERNAL;
+    }
+    *out = vs;
+    return TL_OK;
+}
+
+static void chunk_free(tl_vstore_t *vs, vchunk_t *c) {
+    vs->held_bytes -= c->cap;
+    tl_mem_free(&vs->alloc, c, sizeof *c + c->cap);
+}
+
+void tl_vstore_destroy(tl_vstore_t *vs) {
+    if (vs == NULL) return;
+    for (uint64_t i = 0; i < vs->nslots; i++) {
+        if (vs->slot[i] != NULL) chunk_free(vs, vs->slot[i]);
+    }
+    tl_mem_free(&vs->alloc, vs->slot, vs->cap_slots * sizeof *vs->slot);
+    tl_mem_free(&vs->alloc, vs->ret, vs->ret_cap * sizeof *vs->ret);
+    pthread_mutex_destroy(&vs->mu);
+    tl_allocator_t a = vs->alloc;
+    tl_mem_free(&a, vs, sizeof *vs);
+}
+
+/* ---- chunks ---- */
+
+static vchunk_t *chunk_of(const tl_vstore_t *vs, uint64_t id) {
+    if (id < vs->base || id - vs->base >= vs->nslots) return NULL;
+    return vs->slot[id - vs->base];
+}
+
+/* Shifts the freed slots at the front out once they are half the table. */
+static void slots_trim(tl_vstore_t *vs) {
+    uint64_t k = 0;
+    while (k < vs->nslots && vs->slot[k] == NULL) k++;
+    if (k == 0 || 2 * k < vs->nslots) return;
+    memmove(vs->slot, vs->slot + k, (vs->nslots - k) * sizeof *vs->slot);
+    vs->base += k;
+    vs->nslots -= k;
+}
+
+/* Frees chunk id when it holds no live value and takes no appends. */
+static void chunk_maybe_free(tl_vstore_t *vs, uint64_t id) {
+    vchunk_t *c = chunk_of(vs, id);
+    if (c == NULL || c->live != 0) return;
+    if (vs->has_cur && id == vs->base + vs->nslots - 1) return;
+    chunk_free(vs, c);
+    vs->slot[id - vs->base] = NULL;
+    slots_trim(vs);
+}
+
+/* A new append chunk with room for `need` bytes. ENOMEM leaves the store as it was. */
+static tl_status_t chunk_add(tl_vstore_t *vs, uint32_t need) {
+    if (vs->base + vs->nslots > UINT32_MAX) return TL_EOVERFLOW; /* ids are 32 bits */
+    if (vs->nslots == vs->cap_slots) {
+        uint64_t cap = vs->cap_slots ? 2 * vs->cap_slots : 16;
+        vchunk_t **s = tl_mem_calloc(&vs->alloc, cap, sizeof *s);
+        if (s == NULL) return TL_ENOMEM;
+        if (vs->nslots) memcpy(s, vs->slot, vs->nslots * sizeof *s);
+        tl_mem_free(&vs->alloc, vs->slot, vs->cap_slots * sizeof *s);
+        vs->slot = s;
+        vs->cap_slots = cap;
+    }
+    uint32_t cap = need > VS_CHUNK ? need : VS_CHUNK;
+    vchunk_t *c = tl_mem_alloc(&vs->alloc, sizeof *c + cap);
+    if (c == NULL) return TL_ENOMEM;
+    c->live = 0;
+    c->used = 0;
+    c->cap = cap;
+    uint64_t prev = vs->base + vs->nslots - 1;
+    bool had = vs->has_cur;
+    vs->slot[vs->nslots++] = c;
+    vs->has_cur = true;
+    vs->held_bytes += cap;
+    if (had) chunk_maybe_free(vs, prev); /* an emptied chunk goes once it takes no appends */
+    return TL_OK;
+}
+
+/* ---- appends ---- */
+
+tl_status_t tl_vstore_append(tl_vstore_t *vs, const uint8_t *data, const uint32_t *ends,
+                             uint32_t n, uint64_t *handles, tl_vmark_t *mark) {
+    pthread_mutex_lock(&vs->mu);
+    vchunk_t *cur = vs->has_cur ? vs->slot[vs->nslots - 1] : NULL;
+    *mark = (tl_vmark_t){vs->base + vs->nslots, vs->has_cur, cur ? cur->used : 0,
+                         cur ? cur->live : 0, vs->live_bytes, vs->values};
+    tl_status_t st = TL_OK;
+    uint32_t start = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (ends[i] < start || ends[i] - start > UINT32_MAX - VS_HDR) {
+            st = TL_EINVAL;
+            break;
+        }
+        uint32_t len = ends[i] - start, need = VS_HDR + len;
+        if (cur == NULL || cur->cap - cur->used < need) {
+            st = chunk_add(vs, need);
+            if (st != TL_OK) break;
+            cur = vs->slot[vs->nslots - 1];
+        }
+        uint8_t *e = cur->data + cur->used;
+        memcpy(e, &len, VS_HDR); /* little-endian hosts only (timelog.h) */
+        if (len) memcpy(e + VS_HDR, data + start, len);
+        handles[i] = (vs->base + vs->nslots - 1) << 32 | cur->used;
+        cur->used += need;
+        cur->live++;
+        vs->live_bytes += need;
+        start = ends[i];
+    }
+    if (st == TL_OK) vs->values += n;
+    pthread_mutex_unlock(&vs->mu);
+    if (st != TL_OK) tl_vstore_rollback(vs, mark);
+    return st;
+}
+
+void tl_vstore_rollback(tl_vstore_t *vs, const tl_vmark_t *mark) {
+    pthread_mutex_lock(&vs->mu);
+    /* Chunks from mark->next_id on hold only the batch's values: they go. The append chunk
+     * of the mark gets its length and live count back; it may be gone already, freed by
+     * chunk_add when it held nothing live (then the batch put nothing in it). */
+    while (vs->nslots > 0 && vs->base + vs->nslots > mark->next_id) {
+        vchunk_t *c = vs->slot[--vs->nslots];
+        if (c != NULL) chunk_free(vs, c);
+    }
+    vchunk_t *c = mark->had_cur ? chunk_of(vs, mark->next_id - 1) : NULL;
+    vs->has_cur = c != NULL && vs->base + vs->nslots == mark->next_id;
+    if (vs->has_cur) {
+        c->used = mark->used;
+        c->live = mark->live;
+    }
+    vs->live_bytes = mark->live_bytes;
+    vs->values = mark->values;
+    pthread_mutex_unlock(&vs->mu);
+}
+
+/* ---- reads ---- */
+
+/* The entry a handle names: its bytes and length; false when it names none. */
+static bool entry_of(const tl_vstore_t *vs, uint64_t h, const uint8_t **p, uint32_t *len) {
+    const vchunk_t *c = chunk_of(vs, h >> 32);
+    uint32_t off = (uint32_t)h;
+    if (c == NULL || off >= c->used || c->used - off < VS_HDR) return false;
+    uint32_t l;
+    memcpy(&l, c->data + off, VS_HDR);
+    if (l > c->used - off - VS_HDR) return false;
+    *p = c->data + off + VS_HDR;
+    *len = l;
+    return true;
+}
+
+tl_status_t tl_vstore_read(tl_vstore_t *vs, const uint64_t *h, uint32_t n, uint8_t *buf,
+                           uint64_t cap, uint32_t *ends, uint64_t *need) {
+    pthread_mutex_lock(&vs->mu);
+    uint64_t total = 0;
+    tl_status_t st = TL_OK;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *p;
+        uint32_t len;
+        if (!entry_of(vs, h[i], &p, &len)) {
+            st = TL_EINVAL;
+            break;
+        }
+        total += len;
+    }
+    if (st == TL_OK) {
+        *need = total;
+        if (total > cap || total > UINT32_MAX) st = TL_EOVERFLOW;
+    }
+    if (st == TL_OK) {
+        uint32_t at = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            const uint8_t *p;
+            uint32_t len;
+            (void)entry_of(vs, h[i], &p, &len); /* checked above, under the same lock */
+            if (len) memcpy(buf + at, p, len);
+            at += len;
+            ends[i] = at;
+        }
+    }
+    pthread_mutex_unlock(&vs->mu);
+    return st;
+}
+
+/* ---- retirement ---- */
+
+/* Releases the retired entries no manifest older than their epoch still pins. */
+static void release_ready(tl_vstore_t *vs) {
+    uint64_t oldest = vs->oldest ? vs->oldest->vepoch : UINT64_MAX;
+    while (vs->ret_start < vs->ret_end && vs->ret[vs->ret_start].epoch <= oldest) {
+        retired_t r = vs->ret[vs->ret_start++];
+        vchunk_t *c = chunk_of(vs, r.chunk);
+        TL_ASSERT(c != NULL && c->live >= r.count);
+        c->live -= r.count;
+        vs->live_bytes -= r.bytes;
+        vs->values -= r.count;
+        vs->retired_values -= r.count;
+        chunk_maybe_free(vs, r.chunk);
+    }
+    if (vs->ret_start == vs->ret_end) vs->ret_start = vs->ret_end = 0;
+}
+
+/* Room for one more retired entry; false on ENOMEM (the entry is then released late: see
+ * tl_vstore_retire). */
+static bool ret_room(tl_vstore_t *vs) {
+    if (vs->ret_end < vs->ret_cap) return true;
+    if (vs->ret_start > 0) {
+        memmove(vs->ret, vs->ret + vs->ret_start, (vs->ret_end - vs->ret_start) * sizeof *vs->ret);
+        vs->ret_end -= vs->ret_start;
+        vs->ret_start = 0;
+        if (vs->ret_end < vs->ret_cap) return true;
+    }
+    size_t cap = vs->ret_cap ? 2 * vs->ret_cap : 64;
+    retired_t *r = tl_mem_alloc(&vs->alloc, cap * sizeof *r);
+    if (r == NULL) return false;
+    if (vs->ret_end) memcpy(r, vs->ret, vs->ret_end * sizeof *r);
+    tl_mem_free(&vs->alloc, vs->ret, vs->ret_cap * sizeof *r);
+    vs->ret = r;
+    vs->ret_cap = cap;
+    return true;
+}
+
+void tl_vstore_retire(tl_vstore_t *vs, const uint64_t *h, size_t n) {
+    pthread_mutex_lock(&vs->mu);
+    for (size_t i = 0; i < n;) {
+        uint64_t id = h[i] >> 32, bytes = 0;
+        size_t j = i;
+        for (; j < n && h[j] >> 32 == id; j++) {
+            const uint8_t *p;
+            uint32_t len = 0;
+            bool stored = entry_of(vs, h[j], &p, &len);
+            TL_ASSERT(stored); /* every dropped record's handle names a stored value */
+            bytes += VS_HDR + len;
+        }
+        /* Out of memory for the FIFO: the values stay stored until close (a leak bounded by
+         * the log's life, never a value freed while a reader may still need it). */
+        if (ret_room(vs)) {
+            vs->ret[vs->ret_end++] = (retired_t){vs->epoch, j - i, bytes, (uint32_t)id};
+            vs->retired_values += j - i;
+        }
+        i = j;
+    }
+    release_ready(vs);
+    pthread_mutex_unlock(&vs->mu);
+}
+
+void tl_vstore_track(tl_vstore_t *vs, struct tl_manifest *m) {
+    pthread_mutex_lock(&vs->mu);
+    m->vepoch = ++vs->epoch;
+    m->vprev = vs->newest;
+    m->vnext = NULL;
+    if (vs->newest) vs->newest->vnext = m;
+    else vs->oldest = m;
+    vs->newest = m;
+    pthread_mutex_unlock(&vs->mu);
+}
+
+void tl_vstore_untrack(tl_vstore_t *vs, struct tl_manifest *m) {
+    pthread_mutex_lock(&vs->mu);
+    if (m->vprev) m->vprev->vnext = m->vnext;
+    else vs->oldest = m->vnext;
+    if (m->vnext) m->vnext->vprev = m->vprev;
+    else vs->newest = m->vprev;
+    release_ready(vs);
+    pthread_mutex_unlock(&vs->mu);
+}
+
+void tl_vstore_stats(tl_vstore_t *vs, tl_vstats_t *out) {
+    pthread_mutex_lock(&vs->mu);
+    *out = (tl_vstats_t){vs->values, vs->live_bytes, vs->held_bytes, vs->retired_values};
+    pthread_mutex_unlock(&vs->mu);
+}

@@ -1,0 +1,73 @@
+/*
+ * vstore.h — the value store of a TL_VALUES_BYTES log: variable-length values kept by the
+ * engine, each record's handle naming its value.
+ *
+ * Values are appended to chunks (1 MiB, or one value's size when larger); a handle is
+ * chunk id << 32 | offset of the value's entry (u32 length, then the bytes). Chunk ids only
+ * grow, so a handle to a freed chunk is recognised, never read. A chunk counts its live
+ * values and is freed when the last one is released and it no longer takes appends.
+ *
+ * When a value may be released. A record dropped by flush or compaction (covered by a
+ * tombstone) is absent from the version published with the drop and from every later one,
+ * but a snapshot pinning an older version can still yield it. So every manifest of the log is
+ * tracked with an epoch (its creation order), and a drop is retired with the newest epoch: it
+ * is released once every manifest older than that epoch has been freed, which happens when
+ * the last snapshot, iterator or job pinning it lets go. Retired drops wait in a FIFO of
+ * (epoch, chunk, count, bytes) entries, one per run of drops in the same chunk.
+ *
+ * Locking: one mutex guards chunks, the manifest list and the FIFO. Appends (writer), reads
+ * (any thread: one lock per batch, copying out under it), manifest creation and the last
+ * unref of a manifest (any thread) take it; nothing else is called while it is held except
+ * the allocator.
+ */
+#ifndef TL_VSTORE_H
+#define TL_VSTORE_H
+
+#include "tl_common.h"
+
+typedef struct tl_vstore tl_vstore_t;
+struct tl_manifest;
+
+/* Where appends stand, to undo a batch that was not inserted (tl_vstore_rollback). */
+typedef struct tl_vmark {
+    uint64_t next_id; /* the id the next new chunk gets */
+    bool had_cur; /* chunk next_id - 1 took appends */
+    uint32_t used; /* its bytes used */
+    uint64_t live, live_bytes, values; /* its live values; the store's live bytes, values */
+} tl_vmark_t;
+
+tl_status_t tl_vstore_create(const tl_allocator_t *a, tl_vstore_t **out);
+/* Frees every chunk (the log is gone: no manifest is left). Accepts NULL. */
+void tl_vstore_destroy(tl_vstore_t *vs);
+
+/* Stores n values (value i is data[ends[i-1] .. ends[i]), ends ascending, ends[-1] = 0) and
+ * writes their handles. ENOMEM stores nothing; *mark receives the state before the call. */
+tl_status_t tl_vstore_append(tl_vstore_t *vs, const uint8_t *data, const uint32_t *ends,
+                             uint32_t n, uint64_t *handles, tl_vmark_t *mark);
+/* Undoes the appends made since *mark (the batch holding them was not inserted). */
+void tl_vstore_rollback(tl_vstore_t *vs, const tl_vmark_t *mark);
+
+/* Copies the values of handles h[0, n) into buf back to back, ends[i] = end of value i.
+ * *need = the bytes they take. EOVERFLOW (nothing copied) when that exceeds cap or 2^32 - 1;
+ * EINVAL for a handle that names no stored value (a freed chunk, an offset out of bounds). */
+tl_status_t tl_vstore_read(tl_vstore_t *vs, const uint64_t *h, uint32_t n, uint8_t *buf,
+                           uint64_t cap, uint32_t *ends, uint64_t *need);
+
+/* Retires the values of dropped records (see the header): released once no manifest older
+ * than the newest one is left. */
+void tl_vstore_retire(tl_vstore_t *vs, const uint64_t *h, size_t n);
+
+/* Manifest tracking (manifest.c): track gives m the next epoch; untrack (its last unref)
+ * releases what no older manifest still pins. */
+void tl_vstore_track(tl_vstore_t *vs, struct tl_manifest *m);
+void tl_vstore_untrack(tl_vstore_t *vs, struct tl_manifest *m);
+
+typedef struct tl_vstats {
+    uint64_t values; /* live values (stored, not yet released) */
+    uint64_t live_bytes; /* their bytes, entry headers included */
+    uint64_t held_bytes; /* bytes of the chunks allocated */
+    uint64_t retired; /* values dropped but still pinned by an older version */
+} tl_vstats_t;
+void tl_vstore_stats(tl_vstore_t *vs, tl_vstats_t *out);
+
+#endif

@@ -1,0 +1,184 @@
+/**
+ * Values stored by the engine as bytes: `values: "bytes"` (Uint8Array payloads), `"json"`
+ * (any JSON value, stored as UTF-8) and a user's `{ encode, decode }` codec.
+ *
+ * Writes encode every value first (a value that cannot be encoded throws with its index and
+ * nothing is stored), then hand the engine one buffer with the values back to back and their
+ * end offsets: one FFI call a batch. Reads turn a batch of handles into bytes with one call
+ * (`tl_values_read`) into one fresh buffer; `"bytes"` values are views of it (no copy per
+ * value), the other modes decode from those views. The handles themselves never pass
+ * through a JS number: they stay in the typed array the engine wrote them to.
+ *
+ * @module
+ */
+import { Status } from "./errors.ts";
+import type { NativePointer, TimelogSymbols } from "./ffi/runtime.ts";
+import { describe } from "./time.ts";
+
+/**
+ * A codec for `values: { encode, decode }`: how a value becomes bytes and back. `encode` may
+ * throw to refuse a value (nothing of the batch is then stored).
+ *
+ * @example
+ * ```ts
+ * import { Timelog, type ValueCodec } from "@timelog/timelog";
+ * const upper: ValueCodec<string> = {
+ *   encode: (s) => new TextEncoder().encode(s.toUpperCase()),
+ *   decode: (b) => new TextDecoder().decode(b),
+ * };
+ * using log = new Timelog<string>({ values: upper });
+ * log.append(1, "abc");
+ * console.log(log.at(1)); // ["ABC"]
+ * ```
+ */
+export interface ValueCodec<V> {
+  /** The bytes stored for `value`. */
+  encode(value: V): Uint8Array;
+  /** The value of stored bytes (a view valid for this call only if you keep it: copy it). */
+  decode(bytes: Uint8Array): V;
+}
+
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder("utf-8", { fatal: true });
+
+/** JSON.stringify replacer that refuses what JSON would silently change or drop. */
+function strict(this: unknown, key: string, v: unknown): unknown {
+  if (typeof v === "number" && !Number.isFinite(v)) {
+    throw new TypeError(`${v} cannot be stored as JSON${key ? ` (at key "${key}")` : ""}`);
+  }
+  if (v === undefined || typeof v === "function" || typeof v === "symbol") {
+    throw new TypeError(
+      `${describe(v)} cannot be stored as JSON${key ? ` (at key "${key}")` : ""}`,
+    );
+  }
+  return v;
+}
+
+/** `values: "json"`: UTF-8 JSON text; refuses what JSON cannot represent exactly. */
+export const JSON_CODEC: ValueCodec<unknown> = {
+  encode: (v) => utf8.encode(JSON.stringify(v, strict)),
+  decode: (b) => JSON.parse(utf8d.decode(b)),
+};
+
+/** `values: "bytes"`: Uint8Array in, Uint8Array out. */
+export const BYTES_CODEC: ValueCodec<unknown> = {
+  encode: (v) => {
+    if (!(v instanceof Uint8Array)) {
+      throw new TypeError(`must be a Uint8Array in a bytes log, got ${describe(v)}`);
+    }
+    return v;
+  },
+  decode: (b) => b,
+};
+
+const U32_MAX = 2 ** 32 - 1;
+
+/** A batch of encoded values, back to back, with their end offsets. */
+export interface EncodedValues {
+  readonly data: Uint8Array;
+  readonly ends: Uint32Array;
+}
+
+/** The engine side of a bytes log: encodes batches for writes, reads batches of handles. */
+export class ByteValues<V> {
+  readonly #codec: ValueCodec<V>;
+  readonly #identity: boolean;
+  readonly #need = new BigUint64Array(1);
+  #scratch = new Uint8Array(1 << 16);
+
+  constructor(
+    readonly sym: TimelogSymbols,
+    readonly ptr: () => NativePointer,
+    readonly check: (status: number, action: string) => void,
+    codec: ValueCodec<unknown>,
+  ) {
+    this.#codec = codec as ValueCodec<V>;
+    this.#identity = codec === BYTES_CODEC;
+  }
+
+  /** Encodes n values; throws a TypeError naming the first bad one (nothing stored). */
+  encode(values: ArrayLike<V>, n: number, action: string): EncodedValues {
+    const parts: Uint8Array[] = new Array(n);
+    const ends = new Uint32Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      let b: Uint8Array;
+      try {
+        b = this.#codec.encode(values[i]);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        throw new TypeError(`Cannot ${action}: values[${i}] ${msg}`, { cause: e });
+      }
+      if (!(b instanceof Uint8Array)) {
+        throw new TypeError(
+          `Cannot ${action}: values[${i}]: encode must return a Uint8Array, got ${describe(b)}`,
+        );
+      }
+      total += b.length;
+      if (total > U32_MAX) {
+        throw new RangeError(`Cannot ${action}: a batch holds at most 4 GiB of values`);
+      }
+      parts[i] = b;
+      ends[i] = total;
+    }
+    const data = new Uint8Array(total);
+    for (let i = 0, at = 0; i < n; i++) {
+      data.set(parts[i], at);
+      at += parts[i].length;
+    }
+    return { data, ends };
+  }
+
+  /** The values of handles h[from, to) (raw engine handles in a Float64Array's memory). */
+  decode(h: Float64Array, from: number, to: number): V[] {
+    const n = to - from;
+    const out: V[] = new Array(n);
+    if (n === 0) return out;
+    const raw = new BigUint64Array(h.buffer, h.byteOffset + 8 * from, n);
+    const ends = new Uint32Array(n);
+    let status = this.sym.tl_values_read(
+      this.ptr(),
+      raw,
+      n,
+      this.#scratch,
+      this.#scratch.length,
+      ends,
+      this.#need,
+    );
+    if (status === Status.EOVERFLOW) {
+      const need = Number(this.#need[0]);
+      this.#scratch = new Uint8Array(Math.max(need, 2 * this.#scratch.length));
+      status = this.sym.tl_values_read(
+        this.ptr(),
+        raw,
+        n,
+        this.#scratch,
+        this.#scratch.length,
+        ends,
+        this.#need,
+      );
+    }
+    this.check(status, "read values");
+    // One fresh buffer a batch, so values handed out are never overwritten by a later read.
+    const bytes = this.#scratch.slice(0, n ? ends[n - 1] : 0);
+    const codec = this.#codec;
+    for (let i = 0, start = 0; i < n; i++) {
+      const view = bytes.subarray(start, ends[i]);
+      out[i] = this.#identity ? (view as V) : codec.decode(view);
+      start = ends[i];
+    }
+    return out;
+  }
+
+  /** Live values, their bytes, the bytes held by the engine's chunks, values still pinned. */
+  stats(): { values: number; bytes: number; heldBytes: number; pinned: number } {
+    const out = new BigUint64Array(4);
+    this.check(this.sym.tl_values_stats(this.ptr(), out), "read value stats");
+    return {
+      values: Number(out[0]),
+      bytes: Number(out[1]),
+      heldBytes: Number(out[2]),
+      pinned: Number(out[3]),
+    };
+  }
+}
