@@ -125,6 +125,7 @@ const test_sources = [_][]const u8{
     "c/tests/oneshot_test.c",
     "c/tests/asof_test.c",
     "c/tests/values_test.c",
+    "c/tests/values_durable_test.c",
     "c/tests/agg_test.c",
     "c/tests/alloc_fail_test.c",
     "c/tests/codec_test.c",

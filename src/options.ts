@@ -53,7 +53,7 @@ export interface TimelogOptions {
    * buffer a batch); "json": any JSON value, stored as UTF-8 (a value JSON cannot represent
    * exactly, such as `undefined`, `NaN` or a function, is a TypeError); or a
    * `{ encode, decode }` codec (msgpack, CBOR, ...). The byte-valued modes keep values out of
-   * the JS heap; they are in memory only so far (with `path`, a TypeError).
+   * the JS heap, in memory and on disk.
    */
   values?: ValueMode | ValueCodec<unknown>;
   /** Type of returned timestamps: "number" (default for s/ms/us) or "bigint" (default for ns). */
@@ -318,15 +318,10 @@ function checkDurable(
   if (values === "any") {
     throw new TypeError(
       'A durable log (option path) cannot store values: "any" (JS values held by identity, ' +
-        'the default): pass values: "f64"',
+        'the default): pass values: "f64", "bytes", "json" or a codec',
     );
   }
-  if (values === "bytes") {
-    throw new TypeError(
-      'A durable log (option path) cannot store values: "bytes", "json" or a codec yet ' +
-        '(they are in memory only so far): pass values: "f64", or omit path',
-    );
-  }
+
   const seg = options.walSegmentBytes;
   if (seg !== undefined && seg % 8 !== 0) {
     throw new RangeError(`Option walSegmentBytes must be a multiple of 8, got ${seg}`);

@@ -572,8 +572,7 @@ TL_API tl_status_t tl_asof_many_f64(tl_timelog_t *tl, const double *ts, uint32_t
                                     double *ts_out, uint64_t *h_out, uint8_t *found);
 
 /* ---------------------------------------------------------------------------------------------
- * Byte values (a log opened with value_kind TL_VALUES_BYTES; in memory only, so far: with a
- * path tl_open fails with EINVAL)
+ * Byte values (a log opened with value_kind TL_VALUES_BYTES, in memory or durable)
  *
  * The engine stores each record's value, a byte string of any length (0 included), and the
  * record's handle names it: reads return handles as for any log, and tl_values_read turns a
@@ -584,9 +583,14 @@ TL_API tl_status_t tl_asof_many_f64(tl_timelog_t *tl, const double *ts, uint32_t
  * the engine's: the other append functions fail with EINVAL on such a log.
  * ------------------------------------------------------------------------------------------- */
 
+/* Largest value a durable log stores (256 MiB); in memory, up to 4 GiB - 5. */
+#define TL_VALUE_DURABLE_MAX (256u << 20)
+
 /* Appends n records: ts[i] with the bytes data[ends[i-1], ends[i]) (ends ascending, ends[-1]
  * = 0), with one sequence number, as tl_append_batch (all or nothing; EBUSY: accepted).
- * EINVAL also for a log of another value kind or descending ends. flags: reserved, 0. */
+ * EINVAL also for a log of another value kind, descending ends, or (durable) a value above
+ * TL_VALUE_DURABLE_MAX. A durable log logs the values' bytes with the records (WAL) and
+ * stores their chunks in its segment files at checkpoints. flags: reserved, 0. */
 TL_API tl_status_t tl_append_bytes(tl_timelog_t *tl, const int64_t *ts, const uint8_t *data,
                                    const uint32_t *ends, uint32_t n, uint32_t flags);
 

@@ -62,11 +62,7 @@ tl_status_t tl_open_io(const tl_config_t *cfg, const struct tl_io *io, tl_timelo
         err_out(err, cap, "invalid configuration");
         return st;
     }
-    if (c.value_kind == TL_VALUES_BYTES && c.path[0] != '\0') {
-        /* The WAL and segment files carry 8-byte values only, so far: refuse, never lose. */
-        err_out(err, cap, "values of kind bytes are not durable yet: open without a path");
-        return TL_EINVAL;
-    }
+
     tl_timelog_t *tl = tl_mem_alloc(&c.allocator, sizeof *tl);
     if (tl == NULL) return TL_ENOMEM;
     memset(tl, 0, sizeof *tl);

@@ -111,10 +111,16 @@ tl_status_t tl_open_io(const tl_config_t *cfg, const struct tl_io *io, tl_timelo
                        char *err, uint32_t cap);
 
 /* ---- write.c ---- */
+struct tl_vmark;
 /* tl_append_batch after its argument checks: n records with the given handles, one sequence
- * number, all or nothing (a bytes log's values.c passes the handles its store gave). */
+ * number, all or nothing. vm (a bytes log): the value store's mark before this call's values,
+ * so a durable log logs their bytes with the call; NULL otherwise. */
 tl_status_t tl_write_handles(tl_timelog_t *tl, const int64_t *ts, const uint64_t *handles,
-                             size_t n);
+                             size_t n, const struct tl_vmark *vm);
+/* A bytes log's append (values.c): stores the values (data, ends as tl_append_bytes), then
+ * writes the records; when they are not inserted the values are taken back. */
+tl_status_t tl_write_bytes(tl_timelog_t *tl, const int64_t *ts, const uint8_t *data,
+                           const uint32_t *ends, uint32_t n);
 
 /* ---- logref.c ---- */
 /* Drops a reference on the log object (the open log and every snapshot hold one); the last

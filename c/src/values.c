@@ -4,10 +4,10 @@
  * gives, reads that turn handles back into bytes, and the store's figures.
  *
  * An append stores the values first, then writes the records through the ordinary write path
- * (tl_write_handles: one sequence number, all or nothing). When the records are not inserted
- * (the sequence did not move: ENOMEM, EOVERFLOW, a closed log) the values are taken back, so
- * a failed call leaves neither records nor bytes behind. EBUSY means accepted, as for every
- * append.
+ * (write.c, tl_write_bytes: one sequence number, all or nothing; a durable log logs the
+ * values' bytes with the call). When the records are not inserted (the sequence did not move:
+ * ENOMEM, EOVERFLOW, a closed log) the values are taken back, so a failed call leaves neither
+ * records nor bytes behind. EBUSY means accepted, as for every append.
  * Complexity: O(n + bytes) per call, one copy of the bytes into the store.
  */
 #include "timelog_int.h"
@@ -21,28 +21,16 @@ static tl_status_t bytes_check(tl_timelog_t *tl, const void *ts, const uint8_t *
     if (n > 0 && (ts == NULL || ends == NULL || (data == NULL && ends[n - 1] > 0))) {
         return TL_EINVAL;
     }
-    return TL_OK;
-}
-
-/* Stores the values, writes the records; takes the values back when nothing was inserted. */
-static tl_status_t append_stored(tl_timelog_t *tl, const int64_t *ts, const uint8_t *data,
-                                 const uint32_t *ends, uint32_t n) {
-    if (n == 0) return TL_OK;
-    uint64_t *h = tl_mem_alloc(&tl->cfg.allocator, (size_t)n * sizeof *h);
-    if (h == NULL) return tl_err_set(tl, TL_ENOMEM, "append_bytes of %u records", n);
-    tl_vmark_t mark;
-    tl_status_t st = tl_vstore_append(tl->vs, data, ends, n, h, &mark);
-    if (st == TL_EINVAL) {
-        st = tl_err_set(tl, st, "append_bytes: ends must ascend (values of < 4 GiB)");
-    } else if (st != TL_OK) {
-        st = tl_err_set(tl, st, "append_bytes of %u records: values not stored", n);
-    } else {
-        uint64_t seq0 = tl->seq;
-        st = tl_write_handles(tl, ts, h, n);
-        if (tl->seq == seq0) tl_vstore_rollback(tl->vs, &mark);
+    if (tl->dur != NULL) { /* a segment file's blob holds a chunk: at most 1 GiB */
+        for (uint32_t i = 0, start = 0; i < n; start = ends[i++]) {
+            if (ends[i] >= start && ends[i] - start > TL_VALUE_DURABLE_MAX) {
+                return tl_err_set(tl, TL_EINVAL, "append_bytes: value %u is %u bytes; a durable "
+                                  "log stores values of at most %u", i, ends[i] - start,
+                                  (unsigned)TL_VALUE_DURABLE_MAX);
+            }
+        }
     }
-    tl_mem_free(&tl->cfg.allocator, h, (size_t)n * sizeof *h);
-    return st;
+    return TL_OK;
 }
 
 tl_status_t tl_append_bytes(tl_timelog_t *tl, const int64_t *ts, const uint8_t *data,
@@ -50,7 +38,7 @@ tl_status_t tl_append_bytes(tl_timelog_t *tl, const int64_t *ts, const uint8_t *
     tl_status_t st = bytes_check(tl, ts, data, ends, n);
     if (st != TL_OK) return st;
     if (flags != 0) return TL_EINVAL;
-    return append_stored(tl, ts, data, ends, n);
+    return tl_write_bytes(tl, ts, data, ends, n);
 }
 
 tl_status_t tl_append_bytes_f64(tl_timelog_t *tl, const double *ts, const uint8_t *data,
@@ -65,7 +53,7 @@ tl_status_t tl_append_bytes_f64(tl_timelog_t *tl, const double *ts, const uint8_
     for (uint32_t i = 0; i < n && st == TL_OK; i++) {
         if (!tl_f64_to_ts_within(ts[i], lim, &conv[i])) st = TL_EINVAL;
     }
-    if (st == TL_OK) st = append_stored(tl, conv, data, ends, n);
+    if (st == TL_OK) st = tl_write_bytes(tl, conv, data, ends, n);
     tl_mem_free(&tl->cfg.allocator, conv, (size_t)n * sizeof *conv);
     return st;
 }

@@ -20,6 +20,10 @@
 typedef struct vchunk {
     uint64_t live; /* values stored and not released */
     uint32_t used, cap;
+    uint32_t io_pins; /* a checkpoint is writing it: not freed until unpinned */
+    uint32_t blob; /* durable logs: where its bytes [0, disk_used) are on disk */
+    uint64_t file_id; /* (0: not on disk) */
+    uint32_t disk_used, pad_;
     uint8_t data[];
 } vchunk_t;
 
@@ -91,7 +95,7 @@ static void slots_trim(tl_vstore_t *vs) {
 /* Frees chunk id when it holds no live value and takes no appends. */
 static void chunk_maybe_free(tl_vstore_t *vs, uint64_t id) {
     vchunk_t *c = chunk_of(vs, id);
-    if (c == NULL || c->live != 0) return;
+    if (c == NULL || c->live != 0 || c->io_pins != 0) return;
     if (vs->has_cur && id == vs->base + vs->nslots - 1) return;
     chunk_free(vs, c);
     vs->slot[id - vs->base] = NULL;
@@ -113,8 +117,7 @@ static tl_status_t chunk_add(tl_vstore_t *vs, uint32_t need) {
     uint32_t cap = need > VS_CHUNK ? need : VS_CHUNK;
     vchunk_t *c = tl_mem_alloc(&vs->alloc, sizeof *c + cap);
     if (c == NULL) return TL_ENOMEM;
-    c->live = 0;
-    c->used = 0;
+    memset(c, 0, sizeof *c);
     c->cap = cap;
     uint64_t prev = vs->base + vs->nslots - 1;
     bool had = vs->has_cur;
@@ -316,4 +319,179 @@ void tl_vstore_stats(tl_vstore_t *vs, tl_vstats_t *out) {
     pthread_mutex_lock(&vs->mu);
     *out = (tl_vstats_t){vs->values, vs->live_bytes, vs->held_bytes, vs->retired_values};
     pthread_mutex_unlock(&vs->mu);
+}
+
+/* ---- durable logs ---- */
+
+/* Makes room for chunk id in the slot table (below base too: replay meets ids in any order).
+ * ENOMEM, or EOVERFLOW for an id table that would not fit. */
+static tl_status_t slot_room(tl_vstore_t *vs, uint64_t id) {
+    if (vs->nslots == 0) vs->base = id;
+    uint64_t lo = id < vs->base ? id : vs->base;
+    uint64_t hi = id >= vs->base + vs->nslots ? id + 1 : vs->base + vs->nslots;
+    if (hi - lo > (1u << 24)) return TL_EOVERFLOW; /* 16M chunks held at once: corrupt ids */
+    if (hi - lo > vs->cap_slots) {
+        uint64_t cap = vs->cap_slots ? vs->cap_slots : 16;
+        while (cap < hi - lo) cap *= 2;
+        vchunk_t **sl = tl_mem_calloc(&vs->alloc, cap, sizeof *sl);
+        if (sl == NULL) return TL_ENOMEM;
+        if (vs->nslots) memcpy(sl + (vs->base - lo), vs->slot, vs->nslots * sizeof *sl);
+        tl_mem_free(&vs->alloc, vs->slot, vs->cap_slots * sizeof *sl);
+        vs->slot = sl;
+        vs->cap_slots = cap;
+    } else if (lo < vs->base) {
+        memmove(vs->slot + (vs->base - lo), vs->slot, vs->nslots * sizeof *vs->slot);
+        memset(vs->slot, 0, (vs->base - lo) * sizeof *vs->slot);
+    }
+    vs->nslots = hi - lo;
+    vs->base = lo;
+    return TL_OK;
+}
+
+tl_status_t tl_vstore_put(tl_vstore_t *vs, uint32_t id, uint32_t off, const uint8_t *data,
+                          uint32_t len) {
+    if ((uint64_t)off + len > UINT32_MAX) return TL_ECORRUPT;
+    pthread_mutex_lock(&vs->mu);
+    tl_status_t st = slot_room(vs, id);
+    vchunk_t *c = st == TL_OK ? chunk_of(vs, id) : NULL;
+    /* A chunk held at most 1 MiB, or one larger value at offset 0. Recovered chunks take no
+     * appends, so they get the size their bytes need (a chunk read from a segment file, then
+     * extended by the WAL's records, grows): a reopened log holds what it stores. */
+    uint32_t end = off + len;
+    if (st == TL_OK && end > VS_CHUNK && off != 0) st = TL_ECORRUPT;
+    if (st == TL_OK && (c == NULL || end > c->cap)) {
+        uint32_t cap = end; /* a new chunk: exactly its extent; a growing one doubles */
+        if (c != NULL && end <= VS_CHUNK) {
+            uint32_t twice = c->cap > VS_CHUNK / 2 ? VS_CHUNK : 2 * c->cap;
+            cap = twice > end ? twice : end;
+        }
+        vchunk_t *g = tl_mem_alloc(&vs->alloc, sizeof *g + cap);
+        if (g == NULL) st = TL_ENOMEM;
+        else if (c == NULL) {
+            memset(g, 0, sizeof *g);
+            g->cap = cap;
+            vs->held_bytes += cap;
+        } else {
+            memcpy(g, c, sizeof *c + c->used);
+            g->cap = cap;
+            vs->held_bytes += cap;
+            chunk_free(vs, c);
+        }
+        if (g != NULL) vs->slot[id - vs->base] = g;
+        c = g;
+    }
+    if (st == TL_OK) {
+        if (len) memcpy(c->data + off, data, len);
+        if (off + len > c->used) c->used = off + len;
+    }
+    vs->has_cur = false; /* appends after an open start a chunk of their own */
+    pthread_mutex_unlock(&vs->mu);
+    return st;
+}
+
+void tl_vstore_set_disk(tl_vstore_t *vs, uint32_t id, uint64_t file_id, uint32_t blob,
+                        uint32_t used) {
+    pthread_mutex_lock(&vs->mu);
+    vchunk_t *c = chunk_of(vs, id);
+    if (c != NULL) {
+        c->file_id = file_id;
+        c->blob = blob;
+        c->disk_used = used;
+    }
+    pthread_mutex_unlock(&vs->mu);
+}
+
+tl_status_t tl_vstore_ref(tl_vstore_t *vs, const uint64_t *h, size_t n) {
+    pthread_mutex_lock(&vs->mu);
+    tl_status_t st = TL_OK;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p;
+        uint32_t len;
+        if (!entry_of(vs, h[i], &p, &len)) {
+            st = TL_ECORRUPT;
+            break;
+        }
+        chunk_of(vs, h[i] >> 32)->live++;
+        vs->live_bytes += VS_HDR + len;
+        vs->values++;
+    }
+    pthread_mutex_unlock(&vs->mu);
+    return st;
+}
+
+void tl_vstore_settle(tl_vstore_t *vs) {
+    pthread_mutex_lock(&vs->mu);
+    vs->has_cur = false;
+    for (uint64_t i = 0; i < vs->nslots; i++) {
+        vchunk_t *c = vs->slot[i];
+        if (c == NULL || c->live != 0) continue;
+        chunk_free(vs, c);
+        vs->slot[i] = NULL;
+    }
+    slots_trim(vs);
+    pthread_mutex_unlock(&vs->mu);
+}
+
+tl_status_t tl_vstore_ranges(tl_vstore_t *vs, const tl_vmark_t *mark, tl_vrange_t *out,
+                             uint32_t cap, uint32_t *n) {
+    pthread_mutex_lock(&vs->mu);
+    uint64_t first = mark->had_cur ? mark->next_id - 1 : mark->next_id;
+    uint32_t k = 0;
+    tl_status_t st = TL_OK;
+    for (uint64_t id = first; id < vs->base + vs->nslots; id++) {
+        const vchunk_t *c = chunk_of(vs, id);
+        if (c == NULL) continue;
+        uint32_t from = id + 1 == mark->next_id && mark->had_cur ? mark->used : 0;
+        if (from == c->used) continue;
+        if (k == cap) {
+            st = TL_EOVERFLOW;
+            break;
+        }
+        out[k++] = (tl_vrange_t){(uint32_t)id, from, c->used - from, c->data + from};
+    }
+    *n = k;
+    pthread_mutex_unlock(&vs->mu);
+    return st;
+}
+
+tl_status_t tl_vstore_ckpt_pin(tl_vstore_t *vs, const tl_allocator_t *a, tl_vckpt_t **out,
+                               uint32_t *n) {
+    pthread_mutex_lock(&vs->mu);
+    uint32_t k = 0;
+    for (uint64_t i = 0; i < vs->nslots; i++) k += vs->slot[i] != NULL && vs->slot[i]->live > 0;
+    tl_vckpt_t *v = tl_mem_calloc(a, k ? k : 1, sizeof *v);
+    if (v == NULL) {
+        pthread_mutex_unlock(&vs->mu);
+        return TL_ENOMEM;
+    }
+    uint32_t j = 0;
+    for (uint64_t i = 0; i < vs->nslots; i++) {
+        vchunk_t *c = vs->slot[i];
+        if (c == NULL || c->live == 0) continue;
+        c->io_pins++;
+        v[j++] = (tl_vckpt_t){(uint32_t)(vs->base + i), c->used, c->data, c->file_id, c->blob,
+                              c->disk_used};
+    }
+    pthread_mutex_unlock(&vs->mu);
+    *out = v;
+    *n = k;
+    return TL_OK;
+}
+
+void tl_vstore_ckpt_unpin(tl_vstore_t *vs, const tl_allocator_t *a, tl_vckpt_t *v, uint32_t n,
+                          bool written) {
+    pthread_mutex_lock(&vs->mu);
+    for (uint32_t i = 0; i < n; i++) {
+        vchunk_t *c = chunk_of(vs, v[i].id);
+        TL_ASSERT(c != NULL && c->io_pins > 0);
+        c->io_pins--;
+        if (written) {
+            c->file_id = v[i].file_id;
+            c->blob = v[i].blob;
+            c->disk_used = v[i].disk_used;
+        }
+        chunk_maybe_free(vs, v[i].id);
+    }
+    pthread_mutex_unlock(&vs->mu);
+    tl_mem_free(a, v, (n ? n : 1) * sizeof *v);
 }

@@ -62,6 +62,49 @@ void tl_vstore_retire(tl_vstore_t *vs, const uint64_t *h, size_t n);
 void tl_vstore_track(tl_vstore_t *vs, struct tl_manifest *m);
 void tl_vstore_untrack(tl_vstore_t *vs, struct tl_manifest *m);
 
+/* ---- durable logs ----
+ * The WAL logs each call's new value bytes as (chunk, offset, bytes) ranges before its
+ * records, and checkpoints write whole chunks into segment files, so handles keep naming the
+ * same bytes across a restart. Recovery puts chunks back at their ids and offsets, counts the
+ * references of every record it loads or replays (ref), then frees chunks nothing names
+ * (settle); appends after it start a new chunk. */
+
+/* Bytes of chunk `id` written by a batch: [off, off + len), at data. */
+typedef struct tl_vrange {
+    uint32_t id, off, len;
+    const uint8_t *data;
+} tl_vrange_t;
+/* The ranges the appends since *mark wrote (writer thread, right after the append: the data
+ * stays put while the call runs). EOVERFLOW when more than cap. */
+tl_status_t tl_vstore_ranges(tl_vstore_t *vs, const tl_vmark_t *mark, tl_vrange_t *out,
+                             uint32_t cap, uint32_t *n);
+
+/* Recovery: bytes at an exact position of chunk id (made when missing: 1 MiB, or the extent
+ * when larger). ECORRUPT when they do not fit the chunk, ENOMEM, EOVERFLOW. */
+tl_status_t tl_vstore_put(tl_vstore_t *vs, uint32_t id, uint32_t off, const uint8_t *data,
+                          uint32_t len);
+/* Recovery: where chunk id's first `used` bytes are on disk (a checkpoint reuses them). */
+void tl_vstore_set_disk(tl_vstore_t *vs, uint32_t id, uint64_t file_id, uint32_t blob,
+                        uint32_t used);
+/* Recovery: counts one reference per handle; ECORRUPT when one names no stored value. */
+tl_status_t tl_vstore_ref(tl_vstore_t *vs, const uint64_t *h, size_t n);
+/* Recovery done: frees the chunks no record names. */
+void tl_vstore_settle(tl_vstore_t *vs);
+
+/* A checkpoint's view of one live chunk, pinned (not freed) until unpinned. */
+typedef struct tl_vckpt {
+    uint32_t id, used;
+    const uint8_t *data; /* [0, used) is immutable */
+    uint64_t file_id; /* where it is on disk (0: nowhere), how much of it */
+    uint32_t blob, disk_used;
+} tl_vckpt_t;
+/* Pins every live chunk; *out (from a) lists them in id order. ENOMEM. */
+tl_status_t tl_vstore_ckpt_pin(tl_vstore_t *vs, const tl_allocator_t *a, tl_vckpt_t **out,
+                               uint32_t *n);
+/* Unpins and frees the list; written: the entries' disk positions are now on disk. */
+void tl_vstore_ckpt_unpin(tl_vstore_t *vs, const tl_allocator_t *a, tl_vckpt_t *v, uint32_t n,
+                          bool written);
+
 typedef struct tl_vstats {
     uint64_t values; /* live values (stored, not yet released) */
     uint64_t live_bytes; /* their bytes, entry headers included */

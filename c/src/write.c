@@ -21,6 +21,7 @@
  */
 #include "durable/dur.h"
 #include "txn.h"
+#include "vstore.h"
 #include "worker.h"
 
 /* Slow path of an out-of-order record: first head buffer, head -> run, or seal. */
@@ -157,11 +158,11 @@ tl_status_t tl_append_batch(tl_timelog_t *tl, const int64_t *ts, const uint64_t 
     if (st != TL_OK) return st;
     if (flags != 0 || (n > 0 && (ts == NULL || handles == NULL))) return TL_EINVAL;
     if (!handles_are_callers(tl)) return tl_err_set(tl, TL_EINVAL, "a bytes log: tl_append_bytes");
-    return tl_write_handles(tl, ts, handles, n);
+    return tl_write_handles(tl, ts, handles, n, NULL);
 }
 
 tl_status_t tl_write_handles(tl_timelog_t *tl, const int64_t *ts, const uint64_t *handles,
-                             size_t n) {
+                             size_t n, const struct tl_vmark *vm) {
     tl_status_t st;
     if (n == 0) return TL_OK;
     if (tl->seq >= UINT64_MAX - 1) return tl_err_set(tl, TL_EOVERFLOW, "sequence exhausted");
@@ -173,7 +174,10 @@ tl_status_t tl_write_handles(tl_timelog_t *tl, const int64_t *ts, const uint64_t
     x.in_append = true;
     tl->seq++;
     st = write_records(&x, ts, handles, n);
-    if (st == TL_OK && tl->dur != NULL) st = tl_dur_log_append(tl, tl->seq, ts, handles, n);
+    if (st == TL_OK && tl->dur != NULL) {
+        st = vm != NULL ? tl_dur_log_bytes(tl, tl->seq, vm, ts, handles, n)
+                        : tl_dur_log_append(tl, tl->seq, ts, handles, n);
+    }
     if (st != TL_OK) {
         tl_txn_rollback(&x);
         tl_wr_exit(tl);
@@ -333,13 +337,34 @@ tl_status_t tl_delete_at(tl_timelog_t *tl, int64_t ts) {
 }
 
 
+tl_status_t tl_write_bytes(tl_timelog_t *tl, const int64_t *ts, const uint8_t *data,
+                           const uint32_t *ends, uint32_t n) {
+    if (n == 0) return TL_OK;
+    uint64_t *h = tl_mem_alloc(&tl->cfg.allocator, (size_t)n * sizeof *h);
+    if (h == NULL) return tl_err_set(tl, TL_ENOMEM, "append_bytes of %u records", n);
+    tl_vmark_t mark;
+    tl_status_t st = tl_vstore_append(tl->vs, data, ends, n, h, &mark);
+    if (st == TL_EINVAL) {
+        st = tl_err_set(tl, st, "append_bytes: ends must ascend (values of < 4 GiB)");
+    } else if (st != TL_OK) {
+        st = tl_err_set(tl, st, "append_bytes of %u records: values not stored", n);
+    } else {
+        uint64_t seq0 = tl->seq;
+        st = tl_write_handles(tl, ts, h, n, &mark);
+        if (tl->seq == seq0) tl_vstore_rollback(tl->vs, &mark); /* nothing inserted */
+    }
+    tl_mem_free(&tl->cfg.allocator, h, (size_t)n * sizeof *h);
+    return st;
+}
+
 /* WAL replay at open (durable/recover.c calls it through tl_dur_apply_fn): the call again,
  * with the seq it had. Backpressure does not apply (the worker is not running yet: recovery
  * runs maintenance itself), so EBUSY — the write was accepted — is success here. */
 tl_status_t tl_write_replay(tl_timelog_t *tl, const tl_dur_call_t *c) {
     if (c->seq == 0) return TL_ECORRUPT;
     tl->seq = c->seq - 1;
-    tl_status_t st = c->type == TL_WREC_APPEND ? tl_append_batch(tl, c->ts, c->h, c->n, 0)
+    /* A bytes log's handles name values recovery has put back (its references counted). */
+    tl_status_t st = c->type == TL_WREC_APPEND ? tl_write_handles(tl, c->ts, c->h, c->n, NULL)
                                                : delete_closed(tl, c->lo, c->hi);
     return st == TL_EBUSY ? TL_OK : st;
 }

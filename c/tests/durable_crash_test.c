@@ -79,6 +79,10 @@ static const du_profile_t profiles[] = {
      35, 30, 12, 8, 8, 3, 3, 4, 0},
     {"sync_u64_deletes", 10, TL_DURABILITY_SYNC, TL_VALUES_HANDLE, 4096, 25, 40, 20, 260,
      25, 30, 30, 2, 8, 3, 2, 3, 0},
+    {"interval_bytes", 13, TL_DURABILITY_INTERVAL, TL_VALUES_BYTES, 8192, 25, 36, 30, 400,
+     35, 25, 12, 8, 10, 3, 4, 4, 0},
+    {"sync_bytes_retention", 14, TL_DURABILITY_SYNC, TL_VALUES_BYTES, 4096, 20, 32, 15, 300,
+     30, 30, 20, 2, 10, 4, 4, 5, 0},
 };
 #define NPROFILES (sizeof profiles / sizeof *profiles)
 
@@ -196,7 +200,10 @@ static int recover_check(du_scen_t *s, tl_simfs_t *fs, uint32_t lo, uint32_t hi,
     }
     if ((st = tl_validate(tl)) != TL_OK) FAILW("validate: %s", tl_strerror(st));
     if (usable) {
-        if ((st = tl_append(tl, 12345, 0xabcdefull)) != TL_OK && st != TL_EBUSY) {
+        const int64_t t1 = 12345;
+        const uint64_t h1 = 0xabcdefull;
+        st = s->pr.value_kind == TL_VALUES_BYTES ? du_append_one(tl, t1, h1) : tl_append(tl, t1, h1);
+        if (st != TL_OK && st != TL_EBUSY) {
             FAILW("append after recovery: %s", tl_strerror(st));
         }
         if ((st = tl_sync(tl)) != TL_OK) FAILW("sync after recovery: %s", tl_strerror(st));
@@ -346,7 +353,8 @@ static int after_failure(du_scen_t *s, du_run_t *r, int err, char *msg) {
     uint32_t hi = r->fail_write ? r->done + 1 : r->done;
     long j = du_which_prefix(s, tl, r->done, hi);
     if (j < 0) FAILW("failed log shows no prefix in [%u, %u]", r->done, hi);
-    tl_status_t st = tl_append(tl, 1, 1);
+    tl_status_t st = s->pr.value_kind == TL_VALUES_BYTES ? du_append_one(tl, 1, 1)
+                                                         : tl_append(tl, 1, 1);
     if (st != TL_EIO) FAILW("write after the failure: %s", tl_strerror(st));
     tl_last_error(tl, text, sizeof text);
     if (strstr(text, want) == NULL) FAILW("write after the failure: message \"%s\"", text);

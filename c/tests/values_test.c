@@ -1,7 +1,7 @@
 /*
  * values_test.c — byte values (values.c, vstore.c) through the public API: round trips of
  * empty, small and multi-MiB values in and out of order, the checks (other append functions
- * refused, descending ends, bad handles, a small buffer, a durable path), all-or-nothing
+ * refused, descending ends, bad handles, a small buffer), all-or-nothing
  * under injected ENOMEM (no value left behind, every byte freed at close), and release:
  * values of records dropped by retention are freed, chunk memory with them, but only once no
  * snapshot older than the drop is left, and a random model of appends, deletes, compactions
@@ -195,13 +195,6 @@ TL_TEST(values_checks) {
     CHECK_ST(tl_values_read(tl, h, 1, data, 4, e, &need), TL_EINVAL);
     CHECK_ST(tl_values_stats(tl, vs), TL_EINVAL);
     tl_close(tl);
-    /* Not durable yet: a path is refused with a message, nothing is created. */
-    tl_config_init_defaults(&c);
-    c.value_kind = TL_VALUES_BYTES;
-    CHECK_OK(tl_config_set_path(&c, "/nonexistent-timelog-dir/x", 26));
-    char err[200];
-    CHECK_ST(tl_open_ex(&c, &tl, err, sizeof err), TL_EINVAL);
-    CHECK(strstr(err, "not durable yet") != NULL);
 }
 
 /* Every allocation of an append failing in turn: the call inserts nothing and stores no value

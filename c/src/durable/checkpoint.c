@@ -33,6 +33,7 @@
 #include "disk/segfile.h"
 #include "durable/dur_int.h"
 #include "jobs.h"
+#include "vstore.h"
 
 typedef struct plan {
     tl_dur_t *d;
@@ -44,6 +45,11 @@ typedef struct plan {
     uint32_t nfresh;
     uint64_t new_id;
     tl_dur_files_t keep; /* files the new manifest names */
+    struct tl_vstore *vs;
+    tl_vckpt_t *chunks; /* a bytes log's live chunks, pinned (vstore.h) */
+    bool written; /* the manifest naming the fresh chunks is durable */
+    uint32_t nchunks;
+    uint8_t *cfresh; /* 1 = the chunk goes into the new file */
 } plan_t;
 
 /* Records p holds whole (a page persisted by id holds exactly that many). */
@@ -91,13 +97,43 @@ static tl_status_t plan_pages(plan_t *pl) {
             else pl->fresh[k] = 1;
         }
     }
+    /* A chunk is on disk when a blob holds all of it (a chunk that grew is written again,
+     * whole: at most 1 MiB, and only the chunk taking appends grows). */
+    for (uint32_t j = 0; j < pl->nchunks; j++) {
+        const tl_vckpt_t *ch = &pl->chunks[j];
+        tl_dur_file_t *f = NULL;
+        if (ch->file_id != 0 && ch->disk_used == ch->used) f = tl_dur_files_find(&d->files, ch->file_id);
+        if (f != NULL) live[f - d->files.v]++;
+        else pl->cfresh[j] = 1;
+    }
     for (uint64_t i = 0; i < np; i++) {
         if (pl->fresh[i]) continue;
         tl_dur_file_t *f = tl_dur_files_find(&d->files, pl->pages[i]->file_id);
         if (live[f - d->files.v] * 2 < f->blobs) pl->fresh[i] = 1; /* mostly dead: rewrite */
     }
+    for (uint32_t j = 0; j < pl->nchunks; j++) {
+        if (pl->cfresh[j]) continue;
+        tl_dur_file_t *f = tl_dur_files_find(&d->files, pl->chunks[j].file_id);
+        if (live[f - d->files.v] * 2 < f->blobs) pl->cfresh[j] = 1;
+    }
     tl_mem_free(d->alloc, live, (d->files.n ? d->files.n : 1) * sizeof *live);
     for (uint64_t i = 0; i < np; i++) pl->nfresh += pl->fresh[i];
+    for (uint32_t j = 0; j < pl->nchunks; j++) pl->nfresh += pl->cfresh[j];
+    return TL_OK;
+}
+
+/* A bytes log: pins its live chunks for the plan (every value L1 names is in one). */
+static tl_status_t plan_chunks(plan_t *pl, tl_timelog_t *tl) {
+    pl->dm.nchunks = 0;
+    pl->vs = tl->vs;
+    if (tl->vs == NULL) return TL_OK;
+    tl_status_t st = tl_vstore_ckpt_pin(tl->vs, pl->d->alloc, &pl->chunks, &pl->nchunks);
+    if (st != TL_OK) return st;
+    size_t n1 = pl->nchunks ? pl->nchunks : 1;
+    pl->cfresh = tl_mem_calloc(pl->d->alloc, n1, 1);
+    pl->dm.chunks = tl_mem_calloc(pl->d->alloc, n1, sizeof *pl->dm.chunks);
+    if (pl->cfresh == NULL || pl->dm.chunks == NULL) return TL_ENOMEM;
+    pl->dm.nchunks = pl->nchunks;
     return TL_OK;
 }
 
@@ -141,6 +177,17 @@ static tl_status_t write_pages(plan_t *pl, tl_timelog_t *tl, uint64_t *bytes, tl
         st = tl_segfile_add(w, meta, data, len, err);
         pl->dm.pages[i].blob = blob++;
     }
+    for (uint32_t j = 0; j < pl->nchunks && st == TL_OK; j++) {
+        if (!pl->cfresh[j]) continue;
+        const tl_vckpt_t *ch = &pl->chunks[j];
+        uint8_t meta[TL_DUR_META_BYTES]; /* u32 0 (a page never has 0 records), u32 id, u64 len */
+        tl_le32_store(meta, 0);
+        tl_le32_store(meta + 4, ch->id);
+        tl_le64_store(meta + 8, ch->used);
+        tl_le64_store(meta + 16, 0);
+        st = tl_segfile_add(w, meta, ch->data, ch->used, err);
+        pl->dm.chunks[j].blob = blob++;
+    }
     tl_mem_free(d->alloc, scratch, cap);
     if (st == TL_OK) {
         st = tl_segfile_finish(w, err);
@@ -167,6 +214,11 @@ static tl_status_t name_files(plan_t *pl, uint64_t new_bytes) {
         const tl_dur_file_t *f = tl_dur_files_find(&d->files, pl->pages[i]->file_id);
         st = tl_dur_files_add(&pl->keep, d->alloc, f->id, f->blobs, f->bytes);
     }
+    for (uint32_t j = 0; j < pl->nchunks && st == TL_OK; j++) {
+        if (pl->cfresh[j]) continue;
+        const tl_dur_file_t *f = tl_dur_files_find(&d->files, pl->chunks[j].file_id);
+        st = tl_dur_files_add(&pl->keep, d->alloc, f->id, f->blobs, f->bytes);
+    }
     if (st == TL_OK && pl->nfresh > 0) {
         st = tl_dur_files_add(&pl->keep, d->alloc, pl->new_id, pl->nfresh, new_bytes);
     }
@@ -179,6 +231,13 @@ static tl_status_t name_files(plan_t *pl, uint64_t new_bytes) {
         uint64_t id = pl->fresh[i] ? pl->new_id : pl->pages[i]->file_id;
         pl->dm.pages[i].file = (uint32_t)(tl_dur_files_find(&pl->keep, id) - pl->keep.v);
         if (!pl->fresh[i]) pl->dm.pages[i].blob = pl->pages[i]->blob;
+    }
+    for (uint32_t j = 0; j < pl->nchunks; j++) {
+        const tl_vckpt_t *ch = &pl->chunks[j];
+        uint64_t id = pl->cfresh[j] ? pl->new_id : ch->file_id;
+        pl->dm.chunks[j].id = ch->id;
+        pl->dm.chunks[j].file = (uint32_t)(tl_dur_files_find(&pl->keep, id) - pl->keep.v);
+        if (!pl->cfresh[j]) pl->dm.chunks[j].blob = ch->blob;
     }
     return TL_OK;
 }
@@ -249,6 +308,10 @@ static void plan_free(plan_t *pl) {
     tl_mem_free(a, pl->dm.pages, n1 * sizeof *pl->dm.pages);
     tl_mem_free(a, pl->dm.files.v, (pl->dm.files.cap ? pl->dm.files.cap : 1) * sizeof(uint64_t));
     tl_dur_files_free(&pl->keep, a);
+    size_t c1 = pl->nchunks ? pl->nchunks : 1;
+    if (pl->chunks != NULL) tl_vstore_ckpt_unpin(pl->vs, a, pl->chunks, pl->nchunks, pl->written);
+    tl_mem_free(a, pl->cfresh, c1);
+    tl_mem_free(a, pl->dm.chunks, c1 * sizeof *pl->dm.chunks);
     tl_manifest_unref(pl->m);
 }
 
@@ -278,7 +341,7 @@ static tl_status_t compact_and_pin(tl_timelog_t *tl, tl_manifest_t **m) {
 
 /* After the manifest is durable: the pages written now are on disk where it says. Under
  * maint_mu, because relocation (a job) copies pages with their disk position. */
-static void mark_written(tl_timelog_t *tl, const plan_t *pl) {
+static void mark_written(tl_timelog_t *tl, plan_t *pl) {
     pthread_mutex_lock(&tl->maint_mu);
     for (uint64_t i = 0; i < pl->dm.npages; i++) {
         if (!pl->fresh[i]) continue;
@@ -286,6 +349,12 @@ static void mark_written(tl_timelog_t *tl, const plan_t *pl) {
         pl->pages[i]->blob = pl->dm.pages[i].blob;
     }
     pthread_mutex_unlock(&tl->maint_mu);
+    for (uint32_t j = 0; j < pl->nchunks; j++) { /* set in the store when unpinned */
+        if (!pl->cfresh[j]) continue;
+        pl->chunks[j].file_id = pl->new_id;
+        pl->chunks[j].blob = pl->dm.chunks[j].blob;
+        pl->chunks[j].disk_used = pl->chunks[j].used;
+    }
 }
 
 tl_status_t tl_dur_checkpoint_job(tl_timelog_t *tl) {
@@ -308,6 +377,7 @@ tl_status_t tl_dur_checkpoint_job(tl_timelog_t *tl) {
     bool io = false; /* whether st came from the disk (then the log fails) */
     uint64_t logged = atomic_load_explicit(&d->logged, memory_order_relaxed);
     st = tl_dur_sync(tl); /* step 2: fails the log itself on error */
+    if (st == TL_OK) st = plan_chunks(&pl, tl);
     if (st == TL_OK) st = plan_pages(&pl);
     uint64_t new_bytes = 0;
     if (st == TL_OK && pl.nfresh > 0) {
@@ -322,6 +392,7 @@ tl_status_t tl_dur_checkpoint_job(tl_timelog_t *tl) {
     }
     if (st == TL_OK) {
         mark_written(tl, &pl);
+        pl.written = true;
         d->ckpt_seq = pl.m->l1_cover.seq;
         d->ckpt_part = pl.m->l1_cover.part;
         st = tl_wal_truncate(d->wal, (d->ckpt_seq + 1) << TL_WREC_CHUNK_BITS, NULL, &err);

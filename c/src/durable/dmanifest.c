@@ -4,6 +4,7 @@
  * Layout (little-endian; docs/format.md "Manifest payload"):
  *     header 80 B | files u64[nfiles] | tombs {i64 lo, i64 hi, u64 seq}[ntombs]
  *     | runs {u64 wm, u32 npages, u32 0}[nruns] | pages {u32 file, u32 blob}[npages]
+ *     | chunks {u32 id, u32 file, u32 blob, u32 0}[nchunks] (byte values; the count at 68)
  * and nothing after. Decoding checks sizes before reading anything they size (no count can make
  * it read past the payload or allocate more than the payload could describe), then every
  * ordering rule, and names the offset of the first field that breaks one.
@@ -15,10 +16,12 @@
 #define TOMB_BYTES 24u
 #define RUN_BYTES 16u
 #define PAGE_BYTES 8u
+#define CHUNK_BYTES 16u
 
 size_t tl_dm_bytes(const tl_dm_t *m) {
     return TL_DM_HEADER_BYTES + (size_t)m->files.n * 8u + (size_t)m->ntombs * TOMB_BYTES +
-           (size_t)m->nruns * RUN_BYTES + (size_t)m->npages * PAGE_BYTES;
+           (size_t)m->nruns * RUN_BYTES + (size_t)m->npages * PAGE_BYTES +
+           (size_t)m->nchunks * CHUNK_BYTES;
 }
 
 void tl_dm_encode(const tl_dm_t *m, uint8_t *out) {
@@ -34,6 +37,7 @@ void tl_dm_encode(const tl_dm_t *m, uint8_t *out) {
     tl_le32_store(out + 56, m->files.n);
     tl_le32_store(out + 60, m->ntombs);
     tl_le32_store(out + 64, m->nruns);
+    tl_le32_store(out + 68, m->nchunks);
     tl_le64_store(out + 72, m->npages);
     uint8_t *p = out + TL_DM_HEADER_BYTES;
     for (uint32_t i = 0; i < m->files.n; i++, p += 8) tl_le64_store(p, m->files.v[i]);
@@ -51,6 +55,12 @@ void tl_dm_encode(const tl_dm_t *m, uint8_t *out) {
         tl_le32_store(p, m->pages[i].file);
         tl_le32_store(p + 4, m->pages[i].blob);
     }
+    for (uint32_t i = 0; i < m->nchunks; i++, p += CHUNK_BYTES) {
+        tl_le32_store(p, m->chunks[i].id);
+        tl_le32_store(p + 4, m->chunks[i].file);
+        tl_le32_store(p + 8, m->chunks[i].blob);
+        tl_le32_store(p + 12, 0);
+    }
 }
 
 void tl_dm_free(tl_dm_t *m, const tl_allocator_t *a) {
@@ -58,6 +68,7 @@ void tl_dm_free(tl_dm_t *m, const tl_allocator_t *a) {
     tl_mem_free(a, m->tombs, (size_t)m->ntombs * sizeof *m->tombs);
     tl_mem_free(a, m->runs, (size_t)m->nruns * sizeof *m->runs);
     tl_mem_free(a, m->pages, (size_t)m->npages * sizeof *m->pages);
+    tl_mem_free(a, m->chunks, (size_t)m->nchunks * sizeof *m->chunks);
     memset(m, 0, sizeof *m);
 }
 
@@ -79,9 +90,7 @@ static tl_status_t header(dec_t *d, tl_dm_t *m) {
     const uint8_t *p = d->p;
     if (d->len < TL_DM_HEADER_BYTES) return bad(d, 0, "manifest payload shorter than its header");
     if (tl_le32_load(p) != TL_DM_FORMAT) return bad(d, 0, "unsupported manifest payload format");
-    if (tl_le32_load(p + 4) != 0 || tl_le32_load(p + 68) != 0) {
-        return bad(d, 4, "manifest payload reserved field not zero");
-    }
+    if (tl_le32_load(p + 4) != 0) return bad(d, 4, "manifest payload reserved field not zero");
     m->seq = tl_le64_load(p + 8);
     m->part = tl_le64_load(p + 16);
     m->next_file = tl_le64_load(p + 24);
@@ -91,20 +100,26 @@ static tl_status_t header(dec_t *d, tl_dm_t *m) {
     m->window_origin = (int64_t)tl_le64_load(p + 48);
     uint64_t nfiles = tl_le32_load(p + 56), ntombs = tl_le32_load(p + 60);
     uint64_t nruns = tl_le32_load(p + 64), npages = tl_le64_load(p + 72);
-    if (m->time_unit > TL_TIME_NS || m->value_kind > TL_VALUES_F64) {
+    uint64_t nchunks = tl_le32_load(p + 68);
+    if (m->time_unit > TL_TIME_NS || m->value_kind > TL_VALUES_BYTES) {
         return bad(d, 32, "unknown time unit or value kind");
+    }
+    if (nchunks != 0 && m->value_kind != TL_VALUES_BYTES) {
+        return bad(d, 68, "value chunks in a log without byte values");
     }
     if (m->window_size <= 0) return bad(d, 40, "window size not positive");
     uint64_t room = d->len - TL_DM_HEADER_BYTES; /* every count below is bounded by it */
     if (npages > room / PAGE_BYTES || nruns > room / RUN_BYTES || ntombs > room / TOMB_BYTES ||
-        nfiles > room / 8 ||
-        nfiles * 8 + ntombs * TOMB_BYTES + nruns * RUN_BYTES + npages * PAGE_BYTES != room) {
+        nfiles > room / 8 || nchunks > room / CHUNK_BYTES ||
+        nfiles * 8 + ntombs * TOMB_BYTES + nruns * RUN_BYTES + npages * PAGE_BYTES +
+                nchunks * CHUNK_BYTES != room) {
         return bad(d, 56, "manifest payload counts do not match its length");
     }
     m->files.n = m->files.cap = (uint32_t)nfiles;
     m->ntombs = (uint32_t)ntombs;
     m->nruns = (uint32_t)nruns;
     m->npages = npages;
+    m->nchunks = (uint32_t)nchunks;
     return TL_OK;
 }
 
@@ -114,7 +129,8 @@ static tl_status_t alloc_arrays(tl_dm_t *m, const tl_allocator_t *a) {
     m->tombs = tl_mem_calloc(a, m->ntombs, sizeof *m->tombs);
     m->runs = tl_mem_calloc(a, m->nruns, sizeof *m->runs);
     m->pages = tl_mem_calloc(a, (size_t)m->npages, sizeof *m->pages);
-    return m->files.v && m->tombs && m->runs && m->pages ? TL_OK : TL_ENOMEM;
+    m->chunks = tl_mem_calloc(a, m->nchunks, sizeof *m->chunks);
+    return m->files.v && m->tombs && m->runs && m->pages && m->chunks ? TL_OK : TL_ENOMEM;
 }
 
 static tl_status_t files_tombs(dec_t *d, tl_dm_t *m, uint64_t *off) {
@@ -156,6 +172,16 @@ static tl_status_t runs_pages(dec_t *d, tl_dm_t *m, uint64_t *off) {
         m->pages[i].file = tl_le32_load(d->p + *off);
         m->pages[i].blob = tl_le32_load(d->p + *off + 4);
         if (m->pages[i].file >= m->files.n) return bad(d, *off, "page names no listed file");
+    }
+    for (uint32_t i = 0; i < m->nchunks; i++, *off += CHUNK_BYTES) {
+        tl_dm_chunk_t *c = &m->chunks[i];
+        c->id = tl_le32_load(d->p + *off);
+        c->file = tl_le32_load(d->p + *off + 4);
+        c->blob = tl_le32_load(d->p + *off + 8);
+        if (tl_le32_load(d->p + *off + 12) != 0) return bad(d, *off + 12, "chunk reserved not zero");
+        if (c->file >= m->files.n || (i > 0 && c->id <= m->chunks[i - 1].id)) {
+            return bad(d, *off, "value chunks not ascending or naming no listed file");
+        }
     }
     return TL_OK;
 }

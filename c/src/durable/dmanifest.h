@@ -35,6 +35,14 @@ typedef struct tl_dm_page {
     uint32_t blob; /* blob index inside that segment file */
 } tl_dm_page_t;
 
+/* A byte-value chunk (vstore.h) stored as one blob of a segment file: its first `len` bytes
+ * (the blob's length, checked at load). */
+typedef struct tl_dm_chunk {
+    uint32_t id;
+    uint32_t file; /* index into files */
+    uint32_t blob;
+} tl_dm_chunk_t;
+
 /* A decoded (or to-be-encoded) manifest. Arrays are owned by the struct after decode. */
 typedef struct tl_dm {
     uint64_t seq; /* S: the state is that after every write call with seq <= S ... */
@@ -49,6 +57,8 @@ typedef struct tl_dm {
     uint32_t nruns;
     tl_dm_page_t *pages;
     uint64_t npages;
+    tl_dm_chunk_t *chunks; /* value kind bytes: ids ascending */
+    uint32_t nchunks;
 } tl_dm_t;
 
 /* Bytes tl_dm_encode writes for m. */

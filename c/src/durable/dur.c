@@ -29,6 +29,7 @@
 
 #include "disk/le.h"
 #include "durable/dur_int.h"
+#include "vstore.h"
 
 /* The WAL stores the engine's int64/uint64 columns as they are in memory, and the format is
  * little-endian (docs/format.md): every supported platform is. */
@@ -145,6 +146,24 @@ static tl_status_t stage_one(tl_timelog_t *tl, uint64_t seq, int64_t ts, uint64_
     return st;
 }
 
+/* The APPEND chunks of a call, numbered from `first` (after its VALUES chunks). */
+static tl_status_t log_records(tl_timelog_t *tl, uint64_t seq, size_t first, const int64_t *ts,
+                               const uint64_t *h, size_t n) {
+    tl_dur_t *d = tl->dur;
+    tl_status_t st = TL_OK;
+    size_t chunks = (n + d->max_records - 1) / d->max_records;
+    for (size_t c = 0; c < chunks && st == TL_OK; c++) {
+        size_t off = c * d->max_records, k = n - off < d->max_records ? n - off : d->max_records;
+        uint8_t hdr[8];
+        tl_le32_store(hdr, (uint32_t)k);
+        tl_le32_store(hdr + 4, 0);
+        tl_wal_piece_t p[3] = {{hdr, 8}, {ts + off, k * 8}, {h + off, k * 8}};
+        uint8_t flags = c + 1 == chunks ? TL_WREC_LAST : 0;
+        st = append(tl, seq << TL_WREC_CHUNK_BITS | (first + c), TL_WREC_APPEND, flags, p, 3);
+    }
+    return st;
+}
+
 tl_status_t tl_dur_log_append(tl_timelog_t *tl, uint64_t seq, const int64_t *ts,
                               const uint64_t *h, size_t n) {
     tl_dur_t *d = tl->dur;
@@ -157,16 +176,49 @@ tl_status_t tl_dur_log_append(tl_timelog_t *tl, uint64_t seq, const int64_t *ts,
     size_t chunks = (n + d->max_records - 1) / d->max_records;
     if (chunks > ((size_t)1 << TL_WREC_CHUNK_BITS)) return TL_EOVERFLOW;
     if (chunks > 1) pthread_mutex_lock(&d->chunk_mu); /* no sync between the chunks */
-    for (size_t c = 0; c < chunks && st == TL_OK; c++) {
-        size_t off = c * d->max_records, k = n - off < d->max_records ? n - off : d->max_records;
-        uint8_t hdr[8];
-        tl_le32_store(hdr, (uint32_t)k);
-        tl_le32_store(hdr + 4, 0);
-        tl_wal_piece_t p[3] = {{hdr, 8}, {ts + off, k * 8}, {h + off, k * 8}};
-        uint8_t flags = c + 1 == chunks ? TL_WREC_LAST : 0;
-        st = append(tl, seq << TL_WREC_CHUNK_BITS | c, TL_WREC_APPEND, flags, p, 3);
-    }
+    st = log_records(tl, seq, 0, ts, h, n);
     if (chunks > 1) pthread_mutex_unlock(&d->chunk_mu);
+    return st;
+}
+
+tl_status_t tl_dur_log_bytes(tl_timelog_t *tl, uint64_t seq, const struct tl_vmark *vm,
+                             const int64_t *ts, const uint64_t *h, size_t n) {
+    tl_dur_t *d = tl->dur;
+    if (d == NULL || d->replaying) return TL_OK;
+    tl_status_t st = (tl_status_t)atomic_load_explicit(&d->failed, memory_order_acquire);
+    if (st != TL_OK) return st;
+    if (seq > TL_DUR_SEQ_MAX) return TL_EOVERFLOW;
+    if ((st = stage_flush(tl)) != TL_OK) return st;
+    /* A batch's values fill the chunk it starts in and then whole new ones (a value larger
+     * than a chunk gets its own): at most n + 1 ranges. */
+    enum { RANGES = 64 };
+    tl_vrange_t stack[RANGES], *rg = stack;
+    size_t cap = n + 1 < RANGES ? RANGES : n + 1;
+    if (cap > RANGES) {
+        rg = tl_mem_alloc(d->alloc, cap * sizeof *rg);
+        if (rg == NULL) return TL_ENOMEM;
+    }
+    uint32_t nr = 0;
+    st = tl_vstore_ranges(tl->vs, vm, rg, (uint32_t)cap, &nr);
+    size_t per = d->max_values, chunks = (n + d->max_records - 1) / d->max_records;
+    for (uint32_t i = 0; i < nr; i++) chunks += (rg[i].len + per - 1) / per;
+    if (st == TL_OK && chunks > ((size_t)1 << TL_WREC_CHUNK_BITS)) st = TL_EOVERFLOW;
+    bool locked = st == TL_OK;
+    if (locked) pthread_mutex_lock(&d->chunk_mu); /* no sync between the chunks */
+    size_t c = 0;
+    for (uint32_t i = 0; i < nr && st == TL_OK; i++) {
+        for (uint32_t off = 0; off < rg[i].len && st == TL_OK; off += (uint32_t)per, c++) {
+            uint32_t k = rg[i].len - off < per ? rg[i].len - off : (uint32_t)per;
+            uint8_t hdr[8];
+            tl_le32_store(hdr, rg[i].id);
+            tl_le32_store(hdr + 4, rg[i].off + off);
+            tl_wal_piece_t p[2] = {{hdr, 8}, {rg[i].data + off, k}};
+            st = append(tl, seq << TL_WREC_CHUNK_BITS | c, TL_WREC_VALUES, 0, p, 2);
+        }
+    }
+    if (st == TL_OK) st = log_records(tl, seq, c, ts, h, n);
+    if (locked) pthread_mutex_unlock(&d->chunk_mu);
+    if (rg != stack) tl_mem_free(d->alloc, rg, cap * sizeof *rg);
     return st;
 }
 

@@ -41,6 +41,8 @@
 #define TL_WREC_DELETE 2u /* payload: i64 lo, i64 hi (a closed range) */
 #define TL_WREC_APPEND_RUN 3u /* k consecutive single-record appends: u64 first seq, u32 k,
                                  u32 0, i64 ts[k], u64 h[k]; WAL seq = last seq << 16 */
+#define TL_WREC_VALUES 4u /* a bytes log's new value bytes: u32 chunk id, u32 offset, bytes;
+                             chunks of the call before its APPEND chunks (vstore.h) */
 #define TL_DUR_STAGE 256u /* single appends staged before they become one APPEND_RUN */
 #define TL_WREC_LAST 1u /* frame flag: the call's last (often only) chunk */
 #define TL_WREC_CHUNK_BITS 16u
@@ -91,6 +93,11 @@ void tl_dur_close(tl_timelog_t *tl);
 tl_status_t tl_dur_log_append(tl_timelog_t *tl, uint64_t seq, const int64_t *ts,
                               const uint64_t *h, size_t n);
 tl_status_t tl_dur_log_delete(tl_timelog_t *tl, uint64_t seq, int64_t lo, int64_t hi);
+/* A bytes log's append: the bytes its values added to the store since *vm (VALUES records),
+ * then its records (APPEND), chunks numbered on from 0, one call. */
+struct tl_vmark;
+tl_status_t tl_dur_log_bytes(tl_timelog_t *tl, uint64_t seq, const struct tl_vmark *vm,
+                             const int64_t *ts, const uint64_t *h, size_t n);
 /* After a write call committed (writer, no lock held): SYNC mode syncs now; the other modes
  * wake the syncer when the WAL buffer fills. OK or the failure (the write is in memory and
  * in the WAL buffer, but was not made durable). */

@@ -32,6 +32,7 @@ struct tl_dur {
     uint64_t checkpoint_bytes;
     uint64_t segment_bytes; /* of WAL segments */
     uint32_t max_records; /* records per APPEND chunk (the WAL's largest payload) */
+    uint32_t max_values; /* value bytes per VALUES chunk (the same payload, less its header) */
     _Atomic bool replaying; /* open: the write calls replay the WAL, logging nothing */
 
     /* ---- checkpoints (ckpt_mu; set by recovery before the log is shared) ---- */

@@ -30,6 +30,7 @@
 #include "disk/segfile.h"
 #include "durable/dur_int.h"
 #include "jobs.h"
+#include "vstore.h"
 
 #define MANIFEST_MAX ((uint64_t)1 << 30)
 #define WAL_BUFFER (4u << 20) /* each of the WAL's two buffers */
@@ -47,6 +48,7 @@ typedef struct rec_ctx {
     int64_t *pts;
     uint64_t *ph;
     size_t pn, pcap;
+    bool in_call; /* a call's chunks are arriving (VALUES, then APPEND) */
     uint64_t replayed;
     tl_dur_apply_fn apply;
     bool seen; /* a record was delivered; first_call = the first call seq it holds */
@@ -112,7 +114,7 @@ static tl_status_t check_config(rec_ctx_t *c) {
     if (m->time_unit != (uint32_t)cfg->time_unit || m->value_kind != cfg->value_kind ||
         m->window_size != cfg->window_size || m->window_origin != cfg->window_origin) {
         static const char *const units[] = {"s", "ms", "us", "ns"};
-        static const char *const kinds[] = {"handles", "f64"};
+        static const char *const kinds[] = {"handles", "f64", "bytes"};
         snprintf(c->msg, c->cap,
                  "%s was written with time unit %s, values %s, window size %lld at origin %lld; "
                  "this open asks for %s, %s, %lld at %lld: open it with the same settings",
@@ -171,6 +173,67 @@ static tl_status_t write_initial(rec_ctx_t *c) {
 }
 
 /* ---- step 3: segment files -> pages -> runs and tombstones ---- */
+
+/* Puts back the byte-value chunks stored in segment file fi (blob meta: u32 0, u32 chunk id,
+ * u64 length = the blob's, u64 0; a page's meta has its record count, never 0, first). */
+static tl_status_t load_chunks(rec_ctx_t *c, uint32_t fi, tl_segfile_t *sf, const char *name) {
+    tl_dur_t *d = c->d;
+    tl_io_err_t err;
+    tl_io_err_clear(&err);
+    tl_status_t st = TL_OK;
+    for (uint32_t i = 0; i < c->dm.nchunks && st == TL_OK; i++) {
+        const tl_dm_chunk_t *ch = &c->dm.chunks[i];
+        if (ch->file != fi) continue;
+        if (ch->blob >= tl_segfile_count(sf)) {
+            snprintf(c->msg, c->cap, "%s/%s: the manifest names blob %u of %llu", d->dir, name,
+                     ch->blob, (unsigned long long)tl_segfile_count(sf));
+            return TL_ECORRUPT;
+        }
+        uint64_t len = tl_segfile_blob_len(sf, ch->blob);
+        const uint8_t *meta = tl_segfile_meta(sf, ch->blob);
+        if (tl_le32_load(meta) != 0 || tl_le32_load(meta + 4) != ch->id ||
+            tl_le64_load(meta + 8) != len || tl_le64_load(meta + 16) != 0 || len > UINT32_MAX) {
+            snprintf(c->msg, c->cap, "%s/%s: corrupt value chunk %u: its blob is not what the "
+                     "manifest says", d->dir, name, ch->blob);
+            return TL_ECORRUPT;
+        }
+        uint8_t *buf = tl_mem_alloc(d->alloc, len ? (size_t)len : 1);
+        if (buf == NULL) return fail_msg(c, TL_ENOMEM, "out of memory loading values");
+        st = tl_segfile_read(sf, ch->blob, buf, (size_t)len, &err);
+        if (st == TL_OK) st = tl_vstore_put(c->tl->vs, ch->id, 0, buf, (uint32_t)len);
+        tl_mem_free(d->alloc, buf, len ? (size_t)len : 1);
+        if (st == TL_OK) {
+            tl_vstore_set_disk(c->tl->vs, ch->id, c->dm.files.v[fi], ch->blob, (uint32_t)len);
+        } else if (st == TL_ENOMEM || st == TL_EOVERFLOW) {
+            return fail_msg(c, st, "out of memory loading values");
+        } else if (st == TL_ECORRUPT && err.what == NULL) {
+            snprintf(c->msg, c->cap, "%s/%s: corrupt value chunk %u", d->dir, name, ch->blob);
+        } else {
+            return fail_io(c, st, &err);
+        }
+    }
+    return st;
+}
+
+/* Counts the value references of every loaded page (a bytes log): each must name a value the
+ * loaded chunks hold. */
+static tl_status_t ref_pages(rec_ctx_t *c) {
+    enum { B = 512 };
+    int64_t ts[B];
+    uint64_t h[B];
+    for (uint64_t i = 0; i < c->dm.npages; i++) {
+        const tl_page_t *p = c->pages[i];
+        uint32_t n = tl_page_packed(p) ? p->cap : p->n;
+        for (uint32_t k = 0; k < n; k += B) {
+            uint32_t m = n - k < B ? n - k : B;
+            tl_page_read(p, k, k + m, ts, h);
+            if (tl_vstore_ref(c->tl->vs, h, m) != TL_OK) {
+                return fail_msg(c, TL_ECORRUPT, "a page names a value no chunk of the log holds");
+            }
+        }
+    }
+    return TL_OK;
+}
 
 /* Loads the pages of one segment file (dm.files index fi) into c->pages. */
 static tl_status_t load_file(rec_ctx_t *c, uint32_t fi, int64_t *scratch) {
@@ -258,6 +321,7 @@ static tl_status_t load_file(rec_ctx_t *c, uint32_t fi, int64_t *scratch) {
         }
     }
     tl_mem_free(d->alloc, buf, buf_cap);
+    if (st == TL_OK) st = load_chunks(c, fi, sf, name);
     tl_segfile_close(sf);
     return st;
 }
@@ -310,6 +374,7 @@ static tl_status_t load_state(rec_ctx_t *c) {
         st = load_file(c, fi, scratch);
     }
     tl_mem_free(d->alloc, scratch, TL_PCODEC_N_MAX * sizeof(int64_t));
+    if (st == TL_OK && tl->vs != NULL) st = ref_pages(c);
     tl_vec_t *l1 = NULL;
     if (st == TL_OK && c->dm.nruns > 0) {
         l1 = tl_vec_new(tl->alloc, TL_VEC_RUNS, c->dm.nruns);
@@ -393,6 +458,9 @@ static tl_status_t apply_pending(rec_ctx_t *c, const tl_wal_rec_t *r) {
     if (skip == c->pn) return TL_OK;
     tl_dur_call_t call = {.type = TL_WREC_APPEND, .seq = c->cur_eseq, .ts = c->pts + skip,
                           .h = c->ph + skip, .n = c->pn - skip};
+    if (c->tl->vs != NULL && tl_vstore_ref(c->tl->vs, call.h, call.n) != TL_OK) {
+        return bad_rec(c, r, "an append names a value the log does not hold");
+    }
     c->replayed += call.n;
     return c->apply(c->tl, &call);
 }
@@ -458,6 +526,7 @@ static tl_status_t apply_run(rec_ctx_t *c, const tl_wal_rec_t *r, uint32_t chunk
         int64_t ts = (int64_t)tl_le64_load(r->payload + 16 + (size_t)i * 8);
         uint64_t h = tl_le64_load(r->payload + 16 + (size_t)k * 8 + (size_t)i * 8);
         tl_dur_call_t call = {.type = TL_WREC_APPEND, .seq = seq, .ts = &ts, .h = &h, .n = 1};
+        if (c->tl->vs != NULL) return bad_rec(c, r, "an append run in a log of byte values");
         c->replayed++;
         st = c->apply(c->tl, &call);
         if (st == TL_OK) st = replay_maint(c);
@@ -478,15 +547,28 @@ static tl_status_t visit(void *ctx, const tl_wal_rec_t *r) {
                                                                       : eseq;
     }
     if (eseq <= c->d->ckpt_seq) return TL_OK; /* in the segment files already */
-    bool cont = c->pn > 0 && eseq == c->cur_eseq && chunk == c->next_chunk;
+    bool cont = c->in_call && eseq == c->cur_eseq && chunk == c->next_chunk;
     if (!cont) {
         c->pn = 0; /* a call being reassembled stopped short: torn, dropped */
+        c->in_call = false;
         if (chunk != 0) return TL_OK; /* the rest of a call whose start was cut: dropped */
     }
     c->cur_eseq = eseq;
     c->next_chunk = chunk + 1;
+    c->in_call = !(r->flags & TL_WREC_LAST);
     if ((r->flags & ~TL_WREC_LAST) != 0) return bad_rec(c, r, "unknown record flags");
     tl_status_t st = TL_OK;
+    if (r->type == TL_WREC_VALUES) {
+        /* Put back at once, even for a call that turns out torn: bytes no record names are
+         * freed by the settle, and a later call never writes into a chunk made before it. */
+        if (c->tl->vs == NULL) return bad_rec(c, r, "value bytes in a log without byte values");
+        if (r->len < 8 || (r->flags & TL_WREC_LAST)) return bad_rec(c, r, "malformed values record");
+        st = tl_vstore_put(c->tl->vs, tl_le32_load(r->payload), tl_le32_load(r->payload + 4),
+                           r->payload + 8, r->len - 8);
+        if (st == TL_ECORRUPT) return bad_rec(c, r, "values record beyond its chunk");
+        if (st != TL_OK) return fail_msg(c, st, "out of memory replaying the WAL");
+        return TL_OK;
+    }
     if (r->type == TL_WREC_APPEND) {
         if (r->len < 8) return bad_rec(c, r, "append record shorter than its header");
         uint32_t n = tl_le32_load(r->payload);
@@ -571,6 +653,7 @@ static tl_status_t replay(rec_ctx_t *c) {
     d->cut_records = rep.cut_records;
     uint32_t maxp = tl_wal_max_payload(d->wal);
     d->max_records = (maxp - 8) / 16;
+    d->max_values = maxp - 8;
     d->stage_cap = (maxp - 16) / 16 < TL_DUR_STAGE ? (maxp - 16) / 16 : TL_DUR_STAGE;
     atomic_store_explicit(&d->durable_seq, c->tl->seq, memory_order_relaxed);
     return TL_OK;
@@ -594,6 +677,7 @@ tl_status_t tl_dur_recover(tl_timelog_t *tl, tl_dur_t *d, tl_dur_apply_fn apply,
     if (st == TL_OK) st = found ? load_state(&c) : write_initial(&c);
     if (st == TL_OK) st = remove_orphans(&c, &s.segs);
     if (st == TL_OK) st = replay(&c);
+    if (st == TL_OK && tl->vs != NULL) tl_vstore_settle(tl->vs); /* bytes nothing names go */
     tl_dm_ids_free(&s.segs, d->alloc);
     tl_dm_free(&c.dm, d->alloc);
     tl_mem_free(d->alloc, c.pages, c.dm.npages ? (size_t)c.dm.npages * sizeof *c.pages : 1);
