@@ -244,6 +244,7 @@ static void walk_mb(walk_t *w, int64_t x) {
     w->mb = j;
     w->base = j * TL_PCODEC_MB;
     w->cnt = tl_pcodec_ts_mb(w->v, j, w->tsb);
+    for (uint32_t k = w->cnt; k < TL_PCODEC_MB; k++) w->tsb[k] = INT64_MAX;
     w->off = 0;
 }
 
@@ -263,12 +264,26 @@ static inline uint32_t walk_upper(const int64_t *ts, uint32_t off, uint32_t cnt,
     return tl_ts_gallop_upper(ts, i, cnt, x);
 }
 
+/* Records of a decoded miniblock (padded with INT64_MAX to TL_PCODEC_MB) that are <= x,
+ * clamped to its cnt records: all 64 counted without a branch on the data (vector compares),
+ * instead of a search whose exit the random gap between queries mispredicts. */
+static inline uint32_t mb_upper(const int64_t *ts, uint32_t cnt, int64_t x) {
+    uint32_t c = 0;
+    for (uint32_t k = 0; k < TL_PCODEC_MB; k++) c += ts[k] <= x;
+    return c < cnt ? c : cnt;
+}
+
 /* The source's candidate for x (its last record <= x); false when it has none, or when it
  * may be hidden (*unsure: the general search must decide). */
 static bool walk_candidate(walk_t *w, const tl_tombs_t *tb, int64_t x, int64_t *t, bool *unsure) {
     if (!walk_seek(w, x)) return false;
-    if (w->v != NULL) walk_mb(w, x);
-    uint32_t i = walk_upper(w->ts, w->off, w->cnt, x);
+    uint32_t i;
+    if (w->v != NULL) {
+        walk_mb(w, x);
+        i = mb_upper(w->tsb, w->cnt, x);
+    } else {
+        i = walk_upper(w->ts, w->off, w->cnt, x);
+    }
     w->off = i - 1;
     *t = w->ts[i - 1];
     if (tb != NULL && w->r->wm != TL_SEQ_MAX && tl_tombs_seq_at(tb, *t) > w->r->wm) *unsure = true;
