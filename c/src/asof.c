@@ -328,26 +328,63 @@ static void walk_query(const tl_read_plan_t *pl, walk_t *ws, int64_t x, tl_query
     *h = best >= 0 ? walk_handle(&ws[best]) : 0;
 }
 
-/* Walks n ascending queries; false (nothing written) when the buffers cannot be had. */
-static bool answer_walk(const tl_read_plan_t *pl, const qcol_t *q, size_t n,
-                        const asof_out_t *o) {
-    size_t bytes = (size_t)pl->nsrc * sizeof(walk_t);
-    walk_t *ws = tl_mem_alloc(pl->alloc, bytes);
-    if (ws == NULL) return false;
+/* Columns of at least this many queries are walked by two threads (see answer_walk). */
+#ifndef TL_ASOF_SPLIT_MIN
+#define TL_ASOF_SPLIT_MIN 16384
+#endif
+
+/* One thread's share of a walk: sorted queries [from, to), with its own walk states. */
+typedef struct walk_job {
+    const tl_read_plan_t *pl;
+    const qcol_t *q;
+    const asof_out_t *o;
+    walk_t *ws; /* pl->nsrc states */
+    size_t from, to;
+} walk_job_t;
+
+static void walk_range(const walk_job_t *j) {
+    const tl_read_plan_t *pl = j->pl;
     for (uint32_t s = 0; s < pl->nsrc; s++) {
-        memset(&ws[s], 0, offsetof(walk_t, tsb)); /* the buffers fill as they are used */
-        ws[s].runs = pl->srcs[s].runs;
-        ws[s].nruns = pl->srcs[s].nruns;
+        memset(&j->ws[s], 0, offsetof(walk_t, tsb)); /* the buffers fill as they are used */
+        j->ws[s].runs = pl->srcs[s].runs;
+        j->ws[s].nruns = pl->srcs[s].nruns;
     }
     tl_query_hit_t hit = {NULL, {0, 0}, 0, false};
     uint64_t h = 0, prev = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = j->from; i < j->to; i++) {
         uint64_t key, idx;
-        qcol_get(q, i, &key, &idx);
-        if (i == 0 || key != prev) walk_query(pl, ws, (int64_t)(key ^ (1ull << 63)), &hit, &h);
+        qcol_get(j->q, i, &key, &idx);
+        if (i == j->from || key != prev) {
+            walk_query(pl, j->ws, (int64_t)(key ^ (1ull << 63)), &hit, &h);
+        }
         prev = key;
-        put(o, idx, &hit, h);
+        put(j->o, idx, &hit, h);
     }
+}
+
+static void *walk_thread(void *arg) {
+    walk_range(arg);
+    return NULL;
+}
+
+/* Walks n ascending queries; false (nothing written) when the buffers cannot be had. A long
+ * column is split in two halves of the sorted order, each walked by its own thread with its
+ * own states (the second half starts with a seek, like any far query): the outputs are
+ * disjoint, the snapshot is read-only, and the call joins before it returns. When the thread
+ * cannot be started, the caller walks both halves. */
+static bool answer_walk(const tl_read_plan_t *pl, const qcol_t *q, size_t n,
+                        const asof_out_t *o) {
+    bool split = n >= TL_ASOF_SPLIT_MIN;
+    size_t nws = (size_t)pl->nsrc * (split ? 2 : 1), bytes = nws * sizeof(walk_t);
+    walk_t *ws = tl_mem_alloc(pl->alloc, bytes);
+    if (ws == NULL) return false;
+    walk_job_t jobs[2] = {{pl, q, o, ws, 0, split ? n / 2 : n},
+                          {pl, q, o, ws + pl->nsrc, n / 2, n}};
+    pthread_t th;
+    bool started = split && pthread_create(&th, NULL, walk_thread, &jobs[1]) == 0;
+    walk_range(&jobs[0]);
+    if (started) pthread_join(th, NULL);
+    else if (split) walk_range(&jobs[1]);
     tl_mem_free(pl->alloc, ws, bytes);
     return true;
 }
