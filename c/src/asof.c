@@ -29,8 +29,9 @@
  * with their own states; answers go to disjoint output slots, the snapshot is only read.
  * The walk is bound by latency (a miniblock decode, a search and a value read that depend on
  * each other, and mispredicted steps between queries), not by memory bandwidth, so a second
- * core nearly halves it: 100K random queries over 5M records, ~52 -> ~30 ns a query for the
- * walk, ~57 -> ~40 ns for the call with its load and sort (C driver, 2 cores). Claiming
+ * core nearly halves it: 100K random queries over 5M records, the call with its load and
+ * sort (~10 ns a query, on the caller alone) ~52-68 -> ~42-47 ns a query (2 cores, a noisy
+ * shared VM; bench native asof_many 72 -> 43-47). Claiming
  * instead of halving means a helper that starts late, or not at all (its core busy), leaves
  * its share to the caller instead of holding the call up; if the thread cannot be started
  * the caller walks alone, with the same answers. Shorter columns are walked by the caller
