@@ -46,6 +46,33 @@ test("asOf and asOfMany match the reference across sources and deletes", () => {
   sortedQ.forEach((q, i) => assert.equal(again.found[i], asOf(recs, q) < 0 ? 0 : 1));
 });
 
+test("asOfMany of a long column (two engine threads) matches asOf, values and handles", () => {
+  // 30,000 queries: past the column length the engine walks with two threads.
+  using log = new Timelog<number>({ values: "f64", maintenance: "manual", pageRecords: 256 });
+  using objs = new Timelog<{ i: number }>({ maintenance: "manual", pageRecords: 256 });
+  for (let i = 0; i < 20_000; i++) {
+    const t = ((i * 7919) % 25_000) - 50; // late records and gaps
+    log.append(t, i);
+    objs.append(t, { i });
+  }
+  log.delete(1000, 1500);
+  log.compact();
+  objs.compact();
+  const queries = Array.from({ length: 30_000 }, (_, i) => ((i * 104729) % 26_000) - 100);
+  for (const q of [queries, Float64Array.from(queries).sort()]) {
+    const many = log.asOfMany(q);
+    const mo = objs.asOfMany(q);
+    for (let i = 0; i < q.length; i++) {
+      const one = log.asOf(q[i]);
+      assert.equal(many.found[i], one === undefined ? 0 : 1);
+      if (one === undefined) assert.ok(Number.isNaN(many.ts[i]) && Number.isNaN(many.values[i]));
+      else assert.deepEqual([many.ts[i], many.values[i]], one);
+      const oo = objs.asOf(q[i]);
+      assert.deepEqual(mo.values[i], oo?.[1]);
+    }
+  }
+});
+
 test("asOf sees the newest duplicate, snapshots stay frozen, bounds past the line clamp", () => {
   using log = new Timelog<string>({ maintenance: "manual" });
   log.extend([[10, "a"], [20, "b"]]);

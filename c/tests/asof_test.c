@@ -6,7 +6,8 @@
  * ends, bad doubles, and an empty log. asof_miniblock_edges aims at the walk's miniblock
  * steps on packed pages: runs of equal timestamps across miniblock and page edges, queries at
  * every timestamp and either side of it, repeated, dense and sparse, packed and raw pages,
- * handle and double values, three sources and tombstones.
+ * handle and double values, three sources and tombstones. asof_long_column_two_threads runs
+ * columns long enough for the two-thread walk.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -126,6 +127,46 @@ TL_TEST(asof_random_vs_model) {
             tl_snapshot_release(s);
         }
         CHECK_OK(tl_validate(tl));
+        tl_close(tl);
+    }
+}
+
+/* Columns long enough to be walked by two threads (TL_ASOF_SPLIT_MIN, 16384): many equal
+ * queries (3000 distinct keys), so runs of them cross the chunks the threads claim; random
+ * and ascending order, packed words and (key, index) pairs (the ends); each answer checked
+ * against the single lookup, which asof_random_vs_model holds to the model. */
+enum { LQ = 40000 };
+static int64_t lq[LQ], lts[LQ];
+static uint64_t lh[LQ];
+static uint8_t lf[LQ];
+
+TL_TEST(asof_long_column_two_threads) {
+    for (int run = 0; run < 4; run++) {
+        tl_t_rng = 0xB16C + (uint64_t)run * 104729;
+        nrec = 0;
+        tl_timelog_t *tl = open_log(run % 2 ? 64 : 1100);
+        CHECK(tl != NULL);
+        for (int i = 0; i < 6000; i++) step(tl);
+        tl_snapshot_t *s = NULL;
+        CHECK_OK(tl_snapshot_acquire(tl, &s));
+        for (size_t i = 0; i < LQ; i++) {
+            int64_t t = rand_ts();
+            lq[i] = run < 2 && (t == INT64_MIN || t == INT64_MAX) ? 11 : t;
+        }
+        if (run % 2) qsort(lq, LQ, sizeof lq[0], cmp_i64);
+        CHECK_OK(tl_snapshot_asof_many(s, lq, LQ, lts, lh, lf));
+        for (size_t i = 0; i < LQ; i++) {
+            int64_t t1 = 0;
+            uint64_t h1 = 0;
+            int st = tl_snapshot_asof(s, lq[i], &t1, &h1);
+            bool want = st == TL_OK;
+            if (lf[i] != want || (want ? lts[i] != t1 || lh[i] != h1 : lts[i] != 0 || lh[i] != 0)) {
+                TL_FAIL_("run %d: asof(%" PRId64 ") got (%d, %" PRId64 ", %" PRIu64
+                         ") want (%d, %" PRId64 ", %" PRIu64 ")", run, lq[i], lf[i], lts[i],
+                         lh[i], want, t1, h1);
+            }
+        }
+        tl_snapshot_release(s);
         tl_close(tl);
     }
 }
@@ -353,6 +394,7 @@ TL_TEST(asof_miniblock_edges) {
 
 int main(void) {
     RUN(asof_random_vs_model);
+    RUN(asof_long_column_two_threads);
     RUN(asof_f64_columns_and_bad_queries);
     RUN(asof_empty_log_and_int64_ends);
     RUN(asof_miniblock_edges);
