@@ -12,7 +12,11 @@
 // mostly 0-400 ms after the child reported "ready" (mid-write, mid-sync, mid-checkpoint),
 // sometimes while it opens the log (during recovery).
 //
-// TIMELOG_CRASH_KILLS sets the kills per durability mode (default 40: 80 per runtime);
+// A third loop stores the program's numbers as byte values (NUMBER_AS_BYTES, "interval"): the
+// WAL's value records and the value chunks of segment files go through the same crashes.
+//
+// TIMELOG_CRASH_KILLS sets the kills per durability mode (default 40, and half as many for
+// byte values: 100 per runtime);
 // TIMELOG_CRASH_SEED replays one run's choices.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -23,7 +27,14 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Timelog } from "../mod.ts";
-import { diffLog, type Op, prng, WriteModel, WriteProgram } from "./support/write_program.ts";
+import {
+  diffLog,
+  NUMBER_AS_BYTES,
+  type Op,
+  prng,
+  WriteModel,
+  WriteProgram,
+} from "./support/write_program.ts";
 
 const CHILD = fileURLToPath(new URL("./fixtures/crash_child.ts", import.meta.url));
 const isDeno = "Deno" in globalThis;
@@ -151,8 +162,8 @@ function explain(
   return lines.join("\n");
 }
 
-async function crashLoop(mode: "sync" | "interval"): Promise<void> {
-  const rand = prng(SEED ^ (mode === "sync" ? 1 : 2));
+async function crashLoop(mode: "sync" | "interval" | "bytes", kills = KILLS): Promise<void> {
+  const rand = prng(SEED ^ (mode === "sync" ? 1 : mode === "interval" ? 2 : 3));
   const where = `seed ${SEED} (TIMELOG_CRASH_SEED), mode ${mode}`;
   let dir = "";
   let model = new WriteModel();
@@ -164,7 +175,7 @@ async function crashLoop(mode: "sync" | "interval"): Promise<void> {
   let early = 0;
   const started = performance.now();
   try {
-    for (let k = 0; k < KILLS; k++) {
+    for (let k = 0; k < kills; k++) {
       if (k % RUNS_PER_DIR === 0) {
         if (dir) rmSync(dir, { recursive: true, force: true });
         dir = mkdtempSync(join(tmpdir(), `timelog-crash-${mode}-`));
@@ -181,7 +192,8 @@ async function crashLoop(mode: "sync" | "interval"): Promise<void> {
       else early++;
       acked += run.acked + 1;
 
-      using log = new Timelog<number>({ path: dir, values: "f64", maintenance: "manual" });
+      const values = mode === "bytes" ? NUMBER_AS_BYTES : "f64";
+      using log = new Timelog<number>({ path: dir, values, maintenance: "manual" });
       let spare: WriteModel | null = null;
       const got = log.stats().seq;
       const prefix = got - seq;
@@ -230,4 +242,8 @@ test('SIGKILLed writers in "sync" mode reopen to a prefix holding every acknowle
 
 test('SIGKILLed writers in "interval" mode reopen to a prefix holding every synced write', async () => {
   await crashLoop("interval");
+});
+
+test("SIGKILLed writers of byte values reopen to a prefix holding every synced write, bytes intact", async () => {
+  await crashLoop("bytes", Math.ceil(KILLS / 2));
 });

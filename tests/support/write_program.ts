@@ -6,7 +6,21 @@
 // number: after a crash, `stats().seq` of the reopened log says how many ops of the program it
 // holds, and the model replays that prefix to say what it must hold. Used by crash_test.ts (in
 // the parent and in tests/fixtures/crash_child.ts) and durable_test.ts.
-import type { Timelog } from "../../mod.ts";
+import type { Timelog, ValueCodec } from "../../mod.ts";
+
+/**
+ * The program's numbers stored as byte values (crash_test.ts "json" mode): JSON text with a
+ * padding of 0-60 bytes that the decoder checks, so a reopened log's values are compared
+ * byte for byte through the numbers the model holds.
+ */
+export const NUMBER_AS_BYTES: ValueCodec<number> = {
+  encode: (v) => new TextEncoder().encode(JSON.stringify({ v, pad: "p".repeat(v % 61) })),
+  decode: (b) => {
+    const o = JSON.parse(new TextDecoder().decode(b)) as { v: number; pad: string };
+    if (o.pad !== "p".repeat(o.v % 61)) throw new Error(`value ${o.v}: damaged padding`);
+    return o.v;
+  },
+};
 
 /** One write call. */
 export type Op =
