@@ -36,6 +36,7 @@ const engine_sources = [_][]const u8{
     "c/src/point.c",
     "c/src/memtable.c",
     "c/src/vstore.c",
+    "c/src/scratch.c",
     "c/src/manifest.c",
     "c/src/snapshot.c",
     "c/src/rewrite.c",

@@ -530,10 +530,10 @@ static tl_status_t asof_many(tl_snapshot_t *s, const int64_t *q64, const double 
     tl_status_t st = tl_snapshot_read_plan(s, &pl);
     if (st != TL_OK) return st;
     size_t bytes = 2 * n * sizeof(qent_t); /* packed words use the first half */
-    qent_t *buf = tl_mem_alloc(pl.alloc, bytes);
+    qent_t *buf = tl_scratch_take(pl.tl, bytes); /* kept mapped between calls (scratch.c) */
     if (buf == NULL) return TL_ENOMEM;
     st = asof_column(&pl, buf, q64, qf, n, o);
-    tl_mem_free(pl.alloc, buf, bytes);
+    tl_scratch_give(pl.tl, buf);
     return st;
 }
 

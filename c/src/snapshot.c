@@ -539,7 +539,8 @@ tl_status_t tl_snapshot_prev(tl_snapshot_t *s, int64_t ts, int64_t *out) {
 tl_status_t tl_snapshot_read_plan(tl_snapshot_t *s, tl_read_plan_t *out) {
     tl_status_t st = plan(s);
     if (st != TL_OK) return st;
-    *out = (tl_read_plan_t){s->srcs, s->nsrc, s->tl->cfg.value_kind, s->man->tombs, s->alloc};
+    *out = (tl_read_plan_t){s->srcs, s->nsrc, s->tl->cfg.value_kind, s->man->tombs, s->alloc,
+                            s->tl};
     return TL_OK;
 }
 

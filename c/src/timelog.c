@@ -122,6 +122,7 @@ void tl_close(tl_timelog_t *tl) {
     tl_manifest_t *m = tl->man;
     pthread_mutex_unlock(&tl->state_mu);
     tl_view_drop(tl); /* before the last log reference goes: the view holds one */
+    tl_scratch_drop(tl); /* a reader still using it gives it back; the final free takes it */
     /* No maintenance runs and the writer is here: the state is stable; readers only read. */
     if (tl_drops_external(tl)) tl_report_all(tl); /* a bytes log's store goes with the log */
     pthread_mutex_lock(&tl->state_mu);

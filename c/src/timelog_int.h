@@ -73,6 +73,7 @@ struct tl_timelog {
     uint64_t wk_epoch; /* jobs completed; wk_mu */
     tl_dropq_t *dropq;
     struct tl_vstore *vs; /* TL_VALUES_BYTES: the values (vstore.h); NULL otherwise */
+    _Atomic(size_t *) scratch; /* a reusable buffer of one-call reads (scratch.c), or NULL */
     /* The writer section (see tl_wr_enter): wr_seq is odd while a writer call runs and grows
      * by two per call; idle_req is set by the worker while it seals on the writer's behalf. */
     _Atomic uint64_t wr_seq;
@@ -122,6 +123,13 @@ tl_status_t tl_write_handles(tl_timelog_t *tl, const int64_t *ts, const uint64_t
 tl_status_t tl_write_bytes(tl_timelog_t *tl, const int64_t *ts, const uint8_t *data,
                            const uint32_t *ends, uint32_t n);
 
+/* ---- scratch.c ---- */
+/* A buffer of at least `bytes` for one call (the log's kept one when large enough); NULL on
+ * ENOMEM. Give it back with tl_scratch_give; tl_scratch_drop frees the kept one. */
+void *tl_scratch_take(tl_timelog_t *tl, size_t bytes);
+void tl_scratch_give(tl_timelog_t *tl, void *buf);
+void tl_scratch_drop(tl_timelog_t *tl);
+
 /* ---- logref.c ---- */
 /* Drops a reference on the log object (the open log and every snapshot hold one); the last
  * one frees it. */
@@ -163,6 +171,7 @@ typedef struct tl_read_plan {
     uint32_t value_kind; /* tl_config_t.value_kind */
     const tl_tombs_t *tombs;
     const tl_allocator_t *alloc;
+    tl_timelog_t *tl; /* the log (its scratch buffer) */
 } tl_read_plan_t;
 tl_status_t tl_snapshot_read_plan(tl_snapshot_t *s, tl_read_plan_t *out);
 
