@@ -16,6 +16,7 @@
 
 #define VS_CHUNK (1u << 20) /* bytes of an ordinary chunk */
 #define VS_HDR 4u /* an entry's u32 length */
+#define VS_BIG (VS_CHUNK / 4) /* an entry this large gets a chunk of its own */
 
 typedef struct vchunk {
     uint64_t live; /* values stored and not released */
@@ -37,7 +38,8 @@ struct tl_vstore {
     pthread_mutex_t mu;
     vchunk_t **slot;
     uint64_t base, nslots, cap_slots; /* chunk ids base .. base + nslots - 1 */
-    bool has_cur; /* slot[nslots - 1] takes appends */
+    bool has_cur; /* chunk `cur` takes the appends of ordinary values */
+    uint64_t cur;
     uint64_t values, live_bytes, held_bytes;
     retired_t *ret;
     size_t ret_start, ret_end, ret_cap;
@@ -96,14 +98,16 @@ static void slots_trim(tl_vstore_t *vs) {
 static void chunk_maybe_free(tl_vstore_t *vs, uint64_t id) {
     vchunk_t *c = chunk_of(vs, id);
     if (c == NULL || c->live != 0 || c->io_pins != 0) return;
-    if (vs->has_cur && id == vs->base + vs->nslots - 1) return;
+    if (vs->has_cur && id == vs->cur) return;
     chunk_free(vs, c);
     vs->slot[id - vs->base] = NULL;
     slots_trim(vs);
 }
 
-/* A new append chunk with room for `need` bytes. ENOMEM leaves the store as it was. */
-static tl_status_t chunk_add(tl_vstore_t *vs, uint32_t need) {
+/* A new chunk at the end of the table: of exactly `need` bytes for a big entry (it takes no
+ * other), else of VS_CHUNK, which becomes the one taking appends (the one before it is freed
+ * when nothing in it is live). *id = its id. ENOMEM / EOVERFLOW leave the store as it was. */
+static tl_status_t chunk_add(tl_vstore_t *vs, uint32_t need, uint64_t *id) {
     if (vs->base + vs->nslots > UINT32_MAX) return TL_EOVERFLOW; /* ids are 32 bits */
     if (vs->nslots == vs->cap_slots) {
         uint64_t cap = vs->cap_slots ? 2 * vs->cap_slots : 16;
@@ -114,17 +118,22 @@ static tl_status_t chunk_add(tl_vstore_t *vs, uint32_t need) {
         vs->slot = s;
         vs->cap_slots = cap;
     }
-    uint32_t cap = need > VS_CHUNK ? need : VS_CHUNK;
+    bool big = need >= VS_BIG;
+    uint32_t cap = big ? need : VS_CHUNK;
     vchunk_t *c = tl_mem_alloc(&vs->alloc, sizeof *c + cap);
     if (c == NULL) return TL_ENOMEM;
     memset(c, 0, sizeof *c);
     c->cap = cap;
-    uint64_t prev = vs->base + vs->nslots - 1;
-    bool had = vs->has_cur;
+    *id = vs->base + vs->nslots;
     vs->slot[vs->nslots++] = c;
-    vs->has_cur = true;
     vs->held_bytes += cap;
-    if (had) chunk_maybe_free(vs, prev); /* an emptied chunk goes once it takes no appends */
+    if (!big) {
+        uint64_t prev = vs->cur;
+        bool had = vs->has_cur;
+        vs->cur = *id;
+        vs->has_cur = true;
+        if (had) chunk_maybe_free(vs, prev); /* an emptied chunk goes once it takes no appends */
+    }
     return TL_OK;
 }
 
@@ -133,8 +142,8 @@ static tl_status_t chunk_add(tl_vstore_t *vs, uint32_t need) {
 tl_status_t tl_vstore_append(tl_vstore_t *vs, const uint8_t *data, const uint32_t *ends,
                              uint32_t n, uint64_t *handles, tl_vmark_t *mark) {
     pthread_mutex_lock(&vs->mu);
-    vchunk_t *cur = vs->has_cur ? vs->slot[vs->nslots - 1] : NULL;
-    *mark = (tl_vmark_t){vs->base + vs->nslots, vs->has_cur, cur ? cur->used : 0,
+    vchunk_t *cur = vs->has_cur ? chunk_of(vs, vs->cur) : NULL;
+    *mark = (tl_vmark_t){vs->base + vs->nslots, vs->has_cur, vs->cur, cur ? cur->used : 0,
                          cur ? cur->live : 0, vs->live_bytes, vs->values};
     tl_status_t st = TL_OK;
     uint32_t start = 0;
@@ -144,17 +153,20 @@ tl_status_t tl_vstore_append(tl_vstore_t *vs, const uint8_t *data, const uint32_
             break;
         }
         uint32_t len = ends[i] - start, need = VS_HDR + len;
-        if (cur == NULL || cur->cap - cur->used < need) {
-            st = chunk_add(vs, need);
+        uint64_t id = vs->cur;
+        vchunk_t *c = cur;
+        if (need >= VS_BIG || cur == NULL || cur->cap - cur->used < need) {
+            st = chunk_add(vs, need, &id);
             if (st != TL_OK) break;
-            cur = vs->slot[vs->nslots - 1];
+            c = chunk_of(vs, id);
+            if (need < VS_BIG) cur = c;
         }
-        uint8_t *e = cur->data + cur->used;
+        uint8_t *e = c->data + c->used;
         memcpy(e, &len, VS_HDR); /* little-endian hosts only (timelog.h) */
         if (len) memcpy(e + VS_HDR, data + start, len);
-        handles[i] = (vs->base + vs->nslots - 1) << 32 | cur->used;
-        cur->used += need;
-        cur->live++;
+        handles[i] = id << 32 | c->used;
+        c->used += need;
+        c->live++;
         vs->live_bytes += need;
         start = ends[i];
     }
@@ -166,16 +178,17 @@ tl_status_t tl_vstore_append(tl_vstore_t *vs, const uint8_t *data, const uint32_
 
 void tl_vstore_rollback(tl_vstore_t *vs, const tl_vmark_t *mark) {
     pthread_mutex_lock(&vs->mu);
-    /* Chunks from mark->next_id on hold only the batch's values: they go. The append chunk
-     * of the mark gets its length and live count back; it may be gone already, freed by
-     * chunk_add when it held nothing live (then the batch put nothing in it). */
+    /* Chunks from mark->next_id on hold only the batch's values: they go. The chunk that took
+     * appends at the mark gets its length and live count back; it may be gone already, freed
+     * by chunk_add when it held nothing live (then the batch put nothing in it). */
     while (vs->nslots > 0 && vs->base + vs->nslots > mark->next_id) {
         vchunk_t *c = vs->slot[--vs->nslots];
         if (c != NULL) chunk_free(vs, c);
     }
-    vchunk_t *c = mark->had_cur ? chunk_of(vs, mark->next_id - 1) : NULL;
-    vs->has_cur = c != NULL && vs->base + vs->nslots == mark->next_id;
-    if (vs->has_cur) {
+    vchunk_t *c = mark->had_cur ? chunk_of(vs, mark->cur) : NULL;
+    vs->has_cur = c != NULL;
+    vs->cur = mark->cur;
+    if (c != NULL) {
         c->used = mark->used;
         c->live = mark->live;
     }
@@ -435,19 +448,22 @@ void tl_vstore_settle(tl_vstore_t *vs) {
 tl_status_t tl_vstore_ranges(tl_vstore_t *vs, const tl_vmark_t *mark, tl_vrange_t *out,
                              uint32_t cap, uint32_t *n) {
     pthread_mutex_lock(&vs->mu);
-    uint64_t first = mark->had_cur ? mark->next_id - 1 : mark->next_id;
     uint32_t k = 0;
     tl_status_t st = TL_OK;
-    for (uint64_t id = first; id < vs->base + vs->nslots; id++) {
-        const vchunk_t *c = chunk_of(vs, id);
-        if (c == NULL) continue;
-        uint32_t from = id + 1 == mark->next_id && mark->had_cur ? mark->used : 0;
-        if (from == c->used) continue;
+    /* The chunk taking appends at the mark, from where it stood, then every chunk made since. */
+    const vchunk_t *c = mark->had_cur ? chunk_of(vs, mark->cur) : NULL;
+    if (c != NULL && c->used > mark->used) {
+        out[k++] = (tl_vrange_t){(uint32_t)mark->cur, mark->used, c->used - mark->used,
+                                 c->data + mark->used};
+    }
+    for (uint64_t id = mark->next_id; id < vs->base + vs->nslots; id++) {
+        c = chunk_of(vs, id);
+        if (c == NULL || c->used == 0) continue;
         if (k == cap) {
             st = TL_EOVERFLOW;
             break;
         }
-        out[k++] = (tl_vrange_t){(uint32_t)id, from, c->used - from, c->data + from};
+        out[k++] = (tl_vrange_t){(uint32_t)id, 0, c->used, c->data};
     }
     *n = k;
     pthread_mutex_unlock(&vs->mu);

@@ -2,7 +2,8 @@
  * vstore.h — the value store of a TL_VALUES_BYTES log: variable-length values kept by the
  * engine, each record's handle naming its value.
  *
- * Values are appended to chunks (1 MiB, or one value's size when larger); a handle is
+ * Values are appended to chunks of 1 MiB; a value of 256 KiB or more gets a chunk of its own
+ * size (so it never leaves the chunk taking the small ones half empty); a handle is
  * chunk id << 32 | offset of the value's entry (u32 length, then the bytes). Chunk ids only
  * grow, so a handle to a freed chunk is recognised, never read. A chunk counts its live
  * values and is freed when the last one is released and it no longer takes appends.
@@ -31,7 +32,8 @@ struct tl_manifest;
 /* Where appends stand, to undo a batch that was not inserted (tl_vstore_rollback). */
 typedef struct tl_vmark {
     uint64_t next_id; /* the id the next new chunk gets */
-    bool had_cur; /* chunk next_id - 1 took appends */
+    bool had_cur; /* chunk `cur` took the appends of ordinary values */
+    uint64_t cur;
     uint32_t used; /* its bytes used */
     uint64_t live, live_bytes, values; /* its live values; the store's live bytes, values */
 } tl_vmark_t;

@@ -138,6 +138,8 @@ TL_TEST(values_large_and_empty) {
     CHECK_OK(tl_iter_since(s, 0, &it));
     CHECK_OK(tl_iter_next_batch(it, rts, h, 3, &n));
     CHECK_EQ_U64(n, 3);
+    /* The big value has a chunk of its own; the small ones share the chunk taking appends. */
+    CHECK(h[0] >> 32 == h[2] >> 32 && h[1] >> 32 != h[0] >> 32);
     /* Too small a buffer: EOVERFLOW with the size needed, nothing written. */
     CHECK_ST(tl_values_read(tl, h, 3, out, 100, rends, &need), TL_EOVERFLOW);
     CHECK_EQ_U64(need, big + 2);

@@ -189,8 +189,8 @@ tl_status_t tl_dur_log_bytes(tl_timelog_t *tl, uint64_t seq, const struct tl_vma
     if (st != TL_OK) return st;
     if (seq > TL_DUR_SEQ_MAX) return TL_EOVERFLOW;
     if ((st = stage_flush(tl)) != TL_OK) return st;
-    /* A batch's values fill the chunk it starts in and then whole new ones (a value larger
-     * than a chunk gets its own): at most n + 1 ranges. */
+    /* A batch's values go on in the chunk taking appends, then into new chunks (a value of
+     * 256 KiB or more into one of its own): at most n + 1 ranges. */
     enum { RANGES = 64 };
     tl_vrange_t stack[RANGES], *rg = stack;
     size_t cap = n + 1 < RANGES ? RANGES : n + 1;
