@@ -1,7 +1,9 @@
 /**
  * An event log queried through snapshots.
  *
- * Services append audit events (plain objects) as they happen, some late. A report needs a
+ * Services append audit events (plain objects) as they happen, some late. The log keeps them
+ * as JSON in the engine (`values: "json"`), not as JS objects: millions of events cost the JS
+ * heap nothing, and the same log opened with a `path` keeps them on disk. A report needs a
  * consistent view while writing goes on: it takes a snapshot — O(1), nothing copied — and
  * every query on it (counts per window, the events at one instant, the latest event, a
  * paged listing) sees exactly the events written before it, whatever is appended or deleted
@@ -75,7 +77,7 @@ export function runEventLog(events: Array<[number, AuditEvent]>, hours: number):
   after: Report;
   live: number;
 } {
-  using log = new Timelog<AuditEvent>();
+  using log = new Timelog<AuditEvent>({ values: "json" });
   const half = events.length >> 1;
   log.extend(events.slice(0, half));
   using snap = log.snapshot();
