@@ -89,6 +89,18 @@ static inline void du_cut(tl_simfs_t *fs, const char *path, size_t len) {
     free(d);
 }
 
+/* Grows a simfs file to len bytes of `fill` (durably). */
+static inline void du_grow(tl_simfs_t *fs, const char *path, size_t len, uint8_t fill) {
+    uint8_t *d = NULL;
+    size_t n = 0;
+    if (tl_simfs_get(fs, path, &d, &n) != 0 || len < n) abort();
+    uint8_t *g = realloc(d, len);
+    if (g == NULL) abort();
+    memset(g + n, fill, len - n);
+    tl_simfs_put(fs, path, g, len);
+    free(g);
+}
+
 static inline size_t du_size(tl_simfs_t *fs, const char *path) {
     uint8_t *d = NULL;
     size_t n = 0;

@@ -409,13 +409,14 @@ TL_TEST(corruption_fails_strict_and_repair_keeps_a_prefix) {
 }
 
 /* Damage to the directory's structure: a missing middle segment, a bad middle header, a
- * middle segment that lost its seal, a torn segment creation. */
+ * middle segment that lost its seal, a torn segment creation, a middle segment grown past the
+ * size its header declares (repair keeps its records: they are the longest prefix). */
 TL_TEST(structural_damage) {
     tl_wal_opts_t o = small_opts();
     tl_wal_report_t rep;
     tl_io_err_t e;
     char p[TL_IO_PATH_CAP];
-    for (int kind = 0; kind < 4; kind++) {
+    for (int kind = 0; kind < 5; kind++) {
         tl_simfs_t *fs = tl_simfs_new(27);
         const tl_io_t *io = tl_simfs_io(fs);
         tl_simfs_mkdir_durable(fs, "/db");
@@ -433,8 +434,11 @@ TL_TEST(structural_damage) {
             du_seg(p, "/db", 2);
             du_cut(fs, p, du_size(fs, p) - TL_WAL_FRAME_BYTES); /* drop the seal */
             want = "without its seal";
-        } else { /* the last segment's creation interrupted: its header torn */
+        } else if (kind == 3) { /* the last segment's creation interrupted: its header torn */
             du_cut(fs, du_seg(p, "/db", last), 40);
+        } else {
+            du_grow(fs, du_seg(p, "/db", 2), (size_t)o.segment_bytes + 24, 0x5a);
+            want = "larger than its segment size";
         }
         tl_status_t st = tl_wal_scan(io, "/db", &o, NULL, NULL, &rep, &e);
         if (kind == 3) {
@@ -448,6 +452,9 @@ TL_TEST(structural_damage) {
             CHECK_OK(tl_wal_scan(io, "/db", &o, NULL, NULL, &rep, &e));
             o.repair = false;
             CHECK(rep.repaired && rep.segments <= 2 && rep.cut_segments >= last - 2);
+            if (kind == 4) { /* segment 2's frames are kept, up to its seal */
+                CHECK(rep.segments == 2 && rep.cut_segments == last - 2);
+            }
         }
         tl_wal_t *w;
         o.repair = true;

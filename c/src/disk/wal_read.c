@@ -191,8 +191,6 @@ static const char *check_header(rd_t *rd, size_t i, tl_wal_hdr_t *h, uint64_t *o
     if (why != NULL) return why;
     *off = 16;
     if (h->segment != rd->nums[i]) return "segment number does not match the file name";
-    *off = h->segment_bytes;
-    if (rd->img_len > h->segment_bytes) return "file larger than its segment size";
     *off = 24;
     const tl_wal_recovery_t *rc = rd->rc;
     if (rc->nsegs > 0 && h->first_seq <= rc->segs[rc->nsegs - 1].last_seq) {
@@ -235,8 +233,12 @@ static tl_status_t one_segment(rd_t *rd, size_t i, bool *stop) {
         tl_io_err_corrupt(&rd->rep->damage, rd->path, 0, why);
         return drop_from(rd, i);
     }
+    /* Bytes past the size the header declares were never written by a WAL: damage there, but
+     * the frames before it are read (repair keeps them, the longest consistent prefix). */
+    bool oversize = rd->img_len > h.segment_bytes;
+    size_t scan = oversize ? (size_t)h.segment_bytes : rd->img_len;
     tl_wal_seg_t s;
-    st = tl_wal_seg_scan(rd->img, rd->img_len, &h, rd->o->replay_from_seq, rd->fn, rd->ctx, &s);
+    st = tl_wal_seg_scan(rd->img, scan, &h, rd->o->replay_from_seq, rd->fn, rd->ctx, &s);
     size_t len = rd->img_len;
     unload(rd);
     if (st != TL_OK) return st;
@@ -247,6 +249,10 @@ static tl_status_t one_segment(rd_t *rd, size_t i, bool *stop) {
         .number = h.segment, .first_seq = h.first_seq, .last_seq = s.last_seq,
         .records = s.records, .segment_bytes = h.segment_bytes, .end = s.end, .size = len,
         .sealed = s.sealed};
+    if (oversize) {
+        *stop = true;
+        return damage(rd, i, s.end, "file larger than its segment size", true, s.later_records);
+    }
     if (s.end_kind == TL_WAL_END_CLEAN) return TL_OK;
     *stop = true;
     if (s.end_kind == TL_WAL_END_TORN && last) {
