@@ -6,13 +6,15 @@
  * nothing is stored), then hand the engine one buffer with the values back to back and their
  * end offsets: one FFI call a batch. Reads turn a batch of handles into bytes with one call
  * (`tl_values_read`) into one fresh buffer; `"bytes"` values are views of it (no copy per
- * value), the other modes decode from those views. The handles themselves never pass
+ * value), a codec decodes from those views, and `"json"` encodes and decodes the UTF-8 of a
+ * whole batch at once (json.ts). The handles themselves never pass
  * through a JS number: they stay in the typed array the engine wrote them to.
  *
  * @module
  */
 import { Status } from "./errors.ts";
 import type { NativePointer, TimelogSymbols } from "./ffi/runtime.ts";
+import { decodeTexts, encodeAscii, jsonText, jsonValue, utf8Of } from "./json.ts";
 import { describe } from "./time.ts";
 
 /**
@@ -38,26 +40,11 @@ export interface ValueCodec<V> {
   decode(bytes: Uint8Array): V;
 }
 
-const utf8 = new TextEncoder();
-const utf8d = new TextDecoder("utf-8", { fatal: true });
-
-/** JSON.stringify replacer that refuses what JSON would silently change or drop. */
-function strict(this: unknown, key: string, v: unknown): unknown {
-  if (typeof v === "number" && !Number.isFinite(v)) {
-    throw new TypeError(`${v} cannot be stored as JSON${key ? ` (at key "${key}")` : ""}`);
-  }
-  if (v === undefined || typeof v === "function" || typeof v === "symbol") {
-    throw new TypeError(
-      `${describe(v)} cannot be stored as JSON${key ? ` (at key "${key}")` : ""}`,
-    );
-  }
-  return v;
-}
-
-/** `values: "json"`: UTF-8 JSON text; refuses what JSON cannot represent exactly. */
+/** `values: "json"`: UTF-8 JSON text; refuses what JSON cannot represent exactly. Batches
+ * take the faster path of json.ts (one encode or decode a batch). */
 export const JSON_CODEC: ValueCodec<unknown> = {
-  encode: (v) => utf8.encode(JSON.stringify(v, strict)),
-  decode: (b) => JSON.parse(utf8d.decode(b)),
+  encode: (v) => utf8Of(jsonText(v)),
+  decode: (b) => jsonValue(b),
 };
 
 /** `values: "bytes"`: Uint8Array in, Uint8Array out. */
@@ -83,6 +70,7 @@ export interface EncodedValues {
 export class ByteValues<V> {
   readonly #codec: ValueCodec<V>;
   readonly #identity: boolean;
+  readonly #json: boolean;
   readonly #need = new BigUint64Array(1);
   #scratch = new Uint8Array(1 << 16);
 
@@ -94,13 +82,20 @@ export class ByteValues<V> {
   ) {
     this.#codec = codec as ValueCodec<V>;
     this.#identity = codec === BYTES_CODEC;
+    this.#json = codec === JSON_CODEC;
   }
 
   /** Encodes n values; throws a TypeError naming the first bad one (nothing stored). */
   encode(values: ArrayLike<V>, n: number, action: string): EncodedValues {
+    if (this.#json) {
+      const texts: string[] = new Array(n);
+      for (let i = 0; i < n; i++) texts[i] = this.#text(values[i], i, action);
+      const ends = new Uint32Array(n);
+      const data = encodeAscii(texts, ends);
+      if (data !== null && data.length <= U32_MAX) return { data, ends };
+      return this.#pack(texts.map(utf8Of), n, action); // not all ASCII: text by text
+    }
     const parts: Uint8Array[] = new Array(n);
-    const ends = new Uint32Array(n);
-    let total = 0;
     for (let i = 0; i < n; i++) {
       let b: Uint8Array;
       try {
@@ -114,11 +109,30 @@ export class ByteValues<V> {
           `Cannot ${action}: values[${i}]: encode must return a Uint8Array, got ${describe(b)}`,
         );
       }
-      total += b.length;
+      parts[i] = b;
+    }
+    return this.#pack(parts, n, action);
+  }
+
+  /** A JSON value's text, or a TypeError naming it. */
+  #text(v: unknown, i: number, action: string): string {
+    try {
+      return jsonText(v);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new TypeError(`Cannot ${action}: values[${i}] ${msg}`, { cause: e });
+    }
+  }
+
+  /** Encoded values back to back, with their ends. */
+  #pack(parts: Uint8Array[], n: number, action: string): EncodedValues {
+    const ends = new Uint32Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      total += parts[i].length;
       if (total > U32_MAX) {
         throw new RangeError(`Cannot ${action}: a batch holds at most 4 GiB of values`);
       }
-      parts[i] = b;
       ends[i] = total;
     }
     const data = new Uint8Array(total);
@@ -159,6 +173,11 @@ export class ByteValues<V> {
       );
     }
     this.check(status, "read values");
+    if (this.#json) {
+      const texts = decodeTexts(this.#scratch, ends, n);
+      for (let i = 0; i < n; i++) out[i] = JSON.parse(texts[i]) as V;
+      return out;
+    }
     // One fresh buffer a batch, so values handed out are never overwritten by a later read.
     const bytes = this.#scratch.slice(0, n ? ends[n - 1] : 0);
     const codec = this.#codec;
