@@ -7,7 +7,8 @@
  * manifest that keeps every rule the decoder promises — file ids ascending, non-zero and below
  * next_file; tombstones closed, sorted, disjoint, with seqs in [1, seq]; runs of at least one
  * page with watermarks <= seq that use every page exactly once, in order; pages naming listed
- * files — and that re-encodes to exactly the input. The same decode with an allocator failing
+ * files; value chunks (byte-value logs only) with ascending ids naming listed files — and that
+ * re-encodes to exactly the input. The same decode with an allocator failing
  * its n-th allocation (n from the input) returns TL_ENOMEM or the same verdict, and leaks
  * nothing either way. Mode byte odd: the rest describes a valid manifest (counts and values
  * from the input), which must encode, decode back field for field and re-encode identically;
@@ -65,7 +66,11 @@ static void check_accepted(const tl_dm_t *m, const uint8_t *payload, size_t len)
     for (uint64_t i = 0; i < m->npages; i++) {
         FZ_CHECK(m->pages[i].file < m->files.n, "page %" PRIu64 " names no file", i);
     }
-    FZ_CHECK(m->window_size > 0 && m->time_unit <= TL_TIME_NS && m->value_kind <= TL_VALUES_F64,
+    for (uint32_t i = 0; i < m->nchunks; i++) {
+        FZ_CHECK(m->value_kind == TL_VALUES_BYTES && m->chunks[i].file < m->files.n &&
+                 (i == 0 || m->chunks[i].id > m->chunks[i - 1].id), "chunk %u", i);
+    }
+    FZ_CHECK(m->window_size > 0 && m->time_unit <= TL_TIME_NS && m->value_kind <= TL_VALUES_BYTES,
              "settings");
     size_t n = tl_dm_bytes(m);
     FZ_CHECK(n == len, "re-encoded size %zu, payload %zu", n, len);
@@ -107,6 +112,7 @@ typedef struct {
     tl_dm_tomb_t tombs[8];
     tl_dm_run_t runs[8];
     tl_dm_page_t pages[32];
+    tl_dm_chunk_t chunks[8];
 } built_t;
 
 static void build(fz_in_t *in, built_t *b) {
@@ -115,7 +121,7 @@ static void build(fz_in_t *in, built_t *b) {
     m->seq = fz_u64(in);
     m->part = fz_u64(in);
     m->time_unit = fz_u8(in) % 4;
-    m->value_kind = fz_u8(in) % 2;
+    m->value_kind = fz_u8(in) % 3;
     m->window_size = (int64_t)(fz_u64(in) >> 1);
     if (m->window_size == 0) m->window_size = 1;
     m->window_origin = (int64_t)fz_u64(in);
@@ -146,6 +152,14 @@ static void build(fz_in_t *in, built_t *b) {
         }
         m->nruns++;
     }
+    m->chunks = b->chunks;
+    uint32_t cid = 0;
+    for (uint32_t i = 0, nc = m->value_kind == TL_VALUES_BYTES && m->files.n ? fz_u8(in) % 9 : 0;
+         i < nc; i++) {
+        cid += 1 + fz_u8(in);
+        b->chunks[i] = (tl_dm_chunk_t){cid, fz_u8(in) % m->files.n, (uint32_t)fz_u64(in)};
+        m->nchunks++;
+    }
 }
 
 static void roundtrip(fz_in_t *in) {
@@ -165,7 +179,11 @@ static void roundtrip(fz_in_t *in) {
              m.window_size == b.m.window_size && m.window_origin == b.m.window_origin,
              "header fields");
     FZ_CHECK(m.files.n == b.m.files.n && m.ntombs == b.m.ntombs && m.nruns == b.m.nruns &&
-             m.npages == b.m.npages, "counts");
+             m.npages == b.m.npages && m.nchunks == b.m.nchunks, "counts");
+    for (uint32_t i = 0; i < m.nchunks; i++) {
+        FZ_CHECK(m.chunks[i].id == b.chunks[i].id && m.chunks[i].file == b.chunks[i].file &&
+                 m.chunks[i].blob == b.chunks[i].blob, "chunk %u", i);
+    }
     for (uint32_t i = 0; i < m.files.n; i++) FZ_CHECK(m.files.v[i] == b.ids[i], "file %u", i);
     for (uint32_t i = 0; i < m.ntombs; i++) {
         FZ_CHECK(m.tombs[i].lo == b.tombs[i].lo && m.tombs[i].hi == b.tombs[i].hi &&
