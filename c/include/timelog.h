@@ -579,8 +579,10 @@ TL_API tl_status_t tl_asof_many_f64(tl_timelog_t *tl, const double *ts, uint32_t
  * batch of them into bytes. A value stays readable through every snapshot or iterator that
  * can yield its record; once its record is dropped (deleted, then removed by maintenance) and
  * no snapshot older than the drop is left, its memory is released: values live in 1 MiB
- * chunks (a larger value in its own), freed when none of their values is live. Handles are
- * the engine's: the other append functions fail with EINVAL on such a log.
+ * chunks (a value of 256 KiB or more in its own), freed when none of their values is live.
+ * Handles are the engine's: the other append functions fail with EINVAL on such a log, and
+ * dropped records are not reported to on_drop or a drop queue (there is nothing for the
+ * caller to release).
  * ------------------------------------------------------------------------------------------- */
 
 /* Largest value a durable log stores (256 MiB); in memory, up to 4 GiB - 5. */
