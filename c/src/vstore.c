@@ -36,7 +36,8 @@ typedef struct retired {
 struct tl_vstore {
     tl_allocator_t alloc;
     pthread_mutex_t mu;
-    vchunk_t **slot;
+    vchunk_t **slot; /* [cap_slots]; entries from nslots on are always NULL, so a table that
+                        grows in place (slot_room, chunk_add) never exposes a stale pointer */
     uint64_t base, nslots, cap_slots; /* chunk ids base .. base + nslots - 1 */
     bool has_cur; /* chunk `cur` takes the appends of ordinary values */
     uint64_t cur;
@@ -90,6 +91,7 @@ static void slots_trim(tl_vstore_t *vs) {
     while (k < vs->nslots && vs->slot[k] == NULL) k++;
     if (k == 0 || 2 * k < vs->nslots) return;
     memmove(vs->slot, vs->slot + k, (vs->nslots - k) * sizeof *vs->slot);
+    memset(vs->slot + vs->nslots - k, 0, k * sizeof *vs->slot); /* the tail stays NULL */
     vs->base += k;
     vs->nslots -= k;
 }
@@ -183,6 +185,7 @@ void tl_vstore_rollback(tl_vstore_t *vs, const tl_vmark_t *mark) {
      * by chunk_add when it held nothing live (then the batch put nothing in it). */
     while (vs->nslots > 0 && vs->base + vs->nslots > mark->next_id) {
         vchunk_t *c = vs->slot[--vs->nslots];
+        vs->slot[vs->nslots] = NULL; /* the tail stays NULL */
         if (c != NULL) chunk_free(vs, c);
     }
     vchunk_t *c = mark->had_cur ? chunk_of(vs, mark->cur) : NULL;
