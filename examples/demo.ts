@@ -1,6 +1,7 @@
 /**
  * A tour of Timelog on a seeded stream of market ticks: ingest (some ticks arrive late), range
- * queries, retention, and a snapshot that stays consistent while writing goes on.
+ * queries, retention, a snapshot that stays consistent while writing goes on, and trades kept
+ * as JSON in the engine, each priced as of its time in one call.
  *
  *   ./dev demo            (Deno)      ./dev demo --bun      (Bun)
  *   deno task demo                    bun examples/demo.ts
@@ -127,6 +128,42 @@ console.log(
     `${fmt(s.recordsStored)} stored, ${s.l1Segments} L1 segment(s), ${s.tombstones} tombstones`,
 );
 console.log(`  the snapshot still reads ${fmt(snap.count())} ticks`);
+
+section("5. Events of any shape, kept by the engine as JSON");
+// Trades arrive as objects; a "json" log keeps them in the engine (not as JS objects), and
+// asOfMany prices every trade at the quote in force when it happened, in one call.
+type Trade = { side: "buy" | "sell"; qty: number };
+using trades = new Timelog<Trade>({ values: "json" });
+const pick = rng(7n);
+const hi = log.max() as number;
+const tradeTs = new Float64Array(100_000);
+const tradeVals: Trade[] = [];
+for (let i = 0; i < tradeTs.length; i++) {
+  tradeTs[i] = cutoff + Math.floor(pick() * (hi - cutoff));
+  tradeVals.push({ side: pick() < 0.5 ? "buy" : "sell", qty: 1 + Math.floor(pick() * 100) });
+}
+t0 = performance.now();
+trades.appendMany(tradeTs, tradeVals);
+ms = performance.now() - t0;
+const ts5 = trades.stats();
+console.log(
+  `  ${fmt(trades.size)} trades stored as JSON in ${fmt(ms)} ms ` +
+    `(${fmt(ts5.valueBytes / ts5.storedValues)} bytes a trade in the engine)`,
+);
+t0 = performance.now();
+const quoted = log.asOfMany(tradeTs);
+ms = performance.now() - t0;
+let notional = 0;
+for (let i = 0; i < tradeTs.length; i++) {
+  notional += (quoted.values[i] as number) * tradeVals[i].qty;
+}
+const [firstTs, firstTrade] = trades.all().next().value as [number, Trade];
+console.log(
+  `  every trade priced as of its time with one asOfMany call: ${fmt(ms)} ms, ` +
+    `notional ${fmt(notional)}; the earliest: ${firstTrade.side} ${firstTrade.qty} at ${
+      fmt(firstTs - START)
+    } ms`,
+);
 
 section("Summary");
 console.log(
