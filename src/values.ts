@@ -150,19 +150,8 @@ export class ByteValues<V> {
     if (n === 0) return out;
     const raw = new BigUint64Array(h.buffer, h.byteOffset + 8 * from, n);
     const ends = new Uint32Array(n);
-    let status = this.sym.tl_values_read(
-      this.ptr(),
-      raw,
-      n,
-      this.#scratch,
-      this.#scratch.length,
-      ends,
-      this.#need,
-    );
-    if (status === Status.EOVERFLOW) {
-      const need = Number(this.#need[0]);
-      this.#scratch = new Uint8Array(Math.max(need, 2 * this.#scratch.length));
-      status = this.sym.tl_values_read(
+    const read = () =>
+      this.sym.tl_values_read(
         this.ptr(),
         raw,
         n,
@@ -171,6 +160,10 @@ export class ByteValues<V> {
         ends,
         this.#need,
       );
+    let status = read();
+    if (status === Status.EOVERFLOW) { // grow to what the batch needs, once
+      this.#scratch = new Uint8Array(Math.max(Number(this.#need[0]), 2 * this.#scratch.length));
+      status = read();
     }
     this.check(status, "read values");
     if (this.#json) {

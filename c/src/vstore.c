@@ -106,28 +106,51 @@ static void chunk_maybe_free(tl_vstore_t *vs, uint64_t id) {
     slots_trim(vs);
 }
 
+/* Makes room for chunk id in the slot table: the next id (chunk_add), or any id, below base
+ * too (recovery meets ids in any order).
+ * ENOMEM, or EOVERFLOW for an id table that would not fit. */
+static tl_status_t slot_room(tl_vstore_t *vs, uint64_t id) {
+    if (vs->nslots == 0) vs->base = id;
+    uint64_t lo = id < vs->base ? id : vs->base;
+    uint64_t hi = id >= vs->base + vs->nslots ? id + 1 : vs->base + vs->nslots;
+    if (hi - lo > (1u << 24)) return TL_EOVERFLOW; /* 16M chunks held at once: corrupt ids */
+    if (hi - lo > vs->cap_slots) {
+        uint64_t cap = vs->cap_slots ? vs->cap_slots : 16;
+        while (cap < hi - lo) cap *= 2;
+        vchunk_t **sl = tl_mem_calloc(&vs->alloc, cap, sizeof *sl);
+        if (sl == NULL) return TL_ENOMEM;
+        if (vs->nslots) memcpy(sl + (vs->base - lo), vs->slot, vs->nslots * sizeof *sl);
+        tl_mem_free(&vs->alloc, vs->slot, vs->cap_slots * sizeof *sl);
+        vs->slot = sl;
+        vs->cap_slots = cap;
+    } else if (lo < vs->base) {
+        memmove(vs->slot + (vs->base - lo), vs->slot, vs->nslots * sizeof *vs->slot);
+        memset(vs->slot, 0, (vs->base - lo) * sizeof *vs->slot);
+    }
+    vs->nslots = hi - lo;
+    vs->base = lo;
+    return TL_OK;
+}
+
 /* A new chunk at the end of the table: of exactly `need` bytes for a big entry (it takes no
  * other), else of VS_CHUNK, which becomes the one taking appends (the one before it is freed
  * when nothing in it is live). *id = its id. ENOMEM / EOVERFLOW leave the store as it was. */
 static tl_status_t chunk_add(tl_vstore_t *vs, uint32_t need, uint64_t *id) {
-    if (vs->base + vs->nslots > UINT32_MAX) return TL_EOVERFLOW; /* ids are 32 bits */
-    if (vs->nslots == vs->cap_slots) {
-        uint64_t cap = vs->cap_slots ? 2 * vs->cap_slots : 16;
-        vchunk_t **s = tl_mem_calloc(&vs->alloc, cap, sizeof *s);
-        if (s == NULL) return TL_ENOMEM;
-        if (vs->nslots) memcpy(s, vs->slot, vs->nslots * sizeof *s);
-        tl_mem_free(&vs->alloc, vs->slot, vs->cap_slots * sizeof *s);
-        vs->slot = s;
-        vs->cap_slots = cap;
-    }
+    uint64_t next = vs->base + vs->nslots;
+    if (next > UINT32_MAX) return TL_EOVERFLOW; /* ids are 32 bits */
     bool big = need >= VS_BIG;
     uint32_t cap = big ? need : VS_CHUNK;
     vchunk_t *c = tl_mem_alloc(&vs->alloc, sizeof *c + cap);
     if (c == NULL) return TL_ENOMEM;
+    tl_status_t st = slot_room(vs, next);
+    if (st != TL_OK) {
+        tl_mem_free(&vs->alloc, c, sizeof *c + cap);
+        return st;
+    }
     memset(c, 0, sizeof *c);
     c->cap = cap;
-    *id = vs->base + vs->nslots;
-    vs->slot[vs->nslots++] = c;
+    *id = next;
+    vs->slot[next - vs->base] = c;
     vs->held_bytes += cap;
     if (!big) {
         uint64_t prev = vs->cur;
@@ -338,31 +361,6 @@ void tl_vstore_stats(tl_vstore_t *vs, tl_vstats_t *out) {
 }
 
 /* ---- durable logs ---- */
-
-/* Makes room for chunk id in the slot table (below base too: replay meets ids in any order).
- * ENOMEM, or EOVERFLOW for an id table that would not fit. */
-static tl_status_t slot_room(tl_vstore_t *vs, uint64_t id) {
-    if (vs->nslots == 0) vs->base = id;
-    uint64_t lo = id < vs->base ? id : vs->base;
-    uint64_t hi = id >= vs->base + vs->nslots ? id + 1 : vs->base + vs->nslots;
-    if (hi - lo > (1u << 24)) return TL_EOVERFLOW; /* 16M chunks held at once: corrupt ids */
-    if (hi - lo > vs->cap_slots) {
-        uint64_t cap = vs->cap_slots ? vs->cap_slots : 16;
-        while (cap < hi - lo) cap *= 2;
-        vchunk_t **sl = tl_mem_calloc(&vs->alloc, cap, sizeof *sl);
-        if (sl == NULL) return TL_ENOMEM;
-        if (vs->nslots) memcpy(sl + (vs->base - lo), vs->slot, vs->nslots * sizeof *sl);
-        tl_mem_free(&vs->alloc, vs->slot, vs->cap_slots * sizeof *sl);
-        vs->slot = sl;
-        vs->cap_slots = cap;
-    } else if (lo < vs->base) {
-        memmove(vs->slot + (vs->base - lo), vs->slot, vs->nslots * sizeof *vs->slot);
-        memset(vs->slot, 0, (vs->base - lo) * sizeof *vs->slot);
-    }
-    vs->nslots = hi - lo;
-    vs->base = lo;
-    return TL_OK;
-}
 
 tl_status_t tl_vstore_put(tl_vstore_t *vs, uint32_t id, uint32_t off, const uint8_t *data,
                           uint32_t len) {

@@ -146,6 +146,17 @@ static tl_status_t stage_one(tl_timelog_t *tl, uint64_t seq, int64_t ts, uint64_
     return st;
 }
 
+/* Whether a write call is to be logged: not in memory, nor while replaying (*skip), and not on
+ * a failed log or past the seqs a WAL can number (the status). */
+static tl_status_t log_ready(tl_timelog_t *tl, uint64_t seq, bool *skip) {
+    tl_dur_t *d = tl->dur;
+    *skip = d == NULL || d->replaying;
+    if (*skip) return TL_OK;
+    tl_status_t st = (tl_status_t)atomic_load_explicit(&d->failed, memory_order_acquire);
+    if (st != TL_OK) return st;
+    return seq > TL_DUR_SEQ_MAX ? TL_EOVERFLOW : TL_OK;
+}
+
 /* The APPEND chunks of a call, numbered from `first` (after its VALUES chunks). */
 static tl_status_t log_records(tl_timelog_t *tl, uint64_t seq, size_t first, const int64_t *ts,
                                const uint64_t *h, size_t n) {
@@ -166,11 +177,10 @@ static tl_status_t log_records(tl_timelog_t *tl, uint64_t seq, size_t first, con
 
 tl_status_t tl_dur_log_append(tl_timelog_t *tl, uint64_t seq, const int64_t *ts,
                               const uint64_t *h, size_t n) {
+    bool skip;
+    tl_status_t st = log_ready(tl, seq, &skip);
+    if (skip || st != TL_OK) return st;
     tl_dur_t *d = tl->dur;
-    if (d == NULL || d->replaying) return TL_OK;
-    tl_status_t st = (tl_status_t)atomic_load_explicit(&d->failed, memory_order_acquire);
-    if (st != TL_OK) return st;
-    if (seq > TL_DUR_SEQ_MAX) return TL_EOVERFLOW;
     if (n == 1 && d->mode != TL_DURABILITY_SYNC) return stage_one(tl, seq, ts[0], h[0]);
     if ((st = stage_flush(tl)) != TL_OK) return st; /* the WAL keeps the call order */
     size_t chunks = (n + d->max_records - 1) / d->max_records;
@@ -183,11 +193,10 @@ tl_status_t tl_dur_log_append(tl_timelog_t *tl, uint64_t seq, const int64_t *ts,
 
 tl_status_t tl_dur_log_bytes(tl_timelog_t *tl, uint64_t seq, const struct tl_vmark *vm,
                              const int64_t *ts, const uint64_t *h, size_t n) {
+    bool skip;
+    tl_status_t st = log_ready(tl, seq, &skip);
+    if (skip || st != TL_OK) return st;
     tl_dur_t *d = tl->dur;
-    if (d == NULL || d->replaying) return TL_OK;
-    tl_status_t st = (tl_status_t)atomic_load_explicit(&d->failed, memory_order_acquire);
-    if (st != TL_OK) return st;
-    if (seq > TL_DUR_SEQ_MAX) return TL_EOVERFLOW;
     if ((st = stage_flush(tl)) != TL_OK) return st;
     /* A batch's values go on in the chunk taking appends, then into new chunks (a value of
      * 256 KiB or more into one of its own): at most n + 1 ranges. */
@@ -223,11 +232,9 @@ tl_status_t tl_dur_log_bytes(tl_timelog_t *tl, uint64_t seq, const struct tl_vma
 }
 
 tl_status_t tl_dur_log_delete(tl_timelog_t *tl, uint64_t seq, int64_t lo, int64_t hi) {
-    tl_dur_t *d = tl->dur;
-    if (d == NULL || d->replaying) return TL_OK;
-    tl_status_t st = (tl_status_t)atomic_load_explicit(&d->failed, memory_order_acquire);
-    if (st != TL_OK) return st;
-    if (seq > TL_DUR_SEQ_MAX) return TL_EOVERFLOW;
+    bool skip;
+    tl_status_t st = log_ready(tl, seq, &skip);
+    if (skip || st != TL_OK) return st;
     if ((st = stage_flush(tl)) != TL_OK) return st;
     uint8_t rec[16];
     tl_le64_store(rec, (uint64_t)lo);
