@@ -210,10 +210,12 @@ async function crashLoop(mode: "sync" | "interval" | "bytes", kills = KILLS): Pr
         model.apply(last);
       }
       let diff = diffLog(log, model);
-      // A call the crash tore between its WAL chunks (a big batch) is not applied, but its seq
-      // is spent (recover.c: the WAL's seqs must keep increasing): then the state is one op
-      // short of the seq, and that op was never acknowledged.
-      if (diff !== null && last?.kind === "many" && run.acked < prefix - 1 && spare !== null) {
+      // A call the crash tore between its WAL chunks is not applied, but its seq is spent
+      // (recover.c: the WAL's seqs must keep increasing): then the state is one op short of
+      // the seq, and that op was never acknowledged. A big batch spans several chunks; with
+      // byte values every append does (its VALUES record, then its APPEND record).
+      const chunked = last?.kind === "many" || (mode === "bytes" && last?.kind === "append");
+      if (diff !== null && chunked && run.acked < prefix - 1 && spare !== null) {
         if (diffLog(log, spare) === null) {
           model = spare;
           diff = null;
@@ -232,7 +234,7 @@ async function crashLoop(mode: "sync" | "interval" | "bytes", kills = KILLS): Pr
   const secs = ((performance.now() - started) / 1000).toFixed(1);
   console.log(
     `# crash ${mode}: ${killed} kills (${early} before the log was open), ${acked} ` +
-      `acknowledged writes, ${torn} torn batches, ${secs} s (${isDeno ? "deno" : "bun"})`,
+      `acknowledged writes, ${torn} torn calls, ${secs} s (${isDeno ? "deno" : "bun"})`,
   );
 }
 
