@@ -53,8 +53,20 @@ export function giveBack(core: object, batch: Batch): void {
   if (pool.length < 4) pool.push(batch);
 }
 
+/** What an iterator needs from the log or snapshot it reads (reader.ts's ReadOwner). */
+export interface IterOwner<V> {
+  /** Open while the owner is: what untracked iterators check (see NativeIter). */
+  readonly life: { readonly closed: boolean };
+  /** Tracks an open iterator so closing the owner closes it first. */
+  attach(iter: NativeIter<V>): void;
+  detach(iter: NativeIter<V>): void;
+  /** Gives back a native snapshot the owner handed out. */
+  done(snap: NativePointer): void;
+}
+
 /**
- * Native side of one iterator. `owner` is the snapshot state it must close before.
+ * Native side of one iterator: its native iterator and the snapshot it reads (`snap`, given
+ * back to `owner` on close), or none.
  * A range that fit in one batch when it was opened has no native iterator at all: its records
  * were read up front into `batch` (`it` null, `pending` records), with one FFI call instead of
  * snapshot + open + read + destroy + release.
@@ -72,30 +84,41 @@ export class NativeIter<V> implements Child {
   /** The owner's open state (its log's core, or its snapshot's state). */
   readonly life: { readonly closed: boolean };
   /** Pinned, attached to its owner and under the finalizer (see the class comment); only a
-   * tracked iterator runs onClose and unpins when it closes. */
+   * tracked iterator detaches and unpins when it closes. */
   readonly tracked: boolean;
-  #onClose: () => void;
+  readonly #owner: IterOwner<V>;
+  #snap: NativePointer;
   #pending: number;
   /** Records the native iterator may still return (a read's limit; Infinity when none). */
   #left: number;
 
+  /**
+   * A streaming iterator (`it` and the `snap` it reads, `filled` null), or a range read up
+   * front (`it` and `snap` null, `filled` holding its `n` records). Attaches itself to
+   * `owner` when tracked.
+   */
   constructor(
     core: LogCore<V>,
+    owner: IterOwner<V>,
     it: NativePointer,
-    life: { readonly closed: boolean },
-    onClose: () => void,
-    filled: { batch: Batch; n: number } | null = null,
+    snap: NativePointer,
+    filled: Batch | null,
+    n: number,
     limit = Infinity,
   ) {
     this.core = core;
     this.it = it;
-    this.life = life;
-    this.batch = filled ? filled.batch : borrow(core);
-    this.#pending = filled ? filled.n : 0;
+    this.life = owner.life;
+    this.#owner = owner;
+    this.#snap = snap;
+    this.batch = filled ?? borrow(core);
+    this.#pending = n;
     this.#left = limit;
-    this.#onClose = onClose;
     this.tracked = it !== null || core.table !== null;
-    if (this.tracked) core.pin();
+    if (this.tracked) {
+      core.pin();
+      owner.attach(this);
+    }
   }
 
   /** Reads the next batch; returns the record count (0 = exhausted). */
@@ -126,7 +149,9 @@ export class NativeIter<V> implements Child {
     if (this.batch) giveBack(this.core, this.batch);
     this.batch = null;
     if (this.tracked) {
-      this.#onClose();
+      this.#owner.detach(this);
+      if (this.#snap !== null) this.#owner.done(this.#snap);
+      this.#snap = null;
       this.core.unpin();
     }
   }

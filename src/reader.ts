@@ -10,19 +10,36 @@
 import { Status } from "./errors.ts";
 import type { LogCore } from "./core.ts";
 import type { NativePointer } from "./ffi/runtime.ts";
-import { BATCH, type Batch, borrow, giveBack, NativeIter, TimelogIterator } from "./iter.ts";
+import {
+  BATCH,
+  type Batch,
+  borrow,
+  giveBack,
+  type IterOwner,
+  NativeIter,
+  TimelogIterator,
+} from "./iter.ts";
 import { POINT_CAP } from "./core.ts";
-import { describe, pred, type Timestamp, toBound, type Ts, TS_MAX, TS_MIN } from "./time.ts";
+import {
+  atLeastMin,
+  atMostMax,
+  describe,
+  inInt64,
+  pred,
+  type Timestamp,
+  toBound,
+  type Ts,
+  TS_MAX,
+  TS_MIN,
+} from "./time.ts";
 
 /** Where a read gets its native snapshot and who tracks the iterators it opens. */
-export interface ReadOwner<V> {
+export interface ReadOwner<V> extends IterOwner<V> {
   readonly core: LogCore<V>;
   /** Throws the ECLOSED error when the log (or snapshot) is closed. */
   assertOpen(action: string): void;
   /** A native snapshot for one read (fresh for a log, the pinned one for a Snapshot). */
   snapshot(action: string): NativePointer;
-  /** Gives back what snapshot() returned. */
-  done(snap: NativePointer): void;
   /** One-call read of [lo, hi] (double bounds, ±Infinity = ends); returns the status. */
   readF64(lo: number, hi: number, ts: Float64Array, h: BigUint64Array, cap: number): number;
   /** readF64 with flags (TL_READ_REVERSE: the last records of [lo, hi], newest first). */
@@ -54,11 +71,6 @@ export interface ReadOwner<V> {
     ops: number,
     out: Float64Array,
   ): number;
-  /** Open while the owner is: what untracked iterators check (see NativeIter). */
-  readonly life: { readonly closed: boolean };
-  /** Tracks an open iterator so closing the owner closes it first. */
-  attach(iter: NativeIter<V>): void;
-  detach(iter: NativeIter<V>): void;
 }
 
 /** Columnar read result: `ts[i]` is the timestamp of `values[i]`. */
@@ -128,6 +140,8 @@ export abstract class Reader<V, T extends Ts = number> {
    * point of the time line: see toBound). */
   #ts(value: Timestamp, what: string, action: string): Ts {
     this.owner.assertOpen(action);
+    // The usual bound, a safe integer, is taken as it is (-0 reads as 0), without a call.
+    if (typeof value === "number" && Number.isSafeInteger(value)) return value === 0 ? 0 : value;
     const { opts } = this.owner.core;
     return toBound(value, what, opts.timeUnit, opts.timestamps === "bigint");
   }
@@ -138,25 +152,23 @@ export abstract class Reader<V, T extends Ts = number> {
 
   #iter(lo: Ts, hi: Ts, action: string, options?: ReadOptions): TimelogIterator<V, T> {
     const { flags, limit } = readOpts(options);
-    if (lo < TS_MIN) lo = TS_MIN; // bounds past the time line (toBound) clamp to its ends
-    if (hi > TS_MAX) hi = TS_MAX;
+    lo = atLeastMin(lo); // bounds past the time line (toBound) clamp to its ends
+    hi = atMostMax(hi);
     if (lo > hi || limit === 0) return new TimelogIterator<V, T>(null);
     const owner = this.owner;
     const core = owner.core;
     // Read first: a range that fits in one batch (the usual short query) needs no native
     // snapshot or iterator; a bigger one discards this batch and streams (one extra batch,
     // under 3 ns a record for ranges past 4096 records).
-    const whole = this.#readWhole(lo, hi, action, flags, limit);
-    if (whole !== null) {
-      const read: NativeIter<V> = new NativeIter(
-        core,
-        null,
-        owner.life,
-        () => owner.detach(read),
-        whole,
-      );
-      if (read.tracked) owner.attach(read); // an f64 range read up front is not: see NativeIter
-      return new TimelogIterator<V, T>(read);
+    const batch = borrow(core);
+    let n = -1;
+    try {
+      n = this.#readWhole(lo, hi, action, batch, flags, limit);
+    } finally {
+      if (n < 0) giveBack(core, batch);
+    }
+    if (n >= 0) { // an f64 range read up front is not tracked: see NativeIter
+      return new TimelogIterator<V, T>(new NativeIter(core, owner, null, null, batch, n));
     }
     const snap = owner.snapshot(action);
     const status = core.opts.timestamps === "number"
@@ -166,46 +178,33 @@ export abstract class Reader<V, T extends Ts = number> {
       owner.done(snap);
       core.check(status, action);
     }
-    const state: NativeIter<V> = new NativeIter(
-      core,
-      core.rt.readPointer(core.cell),
-      owner.life,
-      () => {
-        owner.detach(state);
-        owner.done(snap);
-      },
-      null,
-      limit,
-    );
-    owner.attach(state);
-    return new TimelogIterator<V, T>(state);
+    const it = core.rt.readPointer(core.cell);
+    return new TimelogIterator<V, T>(new NativeIter(core, owner, it, snap, null, 0, limit));
   }
 
   /**
-   * All of the closed range [lo, hi] in one FFI call into a pooled batch, when it holds fewer
-   * than BATCH records and the log has number timestamps; otherwise null. The caller owns
-   * the returned batch (and gives it back).
+   * All of the closed range [lo, hi] in one FFI call into `batch`, when it holds fewer than
+   * BATCH records (or the limit's count) and the log has number timestamps: returns the count;
+   * otherwise -1 (read it by streaming).
    */
   #readWhole(
     lo: Ts,
     hi: Ts,
     action: string,
+    batch: Batch,
     flags = 0,
     limit = Infinity,
-  ): { batch: Batch; n: number } | null {
+  ): number {
     const core = this.owner.core;
-    if (core.opts.timestamps !== "number") return null;
-    const batch = borrow(core);
+    if (core.opts.timestamps !== "number") return -1;
     const cap = limit < BATCH ? limit : BATCH;
     const status = flags === 0 && cap === BATCH
       ? this.owner.readF64(f64(lo), f64(hi), batch.tsF, batch.hRaw, BATCH)
       : this.owner.readF64Ex(f64(lo), f64(hi), flags, batch.tsF, batch.hRaw, cap);
+    if (status !== Status.OK) core.check(status, action);
     const n = core.size[0];
     // Everything when the read stopped short of BATCH, or when the limit was reached.
-    if (status === Status.OK && (n < BATCH || n === limit)) return { batch, n };
-    giveBack(core, batch);
-    if (status !== Status.OK) core.check(status, action);
-    return null;
+    return n < BATCH || n === limit ? n : -1;
   }
 
   /** Runs `fn` on a native snapshot and gives it back. */
@@ -271,7 +270,7 @@ export abstract class Reader<V, T extends Ts = number> {
    */
   until(t: Timestamp, options?: ReadOptions): TimelogIterator<V, T> {
     const hi = this.#ts(t, "t", "read until a timestamp");
-    return hi > TS_MIN
+    return typeof hi === "number" || hi > TS_MIN
       ? this.#iter(TS_MIN, pred(hi), "read until a timestamp", options)
       : this.#iter(TS_MAX, TS_MIN, "read until a timestamp", options); // empty; checks options
   }
@@ -323,7 +322,7 @@ export abstract class Reader<V, T extends Ts = number> {
    */
   at(ts: Timestamp): V[] {
     const t = this.#ts(ts, "ts", "read a timestamp");
-    if (t < TS_MIN || t > TS_MAX) return []; // past the time line: nothing can be there
+    if (!inInt64(t)) return []; // past the time line: nothing can be there
     const core = this.owner.core;
     if (core.opts.timestamps === "number") {
       // One FFI call into a small dedicated buffer; an iterator only past POINT_CAP duplicates.
@@ -380,8 +379,8 @@ export abstract class Reader<V, T extends Ts = number> {
       if (end <= lo) return 0;
       hi = pred(end);
     }
-    if (lo < TS_MIN) lo = TS_MIN; // bounds past the time line (toBound) clamp to its ends
-    if (hi > TS_MAX) hi = TS_MAX;
+    lo = atLeastMin(lo); // bounds past the time line (toBound) clamp to its ends
+    hi = atMostMax(hi);
     if (lo > hi) return 0;
     const core = this.owner.core;
     if (core.opts.timestamps === "number") {
@@ -466,8 +465,8 @@ export abstract class Reader<V, T extends Ts = number> {
    */
   next(ts: Timestamp): T | undefined {
     const t = this.#ts(ts, "ts", "find the next timestamp");
-    if (t >= TS_MAX) return undefined;
-    if (t < TS_MIN) return this.min(); // everything is after a point before the time line
+    if (typeof t === "bigint" && t >= TS_MAX) return undefined;
+    if (typeof t === "bigint" && t < TS_MIN) return this.min(); // everything is after a point before the time line
     const { sym, i64 } = this.owner.core;
     return this.#point("find the next timestamp", (s) => sym.tl_snapshot_next(s, t, i64));
   }
@@ -485,8 +484,8 @@ export abstract class Reader<V, T extends Ts = number> {
    */
   prev(ts: Timestamp): T | undefined {
     const t = this.#ts(ts, "ts", "find the previous timestamp");
-    if (t <= TS_MIN) return undefined;
-    if (t > TS_MAX) return this.max(); // everything is before a point after the time line
+    if (typeof t === "bigint" && t <= TS_MIN) return undefined;
+    if (typeof t === "bigint" && t > TS_MAX) return this.max(); // everything is before a point after the time line
     const { sym, i64 } = this.owner.core;
     return this.#point("find the previous timestamp", (s) => sym.tl_snapshot_prev(s, t, i64));
   }
@@ -508,19 +507,18 @@ export abstract class Reader<V, T extends Ts = number> {
     let lo = this.#ts(t1, "t1", "read columns");
     let end = this.#ts(t2, "t2", "read columns");
     const { flags, limit } = readOpts(options);
-    if (lo < TS_MIN) lo = TS_MIN; // bounds past the time line (toBound) clamp to its ends
-    if (end > TS_MAX) end = TS_MAX + 1n; // [lo, TS_MAX]: pred(end) below is TS_MAX
-    if (lo >= end || lo > TS_MAX || limit === 0) {
+    lo = atLeastMin(lo); // bounds past the time line (toBound) clamp to its ends
+    if (!inInt64(end)) end = end < 0 ? TS_MIN : TS_MAX + 1n; // [lo, TS_MAX]: pred(end) is TS_MAX
+    if (lo >= end || !inInt64(lo) || limit === 0) {
       return this.#with("read columns", (snap) => this.#columns(snap, 1, 0));
     }
     // Small ranges: one FFI call into a pooled batch, then exact-size copies.
-    const whole = this.#readWhole(lo, pred(end), "read columns", flags, limit);
-    if (whole !== null) {
-      try {
-        return this.#fromBatch(whole.batch.tsF, whole.batch.h, whole.n);
-      } finally {
-        giveBack(this.owner.core, whole.batch);
-      }
+    const batch = borrow(this.owner.core);
+    try {
+      const n = this.#readWhole(lo, pred(end), "read columns", batch, flags, limit);
+      if (n >= 0) return this.#fromBatch(batch.tsF, batch.h, n);
+    } finally {
+      giveBack(this.owner.core, batch);
     }
     return this.#with("read columns", (snap) => this.#columns(snap, lo, end, flags, limit));
   }

@@ -90,6 +90,25 @@ export function describe(value: unknown): string {
   return typeof value === "object" ? (value.constructor?.name ?? "an object") : typeof value;
 }
 
+/**
+ * Bound clamps for readers. A number bound always lies inside int64 (toBound keeps numbers
+ * within ±2^53), so numbers skip the number-bigint comparison, which costs V8 and JSC about
+ * 25 ns each: a sixth of a short read.
+ */
+export function atLeastMin(t: Ts): Ts {
+  return typeof t === "number" || t >= TS_MIN ? t : TS_MIN;
+}
+
+/** `t` lowered to TS_MAX (see {@link atLeastMin}). */
+export function atMostMax(t: Ts): Ts {
+  return typeof t === "number" || t <= TS_MAX ? t : TS_MAX;
+}
+
+/** Whether a bound names a point of int64 (see {@link atLeastMin}). */
+export function inInt64(t: Ts): boolean {
+  return typeof t === "number" || (t >= TS_MIN && t <= TS_MAX);
+}
+
 /** t - 1 without leaving int64 (caller guarantees t > TS_MIN). */
 export function pred(t: Ts): Ts {
   return typeof t === "number" ? (Number.isSafeInteger(t - 1) ? t - 1 : BigInt(t) - 1n) : t - 1n;
