@@ -582,6 +582,53 @@ TL_TEST(allocation_failures) {
     CHECK(completed);
 }
 
+/* With unit_flag, a sync reports the last durable frame that ENDS a unit: a unit still
+ * being appended (its first frames written, even across a segment roll) is not reported. */
+TL_TEST(syncs_report_whole_units_only) {
+    enum { END = 0x80 };
+    tl_simfs_t *fs = tl_simfs_new(30);
+    tl_simfs_mkdir_durable(fs, "/db");
+    tl_wal_opts_t o = small_opts();
+    o.unit_flag = END;
+    tl_wal_t *w;
+    tl_wal_report_t rep;
+    tl_io_err_t e;
+    CHECK_OK(tl_wal_open(tl_simfs_io(fs), "/db", &o, NULL, NULL, &w, &rep, &e));
+    uint8_t buf[600] = {0};
+    uint64_t synced = 99;
+    CHECK_OK(tl_wal_append(w, 1, 1, END, buf, 10, &e));
+    CHECK_OK(tl_wal_sync(w, &synced, &e));
+    CHECK_EQ_U64(synced, 1);
+    /* A unit of 20 frames of 600 bytes spans several 4 KiB segments: every sync in it
+     * reports 1, though the frames it wrote are durable. */
+    for (uint64_t s = 2; s < 21; s++) {
+        tl_status_t st = tl_wal_append(w, s, 1, 0, buf, sizeof buf, &e);
+        if (st == TL_EBUSY) {
+            CHECK_OK(tl_wal_sync(w, &synced, &e));
+            CHECK_EQ_U64(synced, 1);
+            st = tl_wal_append(w, s, 1, 0, buf, sizeof buf, &e);
+        }
+        CHECK_OK(st);
+    }
+    CHECK_OK(tl_wal_sync(w, &synced, &e));
+    CHECK_EQ_U64(synced, 1);
+    tl_wal_stats_t ws;
+    tl_wal_stats(w, &ws);
+    CHECK(ws.synced_seq == 20 && ws.rolls >= 3); /* the frames themselves are durable */
+    CHECK_OK(tl_wal_append(w, 21, 1, END, buf, 10, &e));
+    CHECK_OK(tl_wal_sync(w, &synced, &e));
+    CHECK_EQ_U64(synced, 21);
+    /* Without unit_flag every frame is a unit. */
+    CHECK_OK(tl_wal_close(w, &e));
+    o.unit_flag = 0;
+    CHECK_OK(tl_wal_open(tl_simfs_io(fs), "/db", &o, NULL, NULL, &w, &rep, &e));
+    CHECK_OK(tl_wal_append(w, 22, 1, 0, buf, 10, &e));
+    CHECK_OK(tl_wal_sync(w, &synced, &e));
+    CHECK_EQ_U64(synced, 22);
+    CHECK_OK(tl_wal_close(w, &e));
+    tl_simfs_free(fs);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Concurrency: an appender and a syncer
  * ------------------------------------------------------------------------------------------- */
@@ -615,6 +662,7 @@ TL_TEST(appends_and_syncs_on_two_threads) {
     tl_simfs_t *fs = tl_simfs_new(29);
     tl_simfs_mkdir_durable(fs, "/db");
     tl_wal_opts_t o = small_opts();
+    o.unit_flag = 0x80; /* the appender's flags are (uint8_t)seq: units end at 128..255 */
     tl_wal_t *w;
     tl_wal_report_t rep;
     tl_io_err_t e;
@@ -627,6 +675,7 @@ TL_TEST(appends_and_syncs_on_two_threads) {
     while (st == TL_OK && !c.done) {
         st = tl_wal_sync(w, &synced, &e);
         if (synced < prev) st = TL_EINTERNAL; /* the synced seq never goes back */
+        if (synced != 0 && (synced & 0x80) == 0) st = TL_EINTERNAL; /* mid-unit */
         syncs += synced > prev;
         prev = synced;
         sched_yield();
@@ -658,6 +707,7 @@ int main(void) {
     RUN(every_byte_flip_is_detected);
     RUN(failure_is_sticky_with_its_context);
     RUN(allocation_failures);
+    RUN(syncs_report_whole_units_only);
     RUN(appends_and_syncs_on_two_threads);
     return tl_test_done("wal_test");
 }

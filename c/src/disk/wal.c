@@ -43,11 +43,13 @@ struct tl_wal {
     size_t fill_len, cap;
     bool roll; /* the fill buffer starts segment roll_seg at roll_at */
     size_t roll_at;
-    uint64_t roll_seg, roll_first_seq, roll_prev_last;
+    uint64_t roll_seg, roll_first_seq, roll_prev_last, roll_prev_unit;
     bool plan_open; /* the next frame goes to segment plan_seg at plan_off */
     uint64_t plan_seg, plan_off, plan_cap;
     uint64_t last_seq; /* highest appended seq (0 = none) */
     uint64_t written_seq, synced_seq;
+    /* The same for the last frame that ends a unit (opts.unit_flag): what a sync reports. */
+    uint64_t last_unit, written_unit, synced_unit;
     uint32_t max_payload;
     tl_io_file_t cur; /* the segment being written (io_mu) */
     uint64_t cur_used;
@@ -105,6 +107,7 @@ static tl_status_t plan_roll(tl_wal_t *w, uint64_t seq, tl_io_err_t *err) {
     w->roll_seg = w->plan_open ? w->plan_seg + 1 : w->next_number;
     w->roll_first_seq = seq;
     w->roll_prev_last = w->last_seq;
+    w->roll_prev_unit = w->last_unit;
     w->plan_open = true;
     w->plan_seg = w->roll_seg;
     w->plan_off = TL_WAL_HEADER_BYTES;
@@ -152,6 +155,7 @@ tl_status_t tl_wal_appendv(tl_wal_t *w, uint64_t seq, uint8_t type, uint8_t flag
         w->fill_len += (size_t)f;
         w->plan_off += f;
         w->last_seq = seq;
+        if (w->o.unit_flag == 0 || (flags & w->o.unit_flag) != 0) w->last_unit = seq;
     }
     pthread_mutex_unlock(&w->mu);
     return st;
@@ -167,8 +171,10 @@ static tl_status_t put(tl_wal_t *w, const uint8_t *data, size_t n, tl_io_err_t *
     return st;
 }
 
-/* Makes the sealed current segment, whose last record is prev_last, durable and closes it. */
-static tl_status_t finish_segment(tl_wal_t *w, uint64_t prev_last, tl_io_err_t *err) {
+/* Makes the sealed current segment, whose last record is prev_last (and last unit's end
+ * prev_unit), durable and closes it. */
+static tl_status_t finish_segment(tl_wal_t *w, uint64_t prev_last, uint64_t prev_unit,
+                                  tl_io_err_t *err) {
     tl_status_t st = tl_io_sync(&w->cur, err);
     tl_status_t cst = tl_io_close(&w->cur, st == TL_OK ? err : NULL);
     if (st == TL_OK) st = cst;
@@ -177,6 +183,7 @@ static tl_status_t finish_segment(tl_wal_t *w, uint64_t prev_last, tl_io_err_t *
         w->syncs++;
         w->segs[w->nsegs - 1].last_seq = prev_last;
         if (prev_last > w->synced_seq) w->synced_seq = prev_last;
+        if (prev_unit > w->synced_unit) w->synced_unit = prev_unit;
         pthread_mutex_unlock(&w->mu);
     }
     return st;
@@ -214,7 +221,7 @@ typedef struct {
     const uint8_t *data;
     size_t len, roll_at;
     bool roll;
-    uint64_t seg, first, prev_last, last;
+    uint64_t seg, first, prev_last, last, prev_unit, last_unit;
 } plan_t;
 
 /* Carries out the plan of the swapped buffer. */
@@ -223,7 +230,9 @@ static tl_status_t write_out(tl_wal_t *w, const plan_t *p, tl_io_err_t *err) {
     size_t off = 0;
     if (p->roll) {
         if (p->roll_at > 0) st = put(w, p->data, p->roll_at, err);
-        if (st == TL_OK && w->cur.fd >= 0) st = finish_segment(w, p->prev_last, err);
+        if (st == TL_OK && w->cur.fd >= 0) {
+            st = finish_segment(w, p->prev_last, p->prev_unit, err);
+        }
         if (st == TL_OK) st = create_segment(w, p->seg, p->first, err);
         off = p->roll_at;
     }
@@ -240,7 +249,7 @@ static tl_status_t write_locked(tl_wal_t *w, tl_io_err_t *err) {
     }
     plan_t p = {.data = w->fill, .len = w->fill_len, .roll_at = w->roll_at, .roll = w->roll,
                 .seg = w->roll_seg, .first = w->roll_first_seq, .prev_last = w->roll_prev_last,
-                .last = w->last_seq};
+                .last = w->last_seq, .prev_unit = w->roll_prev_unit, .last_unit = w->last_unit};
     w->fill = w->spare;
     w->spare = (uint8_t *)p.data;
     w->fill_len = 0;
@@ -251,6 +260,7 @@ static tl_status_t write_locked(tl_wal_t *w, tl_io_err_t *err) {
     pthread_mutex_lock(&w->mu);
     if (st == TL_OK) {
         w->written_seq = p.last;
+        w->written_unit = p.last_unit;
         w->segs[w->nsegs - 1].last_seq = p.last;
     } else {
         fail(w, st, err);
@@ -280,9 +290,10 @@ tl_status_t tl_wal_sync(tl_wal_t *w, uint64_t *synced_seq, tl_io_err_t *err) {
         fail(w, st, err);
     } else if (!covered) {
         w->synced_seq = w->written_seq;
+        w->synced_unit = w->written_unit;
         w->syncs++;
     }
-    if (synced_seq != NULL) *synced_seq = w->synced_seq;
+    if (synced_seq != NULL) *synced_seq = w->synced_unit;
     pthread_mutex_unlock(&w->mu);
     pthread_mutex_unlock(&w->io_mu);
     return st;
@@ -431,6 +442,7 @@ static void adopt(tl_wal_t *w, tl_wal_recovery_t *rc, const tl_wal_report_t *rep
     rc->nsegs = rc->cap = 0;
     w->next_number = rc->next_number;
     w->last_seq = w->written_seq = w->synced_seq = rep->last_seq;
+    w->last_unit = w->written_unit = w->synced_unit = rep->last_seq; /* all of it durable */
     if (w->cur.fd >= 0) {
         const tl_wal_seginfo_t *last = &w->segs[w->nsegs - 1];
         w->plan_open = true;

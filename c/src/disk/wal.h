@@ -75,6 +75,9 @@ typedef struct tl_wal_opts {
                   caller already holds the lock of this directory) */
     bool use_mmap; /* read segments through mmap when the io offers it (default true) */
     uint64_t replay_from_seq; /* records below this seq are checked but not delivered */
+    uint8_t unit_flag; /* frames whose flags carry this bit end a unit (a caller's call cut
+                          into several records); a sync reports whole units only, so it never
+                          needs to exclude appends. 0 (default): every frame is a unit */
     const tl_allocator_t *alloc; /* NULL = libc */
 } tl_wal_opts_t;
 
@@ -144,7 +147,8 @@ tl_status_t tl_wal_appendv(tl_wal_t *w, uint64_t seq, uint8_t type, uint8_t flag
 tl_status_t tl_wal_write(tl_wal_t *w, tl_io_err_t *err);
 
 /* Writes and fdatasyncs: every record appended before the call is durable. *synced_seq (may
- * be NULL) = the highest durable seq (0 when none). */
+ * be NULL) = the highest durable seq that ends a unit (opts.unit_flag; 0 when none): records
+ * of a unit still being appended may be durable too, but are not reported. */
 tl_status_t tl_wal_sync(tl_wal_t *w, uint64_t *synced_seq, tl_io_err_t *err);
 
 /* Deletes the oldest segments all of whose records have seq < keep_seq; never the current

@@ -55,16 +55,6 @@ struct tl_dur {
     int64_t stage_ts[TL_DUR_STAGE];
     uint64_t stage_h[TL_DUR_STAGE];
 
-    /* ---- whole calls: a sync never ends between two chunks of one call ----
-     * The WAL reports the seq of the last record a sync made durable; when that is chunk c
-     * of a call cut into more chunks (a batch larger than one record), the call is not
-     * durable yet. So the writer holds chunk_mu while it appends the chunks of such a call,
-     * and every sync (tl_dur_sync, the syncer's round) holds it too: a sync sees a call's
-     * chunks all or none, and the durable seq it publishes counts whole calls only.
-     * Order: state_mu (the writer's transaction) or maint_mu (a checkpoint) before chunk_mu,
-     * chunk_mu before the WAL's own locks; nothing is taken while holding it but the WAL's. */
-    pthread_mutex_t chunk_mu;
-
     /* ---- the syncer (mu) ---- */
     pthread_mutex_t mu;
     pthread_cond_t cv; /* wakes the syncer */

@@ -619,6 +619,7 @@ static tl_status_t replay(rec_ctx_t *c) {
     o.lock = false; /* recover holds the directory's lock */
     o.alloc = d->alloc;
     o.replay_from_seq = (d->ckpt_seq + 1) << TL_WREC_CHUNK_BITS;
+    o.unit_flag = TL_WREC_LAST; /* a sync reports whole calls only (dur.c) */
     tl_wal_report_t rep;
     tl_io_err_t err;
     tl_io_err_clear(&err);
