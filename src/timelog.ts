@@ -38,7 +38,7 @@ import { arrowChunks, type ArrowTable } from "./arrow.ts";
 import { Snapshot } from "./snapshot.ts";
 import { statsFrom, type TimelogStats } from "./stats.ts";
 import { describe, now, type Timestamp, toTs, type Ts } from "./time.ts";
-import { appendColumns, toColumns } from "./write.ts";
+import { appendColumns, appendF64Columns, toColumns } from "./write.ts";
 
 /** Reads on a live log: each takes a fresh O(1) snapshot for its own duration. */
 class LiveOwner<V> implements ReadOwner<V> {
@@ -392,6 +392,7 @@ export class Timelog<V = unknown, T extends Ts = number> extends SeriesReader<V,
     values: ArrayLike<V>,
   ): void {
     this.#core.assertOpen("append records");
+    if (this.#f64 && appendF64Columns(this.#core, ts, values, "append records")) return;
     appendColumns(
       this.#core,
       toColumns(this.#core, ts, values, "append records"),

@@ -146,6 +146,28 @@ export function toColumns<V>(
   return { n, tsF, tsI, values: vals, raw, column: null, encoded: null };
 }
 
+/**
+ * appendMany's short path: an f64 log given two Float64Arrays of one length. One native call
+ * and nothing allocated (toColumns builds views and result objects: 0.5 µs a call in Deno,
+ * a third of a 100-record batch). False when the call needs the general path (other
+ * columns, a length mismatch to report); the values' bits go to the engine as they are.
+ */
+export function appendF64Columns<V>(
+  core: LogCore<V>,
+  ts: unknown,
+  values: unknown,
+  action: string,
+): boolean {
+  if (!(ts instanceof Float64Array) || !(values instanceof Float64Array)) return false;
+  const n = ts.length;
+  if (values.length !== n || n >= 2 ** 32) return false; // the general path says why
+  if (n === 0) return true;
+  const status = core.sym.tl_append_batch_f64(core.ptr, ts, values, n, F64_SAFE);
+  if (status === Status.EINVAL) checkF64Ts(ts, action); // says which ts
+  core.afterWrite(status, action);
+  return true;
+}
+
 /** One native call for the whole batch; rolls back handles when nothing was stored. */
 export function appendColumns<V>(core: LogCore<V>, cols: Columns, action: string): void {
   let status: number = Status.OK;

@@ -203,6 +203,22 @@ test("Timelog.appendMany() rejects non-columns, mismatched and bad columns, stor
       am(l, new Float64Array(3), new Float64Array(4)),
     ],
     [l, "i64 length mismatch", RangeError, "values", am(l, new BigInt64Array(2), [1])],
+    // An f64 log given two Float64Arrays takes appendMany's short path (write.ts).
+    [
+      f,
+      "typed length mismatch, f64 log",
+      RangeError,
+      "values",
+      am(f, new Float64Array(3), new Float64Array(4)),
+    ],
+    [f, "f64 ts NaN, f64 log", TypeError, "ts[1]", am(f, f64Ts([1, NaN]), new Float64Array(2))],
+    [
+      f,
+      "f64 ts 2^53, f64 log",
+      RangeError,
+      "ts[0]",
+      am(f, f64Ts([2 ** 53]), new Float64Array(1)),
+    ],
     [l, "f64 ts with a fraction", TypeError, "ts[1]", am(l, new Float64Array([1, 0.5]), [1, 2])],
     [l, "f64 ts with NaN", TypeError, "ts[0]", am(l, new Float64Array([NaN]), [1])],
     [l, "f64 ts with Infinity", TypeError, "ts[1]", am(l, new Float64Array([1, Infinity]), [1, 2])],
