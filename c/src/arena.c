@@ -101,7 +101,11 @@ static tl_arena_chunk_t *chunk_with_room(tl_arena_t *ar) {
 
 static void *take(tl_arena_t *ar) {
     pthread_mutex_lock(&ar->mu);
+    bool refill = ar->partial == NULL; /* this take starts a spare or a new chunk */
     tl_arena_chunk_t *c = chunk_with_room(ar);
+    if (refill && ar->nspare < TL_ARENA_WARM) {
+        atomic_store_explicit(&ar->low, true, memory_order_relaxed);
+    }
     char *slot = NULL;
     if (c != NULL) {
         if (c->free_list) {
@@ -277,20 +281,35 @@ static void drop_pages(void *block, size_t bytes) {
 }
 
 bool tl_arena_prepare(tl_arena_t *ar) {
-    pthread_mutex_lock(&ar->mu);
-    bool need = ar->nspare < TL_ARENA_WARM;
-    pthread_mutex_unlock(&ar->mu);
-    if (!need) return false;
-    tl_arena_chunk_t *c = chunk_alloc(ar);
-    if (c == NULL) return false;
-    /* One write per 4 KiB page (a huge page faults in whole on its first). */
-    for (size_t off = 0; off < chunk_bytes(ar); off += 4096) ((volatile char *)c->mem)[off] = 0;
-    pthread_mutex_lock(&ar->mu);
-    ar->chunks++;
-    tl_arena_chunk_t *drop = make_spare(ar, c);
-    if (drop != NULL) chunk_free(ar, drop); /* spares came back meanwhile */
-    pthread_mutex_unlock(&ar->mu);
-    return drop == NULL;
+    atomic_store_explicit(&ar->low, false, memory_order_relaxed);
+    atomic_store_explicit(&ar->kicked, false, memory_order_relaxed);
+    bool added = false;
+    for (;;) {
+        pthread_mutex_lock(&ar->mu);
+        bool need = ar->nspare < TL_ARENA_WARM;
+        pthread_mutex_unlock(&ar->mu);
+        if (!need) return added;
+        tl_arena_chunk_t *c = chunk_alloc(ar);
+        if (c == NULL) return added;
+        /* One write per 4 KiB page (a huge page faults in whole on its first). */
+        for (size_t off = 0; off < chunk_bytes(ar); off += 4096) ((volatile char *)c->mem)[off] = 0;
+        pthread_mutex_lock(&ar->mu);
+        ar->chunks++;
+        tl_arena_chunk_t *drop = make_spare(ar, c);
+        if (drop != NULL) chunk_free(ar, drop); /* spares came back meanwhile */
+        pthread_mutex_unlock(&ar->mu);
+        if (drop != NULL) return added;
+        added = true;
+    }
+}
+
+bool tl_arena_is_low(tl_arena_t *ar) {
+    return atomic_load_explicit(&ar->low, memory_order_relaxed);
+}
+
+bool tl_arena_low_kick(tl_arena_t *ar) {
+    return atomic_load_explicit(&ar->low, memory_order_relaxed) &&
+           !atomic_exchange_explicit(&ar->kicked, true, memory_order_relaxed);
 }
 
 void tl_arena_trim(tl_arena_t *ar) {

@@ -40,17 +40,26 @@ typedef struct tl_arena {
     uint32_t nspare;
     uint64_t chunks; /* live chunks, spares included; mu */
     tl_arena_chunk_t *evac; /* chunks marked for evacuation; mu */
+    /* `low`: a take left fewer than TL_ARENA_WARM spares, so the writer may soon map a chunk
+     * itself (5-10 ms of faults inside one write call here); tl_arena_prepare clears it.
+     * `kicked`: the writer already woke the worker for it (tl_arena_low_kick). */
+    _Atomic bool low, kicked;
 } tl_arena_t;
 
 /* Sets up an arena over `under` serving blocks of block_bytes. EINTERNAL (mutex). */
 tl_status_t tl_arena_init(tl_arena_t *ar, const tl_allocator_t *under, size_t block_bytes);
 /* Frees the spare chunks; every block must have been given back. */
 void tl_arena_destroy(tl_arena_t *ar);
-/* When fewer than two spares are left, maps a chunk and touches its memory outside the lock, then keeps it
- * as a spare: the maintenance worker calls it while writes go on, so that the writer's next
- * chunk is already faulted in (first touch of a new chunk is the slowest thing a write call
- * can meet). True when it added one; false when not needed or on ENOMEM (harmless). */
+/* While fewer than TL_ARENA_WARM spares are left, maps a chunk and touches its memory outside
+ * the lock, then keeps it as a spare: the maintenance worker calls it while writes go on, so
+ * that the writer's next chunk is already faulted in (first touch of a new chunk is the
+ * slowest thing a write call can meet). Clears `low`. True when it added a chunk; false when
+ * none was needed or on ENOMEM (harmless). */
 bool tl_arena_prepare(tl_arena_t *ar);
+/* Whether the spares ran low since the last prepare (the worker's test). */
+bool tl_arena_is_low(tl_arena_t *ar);
+/* The writer's test after a call: true once per low period, so it wakes the worker once. */
+bool tl_arena_low_kick(tl_arena_t *ar);
 /* Gives memory back: frees the spare chunks and drops the pages of free blocks (they fault
  * back in, zeroed, when reused). Called when the caller asked for a compact state. */
 void tl_arena_trim(tl_arena_t *ar);

@@ -131,9 +131,10 @@ static void *worker_main(void *arg) {
         if (idle) {
             tl_give_back(tl);
             q.done = true;
-        } else if (did && queued_memruns(tl) == 0) {
-            /* Writes go on and the worker has caught up: their next chunk, warm. Never while
-             * sealed memtables wait, as the flush they wait for comes first. */
+        } else if ((did || tl_arena_is_low(&tl->arena)) && queued_memruns(tl) == 0) {
+            /* Writes go on (the round did work, or the writer woke it: spares ran low) and
+             * the worker has caught up: their next chunks, warm. Never while sealed memtables
+             * wait, as the flush they wait for comes first. */
             (void)tl_arena_prepare(&tl->arena);
         }
         if (st != TL_OK) {

@@ -5,6 +5,7 @@
  * the chunks that emptied go back once the last reader of the old pages lets go.
  */
 #include <string.h>
+#include <time.h>
 
 #include "arena.h"
 #include "test.h"
@@ -170,6 +171,42 @@ static digest_t scan_log(tl_timelog_t *tl) {
     return d;
 }
 
+/* The writer wakes the worker when its takes leave the spares low, and the worker warms the
+ * next chunks though it has nothing else to do (no seal, nothing to flush): the write calls
+ * that follow take chunks already faulted in instead of mapping one themselves. */
+TL_TEST(test_low_spares_wake_the_worker) {
+    tl_config_t c;
+    tl_config_init_defaults(&c);
+    c.maintenance = TL_MAINT_BACKGROUND;
+    c.page_records = 4096;
+    c.memtable_records = 1u << 20; /* no seal in this test */
+    c.idle_ms = 0; /* no idle trim of the spares */
+    tl_timelog_t *tl = NULL;
+    CHECK_OK(tl_open(&c, &tl));
+    const uint64_t pages = tl->arena.nslots + 8; /* more than one chunk of memtable pages */
+    static int64_t ts[4096];
+    static uint64_t h[4096];
+    for (uint64_t p = 0; p < pages; p++) {
+        for (int i = 0; i < 4096; i++) ts[i] = (int64_t)(p * 4096 + (uint64_t)i);
+        CHECK_OK(tl_append_batch(tl, ts, h, 4096, 0));
+    }
+    tl_stats_t s;
+    CHECK_OK(tl_stats(tl, &s));
+    CHECK_EQ_U64(s.seals_total, 0);
+    uint32_t spares = 0;
+    for (int tries = 0; tries < 2000 && spares < 2; tries++) {
+        struct timespec pause = {0, 1000000};
+        nanosleep(&pause, NULL);
+        pthread_mutex_lock(&tl->arena.mu);
+        spares = tl->arena.nspare;
+        pthread_mutex_unlock(&tl->arena.mu);
+    }
+    CHECK(spares >= 2);
+    CHECK(!tl_arena_is_low(&tl->arena));
+    CHECK_EQ_U64(s.records, pages * 4096);
+    tl_close(tl);
+}
+
 /* Page k holds ts [k P, (k + 1) P): whether the scenario deletes it. Over the first four
  * chunks' worth of pages: most of the first, a quarter of the second, half of the third,
  * none of the fourth, so the blocks left in use are spread over every chunk. */
@@ -240,8 +277,10 @@ TL_TEST(test_compact_relocates_into_fewer_chunks) {
 }
 
 /* Spares: emptied chunks are kept (up to 8) and reused before any new chunk is mapped;
- * tl_arena_prepare keeps two warm ones ready, and does nothing when two are there; a failed
- * allocation in it is harmless; trim frees every spare. */
+ * tl_arena_prepare brings the warm ones back to two in one call, and does nothing when two
+ * are there; a take that leaves fewer raises `low`, which wakes the worker once
+ * (tl_arena_low_kick) and which prepare clears; a failed allocation in it is harmless; trim
+ * frees every spare. */
 TL_TEST(test_spares_and_prepare) {
     fail_alloc_t fa = {0};
     tl_allocator_t under = {.ctx = &fa, .alloc = fa_alloc, .free = fa_free};
@@ -262,14 +301,20 @@ TL_TEST(test_spares_and_prepare) {
     CHECK(fill(&ar, b, 8)); /* eight chunks' worth: all from the spares */
     CHECK_EQ_U64(fa.calls, allocs);
     CHECK_EQ_U64(ar.nspare, 0);
-    CHECK(tl_arena_prepare(&ar));
-    CHECK(tl_arena_prepare(&ar));
+    CHECK(tl_arena_is_low(&ar));
+    CHECK(tl_arena_low_kick(&ar));
+    CHECK(!tl_arena_low_kick(&ar)); /* once per low period */
+    CHECK(tl_arena_prepare(&ar)); /* both warm chunks at once */
+    CHECK_EQ_U64(ar.nspare, 2);
+    CHECK(!tl_arena_is_low(&ar) && !tl_arena_low_kick(&ar));
     CHECK(!tl_arena_prepare(&ar)); /* two warm: nothing to do */
     CHECK_EQ_U64(chunks_of(&ar), 10);
     allocs = fa.calls;
     void *x = tl_mem_alloc(&ar.self, BLOCK); /* from a prepared spare, no new mapping */
     CHECK(x != NULL);
     CHECK_EQ_U64(fa.calls, allocs);
+    CHECK(tl_arena_is_low(&ar)); /* one spare left */
+    CHECK(tl_arena_low_kick(&ar));
     fa.fail_at = fa.calls + 2; /* the chunk's memory: ENOMEM, nothing kept, nothing leaked */
     CHECK_EQ_U64(ar.nspare, 1);
     CHECK(!tl_arena_prepare(&ar));
@@ -292,5 +337,6 @@ int main(void) {
     RUN(test_evac_nothing_to_gain);
     RUN(test_spares_and_prepare);
     RUN(test_compact_relocates_into_fewer_chunks);
+    RUN(test_low_spares_wake_the_worker);
     return tl_test_done("arena_test");
 }
