@@ -140,8 +140,6 @@ export abstract class Reader<V, T extends Ts = number> {
    * point of the time line: see toBound). */
   #ts(value: Timestamp, what: string, action: string): Ts {
     this.owner.assertOpen(action);
-    // The usual bound, a safe integer, is taken as it is (-0 reads as 0), without a call.
-    if (typeof value === "number" && Number.isSafeInteger(value)) return value === 0 ? 0 : value;
     const { opts } = this.owner.core;
     return toBound(value, what, opts.timeUnit, opts.timestamps === "bigint");
   }

@@ -69,6 +69,8 @@ const BIG_53 = 2n ** 53n;
  * errors; a Date still needs unit "ms".
  */
 export function toBound(value: unknown, what: string, unit: TimeUnit, bigOk: boolean): Ts {
+  // The usual bound, a safe integer, is taken as it is (-0 reads as 0): reads are short.
+  if (typeof value === "number" && Number.isSafeInteger(value)) return value === 0 ? 0 : value;
   let big: bigint | undefined;
   if (typeof value === "bigint") big = value;
   else if (typeof value === "number" && !Number.isSafeInteger(value)) {

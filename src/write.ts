@@ -162,10 +162,15 @@ export function appendF64Columns<V>(
   const n = ts.length;
   if (values.length !== n || n >= 2 ** 32) return false; // the general path says why
   if (n === 0) return true;
-  const status = core.sym.tl_append_batch_f64(core.ptr, ts, values, n, F64_SAFE);
-  if (status === Status.EINVAL) checkF64Ts(ts, action); // says which ts
-  core.afterWrite(status, action);
+  settle(core, core.sym.tl_append_batch_f64(core.ptr, ts, values, n, F64_SAFE), ts, action);
   return true;
+}
+
+/** The outcome of a batch append: a refused f64 timestamp column is scanned to name the bad
+ * element, then the status is raised (or backpressure handled) as for every write. */
+function settle<V>(core: LogCore<V>, status: number, tsF: Float64Array | null, action: string) {
+  if (status === Status.EINVAL && tsF) checkF64Ts(tsF, action); // says which ts
+  core.afterWrite(status, action);
 }
 
 /** One native call for the whole batch; rolls back handles when nothing was stored. */
@@ -186,6 +191,5 @@ export function appendColumns<V>(core: LogCore<V>, cols: Columns, action: string
     }
   }
   if (cols.column) core.giveColumn(cols.column);
-  if (status === Status.EINVAL && cols.tsF) checkF64Ts(cols.tsF, action); // says which ts
-  if (cols.n > 0) core.afterWrite(status, action);
+  if (cols.n > 0) settle(core, status, cols.tsF, action);
 }
