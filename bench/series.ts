@@ -124,7 +124,7 @@ function jsAsOf(ts: Float64Array, vs: Float64Array, q: Float64Array): Float64Arr
   return out;
 }
 
-/** Every figure of the module on a compacted f64 log holding `d`. */
+/** Every figure of the module on an f64 log holding `d` (compacted or not). */
 export function seriesFigures(log: Timelog<number>, d: Data): SeriesFigures {
   const s = sortedPair(d);
   const coarse = aggregateRun(log, s, 100);

@@ -19,8 +19,12 @@
  * (half the bytes each pass moves: ~79 -> ~72 ns a query in all); keys spread over most of
  * the int64 range sort as 16-byte (key, index) pairs. Then, when the queries are at least as
  * many as the pages, an ascending walk (below) answers each with a short step; otherwise each
- * gets the general search. Equal consecutive queries reuse the answer. Answers go back to
- * the caller's positions. Memory: 32 bytes a query (16 when packed), and two miniblock
+ * gets the general search. Equal consecutive queries reuse the answer. The walk reads the
+ * answers' handles a group of 32 queries at a time, after the group's searches: read each
+ * right after its search, a handle's cold line stalled the next search; read together, the
+ * lines load in parallel (C, 100K random queries over 5M records: 44-53 -> 39-42 ns a query
+ * compacted, 67-72 -> 53-64 on the users' shape, uncompacted). Answers go back to the
+ * caller's positions. Memory: 32 bytes a query (16 when packed), and two miniblock
  * buffers (1 KiB) per source and walking thread, during the call.
  *
  * Threads. A column of TL_ASOF_SPLIT_MIN (16384) queries or more is walked by two threads:
@@ -160,11 +164,11 @@ typedef struct asof_out {
     uint8_t *found;
 } asof_out_t;
 
-static void put(const asof_out_t *o, uint64_t i, const tl_query_hit_t *hit, uint64_t h) {
-    if (o->found != NULL) o->found[i] = hit->found;
-    if (o->ts != NULL) o->ts[i] = hit->found ? hit->ts : 0;
-    if (o->tf != NULL) o->tf[i] = hit->found ? (double)hit->ts : NAN;
-    if (o->h != NULL) o->h[i] = hit->found ? h : 0;
+static void put(const asof_out_t *o, uint64_t i, bool found, int64_t ts, uint64_t h) {
+    if (o->found != NULL) o->found[i] = found;
+    if (o->ts != NULL) o->ts[i] = found ? ts : 0;
+    if (o->tf != NULL) o->tf[i] = found ? (double)ts : NAN;
+    if (o->h != NULL) o->h[i] = found ? h : 0;
 }
 
 /* ---- the ascending walk ----
@@ -319,9 +323,33 @@ static uint64_t walk_handle(walk_t *w) {
     return w->hb[w->off];
 }
 
-/* One query of the walk: the best candidate over the sources (a later source on ties). */
+/* Where an answer's handle is: read once the answers of a whole group of queries are known
+ * (walk_chunks). The walk's steps depend on each other, but the handles do not: a handle
+ * read right after its search stalled the walk on a cold line per query (a raw page's
+ * handle, or a packed page's value group), while a group's reads, issued back to back, wait
+ * for their lines together. */
+typedef struct href {
+    const uint64_t *p; /* a raw page's handle slot; or NULL */
+    const tl_pcodec_view_t *v; /* a packed page whose record x holds the handle; or NULL */
+    uint64_t x; /* the record of v, or (p and v NULL) the handle itself */
+} href_t;
+
+static href_t walk_href(walk_t *w) {
+    if (w->h != NULL) return (href_t){&w->h[w->off], NULL, 0};
+    if (w->v->h.codec != TL_PCODEC_XOR) return (href_t){NULL, w->v, w->base + w->off};
+    return (href_t){NULL, NULL, walk_handle(w)}; /* XOR decodes now, from this miniblock */
+}
+
+static inline uint64_t href_get(const href_t *r) {
+    if (r->p != NULL) return *r->p;
+    if (r->v != NULL) return tl_pcodec_h_at(r->v, (uint32_t)r->x);
+    return r->x;
+}
+
+/* One query of the walk: the best candidate over the sources (a later source on ties), and
+ * where its handle is. */
 static void walk_query(const tl_read_plan_t *pl, walk_t *ws, int64_t x, tl_query_hit_t *hit,
-                       uint64_t *h) {
+                       href_t *ref) {
     bool unsure = false;
     int best = -1;
     int64_t bt = 0;
@@ -335,12 +363,12 @@ static void walk_query(const tl_read_plan_t *pl, walk_t *ws, int64_t x, tl_query
     }
     if (unsure) { /* a tombstone may hide a candidate: the general search decides */
         tl_query_last_le_at(pl->srcs, pl->nsrc, pl->tombs, x, hit);
-        *h = hit->found ? hit_handle(hit) : 0;
+        *ref = (href_t){NULL, NULL, hit->found ? hit_handle(hit) : 0};
         return;
     }
     hit->found = best >= 0;
     hit->ts = bt;
-    *h = best >= 0 ? walk_handle(&ws[best]) : 0;
+    *ref = best >= 0 ? walk_href(&ws[best]) : (href_t){NULL, NULL, 0};
 }
 
 /* Columns of at least this many queries are walked by two threads (see answer_walk). */
@@ -350,6 +378,11 @@ static void walk_query(const tl_read_plan_t *pl, walk_t *ws, int64_t x, tl_query
 /* Queries a thread claims at a time: ~0.1 ms of work, so the caller waits at most about that
  * long for the helper at the end. */
 #define ASOF_CHUNK 2048u
+/* Queries walked before their handles are read (see href_t): enough reads in flight to
+ * overlap their misses, few enough that the group's slots stay in L1. */
+#ifndef ASOF_GROUP
+#define ASOF_GROUP 32u
+#endif
 
 /* What the threads of one walk share: the sorted queries, the outputs, and the next chunk. */
 typedef struct walk_share {
@@ -377,19 +410,35 @@ static void walk_chunks(const walk_job_t *j) {
         j->ws[s].nruns = pl->srcs[s].nruns;
     }
     tl_query_hit_t hit = {NULL, {0, 0}, 0, false};
-    uint64_t h = 0, prev = 0;
+    href_t ref = {NULL, NULL, 0};
+    uint64_t prev = 0;
+    struct {
+        href_t ref;
+        uint64_t idx;
+        int64_t ts;
+        bool found;
+    } g[ASOF_GROUP];
     for (;;) {
         size_t from = atomic_fetch_add_explicit(&sh->next, ASOF_CHUNK, memory_order_relaxed);
         if (from >= sh->n) break;
         size_t to = sh->n - from < ASOF_CHUNK ? sh->n : from + ASOF_CHUNK;
-        for (size_t i = from; i < to; i++) {
-            uint64_t key, idx;
-            qcol_get(sh->q, i, &key, &idx);
-            if (i == from || key != prev) {
-                walk_query(pl, j->ws, (int64_t)(key ^ (1ull << 63)), &hit, &h);
+        for (size_t i0 = from; i0 < to; i0 += ASOF_GROUP) {
+            size_t m = to - i0 < ASOF_GROUP ? to - i0 : ASOF_GROUP;
+            for (size_t k = 0; k < m; k++) {
+                uint64_t key;
+                qcol_get(sh->q, i0 + k, &key, &g[k].idx);
+                if (i0 + k == from || key != prev) {
+                    walk_query(pl, j->ws, (int64_t)(key ^ (1ull << 63)), &hit, &ref);
+                }
+                prev = key;
+                g[k].ref = ref;
+                g[k].ts = hit.ts;
+                g[k].found = hit.found;
             }
-            prev = key;
-            put(sh->o, idx, &hit, h);
+            for (size_t k = 0; k < m; k++) {
+                uint64_t h = g[k].found && sh->o->h != NULL ? href_get(&g[k].ref) : 0;
+                put(sh->o, g[k].idx, g[k].found, g[k].ts, h);
+            }
         }
     }
 }
@@ -445,7 +494,7 @@ static void answer_sorted(const tl_read_plan_t *pl, const qcol_t *q, size_t n,
             h = hit.found && o->h != NULL ? hit_handle(&hit) : 0;
         }
         prev = key;
-        put(o, idx, &hit, h);
+        put(o, idx, hit.found, hit.ts, h);
     }
 }
 
