@@ -23,8 +23,8 @@
  *     miniblocks wholly inside a bucket are added from their summaries, the one holding each
  *     bucket edge (the last whose fence is in the bucket) is decoded and split; an edge
  *     miniblock is also the next bucket's head, so it is decoded once;
- *   - the rest (the memtable, L0 and pages not packed have no summary; pages of handles) is
- *     read: a raw page in place, a packed one decoded 1024 records at a time (values only
+ *   - the rest (pages of handles; a raw page's records its summary does not describe: the
+ *     page being filled, or a prefix of a page) is read: a raw page in place, a packed one decoded 1024 records at a time (values only
  *     when an op needs them), and split into buckets by a search of each bucket's end.
  * Cost: O(K (log R + log P)) per span end, O(1) per summarized page or miniblock, two
  * miniblock decodes (64 timestamps, 64 values) per bucket edge, and the records of the other

@@ -141,7 +141,8 @@ static tl_status_t do_window(job_t *j, int64_t x, uint32_t *i, bool have_l0, int
     if (l0_in || (seg != NULL && seg_pending(m->tombs, seg))) {
         tl_run_t *nseg = NULL;
         j->runs[0] = seg;
-        st = tl_rewrite(tl->alloc, tl->cfg.page_records, seg ? j->runs : j->runs + 1,
+        st = tl_rewrite(tl->alloc, tl->cfg.page_records, tl->cfg.value_kind == TL_VALUES_F64,
+                        seg ? j->runs : j->runs + 1,
                         seg ? j->k + 1 : j->k, wlo, whi, m->tombs, m->seq, &j->drops, &j->rs,
                         &nseg);
         if (st == TL_OK && nseg != NULL) st = out_push(&j->out, nseg);

@@ -86,9 +86,10 @@ void tl_head_unref(tl_head_t *h) {
 }
 
 tl_status_t tl_mt_init(tl_memtable_t *mt, const tl_allocator_t *a, uint32_t page_records,
-                       uint32_t active_max, uint32_t head_max, uint32_t runs_max) {
+                       uint32_t active_max, uint32_t head_max, uint32_t runs_max, bool sums) {
     memset(mt, 0, sizeof *mt);
     mt->alloc = a;
+    mt->sums = sums;
     mt->page_records = page_records;
     mt->active_max = active_max;
     mt->head_max = head_max;
@@ -138,6 +139,7 @@ tl_status_t tl_mt_reserve_page(tl_memtable_t *mt) {
         if (full->tab != NULL && full->tab_n != mt->page_records) {
             tl_page_tab_build(full, mt->page_records);
         }
+        if (mt->sums && full->sum_n != mt->page_records) tl_page_sum_build(full, mt->page_records);
     }
     if (idx >= d->npages) {
         TL_ASSERT(idx == d->npages && idx < d->cap_pages);
@@ -166,6 +168,7 @@ tl_status_t tl_mt_append_sorted(tl_memtable_t *mt, const int64_t *ts, const uint
         size_t k = mt->cur_cap - mt->cur_off;
         if (k > n - done) k = n - done;
         mt->cur->tab_n = 0; /* the page changes: a table built at a rolled-back seal is stale */
+        mt->cur->sum_n = 0; /* and so is a summary */
         memcpy(mt->cur->ts + mt->cur_off, ts + done, k * sizeof *ts);
         memcpy(mt->cur->h + mt->cur_off, h + done, k * sizeof *h);
         mt->cur_off += (uint32_t)k;
@@ -229,13 +232,15 @@ static bool is_sorted(const int64_t *ts, size_t n) {
     return true;
 }
 
-tl_status_t tl_sort_to_run(const tl_allocator_t *a, uint32_t page_records, const int64_t *ts,
-                           const uint64_t *h, size_t n, uint64_t wm, tl_run_t **out) {
+tl_status_t tl_sort_to_run(const tl_allocator_t *a, uint32_t page_records, bool sums,
+                           const int64_t *ts, const uint64_t *h, size_t n, uint64_t wm,
+                           tl_run_t **out) {
     *out = NULL;
     if (n == 0) return TL_OK;
     uint32_t pr = n < page_records ? (uint32_t)n : page_records;
     tl_run_builder_t b;
     tl_rb_init(&b, a, pr);
+    b.sums = sums;
     if (is_sorted(ts, n)) {
         tl_rb_push_many(&b, ts, h, n);
         return tl_rb_finish(&b, wm, out);
@@ -278,8 +283,8 @@ tl_status_t tl_mt_head_to_run(const tl_memtable_t *mt, tl_vec_t **runs_out,
     tl_run_t *r = NULL;
     *runs_out = NULL;
     *head_out = NULL;
-    tl_status_t st = tl_sort_to_run(mt->alloc, mt->page_records, mt->head->ts, mt->head->h,
-                                    mt->head_n, TL_SEQ_MAX, &r);
+    tl_status_t st = tl_sort_to_run(mt->alloc, mt->page_records, mt->sums, mt->head->ts,
+                                    mt->head->h, mt->head_n, TL_SEQ_MAX, &r);
     if (st != TL_OK) return st;
     tl_head_t *nh = tl_head_new(mt->alloc, mt->head_max);
     if (nh == NULL) {
@@ -311,8 +316,8 @@ tl_status_t tl_mt_build_memrun(const tl_memtable_t *mt, uint64_t wm, tl_vec_t **
         if (st == TL_OK) v->v[1 + i] = r;
     }
     if (st == TL_OK && mt->head_n > 0) {
-        st = tl_sort_to_run(mt->alloc, mt->page_records, mt->head->ts, mt->head->h, mt->head_n,
-                            wm, &r);
+        st = tl_sort_to_run(mt->alloc, mt->page_records, mt->sums, mt->head->ts, mt->head->h,
+                            mt->head_n, wm, &r);
         if (st == TL_OK) v->v[n - 1] = r;
     }
     if (st != TL_OK) {

@@ -44,6 +44,7 @@ typedef struct tl_head {
 typedef struct tl_memtable {
     const tl_allocator_t *alloc;
     uint32_t page_records, active_max, head_max, runs_max;
+    bool sums; /* values are doubles: full pages and sorted runs get value summaries */
     tl_active_t *act; /* never NULL while open */
     tl_head_t *head; /* NULL until the first out-of-order record of a head */
     tl_vec_t *head_runs; /* NULL = none */
@@ -68,6 +69,7 @@ static inline int64_t tl_mt_max(const tl_memtable_t *mt) { return mt->last; }
 static inline bool tl_mt_push_active(tl_memtable_t *mt, int64_t ts, uint64_t h) {
     if (TL_UNLIKELY(mt->cur_off >= mt->cur_cap)) return false;
     mt->cur->tab_n = 0; /* as in tl_mt_append_sorted; same line as cur->ts, so ~free */
+    mt->cur->sum_n = 0;
     mt->cur->ts[mt->cur_off] = ts;
     mt->cur->h[mt->cur_off] = h;
     mt->cur_off++;
@@ -94,8 +96,9 @@ static inline void tl_mt_publish(tl_memtable_t *mt) {
     atomic_store_explicit(&mt->pub, tl_mt_pack(mt->act_n, mt->head_n), memory_order_release);
 }
 
+/* sums: the values are doubles, so pages get value summaries as they fill (summary.h). */
 tl_status_t tl_mt_init(tl_memtable_t *mt, const tl_allocator_t *a, uint32_t page_records,
-                       uint32_t active_max, uint32_t head_max, uint32_t runs_max);
+                       uint32_t active_max, uint32_t head_max, uint32_t runs_max, bool sums);
 void tl_mt_destroy(tl_memtable_t *mt);
 
 tl_active_t *tl_active_new(const tl_allocator_t *a, uint32_t page_records, uint32_t active_max);
@@ -132,8 +135,9 @@ tl_status_t tl_mt_build_memrun(const tl_memtable_t *mt, uint64_t wm, tl_vec_t **
 
 /* Stable sort of n records (ts, h) into a new run of pages (page_records) with watermark wm.
  * Inputs are only read. *out = NULL when n == 0. ENOMEM. */
-tl_status_t tl_sort_to_run(const tl_allocator_t *a, uint32_t page_records, const int64_t *ts,
-                           const uint64_t *h, size_t n, uint64_t wm, tl_run_t **out);
+tl_status_t tl_sort_to_run(const tl_allocator_t *a, uint32_t page_records, bool sums,
+                           const int64_t *ts, const uint64_t *h, size_t n, uint64_t wm,
+                           tl_run_t **out);
 
 /* Run view over the first n records of an active directory (wm TL_SEQ_MAX). NULL if n == 0. */
 tl_status_t tl_active_view(const tl_allocator_t *a, const tl_active_t *d, uint32_t n, uint64_t wm,

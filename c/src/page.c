@@ -2,8 +2,9 @@
  * page.c — refcounted columnar pages and the sorted-column search kernels.
  *
  * Structure: one allocation per page, laid out as
- *     [tl_page_t header][int64_t ts[cap]][uint64_t h[cap]]([uint16_t tab[TL_TAB]])
- * The header is a multiple of 8 bytes, so both columns are naturally aligned. `ts` and `h`
+ *     [tl_page_t header][int64_t ts[cap]][uint64_t h[cap]]([uint16_t tab[TL_TAB]])[tl_sum_t]
+ * The header and the table are multiples of 8 bytes, so the columns and the value summary
+ * are naturally aligned. `ts` and `h`
  * point into the block, so a page is self-describing and a page freed by any thread returns
  * exactly tl_page_bytes(cap) to the allocator that made it (sized free).
  *
@@ -33,9 +34,20 @@ static size_t tab_bytes(uint32_t cap) {
 }
 
 size_t tl_page_bytes(uint32_t cap) {
-    const size_t per = sizeof(int64_t) + sizeof(uint64_t);
-    if ((size_t)cap > (SIZE_MAX - sizeof(tl_page_t) - TL_TAB * 2) / per) return 0;
-    return sizeof(tl_page_t) + (size_t)cap * per + tab_bytes(cap);
+    const size_t per = sizeof(int64_t) + sizeof(uint64_t), fixed = sizeof(tl_page_t) + TL_TAB * 2;
+    if ((size_t)cap > (SIZE_MAX - fixed - sizeof(tl_sum_t)) / per) return 0;
+    return sizeof(tl_page_t) + (size_t)cap * per + tab_bytes(cap) + sizeof(tl_sum_t);
+}
+
+/* A raw page's value summary: the allocation's last bytes. */
+static tl_sum_t *raw_sum(const tl_page_t *p) {
+    return (tl_sum_t *)(void *)((char *)p + tl_page_bytes(p->cap) - sizeof(tl_sum_t));
+}
+
+void tl_page_sum_build(tl_page_t *p, uint32_t n) {
+    TL_DASSERT(p->pv == NULL && n >= 1 && n <= p->cap);
+    tl_sum_compute(raw_sum(p), p->h, n);
+    p->sum_n = n;
 }
 
 tl_page_t *tl_page_new(const tl_allocator_t *a, uint32_t cap) {
@@ -47,6 +59,7 @@ tl_page_t *tl_page_new(const tl_allocator_t *a, uint32_t cap) {
     p->cap = cap;
     p->n = 0;
     p->tab_n = 0;
+    p->sum_n = 0;
     p->bytes = 0;
     p->mbs = 0;
     p->pv = NULL;
@@ -94,7 +107,7 @@ static tl_mbsum_t *packed_mbsum(const tl_page_t *p) {
 }
 
 const tl_sum_t *tl_page_sum(const tl_page_t *p) {
-    if (p->pv == NULL) return NULL;
+    if (p->pv == NULL) return p->sum_n != 0 ? raw_sum(p) : NULL;
     const tl_sum_t *s = packed_sum(p);
     return s->n == p->cap ? s : NULL;
 }
@@ -109,6 +122,7 @@ static void packed_wire(tl_page_t *p, const tl_allocator_t *a, uint32_t n, size_
                         size_t len, bool mbs) {
     atomic_init(&p->refs, 1);
     p->cap = p->n = n;
+    p->sum_n = 0; /* a packed page's summary is its own (packed_sum) */
     p->bytes = (uint32_t)bytes;
     p->mbs = mbs ? (uint32_t)packed_mbsum_off(len) : 0;
     p->blob_bytes = (uint32_t)len;
@@ -222,6 +236,10 @@ tl_page_t *tl_page_copy(const tl_allocator_t *a, const tl_page_t *p, uint32_t co
     memcpy(c->h, p->h, (size_t)count * sizeof(uint64_t));
     c->n = count;
     tl_page_tab_build(c, count);
+    if (p->sum_n == count) {
+        *raw_sum(c) = *raw_sum(p);
+        c->sum_n = count;
+    }
     if (count == p->cap) { /* the whole page: still what the disk holds */
         c->file_id = p->file_id;
         c->blob = p->blob;

@@ -31,6 +31,8 @@ typedef struct tl_page {
     uint32_t cap; /* capacity in records (packed: its record count) */
     uint32_t n; /* records written (builder/writer only; packed: its record count) */
     uint32_t tab_n; /* records `tab` describes; 0 = none yet (builder/writer only) */
+    uint32_t sum_n; /* raw: records its value summary describes (tl_page_sum_build); 0 = none
+                       (builder/writer only, cleared by every write, like tab_n) */
     uint32_t bytes; /* packed: size of the allocation; raw: 0 (tl_page_bytes(cap)) */
     uint32_t mbs; /* packed: offset of the miniblock summaries (mbsum.h) after the blob; 0: none */
     const tl_allocator_t *alloc;
@@ -63,7 +65,8 @@ static inline const uint8_t *tl_page_packed_blob(const tl_page_t *p) {
 }
 
 /* New page with refs = 1 and n = 0. NULL on ENOMEM (or cap == 0 / size overflow). Layout:
- * header, ts[cap], h[cap], then tab[TL_TAB] when cap >= TL_TAB_MIN_CAP. */
+ * header, ts[cap], h[cap], then tab[TL_TAB] when cap >= TL_TAB_MIN_CAP, then the value
+ * summary (tl_sum_t, summary.h). */
 tl_page_t *tl_page_new(const tl_allocator_t *a, uint32_t cap);
 static inline void tl_page_ref(tl_page_t *p) {
     atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
@@ -219,6 +222,10 @@ bool tl_tab_fill(uint16_t *tab, const int64_t *ts, uint32_t n);
 /* tl_tab_fill into the page itself for its first n records (tab_n = n; 0 when the page has
  * no table). */
 void tl_page_tab_build(tl_page_t *p, uint32_t n);
+/* The value summary of a raw page's first n records (n >= 1) into the page itself (sum_n =
+ * n): built where its table is, when a page fills and its values are in cache, for pages of
+ * doubles only (the writer and builder are told; summary.h). */
+void tl_page_sum_build(tl_page_t *p, uint32_t n);
 
 /* First index in [0, n] with ts[i] >= x (lower) / ts[i] > x (upper), using tab (built for
  * exactly these n records spanning [kmin, kmax]): tl_tab_bracket, then tl_tab_search. Reads

@@ -46,6 +46,7 @@ typedef struct rw_src {
 typedef struct rw {
     const tl_allocator_t *a;
     uint32_t page_records;
+    bool sums; /* pages written get value summaries */
     const tl_tombs_t *tombs;
     tl_drops_t *drops;
     tl_rw_stats_t *stats;
@@ -171,6 +172,7 @@ static tl_status_t push(rw_t *w, const int64_t *ts, const uint64_t *h, uint32_t 
     if (n == 0) return TL_OK;
     if (!w->b_active) {
         tl_rb_init(&w->b, w->a, w->page_records);
+        w->b.sums = w->sums;
         w->b_active = true;
     }
     if (n == 1) return tl_rb_push(&w->b, ts[0], h[0]); /* merge blocks are often one record */
@@ -480,7 +482,8 @@ static tl_status_t finish(rw_t *w, uint64_t wm_out, tl_run_t **out) {
     return st;
 }
 
-tl_status_t tl_rewrite(const tl_allocator_t *a, uint32_t page_records, tl_run_t *const *runs,
+tl_status_t tl_rewrite(const tl_allocator_t *a, uint32_t page_records, bool sums,
+                       tl_run_t *const *runs,
                        uint32_t n, int64_t lo, int64_t hi, const tl_tombs_t *tombs,
                        uint64_t wm_out, tl_drops_t *drops, tl_rw_stats_t *stats,
                        tl_run_t **out) {
@@ -510,6 +513,7 @@ tl_status_t tl_rewrite(const tl_allocator_t *a, uint32_t page_records, tl_run_t 
     memset(&w, 0, sizeof w);
     w.a = a;
     w.page_records = page_records;
+    w.sums = sums;
     w.tombs = tombs;
     w.drops = drops;
     w.stats = stats;

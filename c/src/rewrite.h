@@ -40,8 +40,10 @@ typedef struct tl_rw_stats {
  * record survives), stamped wm_out. Pages lying wholly in the range, not met by any other
  * input's remaining records and not met by a tombstone fragment with seq > their run's wm are
  * shared by reference; pages wholly covered by such a fragment are dropped without copying.
+ * sums: the values are doubles, so the pages written get value summaries (summary.h).
  * ENOMEM (drops and outputs are then released; inputs are untouched). */
-tl_status_t tl_rewrite(const tl_allocator_t *a, uint32_t page_records, tl_run_t *const *runs,
+tl_status_t tl_rewrite(const tl_allocator_t *a, uint32_t page_records, bool sums,
+                       tl_run_t *const *runs,
                        uint32_t n, int64_t lo, int64_t hi, const tl_tombs_t *tombs,
                        uint64_t wm_out, tl_drops_t *drops, tl_rw_stats_t *stats,
                        tl_run_t **out);

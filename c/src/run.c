@@ -570,6 +570,7 @@ static tl_status_t rb_seal_cur(tl_run_builder_t *b) {
         }
     }
     if (p->tab != NULL && p->tab_n != p->n) tl_page_tab_build(p, p->n); /* still in cache */
+    if (b->sums && p->sum_n != p->n) tl_page_sum_build(p, p->n);
     b->pages[b->npages] = p;
     b->counts[b->npages] = p->n;
     b->npages++;

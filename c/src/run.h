@@ -144,6 +144,8 @@ typedef struct tl_run_builder {
     uint64_t n;
     int64_t last_ts; /* for the sortedness assertion */
     tl_status_t err; /* sticky: first failure; later pushes are no-ops */
+    bool sums; /* values are doubles: each page gets its value summary as it is sealed (set
+                  after tl_rb_init, which clears it) */
     /* Cumulative since tl_rb_init (finish does not reset them), for write-amplification
      * stats: pages filled by this builder / pages taken by reference in tl_rb_push_page. */
     uint64_t pages_written, pages_shared;

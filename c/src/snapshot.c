@@ -236,11 +236,12 @@ static tl_status_t head_sort(const tl_snapshot_t *s, const tl_run_t *prev, uint3
                              tl_run_t **out) {
     const tl_head_t *hd = s->head;
     uint32_t pr = s->tl->cfg.page_records;
-    if (prev == NULL) return tl_sort_to_run(s->alloc, pr, hd->ts, hd->h, n, TL_SEQ_MAX, out);
+    /* A view lives for one read: its pages get no value summaries (sums false). */
+    if (prev == NULL) return tl_sort_to_run(s->alloc, pr, false, hd->ts, hd->h, n, TL_SEQ_MAX, out);
     uint32_t k = (uint32_t)prev->n;
     tl_run_t *delta = NULL;
-    tl_status_t st = tl_sort_to_run(s->alloc, pr, hd->ts + k, hd->h + k, n - k, TL_SEQ_MAX,
-                                    &delta);
+    tl_status_t st = tl_sort_to_run(s->alloc, pr, false, hd->ts + k, hd->h + k, n - k,
+                                    TL_SEQ_MAX, &delta);
     if (st != TL_OK) return st;
     st = merge_two(s->alloc, pr, (tl_run_t *)prev, delta, out);
     tl_run_unref(delta);

@@ -13,8 +13,12 @@
  *     JavaScript's Math.min / Math.max. They are kept as ordered int64 keys (tl_sum_key), so
  *     combining in any order gives the same bits.
  *   - first / last: the value of the first / last record in read order, bit for bit.
- * A summary describes exactly n records of a page (the whole of a packed page); n = 0 means
- * there is none.
+ * A summary describes exactly n records of a page (the whole of a packed page; the first n of
+ * a raw one); n = 0 means there is none. Packed pages of doubles get theirs when packed; raw
+ * pages of doubles when they fill (the memtable's pages, as the writer moves to the next) or
+ * are sealed by a run builder (sorted out-of-order data, flush and compaction output), while
+ * their values are in cache: ~0.15 ns a value, so aggregates read a log right after ingest
+ * (memtable generations, L0, the newest window's tail) from summaries, not records.
  */
 #ifndef TL_SUMMARY_H
 #define TL_SUMMARY_H
@@ -46,7 +50,8 @@ static inline double tl_sum_f64(uint64_t bits) {
 void tl_sum_compute(tl_sum_t *s, const uint64_t *h, uint32_t n);
 
 /* The summary of page p (page.c keeps it in the page's allocation), or NULL when p has none:
- * a raw page, or a page packed without TL_PCODEC_F64. It describes the whole page. */
+ * a page packed without TL_PCODEC_F64, or a raw page none was built for. It describes the
+ * whole of a packed page, and the first s->n records of a raw one. */
 struct tl_page;
 const tl_sum_t *tl_page_sum(const struct tl_page *p);
 

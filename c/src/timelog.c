@@ -83,7 +83,7 @@ tl_status_t tl_open_io(const tl_config_t *cfg, const struct tl_io *io, tl_timelo
         return TL_EINTERNAL;
     }
     st = tl_mt_init(&tl->mt, tl->alloc, c.page_records, c.memtable_records, c.ooo_head_records,
-                    c.ooo_runs_max);
+                    c.ooo_runs_max, c.value_kind == TL_VALUES_F64);
     if (st == TL_OK && c.value_kind == TL_VALUES_BYTES) st = tl_vstore_create(&c.allocator, &tl->vs);
     if (st == TL_OK) {
         tl->man = tl_manifest_new(tl->alloc, tl->vs, NULL, NULL, NULL, NULL, 0);

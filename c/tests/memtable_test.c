@@ -20,7 +20,7 @@ TL_TEST(test_sort_to_run_stable) {
         h[i] = (uint64_t)i;
     }
     tl_run_t *r = NULL;
-    CHECK_OK(tl_sort_to_run(NULL, 64, ts, h, N, 7, &r));
+    CHECK_OK(tl_sort_to_run(NULL, 64, false, ts, h, N, 7, &r));
     CHECK(r != NULL);
     CHECK_EQ_U64(r->n, N);
     CHECK_EQ_U64(r->wm, 7);
@@ -32,13 +32,13 @@ TL_TEST(test_sort_to_run_stable) {
     CHECK_EQ_I64(r->ts_min, INT64_MIN);
     CHECK_EQ_I64(r->ts_max, INT64_MAX);
     tl_run_unref(r);
-    CHECK_OK(tl_sort_to_run(NULL, 64, ts, h, 0, 7, &r));
+    CHECK_OK(tl_sort_to_run(NULL, 64, false, ts, h, 0, 7, &r));
     CHECK(r == NULL);
 }
 
 TL_TEST(test_memtable_append_paths) {
     tl_memtable_t mt;
-    CHECK_OK(tl_mt_init(&mt, NULL, 64, 200, 8, 4));
+    CHECK_OK(tl_mt_init(&mt, NULL, 64, 200, 8, 4, false));
     CHECK(tl_mt_empty(&mt));
     for (int64_t i = 0; i < 150; i++) {
         if (!tl_mt_push_active(&mt, i, (uint64_t)i)) {

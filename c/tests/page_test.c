@@ -4,6 +4,7 @@
  * and the int64 extremes.
  */
 #include <pthread.h>
+#include <string.h>
 
 #include "page.h"
 #include "test.h"
@@ -245,7 +246,8 @@ TL_TEST(page_table_presence) {
     CHECK(small && big);
     CHECK(small->tab == NULL && big->tab != NULL);
     CHECK_EQ_U64(tl_page_bytes(TL_TAB_MIN_CAP),
-                 sizeof(tl_page_t) + TL_TAB_MIN_CAP * 16u + TL_TAB * sizeof(uint16_t));
+                 sizeof(tl_page_t) + TL_TAB_MIN_CAP * 16u + TL_TAB * sizeof(uint16_t) +
+                     sizeof(tl_sum_t));
     for (uint32_t i = 0; i < TL_TAB_MIN_CAP; i++) big->ts[i] = 2 * (int64_t)i;
     big->n = TL_TAB_MIN_CAP;
     tl_page_tab_build(big, 100);
@@ -281,6 +283,38 @@ TL_TEST(page_refs_threads) {
     CHECK_EQ_I64(f.live_blocks, 0);
 }
 
+/* A raw page's value summary: none until built; describes exactly the records it was built
+ * for; a copy of those records keeps it, a copy of fewer does not. */
+TL_TEST(page_raw_summary) {
+    tl_page_t *p = tl_page_new(NULL, 100);
+    CHECK(p != NULL);
+    double v[100];
+    for (uint32_t i = 0; i < 100; i++) {
+        p->ts[i] = (int64_t)i;
+        v[i] = i == 37 ? -5.5 : 0.25 * (double)i;
+        memcpy(&p->h[i], &v[i], sizeof v[i]);
+    }
+    p->n = 100;
+    CHECK(tl_page_sum(p) == NULL);
+    tl_page_sum_build(p, 80);
+    const tl_sum_t *s = tl_page_sum(p);
+    CHECK(s != NULL);
+    double want = 0;
+    for (uint32_t i = 0; i < 80; i++) want += v[i];
+    CHECK_EQ_U64(s->n, 80);
+    CHECK(s->sum == want && s->nan == 0);
+    CHECK(tl_sum_f64((uint64_t)tl_sum_key((uint64_t)s->kmin)) == -5.5);
+    CHECK(tl_sum_f64((uint64_t)tl_sum_key((uint64_t)s->kmax)) == 19.75);
+    CHECK(s->first == p->h[0] && s->last == p->h[79]);
+    tl_page_t *same = tl_page_copy(NULL, p, 80), *fewer = tl_page_copy(NULL, p, 50);
+    CHECK(same != NULL && fewer != NULL);
+    CHECK(tl_page_sum(same) != NULL && tl_page_sum(same)->sum == want);
+    CHECK(tl_page_sum(fewer) == NULL);
+    tl_page_unref(same);
+    tl_page_unref(fewer);
+    tl_page_unref(p);
+}
+
 int main(void) {
     RUN(page_layout_and_refs);
     RUN(page_new_failures);
@@ -289,6 +323,7 @@ int main(void) {
     RUN(search_kernels_long);
     RUN(search_table_random);
     RUN(page_table_presence);
+    RUN(page_raw_summary);
     RUN(search_from_any_guess);
     RUN(page_refs_threads);
     return tl_test_done("page_test");
