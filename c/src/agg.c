@@ -122,17 +122,37 @@ static void agg_records(agg_t *g, const int64_t *ts, const uint64_t *h, uint32_t
     }
 }
 
-/* Miniblock j of v into g->mb (timestamps; values too when h), unless it is there. */
-static void mb_load(agg_t *g, const tl_pcodec_view_t *v, uint32_t j, bool h) {
+/* A page walked by miniblock (agg_mbs): a packed page's view, or a raw page's columns read
+ * in place; n records, which its miniblock summaries describe. */
+typedef struct mbsrc {
+    const tl_pcodec_view_t *v; /* packed; NULL for a raw page */
+    const int64_t *ts; /* raw */
+    const uint64_t *h; /* raw */
+    uint32_t n;
+} mbsrc_t;
+
+/* Miniblock j of src into g->mb (timestamps; values too when h), unless it is there. */
+static void mb_load(agg_t *g, const mbsrc_t *src, uint32_t j, bool h) {
     if (g->mb.j != j) {
-        g->mb.m = tl_pcodec_ts_mb(v, j, g->mb.ts);
+        if (src->v != NULL) {
+            g->mb.m = tl_pcodec_ts_mb(src->v, j, g->mb.ts);
+        } else {
+            g->mb.m = src->n - j * MB < MB ? src->n - j * MB : MB;
+            memcpy(g->mb.ts, src->ts + (size_t)j * MB, g->mb.m * sizeof(int64_t));
+        }
         g->mb.j = j;
         g->mb.has_h = false;
     }
     if (h && !g->mb.has_h) {
-        tl_pcodec_h_mb(v, j, g->mb.h);
+        if (src->v != NULL) tl_pcodec_h_mb(src->v, j, g->mb.h);
+        else memcpy(g->mb.h, src->h + (size_t)j * MB, g->mb.m * sizeof(uint64_t));
         g->mb.has_h = true;
     }
+}
+
+/* The value of record i of src. */
+static uint64_t src_h_at(const mbsrc_t *src, uint32_t i) {
+    return src->v != NULL ? tl_pcodec_h_at(src->v, i) : src->h[i];
 }
 
 /* Records of ts[0, n) (sorted, n <= MB) with ts <= x: a branch-free count, as the slice is at
@@ -164,12 +184,12 @@ static void part_decoded(const agg_t *g, tl_sum_t *s, uint32_t a, uint32_t b) {
     part_add(s, &q);
 }
 
-/* Whole miniblocks [j0, j1) of v appended to s from their summaries; the first value, when
+/* Whole miniblocks [j0, j1) of src appended to s from their summaries; the first value, when
  * asked for and s is empty, is read from the page (the last is settled by the caller). */
-static void part_whole(const agg_t *g, const tl_pcodec_view_t *v, const tl_mbsum_t *mb,
-                       tl_sum_t *s, uint32_t j0, uint32_t j1) {
+static void part_whole(const agg_t *g, const mbsrc_t *src, const tl_mbsum_t *mb, tl_sum_t *s,
+                       uint32_t j0, uint32_t j1) {
     if (j0 == j1) return;
-    uint32_t end = j1 * MB < v->n ? j1 * MB : v->n; /* the page's last miniblock may be short */
+    uint32_t end = j1 * MB < src->n ? j1 * MB : src->n; /* the last miniblock may be short */
     tl_sum_t q = {end - j0 * MB, 0, 0, INT64_MAX, INT64_MIN, 0, 0};
     if (g->values) {
         for (uint32_t j = j0; j < j1; j++) {
@@ -178,17 +198,17 @@ static void part_whole(const agg_t *g, const tl_pcodec_view_t *v, const tl_mbsum
             q.kmax = mb[j].kmax > q.kmax ? mb[j].kmax : q.kmax;
         }
         q.nan = tl_mbsum_nan(q.kmin, q.kmax);
-        if (s->n == 0 && g->want_first) q.first = tl_pcodec_h_at(v, j0 * MB);
+        if (s->n == 0 && g->want_first) q.first = src_h_at(src, j0 * MB);
     }
     part_add(s, &q);
 }
 
-/* Records [o0, o1) of a packed page (view v, miniblock summaries mb), bucket by bucket: the
+/* Records [o0, o1) of a page with miniblock summaries mb (packed, or raw), bucket by bucket: the
  * miniblocks wholly inside a bucket come from their summaries, the one holding each bucket
  * edge is decoded (found by the fences: the last miniblock whose first timestamp is in the
  * bucket) and split. Each part goes to its bucket as (head of a decoded miniblock) + (whole
  * miniblocks) + (tail of a decoded miniblock), in read order, so first / last are exact. */
-static void agg_mbs(agg_t *g, const tl_pcodec_view_t *v, const tl_mbsum_t *mb, uint32_t o0,
+static void agg_mbs(agg_t *g, const mbsrc_t *v, const tl_mbsum_t *mb, uint32_t o0,
                     uint32_t o1) {
     const bool vals = g->values;
     const uint32_t jend = (o1 - 1) / MB; /* the miniblock of the last record */
@@ -229,7 +249,7 @@ static void agg_mbs(agg_t *g, const tl_pcodec_view_t *v, const tl_mbsum_t *mb, u
         uint32_t c = count_le(g->mb.ts, lim, last); /* >= 1: its fence is in the bucket */
         if (c == g->mb.m) { /* all of jt too */
             part_whole(g, v, mb, &s, jt, jt + 1);
-            if (vals && g->want_last) s.last = tl_pcodec_h_at(v, jt * MB + c - 1);
+            if (vals && g->want_last) s.last = src_h_at(v, jt * MB + c - 1);
         } else {
             mb_load(g, v, jt, vals);
             part_decoded(g, &s, 0, c);
@@ -253,10 +273,20 @@ static void agg_page(agg_t *g, const tl_run_t *r, uint32_t p, uint32_t o0, uint3
             return;
         }
     }
-    const tl_mbsum_t *mb = r->page_h[p] == NULL ? tl_page_mbsum(r->pages[p]) : NULL;
-    if (mb != NULL && cnt == r->page_v[p]->n) {
-        agg_mbs(g, r->page_v[p], mb, o0, o1);
-        return;
+    if (r->page_h[p] == NULL) {
+        const tl_mbsum_t *mb = tl_page_mbsum(r->pages[p]);
+        if (mb != NULL && cnt == r->page_v[p]->n) {
+            mbsrc_t src = {r->page_v[p], NULL, NULL, cnt};
+            agg_mbs(g, &src, mb, o0, o1);
+            return;
+        }
+    } else if (g->values && summed) { /* raw, summarized for these records (run.c's copy) */
+        const tl_mbsum_t *mb = tl_page_mbsum(r->pages[p]);
+        if (mb != NULL) {
+            mbsrc_t src = {NULL, tl_page_ts(r->pages[p]), r->page_h[p], cnt};
+            agg_mbs(g, &src, mb, o0, o1);
+            return;
+        }
     }
     if (r->page_h[p] != NULL) { /* raw: read in place */
         const int64_t *ts = tl_page_ts(r->pages[p]);

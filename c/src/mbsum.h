@@ -1,13 +1,14 @@
 /*
- * mbsum.h — per-miniblock summaries of a packed f64 page: the first timestamp (fence), sum and
+ * mbsum.h — per-miniblock summaries of an f64 page: the first timestamp (fence), sum and
  * min / max keys of each TL_PCODEC_MB (64) records, so a bucketed aggregate (agg.c) adds the
  * miniblocks that lie wholly inside a bucket in O(1) and decodes only the one miniblock that
  * holds each bucket edge. Fine buckets (a few hundred records) then read ~1/8 of the records
  * instead of all of them.
  *
  * In memory only: computed when a page is packed or loaded from a segment file (page.c keeps
- * them in the packed page's allocation, between its fixed prefix and its blob), never written
- * to disk. 32 bytes a miniblock: 0.5 byte a record.
+ * them in the packed page's allocation, after its blob), or, for a raw page, with its page
+ * summary (tl_page_sum_build: at the end of its allocation); never written to disk. 32 bytes
+ * a miniblock: 0.5 byte a record.
  *
  * The rules are summary.h's. No NaN flag and no first / last value: a NaN value's key sorts
  * outside [key(-inf), key(+inf)] (tl_mbsum_nan), and first / last come from the decoded edge
@@ -40,8 +41,9 @@ static inline bool tl_mbsum_nan(int64_t kmin, int64_t kmax) {
 void tl_mbsum_fences(tl_mbsum_t *m, const int64_t *ts, uint32_t n);
 void tl_mbsum_values(tl_mbsum_t *m, const uint64_t *h, uint32_t n);
 
-/* The miniblock summaries of packed page p (page.c), or NULL when it has none (a raw page, a
- * page of a log whose values are not doubles). They describe all of the page's records. */
+/* The miniblock summaries of page p (page.c), or NULL when it has none (a page of a log whose
+ * values are not doubles, a raw page none was built for). They describe all of a packed
+ * page's records, and a raw page's first tl_page_sum(p)->n (built with its page summary). */
 struct tl_page;
 const tl_mbsum_t *tl_page_mbsum(const struct tl_page *p);
 

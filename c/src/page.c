@@ -33,20 +33,31 @@ static size_t tab_bytes(uint32_t cap) {
     return cap >= TL_TAB_MIN_CAP && cap <= UINT16_MAX ? TL_TAB * sizeof(uint16_t) : 0;
 }
 
-size_t tl_page_bytes(uint32_t cap) {
-    const size_t per = sizeof(int64_t) + sizeof(uint64_t), fixed = sizeof(tl_page_t) + TL_TAB * 2;
-    if ((size_t)cap > (SIZE_MAX - fixed - sizeof(tl_sum_t)) / per) return 0;
-    return sizeof(tl_page_t) + (size_t)cap * per + tab_bytes(cap) + sizeof(tl_sum_t);
+/* Offset of a raw page's value summary: after its columns and table (8-byte multiples). */
+static size_t raw_sum_off(uint32_t cap) {
+    return sizeof(tl_page_t) + (size_t)cap * (sizeof(int64_t) + sizeof(uint64_t)) +
+           tab_bytes(cap);
 }
 
-/* A raw page's value summary: the allocation's last bytes. */
-static tl_sum_t *raw_sum(const tl_page_t *p) {
-    return (tl_sum_t *)(void *)((char *)p + tl_page_bytes(p->cap) - sizeof(tl_sum_t));
+size_t tl_page_bytes(uint32_t cap) {
+    /* per record: ts, h and (per 64) a miniblock summary: 16.5 bytes, bounded by 17 */
+    const size_t fixed = sizeof(tl_page_t) + TL_TAB * 2 + sizeof(tl_sum_t) + sizeof(tl_mbsum_t);
+    if ((size_t)cap > (SIZE_MAX - fixed) / 17u) return 0;
+    return raw_sum_off(cap) + sizeof(tl_sum_t) + tl_mbsum_bytes(cap);
 }
+
+/* A raw page's value summary, then its miniblock summaries. */
+static tl_sum_t *raw_sum(const tl_page_t *p) {
+    return (tl_sum_t *)(void *)((char *)p + raw_sum_off(p->cap));
+}
+
+static tl_mbsum_t *raw_mbsum(const tl_page_t *p) { return (tl_mbsum_t *)(void *)(raw_sum(p) + 1); }
 
 void tl_page_sum_build(tl_page_t *p, uint32_t n) {
     TL_DASSERT(p->pv == NULL && n >= 1 && n <= p->cap);
     tl_sum_compute(raw_sum(p), p->h, n);
+    tl_mbsum_fences(raw_mbsum(p), p->ts, n);
+    tl_mbsum_values(raw_mbsum(p), p->h, n);
     p->sum_n = n;
 }
 
@@ -113,7 +124,8 @@ const tl_sum_t *tl_page_sum(const tl_page_t *p) {
 }
 
 const tl_mbsum_t *tl_page_mbsum(const tl_page_t *p) {
-    return p->pv != NULL && p->mbs ? packed_mbsum(p) : NULL;
+    if (p->pv == NULL) return p->sum_n != 0 ? raw_mbsum(p) : NULL;
+    return p->mbs ? packed_mbsum(p) : NULL;
 }
 
 /* Wires a packed page of n records over its allocation of `bytes`: the blob of len bytes at
@@ -238,6 +250,7 @@ tl_page_t *tl_page_copy(const tl_allocator_t *a, const tl_page_t *p, uint32_t co
     tl_page_tab_build(c, count);
     if (p->sum_n == count) {
         *raw_sum(c) = *raw_sum(p);
+        memcpy(raw_mbsum(c), raw_mbsum(p), tl_mbsum_bytes(count));
         c->sum_n = count;
     }
     if (count == p->cap) { /* the whole page: still what the disk holds */

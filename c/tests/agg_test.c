@@ -211,14 +211,16 @@ static double stretch_value(uint32_t kind) {
  * or duplicated timestamps (runs of equal timestamps across miniblock and page edges, where
  * first / last must follow read order), grids whose bucket edges fall on miniblock edges
  * (every 64 from 0 over distinct timestamps) or next to them, single-timestamp buckets, and
- * tombstones that cut miniblocks after the pages were packed. */
+ * tombstones that cut miniblocks after the pages were packed. Runs 12-23 do the same on raw
+ * pages (raw_pages), whose page and miniblock summaries are built as the pages are sealed:
+ * exact-size tail pages end in a short miniblock. */
 TL_TEST(aggregate_miniblock_edges) {
     static const uint32_t page[] = {64 * 9, 700, 1100, 4096};
     static const int64_t everies[] = {1, 2, 63, 64, 65, 128, 191, 500, 4096};
-    for (int run = 0; run < 12; run++) {
+    for (int run = 0; run < 24; run++) {
         tl_t_rng = 0x3B5 + (uint64_t)run * 7919;
         nrec = 0;
-        tl_timelog_t *tl = open_log(page[run % 4], TL_VALUES_F64, false);
+        tl_timelog_t *tl = open_log(page[run % 4], TL_VALUES_F64, run >= 12);
         CHECK(tl != NULL);
         bool distinct = run % 3 == 0;
         int64_t t = 0;

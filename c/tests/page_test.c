@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "mbsum.h"
 #include "page.h"
 #include "test.h"
 
@@ -247,7 +248,7 @@ TL_TEST(page_table_presence) {
     CHECK(small->tab == NULL && big->tab != NULL);
     CHECK_EQ_U64(tl_page_bytes(TL_TAB_MIN_CAP),
                  sizeof(tl_page_t) + TL_TAB_MIN_CAP * 16u + TL_TAB * sizeof(uint16_t) +
-                     sizeof(tl_sum_t));
+                     sizeof(tl_sum_t) + tl_mbsum_bytes(TL_TAB_MIN_CAP));
     for (uint32_t i = 0; i < TL_TAB_MIN_CAP; i++) big->ts[i] = 2 * (int64_t)i;
     big->n = TL_TAB_MIN_CAP;
     tl_page_tab_build(big, 100);
@@ -283,8 +284,9 @@ TL_TEST(page_refs_threads) {
     CHECK_EQ_I64(f.live_blocks, 0);
 }
 
-/* A raw page's value summary: none until built; describes exactly the records it was built
- * for; a copy of those records keeps it, a copy of fewer does not. */
+/* A raw page's value summary and miniblock summaries: none until built; they describe exactly
+ * the records they were built for; a copy of those records keeps them, a copy of fewer does
+ * not. */
 TL_TEST(page_raw_summary) {
     tl_page_t *p = tl_page_new(NULL, 100);
     CHECK(p != NULL);
@@ -306,10 +308,19 @@ TL_TEST(page_raw_summary) {
     CHECK(tl_sum_f64((uint64_t)tl_sum_key((uint64_t)s->kmin)) == -5.5);
     CHECK(tl_sum_f64((uint64_t)tl_sum_key((uint64_t)s->kmax)) == 19.75);
     CHECK(s->first == p->h[0] && s->last == p->h[79]);
+    const tl_mbsum_t *mb = tl_page_mbsum(p); /* miniblocks [0, 64) and [64, 80) */
+    CHECK(mb != NULL);
+    double m0 = 0, m1 = 0;
+    for (uint32_t i = 0; i < 80; i++) *(i < 64 ? &m0 : &m1) += v[i];
+    CHECK(mb[0].fence == 0 && mb[1].fence == 64);
+    CHECK(mb[0].sum == m0 && mb[1].sum == m1);
+    CHECK(tl_sum_f64((uint64_t)tl_sum_key((uint64_t)mb[1].kmin)) == 16.0);
+    CHECK(tl_sum_f64((uint64_t)tl_sum_key((uint64_t)mb[1].kmax)) == 19.75);
     tl_page_t *same = tl_page_copy(NULL, p, 80), *fewer = tl_page_copy(NULL, p, 50);
     CHECK(same != NULL && fewer != NULL);
     CHECK(tl_page_sum(same) != NULL && tl_page_sum(same)->sum == want);
-    CHECK(tl_page_sum(fewer) == NULL);
+    CHECK(tl_page_mbsum(same) != NULL && tl_page_mbsum(same)[1].sum == m1);
+    CHECK(tl_page_sum(fewer) == NULL && tl_page_mbsum(fewer) == NULL);
     tl_page_unref(same);
     tl_page_unref(fewer);
     tl_page_unref(p);
