@@ -37,7 +37,8 @@ enum {
     F_INGEST, F_INGEST_INORDER, F_INGEST_OOO20, F_COMPACT, F_SCAN, F_SCAN_RAW, F_SCAN_F64,
     F_RANGE, F_RANGE_RAW, F_POINT, F_POINT_RAW, F_POINT_ITER, F_SNAP, F_SNAP_BIG, F_MAX, F_PREV,
     F_DELETE, F_MEMCPY, F_STEADY, F_PEAK, F_STEADY_WALK, F_STEADY_HANDLES, F_STEADY_RAW,
-    F_REV100, F_AGG_FULL, F_AGG100, F_AGG_FINE, F_ASOF, F_COUNT
+    F_REV100, F_AGG_FULL, F_AGG100, F_AGG_FINE, F_ASOF, F_U_REV100, F_U_AGG_FULL, F_U_AGG100,
+    F_U_AGG_FINE, F_U_ASOF, F_COUNT
 };
 
 extern figure_t figs[F_COUNT];
@@ -73,6 +74,9 @@ typedef struct {
 
 /* queries.c: reverse reads and as-of on the main snapshot; aggregates on an f64 copy. */
 void bench_queries(tl_snapshot_t *main_snap, const qdata_t *d, size_t batch, uint64_t *rng);
+/* queries.c: the same queries (F_U_*) on the users' shape as users read it: an f64 log fed
+ * in batches of 1,000 and read at once, with no flush or compact. */
+void bench_users_queries(const qdata_t *u, uint64_t *rng);
 
 /* memory.c: the memory figures (F_STEADY ..), each a separate log fed batch by batch. */
 void bench_memory(const opts_t *o, bool *peak_from_hwm);

@@ -163,6 +163,32 @@ static void data_make(data_t *d, size_t n, double rate, uint64_t seed) {
     d->pc = d->ph = d->pt = NULL;
 }
 
+/* Issue 13's users' shape (bench/peers/shapes.ts, here from xorshift64): ms timestamps from
+ * a 2023 epoch, on-time records advancing by 0, 1 or 2 (a third share their predecessor's
+ * timestamp), 5% late by 1..10,000 ms behind the newest on-time one; handle = index + 1. */
+static void data_make_users(data_t *d, size_t n, uint64_t seed) {
+    uint64_t s = seed ? seed : 1;
+    int64_t newest = 1700000000000 + 10000;
+    d->n = n;
+    d->ts = xmalloc(n * sizeof *d->ts);
+    d->h = xmalloc(n * sizeof *d->h);
+    d->all = (digest_t){n, 0, 0};
+    d->ts_min = INT64_MAX;
+    d->ts_max = INT64_MIN;
+    for (size_t i = 0; i < n; i++) {
+        bool late = (xorshift64(&s) & 0xffffffffu) < (uint64_t)(0.05 * 4294967296.0);
+        int64_t t = late ? newest - 1 - (int64_t)(xorshift64(&s) % 10000)
+                         : (newest += (int64_t)(xorshift64(&s) % 3));
+        d->ts[i] = t;
+        d->h[i] = i + 1;
+        d->all.sum_h += d->h[i];
+        d->all.sum_ts += (uint64_t)t;
+        if (t < d->ts_min) d->ts_min = t;
+        if (t > d->ts_max) d->ts_max = t;
+    }
+    d->pc = d->ph = d->pt = NULL;
+}
+
 /* Builds the prefix arrays (for the data set whose queries are verified). */
 static void data_index(data_t *d) {
     size_t dom = (size_t)(d->ts_max - d->ts_min) + 1;
@@ -243,6 +269,13 @@ figure_t figs[F_COUNT] = {
     [F_AGG100] = {"aggregate_100_us", "  same, 100 buckets", "us", {0}, 0, 0, 0},
     [F_AGG_FINE] = {"aggregate_fine_us", "  same, 500-record buckets", "us", {0}, 0, 0, 0},
     [F_ASOF] = {"asof_many_ns", "asof_many, 100K random", "ns", {0}, 0, 0, 0},
+    [F_U_REV100] = {"users_reverse_limit100_us", "users' shape: newest 100", "us", {0}, 0, 0, 0},
+    [F_U_AGG_FULL] = {"users_aggregate_full_range_us", "  aggregate, 1 bucket", "us", {0}, 0, 0,
+                      0},
+    [F_U_AGG100] = {"users_aggregate_100_us", "  aggregate, 100 buckets", "us", {0}, 0, 0, 0},
+    [F_U_AGG_FINE] = {"users_aggregate_fine_us", "  aggregate, 500-record buckets", "us", {0}, 0,
+                      0, 0},
+    [F_U_ASOF] = {"users_asof_many_ns", "  asof_many, 100K random", "ns", {0}, 0, 0, 0},
 };
 
 void fig_add(int f, double v, bool ok) {
@@ -772,11 +805,13 @@ int main(int argc, char **argv) {
     bench_memory(&o, &hwm); /* first: before the big arrays exist */
     printf("memory run: data generated batch by batch; peak from %s\n",
            hwm ? "VmHWM (reset via clear_refs)" : "1 ms RSS sampler");
-    data_t d_main, d_inorder, d_ooo20;
+    data_t d_main, d_inorder, d_ooo20, d_users;
     data_make(&d_main, o.records, o.ooo_rate, o.seed);
     data_make(&d_inorder, o.records, 0.0, o.seed);
     data_make(&d_ooo20, o.records, 0.20, o.seed);
+    data_make_users(&d_users, o.records, o.seed);
     data_index(&d_main);
+    data_index(&d_users);
     printf("timed runs: data pre-generated before timing (ts %lld..%lld)\n",
            (long long)d_main.ts_min, (long long)d_main.ts_max);
     fflush(stdout);
@@ -785,6 +820,10 @@ int main(int argc, char **argv) {
         run_raw_reads(&o, &d_main, run);
         run_ingest_only(&d_inorder, o.batch, F_INGEST_INORDER, 1);
         run_ingest_only(&d_ooo20, o.batch, F_INGEST_OOO20, 2);
+        uint64_t urng = o.seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(run + 1));
+        qdata_t uq = {d_users.n, d_users.ts, d_users.h, d_users.ts_min, d_users.ts_max,
+                      d_users.pc, d_users.ph};
+        bench_users_queries(&uq, &urng);
         uint64_t mem_records = 0;
         bench_snap_big(&mem_records);
         if (run == 0) printf("big-memtable snapshot: %llu records in the active memtable\n",
@@ -797,5 +836,6 @@ int main(int argc, char **argv) {
     data_free(&d_main);
     data_free(&d_inorder);
     data_free(&d_ooo20);
+    data_free(&d_users);
     return all_verified() ? 0 : 1;
 }

@@ -8,6 +8,10 @@
  *   aggregate_100_us        100 buckets over the data's span, the same ops;
  *   aggregate_fine_us       buckets of 500 records' span (10,000 at 5M records);
  *   asof_many_ns            tl_snapshot_asof_many of 100,000 random timestamps, ns per query.
+ * users_*: the same five on issue 13's users' shape (ms timestamps with gaps of 0-2, 5% late
+ * by up to 10,000 ms; main.c makes it) as a user writes and reads it: one f64 log fed in
+ * batches of 1,000 and a snapshot taken at once, with no flush or compact, so the reads meet
+ * the memtable, sealed memtables, L0 runs and whatever pages maintenance has not packed yet.
  * Every answer is verified: the reverse read against the top of the data's timestamp counts,
  * aggregates against sums over the generated columns (handles are exact doubles), as-of
  * answers by their timestamps against the data's prefix counts.
@@ -36,7 +40,7 @@ static uint64_t top_ts_sum(const qdata_t *d, size_t k) {
     return sum;
 }
 
-void bench_reverse(tl_snapshot_t *s, const qdata_t *d) {
+static void bench_reverse(tl_snapshot_t *s, const qdata_t *d, int fig) {
     static int64_t ts[100];
     static uint64_t h[100];
     uint64_t want = top_ts_sum(d, 100), bad = 0;
@@ -55,8 +59,8 @@ void bench_reverse(tl_snapshot_t *s, const qdata_t *d) {
         bad += sum != want;
     }
     double secs = now_s() - t0;
-    if (bad) fail_msg("reverse_limit100", "%llu wrong reads", (unsigned long long)bad);
-    fig_add(F_REV100, secs / REV_QUERIES * 1e6, bad == 0);
+    if (bad) fail_msg(figs[fig].key, "%llu wrong reads", (unsigned long long)bad);
+    fig_add(fig, secs / REV_QUERIES * 1e6, bad == 0);
 }
 
 /* Expected sum/min/max of the handles (as doubles) of records with t1 <= ts < t2. */
@@ -90,7 +94,7 @@ static void time_agg(tl_snapshot_t *s, const qdata_t *d, uint32_t nb, int reps, 
 }
 
 /* as-of of random timestamps: each answer's ts must be the largest generated ts <= query. */
-static void bench_asof(tl_snapshot_t *s, const qdata_t *d, uint64_t *rng) {
+static void bench_asof(tl_snapshot_t *s, const qdata_t *d, uint64_t *rng, int fig) {
     int64_t *q = xmalloc(ASOF_QUERIES * sizeof *q), *ts = xmalloc(ASOF_QUERIES * sizeof *ts);
     uint64_t *h = xmalloc(ASOF_QUERIES * sizeof *h);
     uint8_t *found = xmalloc(ASOF_QUERIES);
@@ -106,17 +110,17 @@ static void bench_asof(tl_snapshot_t *s, const qdata_t *d, uint64_t *rng) {
         while (d->pc[k + 1] == d->pc[k]) k--, t--; /* ts_min holds a record: stops there */
         ok &= found[i] && ts[i] == t;
     }
-    if (!ok) fail_msg("asof_many", "a wrong answer");
-    fig_add(F_ASOF, secs / ASOF_QUERIES * 1e9, ok);
+    if (!ok) fail_msg(figs[fig].key, "a wrong answer");
+    fig_add(fig, secs / ASOF_QUERIES * 1e9, ok);
     free(q);
     free(ts);
     free(h);
     free(found);
 }
 
-void bench_queries(tl_snapshot_t *main_snap, const qdata_t *d, size_t batch, uint64_t *rng) {
-    bench_reverse(main_snap, d);
-    bench_asof(main_snap, d, rng);
+/* An f64 log of d's records (handles as doubles: exact integers), fed in batches of `batch`,
+ * then compacted or not; NULL (failure recorded under fig) when it cannot be built. */
+static tl_timelog_t *f64_log(const qdata_t *d, size_t batch, bool compact, int fig) {
     tl_timelog_t *tl = open_log_cfg(false, TL_VALUES_F64);
     uint64_t busy = 0, *v = xmalloc(d->n * sizeof *v);
     for (size_t i = 0; i < d->n; i++) {
@@ -128,18 +132,50 @@ void bench_queries(tl_snapshot_t *main_snap, const qdata_t *d, size_t batch, uin
         size_t n = d->n - off < batch ? d->n - off : batch;
         ok &= write_done(tl, tl_append_batch(tl, d->ts + off, v + off, n, 0), &busy);
     }
-    ok &= tl_compact(tl) == TL_OK;
+    if (compact) ok &= tl_compact(tl) == TL_OK;
     free(v);
-    tl_snapshot_t *s = NULL;
-    if (!ok || tl_snapshot_acquire(tl, &s) != TL_OK) {
-        fail_msg("aggregate", "could not build the f64 log");
-        fig_add(F_AGG_FULL, 0, false);
+    if (!ok) {
+        fail_msg(figs[fig].key, "could not build the f64 log");
+        fig_add(fig, 0, false);
         tl_close(tl);
-        return;
+        return NULL;
     }
-    time_agg(s, d, 1, 200, F_AGG_FULL);
-    time_agg(s, d, 100, 50, F_AGG100);
-    time_agg(s, d, (uint32_t)(d->n / 500), 5, F_AGG_FINE);
-    tl_snapshot_release(s);
+    return tl;
+}
+
+/* The aggregates of one snapshot: 1 bucket, 100, and buckets of ~500 records. */
+static void time_aggs(tl_snapshot_t *s, const qdata_t *d, int full, int b100, int fine) {
+    time_agg(s, d, 1, 200, full);
+    time_agg(s, d, 100, 50, b100);
+    time_agg(s, d, (uint32_t)(d->n / 500), 5, fine);
+}
+
+void bench_queries(tl_snapshot_t *main_snap, const qdata_t *d, size_t batch, uint64_t *rng) {
+    bench_reverse(main_snap, d, F_REV100);
+    bench_asof(main_snap, d, rng, F_ASOF);
+    tl_timelog_t *tl = f64_log(d, batch, true, F_AGG_FULL);
+    tl_snapshot_t *s = NULL;
+    if (tl == NULL) return;
+    if (tl_snapshot_acquire(tl, &s) == TL_OK) {
+        time_aggs(s, d, F_AGG_FULL, F_AGG100, F_AGG_FINE);
+        tl_snapshot_release(s);
+    } else {
+        fail_msg("aggregate", "no snapshot");
+    }
+    tl_close(tl);
+}
+
+void bench_users_queries(const qdata_t *u, uint64_t *rng) {
+    tl_timelog_t *tl = f64_log(u, 1000, false, F_U_AGG_FULL);
+    tl_snapshot_t *s = NULL;
+    if (tl == NULL) return;
+    if (tl_snapshot_acquire(tl, &s) == TL_OK) { /* at once: what ingest and the worker left */
+        bench_reverse(s, u, F_U_REV100);
+        bench_asof(s, u, rng, F_U_ASOF);
+        time_aggs(s, u, F_U_AGG_FULL, F_U_AGG100, F_U_AGG_FINE);
+        tl_snapshot_release(s);
+    } else {
+        fail_msg("users' queries", "no snapshot");
+    }
     tl_close(tl);
 }

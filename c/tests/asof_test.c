@@ -171,6 +171,56 @@ TL_TEST(asof_long_column_two_threads) {
     }
 }
 
+/* A log as users' ingest leaves it before maintenance catches up: time-ordered records with
+ * late ones, dozens of sealed memtables, a few L0 runs, an L1 and tombstones. Most sources lie
+ * wholly before or after a group of queries (the walk's group plan skips them, and takes the
+ * best of those before it once a group): every answer against the general search. */
+TL_TEST(asof_many_sources_in_time_order) {
+    for (int run = 0; run < 4; run++) {
+        tl_t_rng = 0x5EA1 + (uint64_t)run * 7919;
+        tl_timelog_t *tl = open_log(run % 2 ? 64 : 1100);
+        CHECK(tl != NULL);
+        int64_t newest = 1000;
+        for (int i = 0; i < 30000; i++) {
+            bool late = tl_t_rnd() % 20 == 0;
+            int64_t ts = late ? newest - 1 - (int64_t)(tl_t_rnd() % 300)
+                              : (newest += (int64_t)(tl_t_rnd() % 3));
+            int st = tl_append(tl, ts, (uint64_t)i + 1);
+            CHECK(st == TL_OK || st == TL_EBUSY);
+            if (i == 6000 || i == 9000) CHECK_OK(tl_flush(tl));
+            if (i == 12000 && run >= 2) CHECK_OK(tl_compact(tl));
+            if (i % 7000 == 6999) {
+                int64_t a = newest - 2000 - (int64_t)(tl_t_rnd() % 3000);
+                CHECK_OK(tl_delete_range(tl, a, a + 1 + (int64_t)(tl_t_rnd() % 40)));
+            }
+        }
+        tl_snapshot_t *s = NULL;
+        CHECK_OK(tl_snapshot_acquire(tl, &s));
+        tl_stats_t st;
+        CHECK_OK(tl_snapshot_stats(s, &st));
+        CHECK(st.sealed_memtables >= 16); /* many sources */
+        for (size_t i = 0; i < LQ; i++) {
+            lq[i] = 500 + (int64_t)(tl_t_rnd() % (uint64_t)(newest + 200));
+        }
+        if (run % 2 == 0) qsort(lq, LQ, sizeof lq[0], cmp_i64);
+        CHECK_OK(tl_snapshot_asof_many(s, lq, LQ, lts, lh, lf));
+        for (size_t i = 0; i < LQ; i++) {
+            int64_t t1 = 0;
+            uint64_t h1 = 0;
+            int r = tl_snapshot_asof(s, lq[i], &t1, &h1);
+            bool want = r == TL_OK;
+            if (lf[i] != want || (want ? lts[i] != t1 || lh[i] != h1 : lts[i] != 0 || lh[i] != 0)) {
+                TL_FAIL_("run %d: asof(%" PRId64 ") got (%d, %" PRId64 ", %" PRIu64
+                         ") want (%d, %" PRId64 ", %" PRIu64 ")", run, lq[i], lf[i], lts[i],
+                         lh[i], want, t1, h1);
+                break;
+            }
+        }
+        tl_snapshot_release(s);
+        tl_close(tl);
+    }
+}
+
 TL_TEST(asof_f64_columns_and_bad_queries) {
     tl_timelog_t *tl = open_log(64);
     CHECK(tl != NULL);
@@ -395,6 +445,7 @@ TL_TEST(asof_miniblock_edges) {
 int main(void) {
     RUN(asof_random_vs_model);
     RUN(asof_long_column_two_threads);
+    RUN(asof_many_sources_in_time_order);
     RUN(asof_f64_columns_and_bad_queries);
     RUN(asof_empty_log_and_int64_ends);
     RUN(asof_miniblock_edges);
