@@ -199,19 +199,6 @@ static void job_free(job_t *j) {
     out_free(&j->out);
 }
 
-/* Widens tl->late_reach to how far behind L1's newest record m's L0 runs reach (pack.c
- * leaves the pages that reach covers raw). */
-static void note_reach(tl_timelog_t *tl, const tl_manifest_t *m) {
-    uint32_t n1 = tl_vec_len(m->l1);
-    if (n1 == 0) return;
-    int64_t newest = tl_vec_run(m->l1, n1 - 1)->ts_max;
-    for (uint32_t i = 0; i < tl_vec_len(m->l0); i++) {
-        int64_t lo = tl_vec_run(m->l0, i)->ts_min;
-        uint64_t back = lo < newest ? (uint64_t)newest - (uint64_t)lo : 0;
-        if (back > tl->late_reach) tl->late_reach = back;
-    }
-}
-
 tl_status_t tl_compact_job(tl_timelog_t *tl, bool *did) {
     *did = false;
     tl_manifest_t *m = tl_pin(tl);
@@ -219,7 +206,6 @@ tl_status_t tl_compact_job(tl_timelog_t *tl, bool *did) {
         tl_manifest_unref(m);
         return TL_OK;
     }
-    note_reach(tl, m);
     job_t j;
     tl_status_t st = job_init(&j, tl, m);
     if (st == TL_OK) st = walk_windows(&j);
@@ -259,7 +245,7 @@ tl_status_t tl_compact_all_job(tl_timelog_t *tl) {
     }
     /* Then compress the pages and move what stays raw into as few chunks as it fills. Their
      * ENOMEM is not a failure: the compaction stands, the pages stay as and where they are. */
-    if (st == TL_OK) (void)tl_pack_job(tl, INT64_MAX, &did);
+    if (st == TL_OK) (void)tl_pack_job(tl, 0, &did);
     if (st == TL_OK) (void)tl_relocate_job(tl);
     return st;
 }

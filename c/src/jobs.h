@@ -22,16 +22,14 @@ void tl_give_back(tl_timelog_t *tl);
 /* Empties the sparsest page-arena chunks by moving their L1 pages into the others' free
  * blocks (relocate.c); best effort: ENOMEM publishes nothing. */
 tl_status_t tl_relocate_job(tl_timelog_t *tl);
-/* Replaces L1 pages through fn (tl_run_remap) in every L1 segment, and publishes the result
- * in one manifest when any page changed (*did). Records, order and watermarks are unchanged.
- * ENOMEM (or fn's error) publishes nothing. (relocate.c) */
-tl_status_t tl_l1_remap_job(tl_timelog_t *tl, tl_run_remap_fn fn, void *ctx, bool *did);
-/* Packs the raw L1 pages whose last record is before raw_from (pack.c; INT64_MAX: every
- * page); a no-op when cfg.raw_pages. *did when a page was packed. ENOMEM publishes nothing. */
-tl_status_t tl_pack_job(tl_timelog_t *tl, int64_t raw_from, bool *did);
-/* Where a background round's packing stops (pack.c): the pages of L1 that late records may
- * still reach, by the reach compactions have seen, stay raw. Caller holds maint_mu. */
-int64_t tl_pack_settled(tl_timelog_t *tl);
+/* Replaces L1 pages through fn (tl_run_remap) in every L1 segment but the last keep_last, and
+ * publishes the result in one manifest when any page changed (*did). Records, order and
+ * watermarks are unchanged. ENOMEM (or fn's error) publishes nothing. (relocate.c) */
+tl_status_t tl_l1_remap_job(tl_timelog_t *tl, tl_run_remap_fn fn, void *ctx, uint32_t keep_last,
+                            bool *did);
+/* Packs the raw pages of every L1 segment but the last keep_last (pack.c); a no-op when
+ * cfg.raw_pages. *did when a page was packed. ENOMEM publishes nothing. */
+tl_status_t tl_pack_job(tl_timelog_t *tl, uint32_t keep_last, bool *did);
 /* Bounds [*wlo, *whi] of the L1 window holding ts (compact.c). */
 void tl_window_of(const tl_timelog_t *tl, int64_t ts, int64_t *wlo, int64_t *whi);
 /* True when L0 holds >= l0_max runs or a tombstone hides stored L0/L1 data (compact.c). */

@@ -29,16 +29,17 @@ static tl_status_t move_if_marked(void *ctx, tl_page_t *p, uint32_t count, tl_pa
     return *np != NULL ? TL_OK : TL_ENOMEM;
 }
 
-tl_status_t tl_l1_remap_job(tl_timelog_t *tl, tl_run_remap_fn fn, void *ctx, bool *did) {
+tl_status_t tl_l1_remap_job(tl_timelog_t *tl, tl_run_remap_fn fn, void *ctx, uint32_t keep_last,
+                            bool *did) {
     *did = false;
     tl_manifest_t *m = tl_pin(tl);
-    uint32_t n = tl_vec_len(m->l1);
+    uint32_t n = tl_vec_len(m->l1), todo = n > keep_last ? n - keep_last : 0;
     tl_vec_t *l1 = n > 0 ? tl_vec_new(tl->alloc, TL_VEC_RUNS, n) : NULL;
     tl_status_t st = n > 0 && l1 == NULL ? TL_ENOMEM : TL_OK;
     bool changed = false;
     for (uint32_t i = 0; st == TL_OK && i < n; i++) {
         tl_run_t *r = tl_vec_run(m->l1, i), *c = NULL;
-        st = tl_run_remap(tl->alloc, r, fn, ctx, &c);
+        if (i < todo) st = tl_run_remap(tl->alloc, r, fn, ctx, &c);
         if (c == NULL) tl_run_ref(r);
         l1->v[i] = c != NULL ? c : r;
         changed |= c != NULL;
@@ -54,7 +55,7 @@ tl_status_t tl_l1_remap_job(tl_timelog_t *tl, tl_run_remap_fn fn, void *ctx, boo
 tl_status_t tl_relocate_job(tl_timelog_t *tl) {
     if (tl_arena_evac_begin(&tl->arena) == 0) return TL_OK;
     bool did = false;
-    tl_status_t st = tl_l1_remap_job(tl, move_if_marked, tl, &did);
+    tl_status_t st = tl_l1_remap_job(tl, move_if_marked, tl, 0, &did);
     tl_arena_evac_end(&tl->arena);
     return st;
 }

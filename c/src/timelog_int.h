@@ -65,9 +65,6 @@ struct tl_timelog {
                               pointers it guards (with mt.pub it tells a read view is current) */
     _Atomic(tl_snapshot_t *) view; /* the read view one-call reads reuse (snapshot.c), or NULL */
     pthread_mutex_t maint_mu;
-    /* How far behind the newest L1 record an L0 record has reached at compaction (maint_mu):
-     * background packing leaves the pages of the newest window within twice that raw. */
-    uint64_t late_reach;
     pthread_mutex_t wk_mu;
     pthread_cond_t wk_cv; /* wakes the worker */
     pthread_cond_t progress_cv; /* worker finished a job (writers waiting under EBUSY) */

@@ -3,8 +3,8 @@
  * (maint_interval_ms, the backoff delay after a failure, or the time left until idle
  * maintenance falls due). Seals and deletes kick it. Each round: flush every queued memrun,
  * then compact when L0 >= l0_max or a tombstone hides stored data, then pack the L1 pages the
- * compaction wrote (but those late records may still reach: pack.c); a round that did work is
- * followed by another at once. A failure is logged with its status, counted in maint_errors_total and retried after a
+ * compaction wrote (all but the newest window); a round that did work is followed by another at
+ * once. A failure is logged with its status, counted in maint_errors_total and retried after a
  * bounded exponential backoff (10 ms doubling to 1 s), never a thread per retry; inputs stay in
  * place, so nothing is lost. Writers waiting under backpressure sleep on progress_cv,
  * signalled after every round.
@@ -65,13 +65,13 @@ static tl_status_t idle_locked(tl_timelog_t *tl, uint64_t seen, bool *done) {
 }
 
 /* One round: flush, then compaction when wanted, then packing of the L1 pages the
- * compaction wrote, except those late records may still reach (tl_pack_settled). Packing is
+ * compaction wrote, except in the newest window, which still takes late records. Packing is
  * best effort: its ENOMEM leaves the pages raw. Caller holds maint_mu. */
 static tl_status_t round_locked(tl_timelog_t *tl, bool *did) {
     bool f = false, c = false, p = false;
     tl_status_t st = tl_flush_job(tl, &f);
     if (st == TL_OK && tl_compact_wanted(tl)) st = tl_compact_job(tl, &c);
-    if (st == TL_OK && c) (void)tl_pack_job(tl, tl_pack_settled(tl), &p);
+    if (st == TL_OK && c) (void)tl_pack_job(tl, 1, &p);
     *did = f || c;
     return st;
 }

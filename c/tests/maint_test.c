@@ -1,11 +1,10 @@
 /*
  * maint_test.c — maintenance: manual steps, the background worker (flushes and compacts on
  * its own, keeps L0 bounded, start/stop idempotent, restart picks up pending work), bounded
- * write amplification (in-order ingest shares pages), backpressure in background mode,
- * packing of the newest window's settled pages, and retry after failures with nothing lost.
+ * write amplification (in-order ingest shares pages), backpressure in background mode, and
+ * retry after failures with nothing lost.
  */
 #include <stdatomic.h>
-#include <stdbool.h>
 #include <time.h>
 
 #include "test.h"
@@ -203,111 +202,11 @@ TL_TEST(test_worker_retries_after_failures) {
     tl_close(tl);
 }
 
-/* Polls stats until compactions_total reaches `want` and then stays put for 50 ms (~5 s at
- * most); the last stats in *s. */
-static bool wait_settled(tl_timelog_t *tl, uint64_t want, tl_stats_t *s) {
-    uint64_t seen = UINT64_MAX;
-    int still = 0;
-    for (int i = 0; i < 5000 && still < 50; i++) {
-        if (tl_stats(tl, s) != TL_OK) return false;
-        still = s->compactions_total == seen ? still + 1 : 0;
-        seen = s->compactions_total >= want ? s->compactions_total : UINT64_MAX;
-        sleep_ms(1);
-    }
-    return still >= 50;
-}
-
-/* Sum of handles and count over everything, checking ascending order. */
-static bool scan_all(tl_timelog_t *tl, uint64_t *n, uint64_t *sum) {
-    tl_snapshot_t *sn = NULL;
-    tl_iter_t *it = NULL;
-    bool sorted = true;
-    int64_t ts[256], prev = INT64_MIN;
-    uint64_t h[256];
-    size_t k = 0;
-    *n = *sum = 0;
-    if (tl_snapshot_acquire(tl, &sn) != TL_OK) return false;
-    if (tl_iter_since(sn, INT64_MIN, &it) == TL_OK) {
-        while (tl_iter_next_batch(it, ts, h, 256, &k) == TL_OK) {
-            for (size_t i = 0; i < k; i++) {
-                sorted &= ts[i] >= prev;
-                prev = ts[i];
-                *sum += h[i];
-            }
-            *n += k;
-        }
-        tl_iter_destroy(it);
-    }
-    tl_snapshot_release(sn);
-    return sorted;
-}
-
-/* One window holds everything, so before background rounds packed only closed windows, no
- * page was ever packed. Now the pages late records have not reached are packed, and a record
- * later than any seen before still lands in order (its compaction
- * decodes the packed page it meets). */
-TL_TEST(test_background_packs_settled_pages_of_newest_window) {
-    tl_config_t c = base(TL_MAINT_BACKGROUND);
-    c.window_size = (int64_t)1 << 40;
-    c.idle_ms = 0; /* only the regular rounds run */
-    tl_timelog_t *tl = NULL;
-    CHECK_OK(tl_open(&c, &tl));
-    uint64_t n = 0, sum = 0, x = 7;
-    int64_t ts[256];
-    uint64_t h[256];
-    for (int64_t i = 0; i < 40000; i += 256) {
-        for (int k = 0; k < 256; k++) {
-            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-            ts[k] = i + k >= 1000 && x % 20 == 0 ? i + k - 1 - (int64_t)(x % 100) : i + k;
-            h[k] = (uint64_t)(i + k) + 1;
-            sum += h[k];
-        }
-        tl_status_t st = tl_append_batch(tl, ts, h, 256, 0);
-        CHECK(st == TL_OK || st == TL_EBUSY); /* EBUSY: taken, the worker is behind */
-        n += 256;
-    }
-    tl_stats_t s;
-    CHECK(wait_settled(tl, 3, &s));
-    CHECK_EQ_U64(s.l1_segments, 1);
-    CHECK(s.pages_packed * 4 >= s.pages * 3); /* was 0: the only window is the newest */
-    /* Far later than any record so far: it lands inside a packed page. */
-    ts[0] = 5;
-    h[0] = 999999;
-    CHECK_OK(tl_append_batch(tl, ts, h, 1, 0));
-    n++, sum += 999999;
-    uint64_t before = s.compactions_total;
-    for (int64_t i = 40000; i < 44096; i += 256) {
-        for (int k = 0; k < 256; k++) ts[k] = i + k, h[k] = 1, sum += 1;
-        tl_status_t st = tl_append_batch(tl, ts, h, 256, 0);
-        CHECK(st == TL_OK || st == TL_EBUSY); /* EBUSY: taken, the worker is behind */
-        n += 256;
-    }
-    CHECK(wait_settled(tl, before + 1, &s));
-    CHECK_OK(tl_validate(tl));
-    uint64_t got_n = 0, got_sum = 0;
-    CHECK(scan_all(tl, &got_n, &got_sum));
-    CHECK_EQ_U64(got_n, n);
-    CHECK_EQ_U64(got_sum, sum);
-    tl_snapshot_t *sn = NULL;
-    CHECK_OK(tl_snapshot_acquire(tl, &sn));
-    size_t at5 = 0;
-    tl_iter_t *it = NULL;
-    CHECK_OK(tl_iter_equal(sn, 5, &it));
-    CHECK_OK(tl_iter_next_batch(it, ts, h, 256, &at5));
-    CHECK_EQ_U64(at5, 2); /* the on-time record at 5, then the late one */
-    CHECK_EQ_U64(h[0], 6);
-    CHECK_EQ_U64(h[1], 999999);
-    tl_iter_destroy(it);
-    tl_snapshot_release(sn);
-    tl_close(tl);
-}
-
 int main(void) {
     RUN(test_manual_steps);
     RUN(test_write_amplification_in_order);
     RUN(test_background_keeps_l0_bounded);
     RUN(test_background_busy_is_accepted);
-    RUN(test_background_packs_settled_pages_of_newest_window);
     RUN(test_worker_retries_after_failures);
     return tl_test_done("maint_test");
 }
