@@ -10,7 +10,9 @@
  * (4096-record batches, 5% up to 1024 late), and as `users_*` on issue 13's users' shape
  * (bench/peers/shapes.ts: ms timestamps, a third shared, 5% up to 10,000 ms late) ingested in
  * batches of 1,000 and read right away, with no `flush()` or `compact()`: the memtable, L0
- * segments and the L1 runs background maintenance has built so far are all read.
+ * segments and the L1 runs background maintenance has built so far are all read. Before them,
+ * `users_asof_first_speedup_vs_js` is the log's first read: one `asOfMany` the moment ingest
+ * ends (the worker still flushing, compacting and packing) against the binary search.
  *
  * Object iteration is timed over three passes of the freshly loaded log; obj_iter_mrec_s is
  * the median pass. The first pass after a bulk load of 2M objects also pays for the engine's
@@ -24,7 +26,7 @@
  */
 import { Timelog } from "../mod.ts";
 import { type Data, generate, median } from "./workload.ts";
-import { type SeriesFigures, seriesFigures } from "./series.ts";
+import { asofFirstCall, type SeriesFigures, seriesFigures } from "./series.ts";
 import { type Dataset, usersShape } from "./peers/shapes.ts";
 
 const argv = (globalThis as { Deno?: { args: string[] } }).Deno?.args ??
@@ -139,6 +141,7 @@ type Figures = {
   append: number;
   series: SeriesFigures;
   usersSeries: SeriesFigures;
+  usersAsofFirst: number;
 };
 
 function once(d: Data, u: Dataset, objs: { id: number }[], out: Figures | null): void {
@@ -154,6 +157,8 @@ function once(d: Data, u: Dataset, objs: { id: number }[], out: Figures | null):
   check("time-series queries agree with the JS references", series.ok);
   f.close();
   const ul = ingestUsers(u);
+  const first = asofFirstCall(ul, u);
+  check("first as-of on the users' shape agrees with the JS reference", first.ok);
   check("users' shape ingest count", ul.size === u.ts.length);
   const usersSeries = seriesFigures(ul, u);
   check("time-series queries on the users' shape agree with the JS references", usersSeries.ok);
@@ -186,6 +191,7 @@ function once(d: Data, u: Dataset, objs: { id: number }[], out: Figures | null):
     out.append = m / tAppend / 1000;
     out.series = series;
     out.usersSeries = usersSeries;
+    out.usersAsofFirst = first.speedup;
   }
 }
 
@@ -200,7 +206,7 @@ for (let r = 0; r < RUNS; r++) {
   once(data, users, objs, fig);
   runs.push(fig);
 }
-type Num = Exclude<keyof Figures, "series" | "usersSeries">;
+type Num = Exclude<keyof Figures, "series" | "usersSeries" | "usersAsofFirst">;
 const med = (k: Num) => +median(runs.map((r) => r[k])).toFixed(k === "point" ? 3 : 2);
 const seriesKeys = Object.keys(runs[0].series).filter((k) => k !== "ok") as Array<
   Exclude<keyof SeriesFigures, "ok">
@@ -221,6 +227,7 @@ const result = {
   append_mcalls_s: med("append"),
   point_us: med("point"),
   ...seriesMed,
+  users_asof_first_speedup_vs_js: +median(runs.map((r) => r.usersAsofFirst)).toFixed(2),
   verified,
 };
 console.log(`${runtime}: ${N} records, median of ${RUNS} runs after a 100K-record warm-up`);
