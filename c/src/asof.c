@@ -367,7 +367,8 @@ static void walk_last(walk_t *w, const tl_tombs_t *tb, int64_t last, bool *unsur
  * source on ties) is found once a group instead of once a query. A query walks only the
  * sources that overlap its group. 5M records of the users' shape read at once: 18 sealed
  * memtables (manual maintenance) 270-306 -> 54-64 ns a query; what background maintenance
- * leaves 57-131 -> 46-52; a compacted log (one source) pays the bookkeeping: 40-45 -> 44-48. */
+ * leaves 57-131 -> 46-52. A log with one source (compacted) makes no plans: at ~100 ns a
+ * group they cost it 3-4 ns a query. */
 typedef struct gplan {
     uint32_t n; /* act[0, n): the overlapping sources, ascending */
     uint32_t *act;
@@ -481,6 +482,13 @@ static void walk_chunks(const walk_job_t *j) {
     uint64_t prev = 0;
     const tl_tombs_t *tb = pl->tombs != NULL && pl->tombs->n > 0 ? pl->tombs : NULL;
     gplan_t gp = {0, j->act, -1, 0, false};
+    /* One source with records (a compacted log): every group walks it, no plan to make. */
+    uint32_t nonempty = 0;
+    for (uint32_t s = 0; s < pl->nsrc; s++) {
+        if (pl->srcs[s].nruns > 0) gp.act[nonempty++] = s;
+    }
+    bool single = nonempty == 1;
+    if (single) gp.n = 1;
     struct {
         href_t ref;
         uint64_t idx;
@@ -493,11 +501,13 @@ static void walk_chunks(const walk_job_t *j) {
         size_t to = sh->n - from < ASOF_CHUNK ? sh->n : from + ASOF_CHUNK;
         for (size_t i0 = from; i0 < to; i0 += ASOF_GROUP) {
             size_t m = to - i0 < ASOF_GROUP ? to - i0 : ASOF_GROUP;
-            uint64_t ka, kb, unused;
-            qcol_get(sh->q, i0, &ka, &unused);
-            qcol_get(sh->q, i0 + m - 1, &kb, &unused);
-            group_plan(pl, j->ws, tb, (int64_t)(ka ^ (1ull << 63)), (int64_t)(kb ^ (1ull << 63)),
-                       &gp);
+            if (!single) {
+                uint64_t ka, kb, unused;
+                qcol_get(sh->q, i0, &ka, &unused);
+                qcol_get(sh->q, i0 + m - 1, &kb, &unused);
+                group_plan(pl, j->ws, tb, (int64_t)(ka ^ (1ull << 63)),
+                           (int64_t)(kb ^ (1ull << 63)), &gp);
+            }
             for (size_t k = 0; k < m; k++) {
                 uint64_t key;
                 qcol_get(sh->q, i0 + k, &key, &g[k].idx);
