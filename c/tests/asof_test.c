@@ -140,6 +140,22 @@ static int64_t lq[LQ], lts[LQ];
 static uint64_t lh[LQ];
 static uint8_t lf[LQ];
 
+/* asOfMany of lq[0, LQ) on s against the general search (tl_snapshot_asof), query by query;
+ * the first difference fails the test. */
+static void check_column(tl_snapshot_t *s, int run) {
+    CHECK_OK(tl_snapshot_asof_many(s, lq, LQ, lts, lh, lf));
+    for (size_t i = 0; i < LQ; i++) {
+        int64_t t1 = 0;
+        uint64_t h1 = 0;
+        bool want = tl_snapshot_asof(s, lq[i], &t1, &h1) == TL_OK;
+        if (lf[i] != want || (want ? lts[i] != t1 || lh[i] != h1 : lts[i] != 0 || lh[i] != 0)) {
+            TL_FAIL_("run %d: asof(%" PRId64 ") got (%d, %" PRId64 ", %" PRIu64
+                     ") want (%d, %" PRId64 ", %" PRIu64 ")", run, lq[i], lf[i], lts[i], lh[i],
+                     want, t1, h1);
+        }
+    }
+}
+
 TL_TEST(asof_long_column_two_threads) {
     for (int run = 0; run < 4; run++) {
         tl_t_rng = 0xB16C + (uint64_t)run * 104729;
@@ -154,18 +170,7 @@ TL_TEST(asof_long_column_two_threads) {
             lq[i] = run < 2 && (t == INT64_MIN || t == INT64_MAX) ? 11 : t;
         }
         if (run % 2) qsort(lq, LQ, sizeof lq[0], cmp_i64);
-        CHECK_OK(tl_snapshot_asof_many(s, lq, LQ, lts, lh, lf));
-        for (size_t i = 0; i < LQ; i++) {
-            int64_t t1 = 0;
-            uint64_t h1 = 0;
-            int st = tl_snapshot_asof(s, lq[i], &t1, &h1);
-            bool want = st == TL_OK;
-            if (lf[i] != want || (want ? lts[i] != t1 || lh[i] != h1 : lts[i] != 0 || lh[i] != 0)) {
-                TL_FAIL_("run %d: asof(%" PRId64 ") got (%d, %" PRId64 ", %" PRIu64
-                         ") want (%d, %" PRId64 ", %" PRIu64 ")", run, lq[i], lf[i], lts[i],
-                         lh[i], want, t1, h1);
-            }
-        }
+        check_column(s, run);
         tl_snapshot_release(s);
         tl_close(tl);
     }
@@ -203,19 +208,7 @@ TL_TEST(asof_many_sources_in_time_order) {
             lq[i] = 500 + (int64_t)(tl_t_rnd() % (uint64_t)(newest + 200));
         }
         if (run % 2 == 0) qsort(lq, LQ, sizeof lq[0], cmp_i64);
-        CHECK_OK(tl_snapshot_asof_many(s, lq, LQ, lts, lh, lf));
-        for (size_t i = 0; i < LQ; i++) {
-            int64_t t1 = 0;
-            uint64_t h1 = 0;
-            int r = tl_snapshot_asof(s, lq[i], &t1, &h1);
-            bool want = r == TL_OK;
-            if (lf[i] != want || (want ? lts[i] != t1 || lh[i] != h1 : lts[i] != 0 || lh[i] != 0)) {
-                TL_FAIL_("run %d: asof(%" PRId64 ") got (%d, %" PRId64 ", %" PRIu64
-                         ") want (%d, %" PRId64 ", %" PRIu64 ")", run, lq[i], lf[i], lts[i],
-                         lh[i], want, t1, h1);
-                break;
-            }
-        }
+        check_column(s, run);
         tl_snapshot_release(s);
         tl_close(tl);
     }
