@@ -26,7 +26,7 @@
  */
 import { Timelog } from "../mod.ts";
 import { type Data, generate, median } from "./workload.ts";
-import { asofFirstCall, type SeriesFigures, seriesFigures } from "./series.ts";
+import { asofFirstCall, asofFirstPrep, type SeriesFigures, seriesFigures } from "./series.ts";
 import { type Dataset, usersShape } from "./peers/shapes.ts";
 
 const argv = (globalThis as { Deno?: { args: string[] } }).Deno?.args ??
@@ -156,8 +156,9 @@ function once(d: Data, u: Dataset, objs: { id: number }[], out: Figures | null):
   const series = seriesFigures(f, d);
   check("time-series queries agree with the JS references", series.ok);
   f.close();
+  const prep = asofFirstPrep(u); // sorted reference and queries made before the ingest
   const ul = ingestUsers(u);
-  const first = asofFirstCall(ul, u);
+  const first = asofFirstCall(ul, prep);
   check("first as-of on the users' shape agrees with the JS reference", first.ok);
   check("users' shape ingest count", ul.size === u.ts.length);
   const usersSeries = seriesFigures(ul, u);

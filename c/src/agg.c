@@ -23,9 +23,12 @@
  *     miniblocks wholly inside a bucket are added from their summaries, the one holding each
  *     bucket edge (the last whose fence is in the bucket) is decoded and split; an edge
  *     miniblock is also the next bucket's head, so it is decoded once;
- *   - the rest (pages of handles; a raw page's records its summary does not describe: the
- *     page being filled, or a prefix of a page) is read: a raw page in place, a packed one decoded 1024 records at a time (values only
- *     when an op needs them), and split into buckets by a search of each bucket's end.
+ *   - a raw page of doubles whose summaries describe the records read is walked the same
+ *     way, its edge miniblocks copied instead of decoded;
+ *   - the rest (pages of handles; raw records no summary describes: the page being filled,
+ *     or a prefix of a page) is read: a raw page in place, a packed one decoded 1024 records
+ *     at a time (values only when an op needs them), and split into buckets by a search of
+ *     each bucket's end.
  * Cost: O(K (log R + log P)) per span end, O(1) per summarized page or miniblock, two
  * miniblock decodes (64 timestamps, 64 values) per bucket edge, and the records of the other
  * pages once. A full-range sum of 5M packed records reads ~1,200 summaries (~60 KB, cached)
@@ -208,7 +211,7 @@ static void part_whole(const agg_t *g, const mbsrc_t *src, const tl_mbsum_t *mb,
  * edge is decoded (found by the fences: the last miniblock whose first timestamp is in the
  * bucket) and split. Each part goes to its bucket as (head of a decoded miniblock) + (whole
  * miniblocks) + (tail of a decoded miniblock), in read order, so first / last are exact. */
-static void agg_mbs(agg_t *g, const mbsrc_t *v, const tl_mbsum_t *mb, uint32_t o0,
+static void agg_mbs(agg_t *g, const mbsrc_t *src, const tl_mbsum_t *mb, uint32_t o0,
                     uint32_t o1) {
     const bool vals = g->values;
     const uint32_t jend = (o1 - 1) / MB; /* the miniblock of the last record */
@@ -218,7 +221,7 @@ static void agg_mbs(agg_t *g, const mbsrc_t *v, const tl_mbsum_t *mb, uint32_t o
     if (i % MB == 0) {
         ti = mb[i / MB].fence;
     } else {
-        mb_load(g, v, i / MB, vals);
+        mb_load(g, src, i / MB, vals);
         ti = g->mb.ts[i % MB];
     }
     while (i < o1) {
@@ -227,7 +230,7 @@ static void agg_mbs(agg_t *g, const mbsrc_t *v, const tl_mbsum_t *mb, uint32_t o
         tl_sum_t s = {0, 0, 0, 0, 0, 0, 0};
         uint32_t j = i / MB;
         if (i % MB != 0) { /* head: the rest of miniblock j, decoded by the previous part */
-            mb_load(g, v, j, vals);
+            mb_load(g, src, j, vals);
             uint32_t a = i % MB, lim = o1 - j * MB < g->mb.m ? o1 - j * MB : g->mb.m;
             uint32_t c = a + count_le(g->mb.ts + a, lim - a, last);
             part_decoded(g, &s, a, c);
@@ -243,15 +246,15 @@ static void agg_mbs(agg_t *g, const mbsrc_t *v, const tl_mbsum_t *mb, uint32_t o
          * whose first record is in it, so every record before jt's is too. */
         uint32_t jt = j;
         while (jt < jend && mb[jt + 1].fence <= last) jt++;
-        part_whole(g, v, mb, &s, j, jt);
-        mb_load(g, v, jt, false);
+        part_whole(g, src, mb, &s, j, jt);
+        mb_load(g, src, jt, false);
         uint32_t lim = o1 - jt * MB < g->mb.m ? o1 - jt * MB : g->mb.m;
         uint32_t c = count_le(g->mb.ts, lim, last); /* >= 1: its fence is in the bucket */
         if (c == g->mb.m) { /* all of jt too */
-            part_whole(g, v, mb, &s, jt, jt + 1);
-            if (vals && g->want_last) s.last = src_h_at(v, jt * MB + c - 1);
+            part_whole(g, src, mb, &s, jt, jt + 1);
+            if (vals && g->want_last) s.last = src_h_at(src, jt * MB + c - 1);
         } else {
-            mb_load(g, v, jt, vals);
+            mb_load(g, src, jt, vals);
             part_decoded(g, &s, 0, c);
         }
         acc_add(&g->acc[k], &s, ti, g->mb.ts[c - 1]);
@@ -273,22 +276,17 @@ static void agg_page(agg_t *g, const tl_run_t *r, uint32_t p, uint32_t o0, uint3
             return;
         }
     }
-    if (r->page_h[p] == NULL) {
-        const tl_mbsum_t *mb = tl_page_mbsum(r->pages[p]);
-        if (mb != NULL && cnt == r->page_v[p]->n) {
-            mbsrc_t src = {r->page_v[p], NULL, NULL, cnt};
-            agg_mbs(g, &src, mb, o0, o1);
-            return;
-        }
-    } else if (g->values && summed) { /* raw, summarized for these records (run.c's copy) */
-        const tl_mbsum_t *mb = tl_page_mbsum(r->pages[p]);
-        if (mb != NULL) {
-            mbsrc_t src = {NULL, tl_page_ts(r->pages[p]), r->page_h[p], cnt};
-            agg_mbs(g, &src, mb, o0, o1);
-            return;
-        }
+    /* Miniblock summaries describe these records: all of a packed page, or a raw page whose
+     * summary the run copied for exactly this count (its miniblocks were built with it). */
+    bool raw = r->page_h[p] != NULL;
+    const tl_mbsum_t *mb = !raw || (g->values && summed) ? tl_page_mbsum(r->pages[p]) : NULL;
+    if (mb != NULL && (raw || cnt == r->page_v[p]->n)) {
+        mbsrc_t src = raw ? (mbsrc_t){NULL, tl_page_ts(r->pages[p]), r->page_h[p], cnt}
+                          : (mbsrc_t){r->page_v[p], NULL, NULL, cnt};
+        agg_mbs(g, &src, mb, o0, o1);
+        return;
     }
-    if (r->page_h[p] != NULL) { /* raw: read in place */
+    if (raw) { /* read in place */
         const int64_t *ts = tl_page_ts(r->pages[p]);
         agg_records(g, ts + o0, g->values ? r->page_h[p] + o0 : NULL, o1 - o0);
         return;

@@ -300,6 +300,12 @@ static inline uint32_t mb_upper(const int64_t *ts, uint32_t cnt, int64_t x) {
     return c < cnt ? c : cnt;
 }
 
+/* Whether a tombstone may hide the source's record at t: its run filters, and the skyline at
+ * t is above the run's watermark (the general search must decide). */
+static inline bool walk_maybe_hidden(const walk_t *w, const tl_tombs_t *tb, int64_t t) {
+    return tb != NULL && w->r->wm != TL_SEQ_MAX && tl_tombs_seq_at(tb, t) > w->r->wm;
+}
+
 /* The source's candidate for x (its last record <= x); false when it has none, or when it
  * may be hidden (*unsure: the general search must decide). */
 WALK_INLINE bool walk_candidate(walk_t *w, const tl_tombs_t *tb, int64_t x, int64_t *t,
@@ -314,7 +320,7 @@ WALK_INLINE bool walk_candidate(walk_t *w, const tl_tombs_t *tb, int64_t x, int6
     }
     w->off = i - 1;
     *t = w->ts[i - 1];
-    if (tb != NULL && w->r->wm != TL_SEQ_MAX && tl_tombs_seq_at(tb, *t) > w->r->wm) *unsure = true;
+    if (walk_maybe_hidden(w, tb, *t)) *unsure = true;
     return true;
 }
 
@@ -361,7 +367,7 @@ static void walk_last(walk_t *w, const tl_tombs_t *tb, int64_t last, bool *unsur
     if (!walk_seek(w, last)) return; /* not reached: the source holds a record <= last */
     if (w->v != NULL) walk_mb(w, last);
     w->off = w->cnt - 1;
-    if (tb != NULL && w->r->wm != TL_SEQ_MAX && tl_tombs_seq_at(tb, last) > w->r->wm) *unsure = true;
+    if (walk_maybe_hidden(w, tb, last)) *unsure = true;
 }
 
 /* The sources a group of queries in [xa, xb] walks. A log read right after ingest has many

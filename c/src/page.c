@@ -2,11 +2,12 @@
  * page.c — refcounted columnar pages and the sorted-column search kernels.
  *
  * Structure: one allocation per page, laid out as
- *     [tl_page_t header][int64_t ts[cap]][uint64_t h[cap]]([uint16_t tab[TL_TAB]])[tl_sum_t]
- * The header and the table are multiples of 8 bytes, so the columns and the value summary
- * are naturally aligned. `ts` and `h`
- * point into the block, so a page is self-describing and a page freed by any thread returns
- * exactly tl_page_bytes(cap) to the allocator that made it (sized free).
+ *     [tl_page_t header][int64_t ts[cap]][uint64_t h[cap]]([uint16_t tab[TL_TAB]])
+ *     [tl_sum_t][tl_mbsum_t per 64 records]
+ * The header and the table are multiples of 8 bytes, so the columns and the summaries are
+ * naturally aligned. `ts` and `h` point into the block, so a page is self-describing and a
+ * page freed by any thread returns exactly tl_page_bytes(cap) to the allocator that made it
+ * (sized free).
  *
  * Invariants:
  *   - refs >= 1 while reachable; the thread that drops the last reference frees the page.
@@ -51,7 +52,9 @@ static tl_sum_t *raw_sum(const tl_page_t *p) {
     return (tl_sum_t *)(void *)((char *)p + raw_sum_off(p->cap));
 }
 
-static tl_mbsum_t *raw_mbsum(const tl_page_t *p) { return (tl_mbsum_t *)(void *)(raw_sum(p) + 1); }
+static tl_mbsum_t *raw_mbsum(const tl_page_t *p) {
+    return (tl_mbsum_t *)(void *)(raw_sum(p) + 1);
+}
 
 void tl_page_sum_build(tl_page_t *p, uint32_t n) {
     TL_DASSERT(p->pv == NULL && n >= 1 && n <= p->cap);

@@ -66,7 +66,7 @@ static inline const uint8_t *tl_page_packed_blob(const tl_page_t *p) {
 
 /* New page with refs = 1 and n = 0. NULL on ENOMEM (or cap == 0 / size overflow). Layout:
  * header, ts[cap], h[cap], then tab[TL_TAB] when cap >= TL_TAB_MIN_CAP, then the value
- * summary (tl_sum_t, summary.h). */
+ * summary (tl_sum_t, summary.h) and the miniblock summaries (mbsum.h). */
 tl_page_t *tl_page_new(const tl_allocator_t *a, uint32_t cap);
 static inline void tl_page_ref(tl_page_t *p) {
     atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);

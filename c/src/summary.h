@@ -18,7 +18,7 @@
  * pages of doubles when they fill (the memtable's pages, as the writer moves to the next) or
  * are sealed by a run builder (sorted out-of-order data, flush and compaction output), while
  * their values are in cache: ~0.15 ns a value, so aggregates read a log right after ingest
- * (memtable generations, L0, the newest window's tail) from summaries, not records.
+ * (memtable generations, L0, the newest time window) from summaries, not records.
  */
 #ifndef TL_SUMMARY_H
 #define TL_SUMMARY_H
