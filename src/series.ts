@@ -162,7 +162,8 @@ export abstract class SeriesReader<V, T extends Ts = number> extends Reader<V, T
       for (let i = 0; i < n; i++) values[i] = found[i] ? table.get(h[i]) : undefined;
     } else if (core.bytes !== null) {
       values = this.#asofBytes(core.bytes, h, found);
-    } else {
+    } else if (core.opts.timestamps !== "number") {
+      // The double-timestamp call writes NaN itself where nothing is found; this one writes 0.
       for (let i = 0; i < n; i++) if (!found[i]) h[i] = NaN;
     }
     return { ts, values, found } as unknown as AsOfColumns<V, T>;

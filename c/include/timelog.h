@@ -563,7 +563,9 @@ TL_API tl_status_t tl_snapshot_asof_many(tl_snapshot_t *s, const int64_t *ts, si
 /* As tl_snapshot_asof_many with double queries and timestamps: a query is any integer-valued
  * double (beyond the int64 range it stands for the nearest end) or -/+INFINITY; NaN or a
  * fraction fails the call with EINVAL and writes nothing. ts_out[i] is NaN where there is no
- * record (and the record's ts as a double otherwise: exact within +/-2^53). */
+ * record (and the record's ts as a double otherwise: exact within +/-2^53). On a log of
+ * doubles (TL_VALUES_F64), h_out[i] is the bits of a quiet NaN where there is no record, so
+ * h_out read as doubles is the value column, NaN where nothing is. */
 TL_API tl_status_t tl_snapshot_asof_many_f64(tl_snapshot_t *s, const double *ts, uint32_t n,
                                              double *ts_out, uint64_t *h_out, uint8_t *found);
 

@@ -240,6 +240,55 @@ TL_TEST(asof_f64_columns_and_bad_queries) {
     tl_close(tl);
 }
 
+/* On a log of doubles, the double form's h_out is the value column: NaN's bits where no
+ * record is (a binding hands it out as is); the int64 form, and any log of handles, write 0. */
+TL_TEST(asof_f64_values_nan_where_none) {
+    tl_config_t c;
+    tl_config_init_defaults(&c);
+    c.maintenance = TL_MAINT_MANUAL;
+    c.value_kind = TL_VALUES_F64;
+    tl_timelog_t *tl = NULL;
+    CHECK_OK(tl_open(&c, &tl));
+    for (int64_t i = 1; i <= 40000; i++) { /* long enough for the two-thread walk */
+        double v = (double)i / 4;
+        uint64_t b;
+        memcpy(&b, &v, sizeof b);
+        CHECK_OK(tl_append(tl, i * 10, b));
+    }
+    enum { N = 20000 };
+    static double q[N], t[N];
+    static int64_t q64[N], t64[N];
+    static uint64_t h[N], h64[N];
+    static uint8_t f[N], f64[N];
+    for (uint32_t i = 0; i < N; i++) {
+        q[i] = (double)((int64_t)(tl_t_rnd() % 420000) - 10000); /* some before the first */
+        q64[i] = (int64_t)q[i];
+    }
+    CHECK_OK(tl_asof_many_f64(tl, q, N, t, h, f));
+    tl_snapshot_t *s = NULL;
+    CHECK_OK(tl_snapshot_acquire(tl, &s));
+    CHECK_OK(tl_snapshot_asof_many(s, q64, N, t64, h64, f64));
+    uint32_t none = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        int64_t k = q64[i] < 10 ? 0 : (q64[i] > 400000 ? 40000 : q64[i] / 10);
+        double v;
+        memcpy(&v, &h[i], sizeof v);
+        CHECK(f[i] == (k > 0) && f64[i] == f[i]);
+        if (k == 0) {
+            none++;
+            CHECK_EQ_U64(h[i], 0x7ff8000000000000ull);
+            CHECK(isnan(t[i]) && isnan(v));
+            CHECK_EQ_U64(h64[i], 0);
+        } else {
+            CHECK(v == (double)k / 4 && t[i] == (double)(k * 10));
+            CHECK_EQ_U64(h64[i], h[i]);
+        }
+    }
+    CHECK(none > 100);
+    tl_snapshot_release(s);
+    tl_close(tl);
+}
+
 TL_TEST(asof_empty_log_and_int64_ends) {
     tl_timelog_t *tl = open_log(64);
     CHECK(tl != NULL);
@@ -440,6 +489,7 @@ int main(void) {
     RUN(asof_long_column_two_threads);
     RUN(asof_many_sources_in_time_order);
     RUN(asof_f64_columns_and_bad_queries);
+    RUN(asof_f64_values_nan_where_none);
     RUN(asof_empty_log_and_int64_ends);
     RUN(asof_miniblock_edges);
     return tl_test_done("asof_test");
