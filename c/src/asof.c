@@ -172,6 +172,18 @@ static void put(const asof_out_t *o, uint64_t i, bool found, int64_t ts, uint64_
     if (o->h != NULL) o->h[i] = found ? h : o->h_none;
 }
 
+/* Starts loading the output lines of query i for writing: the answers go to the queries'
+ * positions, in random order for a random column, so each put missed in up to three arrays
+ * (a 1.7 MB scatter for 100K queries). Issued when the group's queries are read, the loads
+ * overlap the group's searches. C, 100K random queries: over 5M compacted records 37.9-40.1
+ * -> 34.1-34.6 ns a query; on a one-record log (sort and scatter only) 26.5 -> 16. */
+static inline void out_prefetch(const asof_out_t *o, uint64_t i) {
+    if (o->found != NULL) __builtin_prefetch(&o->found[i], 1);
+    if (o->ts != NULL) __builtin_prefetch(&o->ts[i], 1);
+    if (o->tf != NULL) __builtin_prefetch(&o->tf[i], 1);
+    if (o->h != NULL) __builtin_prefetch(&o->h[i], 1);
+}
+
 /* ---- the ascending walk ----
  *
  * With queries in ascending order, each source's as-of record lies in the last page of its
@@ -522,6 +534,7 @@ static void walk_chunks(const walk_job_t *j) {
             for (size_t k = 0; k < m; k++) {
                 uint64_t key;
                 qcol_get(sh->q, i0 + k, &key, &g[k].idx);
+                out_prefetch(sh->o, g[k].idx);
                 if (i0 + k == from || key != prev) {
                     walk_query(pl, j->ws, &gp, (int64_t)(key ^ (1ull << 63)), &hit, &ref);
                 }
