@@ -140,11 +140,11 @@ static int64_t lq[LQ], lts[LQ];
 static uint64_t lh[LQ];
 static uint8_t lf[LQ];
 
-/* asOfMany of lq[0, LQ) on s against the general search (tl_snapshot_asof), query by query;
+/* asOfMany of lq[0, n) on s against the general search (tl_snapshot_asof), query by query;
  * the first difference fails the test. */
-static void check_column(tl_snapshot_t *s, int run) {
-    CHECK_OK(tl_snapshot_asof_many(s, lq, LQ, lts, lh, lf));
-    for (size_t i = 0; i < LQ; i++) {
+static void check_column_n(tl_snapshot_t *s, int run, size_t n) {
+    CHECK_OK(tl_snapshot_asof_many(s, lq, n, lts, lh, lf));
+    for (size_t i = 0; i < n; i++) {
         int64_t t1 = 0;
         uint64_t h1 = 0;
         bool want = tl_snapshot_asof(s, lq[i], &t1, &h1) == TL_OK;
@@ -154,6 +154,41 @@ static void check_column(tl_snapshot_t *s, int run) {
                      want, t1, h1);
         }
     }
+}
+
+static void check_column(tl_snapshot_t *s, int run) { check_column_n(s, run, LQ); }
+
+/* The sort of a long column (by its top key bits into buckets, then each bucket by the
+ * walking thread that claims it) on columns shaped to strain it: keys across a power of two
+ * (a carry flips high bits that do not matter to the order), most keys in one bucket, three
+ * distinct keys (fewer key bits than bucket bits), and lengths at the two-thread threshold. */
+TL_TEST(asof_column_key_shapes) {
+    tl_timelog_t *tl = open_log(1024);
+    CHECK(tl != NULL);
+    const int64_t base = ((int64_t)1 << 33) - 30000;
+    for (int64_t i = 0; i < 20000; i++) {
+        int st = tl_append(tl, base + 3 * i, (uint64_t)i + 1);
+        CHECK(st == TL_OK || st == TL_EBUSY); /* EBUSY: stored, maintenance wanted */
+        if (st == TL_EBUSY || i == 12000) CHECK_OK(tl_flush(tl));
+        if (i == 15000) CHECK_OK(tl_compact(tl));
+    }
+    CHECK_OK(tl_delete_range(tl, base + 3000, base + 3300));
+    tl_snapshot_t *s = NULL;
+    CHECK_OK(tl_snapshot_acquire(tl, &s));
+    tl_t_rng = 0x5EED;
+    for (int shape = 0; shape < 5; shape++) {
+        size_t n = shape == 3 ? 16384 : shape == 4 ? 16383 : LQ;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = tl_t_rnd();
+            int64_t off = (int64_t)(r % 60200) - 100; /* uniform, across 2^33 */
+            if (shape == 1 && r % 10 != 0) off = 1000 + (int64_t)(tl_t_rnd() % 100);
+            if (shape == 2) off = (int64_t)(r % 3) * 7;
+            lq[i] = base + off;
+        }
+        check_column_n(s, shape, n);
+    }
+    tl_snapshot_release(s);
+    tl_close(tl);
 }
 
 TL_TEST(asof_long_column_two_threads) {
@@ -487,6 +522,7 @@ TL_TEST(asof_miniblock_edges) {
 int main(void) {
     RUN(asof_random_vs_model);
     RUN(asof_long_column_two_threads);
+    RUN(asof_column_key_shapes);
     RUN(asof_many_sources_in_time_order);
     RUN(asof_f64_columns_and_bad_queries);
     RUN(asof_f64_values_nan_where_none);
