@@ -89,7 +89,7 @@ extern "C" {
  * or changed in signature or meaning, a struct layout, an enum or status value, a config key.
  * A binding built for one ABI refuses a library reporting another (tl_abi_version), so a stale
  * library fails at load with a clear message instead of misbehaving later. */
-#define TL_ABI_VERSION 3
+#define TL_ABI_VERSION 4
 
 /* ---------------------------------------------------------------------------------------------
  * Version

@@ -32,7 +32,7 @@ export interface SymbolSpec {
  * The C ABI this binding speaks (`TL_ABI_VERSION` in `c/include/timelog.h`). The loader refuses
  * a library whose `tl_abi_version()` differs, before binding any other symbol.
  */
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
 
 /** The two functions every library since ABI 1 has, read before the full table is bound. */
 export const VERSION_SYMBOLS = {
