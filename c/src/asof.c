@@ -198,10 +198,10 @@ static uint64_t *chunks_split(uint64_t *w, uint64_t *tmp, size_t n, unsigned lo,
 
 /* The queries in ascending order, in one of three forms:
  *   in_order: w holds the keys, already ascending (the caller's order: idx = position);
- *   packed:   w holds words ((key - kmin) >> lo) << ib | idx. The keys differ only in bits
- *             [lo, hi) (timestamps of one stream: the low 20-30), so when hi - lo plus the
- *             index bits fit in 64, a query sorts as 8 bytes, not 16: half the traffic of
- *             every radix pass;
+ *   packed:   w holds words ((key - kmin) >> lo) << ib | idx. The keys share their bits
+ *             below lo and span a small range (timestamps of one stream: 20-30 bits), so
+ *             when the offsets' bits plus the index bits fit in 64, a query sorts as 8
+ *             bytes, not 16: half the traffic of every radix pass;
  *   e:        (key, idx) entries otherwise (keys spread over most of the int64 range). */
 typedef struct qcol {
     const uint64_t *w;
@@ -209,7 +209,7 @@ typedef struct qcol {
     uint64_t kmin;
     unsigned lo, ib;
     bool in_order;
-    const qchunks_t *ch; /* packed only: w is sorted chunk by chunk, as they are claimed; or NULL */
+    const qchunks_t *ch; /* packed: w is sorted chunk by chunk as they are claimed; or NULL */
 } qcol_t;
 
 static inline void qcol_get(const qcol_t *c, size_t i, uint64_t *key, uint64_t *idx) {
