@@ -16,8 +16,9 @@
  * written before every head record with that ts, and the sort is stable.
  *
  * Complexity: append O(1) amortised (one page allocation per page_records records); head sort
- * O(h * key bytes) (LSD radix on ts - min over the bytes the range needs, stable); seal
- * O(pages + head_runs), records are not copied except for the last unsorted head.
+ * O(h * key bits / 11) (stable LSD radix on ts - min over the bits the range needs, a record
+ * packed with its index in one 8-byte word when both fit); seal O(pages + head_runs), records
+ * are not copied except for the last unsorted head.
  */
 #include "memtable.h"
 
@@ -195,8 +196,8 @@ static void insertion_sort(rec_t *a, size_t n) {
 }
 
 /* LSD radix sort on (ts - min) over only the bytes the key range needs: stable, O(n * bytes)
- * with no data-dependent branches. Out-of-order heads span a narrow range (records are at
- * most a little late), so two passes are typical. Returns the buffer holding the result. */
+ * with no data-dependent branches; the form for key ranges too wide to pack beside an index
+ * (sort_packed). Returns the buffer holding the result. */
 static rec_t *stable_sort(rec_t *a, rec_t *tmp, size_t n) {
     if (n <= SORT_BLOCK) {
         insertion_sort(a, n);
@@ -225,11 +226,64 @@ static rec_t *stable_sort(rec_t *a, rec_t *tmp, size_t n) {
     return src;
 }
 
-static bool is_sorted(const int64_t *ts, size_t n) {
+/* Whether ts[0, n) ascends; *lo, *hi: its least and greatest timestamps (n >= 1). */
+static bool scan_keys(const int64_t *ts, size_t n, int64_t *lo, int64_t *hi) {
+    bool up = true;
+    int64_t mn = ts[0], mx = ts[0];
     for (size_t i = 1; i < n; i++) {
-        if (ts[i] < ts[i - 1]) return false;
+        up &= ts[i] >= ts[i - 1];
+        mn = ts[i] < mn ? ts[i] : mn;
+        mx = ts[i] > mx ? ts[i] : mx;
     }
-    return true;
+    *lo = mn;
+    *hi = mx;
+    return up;
+}
+
+/* Digits of the packed sort: passes of at most this many bits (counts of 2^11 fit in L1). */
+#define PACK_BITS 11u
+
+/* The packed form of the stable sort: each record as one word ((ts - lo) << ib) | i, sorted
+ * by LSD radix over the rb key bits above the ib index bits (stable, and the index keeps
+ * equal keys in arrival order anyway), so a pass moves 8 bytes a record instead of 16; the
+ * records are then gathered through the indexes into the builder, 256 at a time. A head of
+ * 2048 records (late ones of ~10 write calls, a 16-bit key range) sorts on the writer's
+ * thread at every head change and seal: in C, the bench data paced, a head change took
+ * 24.8-28.5 us with 16-byte records and takes 17.4-19.8 (p90 of a 4096-record append 36-38 ->
+ * 32-33 us). w holds 2n words. */
+static void sort_packed(tl_run_builder_t *b, uint64_t *w, const int64_t *ts, const uint64_t *h,
+                        size_t n, int64_t lo, unsigned rb, unsigned ib) {
+    for (size_t i = 0; i < n; i++) w[i] = ((uint64_t)ts[i] - (uint64_t)lo) << ib | i;
+    unsigned passes = (rb + PACK_BITS - 1) / PACK_BITS, bits = (rb + passes - 1) / passes;
+    uint64_t *src = w, *dst = w + n, mask = ((uint64_t)1 << bits) - 1;
+    uint32_t cnt[1u << PACK_BITS];
+    for (unsigned shift = ib; shift < ib + rb; shift += bits) {
+        memset(cnt, 0, ((size_t)1 << bits) * sizeof cnt[0]);
+        for (size_t i = 0; i < n; i++) cnt[(src[i] >> shift) & mask]++;
+        uint32_t sum = 0;
+        for (size_t d = 0; d <= mask; d++) {
+            uint32_t k = cnt[d];
+            cnt[d] = sum;
+            sum += k;
+        }
+        for (size_t i = 0; i < n; i++) dst[cnt[(src[i] >> shift) & mask]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    enum { CHUNK = 256 };
+    int64_t cts[CHUNK];
+    uint64_t ch[CHUNK];
+    uint64_t imask = ((uint64_t)1 << ib) - 1;
+    for (size_t i = 0; i < n; i += CHUNK) {
+        size_t m = n - i < CHUNK ? n - i : CHUNK;
+        for (size_t k = 0; k < m; k++) {
+            uint64_t x = src[i + k];
+            cts[k] = (int64_t)((uint64_t)lo + (x >> ib));
+            ch[k] = h[x & imask];
+        }
+        tl_rb_push_many(b, cts, ch, m);
+    }
 }
 
 tl_status_t tl_sort_to_run(const tl_allocator_t *a, uint32_t page_records, bool sums,
@@ -241,8 +295,21 @@ tl_status_t tl_sort_to_run(const tl_allocator_t *a, uint32_t page_records, bool 
     tl_run_builder_t b;
     tl_rb_init(&b, a, pr);
     b.sums = sums;
-    if (is_sorted(ts, n)) {
+    int64_t lo, hi;
+    if (scan_keys(ts, n, &lo, &hi)) {
         tl_rb_push_many(&b, ts, h, n);
+        return tl_rb_finish(&b, wm, out);
+    }
+    unsigned rb = 64u - (unsigned)__builtin_clzll((uint64_t)hi - (uint64_t)lo); /* hi > lo */
+    unsigned ib = 64u - (unsigned)__builtin_clzll((uint64_t)n - 1); /* n >= 2 */
+    if (n > SORT_BLOCK && rb + ib <= 64 && n <= SIZE_MAX / (2 * sizeof(uint64_t))) {
+        uint64_t *w = tl_mem_alloc(a, 2 * n * sizeof *w);
+        if (w == NULL) {
+            tl_rb_abort(&b);
+            return TL_ENOMEM;
+        }
+        sort_packed(&b, w, ts, h, n, lo, rb, ib);
+        tl_mem_free(a, w, 2 * n * sizeof *w);
         return tl_rb_finish(&b, wm, out);
     }
     rec_t *buf = n > SIZE_MAX / (2 * sizeof(rec_t)) ? NULL : tl_mem_alloc(a, 2 * n * sizeof *buf);

@@ -36,6 +36,56 @@ TL_TEST(test_sort_to_run_stable) {
     CHECK(r == NULL);
 }
 
+/* The packed sort (one word a record: key offset above index bits) and its fallbacks: key
+ * spans that fit beside the index bits, that just do not (16-byte records), lengths at the
+ * insertion-sort bound, and ties everywhere. Each run must hold the records sorted, ties in
+ * arrival order (handles ascend), with every handle once. */
+TL_TEST(test_sort_to_run_packed_spans) {
+    enum { N = 3000 };
+    static int64_t ts[N];
+    static uint64_t h[N];
+    static uint8_t seen[N];
+    /* index bits for N = 3000: 12, so spans of 2^52 still pack and 2^53 do not */
+    const uint64_t spans[] = {1, 2, 64, 1u << 16, (uint64_t)1 << 40, (uint64_t)1 << 52,
+                              (uint64_t)1 << 53, UINT64_MAX};
+    const size_t lens[] = {2, 32, 33, 500, N};
+    uint64_t x = 7;
+    for (size_t si = 0; si < sizeof spans / sizeof spans[0]; si++) {
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            size_t n = lens[li];
+            int64_t base = si % 2 ? INT64_MIN + 5 : -(int64_t)(spans[si] / 2);
+            for (size_t i = 0; i < n; i++) {
+                x = x * 6364136223846793005ull + 1442695040888963407ull;
+                uint64_t off = spans[si] == UINT64_MAX ? x : (x >> 11) % spans[si];
+                ts[i] = spans[si] == UINT64_MAX ? (int64_t)off : (int64_t)((uint64_t)base + off);
+                h[i] = (uint64_t)i;
+            }
+            if (ts[0] < ts[n - 1]) { /* descending ends: never taken for sorted */
+                int64_t t = ts[0];
+                ts[0] = ts[n - 1];
+                ts[n - 1] = t;
+            }
+            tl_run_t *r = NULL;
+            CHECK_OK(tl_sort_to_run(NULL, 64, false, ts, h, n, 3, &r));
+            CHECK(r != NULL);
+            CHECK_EQ_U64(r->n, n);
+            memset(seen, 0, n);
+            for (uint64_t i = 0; i < n; i++) {
+                uint64_t hi = tl_run_h_at(r, i);
+                CHECK(hi < n && !seen[hi]);
+                seen[hi] = 1;
+                CHECK_EQ_I64(tl_run_ts_at(r, i), ts[hi]);
+                if (i > 0) {
+                    int64_t a = tl_run_ts_at(r, i - 1), b = tl_run_ts_at(r, i);
+                    CHECK(a <= b);
+                    if (a == b) CHECK(tl_run_h_at(r, i - 1) < hi);
+                }
+            }
+            tl_run_unref(r);
+        }
+    }
+}
+
 TL_TEST(test_memtable_append_paths) {
     tl_memtable_t mt;
     CHECK_OK(tl_mt_init(&mt, NULL, 64, 200, 8, 4, false));
@@ -149,6 +199,7 @@ TL_TEST(test_batch_all_or_nothing_under_enomem) {
 
 int main(void) {
     RUN(test_sort_to_run_stable);
+    RUN(test_sort_to_run_packed_spans);
     RUN(test_memtable_append_paths);
     RUN(test_batch_all_or_nothing_under_enomem);
     return tl_test_done("memtable_test");
