@@ -47,6 +47,7 @@
  */
 #include <math.h>
 
+#include "radix.h"
 #include "timelog_int.h"
 
 /* The handle of the record a hit points at. */
@@ -77,59 +78,19 @@ typedef struct qent {
     uint64_t idx;
 } qent_t;
 
-#ifndef TL_ASOF_RADIX_BITS
-#define TL_ASOF_RADIX_BITS 11
-#endif
+static _Thread_local size_t radix_count[TL_RADIX_COUNTS];
 
-/* The passes of an LSD radix sort over `span` bits: as few as passes of at most RADIX_BITS
- * take, the bits split evenly between them (23 bits: 3 of 8, not 11 + 11 + 1: narrower
- * counts stay in L1 and feed fewer write streams). */
-static unsigned radix_width(unsigned span) {
-    unsigned passes = (span + TL_ASOF_RADIX_BITS - 1) / TL_ASOF_RADIX_BITS;
-    return passes ? (span + passes - 1) / passes : 1;
-}
-
-static _Thread_local size_t radix_count[1u << TL_ASOF_RADIX_BITS];
-
-/* Turns radix_count[0, b) into bucket starts. */
-static void radix_starts(unsigned b) {
-    size_t sum = 0;
-    for (unsigned d = 0; d < b; d++) {
-        size_t k = radix_count[d];
-        radix_count[d] = sum;
-        sum += k;
-    }
-}
-
-/* The passes radix_words and radix_ents make over `span` bits. */
-static unsigned radix_passes(unsigned span) {
-    unsigned bits = radix_width(span);
-    return span ? (span + bits - 1) / bits : 0;
-}
-
-/* Sorts the words a[0, n) by their bits [lo, lo + span) (stable LSD radix); tmp holds n
- * words. Returns the array holding the result (a or tmp). */
 static uint64_t *radix_words(uint64_t *a, uint64_t *tmp, size_t n, unsigned lo, unsigned span) {
-    unsigned bits = radix_width(span), b = 1u << bits;
-    for (unsigned shift = lo; shift < lo + span; shift += bits) {
-        memset(radix_count, 0, b * sizeof radix_count[0]);
-        for (size_t i = 0; i < n; i++) radix_count[(a[i] >> shift) & (b - 1)]++;
-        radix_starts(b);
-        for (size_t i = 0; i < n; i++) tmp[radix_count[(a[i] >> shift) & (b - 1)]++] = a[i];
-        uint64_t *x = a;
-        a = tmp;
-        tmp = x;
-    }
-    return a;
+    return tl_radix_words(a, tmp, n, lo, span, radix_count);
 }
 
-/* The same over (key, idx) entries, by key bits [lo, lo + span). */
+/* tl_radix_words over (key, idx) entries, by key bits [lo, lo + span). */
 static qent_t *radix_ents(qent_t *a, qent_t *tmp, size_t n, unsigned lo, unsigned span) {
-    unsigned bits = radix_width(span), b = 1u << bits;
+    unsigned bits = tl_radix_width(span), b = 1u << bits;
     for (unsigned shift = lo; shift < lo + span; shift += bits) {
         memset(radix_count, 0, b * sizeof radix_count[0]);
         for (size_t i = 0; i < n; i++) radix_count[(a[i].key >> shift) & (b - 1)]++;
-        radix_starts(b);
+        tl_radix_starts(radix_count, b);
         for (size_t i = 0; i < n; i++) tmp[radix_count[(a[i].key >> shift) & (b - 1)]++] = a[i];
         qent_t *x = a;
         a = tmp;
@@ -162,7 +123,7 @@ static void chunk_sort(const qchunks_t *ch, size_t c) {
     size_t from = ch->cut[c], len = ch->cut[c + 1] - from;
     if (ch->span == 0) return;
     uint64_t *r = radix_words(ch->a + from, ch->b + from, len, ch->lo, ch->span);
-    TL_DASSERT(r == (radix_passes(ch->span) % 2 ? ch->b : ch->a) + from);
+    TL_DASSERT(r == (tl_radix_passes(ch->span) % 2 ? ch->b : ch->a) + from);
     (void)r;
 }
 
@@ -193,7 +154,7 @@ static uint64_t *chunks_split(uint64_t *w, uint64_t *tmp, size_t n, unsigned lo,
     }
     for (size_t i = 0; i < n; i++) tmp[radix_count[(w[i] >> shift) & (b - 1)]++] = w[i];
     *ch = (qchunks_t){cut, nc, tmp, w, lo, span - m};
-    return radix_passes(ch->span) % 2 ? w : tmp;
+    return tl_radix_passes(ch->span) % 2 ? w : tmp;
 }
 
 /* The queries in ascending order, in one of three forms:

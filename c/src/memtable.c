@@ -22,6 +22,8 @@
  */
 #include "memtable.h"
 
+#include "radix.h"
+
 #define SORT_BLOCK 32u
 
 typedef struct rec {
@@ -240,11 +242,8 @@ static bool scan_keys(const int64_t *ts, size_t n, int64_t *lo, int64_t *hi) {
     return up;
 }
 
-/* Digits of the packed sort: passes of at most this many bits (counts of 2^11 fit in L1). */
-#define PACK_BITS 11u
-
 /* The packed form of the stable sort: each record as one word ((ts - lo) << ib) | i, sorted
- * by LSD radix over the rb key bits above the ib index bits (stable, and the index keeps
+ * by LSD radix (radix.h) over the rb key bits above the ib index bits (stable, and the index keeps
  * equal keys in arrival order anyway), so a pass moves 8 bytes a record instead of 16; the
  * records are then gathered through the indexes into the builder, 256 at a time. A head of
  * 2048 records (late ones of ~10 write calls, a 16-bit key range) sorts on the writer's
@@ -254,23 +253,8 @@ static bool scan_keys(const int64_t *ts, size_t n, int64_t *lo, int64_t *hi) {
 static void sort_packed(tl_run_builder_t *b, uint64_t *w, const int64_t *ts, const uint64_t *h,
                         size_t n, int64_t lo, unsigned rb, unsigned ib) {
     for (size_t i = 0; i < n; i++) w[i] = ((uint64_t)ts[i] - (uint64_t)lo) << ib | i;
-    unsigned passes = (rb + PACK_BITS - 1) / PACK_BITS, bits = (rb + passes - 1) / passes;
-    uint64_t *src = w, *dst = w + n, mask = ((uint64_t)1 << bits) - 1;
-    uint32_t cnt[1u << PACK_BITS];
-    for (unsigned shift = ib; shift < ib + rb; shift += bits) {
-        memset(cnt, 0, ((size_t)1 << bits) * sizeof cnt[0]);
-        for (size_t i = 0; i < n; i++) cnt[(src[i] >> shift) & mask]++;
-        uint32_t sum = 0;
-        for (size_t d = 0; d <= mask; d++) {
-            uint32_t k = cnt[d];
-            cnt[d] = sum;
-            sum += k;
-        }
-        for (size_t i = 0; i < n; i++) dst[cnt[(src[i] >> shift) & mask]++] = src[i];
-        uint64_t *t = src;
-        src = dst;
-        dst = t;
-    }
+    size_t cnt[TL_RADIX_COUNTS];
+    const uint64_t *src = tl_radix_words(w, w + n, n, ib, rb, cnt);
     enum { CHUNK = 256 };
     int64_t cts[CHUNK];
     uint64_t ch[CHUNK];
