@@ -385,7 +385,11 @@ static uint64_t walk_handle(walk_t *w) {
  * (walk_chunks). The walk's steps depend on each other, but the handles do not: a handle
  * read right after its search stalled the walk on a cold line per query (a raw page's
  * handle, or a packed page's value group), while a group's reads, issued back to back, wait
- * for their lines together. */
+ * for their lines together. Each line is also prefetched the moment its query is answered, so
+ * it loads while the rest of the group walks: on the raw pages of a log read right after
+ * ingest the handle reads were still a quarter of a one-core walk (5M records of the users'
+ * shape, 3 sealed memtables and 3 L0 segments, 100K queries: 41-43 -> 35-36 ns a query on
+ * two threads; compacted and packed, one core: 54-65 -> 50-52). */
 typedef struct href {
     const uint64_t *p; /* a raw page's handle slot; or NULL */
     const tl_pcodec_view_t *v; /* a packed page whose record x holds the handle; or NULL */
@@ -584,6 +588,8 @@ static void walk_chunks(const walk_job_t *j) {
                     walk_query(pl, j->ws, &gp, (int64_t)(key ^ (1ull << 63)), &hit, &ref);
                 }
                 prev = key;
+                if (ref.p != NULL) __builtin_prefetch(ref.p); /* read after the group's walk */
+                else if (ref.v != NULL) tl_pcodec_prefetch_h(ref.v, (uint32_t)ref.x);
                 g[k].ref = ref;
                 g[k].ts = hit.ts;
                 g[k].found = hit.found;
