@@ -41,15 +41,24 @@
 
 #if defined(__linux__)
 #define TL_HUGE ((size_t)2 << 20)
+/* Pages of every size Linux uses (4 to 64 KiB) divide this. */
+#define TL_MAP_GRAIN ((size_t)64 << 10)
+
+/* The bytes a mapping of `size` spans: a whole number of pages, so that the slack after it
+ * can be unmapped (munmap refuses an address inside a page: an allocation of 3.2 MB + 8 bytes
+ * kept up to 2 MiB of slack mapped, one more map area for every such allocation, until the
+ * process met its limit of map areas). */
+static size_t map_len(size_t size) { return (size + TL_MAP_GRAIN - 1) & ~(TL_MAP_GRAIN - 1); }
 
 /* A mapping of `size` bytes starting on a 2 MiB boundary: the kernel backs only aligned 2 MiB
  * ranges with huge pages, and mmap aligns to 4 KiB, so an unaligned 4 MiB chunk got one huge
  * page and 2 MiB of small ones (measured: with out-of-order ingest, 51 of 80 MB of pages were
  * huge, and a point lookup into a small page paid a page walk on top of its cache miss).
  * Over-map by 2 MiB and unmap the slack on both sides, so the region is freed by one munmap
- * of exactly (p, size). */
+ * of exactly (p, map_len(size)). */
 static void *map_aligned(size_t size) {
-    if (size > SIZE_MAX - TL_HUGE) return NULL;
+    if (size > SIZE_MAX - 2 * TL_HUGE) return NULL;
+    size = map_len(size);
     size_t span = size + TL_HUGE;
     char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) return NULL;
@@ -76,7 +85,7 @@ static void libc_free(void *ctx, void *ptr, size_t size) {
     (void)size; /* only the Linux mapping path needs it */
 #if defined(__linux__)
     if (size >= TL_MAP_MIN) {
-        (void)munmap(ptr, size);
+        (void)munmap(ptr, map_len(size));
         return;
     }
 #endif

@@ -331,6 +331,42 @@ TL_TEST(test_spares_and_prepare) {
     CHECK_EQ_I64(fa.live_bytes, 0);
 }
 
+#if defined(__linux__)
+/* Whether any mapping of the process overlaps [a, b) (/proc/self/maps). */
+static bool mapped_in(uintptr_t a, uintptr_t b) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (f == NULL) return true; /* unknown: reported as a leak */
+    char line[512];
+    bool hit = false;
+    while (!hit && fgets(line, sizeof line, f) != NULL) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo < b && hi > a) hit = true;
+    }
+    fclose(f);
+    return hit;
+}
+#endif
+
+/* A large block of the default allocator (mapped on its own, 2 MiB-aligned) leaves nothing
+ * mapped once freed, whatever its size: with a size that is not a whole number of pages, the
+ * slack after it was never unmapped (munmap refused its unaligned start). */
+static void test_big_blocks_unmap_whole(void) {
+#if defined(__linux__)
+    const size_t sizes[] = {(size_t)1 << 20, 3200008, ((size_t)4 << 20) + 1, 6 << 20};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        char *p = tl_mem_alloc(NULL, sizes[k]);
+        CHECK(p != NULL);
+        if (p == NULL) continue;
+        CHECK_EQ_U64((uintptr_t)p % ((uintptr_t)2 << 20), 0);
+        memset(p, 1, sizes[k]); /* the whole block is usable */
+        tl_mem_free(NULL, p, sizes[k]);
+        /* the block and the page after it, where the slack began (past the slack, another
+         * mapping may follow: mmap places regions next to each other) */
+        CHECK(!mapped_in((uintptr_t)p, (uintptr_t)p + sizes[k] + 4096));
+    }
+#endif
+}
+
 int main(void) {
     RUN(test_evac_marks_what_the_others_absorb);
     RUN(test_evac_end_keeps_a_chunk_still_in_use);
@@ -338,5 +374,6 @@ int main(void) {
     RUN(test_spares_and_prepare);
     RUN(test_compact_relocates_into_fewer_chunks);
     RUN(test_low_spares_wake_the_worker);
+    RUN(test_big_blocks_unmap_whole);
     return tl_test_done("arena_test");
 }
