@@ -586,10 +586,11 @@ static void walk_chunks(const walk_job_t *j) {
                 TL_DASSERT(i0 + k == from || key >= prev); /* a thread's queries ascend */
                 if (i0 + k == from || key != prev) {
                     walk_query(pl, j->ws, &gp, (int64_t)(key ^ (1ull << 63)), &hit, &ref);
+                    /* read after the group's walk (an equal query reuses the line) */
+                    if (ref.p != NULL) __builtin_prefetch(ref.p);
+                    else if (ref.v != NULL) tl_pcodec_prefetch_h(ref.v, (uint32_t)ref.x);
                 }
                 prev = key;
-                if (ref.p != NULL) __builtin_prefetch(ref.p); /* read after the group's walk */
-                else if (ref.v != NULL) tl_pcodec_prefetch_h(ref.v, (uint32_t)ref.x);
                 g[k].ref = ref;
                 g[k].ts = hit.ts;
                 g[k].found = hit.found;
