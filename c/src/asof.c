@@ -763,7 +763,11 @@ static tl_status_t asof_many(tl_snapshot_t *s, const int64_t *q64, const double 
     size_t bytes = 2 * n * sizeof(qent_t); /* packed words use the first half */
     qent_t *buf = tl_scratch_take(pl.tl, bytes); /* kept mapped between calls (scratch.c) */
     if (buf == NULL) return TL_ENOMEM;
+    /* A column long enough for two threads wants both cores: maintenance waits (hold.h). */
+    bool hold = n >= TL_ASOF_SPLIT_MIN;
+    if (hold) tl_hold_enter(&pl.tl->hold);
     st = asof_column(&pl, buf, q64, qf, n, o);
+    if (hold) tl_hold_leave(&pl.tl->hold);
     tl_scratch_give(pl.tl, buf);
     return st;
 }

@@ -144,7 +144,7 @@ static tl_status_t do_window(job_t *j, int64_t x, uint32_t *i, bool have_l0, int
         st = tl_rewrite(tl->alloc, tl->cfg.page_records, tl->cfg.value_kind == TL_VALUES_F64,
                         seg ? j->runs : j->runs + 1,
                         seg ? j->k + 1 : j->k, wlo, whi, m->tombs, m->seq, &j->drops, &j->rs,
-                        &nseg);
+                        &tl->hold, &nseg);
         if (st == TL_OK && nseg != NULL) st = out_push(&j->out, nseg);
     } else if (seg != NULL) {
         st = keep_segment(j, seg);

@@ -68,7 +68,7 @@ tl_status_t tl_flush_job(tl_timelog_t *tl, bool *did) {
     tl_run_t *l0 = NULL;
     tl_status_t st = tl_rewrite(tl->alloc, tl->cfg.page_records,
                                 tl->cfg.value_kind == TL_VALUES_F64, runs, n, INT64_MIN,
-                                INT64_MAX, m->tombs, m->seq, &d, &rs, &l0);
+                                INT64_MAX, m->tombs, m->seq, &d, &rs, &tl->hold, &l0);
     tl_mem_free(tl->alloc, runs, (n ? n : 1) * sizeof *runs);
     if (st == TL_OK && l0 != NULL) l0->cover = memruns_cover(m, k);
     if (st == TL_OK) st = reserve_drops(tl, &d);

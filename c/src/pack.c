@@ -29,6 +29,7 @@ static tl_status_t pack_page(void *ctx, tl_page_t *p, uint32_t count, tl_page_t 
     pack_ctx_t *pc = ctx;
     *np = NULL;
     if (tl_page_packed(p) || count > TL_PCODEC_N_MAX) return TL_OK;
+    tl_hold_point(&pc->tl->hold); /* a page's encode is tens of us: a read waits no longer */
     tl_status_t st = TL_OK;
     *np = tl_page_pack(pc->tl->alloc, p->ts, p->h, count, pc->flags, pc->scratch, &st);
     return st;

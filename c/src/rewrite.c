@@ -486,7 +486,7 @@ tl_status_t tl_rewrite(const tl_allocator_t *a, uint32_t page_records, bool sums
                        tl_run_t *const *runs,
                        uint32_t n, int64_t lo, int64_t hi, const tl_tombs_t *tombs,
                        uint64_t wm_out, tl_drops_t *drops, tl_rw_stats_t *stats,
-                       tl_run_t **out) {
+                       tl_hold_t *hold, tl_run_t **out) {
     *out = NULL;
     rw_src_t *src = tl_mem_calloc(a, n ? n : 1, sizeof *src);
     uint32_t *hv = tl_mem_calloc(a, n ? n : 1, sizeof *hv);
@@ -519,7 +519,10 @@ tl_status_t tl_rewrite(const tl_allocator_t *a, uint32_t page_records, bool sums
     w.stats = stats;
     tl_status_t st = TL_OK;
     bool done = false;
-    while (st == TL_OK && !done) st = step(&w, &hp, &done);
+    while (st == TL_OK && !done) {
+        st = step(&w, &hp, &done);
+        tl_hold_point(hold);
+    }
     if (st == TL_OK) {
         st = finish(&w, wm_out, out);
     } else {

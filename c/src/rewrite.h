@@ -11,6 +11,7 @@
 #ifndef TL_REWRITE_H
 #define TL_REWRITE_H
 
+#include "hold.h"
 #include "jobs.h"
 
 typedef struct tl_drop_span {
@@ -41,11 +42,12 @@ typedef struct tl_rw_stats {
  * input's remaining records and not met by a tombstone fragment with seq > their run's wm are
  * shared by reference; pages wholly covered by such a fragment are dropped without copying.
  * sums: the values are doubles, so the pages written get value summaries (summary.h).
+ * hold: paused between steps while a read holds maintenance off (hold.h); NULL never pauses.
  * ENOMEM (drops and outputs are then released; inputs are untouched). */
 tl_status_t tl_rewrite(const tl_allocator_t *a, uint32_t page_records, bool sums,
                        tl_run_t *const *runs,
                        uint32_t n, int64_t lo, int64_t hi, const tl_tombs_t *tombs,
                        uint64_t wm_out, tl_drops_t *drops, tl_rw_stats_t *stats,
-                       tl_run_t **out);
+                       tl_hold_t *hold, tl_run_t **out);
 
 #endif /* TL_REWRITE_H */

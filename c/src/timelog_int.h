@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "arena.h"
+#include "hold.h"
 #include "manifest.h"
 #include "memtable.h"
 #include "merge.h"
@@ -78,6 +79,7 @@ struct tl_timelog {
      * by two per call; idle_req is set by the worker while it seals on the writer's behalf. */
     _Atomic uint64_t wr_seq;
     _Atomic uint32_t idle_req;
+    tl_hold_t hold; /* two-thread reads hold maintenance off while they run (hold.h) */
     tl_counters_t ctr;
     struct tl_dur *dur; /* durable logs: the WAL, files and syncer (durable/dur.h); else NULL */
     const struct tl_io *io; /* the file system a durable log uses (NULL = the OS; tests pass
