@@ -1,6 +1,6 @@
 /*
  * memtable.c — generations of the mutable memtable: page directory, out-of-order head,
- * head runs, the stable head sort and the seal into a memrun.
+ * head runs and the seal into a memrun (the head sort is headsort.c's).
  *
  * Structure (see memtable.h): the active directory is allocated once per generation with a
  * fixed number of page slots, so the writer never reallocates an array a snapshot may be
@@ -15,21 +15,13 @@
  * a record only enters the head when its ts < last, so for one ts every directory record was
  * written before every head record with that ts, and the sort is stable.
  *
- * Complexity: append O(1) amortised (one page allocation per page_records records); head sort
- * O(h * key bits / 11) (stable LSD radix on ts - min over the bits the range needs, a record
- * packed with its index in one 8-byte word when both fit); seal O(pages + head_runs), records
- * are not copied except for the last unsorted head.
+ * Complexity: append O(1) amortised (one page allocation per page_records records); a full
+ * head becomes one or two runs (headsort.h: the part the worker sorted ahead, and the rest);
+ * seal O(pages + head_runs), records are not copied except for the unsorted rest of the head.
  */
 #include "memtable.h"
 
-#include "radix.h"
-
-#define SORT_BLOCK 32u
-
-typedef struct rec {
-    int64_t ts;
-    uint64_t h;
-} rec_t;
+#include "headsort.h"
 
 static size_t active_bytes(uint32_t cap_pages) {
     return sizeof(tl_active_t) + (size_t)cap_pages * sizeof(tl_page_t *);
@@ -69,6 +61,7 @@ tl_head_t *tl_head_new(const tl_allocator_t *a, uint32_t cap) {
     h->ts = (int64_t *)(void *)(h + 1);
     h->h = (uint64_t *)(void *)(h->ts + cap);
     h->sorted = NULL;
+    h->presort_asked = false;
     if (pthread_mutex_init(&h->sort_mu, NULL) != 0) {
         tl_mem_free(a, h, head_bytes(cap));
         return NULL;
@@ -183,138 +176,6 @@ tl_status_t tl_mt_append_sorted(tl_memtable_t *mt, const int64_t *ts, const uint
     return TL_OK;
 }
 
-/* ---- stable sort ---- */
-
-static void insertion_sort(rec_t *a, size_t n) {
-    for (size_t i = 1; i < n; i++) {
-        rec_t x = a[i];
-        size_t j = i;
-        while (j > 0 && a[j - 1].ts > x.ts) {
-            a[j] = a[j - 1];
-            j--;
-        }
-        a[j] = x;
-    }
-}
-
-/* LSD radix sort on (ts - min) over only the bytes the key range needs: stable, O(n * bytes)
- * with no data-dependent branches; the form for key ranges too wide to pack beside an index
- * (sort_packed). Returns the buffer holding the result. */
-static rec_t *stable_sort(rec_t *a, rec_t *tmp, size_t n) {
-    if (n <= SORT_BLOCK) {
-        insertion_sort(a, n);
-        return a;
-    }
-    int64_t lo = a[0].ts, hi = a[0].ts;
-    for (size_t i = 1; i < n; i++) {
-        if (a[i].ts < lo) lo = a[i].ts;
-        if (a[i].ts > hi) hi = a[i].ts;
-    }
-    uint64_t range = (uint64_t)hi - (uint64_t)lo;
-    rec_t *src = a, *dst = tmp;
-    for (unsigned shift = 0; shift < 64 && (range >> shift) != 0; shift += 8) {
-        size_t cnt[257] = {0};
-        for (size_t i = 0; i < n; i++) {
-            cnt[(((uint64_t)src[i].ts - (uint64_t)lo) >> shift & 0xffu) + 1]++;
-        }
-        for (size_t b = 1; b <= 256; b++) cnt[b] += cnt[b - 1];
-        for (size_t i = 0; i < n; i++) {
-            dst[cnt[((uint64_t)src[i].ts - (uint64_t)lo) >> shift & 0xffu]++] = src[i];
-        }
-        rec_t *t = src;
-        src = dst;
-        dst = t;
-    }
-    return src;
-}
-
-/* Whether ts[0, n) ascends; *lo, *hi: its least and greatest timestamps (n >= 1). */
-static bool scan_keys(const int64_t *ts, size_t n, int64_t *lo, int64_t *hi) {
-    bool up = true;
-    int64_t mn = ts[0], mx = ts[0];
-    for (size_t i = 1; i < n; i++) {
-        up &= ts[i] >= ts[i - 1];
-        mn = ts[i] < mn ? ts[i] : mn;
-        mx = ts[i] > mx ? ts[i] : mx;
-    }
-    *lo = mn;
-    *hi = mx;
-    return up;
-}
-
-/* The packed form of the stable sort: each record as one word ((ts - lo) << ib) | i, sorted
- * by LSD radix (radix.h) over the rb key bits above the ib index bits (stable, and the index keeps
- * equal keys in arrival order anyway), so a pass moves 8 bytes a record instead of 16; the
- * records are then gathered through the indexes into the builder, 256 at a time. A head of
- * 2048 records (late ones of ~10 write calls, a 16-bit key range) sorts on the writer's
- * thread at every head change and seal: in C, the bench data paced, a head change took
- * 24.8-28.5 us with 16-byte records and takes 17.4-19.8 (p90 of a 4096-record append 36-38 ->
- * 32-33 us). w holds 2n words. */
-static void sort_packed(tl_run_builder_t *b, uint64_t *w, const int64_t *ts, const uint64_t *h,
-                        size_t n, int64_t lo, unsigned rb, unsigned ib) {
-    for (size_t i = 0; i < n; i++) w[i] = ((uint64_t)ts[i] - (uint64_t)lo) << ib | i;
-    size_t cnt[TL_RADIX_COUNTS];
-    const uint64_t *src = tl_radix_words(w, w + n, n, ib, rb, cnt);
-    enum { CHUNK = 256 };
-    int64_t cts[CHUNK];
-    uint64_t ch[CHUNK];
-    uint64_t imask = ((uint64_t)1 << ib) - 1;
-    for (size_t i = 0; i < n; i += CHUNK) {
-        size_t m = n - i < CHUNK ? n - i : CHUNK;
-        for (size_t k = 0; k < m; k++) {
-            uint64_t x = src[i + k];
-            cts[k] = (int64_t)((uint64_t)lo + (x >> ib));
-            ch[k] = h[x & imask];
-        }
-        tl_rb_push_many(b, cts, ch, m);
-    }
-}
-
-tl_status_t tl_sort_to_run(const tl_allocator_t *a, uint32_t page_records, bool sums,
-                           const int64_t *ts, const uint64_t *h, size_t n, uint64_t wm,
-                           tl_run_t **out) {
-    *out = NULL;
-    if (n == 0) return TL_OK;
-    uint32_t pr = n < page_records ? (uint32_t)n : page_records;
-    tl_run_builder_t b;
-    tl_rb_init(&b, a, pr);
-    b.sums = sums;
-    int64_t lo, hi;
-    if (scan_keys(ts, n, &lo, &hi)) {
-        tl_rb_push_many(&b, ts, h, n);
-        return tl_rb_finish(&b, wm, out);
-    }
-    unsigned rb = 64u - (unsigned)__builtin_clzll((uint64_t)hi - (uint64_t)lo); /* hi > lo */
-    unsigned ib = 64u - (unsigned)__builtin_clzll((uint64_t)n - 1); /* n >= 2 */
-    if (n > SORT_BLOCK && rb + ib <= 64 && n <= SIZE_MAX / (2 * sizeof(uint64_t))) {
-        uint64_t *w = tl_mem_alloc(a, 2 * n * sizeof *w);
-        if (w == NULL) {
-            tl_rb_abort(&b);
-            return TL_ENOMEM;
-        }
-        sort_packed(&b, w, ts, h, n, lo, rb, ib);
-        tl_mem_free(a, w, 2 * n * sizeof *w);
-        return tl_rb_finish(&b, wm, out);
-    }
-    rec_t *buf = n > SIZE_MAX / (2 * sizeof(rec_t)) ? NULL : tl_mem_alloc(a, 2 * n * sizeof *buf);
-    if (buf == NULL) {
-        tl_rb_abort(&b);
-        return TL_ENOMEM;
-    }
-    for (size_t i = 0; i < n; i++) buf[i] = (rec_t){ts[i], h[i]};
-    rec_t *res = stable_sort(buf, buf + n, n);
-    /* Unzip into the other half: it holds exactly n ts then n handles. */
-    int64_t *cts = (int64_t *)(void *)(res == buf ? buf + n : buf);
-    uint64_t *ch = (uint64_t *)(void *)(cts + n);
-    for (size_t i = 0; i < n; i++) {
-        cts[i] = res[i].ts;
-        ch[i] = res[i].h;
-    }
-    tl_rb_push_many(&b, cts, ch, n);
-    tl_mem_free(a, buf, 2 * n * sizeof *buf);
-    return tl_rb_finish(&b, wm, out);
-}
-
 tl_status_t tl_active_view(const tl_allocator_t *a, const tl_active_t *d, uint32_t n, uint64_t wm,
                            tl_run_t **out) {
     *out = NULL;
@@ -331,23 +192,29 @@ tl_status_t tl_active_view(const tl_allocator_t *a, const tl_active_t *d, uint32
 
 tl_status_t tl_mt_head_to_run(const tl_memtable_t *mt, tl_vec_t **runs_out,
                               tl_head_t **head_out) {
-    tl_run_t *r = NULL;
+    tl_run_t *r[2] = {NULL, NULL};
+    uint32_t k = 0;
     *runs_out = NULL;
     *head_out = NULL;
-    tl_status_t st = tl_sort_to_run(mt->alloc, mt->page_records, mt->sums, mt->head->ts,
-                                    mt->head->h, mt->head_n, TL_SEQ_MAX, &r);
+    tl_status_t st = tl_head_runs(mt->head, mt->alloc, mt->page_records, mt->sums, mt->head_n,
+                                  r, &k);
     if (st != TL_OK) return st;
     tl_head_t *nh = tl_head_new(mt->alloc, mt->head_max);
-    if (nh == NULL) {
-        tl_run_unref(r);
-        return TL_ENOMEM;
+    tl_vec_t *v = mt->head_runs, *next = NULL;
+    if (nh == NULL) st = TL_ENOMEM;
+    for (uint32_t i = 0; st == TL_OK && i < k; i++) {
+        next = NULL; /* tl_vec_push leaves it as it was on failure */
+        st = tl_vec_push(v, mt->alloc, TL_VEC_RUNS, r[i], &next);
+        if (v != mt->head_runs) tl_vec_unref(v); /* the first push's vector, superseded */
+        v = next;
     }
-    st = tl_vec_push(mt->head_runs, mt->alloc, TL_VEC_RUNS, r, runs_out);
-    tl_run_unref(r); /* the vector holds its own reference */
+    for (uint32_t i = 0; i < k; i++) tl_run_unref(r[i]); /* the vector holds its own */
     if (st != TL_OK) {
+        if (v != mt->head_runs) tl_vec_unref(v);
         tl_head_unref(nh);
         return st;
     }
+    *runs_out = v;
     *head_out = nh;
     return TL_OK;
 }
@@ -356,23 +223,31 @@ tl_status_t tl_mt_build_memrun(const tl_memtable_t *mt, uint64_t wm, tl_vec_t **
     *out = NULL;
     if (tl_mt_empty(mt)) return TL_OK;
     uint32_t nhr = tl_vec_len(mt->head_runs);
-    uint32_t n = 1 + nhr + (mt->head_n > 0 ? 1u : 0u);
+    /* The live head as one or two sorted runs (headsort.h: what the cache already holds). */
+    tl_run_t *hr[2] = {NULL, NULL};
+    uint32_t nh = 0;
+    tl_status_t st = TL_OK;
+    if (mt->head_n > 0) {
+        st = tl_head_runs(mt->head, mt->alloc, mt->page_records, mt->sums, mt->head_n, hr, &nh);
+        if (st != TL_OK) return st;
+    }
+    uint32_t n = 1 + nhr + nh;
     tl_vec_t *v = tl_vec_new(mt->alloc, TL_VEC_RUNS, n);
-    if (v == NULL) return TL_ENOMEM;
+    if (v == NULL) st = TL_ENOMEM;
     tl_run_t *r = NULL;
-    tl_status_t st = tl_active_view(mt->alloc, mt->act, mt->act_n, wm, &r);
-    v->v[0] = r;
+    if (st == TL_OK) st = tl_active_view(mt->alloc, mt->act, mt->act_n, wm, &r);
+    if (st == TL_OK) v->v[0] = r;
     for (uint32_t i = 0; st == TL_OK && i < nhr; i++) {
         st = tl_run_rewrap(mt->alloc, tl_vec_run(mt->head_runs, i), wm, &r);
         if (st == TL_OK) v->v[1 + i] = r;
     }
-    if (st == TL_OK && mt->head_n > 0) {
-        st = tl_sort_to_run(mt->alloc, mt->page_records, mt->sums, mt->head->ts, mt->head->h,
-                            mt->head_n, wm, &r);
-        if (st == TL_OK) v->v[n - 1] = r;
+    for (uint32_t i = 0; st == TL_OK && i < nh; i++) {
+        st = tl_run_rewrap(mt->alloc, hr[i], wm, &r);
+        if (st == TL_OK) v->v[1 + nhr + i] = r;
     }
+    for (uint32_t i = 0; i < nh; i++) tl_run_unref(hr[i]);
     if (st != TL_OK) {
-        tl_vec_unref(v); /* unrefs the slots filled so far (NULL slots are skipped) */
+        tl_vec_unref(v); /* unrefs the slots filled so far (NULL slots are skipped; NULL ok) */
         return st;
     }
     *out = v;

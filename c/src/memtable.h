@@ -6,7 +6,8 @@
  *              allocated as they fill); records with ts >= last;
  *   head       unsorted out-of-order buffer (records with ts < last); a fresh buffer per head,
  *              refcounted, never reused once a snapshot may have seen it;
- *   head_runs  immutable vector of sorted runs made from full heads, in creation order.
+ *   head_runs  immutable vector of sorted runs made from full heads (one or two per head),
+ *              in creation order.
  * The writer appends without a lock and publishes (act_n, head_n) with one release store of
  * a packed 64-bit word, so a snapshot always sees a prefix of the writes. Pointers (act, head,
  * head_runs) change only under the log's state_mu, which snapshot acquisition also takes.
@@ -39,6 +40,7 @@ typedef struct tl_head {
      * is sorted once). The head holds one reference on it; released with the head. */
     pthread_mutex_t sort_mu;
     tl_run_t *sorted; /* NULL or the newest sorted prefix built so far */
+    bool presort_asked; /* writer only: the worker was asked to sort this head ahead */
 } tl_head_t;
 
 typedef struct tl_memtable {
@@ -124,20 +126,15 @@ tl_status_t tl_mt_reserve_page(tl_memtable_t *mt);
 tl_status_t tl_mt_append_sorted(tl_memtable_t *mt, const int64_t *ts, const uint64_t *h,
                                 size_t n, size_t *taken);
 
-/* Sorts the head into a run (wm TL_SEQ_MAX) appended to a new head_runs vector; a fresh head
- * buffer is allocated. Outputs only: the caller swaps them in under state_mu. ENOMEM. */
+/* The full head as sorted runs (wm TL_SEQ_MAX; one or two, headsort.h) appended to a new
+ * head_runs vector; a fresh head buffer is allocated. Outputs only: the caller swaps them in
+ * under state_mu. ENOMEM. */
 tl_status_t tl_mt_head_to_run(const tl_memtable_t *mt, tl_vec_t **runs_out,
                               tl_head_t **head_out);
 
 /* Builds the memrun of the current generation: active run, head runs, sorted head, all with
  * watermark wm. *out = NULL when the generation is empty. ENOMEM. */
 tl_status_t tl_mt_build_memrun(const tl_memtable_t *mt, uint64_t wm, tl_vec_t **out);
-
-/* Stable sort of n records (ts, h) into a new run of pages (page_records) with watermark wm.
- * Inputs are only read. *out = NULL when n == 0. ENOMEM. */
-tl_status_t tl_sort_to_run(const tl_allocator_t *a, uint32_t page_records, bool sums,
-                           const int64_t *ts, const uint64_t *h, size_t n, uint64_t wm,
-                           tl_run_t **out);
 
 /* Run view over the first n records of an active directory (wm TL_SEQ_MAX). NULL if n == 0. */
 tl_status_t tl_active_view(const tl_allocator_t *a, const tl_active_t *d, uint32_t n, uint64_t wm,

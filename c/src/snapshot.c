@@ -8,9 +8,9 @@
  * The read plan (ranked sources for merge.h / query.c) is built lazily on the first read:
  * the active part becomes a borrowed run view over the pinned directory pages (no copy, no
  * page reference: the directory keeps them alive while the snapshot pins it), and the
- * unsorted head prefix comes sorted from the head's shared cache (head_sorted: built once per
- * head count by whichever reader needs it first, extended incrementally after appends,
- * published under the head's sort_mu; a snapshot older than the cache sorts privately).
+ * unsorted head prefix comes sorted from the head's shared cache (headsort.h: built once per
+ * head count by whichever thread needs it first, extended incrementally after appends; a
+ * snapshot older than the cache sorts privately).
  * Ranks follow the tie order: L1 chain (one source: its windows are disjoint and ascending)
  * < L0 in flush order < memruns in seal order (each memrun: active run, head runs, sorted
  * head) < current generation (active view, head runs, sorted head). Mutable parts carry
@@ -27,6 +27,7 @@
  * of the head records added since the cached count and a linear merge; count/min/max/next/prev
  * O(K log P) (query.c).
  */
+#include "headsort.h"
 #include "merge.h"
 #include "timelog_int.h"
 
@@ -204,79 +205,6 @@ static void add_one(tl_snapshot_t *s, tl_run_t *r, uint32_t *nr) {
     (*nr)++;
 }
 
-/* Stable merge of two sorted runs into a new one (older first on equal ts), wm TL_SEQ_MAX. */
-static tl_status_t merge_two(const tl_allocator_t *a, uint32_t page_records, tl_run_t *older,
-                             tl_run_t *newer, tl_run_t **out) {
-    enum { CHUNK = 256 };
-    int64_t ts[CHUNK];
-    uint64_t h[CHUNK];
-    *out = NULL;
-    tl_run_t *pair[2] = {older, newer};
-    tl_source_t srcs[2] = {{&pair[0], 1, 0, false}, {&pair[1], 1, 1, false}};
-    tl_merge_t *m = NULL;
-    tl_status_t st = tl_merge_open(a, srcs, 2, NULL, INT64_MIN, INT64_MAX, &m);
-    if (st != TL_OK) return st;
-    uint64_t n = older->n + newer->n;
-    tl_run_builder_t b;
-    tl_rb_init(&b, a, n < page_records ? (uint32_t)n : page_records);
-    size_t got = 0;
-    while ((st = tl_merge_next(m, ts, h, CHUNK, &got)) == TL_OK) tl_rb_push_many(&b, ts, h, got);
-    tl_merge_close(m);
-    if (st != TL_EOF) {
-        tl_rb_abort(&b);
-        return st;
-    }
-    return tl_rb_finish(&b, TL_SEQ_MAX, out);
-}
-
-/* The stable sort of head records [0, n): when `prev` (the stable sort of [0, prev->n),
- * prev->n < n) is given, only the new records are sorted and merged after it, O(n) instead
- * of a full sort (a reader after a few appends). */
-static tl_status_t head_sort(const tl_snapshot_t *s, const tl_run_t *prev, uint32_t n,
-                             tl_run_t **out) {
-    const tl_head_t *hd = s->head;
-    uint32_t pr = s->tl->cfg.page_records;
-    /* A view lives for one read: its pages get no value summaries (sums false). */
-    if (prev == NULL) return tl_sort_to_run(s->alloc, pr, false, hd->ts, hd->h, n, TL_SEQ_MAX, out);
-    uint32_t k = (uint32_t)prev->n;
-    tl_run_t *delta = NULL;
-    tl_status_t st = tl_sort_to_run(s->alloc, pr, false, hd->ts + k, hd->h + k, n - k,
-                                    TL_SEQ_MAX, &delta);
-    if (st != TL_OK) return st;
-    st = merge_two(s->alloc, pr, (tl_run_t *)prev, delta, out);
-    tl_run_unref(delta);
-    return st;
-}
-
-/* The stable sort of the pinned head prefix [0, head_n). The head caches the newest sorted
- * prefix built so far: a snapshot pinning exactly that count shares it (one reference, no
- * sort); one pinning a newer count extends it (sorts only the records appended since, merges)
- * under sort_mu and publishes the result, so concurrent readers of one count build it once;
- * an older count (a snapshot taken before the cached one) sorts privately. */
-static tl_status_t head_sorted(tl_snapshot_t *s, tl_run_t **out) {
-    tl_head_t *hd = s->head;
-    pthread_mutex_lock(&hd->sort_mu);
-    tl_run_t *c = hd->sorted;
-    if (c != NULL && c->n >= s->head_n) {
-        bool hit = c->n == s->head_n; /* decided under the lock: c may go once unlocked */
-        if (hit) tl_run_ref(c);
-        pthread_mutex_unlock(&hd->sort_mu);
-        if (hit) {
-            *out = c;
-            return TL_OK;
-        }
-        return head_sort(s, NULL, s->head_n, out);
-    }
-    tl_status_t st = head_sort(s, c, s->head_n, out);
-    if (st == TL_OK) {
-        tl_run_ref(*out);
-        hd->sorted = *out;
-    }
-    pthread_mutex_unlock(&hd->sort_mu);
-    if (st == TL_OK) tl_run_unref(c); /* the older prefix, replaced */
-    return st;
-}
-
 static tl_status_t plan(tl_snapshot_t *s) {
     if (s->planned) return TL_OK;
     const tl_manifest_t *m = s->man;
@@ -286,7 +214,11 @@ static tl_status_t plan(tl_snapshot_t *s) {
         st = tl_run_view_borrowed(s->alloc, s->act->pages, s->act->page_records, s->act_n,
                                   TL_SEQ_MAX, &s->act_run);
     }
-    if (st == TL_OK && s->head_n > 0) st = head_sorted(s, &s->head_run);
+    if (st == TL_OK && s->head_n > 0) {
+        /* A view lives for one read: a sort built here gets no value summaries. */
+        st = tl_head_sorted(s->head, s->alloc, s->tl->cfg.page_records, false, s->head_n,
+                            &s->head_run);
+    }
     uint32_t n = tl_vec_len(m->l1) + tl_vec_len(m->l0) + tl_vec_len(s->head_runs) + 2;
     for (uint32_t i = 0; i < tl_vec_len(m->mem); i++) n += tl_vec_len(tl_vec_vec(m->mem, i));
     s->nruns = n;

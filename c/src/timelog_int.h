@@ -71,6 +71,7 @@ struct tl_timelog {
     pthread_cond_t progress_cv; /* worker finished a job (writers waiting under EBUSY) */
     pthread_t wk_thread;
     bool wk_running, wk_stop, wk_kick; /* wk_mu */
+    _Atomic bool presort_req; /* the writer asks the worker to sort the head ahead (headsort.h) */
     uint64_t wk_epoch; /* jobs completed; wk_mu */
     tl_dropq_t *dropq;
     struct tl_vstore *vs; /* TL_VALUES_BYTES: the values (vstore.h); NULL otherwise */

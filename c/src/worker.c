@@ -23,9 +23,11 @@
  * Nobody takes wk_mu or maint_mu while holding state_mu.
  */
 #include <errno.h>
+#include <sched.h>
 #include <time.h>
 
 #include "durable/dur.h"
+#include "headsort.h"
 #include "jobs.h"
 #include "txn.h"
 #include "worker.h"
@@ -103,8 +105,34 @@ static uint32_t sleep_ms(const tl_timelog_t *tl, const quiet_t *q, uint32_t back
     return left < ms ? (uint32_t)left : ms;
 }
 
+/* The writer's request (write.c, presort_ask): the head's first records sorted into its
+ * cache, so the head change that follows sorts only the rest. Pins the head as a snapshot
+ * does (state_mu), so the writer may replace it meanwhile; a failed sort is only a missed
+ * shortcut. */
+static void presort(tl_timelog_t *tl) {
+    pthread_mutex_lock(&tl->state_mu);
+    tl_head_t *hd = tl->mt.head;
+    uint32_t n = (uint32_t)atomic_load_explicit(&tl->mt.pub, memory_order_acquire);
+    if (hd != NULL) tl_head_ref(hd);
+    pthread_mutex_unlock(&tl->state_mu);
+    if (hd == NULL) return;
+    tl_run_t *r = NULL;
+    if (n > 0 && tl_head_sorted(hd, tl->alloc, tl->cfg.page_records, tl->mt.sums, n, &r) == TL_OK) {
+        tl_run_unref(r);
+    }
+    tl_head_unref(hd);
+}
+
 static void *worker_main(void *arg) {
     tl_timelog_t *tl = arg;
+#if defined(__linux__) && defined(SCHED_BATCH)
+    /* A woken worker must not preempt the writer that woke it: on two cores, CFS's wake-up
+     * preemption put the worker on the writer's core in the middle of a write call, and the
+     * call waited there for milliseconds of flush work. SCHED_BATCH (same priority, no
+     * wake-up preemption) leaves the writer running; failure keeps the default policy. */
+    struct sched_param sp = {0};
+    (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
+#endif
     uint32_t backoff = 0;
     quiet_t q = {atomic_load_explicit(&tl->wr_seq, memory_order_acquire), now_ms(), false};
     pthread_mutex_lock(&tl->wk_mu);
@@ -116,6 +144,7 @@ static void *worker_main(void *arg) {
         }
         tl->wk_kick = false;
         pthread_mutex_unlock(&tl->wk_mu);
+        if (atomic_exchange_explicit(&tl->presort_req, false, memory_order_acq_rel)) presort(tl);
         bool did = false, idle = false;
         pthread_mutex_lock(&tl->maint_mu);
         tl_status_t st = round_locked(tl, &did);

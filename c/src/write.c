@@ -36,7 +36,8 @@ static tl_status_t head_slow(txn_t *x) {
         mt->head_n = 0;
         return TL_OK;
     }
-    if (tl_vec_len(mt->head_runs) + 1 >= mt->runs_max) return tl_txn_seal(x, tl->seq);
+    /* A full head adds up to two runs (headsort.h). */
+    if (tl_vec_len(mt->head_runs) + 2 >= mt->runs_max) return tl_txn_seal(x, tl->seq);
     tl_vec_t *runs = NULL;
     tl_head_t *nh = NULL;
     tl_status_t st = tl_mt_head_to_run(mt, &runs, &nh);
@@ -123,6 +124,19 @@ static tl_status_t write_records(txn_t *x, const int64_t *ts, const uint64_t *h,
 }
 
 
+/* Asks the worker, once per head, to sort it ahead of the writer when it is three quarters
+ * full (headsort.h): the write call that fills it then takes that sort and sorts only the
+ * records after it, instead of the whole head (17-20 us for 2048 records, in every tenth
+ * 4096-record call of the bench data). In manual mode nobody answers, and nothing changes.
+ * True when the worker is to be woken. */
+static inline bool presort_ask(tl_timelog_t *tl) {
+    tl_head_t *hd = tl->mt.head; /* inside the writer section: the idle seal waits */
+    if (hd == NULL || hd->presort_asked || tl->mt.head_n < tl->mt.head_max / 4 * 3) return false;
+    hd->presort_asked = true;
+    atomic_store_explicit(&tl->presort_req, true, memory_order_release);
+    return true; /* the caller wakes the worker once outside */
+}
+
 /* Refuses a write on a failed durable log. */
 static inline tl_status_t dur_check(tl_timelog_t *tl) {
     if (TL_LIKELY(tl->dur == NULL)) return TL_OK;
@@ -189,7 +203,9 @@ tl_status_t tl_write_handles(tl_timelog_t *tl, const int64_t *ts, const uint64_t
         return tl_err_set(tl, st, "append of %zu records: nothing inserted", n);
     }
     tl_txn_commit(&x);
+    bool presort = presort_ask(tl);
     tl_wr_exit(tl); /* before any wait for the worker: a waiting writer is not inside */
+    if (presort) tl_maint_kick(tl);
     bool sealed = atomic_load_explicit(&tl->ctr.seals, memory_order_relaxed) != seals0;
     return finish_write(tl, sealed, x.busy);
 }

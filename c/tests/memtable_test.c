@@ -3,7 +3,7 @@
  * head sort (ties keep insertion order, wide key ranges), seals, and all-or-nothing writes
  * under injected allocation failures (rollback of seals and head runs mid-batch).
  */
-#include "memtable.h"
+#include "headsort.h"
 #include "test.h"
 #include "timelog.h"
 
