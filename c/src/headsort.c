@@ -153,7 +153,6 @@ tl_status_t tl_sort_to_run(const tl_allocator_t *a, uint32_t page_records, bool 
     return tl_rb_finish(&b, wm, out);
 }
 
-
 /* Stable merge of two sorted runs into a new one (older first on equal ts), wm TL_SEQ_MAX. */
 static tl_status_t merge_two(const tl_allocator_t *a, uint32_t page_records, bool sums,
                              tl_run_t *older, tl_run_t *newer, tl_run_t **out) {

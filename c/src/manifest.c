@@ -59,16 +59,19 @@ void tl_vec_unref(tl_vec_t *v) {
 
 tl_status_t tl_vec_push(const tl_vec_t *old, const tl_allocator_t *a, uint32_t kind, void *elem,
                         tl_vec_t **out) {
+    return tl_vec_append(old, a, kind, &elem, 1, out);
+}
+
+tl_status_t tl_vec_append(const tl_vec_t *old, const tl_allocator_t *a, uint32_t kind,
+                          void *const *elems, uint32_t k, tl_vec_t **out) {
     uint32_t n = tl_vec_len(old);
-    if (n == UINT32_MAX) return TL_EOVERFLOW;
-    tl_vec_t *v = tl_vec_new(a, kind, n + 1);
+    if (k > UINT32_MAX - n) return TL_EOVERFLOW;
+    tl_vec_t *v = tl_vec_new(a, kind, n + k);
     if (v == NULL) return TL_ENOMEM;
-    for (uint32_t i = 0; i < n; i++) {
-        v->v[i] = old->v[i];
+    for (uint32_t i = 0; i < n + k; i++) {
+        v->v[i] = i < n ? old->v[i] : elems[i - n];
         elem_ref(kind, v->v[i]);
     }
-    v->v[n] = elem;
-    elem_ref(kind, elem);
     *out = v;
     return TL_OK;
 }

@@ -42,6 +42,9 @@ static inline tl_vec_t *tl_vec_vec(const tl_vec_t *v, uint32_t i) { return (tl_v
 /* *out = old (may be NULL) + elem appended (elem gets a new ref). ENOMEM leaves old as is. */
 tl_status_t tl_vec_push(const tl_vec_t *old, const tl_allocator_t *a, uint32_t kind, void *elem,
                         tl_vec_t **out);
+/* The same with elems[0, k) appended in order (each gets a new ref). */
+tl_status_t tl_vec_append(const tl_vec_t *old, const tl_allocator_t *a, uint32_t kind,
+                          void *const *elems, uint32_t k, tl_vec_t **out);
 /* *out = old without its first k elements (NULL when nothing is left). */
 tl_status_t tl_vec_drop_front(const tl_vec_t *old, const tl_allocator_t *a, uint32_t k,
                               tl_vec_t **out);

@@ -200,21 +200,13 @@ tl_status_t tl_mt_head_to_run(const tl_memtable_t *mt, tl_vec_t **runs_out,
                                   r, &k);
     if (st != TL_OK) return st;
     tl_head_t *nh = tl_head_new(mt->alloc, mt->head_max);
-    tl_vec_t *v = mt->head_runs, *next = NULL;
     if (nh == NULL) st = TL_ENOMEM;
-    for (uint32_t i = 0; st == TL_OK && i < k; i++) {
-        next = NULL; /* tl_vec_push leaves it as it was on failure */
-        st = tl_vec_push(v, mt->alloc, TL_VEC_RUNS, r[i], &next);
-        if (v != mt->head_runs) tl_vec_unref(v); /* the first push's vector, superseded */
-        v = next;
-    }
+    else st = tl_vec_append(mt->head_runs, mt->alloc, TL_VEC_RUNS, (void *const *)r, k, runs_out);
     for (uint32_t i = 0; i < k; i++) tl_run_unref(r[i]); /* the vector holds its own */
     if (st != TL_OK) {
-        if (v != mt->head_runs) tl_vec_unref(v);
         tl_head_unref(nh);
         return st;
     }
-    *runs_out = v;
     *head_out = nh;
     return TL_OK;
 }
