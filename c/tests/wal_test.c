@@ -693,6 +693,108 @@ TL_TEST(appends_and_syncs_on_two_threads) {
     tl_simfs_free(fs);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * A sync's fdatasync runs outside the writer's lock
+ * ------------------------------------------------------------------------------------------- */
+
+/* A gate in front of simfs's datasync: while armed, a datasync waits inside until released. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool armed, inside, open;
+    int (*datasync)(void *ctx, int fd);
+} g_gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, false, NULL};
+
+static int gated_datasync(void *ctx, int fd) {
+    pthread_mutex_lock(&g_gate.mu);
+    if (g_gate.armed) {
+        g_gate.armed = false;
+        g_gate.inside = true;
+        pthread_cond_broadcast(&g_gate.cv);
+        while (!g_gate.open) pthread_cond_wait(&g_gate.cv, &g_gate.mu);
+        g_gate.inside = false;
+    }
+    pthread_mutex_unlock(&g_gate.mu);
+    return g_gate.datasync(ctx, fd);
+}
+
+typedef struct {
+    tl_wal_t *w;
+    uint64_t from, to, synced;
+    tl_status_t st;
+    _Atomic bool done;
+} gate_job_t;
+
+static void *gate_sync(void *arg) {
+    gate_job_t *j = arg;
+    tl_io_err_t e;
+    j->st = tl_wal_sync(j->w, &j->synced, &e);
+    j->done = true;
+    return NULL;
+}
+
+static void *gate_write(void *arg) {
+    gate_job_t *j = arg;
+    tl_io_err_t e;
+    j->st = TL_OK;
+    for (uint64_t s = j->from; j->st == TL_OK && s < j->to; s++) j->st = du_append(j->w, s, LMAX, &e);
+    if (j->st == TL_OK) j->st = tl_wal_write(j->w, &e);
+    j->done = true;
+    return NULL;
+}
+
+/* While one thread's sync waits in fdatasync, another appends through several full buffers and
+ * writes them out (before, the sync held the writer's lock through its fdatasync, so a writer
+ * whose buffer filled waited for the disk); the sync then reports only what it covered. */
+TL_TEST(writes_go_on_during_a_sync) {
+    tl_simfs_t *fs = tl_simfs_new(31);
+    tl_simfs_mkdir_durable(fs, "/db");
+    tl_io_t io = *tl_simfs_io(fs);
+    g_gate.datasync = io.datasync;
+    io.datasync = gated_datasync;
+    tl_wal_opts_t o = small_opts();
+    o.segment_bytes = 1 << 20; /* no roll: a roll closes the file, and waits for the sync */
+    tl_wal_t *w;
+    tl_wal_report_t rep;
+    tl_io_err_t e;
+    CHECK_OK(tl_wal_open(&io, "/db", &o, NULL, NULL, &w, &rep, &e));
+    CHECK_OK(du_append(w, 1, LMAX, &e));
+    CHECK_OK(tl_wal_sync(w, NULL, &e)); /* creates the segment: its syncs run under io_mu */
+    for (uint64_t s = 2; s <= 3; s++) CHECK_OK(du_append(w, s, LMAX, &e));
+    pthread_mutex_lock(&g_gate.mu);
+    g_gate.armed = true, g_gate.open = false;
+    pthread_mutex_unlock(&g_gate.mu);
+    gate_job_t sj = {.w = w}, wj = {.w = w, .from = 4, .to = 40};
+    pthread_t ts, tw;
+    CHECK(pthread_create(&ts, NULL, gate_sync, &sj) == 0);
+    pthread_mutex_lock(&g_gate.mu);
+    while (!g_gate.inside) pthread_cond_wait(&g_gate.cv, &g_gate.mu);
+    pthread_mutex_unlock(&g_gate.mu);
+    CHECK(pthread_create(&tw, NULL, gate_write, &wj) == 0);
+    for (int i = 0; i < 5000 && !wj.done; i++) usleep(1000); /* up to 5 s */
+    bool wrote_meanwhile = wj.done;
+    pthread_mutex_lock(&g_gate.mu);
+    bool sync_still_inside = g_gate.inside;
+    g_gate.open = true;
+    pthread_cond_broadcast(&g_gate.cv);
+    pthread_mutex_unlock(&g_gate.mu);
+    pthread_join(tw, NULL);
+    pthread_join(ts, NULL);
+    CHECK(wrote_meanwhile && sync_still_inside);
+    CHECK_OK(wj.st);
+    CHECK_OK(sj.st);
+    CHECK_EQ_I64(sj.synced, 3); /* what was written when its fdatasync began, no more */
+    uint64_t synced = 0;
+    CHECK_OK(tl_wal_sync(w, &synced, &e));
+    CHECK_EQ_I64(synced, 39);
+    CHECK_OK(tl_wal_close(w, &e));
+    du_col_t col = {.lmax = LMAX};
+    CHECK_OK(tl_wal_scan(tl_simfs_io(fs), "/db", &o, du_collect, &col, &rep, &e));
+    CHECK(col.n == 39 && col.bad == 0 && rep.last_seq == 39);
+    du_col_free(&col);
+    tl_simfs_free(fs);
+}
+
 int main(void) {
     RUN(names_headers_frames);
     RUN(segment_scan_tells_torn_from_corrupt);
@@ -709,5 +811,6 @@ int main(void) {
     RUN(allocation_failures);
     RUN(syncs_report_whole_units_only);
     RUN(appends_and_syncs_on_two_threads);
+    RUN(writes_go_on_during_a_sync);
     return tl_test_done("wal_test");
 }
