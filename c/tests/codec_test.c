@@ -383,6 +383,56 @@ TL_TEST(choice_and_size) {
     CHECK_EQ_I64(v.h.codec, TL_PCODEC_INT);
 }
 
+/* The blob length of h[0, n) encoded with `flags` (0 when declined), validated. */
+static size_t size_with(uint32_t n, uint32_t flags) {
+    int fail;
+    size_t len = roundtrip(g_ts, g_h, n, flags, &fail);
+    return fail == 0 ? len : SIZE_MAX;
+}
+
+/* The cheaper parameter search: ALP_DEC skipped on short binary fractions, candidates ranked
+ * on an eighth of the miniblocks. The encoder's own pick must stay within 1/32 of the best
+ * forced codec on every page shape, including the one where ALP_DEC beats both of ALP_BIN's
+ * usual candidates (mostly halves, 2% with 18 fraction bits: there the skip is safe only
+ * because ALP_BIN also offers the k of the lowest estimated size). */
+TL_TEST(parameter_search_keeps_the_smallest) {
+    tl_t_rng = 0x5eed000a;
+    const uint32_t n = 4096;
+    gen_ts_random(g_ts, n, 2);
+    for (int kind = 0; kind < 6; kind++) {
+        double x = 100.0;
+        for (uint32_t i = 0; i < n; i++) {
+            x = round((x + (double)((int64_t)(tl_t_rnd() % 11) - 5) / 100.0) * 100) / 100;
+            double half = (double)(int64_t)(tl_t_rnd() % 2000) / 2.0;
+            double d = kind == 0 ? x /* cents */
+                     : kind == 1 ? (double)i / 256.0 /* k/256 */
+                     : kind == 2 ? (double)(int64_t)(tl_t_rnd() % 4001) / 1024.0 - 2.0
+                     : kind == 3 ? (tl_t_rnd() % 50 == 0 ? half + 0x1p-18 : half)
+                     : kind == 4 ? (double)(int64_t)(tl_t_rnd() % 100000) / 1000.0
+                                 : (double)(int64_t)(tl_t_rnd() % 1000) * 1000.0; /* integers */
+            g_h[i] = f2u(d);
+        }
+        size_t best = SIZE_MAX;
+        for (uint32_t c = 0; c < TL_PCODEC_CODECS; c++) {
+            size_t len = size_with(n, TL_PCODEC_F64 | TL_PCODEC_ALWAYS | TL_PCODEC_FORCE_H(c));
+            CHECK(len != SIZE_MAX && len > 0);
+            best = len < best ? len : best;
+        }
+        size_t own = size_with(n, TL_PCODEC_F64 | TL_PCODEC_ALWAYS);
+        CHECK(own != SIZE_MAX && own > 0);
+        if (own > best + best / 32) {
+            fprintf(stderr, "kind %d: encoder %zu bytes, best forced %zu\n", kind, own, best);
+        }
+        CHECK(own <= best + best / 32);
+    }
+    /* A forced ALP_DEC still searches its parameters on binary fractions (k/256 needs
+     * e = 8: ~3 bytes a value, not the 8 of parameters 0 with every value an exception). */
+    for (uint32_t i = 0; i < n; i++) g_h[i] = f2u((double)i / 256.0);
+    size_t dec = size_with(n, TL_PCODEC_F64 | TL_PCODEC_ALWAYS |
+                                  TL_PCODEC_FORCE_H(TL_PCODEC_ALP_DEC));
+    CHECK(dec > 0 && dec < 4 * (size_t)n);
+}
+
 /* Random bits do not compress: 0 by default, the smallest (RAW) blob with ALWAYS. */
 TL_TEST(incompressible_is_declined_or_raw) {
     tl_t_rng = 0x5eed0007;
@@ -557,6 +607,7 @@ int main(void) {
     RUN(roundtrip_extreme_timestamps);
     RUN(roundtrip_f64_every_codec);
     RUN(choice_and_size);
+    RUN(parameter_search_keeps_the_smallest);
     RUN(incompressible_is_declined_or_raw);
     RUN(encode_rejects_bad_input);
     RUN(validate_truncations_and_flips);

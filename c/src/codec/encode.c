@@ -14,7 +14,9 @@
  *
  * Invariants: ts sorted non-decreasing (checked: an unsorted page returns 0, it would break
  * every search); the header's ts_last is ts[n - 1]; sections are multiples of 8 bytes; the
- * trailer is 8 zero bytes. Complexity: O(n) per candidate, 2 + up to 6 candidates.
+ * trailer is 8 zero bytes. Complexity: O(n) per candidate, 2 + up to 6 candidates; ALP
+ * candidates are first ranked on an eighth of the page (tl_alp_estimate), so usually one of
+ * them is sized in full.
  */
 #include "pcodec_int.h"
 
@@ -63,14 +65,28 @@ static choice_t choose_h(const uint64_t *h, uint32_t n, uint32_t flags, unsigned
     bool xor_wanted = forced == 0 || forced == TL_PCODEC_XOR + 1;
     uint32_t exc_min = n;
     if (alp_wanted) {
-        tl_alp_param_t cand[5];
-        uint32_t nc = tl_alp_candidates(h, n, cand);
+        tl_alp_param_t cand[6];
+        uint32_t nc = tl_alp_candidates(h, n, forced == TL_PCODEC_ALP_DEC + 1, cand);
         /* A forced ALP codec applies to any page: parameters 0 with every value that does
          * not round-trip an exception (tests push adversarial values through it). */
         bool has = false;
         for (uint32_t i = 0; i < nc; i++) has |= forced == (unsigned)cand[i].codec + 1;
         if (forced != 0 && !has) cand[nc++] = (tl_alp_param_t){(uint8_t)(forced - 1), 0, 0};
+        /* Each full sizing is a pass over the page as costly as the write: with several
+         * candidates, an eighth of the miniblocks ranks them first, and only those within
+         * 1/32 of the best estimate are sized in full (a forced codec sizes all). */
+        size_t est[6], est_min = SIZE_MAX;
+        uint32_t exc_est[6];
+        bool prune = forced == 0 && nc > 1 && pc_nmb(n) >= 2 * TL_ALP_EST_STEP;
+        for (uint32_t i = 0; prune && i < nc; i++) {
+            est[i] = tl_alp_estimate(h, n, cand[i], &exc_est[i]);
+            est_min = est[i] < est_min ? est[i] : est_min;
+        }
         for (uint32_t i = 0; i < nc; i++) {
+            if (prune && est[i] > est_min + est_min / 32) {
+                exc_min = exc_est[i] < exc_min ? exc_est[i] : exc_min;
+                continue;
+            }
             choice_t c = {.codec = cand[i].codec, .alp = cand[i]};
             c.len = tl_alp_measure(h, n, cand[i], &c.meas);
             exc_min = c.meas.exc_n < exc_min ? c.meas.exc_n : exc_min;

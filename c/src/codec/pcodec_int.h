@@ -174,10 +174,18 @@ typedef struct tl_alp_meas {
     size_t int_len;
     uint32_t exc_n;
 } tl_alp_meas_t;
-/* Candidate parameters for h[0, n): writes up to 4 into out, returns how many. */
-uint32_t tl_alp_candidates(const uint64_t *h, uint32_t n, tl_alp_param_t *out);
+/* Candidate parameters for h[0, n): writes up to 5 into out, returns how many. ALP_DEC's
+ * are left out where ALP_BIN's always win, unless dec_always (a forced ALP_DEC). */
+uint32_t tl_alp_candidates(const uint64_t *h, uint32_t n, bool dec_always,
+                           tl_alp_param_t *out);
 /* Length of the ALP section for h with p (and *out for tl_alp_write). */
 size_t tl_alp_measure(const uint64_t *h, uint32_t n, tl_alp_param_t p, tl_alp_meas_t *out);
+/* Every TL_ALP_EST_STEP-th miniblock of the page, sized as tl_alp_measure sizes them all:
+ * the encoder's first look at each parameter candidate (whole miniblocks, so the estimate
+ * sees the same widths, modes and exceptions as the full size, at an eighth of the cost).
+ * Returns that partial section size; *exc_est the exceptions found times the step. */
+#define TL_ALP_EST_STEP 8u
+size_t tl_alp_estimate(const uint64_t *h, uint32_t n, tl_alp_param_t p, uint32_t *exc_est);
 /* Writes that section (exactly tl_alp_measure's length) at dst. */
 void tl_alp_write(const uint64_t *h, uint32_t n, tl_alp_param_t p, const tl_alp_meas_t *ms,
                   uint8_t *dst);
