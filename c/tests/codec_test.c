@@ -383,7 +383,8 @@ TL_TEST(choice_and_size) {
     CHECK_EQ_I64(v.h.codec, TL_PCODEC_INT);
 }
 
-/* The blob length of h[0, n) encoded with `flags` (0 when declined), validated. */
+/* The blob length of h[0, n) encoded with `flags`: 0 when declined, SIZE_MAX when a check of
+ * the blob failed. */
 static size_t size_with(uint32_t n, uint32_t flags) {
     int fail;
     size_t len = roundtrip(g_ts, g_h, n, flags, &fail);
