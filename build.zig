@@ -31,6 +31,7 @@ const engine_sources = [_][]const u8{
     "c/src/run.c",
     "c/src/tombs.c",
     "c/src/merge.c",
+    "c/src/direct.c",
     "c/src/rmerge.c",
     "c/src/query.c",
     "c/src/point.c",

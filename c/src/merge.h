@@ -157,4 +157,13 @@ typedef struct tl_query_hit {
 void tl_query_last_le_at(const tl_source_t *srcs, uint32_t nsrc, const tl_tombs_t *tombs,
                          int64_t x, tl_query_hit_t *hit);
 
+/* The forward read of [lo, hi] without a merge (direct.c), for the common case where one
+ * source holds every record of the range and no tombstone hides any of them: writes up to cap
+ * records (timestamps as doubles into ts, handles into h; either may be NULL) and returns true
+ * with *n_out, exactly what tl_merge_next_f64 would have given. False, with nothing written,
+ * when the range needs the merge. */
+bool tl_direct_read_f64(const tl_source_t *srcs, uint32_t nsrc, const tl_tombs_t *tombs,
+                        int64_t lo, int64_t hi, double *ts, uint64_t *h, size_t cap,
+                        size_t *n_out);
+
 #endif /* TL_MERGE_H */

@@ -15,6 +15,7 @@
  */
 #include <math.h>
 
+#include "merge.h"
 #include "timelog_int.h"
 
 /* A double bound as an int64: ±inf for the ends, otherwise the *_f64 timestamp rule. */
@@ -57,6 +58,14 @@ tl_status_t tl_snapshot_read_ex_f64(tl_snapshot_t *s, double lo, double hi, uint
         for (size_t i = 0; ts != NULL && i < n; i++) ts[i] = (double)a;
         *n_out = n;
         return st;
+    }
+    if (flags == 0) { /* one source and nothing hidden: straight into the columns */
+        tl_read_plan_t rp;
+        tl_status_t st = tl_snapshot_read_plan(s, &rp);
+        if (st != TL_OK) return st;
+        if (tl_direct_read_f64(rp.srcs, rp.nsrc, rp.tombs, a, b, ts, handles, cap, n_out)) {
+            return TL_OK;
+        }
     }
     tl_iter_t *it = NULL;
     tl_status_t st = tl_iter_open_ex(s, a, b, flags, &it);

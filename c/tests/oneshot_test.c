@@ -5,6 +5,7 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "test.h"
 #include "timelog.h"
@@ -149,10 +150,109 @@ TL_TEST(read_ex_reverse_returns_the_newest_first) {
     tl_close(tl);
 }
 
+/* One range of s read both ways: tl_snapshot_read_f64 (the direct read when one source holds
+ * the range and nothing hides it, oneshot.c) against the iterator's merge, up to cap. */
+static double rd_ts[5000], it_ts[5000];
+static uint64_t rd_h[5000], it_h[5000];
+static void same_as_merge(tl_snapshot_t *s, int64_t lo, int64_t hi, size_t cap) {
+    size_t n = 99999, m = 0;
+    CHECK_OK(tl_snapshot_read_f64(s, (double)lo, (double)hi, rd_ts, rd_h, (uint32_t)cap, &n));
+    tl_iter_t *it = NULL;
+    CHECK_OK(tl_iter_open(s, lo, hi, &it));
+    while (m < cap) {
+        size_t got = 0;
+        tl_status_t st = tl_iter_next_batch_f64(it, it_ts + m, it_h + m, cap - m, &got);
+        if (st == TL_EOF) break;
+        if (st != TL_OK) TL_FAIL_("next_batch -> %d", st);
+        m += got;
+    }
+    tl_iter_destroy(it);
+    if (n != m) TL_FAIL_("[%" PRId64 ", %" PRId64 "] cap %zu: read %zu, merge %zu", lo, hi, cap, n, m);
+    for (size_t i = 0; i < n; i++) {
+        if (rd_ts[i] != it_ts[i] || rd_h[i] != it_h[i]) {
+            TL_FAIL_("[%" PRId64 ", %" PRId64 "] cap %zu record %zu: (%.17g, %" PRIu64
+                     ") vs (%.17g, %" PRIu64 ")", lo, hi, cap, i, rd_ts[i], rd_h[i], it_ts[i], it_h[i]);
+        }
+    }
+}
+
+/* Many ranges of the log's current state: random ones, and ones that start or end on
+ * miniblock (64) and page (1024) edges and one record either side, with caps that end inside,
+ * at and past a miniblock. */
+static void ranges_agree(tl_timelog_t *tl, uint64_t *rng, int64_t tmin, int64_t tmax) {
+    static const size_t caps[] = {1, 7, 63, 64, 65, 200, 5000};
+    static const int64_t widths[] = {0, 1, 2, 63, 64, 65, 100, 1000, 4000};
+    tl_snapshot_t *s = NULL;
+    CHECK_OK(tl_snapshot_acquire(tl, &s));
+    for (int q = 0; q < 3000 && !tl_t_cur_failed; q++) {
+        *rng ^= *rng << 13, *rng ^= *rng >> 7, *rng ^= *rng << 17;
+        uint64_t r = *rng;
+        int64_t span = tmax - tmin + 20, lo = tmin - 10 + (int64_t)(r % (uint64_t)span);
+        if (q % 3 == 1) lo = tmin + (int64_t)((r >> 20) % 40) * 64 + (int64_t)((r >> 8) % 3) - 1;
+        if (q % 3 == 2) lo = tmin + (int64_t)((r >> 20) % 10) * 1024 + (int64_t)((r >> 8) % 3) - 1;
+        int64_t hi = lo + widths[(r >> 32) % 9] + (q % 2 ? (int64_t)((r >> 40) % 3) - 1 : 0);
+        same_as_merge(s, lo, hi, caps[(r >> 48) % 7]);
+    }
+    tl_snapshot_release(s);
+}
+
+TL_TEST(read_f64_without_a_merge_matches_the_merge) {
+    tl_config_t c;
+    tl_config_init_defaults(&c);
+    c.maintenance = TL_MAINT_MANUAL;
+    c.page_records = 1024; /* 16 miniblocks a packed page */
+    c.memtable_records = 4096;
+    c.value_kind = TL_VALUES_F64;
+    tl_timelog_t *tl = NULL;
+    CHECK_OK(tl_open(&c, &tl));
+    uint64_t rng = 88172645463325252ull;
+    /* Three records a timestamp on average, 5% up to 500 late, negative and positive ts. */
+    int64_t t = -15000, tmin = t;
+    for (uint64_t i = 0; i < 40000; i++) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        int64_t ts = (rng % 100) < 5 ? t - 1 - (int64_t)((rng >> 8) % 500) : (t += (rng >> 8) % 3 == 0);
+        double v = (double)(i % 1000) / 256.0;
+        uint64_t bits;
+        memcpy(&bits, &v, 8);
+        tl_status_t st = tl_append(tl, ts, bits); /* EBUSY: accepted, maintenance is due */
+        CHECK(st == TL_OK || st == TL_EBUSY);
+        if (st == TL_EBUSY) CHECK_OK(tl_flush(tl));
+        if (ts < tmin) tmin = ts;
+    }
+    /* The memtable and L0 runs overlap: reads merge. */
+    ranges_agree(tl, &rng, tmin, t);
+    if (tl_t_cur_failed) return;
+    CHECK_OK(tl_compact(tl));
+    tl_stats_t z;
+    CHECK_OK(tl_stats(tl, &z));
+    /* One L1 chain, packed but for its last page (not full): both kinds read directly. */
+    CHECK(z.pages_packed > 0 && z.pages_packed + 1 >= z.pages);
+    ranges_agree(tl, &rng, tmin, t);
+    if (tl_t_cur_failed) return;
+    /* A tail in the memtable past L1 (its own source), then one record inside L1's range. */
+    for (int64_t i = 1; i <= 3000; i++) {
+        tl_status_t st = tl_append(tl, t + i / 2, (uint64_t)i);
+        CHECK(st == TL_OK || st == TL_EBUSY);
+    }
+    ranges_agree(tl, &rng, tmin, t + 1500);
+    if (tl_t_cur_failed) return;
+    CHECK_OK(tl_append(tl, tmin + 5000, 42));
+    ranges_agree(tl, &rng, tmin, t + 1500);
+    if (tl_t_cur_failed) return;
+    /* Tombstones over part of L1: ranges meeting them merge, the others stay direct. */
+    CHECK_OK(tl_flush(tl));
+    CHECK_OK(tl_compact(tl));
+    CHECK_OK(tl_delete_range(tl, tmin + 2000, tmin + 2300));
+    CHECK_OK(tl_delete_range(tl, tmin + 7000, tmin + 7001));
+    ranges_agree(tl, &rng, tmin, t + 1500);
+    tl_close(tl);
+}
+
 int main(void) {
     RUN(read_f64_matches_iter_and_stops_at_cap);
     RUN(bounds_infinity_reach_int64_ends_and_bad_bounds_fail);
     RUN(snapshot_read_f64_is_isolated_from_later_writes);
     RUN(read_ex_reverse_returns_the_newest_first);
+    RUN(read_f64_without_a_merge_matches_the_merge);
     return tl_test_done("oneshot_test");
 }
