@@ -66,6 +66,8 @@ export class LogCore<V> {
   readonly u64: BigUint64Array = new BigUint64Array(1);
   readonly size: Uint32Array = new Uint32Array(2);
   readonly f64: Float64Array = new Float64Array(1);
+  /** Batch buffers of finished reads, for the next ones (iter.ts's borrow / giveBack). */
+  readonly batchPool: object[] = [];
   /** Point-read columns (at()): timestamps, and handles read both as bits and as doubles. */
   readonly pointTs: Float64Array = new Float64Array(POINT_CAP);
   readonly pointH: Float64Array = new Float64Array(POINT_CAP);

@@ -21,20 +21,27 @@ import type { Ts } from "./time.ts";
 /** Records per FFI crossing. */
 export const BATCH = 4096;
 
+/**
+ * Results of nextBatch kept per batch buffer, by record count. A short range is read whole
+ * into a pooled batch and handed out as views of its first n records; making two views and
+ * their wrapper per read was a third of a 100-record range's cost in Bun and Deno, so the
+ * views of each n are made once. At most this many (about 200 bytes each) per batch.
+ */
+const VIEWS_KEPT = 128;
+
 /** Reusable column buffers for one batch. */
 export interface Batch {
   readonly tsF: Float64Array;
   readonly tsI: BigInt64Array;
   readonly h: Float64Array;
   readonly hRaw: BigUint64Array;
+  /** nextBatch's results for records [0, n) of an f64 batch, by n (see nextBatch). */
+  readonly views: Map<number, { ts: Float64Array; values: Float64Array }>;
 }
 
-const pools = new WeakMap<object, Batch[]>();
-
-/** Borrows a batch buffer from the log's small pool. */
-export function borrow(core: object): Batch {
-  const pool = pools.get(core);
-  const batch = pool?.pop();
+/** Borrows a batch buffer from the log's small pool (kept on its core: no lookup). */
+export function borrow(core: { readonly batchPool: object[] }): Batch {
+  const batch = core.batchPool.pop() as Batch | undefined;
   if (batch) return batch;
   const h = new Float64Array(BATCH);
   const ts = new ArrayBuffer(BATCH * 8);
@@ -43,13 +50,13 @@ export function borrow(core: object): Batch {
     tsI: new BigInt64Array(ts),
     h,
     hRaw: new BigUint64Array(h.buffer),
+    views: new Map(),
   };
 }
 
 /** Returns a batch buffer to the pool. */
-export function giveBack(core: object, batch: Batch): void {
-  let pool = pools.get(core);
-  if (!pool) pools.set(core, pool = []);
+export function giveBack(core: { readonly batchPool: object[] }, batch: Batch): void {
+  const pool = core.batchPool;
   if (pool.length < 4) pool.push(batch);
 }
 
@@ -264,9 +271,22 @@ export class TimelogIterator<V, T extends Ts = number>
     const from = this.#i;
     const to = this.#n;
     this.#i = to;
+    const table = this.#table;
+    if (from === 0 && table === null && this.#vals === null && this.#ts instanceof Float64Array) {
+      const b = (this.#state as NativeIter<V>).batch as Batch;
+      let v = b.views.get(to);
+      if (v === undefined) {
+        if (b.views.size >= VIEWS_KEPT) b.views.clear();
+        v = Object.freeze({ ts: b.tsF.subarray(0, to), values: b.h.subarray(0, to) });
+        b.views.set(to, v);
+      }
+      return v as unknown as {
+        ts: T extends bigint ? BigInt64Array : Float64Array;
+        values: Float64Array | V[];
+      };
+    }
     const ts = (this.#ts as Float64Array).subarray(from, to);
     const h = (this.#h as Float64Array).subarray(from, to);
-    const table = this.#table;
     // A plain loop: Array.from with a mapping function is several times slower in JSC.
     let values: Float64Array | V[] = h;
     if (this.#vals !== null) values = this.#vals.slice(from, to);

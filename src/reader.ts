@@ -104,8 +104,14 @@ export interface ReadOptions {
 const READ_REVERSE = 1;
 
 /** Validated read options: the engine flags and the limit (Infinity when none). */
+/** The options of a read without any (shared: nothing writes to it). */
+const NO_READ_OPTS: { readonly flags: number; readonly limit: number } = Object.freeze({
+  flags: 0,
+  limit: Infinity,
+});
+
 function readOpts(options: ReadOptions | undefined): { flags: number; limit: number } {
-  if (options === undefined) return { flags: 0, limit: Infinity };
+  if (options === undefined) return NO_READ_OPTS; // no allocation on the usual short read
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`Read options must be an object, got ${describe(options)}`);
   }

@@ -231,3 +231,39 @@ test("a range read up front still belongs to its snapshot: closing the snapshot 
   snap.close();
   assert.throws(() => it.next(), /closed/i);
 });
+
+test("short f64 ranges: each nextBatch() holds its own read's records, for every count", () => {
+  using log = new Timelog<number>({ values: "f64", maintenance: "manual" });
+  const ts = Float64Array.from({ length: 10_000 }, (_, i) => i);
+  log.appendMany(ts, ts.map((t) => t / 2));
+  log.compact();
+  // Counts 1..300 twice: past the views kept per batch (iter.ts), and each count again.
+  for (let round = 0; round < 2; round++) {
+    for (let w = 1; w <= 300; w++) {
+      const start = (w * 37 + round * 1000) % 9000;
+      const it = log.range(start, start + w);
+      const b = it.nextBatch();
+      assert.ok(b);
+      assert.equal(b.ts.length, w);
+      assert.equal(b.values.length, w);
+      assert.equal(b.ts[0], start);
+      assert.equal(b.ts[w - 1], start + w - 1);
+      assert.equal(b.values[w - 1], (start + w - 1) / 2);
+      assert.equal(it.nextBatch(), undefined);
+    }
+  }
+  // Two open ranges of one count read into separate buffers: neither sees the other's records.
+  const a = log.range(0, 10), c = log.range(500, 510);
+  const ba = a.nextBatch(), bc = c.nextBatch();
+  assert.ok(ba && bc);
+  assert.deepEqual([...ba.ts], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual([...bc.values], [250, 250.5, 251, 251.5, 252, 252.5, 253, 253.5, 254, 254.5]);
+  a.close(), c.close();
+  // After next(), nextBatch() returns the rest of the batch.
+  const it = log.range(20, 30);
+  assert.deepEqual(it.next().value, [20, 10]);
+  const rest = it.nextBatch();
+  assert.ok(rest);
+  assert.deepEqual([...rest.ts], [21, 22, 23, 24, 25, 26, 27, 28, 29]);
+  assert.equal(it.nextBatch(), undefined);
+});
