@@ -246,7 +246,8 @@ export class TimelogIterator<V, T extends Ts = number>
   /**
    * The next records as columns — up to 4096 at a time, without allocating in f64 mode —
    * or undefined when exhausted. `ts` and (f64 mode) `values` are views of reused buffers,
-   * valid until the next call: copy what you keep. Mixes freely with `next()`.
+   * valid until the next call: copy what you keep (the returned object, read-only, may itself
+   * be handed out again by a later read). Mixes freely with `next()`.
    *
    * @example
    * ```ts
