@@ -103,13 +103,13 @@ export interface ReadOptions {
 /** TL_READ_REVERSE (c/include/timelog.h). */
 const READ_REVERSE = 1;
 
-/** Validated read options: the engine flags and the limit (Infinity when none). */
 /** The options of a read without any (shared: nothing writes to it). */
 const NO_READ_OPTS: { readonly flags: number; readonly limit: number } = Object.freeze({
   flags: 0,
   limit: Infinity,
 });
 
+/** Validated read options: the engine flags and the limit (Infinity when none). */
 function readOpts(options: ReadOptions | undefined): { flags: number; limit: number } {
   if (options === undefined) return NO_READ_OPTS; // no allocation on the usual short read
   if (typeof options !== "object" || options === null) {
