@@ -59,7 +59,7 @@ tl_status_t tl_snapshot_read_ex_f64(tl_snapshot_t *s, double lo, double hi, uint
         *n_out = n;
         return st;
     }
-    if (flags == 0) { /* one source and nothing hidden: straight into the columns */
+    if (flags == 0 && a < b) { /* one source and nothing hidden: straight into the columns */
         tl_read_plan_t rp;
         tl_status_t st = tl_snapshot_read_plan(s, &rp);
         if (st != TL_OK) return st;
