@@ -26,9 +26,10 @@
 #include "codec/pcodec.h"
 #include "merge.h"
 
-/* The one source with runs meeting [lo, hi] (its index), nsrc when none does, or UINT32_MAX
- * when two or more do. */
-static uint32_t lone_source(const tl_source_t *srcs, uint32_t nsrc, int64_t lo, int64_t hi) {
+/* The one source with runs meeting [lo, hi] (its index, and in *first the first of those
+ * runs), nsrc when none does, or UINT32_MAX when two or more do. */
+static uint32_t lone_source(const tl_source_t *srcs, uint32_t nsrc, int64_t lo, int64_t hi,
+                            uint32_t *first) {
     uint32_t found = nsrc;
     for (uint32_t i = 0; i < nsrc; i++) {
         const tl_source_t *s = &srcs[i];
@@ -36,15 +37,17 @@ static uint32_t lone_source(const tl_source_t *srcs, uint32_t nsrc, int64_t lo, 
         if (ri == s->nruns || s->runs[ri]->ts_min > hi) continue;
         if (found != nsrc) return UINT32_MAX;
         found = i;
+        *first = ri;
     }
     return found;
 }
 
-/* Whether a tombstone may hide a record of the chain's runs that meet [lo, hi]. */
-static bool chain_hidden(const tl_source_t *s, const tl_tombs_t *tombs, int64_t lo,
-                         int64_t hi) {
+/* Whether a tombstone may hide a record of the chain's runs that meet [lo, hi] (the first of
+ * them is runs[first]). */
+static bool chain_hidden(const tl_source_t *s, uint32_t first, const tl_tombs_t *tombs,
+                         int64_t lo, int64_t hi) {
     if (tombs == NULL || tombs->n == 0) return false;
-    for (uint32_t ri = tl_chain_first_ge(s->runs, s->nruns, lo); ri < s->nruns; ri++) {
+    for (uint32_t ri = first; ri < s->nruns; ri++) {
         const tl_run_t *r = s->runs[ri];
         if (r->ts_min > hi) break;
         if (r->wm == TL_SEQ_MAX) continue; /* a mutable memtable view: never filtered */
@@ -115,14 +118,15 @@ bool tl_direct_read_f64(const tl_source_t *srcs, uint32_t nsrc, const tl_tombs_t
                         size_t *n_out) {
     *n_out = 0;
     if (lo > hi) return false;
-    uint32_t si = lone_source(srcs, nsrc, lo, hi);
+    uint32_t first = 0;
+    uint32_t si = lone_source(srcs, nsrc, lo, hi, &first);
     if (si == UINT32_MAX) return false;
     if (si == nsrc || cap == 0) return true; /* nothing meets the range, or no room */
     const tl_source_t *s = &srcs[si];
-    if (chain_hidden(s, tombs, lo, hi)) return false;
+    if (chain_hidden(s, first, tombs, lo, hi)) return false;
     out_t o = {ts, h, 0, cap};
     bool more = true;
-    for (uint32_t ri = tl_chain_first_ge(s->runs, s->nruns, lo); more && ri < s->nruns; ri++) {
+    for (uint32_t ri = first; more && ri < s->nruns; ri++) {
         const tl_run_t *r = s->runs[ri];
         if (r->ts_min > hi) break;
         tl_run_pos_t pos = {0, 0};
