@@ -250,8 +250,10 @@ tl_status_t tl_compact_all_job(tl_timelog_t *tl) {
     return st;
 }
 
-/* Freed page blocks and heap holes back to the system (after a compact-all, no lock held). */
+/* Freed page blocks, the spare head and heap holes back to the system (after a compact-all,
+ * no lock held). */
 void tl_give_back(tl_timelog_t *tl) {
+    tl_mt_drop_spare(&tl->mt);
     tl_arena_trim(&tl->arena);
     tl_mem_trim(&tl->arena.under);
 }

@@ -15,6 +15,7 @@ static void log_free(tl_timelog_t *tl) {
     pthread_cond_destroy(&tl->progress_cv);
     tl_vstore_destroy(tl->vs); /* no manifest is left to pin a value */
     tl_scratch_drop(tl);
+    tl_mt_drop_spare(&tl->mt); /* the last head unref (a snapshot's) may have parked it */
     tl_arena_destroy(&tl->arena); /* every page is gone: the last snapshot released them */
     tl_allocator_t a = tl->cfg.allocator; /* the struct holds the allocator it is freed with */
     tl_mem_free(&a, tl, sizeof *tl);

@@ -4,9 +4,10 @@
  *
  * Structure (see memtable.h): the active directory is allocated once per generation with a
  * fixed number of page slots, so the writer never reallocates an array a snapshot may be
- * reading; pages are allocated one at a time as records arrive. The head is a fresh
- * refcounted buffer per head: once full it is sorted into an immutable run and replaced,
- * never rewritten, so a snapshot that captured (head, head_n) reads stable memory.
+ * reading; pages are allocated one at a time as records arrive. The head is a refcounted
+ * buffer per head: once full it is sorted into an immutable run and replaced, and rewritten
+ * only as a later head after its last reference is gone (the spare), so a snapshot that
+ * captured (head, head_n) reads stable memory.
  *
  * Invariants: records [0, act_n) of the directory are non-decreasing; every head record is
  * < last at the time it was written; the first record of a generation goes to the directory
@@ -62,11 +63,17 @@ tl_head_t *tl_head_new(const tl_allocator_t *a, uint32_t cap) {
     h->h = (uint64_t *)(void *)(h->ts + cap);
     h->sorted = NULL;
     h->presort_asked = false;
+    h->home = NULL;
     if (pthread_mutex_init(&h->sort_mu, NULL) != 0) {
         tl_mem_free(a, h, head_bytes(cap));
         return NULL;
     }
     return h;
+}
+
+static void head_free(tl_head_t *h) {
+    pthread_mutex_destroy(&h->sort_mu);
+    tl_mem_free(h->alloc, h, head_bytes(h->cap));
 }
 
 void tl_head_ref(tl_head_t *h) { atomic_fetch_add_explicit(&h->refs, 1, memory_order_relaxed); }
@@ -77,8 +84,32 @@ void tl_head_unref(tl_head_t *h) {
     TL_ASSERT(prev > 0);
     if (prev != 1) return;
     tl_run_unref(h->sorted); /* readers' sorted-view cache (snapshot.c) */
-    pthread_mutex_destroy(&h->sort_mu);
-    tl_mem_free(h->alloc, h, head_bytes(h->cap));
+    h->sorted = NULL;
+    /* Release: the writer that takes the spare sees the cleared cache. One spare at most. */
+    tl_head_t *none = NULL;
+    if (h->home != NULL &&
+        atomic_compare_exchange_strong_explicit(h->home, &none, h, memory_order_release,
+                                                memory_order_relaxed)) {
+        return;
+    }
+    head_free(h);
+}
+
+tl_head_t *tl_mt_head_new(tl_memtable_t *mt) {
+    tl_head_t *h = atomic_exchange_explicit(&mt->spare_head, NULL, memory_order_acquire);
+    if (h != NULL) {
+        atomic_store_explicit(&h->refs, 1, memory_order_relaxed);
+        h->presort_asked = false;
+        return h;
+    }
+    h = tl_head_new(mt->alloc, mt->head_max);
+    if (h != NULL) h->home = &mt->spare_head;
+    return h;
+}
+
+void tl_mt_drop_spare(tl_memtable_t *mt) {
+    tl_head_t *h = atomic_exchange_explicit(&mt->spare_head, NULL, memory_order_acquire);
+    if (h != NULL) head_free(h);
 }
 
 tl_status_t tl_mt_init(tl_memtable_t *mt, const tl_allocator_t *a, uint32_t page_records,
@@ -93,6 +124,7 @@ tl_status_t tl_mt_init(tl_memtable_t *mt, const tl_allocator_t *a, uint32_t page
     mt->last = INT64_MIN;
     mt->ooo_min = INT64_MAX;
     atomic_init(&mt->pub, 0);
+    atomic_init(&mt->spare_head, NULL);
     mt->act = tl_active_new(a, page_records, active_max);
     return mt->act ? TL_OK : TL_ENOMEM;
 }
@@ -104,6 +136,7 @@ void tl_mt_destroy(tl_memtable_t *mt) {
     mt->act = NULL;
     mt->head = NULL;
     mt->head_runs = NULL;
+    tl_mt_drop_spare(mt);
 }
 
 void tl_mt_sync_cursor(tl_memtable_t *mt) {
@@ -190,7 +223,7 @@ tl_status_t tl_active_view(const tl_allocator_t *a, const tl_active_t *d, uint32
     return st;
 }
 
-tl_status_t tl_mt_head_to_run(const tl_memtable_t *mt, tl_vec_t **runs_out,
+tl_status_t tl_mt_head_to_run(tl_memtable_t *mt, tl_vec_t **runs_out,
                               tl_head_t **head_out) {
     tl_run_t *r[2] = {NULL, NULL};
     uint32_t k = 0;
@@ -199,7 +232,7 @@ tl_status_t tl_mt_head_to_run(const tl_memtable_t *mt, tl_vec_t **runs_out,
     tl_status_t st = tl_head_runs(mt->head, mt->alloc, mt->page_records, mt->sums, mt->head_n,
                                   r, &k);
     if (st != TL_OK) return st;
-    tl_head_t *nh = tl_head_new(mt->alloc, mt->head_max);
+    tl_head_t *nh = tl_mt_head_new(mt);
     if (nh == NULL) st = TL_ENOMEM;
     else st = tl_vec_append(mt->head_runs, mt->alloc, TL_VEC_RUNS, (void *const *)r, k, runs_out);
     for (uint32_t i = 0; i < k; i++) tl_run_unref(r[i]); /* the vector holds its own */

@@ -4,8 +4,8 @@
  * A generation is what accumulates between two seals:
  *   act        in-order page directory (fixed capacity for active_max records, pages
  *              allocated as they fill); records with ts >= last;
- *   head       unsorted out-of-order buffer (records with ts < last); a fresh buffer per head,
- *              refcounted, never reused once a snapshot may have seen it;
+ *   head       unsorted out-of-order buffer (records with ts < last); a new buffer per head,
+ *              refcounted, rewritten only after its last reference is gone (the spare);
  *   head_runs  immutable vector of sorted runs made from full heads (one or two per head),
  *              in creation order.
  * The writer appends without a lock and publishes (act_n, head_n) with one release store of
@@ -41,6 +41,9 @@ typedef struct tl_head {
     pthread_mutex_t sort_mu;
     tl_run_t *sorted; /* NULL or the newest sorted prefix built so far */
     bool presort_asked; /* writer only: the worker was asked to sort this head ahead */
+    /* Where the last unref parks the buffer for the next head (its memtable's spare_head),
+     * or NULL: freed then. */
+    _Atomic(struct tl_head *) *home;
 } tl_head_t;
 
 typedef struct tl_memtable {
@@ -50,6 +53,11 @@ typedef struct tl_memtable {
     tl_active_t *act; /* never NULL while open */
     tl_head_t *head; /* NULL until the first out-of-order record of a head */
     tl_vec_t *head_runs; /* NULL = none */
+    /* A head buffer nobody references any more, kept for the next head: a new 32 KB buffer
+     * is faulted in by the writer's first stores into it, which were most of the writer's
+     * page faults on the bench data (C, paced). Set by the last unref (any thread), taken by
+     * the writer; freed by tl_mt_drop_spare. */
+    _Atomic(tl_head_t *) spare_head;
     _Atomic uint64_t pub; /* (act_n << 32) | head_n, published by the writer */
     /* writer-private */
     uint32_t act_n, head_n;
@@ -101,11 +109,17 @@ static inline void tl_mt_publish(tl_memtable_t *mt) {
 /* sums: the values are doubles, so pages get value summaries as they fill (summary.h). */
 tl_status_t tl_mt_init(tl_memtable_t *mt, const tl_allocator_t *a, uint32_t page_records,
                        uint32_t active_max, uint32_t head_max, uint32_t runs_max, bool sums);
+/* Releases the generation and frees the spare head; idempotent. */
 void tl_mt_destroy(tl_memtable_t *mt);
+/* Frees the spare head buffer, if any (memory back when the log goes idle). Any thread. */
+void tl_mt_drop_spare(tl_memtable_t *mt);
+/* A head buffer for mt: the spare when there is one, else a new one. NULL on ENOMEM. */
+tl_head_t *tl_mt_head_new(tl_memtable_t *mt);
 
 tl_active_t *tl_active_new(const tl_allocator_t *a, uint32_t page_records, uint32_t active_max);
 void tl_active_ref(tl_active_t *d);
 void tl_active_unref(tl_active_t *d); /* accepts NULL */
+/* A head with no home: freed by its last unref. */
 tl_head_t *tl_head_new(const tl_allocator_t *a, uint32_t cap);
 void tl_head_ref(tl_head_t *h);
 void tl_head_unref(tl_head_t *h); /* accepts NULL */
@@ -127,9 +141,9 @@ tl_status_t tl_mt_append_sorted(tl_memtable_t *mt, const int64_t *ts, const uint
                                 size_t n, size_t *taken);
 
 /* The full head as sorted runs (wm TL_SEQ_MAX; one or two, headsort.h) appended to a new
- * head_runs vector; a fresh head buffer is allocated. Outputs only: the caller swaps them in
- * under state_mu. ENOMEM. */
-tl_status_t tl_mt_head_to_run(const tl_memtable_t *mt, tl_vec_t **runs_out,
+ * head_runs vector, and the next head buffer (tl_mt_head_new). Outputs only: the caller swaps
+ * them in under state_mu. ENOMEM. */
+tl_status_t tl_mt_head_to_run(tl_memtable_t *mt, tl_vec_t **runs_out,
                               tl_head_t **head_out);
 
 /* Builds the memrun of the current generation: active run, head runs, sorted head, all with

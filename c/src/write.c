@@ -29,7 +29,7 @@ static tl_status_t head_slow(txn_t *x) {
     tl_timelog_t *tl = x->tl;
     tl_memtable_t *mt = &tl->mt;
     if (mt->head == NULL) {
-        tl_head_t *h = tl_head_new(tl->alloc, mt->head_max);
+        tl_head_t *h = tl_mt_head_new(mt);
         if (h == NULL) return TL_ENOMEM;
         tl_txn_struct(x);
         mt->head = h;
