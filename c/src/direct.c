@@ -1,5 +1,6 @@
 /*
- * direct.c — a forward read that needs no merge (merge.h, tl_direct_read_f64).
+ * direct.c — forward reads that need no merge (merge.h): a resumable cursor, which forward
+ * iterators use (scans and ranges in batches), and the one-call read (tl_direct_read_f64).
  *
  * Why: a settled log (maintenance done) usually holds a range in one source, the L1 chain,
  * with no tombstone over it. The merge then has one cursor, yet still pays for its machinery:
@@ -18,8 +19,11 @@
  * ties included (equal timestamps across runs come out in chain order, as in the merge).
  * Anything else is the merge's (false, nothing written).
  *
+ * The cursor keeps (run, page, offset) of the next record, so a batch that ends inside a
+ * miniblock costs the next one a second decode of that miniblock only.
+ *
  * Complexity: one chain search, one seek (fence search + page search table), then O(records
- * read) with one miniblock decode per 64 records; no allocation.
+ * read) with one miniblock decode per 64 records (plus one per batch); no allocation.
  */
 #include <string.h>
 
@@ -60,34 +64,44 @@ static bool chain_hidden(const tl_source_t *s, uint32_t first, const tl_tombs_t 
 /* Where a read stands: the output columns and how much of them is used. */
 typedef struct out {
     double *ts;
+    int64_t *ts64;
     uint64_t *h;
     size_t n, cap;
 } out_t;
 
-static inline void put_ts(double *dst, const int64_t *src, size_t k) {
-    for (size_t i = 0; i < k; i++) dst[i] = (double)src[i];
+static inline void put_ts(out_t *o, const int64_t *src, size_t k) {
+    if (o->ts != NULL) {
+        double *dst = o->ts + o->n;
+        for (size_t i = 0; i < k; i++) dst[i] = (double)src[i];
+    } else if (o->ts64 != NULL) {
+        memcpy(o->ts64 + o->n, src, k * sizeof(int64_t));
+    }
 }
 
-/* Records [off, cnt) of raw page p of r that are <= hi, up to the room left. True when the
- * read goes on past this page. */
-static bool read_raw(const tl_run_t *r, uint32_t p, uint32_t off, int64_t hi, out_t *o) {
+/* Reads the records of raw page p of r from offset off that are <= hi, up to the room left.
+ * Returns the offset after the last record read; *over when a record > hi follows it. */
+static uint32_t read_raw(const tl_run_t *r, uint32_t p, uint32_t off, int64_t hi, out_t *o,
+                         bool *over) {
     uint32_t cnt = tl_run_page_count(r, p);
     const int64_t *ts = tl_page_ts(r->pages[p]);
     uint32_t end = r->page_max[p] <= hi ? cnt : tl_ts_upper(ts, off, cnt, hi);
     size_t k = end - off, room = o->cap - o->n;
     if (k > room) k = room;
-    if (o->ts != NULL) put_ts(o->ts + o->n, ts + off, k);
+    put_ts(o, ts + off, k);
     if (o->h != NULL) memcpy(o->h + o->n, r->page_h[p] + off, k * sizeof(uint64_t));
     o->n += k;
-    return end == cnt && o->n < o->cap;
+    *over = off + k == end && end < cnt;
+    return off + (uint32_t)k;
 }
 
 /* The same for packed page p, miniblock by miniblock. */
-static bool read_packed(const tl_run_t *r, uint32_t p, uint32_t off, int64_t hi, out_t *o) {
+static uint32_t read_packed(const tl_run_t *r, uint32_t p, uint32_t off, int64_t hi, out_t *o,
+                            bool *over) {
     const tl_pcodec_view_t *v = r->page_v[p];
     bool page_in = r->page_max[p] <= hi; /* every record of the page is <= hi */
     int64_t tbuf[TL_PCODEC_MB];
     uint64_t hbuf[TL_PCODEC_MB];
+    *over = false;
     if (o->h != NULL) tl_pcodec_prefetch_h(v, off); /* its lines load while ts decodes */
     for (uint32_t j = off / TL_PCODEC_MB; j < v->nmb; j++) {
         uint32_t start = j * TL_PCODEC_MB, from = off > start ? off - start : 0;
@@ -97,7 +111,7 @@ static bool read_packed(const tl_run_t *r, uint32_t p, uint32_t off, int64_t hi,
         if (!whole) end = tl_ts_upper(tbuf, from, m, hi);
         size_t k = end - from, room = o->cap - o->n;
         if (k > room) k = room;
-        if (o->ts != NULL) put_ts(o->ts + o->n, tbuf + from, k);
+        put_ts(o, tbuf + from, k);
         if (o->h != NULL && k > 0) {
             /* In place when the whole miniblock goes out and its 64 slots fit the room. */
             if (from == 0 && k == m && room >= TL_PCODEC_MB) {
@@ -108,38 +122,74 @@ static bool read_packed(const tl_run_t *r, uint32_t p, uint32_t off, int64_t hi,
             }
         }
         o->n += k;
-        if (end < m || o->n == o->cap) return false;
+        if (from + k == end && end < m) *over = true;
+        if (*over || o->n == o->cap) return start + from + (uint32_t)k;
+    }
+    return v->n;
+}
+
+bool tl_direct_open(tl_direct_t *d, const tl_source_t *srcs, uint32_t nsrc,
+                    const tl_tombs_t *tombs, int64_t lo, int64_t hi) {
+    if (lo > hi) return false;
+    uint32_t first = 0;
+    uint32_t si = lone_source(srcs, nsrc, lo, hi, &first);
+    if (si == UINT32_MAX) return false;
+    memset(d, 0, sizeof *d);
+    d->hi = hi;
+    if (si == nsrc) { /* nothing meets the range */
+        d->done = true;
+        return true;
+    }
+    if (chain_hidden(&srcs[si], first, tombs, lo, hi)) return false;
+    d->src = srcs[si];
+    d->run = first;
+    const tl_run_t *r = d->src.runs[first];
+    if (r->ts_min < lo) { /* later runs start after this one's ts_max >= lo */
+        tl_run_pos_t pos = tl_run_seek_lower(r, lo);
+        d->page = pos.page;
+        d->off = pos.off;
     }
     return true;
+}
+
+size_t tl_direct_next(tl_direct_t *d, double *ts, int64_t *ts64, uint64_t *h, size_t cap) {
+    out_t o = {ts, ts64, h, 0, cap};
+    while (!d->done && o.n < o.cap) {
+        if (d->run >= d->src.nruns) {
+            d->done = true;
+            break;
+        }
+        const tl_run_t *r = d->src.runs[d->run];
+        if (d->page >= r->npages) {
+            d->run++;
+            d->page = d->off = 0;
+            continue;
+        }
+        if (r->page_min[d->page] > d->hi) { /* also a run that starts past hi */
+            d->done = true;
+            break;
+        }
+        bool over = false;
+        uint32_t at = r->page_h[d->page] != NULL ? read_raw(r, d->page, d->off, d->hi, &o, &over)
+                                                 : read_packed(r, d->page, d->off, d->hi, &o, &over);
+        if (over) {
+            d->done = true;
+        } else if (at >= tl_run_page_count(r, d->page)) {
+            d->page++;
+            d->off = 0;
+        } else {
+            d->off = at;
+        }
+    }
+    return o.n;
 }
 
 bool tl_direct_read_f64(const tl_source_t *srcs, uint32_t nsrc, const tl_tombs_t *tombs,
                         int64_t lo, int64_t hi, double *ts, uint64_t *h, size_t cap,
                         size_t *n_out) {
     *n_out = 0;
-    if (lo > hi) return false;
-    uint32_t first = 0;
-    uint32_t si = lone_source(srcs, nsrc, lo, hi, &first);
-    if (si == UINT32_MAX) return false;
-    if (si == nsrc || cap == 0) return true; /* nothing meets the range, or no room */
-    const tl_source_t *s = &srcs[si];
-    if (chain_hidden(s, first, tombs, lo, hi)) return false;
-    out_t o = {ts, h, 0, cap};
-    bool more = true;
-    for (uint32_t ri = first; more && ri < s->nruns; ri++) {
-        const tl_run_t *r = s->runs[ri];
-        if (r->ts_min > hi) break;
-        tl_run_pos_t pos = {0, 0};
-        if (r->ts_min < lo) pos = tl_run_seek_lower(r, lo);
-        for (uint32_t p = pos.page, off = pos.off; more && p < r->npages; p++, off = 0) {
-            if (r->page_min[p] > hi) {
-                more = false;
-                break;
-            }
-            more = r->page_h[p] != NULL ? read_raw(r, p, off, hi, &o)
-                                        : read_packed(r, p, off, hi, &o);
-        }
-    }
-    *n_out = o.n;
+    tl_direct_t d;
+    if (!tl_direct_open(&d, srcs, nsrc, tombs, lo, hi)) return false;
+    if (cap > 0) *n_out = tl_direct_next(&d, ts, NULL, h, cap);
     return true;
 }

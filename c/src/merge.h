@@ -157,11 +157,30 @@ typedef struct tl_query_hit {
 void tl_query_last_le_at(const tl_source_t *srcs, uint32_t nsrc, const tl_tombs_t *tombs,
                          int64_t x, tl_query_hit_t *hit);
 
-/* The forward read of [lo, hi] without a merge (direct.c), for the common case where one
- * source holds every record of the range and no tombstone hides any of them: writes up to cap
- * records (timestamps as doubles into ts, handles into h; either may be NULL) and returns true
- * with *n_out, exactly what tl_merge_next_f64 would have given. False, with nothing written,
- * when the range needs the merge. */
+/* ---- forward reads without a merge (direct.c) ---- */
+
+/* For the common case where one source holds every record of [lo, hi] and no tombstone hides
+ * any of them, the records are read straight from that chain, in exactly the merge's order.
+ * A resumable cursor (iterators) and a one-call read. */
+typedef struct tl_direct {
+    tl_source_t src; /* the lone source (its runs borrowed, as the merge's) */
+    bool done; /* nothing left: past hi, past the chain, or nothing met the range */
+    uint32_t run, page, off; /* the next record */
+    int64_t hi;
+} tl_direct_t;
+
+/* True when [lo, hi] needs no merge: *d then reads it (d->done when it is empty). False when
+ * the range needs the merge (d unspecified). Searches and seeks; reads no record. */
+bool tl_direct_open(tl_direct_t *d, const tl_source_t *srcs, uint32_t nsrc,
+                    const tl_tombs_t *tombs, int64_t lo, int64_t hi);
+
+/* Up to cap next records: timestamps into ts (as doubles) or ts64 (at most one of the two
+ * non-NULL; both NULL: none), handles into h (may be NULL). Returns the count; 0 only at the
+ * end. Exactly what tl_merge_next(_f64) would have given. */
+size_t tl_direct_next(tl_direct_t *d, double *ts, int64_t *ts64, uint64_t *h, size_t cap);
+
+/* The one-call form: true with *n_out (up to cap records of [lo, hi]) when the range needs no
+ * merge; false, with nothing written, when it does. */
 bool tl_direct_read_f64(const tl_source_t *srcs, uint32_t nsrc, const tl_tombs_t *tombs,
                         int64_t lo, int64_t hi, double *ts, uint64_t *h, size_t cap,
                         size_t *n_out);

@@ -62,6 +62,8 @@ struct tl_iter {
     bool rev; /* TL_READ_REVERSE: rm (or the point cursor backwards) instead of m */
     tl_rmerge_t *rm; /* the reverse merge, built right after the header; NULL otherwise */
     tl_point_t pt;
+    bool direct; /* a forward range one chain holds with nothing hidden: read through dc */
+    tl_direct_t dc;
 };
 
 /* The iterator header rounded up so the merge that follows it is aligned. */
@@ -271,6 +273,7 @@ static tl_iter_t *iter_alloc(tl_snapshot_t *s, size_t bytes) {
     it->point = false;
     it->rev = false;
     it->rm = NULL;
+    it->direct = false;
     return it;
 }
 
@@ -290,13 +293,22 @@ static tl_status_t iter_new_dir(tl_snapshot_t *s, int64_t lo, int64_t hi, bool e
         eof = s->nsrc == 0;
     }
     bool point = !eof && lo == hi;
-    tl_iter_t *it = iter_alloc(s, ITER_HDR + (eof || point ? 0 : iter_merge_bytes(s, rev)));
+    /* A settled log's scan or range: no merge to build (direct.c says why). */
+    tl_direct_t dc;
+    bool direct = !eof && !point && !rev &&
+                  tl_direct_open(&dc, s->srcs, s->nsrc, s->man->tombs, lo, hi);
+    bool merge = !eof && !point && !direct;
+    tl_iter_t *it = iter_alloc(s, ITER_HDR + (merge ? iter_merge_bytes(s, rev) : 0));
     if (it == NULL) return TL_ENOMEM;
-    it->eof = eof;
+    it->eof = eof || (direct && dc.done);
     it->point = point;
     it->rev = rev;
+    it->direct = direct;
+    if (direct) it->dc = dc;
     void *mem = (char *)it + ITER_HDR;
-    if (point) {
+    if (direct) {
+        /* nothing more to set up */
+    } else if (point) {
         tl_point_init(&it->pt, s->srcs, s->nsrc, s->man->tombs, lo);
     } else if (!eof && rev) {
         it->rm = tl_rmerge_init(mem, s->srcs, s->nsrc, s->man->tombs, lo, hi);
@@ -342,6 +354,10 @@ tl_status_t tl_iter_equal(tl_snapshot_t *s, int64_t ts, tl_iter_t **out) {
 
 /* The next records from the merge or the point cursor: OK with *n > 0, or EOF. */
 static tl_status_t iter_fill(tl_iter_t *it, int64_t *ts, uint64_t *h, size_t cap, size_t *n) {
+    if (it->direct) {
+        *n = tl_direct_next(&it->dc, NULL, ts, h, cap);
+        return *n > 0 ? TL_OK : TL_EOF;
+    }
     if (!it->point) {
         if (it->rev) return tl_rmerge_next(it->rm, ts, h, cap, n);
         return tl_merge_next(it->m, ts, h, cap, n);
@@ -372,6 +388,12 @@ tl_status_t tl_iter_next_batch_f64(tl_iter_t *it, double *ts, uint64_t *handles,
     *n_out = 0;
     if (it->eof) return TL_EOF;
     if (cap == 0) return TL_EINVAL;
+    if (it->direct) {
+        *n_out = tl_direct_next(&it->dc, ts, NULL, handles, cap);
+        if (*n_out > 0) return TL_OK;
+        it->eof = true;
+        return TL_EOF;
+    }
     if (!it->point) { /* scans and ranges: the merge converts as it copies */
         tl_status_t st = it->rev ? tl_rmerge_next_f64(it->rm, ts, handles, cap, n_out)
                                  : tl_merge_next_f64(it->m, ts, handles, cap, n_out);

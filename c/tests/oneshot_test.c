@@ -1,14 +1,16 @@
 /*
  * oneshot_test.c — the one-call f64 reads (oneshot.c): bounds conversion (±inf = the int64
  * ends, NaN/fractions/beyond 2^53 rejected), reads that fill exactly cap or stop early, counts,
- * and that they agree with the general API on the same data.
+ * and that they agree with the general API on the same data; reads and iterators that skip the
+ * merge (direct.c) give exactly the merge's records.
  */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "merge.h"
 #include "test.h"
-#include "timelog.h"
+#include "timelog_int.h"
 
 static tl_timelog_t *open_manual(void) {
     tl_config_t c;
@@ -150,30 +152,62 @@ TL_TEST(read_ex_reverse_returns_the_newest_first) {
     tl_close(tl);
 }
 
-/* One range of s read both ways: tl_snapshot_read_f64 (the direct read when one source holds
- * the range and nothing hides it, oneshot.c) against the iterator's merge, up to cap. */
-static double rd_ts[5000], it_ts[5000];
-static uint64_t rd_h[5000], it_h[5000];
-static void same_as_merge(tl_snapshot_t *s, int64_t lo, int64_t hi, size_t cap) {
-    size_t n = 99999, m = 0;
-    CHECK_OK(tl_snapshot_read_f64(s, (double)lo, (double)hi, rd_ts, rd_h, (uint32_t)cap, &n));
+/* One range of s read four ways against the merge itself (built from the snapshot's plan), up
+ * to cap: tl_snapshot_read_f64 and iterators, which skip the merge when one source holds the
+ * range and nothing hides it (direct.c), read in batches of `step` records, with timestamps as
+ * doubles and as int64 (the cursor resumes inside miniblocks and pages). */
+static double ref_ts[5000], rd_ts[5000];
+static uint64_t ref_h[5000], rd_h[5000];
+static int64_t rd_t64[5000];
+
+static void iter_read(tl_snapshot_t *s, int64_t lo, int64_t hi, size_t cap, size_t step,
+                      bool as_int, size_t *out) {
     tl_iter_t *it = NULL;
+    size_t m = 0;
+    *out = SIZE_MAX;
     CHECK_OK(tl_iter_open(s, lo, hi, &it));
-    while (m < cap) {
-        size_t got = 0;
-        tl_status_t st = tl_iter_next_batch_f64(it, it_ts + m, it_h + m, cap - m, &got);
+    while (m < cap && it != NULL) {
+        size_t got = 0, want = cap - m < step ? cap - m : step;
+        tl_status_t st = as_int ? tl_iter_next_batch(it, rd_t64 + m, rd_h + m, want, &got)
+                                : tl_iter_next_batch_f64(it, rd_ts + m, rd_h + m, want, &got);
         if (st == TL_EOF) break;
         if (st != TL_OK) TL_FAIL_("next_batch -> %d", st);
+        for (size_t i = 0; as_int && i < got; i++) rd_ts[m + i] = (double)rd_t64[m + i];
         m += got;
     }
     tl_iter_destroy(it);
-    if (n != m) TL_FAIL_("[%" PRId64 ", %" PRId64 "] cap %zu: read %zu, merge %zu", lo, hi, cap, n, m);
-    for (size_t i = 0; i < n; i++) {
-        if (rd_ts[i] != it_ts[i] || rd_h[i] != it_h[i]) {
-            TL_FAIL_("[%" PRId64 ", %" PRId64 "] cap %zu record %zu: (%.17g, %" PRIu64
-                     ") vs (%.17g, %" PRIu64 ")", lo, hi, cap, i, rd_ts[i], rd_h[i], it_ts[i], it_h[i]);
+    *out = m;
+}
+
+static void same_records(const char *how, int64_t lo, int64_t hi, size_t cap, size_t n, size_t m) {
+    if (n != m) TL_FAIL_("%s [%" PRId64 ", %" PRId64 "] cap %zu: %zu records, merge %zu", how, lo, hi, cap, n, m);
+    for (size_t i = 0; i < n && i < m; i++) {
+        if (rd_ts[i] != ref_ts[i] || rd_h[i] != ref_h[i]) {
+            TL_FAIL_("%s [%" PRId64 ", %" PRId64 "] cap %zu record %zu: (%.17g, %" PRIu64
+                     ") vs (%.17g, %" PRIu64 ")", how, lo, hi, cap, i, rd_ts[i], rd_h[i], ref_ts[i], ref_h[i]);
         }
     }
+}
+
+static void same_as_merge(tl_snapshot_t *s, int64_t lo, int64_t hi, size_t cap, size_t step) {
+    tl_read_plan_t rp;
+    CHECK_OK(tl_snapshot_read_plan(s, &rp));
+    tl_merge_t *mg = NULL;
+    size_t m = 0;
+    CHECK_OK(tl_merge_open(NULL, rp.srcs, rp.nsrc, rp.tombs, lo, hi, &mg));
+    while (m < cap) {
+        size_t got = 0;
+        if (tl_merge_next_f64(mg, ref_ts + m, ref_h + m, cap - m, &got) != TL_OK) break;
+        m += got;
+    }
+    tl_merge_close(mg);
+    size_t n = 99999;
+    CHECK_OK(tl_snapshot_read_f64(s, (double)lo, (double)hi, rd_ts, rd_h, (uint32_t)cap, &n));
+    same_records("read", lo, hi, cap, n, m);
+    iter_read(s, lo, hi, cap, step, false, &n);
+    same_records("iterator", lo, hi, cap, n, m);
+    iter_read(s, lo, hi, cap, step, true, &n);
+    same_records("int64 iterator", lo, hi, cap, n, m);
 }
 
 /* Many ranges of the log's current state: random ones, and ones that start or end on
@@ -181,6 +215,7 @@ static void same_as_merge(tl_snapshot_t *s, int64_t lo, int64_t hi, size_t cap) 
  * at and past a miniblock. */
 static void ranges_agree(tl_timelog_t *tl, uint64_t *rng, int64_t tmin, int64_t tmax) {
     static const size_t caps[] = {1, 7, 63, 64, 65, 200, 5000};
+    static const size_t steps[] = {1, 5, 63, 64, 65, 1000, 5000};
     static const int64_t widths[] = {0, 1, 2, 63, 64, 65, 100, 1000, 4000};
     tl_snapshot_t *s = NULL;
     CHECK_OK(tl_snapshot_acquire(tl, &s));
@@ -191,7 +226,7 @@ static void ranges_agree(tl_timelog_t *tl, uint64_t *rng, int64_t tmin, int64_t 
         if (q % 3 == 1) lo = tmin + (int64_t)((r >> 20) % 40) * 64 + (int64_t)((r >> 8) % 3) - 1;
         if (q % 3 == 2) lo = tmin + (int64_t)((r >> 20) % 10) * 1024 + (int64_t)((r >> 8) % 3) - 1;
         int64_t hi = lo + widths[(r >> 32) % 9] + (q % 2 ? (int64_t)((r >> 40) % 3) - 1 : 0);
-        same_as_merge(s, lo, hi, caps[(r >> 48) % 7]);
+        same_as_merge(s, lo, hi, caps[(r >> 48) % 7], steps[(r >> 56) % 7]);
     }
     tl_snapshot_release(s);
 }
