@@ -17,7 +17,8 @@
  * that meets [lo, hi] has a seq above any of those runs' wm (so nothing there is hidden). The
  * chain's runs are disjoint and ascending, so its records in order are the merge's answer,
  * ties included (equal timestamps across runs come out in chain order, as in the merge).
- * Anything else is the merge's (false, nothing written).
+ * Anything else is the merge's (false, nothing written). Before that check, the start of the
+ * range moves past tombstone fragments that hide everything from it on (retention's).
  *
  * The cursor keeps (run, page, offset) of the next record, so a batch that ends inside a
  * miniblock costs the next one a second decode of that miniblock only.
@@ -59,6 +60,41 @@ static bool chain_hidden(const tl_source_t *s, uint32_t first, const tl_tombs_t 
         if (tl_tombs_hides_any(tombs, a, b, r->wm)) return true;
     }
     return false;
+}
+
+/* Whether every run meeting [lo, hi], in every source, is older than seq (wm < seq): then a
+ * tombstone fragment of seq over [lo, hi] hides each of their records there. */
+static bool runs_older(const tl_source_t *srcs, uint32_t nsrc, int64_t lo, int64_t hi,
+                       uint64_t seq) {
+    for (uint32_t i = 0; i < nsrc; i++) {
+        const tl_source_t *s = &srcs[i];
+        for (uint32_t ri = tl_chain_first_ge(s->runs, s->nruns, lo); ri < s->nruns; ri++) {
+            if (s->runs[ri]->ts_min > hi) break;
+            if (s->runs[ri]->wm >= seq) return false;
+        }
+    }
+    return true;
+}
+
+/* lo moved past the tombstone fragments that hide every record from lo on (retention leaves
+ * one over the oldest data, until maintenance drops what it hides), so that a scan after a
+ * deleteBefore can still skip the merge. *none when they hide all of [lo, hi]. */
+static int64_t past_hidden(const tl_source_t *srcs, uint32_t nsrc, const tl_tombs_t *tombs,
+                           int64_t lo, int64_t hi, bool *none) {
+    *none = false;
+    if (tombs == NULL) return lo;
+    for (uint32_t i = tl_tombs_find(tombs, lo); i < tombs->n; i++) {
+        const tl_tomb_t *f = &tombs->v[i];
+        if (f->lo > lo) break;
+        int64_t to = f->hi < hi ? f->hi : hi;
+        if (!runs_older(srcs, nsrc, lo, to, f->seq)) break;
+        if (f->hi >= hi) {
+            *none = true;
+            break;
+        }
+        lo = f->hi + 1;
+    }
+    return lo;
 }
 
 /* Where a read stands: the output columns and how much of them is used. */
@@ -131,12 +167,14 @@ static uint32_t read_packed(const tl_run_t *r, uint32_t p, uint32_t off, int64_t
 bool tl_direct_open(tl_direct_t *d, const tl_source_t *srcs, uint32_t nsrc,
                     const tl_tombs_t *tombs, int64_t lo, int64_t hi) {
     if (lo > hi) return false;
+    bool none = false;
+    lo = past_hidden(srcs, nsrc, tombs, lo, hi, &none);
     uint32_t first = 0;
-    uint32_t si = lone_source(srcs, nsrc, lo, hi, &first);
+    uint32_t si = none ? nsrc : lone_source(srcs, nsrc, lo, hi, &first);
     if (si == UINT32_MAX) return false;
     memset(d, 0, sizeof *d);
     d->hi = hi;
-    if (si == nsrc) { /* nothing meets the range */
+    if (si == nsrc) { /* nothing meets the range, or nothing there is visible */
         d->done = true;
         return true;
     }
