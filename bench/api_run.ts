@@ -197,7 +197,12 @@ function once(d: Data, u: Dataset, objs: { id: number }[], out: Figures | null):
 }
 
 const warm = generate(100_000, 0.05);
-once(warm, usersShape(100_000), Array.from({ length: warm.ts.length }, (_, i) => ({ id: i + 1 })), null);
+once(
+  warm,
+  usersShape(100_000),
+  Array.from({ length: warm.ts.length }, (_, i) => ({ id: i + 1 })),
+  null,
+);
 const data = generate(N, 0.05);
 const users = usersShape(N);
 const objs = Array.from({ length: N }, (_, i) => ({ id: i + 1 }));

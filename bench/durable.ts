@@ -186,7 +186,13 @@ async function pacedLatency(
     tl.close();
   }
   const sorted = [...lat].sort((a, b) => a - b);
-  log(`${durable ? "durable" : "in memory"}, paced at ${rate.toFixed(1)} Mrec/s: ${ck} checkpoints; appendMany median ${(median(lat) * 1e6).toFixed(0)} us, p99 ${(sorted[Math.floor(sorted.length * 0.99)] * 1e6).toFixed(0)} us, max ${(sorted[sorted.length - 1] * 1e3).toFixed(1)} ms`);
+  log(
+    `${durable ? "durable" : "in memory"}, paced at ${
+      rate.toFixed(1)
+    } Mrec/s: ${ck} checkpoints; appendMany median ${(median(lat) * 1e6).toFixed(0)} us, p99 ${
+      (sorted[Math.floor(sorted.length * 0.99)] * 1e6).toFixed(0)
+    } us, max ${(sorted[sorted.length - 1] * 1e3).toFixed(1)} ms`,
+  );
   return { p99: sorted[Math.floor(sorted.length * 0.99)], med: median(lat) };
 }
 
@@ -320,7 +326,11 @@ try {
   const d = generate(N, 0.05);
   const diskBps = diskLimit(N * 16);
   const lat1 = syncLatency(200);
-  log(`disk: ${(diskBps / 1e6).toFixed(0)} MB/s sequential + fdatasync; write 64 KiB + fdatasync ${(lat1 * 1e6).toFixed(0)} us`);
+  log(
+    `disk: ${(diskBps / 1e6).toFixed(0)} MB/s sequential + fdatasync; write 64 KiB + fdatasync ${
+      (lat1 * 1e6).toFixed(0)
+    } us`,
+  );
   const mem = memoryIngest(d);
   const dur = await durableIngest(d);
   const paced = await pacedLatency(d, dur / 2, true);

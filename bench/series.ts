@@ -189,7 +189,6 @@ export function seriesFigures(log: Timelog<number>, d: Data): SeriesFigures {
       const b = it.nextBatch();
       if (b === undefined || b.ts.length !== 100 || b.ts[0] !== end - 1) revOk = false;
       if (it.nextBatch() !== undefined) revOk = false; // drained: its buffer goes back
-
     }
   });
   // As-of: 5 pairs of calls on fresh random columns, the two sides alternated, medians (a

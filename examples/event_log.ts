@@ -93,9 +93,13 @@ if (import.meta.main) {
   const { before, after, live } = runEventLog(events, 4);
   console.log(`event log: ${events.length} events over 4 hours; snapshot after ${before.total}`);
   console.log(`per hour: ${before.perHour.join(" ")}`);
-  console.log(`alerts: ${Object.entries(before.alertsPerService).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+  console.log(
+    `alerts: ${Object.entries(before.alertsPerService).map(([k, v]) => `${k}=${v}`).join(" ")}`,
+  );
   console.log(`latest: t=${before.latest?.ts} ids=${before.latest?.ids.join(",")}`);
   console.log(`first page: ${before.firstPage.join(",")}`);
   const same = JSON.stringify(before) === JSON.stringify(after);
-  console.log(`after more writes and retention the snapshot reads the same: ${same}; live log: ${live}`);
+  console.log(
+    `after more writes and retention the snapshot reads the same: ${same}; live log: ${live}`,
+  );
 }

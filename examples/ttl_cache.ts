@@ -93,7 +93,10 @@ export function workload(steps: number, keys = 50, seed = 11): CacheOp[] {
 }
 
 /** Runs the workload; returns per-sweep lines and the hit/miss totals. */
-export function runCache(ops: CacheOp[], ttl: number): { lines: string[]; hits: number; misses: number } {
+export function runCache(
+  ops: CacheOp[],
+  ttl: number,
+): { lines: string[]; hits: number; misses: number } {
   using cache = new TtlCache<number>(ttl);
   const lines: string[] = [];
   let hits = 0, misses = 0;
@@ -102,8 +105,12 @@ export function runCache(ops: CacheOp[], ttl: number): { lines: string[]; hits: 
     else if (o.op === "get") cache.get(o.key, o.t) === undefined ? misses++ : hits++;
     else {
       const gone = cache.sweep(o.t);
-      lines.push(`t=${o.t}: expired ${gone.length} [${gone.slice(0, 4).join(" ")}${gone.length > 4 ? " ..." : ""}]` +
-        ` live=${cache.size} indexed=${cache.indexed}`);
+      lines.push(
+        `t=${o.t}: expired ${gone.length} [${gone.slice(0, 4).join(" ")}${
+          gone.length > 4 ? " ..." : ""
+        }]` +
+          ` live=${cache.size} indexed=${cache.indexed}`,
+      );
     }
   }
   return { lines, hits, misses };

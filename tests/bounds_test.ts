@@ -76,7 +76,10 @@ for (const bigTs of [false, true]) {
 test("writes on a number log still refuse timestamps it could not return exactly", () => {
   using log = new Timelog<number>();
   for (const t of [Infinity, -Infinity, 2 ** 53, -(2 ** 53), TS_MAX, TS_MIN, 2n ** 53n]) {
-    assert.throws(() => log.append(t, 1), (e: unknown) => e instanceof RangeError || e instanceof TypeError);
+    assert.throws(
+      () => log.append(t, 1),
+      (e: unknown) => e instanceof RangeError || e instanceof TypeError,
+    );
     assert.throws(() => log.appendMany([1, t as number], [1, 2]));
   }
   assert.equal(log.size, 0);

@@ -36,7 +36,10 @@ test("examples/rolling_stats.ts reports every minute as a plain grouping of the 
 });
 
 /** The TTL cache done naively: every sweep scans every entry. */
-function naiveCache(ops: CacheOp[], ttl: number): { lines: string[]; hits: number; misses: number } {
+function naiveCache(
+  ops: CacheOp[],
+  ttl: number,
+): { lines: string[]; hits: number; misses: number } {
   const entries = new Map<string, { expires: number; seq: number }>();
   const lines: string[] = [];
   let hits = 0, misses = 0, seq = 0;
@@ -48,10 +51,16 @@ function naiveCache(ops: CacheOp[], ttl: number): { lines: string[]; hits: numbe
         .sort(([, a], [, b]) => a.expires - b.expires || a.seq - b.seq).map(([k]) => k);
       for (const k of due) entries.delete(k);
       const live = entries.size;
-      const indexed = ops.filter((x) => x.op === "set" && x.t + ttl > o.t && ops.indexOf(x) < ops.indexOf(o))
+      const indexed = ops.filter((x) =>
+        x.op === "set" && x.t + ttl > o.t && ops.indexOf(x) < ops.indexOf(o)
+      )
         .length;
-      lines.push(`t=${o.t}: expired ${due.length} [${due.slice(0, 4).join(" ")}${due.length > 4 ? " ..." : ""}]` +
-        ` live=${live} indexed=${indexed}`);
+      lines.push(
+        `t=${o.t}: expired ${due.length} [${due.slice(0, 4).join(" ")}${
+          due.length > 4 ? " ..." : ""
+        }]` +
+          ` live=${live} indexed=${indexed}`,
+      );
     }
   }
   return { lines, hits, misses };
@@ -71,11 +80,16 @@ test("examples/event_log.ts reports from its snapshot what the first half of the
   const { before, after, live } = runEventLog(events, 4);
   const first = events.slice(0, 3000);
   const sorted = order(first.map(([t]) => t)).map((i) => first[i]);
-  const perHour = [0, 1, 2, 3].map((h) => first.filter(([t]) => t >= h * 3_600_000 && t < (h + 1) * 3_600_000).length);
+  const perHour = [0, 1, 2, 3].map((h) =>
+    first.filter(([t]) => t >= h * 3_600_000 && t < (h + 1) * 3_600_000).length
+  );
   const alerts: Record<string, number> = { api: 0, billing: 0, search: 0 };
   for (const [, e] of first) if (e.kind === "alert") alerts[e.service]++;
   const maxTs = Math.max(...first.map(([t]) => t));
-  const latest = { ts: maxTs, ids: first.filter(([t]) => t === maxTs).map(([, e]: [number, AuditEvent]) => e.id) };
+  const latest = {
+    ts: maxTs,
+    ids: first.filter(([t]) => t === maxTs).map(([, e]: [number, AuditEvent]) => e.id),
+  };
   assert.deepEqual(before, {
     total: 3000,
     perHour,

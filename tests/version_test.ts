@@ -38,9 +38,13 @@ test("VERSION equals the library's, package.json's, deno.json's, build.zig.zon's
   assert.equal(Timelog.version, VERSION);
   assert.equal(JSON.parse(read("package.json")).version, VERSION);
   assert.equal(JSON.parse(read("deno.json")).version, VERSION);
-  assert.match(read("build.zig.zon"), new RegExp(`\\.version = "${VERSION.replaceAll(".", "\\.")}"`));
+  assert.match(
+    read("build.zig.zon"),
+    new RegExp(`\\.version = "${VERSION.replaceAll(".", "\\.")}"`),
+  );
   const header = read("c/include/timelog.h");
-  const part = (p: string): string => header.match(new RegExp(`#define TL_VERSION_${p} (\\d+)`))![1];
+  const part = (p: string): string =>
+    header.match(new RegExp(`#define TL_VERSION_${p} (\\d+)`))![1];
   assert.equal(`${part("MAJOR")}.${part("MINOR")}.${part("PATCH")}`, VERSION);
   assert.equal(Number(header.match(/#define TL_ABI_VERSION (\d+)/)![1]), ABI_VERSION);
 });
@@ -61,7 +65,10 @@ test("a missing library fails with ENOLIB naming the platform package to install
     // The binding alone, with no zig-out/ beside it and no platform package installed.
     cpSync(join(root, "mod.ts"), join(dir, "mod.ts"));
     cpSync(join(root, "src"), join(dir, "src"), { recursive: true });
-    cpSync(join(root, "tests", "fixtures", "load_probe.ts"), join(dir, "tests", "fixtures", "load_probe.ts"));
+    cpSync(
+      join(root, "tests", "fixtures", "load_probe.ts"),
+      join(dir, "tests", "fixtures", "load_probe.ts"),
+    );
     const out = probe({}, dir);
     assert.equal(out.code, "ENOLIB", JSON.stringify(out));
     const [first] = platformNames(process.platform, process.arch);
