@@ -237,6 +237,26 @@ pub fn build(b: *std.Build) void {
         tests_step.dependOn(&install.step);
     }
 
+    // The codec tests once more in a build for the baseline CPU of an x86-64 host, as the
+    // distributed libraries are built: there the decoders pick AVX2 or SSE2 at run time
+    // (bitpack.c), and this binary holds both to the reference.
+    if (target.result.cpu.arch == .x86_64) {
+        const base_target = b.resolveTargetQuery(.{
+            .cpu_arch = .x86_64,
+            .os_tag = target.result.os.tag,
+            .abi = target.result.abi,
+            .cpu_model = .baseline,
+        });
+        const mod = engineModule(b, base_target, test_optimize);
+        mod.addCSourceFiles(.{ .files = &.{"c/tests/codec_test.c"}, .flags = &c_flags });
+        const exe = b.addExecutable(.{ .name = "codec_baseline_test", .root_module = mod });
+        const run = b.addRunArtifact(exe);
+        run.stdio = .inherit;
+        test_step.dependOn(&run.step);
+        const install = b.addInstallArtifact(exe, .{ .dest_dir = .{ .override = .{ .custom = "test" } } });
+        tests_step.dependOn(&install.step);
+    }
+
     // Native benchmark (always optimized).
     const bench_mod = engineModule(b, target, .ReleaseFast);
     bench_mod.addCSourceFiles(.{ .files = &.{ "bench/native/main.c", "bench/native/memory.c", "bench/native/queries.c" }, .flags = &c_flags });
