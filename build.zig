@@ -62,6 +62,7 @@ const engine_sources = [_][]const u8{
     "c/src/asof.c",
     "c/src/agg.c",
     // The compressed page codec (a leaf module: it depends on nothing else in c/src).
+    "c/src/codec/cpu.c",
     "c/src/codec/bitpack.c",
     "c/src/codec/intcol.c",
     "c/src/codec/alp.c",
@@ -237,9 +238,10 @@ pub fn build(b: *std.Build) void {
         tests_step.dependOn(&install.step);
     }
 
-    // The codec tests once more in a build for the baseline CPU of an x86-64 host, as the
-    // distributed libraries are built: there the decoders pick AVX2 or SSE2 at run time
-    // (bitpack.c), and this binary holds both to the reference.
+    // The tests of the kernels built twice (codec/cpu.h: the bit-unpacking decoders, the value
+    // summary pass) once more in a build for the baseline CPU of an x86-64 host, as the
+    // distributed libraries are built: there the kernels pick AVX2 or SSE2 at run time, and
+    // these binaries hold both sets to their references.
     if (target.result.cpu.arch == .x86_64) {
         const base_target = b.resolveTargetQuery(.{
             .cpu_arch = .x86_64,
@@ -247,14 +249,16 @@ pub fn build(b: *std.Build) void {
             .abi = target.result.abi,
             .cpu_model = .baseline,
         });
-        const mod = engineModule(b, base_target, test_optimize);
-        mod.addCSourceFiles(.{ .files = &.{"c/tests/codec_test.c"}, .flags = &c_flags });
-        const exe = b.addExecutable(.{ .name = "codec_baseline_test", .root_module = mod });
-        const run = b.addRunArtifact(exe);
-        run.stdio = .inherit;
-        test_step.dependOn(&run.step);
-        const install = b.addInstallArtifact(exe, .{ .dest_dir = .{ .override = .{ .custom = "test" } } });
-        tests_step.dependOn(&install.step);
+        for ([_][]const u8{ "codec", "agg" }) |stem| {
+            const mod = engineModule(b, base_target, test_optimize);
+            mod.addCSourceFiles(.{ .files = &.{b.fmt("c/tests/{s}_test.c", .{stem})}, .flags = &c_flags });
+            const exe = b.addExecutable(.{ .name = b.fmt("{s}_baseline_test", .{stem}), .root_module = mod });
+            const run = b.addRunArtifact(exe);
+            run.stdio = .inherit;
+            test_step.dependOn(&run.step);
+            const install = b.addInstallArtifact(exe, .{ .dest_dir = .{ .override = .{ .custom = "test" } } });
+            tests_step.dependOn(&install.step);
+        }
     }
 
     // Native benchmark (always optimized).

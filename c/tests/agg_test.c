@@ -4,14 +4,16 @@
  * flushes and compactions (packed pages with summaries, raw pages, memtable sources at once),
  * random bucket grids (fine and coarse, origins off the data, buckets past the int64 end),
  * every op; values include -0, NaN and +/-inf. Values are integers and eighths, so every sum
- * is exact in any order and compared bit for bit. Also: the summary's rules on their own,
- * count-only on a handle log, and the refusals.
+ * is exact in any order and compared bit for bit. Also: the summary's rules on their own, the
+ * summary pass of every instruction set (codec/cpu.h) against a scalar one, count-only on a
+ * handle log, and the refusals.
  */
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
 
+#include "codec/cpu.h"
 #include "mbsum.h"
 #include "summary.h"
 #include "test.h"
@@ -299,6 +301,54 @@ TL_TEST(aggregate_summary_rules) {
     CHECK(tl_mbsum_bytes(130) == 3 * sizeof(tl_mbsum_t) && tl_mbsum_bytes(128) == 2 * 32);
 }
 
+/* The summary pass of every instruction set this build and CPU have (the C suite also runs
+ * this file built for the baseline x86-64 CPU, agg_baseline_test, which has two) against a
+ * scalar pass that adds in the same lane order, bit for bit: random doubles of any magnitude
+ * with -0, NaN of either sign and infinities, every length from 1 to 200. */
+TL_TEST(summary_pass_every_set_matches_scalar) {
+    static uint64_t h[200];
+    uint32_t ran = 0;
+    for (uint32_t set = 0; set < tl_cpu_sets() && !tl_t_cur_failed; set++) {
+        if (!tl_cpu_use_set(set)) continue;
+        ran++;
+        tl_t_rng = 0x5eed5e75;
+        for (uint32_t n = 1; n <= 200 && !tl_t_cur_failed; n++) {
+            for (uint32_t i = 0; i < n; i++) {
+                uint64_t r = tl_t_rnd() % 100;
+                double v = r < 3 ? -0.0 : r < 5 ? INFINITY : r < 7 ? -INFINITY : 0.0;
+                h[i] = r < 7 ? bits(v) : tl_t_rnd(); /* any bits: NaNs, subnormals, huge */
+                if (r == 7) h[i] = bits(NAN);
+                if (r == 8) h[i] = bits(neg_nan());
+            }
+            double lane[8] = {0}, tail = 0;
+            uint32_t nan = 0, whole = n / 8 * 8;
+            int64_t mn = INT64_MAX, mx = INT64_MIN;
+            for (uint32_t i = 0; i < n; i++) {
+                double v;
+                memcpy(&v, &h[i], sizeof v);
+                if (i < whole) lane[i % 8] += v;
+                else tail += v;
+                nan |= v != v;
+                int64_t k = tl_sum_key(h[i]);
+                mn = k < mn ? k : mn;
+                mx = k > mx ? k : mx;
+            }
+            double sum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) +
+                         ((lane[4] + lane[5]) + (lane[6] + lane[7])) + tail;
+            tl_sum_t s;
+            tl_sum_compute(&s, h, n);
+            CHECK(s.n == n && s.nan == nan && s.first == h[0] && s.last == h[n - 1]);
+            CHECK(s.kmin == mn && s.kmax == mx);
+            CHECK(memcmp(&s.sum, &sum, sizeof sum) == 0 || (s.sum != s.sum && sum != sum));
+        }
+    }
+    CHECK(tl_cpu_use_set(UINT32_MAX));
+    CHECK(ran >= 1);
+#if defined(__x86_64__) && !defined(__AVX2__) && defined(__clang__)
+    CHECK_EQ_U64(tl_cpu_sets(), 2);
+#endif
+}
+
 TL_TEST(aggregate_handle_log_counts_only) {
     tl_timelog_t *tl = open_log(64, TL_VALUES_HANDLE, false);
     CHECK(tl != NULL);
@@ -330,6 +380,7 @@ int main(void) {
     RUN(aggregate_random_vs_model);
     RUN(aggregate_miniblock_edges);
     RUN(aggregate_summary_rules);
+    RUN(summary_pass_every_set_matches_scalar);
     RUN(aggregate_handle_log_counts_only);
     return tl_test_done("agg_test");
 }

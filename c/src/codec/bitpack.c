@@ -29,6 +29,7 @@
  * data. Vectors never cross a non-inlined call, so the psABI note about passing wide vectors
  * without AVX (a warning under -Werror) does not apply and is silenced for this file.
  */
+#include "cpu.h"
 #include "pcodec_int.h"
 
 #ifdef __clang__
@@ -224,63 +225,14 @@ PC_INLINE void run(const uint8_t *src, unsigned w, uint32_t groups, uint64_t sta
 
 DECODERS_(base, )
 
-#if defined(__x86_64__) && !defined(__AVX2__)
-/* Run-time dispatch. The distributed x86-64 libraries target the baseline ISA (SSE2), so that
- * they load on any x86-64 machine; there the 8-lane kernel runs as four 128-bit halves.
- * Decoding is the hot path of every read of a packed page, so the decoders are built a second
- * time for AVX2 (two 256-bit halves) and picked by a CPU probe. Measured with a baseline build
- * (C, users' shape, 1M settled records): 1,000-record ranges 1,952-1,960 -> 1,121-1,125 ns,
- * full scans 444-450 -> 683-697 Mrec/s (a native AVX-512 build of the same code on the same
- * machine: 970-1,002 ns, 687-696 Mrec/s). A build whose target has AVX2 compiles one set.
- *
- * g_set caches the probe, as crc32c.c's g_impl does: 0 = not probed yet, 1 = baseline,
- * 2 = AVX2. The probe is idempotent, so threads racing to fill it store the same value;
- * relaxed atomics make that defined. It is process-wide by nature (the CPU does not change). */
-#include <cpuid.h>
-#include <stdatomic.h>
-
-DECODERS_(avx2, __attribute__((target("avx2,bmi2"))))
-
-static _Atomic uint32_t g_set;
-
-/* AVX2 and BMI2 in the CPU, and the OS saving the YMM registers (OSXSAVE, XCR0 bits 1-2). */
-static bool avx2_probe(void) {
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
-    if ((c & bit_OSXSAVE) == 0 || (c & bit_AVX) == 0) return false;
-    unsigned lo = 0, hi = 0;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    if ((lo & 6u) != 6u) return false;
-    if (__get_cpuid_max(0, NULL) < 7) return false;
-    __cpuid_count(7, 0, a, b, c, d);
-    return (b & bit_AVX2) != 0 && (b & bit_BMI2) != 0;
-}
-
-static inline bool use_avx2(void) {
-    uint32_t set = atomic_load_explicit(&g_set, memory_order_relaxed);
-    if (set == 0) {
-        set = avx2_probe() ? 2 : 1;
-        atomic_store_explicit(&g_set, set, memory_order_relaxed);
-    }
-    return set == 2;
-}
-
-uint32_t tl_bp_sets(void) { return 2; }
-
-bool tl_bp_use_set(uint32_t i) {
-    if (i == UINT32_MAX) {
-        atomic_store_explicit(&g_set, 0, memory_order_relaxed); /* probe again */
-        return true;
-    }
-    if (i > 1 || (i == 1 && !avx2_probe())) return false;
-    atomic_store_explicit(&g_set, i + 1, memory_order_relaxed);
-    return true;
-}
-
-#define PICK_(fn, ...) (use_avx2() ? fn##_avx2(__VA_ARGS__) : fn##_base(__VA_ARGS__))
+#if TL_CPU_DISPATCH
+/* The AVX2 build (cpu.h): two 256-bit halves a group instead of four SSE2 ones. Measured with
+ * a baseline build (C, users' shape, 1M settled records): 1,000-record ranges 1,952-1,960 ->
+ * 1,121-1,125 ns, full scans 444-450 -> 683-697 Mrec/s (a native AVX-512 build of the same
+ * code on the same machine: 970-1,002 ns, 687-696 Mrec/s). */
+DECODERS_(avx2, TL_CPU_AVX2)
+#define PICK_(fn, ...) (tl_cpu_avx2() ? fn##_avx2(__VA_ARGS__) : fn##_base(__VA_ARGS__))
 #else
-uint32_t tl_bp_sets(void) { return 1; }
-bool tl_bp_use_set(uint32_t i) { return i == 0 || i == UINT32_MAX; }
 #define PICK_(fn, ...) fn##_base(__VA_ARGS__)
 #endif
 
@@ -304,9 +256,6 @@ void tl_bp_delta_f64(const uint8_t *src, unsigned w, uint32_t groups, uint64_t s
 }
 
 #else /* !PC_VEC */
-
-uint32_t tl_bp_sets(void) { return 1; }
-bool tl_bp_use_set(uint32_t i) { return i == 0 || i == UINT32_MAX; }
 
 void tl_bp_for(const uint8_t *src, unsigned w, uint32_t groups, uint64_t base, uint64_t *out) {
     tl_bp_for_ref(src, w, groups, base, out);

@@ -111,12 +111,6 @@ void tl_bp_for_f64(const uint8_t *src, unsigned w, uint32_t groups, uint64_t bas
 void tl_bp_delta_f64(const uint8_t *src, unsigned w, uint32_t groups, uint64_t start,
                      uint64_t dmin, double a, double b, uint64_t *out);
 void tl_bp_to_f64(uint64_t *io, uint32_t count, double a, double b);
-/* The decoders' instruction sets (bitpack.c): 1, or 2 in an x86-64 build whose target lacks
- * AVX2 (set 0 the baseline, set 1 AVX2, picked at run time by a CPU probe). tl_bp_use_set pins
- * set i for the whole process (false when this build or CPU lacks it); UINT32_MAX returns to
- * the probe. For tests, which hold every set to the reference. */
-uint32_t tl_bp_sets(void);
-bool tl_bp_use_set(uint32_t i);
 /* Value i alone (O(1)). */
 uint64_t tl_bp_get(const uint8_t *src, unsigned w, uint32_t i);
 
