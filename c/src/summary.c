@@ -84,11 +84,5 @@ TL_CPU_AVX2 static void sum_avx2(tl_sum_t *s, const uint64_t *h, uint32_t n) {
 #endif
 
 void tl_sum_compute(tl_sum_t *s, const uint64_t *h, uint32_t n) {
-#if TL_CPU_DISPATCH
-    if (tl_cpu_avx2()) {
-        sum_avx2(s, h, n);
-        return;
-    }
-#endif
-    sum_base(s, h, n);
+    TL_CPU_PICK(sum, s, h, n);
 }

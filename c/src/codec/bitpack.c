@@ -231,28 +231,25 @@ DECODERS_(base, )
  * 1,121-1,125 ns, full scans 444-450 -> 683-697 Mrec/s (a native AVX-512 build of the same
  * code on the same machine: 970-1,002 ns, 687-696 Mrec/s). */
 DECODERS_(avx2, TL_CPU_AVX2)
-#define PICK_(fn, ...) (tl_cpu_avx2() ? fn##_avx2(__VA_ARGS__) : fn##_base(__VA_ARGS__))
-#else
-#define PICK_(fn, ...) fn##_base(__VA_ARGS__)
 #endif
 
 void tl_bp_for(const uint8_t *src, unsigned w, uint32_t groups, uint64_t base, uint64_t *out) {
-    PICK_(bp_for, src, w, groups, base, out);
+    TL_CPU_PICK(bp_for, src, w, groups, base, out);
 }
 
 void tl_bp_delta(const uint8_t *src, unsigned w, uint32_t groups, uint64_t start, uint64_t dmin,
                  uint64_t *out) {
-    PICK_(bp_delta, src, w, groups, start, dmin, out);
+    TL_CPU_PICK(bp_delta, src, w, groups, start, dmin, out);
 }
 
 void tl_bp_for_f64(const uint8_t *src, unsigned w, uint32_t groups, uint64_t base, double a,
                    double b, uint64_t *out) {
-    PICK_(bp_for_f64, src, w, groups, base, a, b, out);
+    TL_CPU_PICK(bp_for_f64, src, w, groups, base, a, b, out);
 }
 
 void tl_bp_delta_f64(const uint8_t *src, unsigned w, uint32_t groups, uint64_t start,
                      uint64_t dmin, double a, double b, uint64_t *out) {
-    PICK_(bp_delta_f64, src, w, groups, start, dmin, a, b, out);
+    TL_CPU_PICK(bp_delta_f64, src, w, groups, start, dmin, a, b, out);
 }
 
 #else /* !PC_VEC */

@@ -4,7 +4,8 @@
  * The distributed x86-64 libraries are built for the baseline CPU (SSE2), so that they load on
  * any x86-64 machine; there the engine's 8-lane vector kernels run as four 128-bit halves, and
  * 64-bit integer compares have no vector instruction at all. The hottest kernels (the
- * bit-unpacking decoders, codec/bitpack.c; the value summary pass, summary.c) are therefore
+ * bit-unpacking decoders, codec/bitpack.c; the timestamp searches, codec/search.c; the value
+ * summary pass, summary.c) are therefore
  * built a second time for AVX2 and chosen by a CPU probe. A build whose target has AVX2
  * already, or another architecture (ARMv8's NEON is its baseline), compiles one set and never
  * probes.
@@ -26,6 +27,13 @@
 #define TL_CPU_AVX2 __attribute__((target("avx2,bmi2")))
 #else
 #define TL_CPU_DISPATCH 0
+#endif
+
+/* A call of fn_avx2 or fn_base (a kernel defined for both sets), or of fn_base alone. */
+#if TL_CPU_DISPATCH
+#define TL_CPU_PICK(fn, ...) (tl_cpu_avx2() ? fn##_avx2(__VA_ARGS__) : fn##_base(__VA_ARGS__))
+#else
+#define TL_CPU_PICK(fn, ...) fn##_base(__VA_ARGS__)
 #endif
 
 /* Whether the AVX2 set is in use: the CPU has AVX2 and BMI2 and the OS saves the YMM
