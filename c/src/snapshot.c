@@ -306,13 +306,11 @@ static tl_status_t iter_new_dir(tl_snapshot_t *s, int64_t lo, int64_t hi, bool e
     it->direct = direct;
     if (direct) it->dc = dc;
     void *mem = (char *)it + ITER_HDR;
-    if (direct) {
-        /* nothing more to set up */
-    } else if (point) {
+    if (point) {
         tl_point_init(&it->pt, s->srcs, s->nsrc, s->man->tombs, lo);
-    } else if (!eof && rev) {
+    } else if (merge && rev) {
         it->rm = tl_rmerge_init(mem, s->srcs, s->nsrc, s->man->tombs, lo, hi);
-    } else if (!eof) {
+    } else if (merge) {
         it->m = tl_merge_init(mem, s->srcs, s->nsrc, s->man->tombs, lo, hi);
     }
     s->iters++;
