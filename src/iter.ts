@@ -327,3 +327,26 @@ export class TimelogIterator<V, T extends Ts = number>
     this.close();
   }
 }
+
+/**
+ * @internal One instance of each per-read class, alive as long as this module (exported so
+ * that the module keeps the binding). V8 holds the field transitions that build an object's
+ * shape weakly, so a full collection at a moment when no iterator was alive (the usual moment:
+ * a read's iterator lives for microseconds) dropped their shapes. The next read built new
+ * ones, and every function of the read path optimized against the old shapes was thrown away
+ * (`--trace-deopt`: "embedded weak objects cleared") and compiled again, tier by tier: in
+ * Deno, the first ~500 100-record ranges after each full collection took 5-13 µs each against
+ * 1-2 µs. These anchors keep the shapes (tests/jit_test.ts); they reference no log. Bun's JSC
+ * kept its compiled code without them.
+ */
+const anchorCore = { batchPool: [] as object[], table: null } as unknown as LogCore<unknown>;
+const anchorOwner: IterOwner<unknown> = {
+  life: { closed: true },
+  attach(): void {},
+  detach(): void {},
+  done(): void {},
+};
+export const SHAPE_ANCHORS: readonly object[] = [
+  new TimelogIterator<unknown>(null),
+  new NativeIter<unknown>(anchorCore, anchorOwner, null, null, {} as Batch, 0),
+];

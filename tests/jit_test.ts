@@ -1,0 +1,87 @@
+// The read path's compiled code survives a full garbage collection that finds no iterator
+// alive (src/iter.ts, SHAPE_ANCHORS): Deno's V8 used to drop the shapes of the per-read
+// objects then, and with them every optimized function of the read path.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Timelog, TimelogIterator } from "../mod.ts";
+
+type Fn = (...args: unknown[]) => unknown;
+
+/** The runtime's JIT, for one function: get it compiled by an optimizing tier, then ask whether
+ * that compiled code is still the function's. */
+interface Jit {
+  optimize(fn: Fn, call: () => void): void;
+  optimized(fn: Fn): boolean;
+  gc(): void;
+}
+
+async function jit(): Promise<Jit> {
+  const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };
+  if (g.Bun) {
+    const name = "bun:jsc"; // not a static import: Deno would try to resolve it
+    const jsc = await import(name) as {
+      optimizeNextInvocation(fn: Fn): void;
+      numberOfDFGCompiles(fn: Fn): number;
+    };
+    const bun = g.Bun;
+    let compiles = 0;
+    return {
+      optimize(fn, call) {
+        for (let i = 0; i < 5000 && jsc.numberOfDFGCompiles(fn) === 0; i++) {
+          if (i % 100 === 0) jsc.optimizeNextInvocation(fn); // compiled concurrently
+          call();
+        }
+        compiles = jsc.numberOfDFGCompiles(fn);
+      },
+      // The same compilation is still in use: nothing was thrown away and compiled again.
+      optimized: (fn) => compiles > 0 && jsc.numberOfDFGCompiles(fn) === compiles,
+      gc: () => bun.gc(true),
+    };
+  }
+  assert.ok(g.gc, "run Deno with --v8-flags=--expose-gc,--allow-natives-syntax");
+  const gc = g.gc;
+  // %-natives are V8 syntax, so they live in strings compiled at run time.
+  const native = (body: string) => new Function("f", body) as (f: Fn) => number;
+  const prepare = native("%PrepareFunctionForOptimization(f); return 0;");
+  const next = native("%OptimizeFunctionOnNextCall(f); return 0;");
+  const status = native("return %GetOptimizationStatus(f);");
+  // V8's OptimizationStatus: kOptimized | kMaglevved | kTurboFanned.
+  const OPTIMIZED = 16 | 32 | 64;
+  return {
+    optimize(fn, call) {
+      prepare(fn);
+      for (let i = 0; i < 50; i++) call();
+      next(fn);
+      call();
+    },
+    optimized: (fn) => (status(fn) & OPTIMIZED) !== 0,
+    gc,
+  };
+}
+
+/** Reads a few short ranges; nothing it makes outlives the call. */
+function readSome(log: Timelog<number>): number {
+  let n = 0;
+  for (let t = 0; t < 64; t += 8) {
+    const it = log.range(t, t + 8);
+    for (let b = it.nextBatch(); b; b = it.nextBatch()) n += b.ts.length;
+  }
+  return n;
+}
+
+test("a full collection with no iterator alive keeps the read path compiled", async () => {
+  const j = await jit();
+  using log = new Timelog<number>({ values: "f64" });
+  const ts = Array.from({ length: 1000 }, (_, i) => i);
+  log.appendMany(ts, ts.map((t) => t / 2));
+  // No iterator may be alive at the collection, as in a program between two reads: the
+  // function is taken from the class, not from an instance.
+  const nextBatch = TimelogIterator.prototype.nextBatch as Fn;
+  j.optimize(nextBatch, () => readSome(log));
+  assert.ok(j.optimized(nextBatch), "nextBatch was optimized");
+  j.gc();
+  j.gc();
+  assert.ok(j.optimized(nextBatch), "nextBatch is still optimized after a full collection");
+  assert.equal(readSome(log), 64);
+  assert.ok(j.optimized(nextBatch), "and after the next reads");
+});
