@@ -23,9 +23,9 @@
  * Nobody takes wk_mu or maint_mu while holding state_mu.
  */
 #include <errno.h>
-#include <sched.h>
 #include <time.h>
 
+#include "bgthread.h"
 #include "durable/dur.h"
 #include "headsort.h"
 #include "jobs.h"
@@ -125,14 +125,10 @@ static void presort(tl_timelog_t *tl) {
 
 static void *worker_main(void *arg) {
     tl_timelog_t *tl = arg;
-#if defined(__linux__) && defined(SCHED_BATCH)
     /* A woken worker must not preempt the writer that woke it: on two cores, CFS's wake-up
      * preemption put the worker on the writer's core in the middle of a write call, and the
-     * call waited there for milliseconds of flush work. SCHED_BATCH (same priority, no
-     * wake-up preemption) leaves the writer running; failure keeps the default policy. */
-    struct sched_param sp = {0};
-    (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
-#endif
+     * call waited there for milliseconds of flush work. */
+    tl_bgthread_init("tl-maint", true);
     uint32_t backoff = 0;
     quiet_t q = {atomic_load_explicit(&tl->wr_seq, memory_order_acquire), now_ms(), false};
     pthread_mutex_lock(&tl->wk_mu);

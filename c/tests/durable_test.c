@@ -6,6 +6,9 @@
  * Crash and fault behaviour over the simulated file system: durable_crash_test.c.
  */
 #include <dirent.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -490,6 +493,60 @@ TL_TEST(big_batch_chunks_f64) {
     remove_dir(dir);
 }
 
+#if defined(__linux__)
+/* Counts the process's threads named `name` (/proc/self/task/<tid>/comm); *batch gets how many
+ * of them run under SCHED_BATCH. */
+static int named_threads(const char *name, int *batch) {
+    int n = 0;
+    *batch = 0;
+    DIR *d = opendir("/proc/self/task");
+    if (d == NULL) return 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.') continue;
+        char path[300], comm[64] = {0};
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL) continue;
+        bool got = fgets(comm, sizeof comm, f) != NULL;
+        fclose(f);
+        comm[strcspn(comm, "\n")] = 0;
+        if (!got || strcmp(comm, name) != 0) continue;
+        n++;
+        if (sched_getscheduler((pid_t)atoi(e->d_name)) == SCHED_BATCH) (*batch)++;
+    }
+    closedir(d);
+    return n;
+}
+#endif
+
+/* The WAL syncer and the maintenance worker are named (bgthread.h); the worker runs as a batch
+ * thread, so a wake-up of it never preempts the writer, and the syncer does not, so it keeps
+ * up with a writer at full speed (dur.c says what was measured). */
+TL_TEST(background_threads_named_worker_batch) {
+    const char *dir = fresh_dir("threads");
+    tl_config_t c = dcfg(dir);
+    c.durability = TL_DURABILITY_INTERVAL;
+    tl_timelog_t *tl = open_ok(&c);
+    CHECK(tl != NULL);
+#if defined(__linux__)
+    int sync = 0, sync_batch = 0, maint = 0, maint_batch = 0;
+    for (int tries = 0; tries < 200; tries++) { /* each thread names itself when it starts */
+        sync = named_threads("tl-sync", &sync_batch);
+        maint = named_threads("tl-maint", &maint_batch);
+        if (sync == 1 && maint == 1 && maint_batch == 1) break;
+        usleep(5000);
+    }
+    CHECK(sync == 1 && sync_batch == 0);
+    CHECK(maint == 1 && maint_batch == 1);
+#endif
+    tl_close(tl);
+#if defined(__linux__)
+    int b = 0;
+    CHECK(named_threads("tl-sync", &b) == 0 && named_threads("tl-maint", &b) == 0);
+#endif
+    remove_dir(dir);
+}
+
 int main(void) {
     RUN(roundtrip_replay);
     RUN(checkpoint_then_reopen);
@@ -498,5 +555,6 @@ int main(void) {
     RUN(lock_and_settings);
     RUN(damage_refused_or_repaired);
     RUN(big_batch_chunks_f64);
+    RUN(background_threads_named_worker_batch);
     return tl_test_done("durable_test");
 }
