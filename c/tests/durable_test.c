@@ -524,8 +524,7 @@ static int named_threads(const char *name, int *batch) {
  * up with a writer at full speed (dur.c says what was measured). */
 TL_TEST(background_threads_named_worker_batch) {
     const char *dir = fresh_dir("threads");
-    tl_config_t c = dcfg(dir);
-    c.durability = TL_DURABILITY_INTERVAL;
+    tl_config_t c = dcfg(dir); /* "interval": the mode with a syncer */
     tl_timelog_t *tl = open_ok(&c);
     CHECK(tl != NULL);
 #if defined(__linux__)
