@@ -167,6 +167,17 @@ static uint64_t snapshot_sum(tl_snapshot_t *s, uint64_t *count) {
     return sum;
 }
 
+/* k pairs of one in-order record (at *next, which advances) and one 500 ticks late, handles
+ * counting up from *written: a head of 16 records changes every 16 pairs. */
+static tl_status_t in_and_late(tl_timelog_t *tl, int64_t *next, uint64_t *written, int k) {
+    for (int i = 0; i < k; i++) {
+        tl_status_t st = tl_append(tl, (*next)++, (*written)++);
+        if (st == TL_OK) st = tl_append(tl, *next - 500, (*written)++);
+        if (st != TL_OK) return st;
+    }
+    return TL_OK;
+}
+
 /* A full head is replaced by the spare buffer when nobody references the spare any more, so
  * the writer alternates between two warm buffers; a head a snapshot pins is never handed out
  * again while the snapshot lives, and the snapshot reads the same records throughout. */
@@ -183,29 +194,18 @@ TL_TEST(test_head_buffers_reused_only_when_unreferenced) {
     CHECK_OK(tl_open(&c, &tl));
     int64_t next = 1000;
     uint64_t written = 0;
-    /* One in-order record, then one late record: a head change every 16 late records. */
-    for (int i = 0; i < 17; i++) {
-        CHECK_OK(tl_append(tl, next++, written++));
-        CHECK_OK(tl_append(tl, next - 500, written++));
-    }
+    CHECK_OK(in_and_late(tl, &next, &written, 17));
     tl_head_t *first = tl->mt.head; /* the second buffer: the first one filled */
     CHECK(first != NULL);
-    for (int i = 0; i < 16; i++) {
-        CHECK_OK(tl_append(tl, next++, written++));
-        CHECK_OK(tl_append(tl, next - 500, written++));
-    }
+    CHECK_OK(in_and_late(tl, &next, &written, 16));
     tl_head_t *second = tl->mt.head;
     CHECK(second != NULL && second != first); /* the first full buffer came back */
-    for (int i = 0; i < 16; i++) {
-        CHECK_OK(tl_append(tl, next++, written++));
-        CHECK_OK(tl_append(tl, next - 500, written++));
-    }
+    CHECK_OK(in_and_late(tl, &next, &written, 16));
     CHECK(tl->mt.head == first); /* and again: two buffers in turn */
 
     /* A snapshot pins the current head (part-filled): once full it must not come back while
      * pinned. */
-    CHECK_OK(tl_append(tl, next++, written++));
-    CHECK_OK(tl_append(tl, next - 500, written++));
+    CHECK_OK(in_and_late(tl, &next, &written, 1));
     tl_head_t *pinned = tl->mt.head;
     tl_snapshot_t *s = NULL;
     CHECK_OK(tl_snapshot_acquire(tl, &s));
