@@ -21,7 +21,10 @@ function probe(env: Record<string, string>, dir = root): Record<string, string> 
   const script = join(dir, "tests", "fixtures", "load_probe.ts");
   const args = isDeno ? ["run", "--allow-ffi", "--allow-env", "--allow-read", script] : [script];
   const childEnv: Record<string, string> = { ...process.env as Record<string, string>, ...env };
-  if (!("TIMELOG_LIB" in env)) delete childEnv.TIMELOG_LIB;
+  // Empty, not deleted: Deno's spawnSync keeps a variable of the parent's environment that the
+  // given env lacks, so a developer's TIMELOG_LIB reached the child; the loader reads an empty
+  // TIMELOG_LIB as unset.
+  if (!("TIMELOG_LIB" in env)) childEnv.TIMELOG_LIB = "";
   const r = spawnSync(process.execPath, args, { encoding: "utf8", env: childEnv, timeout: 60_000 });
   assert.equal(r.status, 0, `probe exited ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}");
