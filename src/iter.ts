@@ -39,6 +39,17 @@ export interface Batch {
   readonly views: Map<number, { ts: Float64Array; values: Float64Array }>;
 }
 
+/**
+ * nextBatch's result for a short read: frozen views of a pooled batch's first records. One
+ * function makes them all, so the anchor in SHAPE_ANCHORS has the very shape they have.
+ */
+function frozenViews(
+  ts: Float64Array,
+  values: Float64Array,
+): { readonly ts: Float64Array; readonly values: Float64Array } {
+  return Object.freeze({ ts, values });
+}
+
 /** Borrows a batch buffer from the log's small pool (kept on its core: no lookup). */
 export function borrow(core: { readonly batchPool: object[] }): Batch {
   const batch = core.batchPool.pop() as Batch | undefined;
@@ -278,7 +289,7 @@ export class TimelogIterator<V, T extends Ts = number>
       let v = b.views.get(to);
       if (v === undefined) {
         if (b.views.size >= VIEWS_KEPT) b.views.clear();
-        v = Object.freeze({ ts: b.tsF.subarray(0, to), values: b.h.subarray(0, to) });
+        v = frozenViews(b.tsF.subarray(0, to), b.h.subarray(0, to));
         b.views.set(to, v);
       }
       return v as unknown as {
@@ -336,8 +347,11 @@ export class TimelogIterator<V, T extends Ts = number>
  * ones, and every function of the read path optimized against the old shapes was thrown away
  * (`--trace-deopt`: "embedded weak objects cleared") and compiled again, tier by tier: in
  * Deno, the first ~500 100-record ranges after each full collection took 5-13 µs each against
- * 1-2 µs. These anchors keep the shapes (tests/jit_test.ts); they reference no log. Bun's JSC
- * kept its compiled code without them.
+ * 1-2 µs. The frozen views of a short read's nextBatch() (frozenViews) went the same way once
+ * the logs that had read were closed, and with them the caller's compiled loop over the
+ * batches: the peers bench, which opens a new log per run, read ~100-record ranges at 1.0-1.6
+ * µs a query instead of 0.55. These anchors keep the shapes (tests/jit_test.ts); they
+ * reference no log. Bun's JSC kept its compiled code without them.
  */
 const anchorCore = { batchPool: [] as object[], table: null } as unknown as LogCore<unknown>;
 const anchorOwner: IterOwner<unknown> = {
@@ -349,4 +363,5 @@ const anchorOwner: IterOwner<unknown> = {
 export const SHAPE_ANCHORS: readonly object[] = [
   new TimelogIterator<unknown>(null),
   new NativeIter<unknown>(anchorCore, anchorOwner, null, null, {} as Batch, 0),
+  frozenViews(new Float64Array(0), new Float64Array(0)),
 ];
