@@ -23,7 +23,15 @@ export class SnapState<V> implements ReadOwner<V>, Child {
   closed = false;
   readonly iters: Set<NativeIter<V>> = new Set();
 
-  constructor(core: LogCore<V>) {
+  /** A snapshot of core's log as it is now; with core null, a closed one over nothing (the
+   * shape anchor at the end of this module). */
+  constructor(core: LogCore<V> | null) {
+    if (core === null) {
+      this.core = null as unknown as LogCore<V>;
+      this.ptr = null;
+      this.closed = true;
+      return;
+    }
     core.assertOpen("take a snapshot");
     this.core = core;
     core.check(core.sym.tl_snapshot_acquire(core.ptr, core.cell), "take a snapshot");
@@ -133,7 +141,7 @@ export class Snapshot<V, T extends Ts = number> extends SeriesReader<V, T> imple
   protected readonly owner: SnapState<V>;
 
   /** @internal Use `Timelog.snapshot()`. */
-  constructor(core: LogCore<V>) {
+  constructor(core: LogCore<V> | null) {
     super();
     this.owner = new SnapState(core);
     snapFinalizer.register(this, this.owner as SnapState<unknown>, this);
@@ -155,3 +163,11 @@ export class Snapshot<V, T extends Ts = number> extends SeriesReader<V, T> imple
     this.close();
   }
 }
+
+/**
+ * @internal A closed Snapshot over nothing, alive as long as this module (exported so that the
+ * module keeps the binding), for the reason of src/iter.ts's SHAPE_ANCHORS: a full collection
+ * at a moment when no snapshot was alive dropped the shapes of Snapshot and SnapState, and with
+ * them the compiled code of a caller that takes a snapshot per query (Deno; tests/jit_test.ts).
+ */
+export const SNAPSHOT_ANCHOR: object = new Snapshot<unknown>(null);

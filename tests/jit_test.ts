@@ -113,3 +113,30 @@ test("a full collection after the reading logs closed keeps the caller's loop co
   assert.equal(onNewLog(readSome), 64);
   assert.ok(j.optimized(loop), "and after reads of a new log");
 });
+
+/** Takes a snapshot per query, as a caller wanting several reads to agree does. */
+function snapshotReads(log: Timelog<number>): number {
+  let n = 0;
+  for (let t = 0; t < 64; t += 8) {
+    using snap = log.snapshot();
+    const it = snap.range(t, t + 8);
+    for (let b = it.nextBatch(); b; b = it.nextBatch()) n += b.ts.length;
+  }
+  return n;
+}
+
+// The shapes of Snapshot and its native state went as the iterators' did (src/snapshot.ts,
+// SNAPSHOT_ANCHOR): a collection with no snapshot alive threw away such a loop's compiled code.
+test("a full collection with no snapshot alive keeps a snapshot-per-query loop compiled", async () => {
+  const j = await jit();
+  const loop = snapshotReads as Fn;
+  onNewLog((log) => {
+    j.optimize(loop, () => snapshotReads(log));
+    assert.ok(j.optimized(loop), "the loop was optimized");
+    j.gc();
+    j.gc();
+    assert.ok(j.optimized(loop), "the loop is still optimized after a full collection");
+    assert.equal(snapshotReads(log), 64);
+    assert.ok(j.optimized(loop), "and after the next reads");
+  });
+});
