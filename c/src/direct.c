@@ -21,11 +21,15 @@
  * range moves past tombstone fragments that hide everything from it on (retention's).
  *
  * The cursor keeps (run, page, offset) of the next record, so a batch that ends inside a
- * miniblock costs the next one a second decode of that miniblock only.
+ * miniblock costs the next one a second decode of that miniblock only. The seek that finds the
+ * start decodes the miniblock it lands in; the first read takes those timestamps instead of
+ * decoding them again (C, settled 1M-record log, ranges of ~100: 285 -> 272 ns, medians of
+ * five alternated runs).
  *
  * Complexity: one chain search, one seek (fence search + page search table), then O(records
  * read) with one miniblock decode per 64 records (plus one per batch); no allocation.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "codec/pcodec.h"
@@ -130,9 +134,10 @@ static uint32_t read_raw(const tl_run_t *r, uint32_t p, uint32_t off, int64_t hi
     return off + (uint32_t)k;
 }
 
-/* The same for packed page p, miniblock by miniblock. */
+/* The same for packed page p, miniblock by miniblock; the timestamps of miniblock pre_mb are
+ * already decoded in pre (pre_mb UINT32_MAX: none are). */
 static uint32_t read_packed(const tl_run_t *r, uint32_t p, uint32_t off, int64_t hi, out_t *o,
-                            bool *over) {
+                            bool *over, const int64_t *pre, uint32_t pre_mb) {
     const tl_pcodec_view_t *v = r->page_v[p];
     bool page_in = r->page_max[p] <= hi; /* every record of the page is <= hi */
     int64_t tbuf[TL_PCODEC_MB];
@@ -140,14 +145,20 @@ static uint32_t read_packed(const tl_run_t *r, uint32_t p, uint32_t off, int64_t
     *over = false;
     if (o->h != NULL) tl_pcodec_prefetch_h(v, off); /* its lines load while ts decodes */
     for (uint32_t j = off / TL_PCODEC_MB; j < v->nmb; j++) {
-        uint32_t start = j * TL_PCODEC_MB, from = off > start ? off - start : 0;
-        uint32_t m = tl_pcodec_ts_mb(v, j, tbuf);
+        uint32_t start = j * TL_PCODEC_MB, from = off > start ? off - start : 0, m;
+        const int64_t *t = tbuf;
+        if (j == pre_mb) {
+            t = pre;
+            m = v->n - start < TL_PCODEC_MB ? v->n - start : TL_PCODEC_MB;
+        } else {
+            m = tl_pcodec_ts_mb(v, j, tbuf);
+        }
         uint32_t end = m; /* miniblock-relative end of the records <= hi */
         bool whole = page_in || (j + 1 < v->nmb && tl_pcodec_fence(v, j + 1) <= hi);
-        if (!whole) end = tl_ts_upper(tbuf, from, m, hi);
+        if (!whole) end = tl_ts_upper(t, from, m, hi);
         size_t k = end - from, room = o->cap - o->n;
         if (k > room) k = room;
-        put_ts(o, tbuf + from, k);
+        put_ts(o, t + from, k);
         if (o->h != NULL && k > 0) {
             /* In place when the whole miniblock goes out and its 64 slots fit the room. */
             if (from == 0 && k == m && room >= TL_PCODEC_MB) {
@@ -172,8 +183,9 @@ bool tl_direct_open(tl_direct_t *d, const tl_source_t *srcs, uint32_t nsrc,
     uint32_t first = 0;
     uint32_t si = none ? nsrc : lone_source(srcs, nsrc, lo, hi, &first);
     if (si == UINT32_MAX) return false;
-    memset(d, 0, sizeof *d);
+    memset(d, 0, offsetof(tl_direct_t, first_ts)); /* first_ts is written only when used */
     d->hi = hi;
+    d->first_mb = UINT32_MAX;
     if (si == nsrc) { /* nothing meets the range, or nothing there is visible */
         d->done = true;
         return true;
@@ -183,7 +195,7 @@ bool tl_direct_open(tl_direct_t *d, const tl_source_t *srcs, uint32_t nsrc,
     d->run = first;
     const tl_run_t *r = d->src.runs[first];
     if (r->ts_min < lo) { /* later runs start after this one's ts_max >= lo */
-        tl_run_pos_t pos = tl_run_seek_lower(r, lo);
+        tl_run_pos_t pos = tl_run_seek_lower_keep(r, lo, d->first_ts, &d->first_mb);
         d->page = pos.page;
         d->off = pos.off;
     }
@@ -201,6 +213,7 @@ size_t tl_direct_next(tl_direct_t *d, double *ts, int64_t *ts64, uint64_t *h, si
         if (d->page >= r->npages) {
             d->run++;
             d->page = d->off = 0;
+            d->first_mb = UINT32_MAX; /* it was of the open's page */
             continue;
         }
         if (r->page_min[d->page] > d->hi) { /* also a run that starts past hi */
@@ -208,8 +221,11 @@ size_t tl_direct_next(tl_direct_t *d, double *ts, int64_t *ts64, uint64_t *h, si
             break;
         }
         bool over = false;
-        uint32_t at = r->page_h[d->page] != NULL ? read_raw(r, d->page, d->off, d->hi, &o, &over)
-                                                 : read_packed(r, d->page, d->off, d->hi, &o, &over);
+        uint32_t pre_mb = d->first_mb;
+        d->first_mb = UINT32_MAX; /* good for this first read of the open's page only */
+        uint32_t at = r->page_h[d->page] != NULL
+                          ? read_raw(r, d->page, d->off, d->hi, &o, &over)
+                          : read_packed(r, d->page, d->off, d->hi, &o, &over, d->first_ts, pre_mb);
         if (over) {
             d->done = true;
         } else if (at >= tl_run_page_count(r, d->page)) {

@@ -167,6 +167,11 @@ typedef struct tl_direct {
     bool done; /* nothing left: past hi, past the chain, or nothing met the range */
     uint32_t run, page, off; /* the next record */
     int64_t hi;
+    /* The timestamps of miniblock first_mb of the page the open's seek landed in, decoded by
+     * that seek: the first read takes them instead of decoding them again (UINT32_MAX: none,
+     * or already used). */
+    uint32_t first_mb;
+    int64_t first_ts[TL_PCODEC_MB];
 } tl_direct_t;
 
 /* True when [lo, hi] needs no merge: *d then reads it (d->done when it is empty). False when

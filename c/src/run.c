@@ -401,6 +401,19 @@ tl_run_pos_t tl_run_seek_lower(const tl_run_t *r, int64_t x) { return seek(r, x,
 
 tl_run_pos_t tl_run_seek_lower_h(const tl_run_t *r, int64_t x) { return seek(r, x, false, true); }
 
+tl_run_pos_t tl_run_seek_lower_keep(const tl_run_t *r, int64_t x, int64_t *mb_out,
+                                    uint32_t *mb) {
+    *mb = UINT32_MAX;
+    uint32_t p = fence_search(r, x, false);
+    if (p == r->npages) return (tl_run_pos_t){p, 0};
+    if (r->page_h[p] != NULL || !(r->page_min[p] < x) || r->page_max[p] < x) {
+        return seek_in(r, p, x, false, false); /* raw, or an answer found without a decode */
+    }
+    uint32_t lo, hi;
+    (void)packed_bracket(r, p, x, &lo, &hi);
+    return (tl_run_pos_t){p, tl_pcodec_lower_in_keep(r->page_v[p], x, lo, hi, mb_out, mb)};
+}
+
 tl_run_pos_t tl_run_seek_upper(const tl_run_t *r, int64_t x) { return seek(r, x, true, false); }
 
 /* Records of r before position p. */

@@ -115,6 +115,12 @@ tl_run_pos_t tl_run_seek_lower(const tl_run_t *r, int64_t x);
 tl_run_pos_t tl_run_seek_upper(const tl_run_t *r, int64_t x);
 tl_run_pos_t tl_run_seek_lower_h(const tl_run_t *r, int64_t x);
 
+/* tl_run_seek_lower that leaves, when its page is packed, the timestamps of the miniblock it
+ * decoded in mb_out[TL_PCODEC_MB] and that miniblock's index in *mb (UINT32_MAX when it
+ * decoded none): a cursor starting there reads them instead of decoding them again. */
+tl_run_pos_t tl_run_seek_lower_keep(const tl_run_t *r, int64_t x, int64_t *mb_out,
+                                    uint32_t *mb);
+
 /* The records equal to x: the position of the first record with ts >= x (as
  * tl_run_seek_lower_h, prefetches included) and in *eq how many records equal x start there,
  * across page ends. The point read's one call per run: on a packed page a single miniblock

@@ -17,7 +17,8 @@
  *                 tl_pcodec_ts_mb, tl_pcodec_h_mb (one miniblock), tl_pcodec_ts_at,
  *                 tl_pcodec_h_at (one record)
  *   5. Search     tl_pcodec_lower, tl_pcodec_upper, tl_pcodec_ts_first, tl_pcodec_ts_last;
- *                 in a known bracket: tl_pcodec_lower_in, tl_pcodec_upper_in, tl_pcodec_equal_in
+ *                 in a known bracket: tl_pcodec_lower_in(_keep), tl_pcodec_upper_in,
+ *                 tl_pcodec_equal_in
  *   6. Prefetch   tl_pcodec_prefetch_ts, tl_pcodec_prefetch_h (hints; no effect on results)
  *
  * Records are grouped in miniblocks of TL_PCODEC_MB (64) records, each with its own base and
@@ -150,6 +151,11 @@ uint32_t tl_pcodec_upper(const tl_pcodec_view_t *v, int64_t x);
  * decoded. A wrong bracket gives a wrong answer. */
 uint32_t tl_pcodec_lower_in(const tl_pcodec_view_t *v, int64_t x, uint32_t lo, uint32_t hi);
 uint32_t tl_pcodec_upper_in(const tl_pcodec_view_t *v, int64_t x, uint32_t lo, uint32_t hi);
+/* tl_pcodec_lower_in that leaves the miniblock it decoded in mb_out[TL_PCODEC_MB] (as
+ * tl_pcodec_ts_mb would) and its index in *mb, UINT32_MAX when it decoded none: a reader that
+ * starts in that miniblock need not decode it a second time. */
+uint32_t tl_pcodec_lower_in_keep(const tl_pcodec_view_t *v, int64_t x, uint32_t lo, uint32_t hi,
+                                 int64_t *mb_out, uint32_t *mb);
 
 /* The records equal to x: *first = tl_pcodec_lower(v, x), and the count upper - lower is
  * returned; [lo, hi] must hold the lower bound. One miniblock decode answers both unless the

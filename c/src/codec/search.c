@@ -144,8 +144,11 @@ PC_INLINE uint32_t mb_in(const tl_pcodec_view_t *v, int64_t x, bool upper, uint3
     return k > 0 ? k - 1 : 0;
 }
 
-PC_INLINE uint32_t bound_in(const tl_pcodec_view_t *v, int64_t x, bool upper, uint32_t lo,
-                            uint32_t hi) {
+/* bound_in, decoding into tmp[PC_MB]; *mb is the miniblock left decoded there (UINT32_MAX
+ * when none was). */
+PC_INLINE uint32_t bound_in_keep(const tl_pcodec_view_t *v, int64_t x, bool upper, uint32_t lo,
+                                 uint32_t hi, int64_t *tmp, uint32_t *mb) {
+    *mb = UINT32_MAX;
     if (!before(v->ts_first, x, upper)) return 0;
     if (before(v->ts_last, x, upper)) return v->n;
     const tl_pcodec_col_t *c = &v->ts;
@@ -153,9 +156,16 @@ PC_INLINE uint32_t bound_in(const tl_pcodec_view_t *v, int64_t x, bool upper, ui
         return lo + count_before(c->sec + 8 * (size_t)lo, hi - lo, x, upper);
     }
     uint32_t j = mb_in(v, x, upper, lo, hi), m = pc_mb_len(v->n, j);
-    int64_t tmp[PC_MB];
     tl_intcol_mb(c, j, m, 0, (uint64_t *)tmp);
+    *mb = j;
     return (j << PC_MB_LOG2) + count_all(tmp, m, x, upper);
+}
+
+PC_INLINE uint32_t bound_in(const tl_pcodec_view_t *v, int64_t x, bool upper, uint32_t lo,
+                            uint32_t hi) {
+    int64_t tmp[PC_MB];
+    uint32_t mb;
+    return bound_in_keep(v, x, upper, lo, hi, tmp, &mb);
 }
 
 /* ---- both bounds ---- */
@@ -210,6 +220,11 @@ PC_INLINE uint32_t equal_in(const tl_pcodec_view_t *v, int64_t x, uint32_t lo, u
                                         uint32_t hi) {                                      \
         return bound_in(v, x, true, lo, hi);                                                \
     }                                                                                       \
+    ATTR static uint32_t lower_in_keep_##sfx(const tl_pcodec_view_t *v, int64_t x,          \
+                                             uint32_t lo, uint32_t hi, int64_t *mb_out,     \
+                                             uint32_t *mb) {                                \
+        return bound_in_keep(v, x, false, lo, hi, mb_out, mb);                              \
+    }                                                                                       \
     ATTR static uint32_t equal_in_##sfx(const tl_pcodec_view_t *v, int64_t x, uint32_t lo,  \
                                         uint32_t hi, uint32_t *first) {                     \
         return equal_in(v, x, lo, hi, first);                                               \
@@ -234,6 +249,11 @@ uint32_t tl_pcodec_lower_in(const tl_pcodec_view_t *v, int64_t x, uint32_t lo, u
 
 uint32_t tl_pcodec_upper_in(const tl_pcodec_view_t *v, int64_t x, uint32_t lo, uint32_t hi) {
     return TL_CPU_PICK(upper_in, v, x, lo, hi);
+}
+
+uint32_t tl_pcodec_lower_in_keep(const tl_pcodec_view_t *v, int64_t x, uint32_t lo, uint32_t hi,
+                                 int64_t *mb_out, uint32_t *mb) {
+    return TL_CPU_PICK(lower_in_keep, v, x, lo, hi, mb_out, mb);
 }
 
 uint32_t tl_pcodec_equal_in(const tl_pcodec_view_t *v, int64_t x, uint32_t lo, uint32_t hi,
