@@ -69,6 +69,17 @@ function readSome(log: Timelog<number>): number {
   return n;
 }
 
+/** fn, just optimized, stays compiled through two full collections and the reads of `again`
+ * (which must find 64 records). */
+function staysCompiled(j: Jit, fn: Fn, name: string, again: () => number): void {
+  assert.ok(j.optimized(fn), `${name} was optimized`);
+  j.gc();
+  j.gc();
+  assert.ok(j.optimized(fn), `${name} is still optimized after a full collection`);
+  assert.equal(again(), 64);
+  assert.ok(j.optimized(fn), `${name} is still optimized after the next reads`);
+}
+
 test("a full collection with no iterator alive keeps the read path compiled", async () => {
   const j = await jit();
   using log = new Timelog<number>({ values: "f64" });
@@ -78,12 +89,7 @@ test("a full collection with no iterator alive keeps the read path compiled", as
   // function is taken from the class, not from an instance.
   const nextBatch = TimelogIterator.prototype.nextBatch as Fn;
   j.optimize(nextBatch, () => readSome(log));
-  assert.ok(j.optimized(nextBatch), "nextBatch was optimized");
-  j.gc();
-  j.gc();
-  assert.ok(j.optimized(nextBatch), "nextBatch is still optimized after a full collection");
-  assert.equal(readSome(log), 64);
-  assert.ok(j.optimized(nextBatch), "and after the next reads");
+  staysCompiled(j, nextBatch, "nextBatch", () => readSome(log));
 });
 
 /** Runs fn on a new log of 1,000 records, closed when fn returns (and then unreachable). */
@@ -106,12 +112,7 @@ test("a full collection after the reading logs closed keeps the caller's loop co
   idle.append(1, 1);
   const loop = readSome as Fn;
   onNewLog((log) => j.optimize(loop, () => readSome(log)));
-  assert.ok(j.optimized(loop), "the read loop was optimized");
-  j.gc();
-  j.gc();
-  assert.ok(j.optimized(loop), "the read loop is still optimized after a full collection");
-  assert.equal(onNewLog(readSome), 64);
-  assert.ok(j.optimized(loop), "and after reads of a new log");
+  staysCompiled(j, loop, "the read loop", () => onNewLog(readSome));
 });
 
 /** Takes a snapshot per query, as a caller wanting several reads to agree does. */
@@ -132,11 +133,6 @@ test("a full collection with no snapshot alive keeps a snapshot-per-query loop c
   const loop = snapshotReads as Fn;
   onNewLog((log) => {
     j.optimize(loop, () => snapshotReads(log));
-    assert.ok(j.optimized(loop), "the loop was optimized");
-    j.gc();
-    j.gc();
-    assert.ok(j.optimized(loop), "the loop is still optimized after a full collection");
-    assert.equal(snapshotReads(log), 64);
-    assert.ok(j.optimized(loop), "and after the next reads");
+    staysCompiled(j, loop, "the snapshot loop", () => snapshotReads(log));
   });
 });
