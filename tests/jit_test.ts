@@ -69,6 +69,14 @@ function readSome(log: Timelog<number>): number {
   return n;
 }
 
+/** Runs fn on a new log of 1,000 records, closed when fn returns (and then unreachable). */
+function onNewLog<R>(fn: (log: Timelog<number>) => R): R {
+  using log = new Timelog<number>({ values: "f64" });
+  const ts = Array.from({ length: 1000 }, (_, i) => i);
+  log.appendMany(ts, ts.map((t) => t / 2));
+  return fn(log);
+}
+
 /** fn, just optimized, stays compiled through two full collections and the reads of `again`
  * (which must find 64 records). */
 function staysCompiled(j: Jit, fn: Fn, name: string, again: () => number): void {
@@ -82,23 +90,14 @@ function staysCompiled(j: Jit, fn: Fn, name: string, again: () => number): void 
 
 test("a full collection with no iterator alive keeps the read path compiled", async () => {
   const j = await jit();
-  using log = new Timelog<number>({ values: "f64" });
-  const ts = Array.from({ length: 1000 }, (_, i) => i);
-  log.appendMany(ts, ts.map((t) => t / 2));
   // No iterator may be alive at the collection, as in a program between two reads: the
   // function is taken from the class, not from an instance.
   const nextBatch = TimelogIterator.prototype.nextBatch as Fn;
-  j.optimize(nextBatch, () => readSome(log));
-  staysCompiled(j, nextBatch, "nextBatch", () => readSome(log));
+  onNewLog((log) => {
+    j.optimize(nextBatch, () => readSome(log));
+    staysCompiled(j, nextBatch, "nextBatch", () => readSome(log));
+  });
 });
-
-/** Runs fn on a new log of 1,000 records, closed when fn returns (and then unreachable). */
-function onNewLog<R>(fn: (log: Timelog<number>) => R): R {
-  using log = new Timelog<number>({ values: "f64" });
-  const ts = Array.from({ length: 1000 }, (_, i) => i);
-  log.appendMany(ts, ts.map((t) => t / 2));
-  return fn(log);
-}
 
 // A caller's loop over nextBatch() results is compiled against the shape of the frozen
 // views a short read returns. Those views live in their log's batch pool, so when the logs

@@ -213,7 +213,6 @@ size_t tl_direct_next(tl_direct_t *d, double *ts, int64_t *ts64, uint64_t *h, si
         if (d->page >= r->npages) {
             d->run++;
             d->page = d->off = 0;
-            d->first_mb = UINT32_MAX; /* it was of the open's page */
             continue;
         }
         if (r->page_min[d->page] > d->hi) { /* also a run that starts past hi */
@@ -221,8 +220,9 @@ size_t tl_direct_next(tl_direct_t *d, double *ts, int64_t *ts64, uint64_t *h, si
             break;
         }
         bool over = false;
+        /* The open's page is the first one read (a seek that decoded has a page to read). */
         uint32_t pre_mb = d->first_mb;
-        d->first_mb = UINT32_MAX; /* good for this first read of the open's page only */
+        d->first_mb = UINT32_MAX;
         uint32_t at = r->page_h[d->page] != NULL
                           ? read_raw(r, d->page, d->off, d->hi, &o, &over)
                           : read_packed(r, d->page, d->off, d->hi, &o, &over, d->first_ts, pre_mb);

@@ -340,8 +340,10 @@ static uint32_t packed_bracket(const tl_run_t *r, uint32_t p, int64_t x, uint32_
 }
 
 /* The bound of x inside packed page p of r: the codec's search inside the table's bracket
- * (one or two fences read, one miniblock decoded). */
-static uint32_t seek_packed(const tl_run_t *r, uint32_t p, int64_t x, bool upper) {
+ * (one or two fences read, one miniblock decoded). With keep (lower bounds only), the decoded
+ * miniblock is left there and its index in *mb (tl_run_seek_lower_keep). */
+static inline uint32_t seek_packed(const tl_run_t *r, uint32_t p, int64_t x, bool upper,
+                                   int64_t *keep, uint32_t *mb) {
     int64_t kmin = r->page_min[p], kmax = r->page_max[p];
     if (!tl_ts_before(kmin, x, upper)) return 0;
     if (tl_ts_before(kmax, x, upper)) return tl_run_page_count(r, p);
@@ -349,7 +351,9 @@ static uint32_t seek_packed(const tl_run_t *r, uint32_t p, int64_t x, bool upper
     (void)packed_bracket(r, p, x, &lo, &hi);
     const tl_pcodec_view_t *v = r->page_v[p];
     TL_DASSERT(v->n == tl_run_page_count(r, p));
-    return upper ? tl_pcodec_upper_in(v, x, lo, hi) : tl_pcodec_lower_in(v, x, lo, hi);
+    if (upper) return tl_pcodec_upper_in(v, x, lo, hi);
+    return keep != NULL ? tl_pcodec_lower_in_keep(v, x, lo, hi, keep, mb)
+                        : tl_pcodec_lower_in(v, x, lo, hi);
 }
 
 /* The three seeks: the page by its fences, then the record by the page's search table (or,
@@ -359,8 +363,8 @@ static uint32_t seek_packed(const tl_run_t *r, uint32_t p, int64_t x, bool upper
  * bucket: a cold lookup's misses wait on this path, and a short path lets the CPU run ahead
  * into the next lookup while they are in flight. */
 static inline tl_run_pos_t seek_in(const tl_run_t *r, uint32_t p, int64_t x, bool upper,
-                                   bool prefetch_h) {
-    if (r->page_h[p] == NULL) return (tl_run_pos_t){p, seek_packed(r, p, x, upper)};
+                                   bool prefetch_h, int64_t *keep, uint32_t *mb) {
+    if (r->page_h[p] == NULL) return (tl_run_pos_t){p, seek_packed(r, p, x, upper, keep, mb)};
     const int64_t *ts = tl_page_ts(r->pages[p]);
     const uint64_t *h = prefetch_h ? r->page_h[p] : NULL;
     uint32_t cnt = tl_run_page_count(r, p);
@@ -391,30 +395,30 @@ static inline tl_run_pos_t seek_in(const tl_run_t *r, uint32_t p, int64_t x, boo
     return (tl_run_pos_t){p, off};
 }
 
-static inline tl_run_pos_t seek(const tl_run_t *r, int64_t x, bool upper, bool prefetch_h) {
+static inline tl_run_pos_t seek(const tl_run_t *r, int64_t x, bool upper, bool prefetch_h,
+                                int64_t *keep, uint32_t *mb) {
     uint32_t p = fence_search(r, x, upper);
     if (p == r->npages) return (tl_run_pos_t){p, 0};
-    return seek_in(r, p, x, upper, prefetch_h);
+    return seek_in(r, p, x, upper, prefetch_h, keep, mb);
 }
 
-tl_run_pos_t tl_run_seek_lower(const tl_run_t *r, int64_t x) { return seek(r, x, false, false); }
+tl_run_pos_t tl_run_seek_lower(const tl_run_t *r, int64_t x) {
+    return seek(r, x, false, false, NULL, NULL);
+}
 
-tl_run_pos_t tl_run_seek_lower_h(const tl_run_t *r, int64_t x) { return seek(r, x, false, true); }
+tl_run_pos_t tl_run_seek_lower_h(const tl_run_t *r, int64_t x) {
+    return seek(r, x, false, true, NULL, NULL);
+}
 
 tl_run_pos_t tl_run_seek_lower_keep(const tl_run_t *r, int64_t x, int64_t *mb_out,
                                     uint32_t *mb) {
-    *mb = UINT32_MAX;
-    uint32_t p = fence_search(r, x, false);
-    if (p == r->npages) return (tl_run_pos_t){p, 0};
-    if (r->page_h[p] != NULL || !(r->page_min[p] < x) || r->page_max[p] < x) {
-        return seek_in(r, p, x, false, false); /* raw, or an answer found without a decode */
-    }
-    uint32_t lo, hi;
-    (void)packed_bracket(r, p, x, &lo, &hi);
-    return (tl_run_pos_t){p, tl_pcodec_lower_in_keep(r->page_v[p], x, lo, hi, mb_out, mb)};
+    *mb = UINT32_MAX; /* stays so unless a packed page's search decodes a miniblock */
+    return seek(r, x, false, false, mb_out, mb);
 }
 
-tl_run_pos_t tl_run_seek_upper(const tl_run_t *r, int64_t x) { return seek(r, x, true, false); }
+tl_run_pos_t tl_run_seek_upper(const tl_run_t *r, int64_t x) {
+    return seek(r, x, true, false, NULL, NULL);
+}
 
 /* Records of r before position p. */
 static inline uint64_t pos_index(const tl_run_t *r, tl_run_pos_t p) {
@@ -460,7 +464,7 @@ tl_run_pos_t tl_run_seek_equal(const tl_run_t *r, int64_t x, uint64_t *eq) {
     *eq = 0;
     if (p == r->npages) return (tl_run_pos_t){p, 0};
     if (r->page_h[p] == NULL) return equal_packed(r, p, x, eq);
-    tl_run_pos_t pos = seek_in(r, p, x, false, true);
+    tl_run_pos_t pos = seek_in(r, p, x, false, true, NULL, NULL);
     *eq = count_raw(r, pos, x);
     return pos;
 }
