@@ -280,19 +280,25 @@ static void drop_pages(void *block, size_t bytes) {
 #endif
 }
 
-bool tl_arena_prepare(tl_arena_t *ar) {
+bool tl_arena_prepare(tl_arena_t *ar, bool (*stop)(void *ctx), void *ctx) {
     atomic_store_explicit(&ar->low, false, memory_order_relaxed);
     atomic_store_explicit(&ar->kicked, false, memory_order_relaxed);
-    bool added = false;
-    for (;;) {
+    bool added = false, stopped = false;
+    while (!stopped) {
         pthread_mutex_lock(&ar->mu);
         bool need = ar->nspare < TL_ARENA_WARM;
         pthread_mutex_unlock(&ar->mu);
-        if (!need) return added;
+        if (!need || (stopped = stop != NULL && stop(ctx))) break;
         tl_arena_chunk_t *c = chunk_alloc(ar);
         if (c == NULL) return added;
-        /* One write per 4 KiB page (a huge page faults in whole on its first). */
-        for (size_t off = 0; off < chunk_bytes(ar); off += 4096) ((volatile char *)c->mem)[off] = 0;
+        /* One write per 4 KiB page (a huge page faults in whole on its first). On memory the
+         * host took back a 2 MiB huge page costs milliseconds: ask `stop` before each. */
+        for (size_t off = 0; off < chunk_bytes(ar) && !stopped; off += 4096) {
+            ((volatile char *)c->mem)[off] = 0;
+            if ((off + 4096) % TL_ARENA_HUGE == 0 && off + 4096 < chunk_bytes(ar)) {
+                stopped = stop != NULL && stop(ctx);
+            }
+        }
         pthread_mutex_lock(&ar->mu);
         ar->chunks++;
         tl_arena_chunk_t *drop = make_spare(ar, c);
@@ -301,6 +307,8 @@ bool tl_arena_prepare(tl_arena_t *ar) {
         if (drop != NULL) return added;
         added = true;
     }
+    if (stopped) atomic_store_explicit(&ar->low, true, memory_order_relaxed);
+    return added;
 }
 
 bool tl_arena_is_low(tl_arena_t *ar) {

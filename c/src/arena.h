@@ -53,9 +53,11 @@ void tl_arena_destroy(tl_arena_t *ar);
 /* While fewer than TL_ARENA_WARM spares are left, maps a chunk and touches its memory outside
  * the lock, then keeps it as a spare: the maintenance worker calls it while writes go on, so
  * that the writer's next chunk is already faulted in (first touch of a new chunk is the
- * slowest thing a write call can meet). Clears `low`. True when it added a chunk; false when
- * none was needed or on ENOMEM (harmless). */
-bool tl_arena_prepare(tl_arena_t *ar);
+ * slowest thing a write call can meet). Clears `low`. stop (may be NULL) is asked before
+ * each 2 MiB: true ends the call there (the chunk, touched or not, kept as a spare) and sets
+ * `low` again, so that more urgent work goes first and a later call goes on. True when it
+ * added a chunk; false when none was needed or on ENOMEM (harmless). */
+bool tl_arena_prepare(tl_arena_t *ar, bool (*stop)(void *ctx), void *ctx);
 /* Whether the spares ran low since the last prepare (the worker's test). */
 bool tl_arena_is_low(tl_arena_t *ar);
 /* The writer's test after a call: true once per low period, so it wakes the worker once. */

@@ -245,7 +245,7 @@ tl_status_t tl_compact_all_job(tl_timelog_t *tl) {
     }
     /* Then compress the pages and move what stays raw into as few chunks as it fills. Their
      * ENOMEM is not a failure: the compaction stands, the pages stay as and where they are. */
-    if (st == TL_OK) (void)tl_pack_job(tl, 0, &did);
+    if (st == TL_OK) (void)tl_pack_job(tl, 0, 0, &did, NULL);
     if (st == TL_OK) (void)tl_relocate_job(tl);
     return st;
 }

@@ -28,8 +28,11 @@ tl_status_t tl_relocate_job(tl_timelog_t *tl);
 tl_status_t tl_l1_remap_job(tl_timelog_t *tl, tl_run_remap_fn fn, void *ctx, uint32_t keep_last,
                             bool *did);
 /* Packs the raw pages of every L1 segment but the last keep_last (pack.c); a no-op when
- * cfg.raw_pages. *did when a page was packed. ENOMEM publishes nothing. */
-tl_status_t tl_pack_job(tl_timelog_t *tl, uint32_t keep_last, bool *did);
+ * cfg.raw_pages. At most max_pages pages (0: no limit), oldest first; *more (may be NULL)
+ * when raw pages were left for a later job. *did when a page was packed. ENOMEM publishes
+ * nothing. */
+tl_status_t tl_pack_job(tl_timelog_t *tl, uint32_t keep_last, uint32_t max_pages, bool *did,
+                        bool *more);
 /* Bounds [*wlo, *whi] of the L1 window holding ts (compact.c). */
 void tl_window_of(const tl_timelog_t *tl, int64_t ts, int64_t *wlo, int64_t *whi);
 /* True when L0 holds >= l0_max runs or a tombstone hides stored L0/L1 data (compact.c). */

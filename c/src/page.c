@@ -79,6 +79,7 @@ tl_page_t *tl_page_new(const tl_allocator_t *a, uint32_t cap) {
     p->pv = NULL;
     p->file_id = 0;
     p->blob = 0;
+    p->nopack = false;
     p->alloc = a;
     p->ts = (int64_t *)(void *)(p + 1);
     p->h = (uint64_t *)(void *)(p->ts + cap);
@@ -146,6 +147,7 @@ static void packed_wire(tl_page_t *p, const tl_allocator_t *a, uint32_t n, size_
     p->h = NULL;
     p->file_id = 0;
     p->blob = 0;
+    p->nopack = false;
     tl_pcodec_view_t *v = (tl_pcodec_view_t *)(void *)(p + 1);
     p->tab = (uint16_t *)(void *)((char *)p + tl_page_packed_prefix() - TL_TAB * sizeof(uint16_t));
     const uint8_t *blob = (const uint8_t *)p + tl_page_packed_prefix();

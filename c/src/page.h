@@ -46,6 +46,9 @@ typedef struct tl_page {
     uint64_t file_id;
     uint32_t blob;
     uint32_t blob_bytes; /* packed: the blob's length */
+    /* Raw: the codec found it not worth packing, so later pack jobs skip it (its records
+     * never change). Written and read only by the pack job, under maint_mu. */
+    bool nopack;
 } tl_page_t;
 
 static inline bool tl_page_packed(const tl_page_t *p) { return p->pv != NULL; }

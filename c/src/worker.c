@@ -2,10 +2,11 @@
  * worker.c — the background worker: one thread per log, sleeping on wk_cv with a timed wait
  * (maint_interval_ms, the backoff delay after a failure, or the time left until idle
  * maintenance falls due). Seals and deletes kick it. Each round: flush every queued memrun,
- * then compact when L0 >= l0_max or a tombstone hides stored data, then pack the L1 pages the
- * compaction wrote (all but the newest window); a round that did work is followed by another at
- * once. A failure is logged with its status, counted in maint_errors_total and retried after a
- * bounded exponential backoff (10 ms doubling to 1 s), never a thread per retry; inputs stay in
+ * then compact when L0 >= l0_max or a tombstone hides stored data, then pack up to
+ * PACK_PAGES_PER_ROUND of the raw L1 pages compactions wrote (all but the newest window); a
+ * round that did work or left pages to pack is followed by another at once. A failure is
+ * logged with its status, counted in maint_errors_total and retried after a bounded
+ * exponential backoff (10 ms doubling to 1 s), never a thread per retry; inputs stay in
  * place, so nothing is lost. Writers waiting under backpressure sleep on progress_cv,
  * signalled after every round.
  *
@@ -48,6 +49,10 @@ static uint32_t queued_memruns(tl_timelog_t *tl) {
     return n;
 }
 
+/* tl_arena_prepare's stop: a sealed memtable waits for its flush, which comes first (a
+ * prepare on memory the host took back took 7-44 ms, and writers met backpressure behind it). */
+static bool flush_waits(void *ctx) { return queued_memruns(ctx) > 0; }
+
 /* The idle job (worker, maint_mu held): seal on the writer's behalf unless a write call has
  * run since wr_seq read `seen`, then compact everything. *done once the log is compact. */
 static tl_status_t idle_locked(tl_timelog_t *tl, uint64_t seen, bool *done) {
@@ -66,15 +71,24 @@ static tl_status_t idle_locked(tl_timelog_t *tl, uint64_t seen, bool *done) {
     return st;
 }
 
-/* One round: flush, then compaction when wanted, then packing of the L1 pages the
- * compaction wrote, except in the newest window, which still takes late records. Packing is
- * best effort: its ENOMEM leaves the pages raw. Caller holds maint_mu. */
-static tl_status_t round_locked(tl_timelog_t *tl, bool *did) {
+/* Pages one round packs at most (~5 ms of encoding): a compaction can leave thousands raw,
+ * and packing them in one go (50 ms) let sealed memtables pile up behind it until the writer
+ * met backpressure (the bench data in memory at 30 Mrec/s: writes waited 20 ms). The rest
+ * goes in the next rounds, each after a flush. */
+#define PACK_PAGES_PER_ROUND 32u
+
+/* One round: flush, then compaction when wanted, then packing of the L1 pages compactions
+ * wrote, except in the newest window, which still takes late records. Packing is best
+ * effort: its ENOMEM leaves the pages raw. *pack_more: raw pages wait (in and out). Caller
+ * holds maint_mu. */
+static tl_status_t round_locked(tl_timelog_t *tl, bool *did, bool *pack_more) {
     bool f = false, c = false, p = false;
     tl_status_t st = tl_flush_job(tl, &f);
     if (st == TL_OK && tl_compact_wanted(tl)) st = tl_compact_job(tl, &c);
-    if (st == TL_OK && c) (void)tl_pack_job(tl, 1, &p);
-    *did = f || c;
+    if (st == TL_OK && (c || *pack_more)) {
+        (void)tl_pack_job(tl, 1, PACK_PAGES_PER_ROUND, &p, pack_more);
+    }
+    *did = f || c || *pack_more;
     return st;
 }
 
@@ -130,6 +144,7 @@ static void *worker_main(void *arg) {
      * call waited there for milliseconds of flush work. */
     tl_bgthread_init("tl-maint", true);
     uint32_t backoff = 0;
+    bool pack_more = false;
     quiet_t q = {atomic_load_explicit(&tl->wr_seq, memory_order_acquire), now_ms(), false};
     pthread_mutex_lock(&tl->wk_mu);
     while (!tl->wk_stop) {
@@ -143,7 +158,7 @@ static void *worker_main(void *arg) {
         if (atomic_exchange_explicit(&tl->presort_req, false, memory_order_acq_rel)) presort(tl);
         bool did = false, idle = false;
         pthread_mutex_lock(&tl->maint_mu);
-        tl_status_t st = round_locked(tl, &did);
+        tl_status_t st = round_locked(tl, &did, &pack_more);
         if (st == TL_OK && quiet_due(tl, &q, now_ms())) st = idle_locked(tl, q.seen, &idle);
         pthread_mutex_unlock(&tl->maint_mu);
         /* Durable logs: a checkpoint when the WAL has grown enough, or when the log went
@@ -160,7 +175,7 @@ static void *worker_main(void *arg) {
             /* Writes go on (the round did work, or the writer woke it: spares ran low) and
              * the worker has caught up: their next chunks, warm. Never while sealed memtables
              * wait, as the flush they wait for comes first. */
-            (void)tl_arena_prepare(&tl->arena);
+            (void)tl_arena_prepare(&tl->arena, flush_waits, tl);
         }
         if (st != TL_OK) {
             atomic_fetch_add_explicit(&tl->ctr.maint_errors, 1, memory_order_relaxed);

@@ -304,10 +304,10 @@ TL_TEST(test_spares_and_prepare) {
     CHECK(tl_arena_is_low(&ar));
     CHECK(tl_arena_low_kick(&ar));
     CHECK(!tl_arena_low_kick(&ar)); /* once per low period */
-    CHECK(tl_arena_prepare(&ar)); /* both warm chunks at once */
+    CHECK(tl_arena_prepare(&ar, NULL, NULL)); /* both warm chunks at once */
     CHECK_EQ_U64(ar.nspare, 2);
     CHECK(!tl_arena_is_low(&ar) && !tl_arena_low_kick(&ar));
-    CHECK(!tl_arena_prepare(&ar)); /* two warm: nothing to do */
+    CHECK(!tl_arena_prepare(&ar, NULL, NULL)); /* two warm: nothing to do */
     CHECK_EQ_U64(chunks_of(&ar), 10);
     allocs = fa.calls;
     void *x = tl_mem_alloc(&ar.self, BLOCK); /* from a prepared spare, no new mapping */
@@ -317,13 +317,50 @@ TL_TEST(test_spares_and_prepare) {
     CHECK(tl_arena_low_kick(&ar));
     fa.fail_at = fa.calls + 2; /* the chunk's memory: ENOMEM, nothing kept, nothing leaked */
     CHECK_EQ_U64(ar.nspare, 1);
-    CHECK(!tl_arena_prepare(&ar));
+    CHECK(!tl_arena_prepare(&ar, NULL, NULL));
     CHECK_EQ_U64(chunks_of(&ar), 10);
     fa.fail_at = 0;
     tl_mem_free(&ar.self, x, BLOCK);
     for (int c = 0; c < 8; c++) {
         for (uint32_t i = 0; i < S; i++) tl_mem_free(&ar.self, b[c][i], BLOCK);
     }
+    tl_arena_trim(&ar);
+    CHECK_EQ_U64(chunks_of(&ar), 0);
+    tl_arena_destroy(&ar);
+    CHECK_EQ_I64(fa.live_blocks, 0);
+    CHECK_EQ_I64(fa.live_bytes, 0);
+}
+
+/* tl_arena_prepare's stop: says yes once *ctx asks have said no. */
+static bool stop_after(void *ctx) {
+    int *left = ctx;
+    return (*left)-- <= 0;
+}
+
+/* A prepare told to stop ends there: asked before a chunk, it maps nothing; asked between the
+ * 2 MiB of a chunk, it keeps that chunk as a spare. Either way `low` is raised again, so the
+ * worker goes on later, and a call left alone brings the spares to two. */
+TL_TEST(test_prepare_stops_when_told) {
+    fail_alloc_t fa = {0};
+    tl_allocator_t under = {.ctx = &fa, .alloc = fa_alloc, .free = fa_free};
+    tl_arena_t ar;
+    CHECK_OK(tl_arena_init(&ar, &under, BLOCK));
+    void *x = tl_mem_alloc(&ar.self, BLOCK);
+    CHECK(x != NULL && ar.nspare == 0 && tl_arena_is_low(&ar));
+    long allocs = fa.calls;
+    int left = 0;
+    CHECK(!tl_arena_prepare(&ar, stop_after, &left));
+    CHECK_EQ_U64(fa.calls, allocs);
+    CHECK_EQ_U64(ar.nspare, 0);
+    CHECK(tl_arena_is_low(&ar));
+    left = 1; /* yes to the chunk, no at its second 2 MiB */
+    CHECK(tl_arena_prepare(&ar, stop_after, &left));
+    CHECK_EQ_U64(ar.nspare, 1);
+    CHECK(tl_arena_is_low(&ar));
+    CHECK(tl_arena_prepare(&ar, NULL, NULL));
+    CHECK_EQ_U64(ar.nspare, 2);
+    CHECK(!tl_arena_is_low(&ar));
+    tl_mem_free(&ar.self, x, BLOCK);
     tl_arena_trim(&ar);
     CHECK_EQ_U64(chunks_of(&ar), 0);
     tl_arena_destroy(&ar);
@@ -372,6 +409,7 @@ int main(void) {
     RUN(test_evac_end_keeps_a_chunk_still_in_use);
     RUN(test_evac_nothing_to_gain);
     RUN(test_spares_and_prepare);
+    RUN(test_prepare_stops_when_told);
     RUN(test_compact_relocates_into_fewer_chunks);
     RUN(test_low_spares_wake_the_worker);
     RUN(test_big_blocks_unmap_whole);

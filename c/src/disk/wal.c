@@ -2,14 +2,16 @@
  * wal.c — the WAL writer: open (recover + fix the directory), append, write, sync, truncate,
  * close (wal.h).
  *
- * Structure. Two buffers of `cap` bytes: appends fill `fill` under `mu`; write/sync take
- * `io_mu`, swap `fill` with the empty `spare` under `mu`, and do the I/O on the swapped buffer
- * outside `mu`, so appends go on while a sync waits for the disk. The buffer's "plan" says
- * where its bytes go: the frames before `roll_at` to the current segment (ending with that
- * segment's seal), those after it to a new segment `roll_seg` whose first record has
- * `roll_first_seq`. append computes the plan (at most one roll per buffer), write carries it
- * out: write the head, fdatasync + close the sealed segment, create the next (O_EXCL, header,
- * fdatasync, fsync of the directory), write the tail.
+ * Structure. A ring of `nbuf` buffers of `cap` bytes, in ring order from `head`: `inflight`
+ * buffers being written, `nq` full ones queued, the one appends fill, then free ones. Appends
+ * fill under `mu`; a full buffer is queued and the next free one filled, so appends go on
+ * while a write or sync waits for the disk, and only all buffers full is pressure (EBUSY).
+ * Write/sync take `io_mu`, take the queued buffers and the filled one under `mu`, and do the
+ * I/O outside `mu`. Each buffer's "plan" says where its bytes go: the frames before `roll_at`
+ * to the current segment (ending with that segment's seal), those after it to a new segment
+ * `roll_seg` whose first record has `roll_first_seq`. append computes the plan (at most one
+ * roll per buffer), write carries it out: write the head, fdatasync + close the sealed
+ * segment, create the next (O_EXCL, header, fdatasync, fsync of the directory), write the tail.
  *
  * Invariants:
  *   - seqs strictly increase (checked at append); 0 is never a seq;
@@ -24,14 +26,25 @@
  *   - the first I/O failure is sticky (`failed`, `fail_err`): every later call returns it.
  * Lock order: io_mu, then mu. No callback runs under either. An fdatasync of the current file
  * runs outside both (tl_wal_sync); closing that file waits for it under io_mu.
- * Complexity: append O(len) (one memcpy + one CRC); write O(bytes) + one pwrite per segment
- * touched; sync adds one fdatasync; a roll adds 2 fdatasyncs + 1 directory fsync.
+ * Complexity: append O(len) (one memcpy + one CRC); write O(bytes) + one pwrite per buffer
+ * and segment touched; sync adds one fdatasync; a roll adds 2 fdatasyncs + 1 directory fsync.
  */
 #include <pthread.h>
 #include <string.h>
 
 #include "disk/le.h"
 #include "disk/wal_int.h"
+
+/* One write buffer and its plan. `last` / `last_unit`: the seq of its last frame and of its
+ * last frame ending a unit, set when it is queued. */
+typedef struct {
+    uint8_t *data;
+    size_t len;
+    bool roll; /* starts segment roll_seg at roll_at */
+    size_t roll_at;
+    uint64_t roll_seg, roll_first_seq, roll_prev_last, roll_prev_unit;
+    uint64_t last, last_unit;
+} wbuf_t;
 
 struct tl_wal {
     const tl_io_t *io;
@@ -44,11 +57,9 @@ struct tl_wal {
      * of that file waits on until they are done: the fd must stay the same file meanwhile. */
     uint32_t syncing;
     pthread_cond_t sync_cv;
-    uint8_t *fill, *spare;
-    size_t fill_len, cap;
-    bool roll; /* the fill buffer starts segment roll_seg at roll_at */
-    size_t roll_at;
-    uint64_t roll_seg, roll_first_seq, roll_prev_last, roll_prev_unit;
+    wbuf_t *bufs; /* the ring (mu), nbuf of them */
+    uint32_t nbuf, head, inflight, nq;
+    size_t cap;
     bool plan_open; /* the next frame goes to segment plan_seg at plan_off */
     uint64_t plan_seg, plan_off, plan_cap;
     uint64_t last_seq; /* highest appended seq (0 = none) */
@@ -71,6 +82,7 @@ void tl_wal_opts_init(tl_wal_opts_t *o) {
     memset(o, 0, sizeof *o);
     o->segment_bytes = TL_WAL_SEGMENT_DEFAULT;
     o->buffer_bytes = TL_WAL_BUFFER_DEFAULT;
+    o->buffers = TL_WAL_BUFFERS_DEFAULT;
     o->lock = true;
     o->use_mmap = true;
 }
@@ -97,24 +109,40 @@ static tl_status_t failed(const tl_wal_t *w, tl_io_err_t *err) {
  * Append (no I/O)
  * ------------------------------------------------------------------------------------------- */
 
-/* Plans a roll before the frame about to be appended (mu held). */
-static tl_status_t plan_roll(tl_wal_t *w, uint64_t seq, tl_io_err_t *err) {
-    /* Room for this roll and one still in flight in the buffer being written. */
-    if (!tl_wal_grow(w->o.alloc, (void **)&w->segs, &w->scap, w->nsegs + 2, sizeof *w->segs)) {
+/* The buffer appends fill (mu held). */
+static wbuf_t *filling(tl_wal_t *w) { return &w->bufs[(w->head + w->inflight + w->nq) % w->nbuf]; }
+
+/* Queues the filled buffer behind the others and starts filling the next, which must be free
+ * (mu held). */
+static void queue_fill(tl_wal_t *w) {
+    wbuf_t *b = filling(w);
+    b->last = w->last_seq;
+    b->last_unit = w->last_unit;
+    w->nq++;
+    wbuf_t *next = filling(w);
+    next->len = 0;
+    next->roll = false;
+}
+
+/* Plans a roll before the frame about to be appended to buffer b (mu held). */
+static tl_status_t plan_roll(tl_wal_t *w, wbuf_t *b, uint64_t seq, tl_io_err_t *err) {
+    /* Room for this roll and one in each other buffer, queued or being written. */
+    if (!tl_wal_grow(w->o.alloc, (void **)&w->segs, &w->scap, w->nsegs + w->nbuf + 1,
+                     sizeof *w->segs)) {
         return tl_io_err_set(err, TL_ENOMEM, "append", w->dir, "out of memory");
     }
     if (w->plan_open) { /* seal the current segment: a full segment always ends sealed */
-        tl_wal_frame_encode(w->fill + w->fill_len, w->last_seq, TL_WAL_TYPE_SEAL, 0, NULL, 0);
-        w->fill_len += TL_WAL_FRAME_BYTES;
+        tl_wal_frame_encode(b->data + b->len, w->last_seq, TL_WAL_TYPE_SEAL, 0, NULL, 0);
+        b->len += TL_WAL_FRAME_BYTES;
     }
-    w->roll = true;
-    w->roll_at = w->fill_len;
-    w->roll_seg = w->plan_open ? w->plan_seg + 1 : w->next_number;
-    w->roll_first_seq = seq;
-    w->roll_prev_last = w->last_seq;
-    w->roll_prev_unit = w->last_unit;
+    b->roll = true;
+    b->roll_at = b->len;
+    b->roll_seg = w->plan_open ? w->plan_seg + 1 : w->next_number;
+    b->roll_first_seq = seq;
+    b->roll_prev_last = w->last_seq;
+    b->roll_prev_unit = w->last_unit;
     w->plan_open = true;
-    w->plan_seg = w->roll_seg;
+    w->plan_seg = b->roll_seg;
     w->plan_off = TL_WAL_HEADER_BYTES;
     w->plan_cap = w->o.segment_bytes;
     return TL_OK;
@@ -146,18 +174,24 @@ tl_status_t tl_wal_appendv(tl_wal_t *w, uint64_t seq, uint8_t type, uint8_t flag
     tl_status_t st = TL_OK;
     bool need_roll = !w->plan_open || w->plan_off + f + TL_WAL_FRAME_BYTES > w->plan_cap;
     size_t seal = need_roll && w->plan_open ? TL_WAL_FRAME_BYTES : 0;
+    wbuf_t *b = filling(w);
+    /* The frame (with a seal before it) fits an empty buffer: max_payload. */
+    bool full = (need_roll && b->roll) || b->len + seal + f > w->cap;
+    bool room = w->inflight + w->nq + 1 < w->nbuf;
     if (w->failed != TL_OK) {
         st = failed(w, err);
     } else if (seq <= w->last_seq) {
         st = tl_io_err_set(err, TL_EINVAL, "append", w->dir, "sequence number does not increase");
-    } else if ((need_roll && w->roll) || w->fill_len + seal + f > w->cap) {
-        st = tl_io_err_set(err, TL_EBUSY, "append", w->dir, "write buffer full: write or sync");
-    } else if (need_roll) {
-        st = plan_roll(w, seq, err);
+    } else if (full && !room) {
+        st = tl_io_err_set(err, TL_EBUSY, "append", w->dir, "write buffers full: write or sync");
+    } else if (full) {
+        queue_fill(w);
+        b = filling(w);
     }
+    if (st == TL_OK && need_roll) st = plan_roll(w, b, seq, err);
     if (st == TL_OK) {
-        tl_wal_frame_encodev(w->fill + w->fill_len, seq, type, flags, pieces, npieces, len);
-        w->fill_len += (size_t)f;
+        tl_wal_frame_encodev(b->data + b->len, seq, type, flags, pieces, npieces, len);
+        b->len += (size_t)f;
         w->plan_off += f;
         w->last_seq = seq;
         if (w->o.unit_flag == 0 || (flags & w->o.unit_flag) != 0) w->last_unit = seq;
@@ -230,54 +264,49 @@ static tl_status_t create_segment(tl_wal_t *w, uint64_t num, uint64_t first_seq,
     return st;
 }
 
-/* The plan of a swapped buffer (a copy: append may plan the next buffer meanwhile). */
-typedef struct {
-    const uint8_t *data;
-    size_t len, roll_at;
-    bool roll;
-    uint64_t seg, first, prev_last, last, prev_unit, last_unit;
-} plan_t;
-
-/* Carries out the plan of the swapped buffer. */
-static tl_status_t write_out(tl_wal_t *w, const plan_t *p, tl_io_err_t *err) {
+/* Carries out the plan of a buffer being written (append does not touch it meanwhile). */
+static tl_status_t write_out(tl_wal_t *w, const wbuf_t *b, tl_io_err_t *err) {
     tl_status_t st = TL_OK;
     size_t off = 0;
-    if (p->roll) {
-        if (p->roll_at > 0) st = put(w, p->data, p->roll_at, err);
+    if (b->roll) {
+        if (b->roll_at > 0) st = put(w, b->data, b->roll_at, err);
         if (st == TL_OK && w->cur.fd >= 0) {
-            st = finish_segment(w, p->prev_last, p->prev_unit, err);
+            st = finish_segment(w, b->roll_prev_last, b->roll_prev_unit, err);
         }
-        if (st == TL_OK) st = create_segment(w, p->seg, p->first, err);
-        off = p->roll_at;
+        if (st == TL_OK) st = create_segment(w, b->roll_seg, b->roll_first_seq, err);
+        off = b->roll_at;
     }
-    if (st == TL_OK && p->len > off) st = put(w, p->data + off, p->len - off, err);
+    if (st == TL_OK && b->len > off) st = put(w, b->data + off, b->len - off, err);
     return st;
 }
 
+/* Writes the queued buffers and the filled one, oldest first (io_mu held). When every buffer
+ * was taken, the filled one waits for a free buffer to take its place: a second round. */
 static tl_status_t write_locked(tl_wal_t *w, tl_io_err_t *err) {
     pthread_mutex_lock(&w->mu);
-    if (w->failed != TL_OK) {
-        tl_status_t st = failed(w, err);
-        pthread_mutex_unlock(&w->mu);
-        return st;
-    }
-    plan_t p = {.data = w->fill, .len = w->fill_len, .roll_at = w->roll_at, .roll = w->roll,
-                .seg = w->roll_seg, .first = w->roll_first_seq, .prev_last = w->roll_prev_last,
-                .last = w->last_seq, .prev_unit = w->roll_prev_unit, .last_unit = w->last_unit};
-    w->fill = w->spare;
-    w->spare = (uint8_t *)p.data;
-    w->fill_len = 0;
-    w->roll = false;
-    pthread_mutex_unlock(&w->mu);
-    if (p.len == 0) return TL_OK;
-    tl_status_t st = write_out(w, &p, err);
-    pthread_mutex_lock(&w->mu);
-    if (st == TL_OK) {
-        w->written_seq = p.last;
-        w->written_unit = p.last_unit;
-        w->segs[w->nsegs - 1].last_seq = p.last;
-    } else {
-        fail(w, st, err);
+    uint64_t target = w->last_seq;
+    tl_status_t st = w->failed != TL_OK ? failed(w, err) : TL_OK;
+    while (st == TL_OK && w->written_seq < target) {
+        if (filling(w)->len > 0 && w->nq + 1 < w->nbuf) queue_fill(w); /* inflight is 0 */
+        uint32_t n = w->nq;
+        if (n == 0) break; /* nothing buffered: written_seq is last_seq */
+        w->inflight = n;
+        w->nq = 0;
+        for (uint32_t i = 0; i < n && st == TL_OK; i++) {
+            const wbuf_t *b = &w->bufs[(w->head + i) % w->nbuf];
+            pthread_mutex_unlock(&w->mu);
+            st = write_out(w, b, err);
+            pthread_mutex_lock(&w->mu);
+            if (st == TL_OK) {
+                w->written_seq = b->last;
+                w->written_unit = b->last_unit;
+                w->segs[w->nsegs - 1].last_seq = b->last;
+            }
+        }
+        /* On failure the log is failed for good: the buffers are dropped with it. */
+        w->head = (w->head + n) % w->nbuf;
+        w->inflight = 0;
+        if (st != TL_OK) fail(w, st, err);
     }
     pthread_mutex_unlock(&w->mu);
     return st;
@@ -362,9 +391,14 @@ tl_status_t tl_wal_truncate(tl_wal_t *w, uint64_t keep_seq, uint64_t *removed,
 
 void tl_wal_stats(tl_wal_t *w, tl_wal_stats_t *s) {
     pthread_mutex_lock(&w->mu);
+    uint64_t buffered = 0; /* the queued buffers and the one filling */
+    for (uint32_t i = 0; i <= w->nq; i++) {
+        buffered += w->bufs[(w->head + w->inflight + i) % w->nbuf].len;
+    }
     *s = (tl_wal_stats_t){.appended_seq = w->last_seq, .written_seq = w->written_seq,
-                          .synced_seq = w->synced_seq, .buffered_bytes = w->fill_len,
-                          .buffer_bytes = w->cap, .segment = w->plan_open ? w->plan_seg : 0,
+                          .synced_seq = w->synced_seq, .buffered_bytes = buffered,
+                          .buffer_bytes = (uint64_t)w->nbuf * w->cap, .buffers = w->nbuf,
+                          .segment = w->plan_open ? w->plan_seg : 0,
                           .segment_offset = w->plan_open ? w->plan_off : 0,
                           .segments = w->nsegs, .syncs = w->syncs, .rolls = w->rolls,
                           .failed = w->failed};
@@ -373,8 +407,10 @@ void tl_wal_stats(tl_wal_t *w, tl_wal_stats_t *s) {
 
 static void wal_free(tl_wal_t *w) {
     const tl_allocator_t *a = w->o.alloc;
-    tl_mem_free(a, w->fill, w->cap);
-    tl_mem_free(a, w->spare, w->cap);
+    for (uint32_t i = 0; w->bufs != NULL && i < w->nbuf; i++) {
+        tl_mem_free(a, w->bufs[i].data, w->cap);
+    }
+    tl_mem_free(a, w->bufs, w->nbuf * sizeof *w->bufs);
     tl_mem_free(a, w->segs, w->scap * sizeof *w->segs);
     if (w->mutexes > 0) pthread_mutex_destroy(&w->mu);
     if (w->mutexes > 1) pthread_mutex_destroy(&w->io_mu);
@@ -415,12 +451,16 @@ static tl_status_t wal_new(const tl_io_t *io, const char *dir, const tl_wal_opts
     w->cur.fd = -1;
     memcpy(w->dir, dir, dlen + 1);
     w->cap = o->buffer_bytes;
-    w->fill = tl_mem_alloc(o->alloc, w->cap);
-    w->spare = tl_mem_alloc(o->alloc, w->cap);
+    w->nbuf = o->buffers;
+    w->bufs = tl_mem_calloc(o->alloc, w->nbuf, sizeof *w->bufs);
+    bool mem = w->bufs != NULL;
+    for (uint32_t i = 0; mem && i < w->nbuf; i++) {
+        mem = (w->bufs[i].data = tl_mem_alloc(o->alloc, w->cap)) != NULL;
+    }
     if (pthread_mutex_init(&w->mu, NULL) == 0) w->mutexes++;
     if (w->mutexes == 1 && pthread_mutex_init(&w->io_mu, NULL) == 0) w->mutexes++;
     if (w->mutexes == 2 && pthread_cond_init(&w->sync_cv, NULL) == 0) w->mutexes++;
-    if (w->fill == NULL || w->spare == NULL || w->mutexes < 3) {
+    if (!mem || w->mutexes < 3) {
         tl_status_t st = w->mutexes < 3 ? TL_EINTERNAL : TL_ENOMEM;
         wal_free(w);
         return tl_io_err_set(err, st, "open", dir, "out of memory or mutexes");

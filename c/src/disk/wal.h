@@ -11,18 +11,20 @@
  * the last segment may lack it.
  *
  * Writer (tl_wal_open, then tl_wal_append / tl_wal_write / tl_wal_sync):
- *   - append copies a frame into a bounded buffer and never does I/O. When the buffer is full
- *     it returns TL_EBUSY and appends NOTHING: that is this layer's backpressure (the engine
- *     writes or syncs, then appends again, and maps the pressure to its own TL_EBUSY). Memory
- *     is two buffers of opts.buffer_bytes, whatever the load.
+ *   - append copies a frame into a bounded buffer and never does I/O. A full buffer is queued
+ *     for the next write and the next buffer filled; when every buffer is full (queued or being
+ *     written) it returns TL_EBUSY and appends NOTHING: that is this layer's backpressure (the
+ *     engine writes or syncs, then appends again, and maps the pressure to its own TL_EBUSY).
+ *     Memory is opts.buffers buffers of opts.buffer_bytes, whatever the load.
  *   - write moves the buffered frames into the segment files (pwrite, no sync), rolling to a
  *     new segment when the next record does not fit: seal + fdatasync the full segment, create
  *     the next one (header, fdatasync, fsync of the directory), then go on.
  *   - sync = write + fdatasync: every record appended before the call is durable when it
  *     returns (*synced_seq says up to which seq). Group commit: many appends, one sync; a sync
  *     that finds its records already synced by another thread's sync returns at once.
- *   - append may run on one thread while write/sync run on another (a mutex guards the buffer;
- *     I/O runs outside it, on a swapped buffer); write, sync, truncate and close serialise.
+ *   - append may run on one thread while write/sync run on another (a mutex guards the
+ *     buffers; I/O runs outside it, on buffers append no longer fills); write, sync, truncate
+ *     and close serialise.
  *   - any I/O failure is sticky: the writer refuses every later call with the same status and
  *     context. After a failed write or fdatasync the state of the OS's cache is unknown
  *     (fsyncgate), so the only safe continuation is close + reopen, which recovers.
@@ -63,13 +65,16 @@
 #define TL_WAL_SEGMENT_DEFAULT ((uint64_t)64 << 20)
 #define TL_WAL_BUFFER_MIN 1024u
 #define TL_WAL_BUFFER_DEFAULT (1u << 20)
+#define TL_WAL_BUFFERS_DEFAULT 2u
+#define TL_WAL_BUFFERS_MAX 64u
 #define TL_WAL_NAME_CAP 25u /* "wal-" + 16 hex digits + ".log" + NUL */
 
 typedef struct tl_wal tl_wal_t;
 
 typedef struct tl_wal_opts {
     uint64_t segment_bytes; /* size of new segment files: 4 KiB .. 1 GiB, multiple of 8 */
-    uint32_t buffer_bytes; /* each of the two write buffers: >= 1 KiB, multiple of 8 */
+    uint32_t buffer_bytes; /* each write buffer: >= 1 KiB, multiple of 8 */
+    uint32_t buffers; /* how many: 2 .. TL_WAL_BUFFERS_MAX (default 2) */
     bool repair; /* keep the longest consistent prefix instead of failing with ECORRUPT */
     bool lock; /* hold the directory lock while open (default true; false when the
                   caller already holds the lock of this directory) */
@@ -166,7 +171,10 @@ uint32_t tl_wal_max_payload(const tl_wal_t *w);
 
 typedef struct tl_wal_stats {
     uint64_t appended_seq, written_seq, synced_seq; /* highest seq of each stage, 0 = none */
-    uint64_t buffered_bytes, buffer_bytes; /* pressure = buffered / capacity */
+    /* Bytes waiting to be written, and the room of all buffers (each buffer's unused tail is
+     * less than the frame that did not fit, or its segment roll came early) */
+    uint64_t buffered_bytes, buffer_bytes;
+    uint32_t buffers;
     uint64_t segment, segment_offset; /* where the next written byte goes */
     uint64_t segments; /* live segment files */
     uint64_t syncs, rolls; /* fdatasyncs issued, segments created */

@@ -49,6 +49,8 @@ tl_status_t tl_wal_opts_check(const tl_wal_opts_t *o, const char *dir, tl_io_err
         why = "segment_bytes must be a multiple of 8 in 4 KiB .. 1 GiB";
     } else if (o->buffer_bytes < TL_WAL_BUFFER_MIN || o->buffer_bytes % 8 != 0) {
         why = "buffer_bytes must be a multiple of 8, at least 1 KiB";
+    } else if (o->buffers < 2 || o->buffers > TL_WAL_BUFFERS_MAX) {
+        why = "buffers must be 2 .. 64";
     }
     return why ? tl_io_err_set(err, TL_EINVAL, "open", dir, why) : TL_OK;
 }

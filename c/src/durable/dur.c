@@ -260,7 +260,9 @@ tl_status_t tl_dur_after_write(tl_timelog_t *tl) {
     if (d->mode == TL_DURABILITY_SYNC) return tl_dur_sync(tl);
     tl_wal_stats_t ws;
     tl_wal_stats(d->wal, &ws);
-    if (ws.buffered_bytes * 2 >= ws.buffer_bytes && d->th_live) kick(d); /* write behind */
+    /* Write behind once a buffer is full (buffer_bytes counts all of them): the syncer has
+     * the others' room to catch up in. */
+    if (ws.buffered_bytes * ws.buffers >= ws.buffer_bytes && d->th_live) kick(d);
     return TL_OK;
 }
 
@@ -337,14 +339,15 @@ static void sync_round(tl_timelog_t *tl, uint64_t want) {
 static void *syncer_main(void *arg) {
     tl_timelog_t *tl = arg;
     tl_dur_t *d = tl->dur;
-    /* Not a batch thread, though a wake-up of it may preempt the writer: woken at every
-     * half-full WAL buffer, it takes the writer's core for its copy of the buffer into the page
-     * cache while the worker holds the other (C, the bench data paced at 17 Mrec/s, durable:
-     * 3-9 calls of 1,221 preempted, p99 / median 1.78-2.84, median 2.21 over eight runs; as a
-     * batch thread 0-3 and 1.82-2.16, median 1.89). But as a batch thread it lagged a writer
-     * at full speed, which then found its buffer full and wrote it out itself: the bench data
-     * as fast as it goes, 8 alternated pairs, 60.7 -> 56.3 Mrec/s (medians; slower in 7). */
-    tl_bgthread_init("tl-sync", false);
+    /* A batch thread, as the worker: woken at every full WAL buffer, it otherwise took the
+     * writer's core for its copy of the buffer into the page cache (C, the bench data paced at
+     * 30 Mrec/s, durable: calls preempted for 250-470 us each; p99 / median 2.62-2.94, median
+     * 2.87, over five runs, as a batch thread 2.04-2.62, median 2.48). With two WAL buffers a
+     * batch syncer lagged a writer at full speed, which then wrote its buffer out itself
+     * (60.7 -> 56.3 Mrec/s); with four, the writer queues three while the syncer catches up:
+     * as fast as it goes, five alternated runs, 30.6-49.2 Mrec/s (median 41.7) as a normal
+     * thread, 38.6-48.6 (43.3) as a batch one. */
+    tl_bgthread_init("tl-sync", true);
     pthread_mutex_lock(&d->mu);
     while (!d->stop) {
         if (!d->kick) {
