@@ -128,6 +128,7 @@ const test_sources = [_][]const u8{
     "c/tests/maint_test.c",
     "c/tests/idle_test.c",
     "c/tests/hold_test.c",
+    "c/tests/pack_test.c",
     "c/tests/dropq_test.c",
     "c/tests/model_test.c",
     "c/tests/oneshot_test.c",

@@ -574,12 +574,13 @@ static tl_status_t rb_reserve(tl_run_builder_t *b) {
 }
 
 /* Moves the page being filled into pages[]. A short page is first copied to its exact size
- * (best effort: if that copy fails the full-capacity page is kept, which is still valid). */
+ * unless b->whole_pages (best effort: if that copy fails the full-capacity page is kept, which
+ * is still valid). */
 static tl_status_t rb_seal_cur(tl_run_builder_t *b) {
     if (b->cur == NULL) return TL_OK;
     if (rb_reserve(b) != TL_OK) return b->err;
     tl_page_t *p = b->cur;
-    if (p->n < p->cap) {
+    if (p->n < p->cap && !b->whole_pages) {
         tl_page_t *exact = tl_page_copy(b->alloc, p, p->n);
         if (exact != NULL) {
             tl_page_unref(p);

@@ -152,6 +152,9 @@ typedef struct tl_run_builder {
     tl_status_t err; /* sticky: first failure; later pushes are no-ops */
     bool sums; /* values are doubles: each page gets its value summary as it is sealed (set
                   after tl_rb_init, which clears it) */
+    bool whole_pages; /* keep a short page at full capacity instead of copying it to its size:
+                         for short-lived runs, whose full pages come warm from the log's arena
+                         (set after tl_rb_init, which clears it) */
     /* Cumulative since tl_rb_init (finish does not reset them), for write-amplification
      * stats: pages filled by this builder / pages taken by reference in tl_rb_push_page. */
     uint64_t pages_written, pages_shared;

@@ -81,6 +81,8 @@ TL_TEST(test_full_head_is_cache_plus_rest) {
     CHECK_OK(tl_head_runs(hd, a, 4096, true, CAP, out, &k));
     CHECK_EQ_U64(k, 1);
     CHECK(is_stable_sort_of(out[0], hd, 0, CAP));
+    /* in one whole page: a page of page_records comes from the log's arena (headsort.c) */
+    CHECK(out[0]->npages == 1 && out[0]->pages[0]->cap == 4096);
     tl_run_unref(out[0]);
     /* A cache of less than half: still one sort (two runs would not pay for themselves). */
     CHECK_OK(tl_head_sorted(hd, a, 4096, false, CAP / 2 - 1, &c));
