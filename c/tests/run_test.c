@@ -120,23 +120,12 @@ TL_TEST(builder_push_single) {
     CHECK_EQ_U64(r->pages[r->npages - 1]->cap, N % 64);
     VERIFY(r, ts, h, N);
     tl_run_unref(r);
-}
-
-/* whole_pages keeps the short tail page at full capacity (the head sort's runs: their pages
- * come from the arena); the records are the same. */
-TL_TEST(builder_whole_pages_keeps_the_tail_whole) {
-    uint64_t seed = 0xb0b;
-    tl_t_rng = seed;
-    enum { N = 1000 };
-    static int64_t ts[N];
-    static uint64_t h[N];
-    gen_sorted(ts, h, N, true);
-    tl_run_builder_t b;
+    /* whole_pages keeps it at full capacity (the head sort's runs: their pages come from the
+     * arena); the records are the same. */
     tl_rb_init(&b, NULL, 64);
     CHECK(!b.whole_pages); /* cleared by init */
     b.whole_pages = true;
     CHECK_OK(tl_rb_push_many(&b, ts, h, N));
-    tl_run_t *r = NULL;
     CHECK_OK(tl_rb_finish(&b, 7, &r));
     CHECK_EQ_U64(r->npages, (N + 63) / 64);
     for (uint32_t i = 0; i < r->npages; i++) CHECK_EQ_U64(r->pages[i]->cap, 64);
@@ -535,7 +524,6 @@ TL_TEST(packed_run_searches) {
 
 int main(void) {
     RUN(builder_push_single);
-    RUN(builder_whole_pages_keeps_the_tail_whole);
     RUN(builder_random_mixed);
     RUN(builder_push_page_rule);
     RUN(builder_empty_and_reuse);
