@@ -149,7 +149,7 @@ static uint32_t read_packed(const tl_run_t *r, uint32_t p, uint32_t off, int64_t
         const int64_t *t = tbuf;
         if (j == pre_mb) {
             t = pre;
-            m = v->n - start < TL_PCODEC_MB ? v->n - start : TL_PCODEC_MB;
+            m = tl_pcodec_mb_len(v->n, j);
         } else {
             m = tl_pcodec_ts_mb(v, j, tbuf);
         }

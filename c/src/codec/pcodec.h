@@ -190,6 +190,13 @@ static inline int64_t tl_pcodec_fence(const tl_pcodec_view_t *v, uint32_t j) {
     return x;
 }
 
+/* Records in miniblock j of an n-record page: TL_PCODEC_MB but for a short last one (what
+ * tl_pcodec_ts_mb returns). */
+static inline uint32_t tl_pcodec_mb_len(uint32_t n, uint32_t j) {
+    uint32_t start = j << TL_PCODEC_MB_LOG2;
+    return n - start < TL_PCODEC_MB ? n - start : TL_PCODEC_MB;
+}
+
 /* First and last timestamp of the page, O(1). */
 static inline int64_t tl_pcodec_ts_first(const tl_pcodec_view_t *v) { return v->ts_first; }
 static inline int64_t tl_pcodec_ts_last(const tl_pcodec_view_t *v) { return v->ts_last; }

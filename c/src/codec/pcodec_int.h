@@ -76,11 +76,8 @@ static inline size_t pc_round8(size_t x) { return (x + 7) & ~(size_t)7; }
 static inline unsigned pc_bits(uint64_t x) { return x ? 64u - (unsigned)__builtin_clzll(x) : 0; }
 static inline uint64_t pc_zigzag(int64_t x) { return ((uint64_t)x << 1) ^ (uint64_t)(x >> 63); }
 static inline int64_t pc_unzigzag(uint64_t z) { return (int64_t)(z >> 1) ^ -(int64_t)(z & 1); }
-/* Records in miniblock j of an n-record page. */
-static inline uint32_t pc_mb_len(uint32_t n, uint32_t j) {
-    uint32_t start = j << PC_MB_LOG2;
-    return n - start < PC_MB ? n - start : PC_MB;
-}
+/* Records in miniblock j of an n-record page (pcodec.h). */
+static inline uint32_t pc_mb_len(uint32_t n, uint32_t j) { return tl_pcodec_mb_len(n, j); }
 static inline uint32_t pc_nmb(uint32_t n) { return (n + PC_MB - 1) >> PC_MB_LOG2; }
 
 /* ---- bitpack.c: groups of 8 values of w (0..64) bits, LSB first ---- */
