@@ -231,10 +231,7 @@ tl_status_t tl_compact_job(tl_timelog_t *tl, bool *did) {
     return st;
 }
 
-/* Everything tl_compact does after its seal: flush, compact until no L0 segment or pending
- * tombstone is left, pack pages. Caller holds maint_mu; memory is given back by the caller
- * (tl_give_back) once maint_mu is released. */
-tl_status_t tl_compact_all_job(tl_timelog_t *tl) {
+tl_status_t tl_compact_sealed_job(tl_timelog_t *tl) {
     bool did = false;
     tl_status_t st = tl_flush_job(tl, &did);
     /* One job compacts all L0 and every pending window; a second pass is a cheap no-op
@@ -243,6 +240,15 @@ tl_status_t tl_compact_all_job(tl_timelog_t *tl) {
         st = tl_compact_job(tl, &did);
         if (!did) break;
     }
+    return st;
+}
+
+/* Everything tl_compact does after its seal: flush, compact until no L0 segment or pending
+ * tombstone is left, pack pages. Caller holds maint_mu; memory is given back by the caller
+ * (tl_give_back) once maint_mu is released. */
+tl_status_t tl_compact_all_job(tl_timelog_t *tl) {
+    bool did = false;
+    tl_status_t st = tl_compact_sealed_job(tl);
     /* Then compress the pages and move what stays raw into as few chunks as it fills. Their
      * ENOMEM is not a failure: the compaction stands, the pages stay as and where they are. */
     if (st == TL_OK) (void)tl_pack_job(tl, 0, 0, &did, NULL);

@@ -84,3 +84,20 @@ tl_status_t tl_flush_job(tl_timelog_t *tl, bool *did) {
     tl_manifest_unref(m);
     return st;
 }
+
+void tl_flush_between(tl_timelog_t *tl) {
+    pthread_mutex_lock(&tl->state_mu);
+    bool waits = tl_vec_len(tl->man->mem) > 0;
+    pthread_mutex_unlock(&tl->state_mu);
+    if (!waits) return;
+    bool did = false;
+    pthread_mutex_lock(&tl->maint_mu);
+    /* A failure leaves the memtables queued: the worker's next round flushes and reports. */
+    (void)tl_flush_job(tl, &did);
+    pthread_mutex_unlock(&tl->maint_mu);
+    if (did) {
+        pthread_mutex_lock(&tl->wk_mu);
+        pthread_cond_broadcast(&tl->progress_cv);
+        pthread_mutex_unlock(&tl->wk_mu);
+    }
+}

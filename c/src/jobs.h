@@ -12,6 +12,8 @@
 tl_status_t tl_flush_job(tl_timelog_t *tl, bool *did);
 /* Compacts every L0 run into L1 and applies every pending tombstone (compact.c). */
 tl_status_t tl_compact_job(tl_timelog_t *tl, bool *did);
+/* Flush, then compact until no L0 segment or pending tombstone is left (compact.c). */
+tl_status_t tl_compact_sealed_job(tl_timelog_t *tl);
 /* Everything tl_compact does after its seal (compact.c): flush, compact until no L0 segment
  * or pending tombstone is left, pack every L1 page, relocate what stays raw. Packing and
  * relocation are best effort (their ENOMEM leaves pages as and where they are). */
@@ -33,6 +35,11 @@ tl_status_t tl_l1_remap_job(tl_timelog_t *tl, tl_run_remap_fn fn, void *ctx, uin
  * nothing. */
 tl_status_t tl_pack_job(tl_timelog_t *tl, uint32_t keep_last, uint32_t max_pages, bool *did,
                         bool *more);
+/* For a long job that runs on the worker off maint_mu (a checkpoint), between its slices:
+ * when a sealed memtable waits, takes maint_mu, flushes, and wakes the writers waiting under
+ * backpressure (flush.c). The caller holds no engine lock. A failed flush leaves the
+ * memtables queued for the worker's next round, which reports it. */
+void tl_flush_between(tl_timelog_t *tl);
 /* Bounds [*wlo, *whi] of the L1 window holding ts (compact.c). */
 void tl_window_of(const tl_timelog_t *tl, int64_t ts, int64_t *wlo, int64_t *whi);
 /* True when L0 holds >= l0_max runs or a tombstone hides stored L0/L1 data (compact.c). */

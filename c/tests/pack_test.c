@@ -2,12 +2,14 @@
  * pack_test.c — the pack job (pack.c) in slices: a job packs at most the pages it is given and
  * says when raw pages are left, so the worker can flush between slices; a page the codec cannot
  * shrink is tried once and then skipped; the records read back the same whatever is packed.
+ * And the flush a long job (a checkpoint) runs between its slices: only when a memtable waits.
  */
 #include <string.h>
 
 #include "jobs.h"
 #include "test.h"
 #include "timelog_int.h"
+#include "txn.h"
 
 enum { PAGE = 64, WINDOW = 1000 };
 
@@ -158,8 +160,41 @@ TL_TEST(incompressible_pages_are_tried_once) {
     tl_close(tl);
 }
 
+/* tl_flush_between flushes the sealed memtables that wait, and nothing when none waits. */
+TL_TEST(flush_between_flushes_what_waits) {
+    tl_config_t c;
+    tl_config_init_defaults(&c);
+    c.maintenance = TL_MAINT_MANUAL;
+    c.page_records = PAGE;
+    tl_timelog_t *tl = NULL;
+    CHECK_OK(tl_open(&c, &tl));
+    tl_stats_t s;
+    tl_flush_between(tl); /* nothing sealed */
+    CHECK_OK(tl_stats(tl, &s));
+    CHECK_EQ_U64(s.flushes_total, 0);
+    for (int round = 0; round < 2; round++) {
+        for (int64_t i = 0; i < 3 * PAGE; i++) CHECK_OK(tl_append(tl, round * 1000 + i, 1));
+        bool busy = false;
+        CHECK_OK(tl_seal(tl, &busy));
+        CHECK(!busy);
+    }
+    CHECK_OK(tl_stats(tl, &s));
+    CHECK_EQ_U64(s.sealed_memtables, 2);
+    tl_flush_between(tl);
+    CHECK_OK(tl_stats(tl, &s));
+    CHECK_EQ_U64(s.sealed_memtables, 0);
+    CHECK_EQ_U64(s.flushes_total, 1);
+    CHECK_EQ_U64(s.l0_segments, 1);
+    CHECK_EQ_U64(s.records, 6 * PAGE);
+    tl_flush_between(tl); /* flushed already */
+    CHECK_OK(tl_stats(tl, &s));
+    CHECK_EQ_U64(s.flushes_total, 1);
+    tl_close(tl);
+}
+
 int main(void) {
     RUN(pack_job_goes_in_slices);
     RUN(incompressible_pages_are_tried_once);
+    RUN(flush_between_flushes_what_waits);
     return tl_test_done("pack_test");
 }

@@ -10,6 +10,7 @@
 
 #if TL_CPU_DISPATCH
 #include <cpuid.h>
+#include <stddef.h>
 #include <stdatomic.h>
 
 static _Atomic uint32_t g_set;

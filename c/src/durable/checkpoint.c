@@ -3,8 +3,9 @@
  * can be truncated (dur.h says what each file holds).
  *
  * The job (one at a time: ckpt_mu; the caller holds no engine lock):
- *   1. under maint_mu, compact everything sealed into L1 (tl_compact_all_job) and pin the
- *      manifest m (steps 2-5 run without maint_mu: other jobs, writes and reads go on); its
+ *   1. under maint_mu, compact everything sealed into L1 and pack its pages, in slices with
+ *      flushes between (compact_and_pin), and pin the manifest m (steps 2-5 run without
+ *      maint_mu: other jobs, writes and reads go on; flushes between slices of writing); its
  *      l1_cover (S, P) says L1 holds exactly the calls up to S and the first P records of
  *      call S + 1 (run.h, tl_cover_t);
  *   2. make the WAL durable: m's tombstones may come from deletes after S, and the state on
@@ -34,6 +35,9 @@
 #include "durable/dur_int.h"
 #include "jobs.h"
 #include "vstore.h"
+
+/* Pages packed, or written, between two chances to flush (~1.5-3 ms of encoding). */
+#define CKPT_PACK_PAGES 32u
 
 typedef struct plan {
     tl_dur_t *d;
@@ -152,6 +156,7 @@ static tl_status_t write_pages(plan_t *pl, tl_timelog_t *tl, uint64_t *bytes, tl
     uint32_t blob = 0;
     for (uint64_t i = 0; i < pl->dm.npages && st == TL_OK; i++) {
         if (!pl->fresh[i]) continue;
+        if (blob % CKPT_PACK_PAGES == CKPT_PACK_PAGES - 1) tl_flush_between(tl);
         const tl_page_t *p = pl->pages[i];
         uint32_t n = pl->counts[i];
         const uint8_t *data;
@@ -330,10 +335,36 @@ bool tl_dur_checkpoint_idle(tl_timelog_t *tl) {
            atomic_load_explicit(&d->logged_ckpt, memory_order_relaxed);
 }
 
-/* Step 1 under maint_mu (no other job runs meanwhile): compact everything sealed, pin. */
+/* Step 1: compact everything sealed, pack the L1 pages, pin. Compaction and each slice of
+ * packing hold maint_mu (no other job runs meanwhile); between slices a waiting memtable is
+ * flushed. The checkpoint runs on the worker, the only thread that flushes: packing a whole
+ * checkpoint's pages in one go (64 MiB of WAL: ~1,000 pages, 40-90 ms) left the writer
+ * waiting out its backpressure (20 ms) behind it. Flushes between slices leave L1 and so
+ * its cover as the compaction left them; another thread's compaction in between (a
+ * tl_checkpoint call beside the worker) only moves the cover pinned at the end forward. */
 static tl_status_t compact_and_pin(tl_timelog_t *tl, tl_manifest_t **m) {
     pthread_mutex_lock(&tl->maint_mu);
-    tl_status_t st = tl_compact_all_job(tl);
+    tl_status_t st = tl_compact_sealed_job(tl);
+    /* Bounded: beside a worker that compacts meanwhile (a tl_checkpoint call), new raw pages
+     * could keep coming; what a last slice leaves raw is encoded while written. */
+    uint64_t slices = 2;
+    tl_manifest_t *cur = tl_pin(tl);
+    for (uint32_t i = 0; i < tl_vec_len(cur->l1); i++) {
+        slices += tl_vec_run(cur->l1, i)->npages / CKPT_PACK_PAGES;
+    }
+    tl_manifest_unref(cur);
+    pthread_mutex_unlock(&tl->maint_mu);
+    bool more = st == TL_OK;
+    for (; more && slices > 0; slices--) {
+        bool did = false;
+        pthread_mutex_lock(&tl->maint_mu);
+        /* Best effort, as in tl_compact_all_job: ENOMEM leaves pages raw (written raw). */
+        if (tl_pack_job(tl, 0, CKPT_PACK_PAGES, &did, &more) != TL_OK) more = false;
+        pthread_mutex_unlock(&tl->maint_mu);
+        tl_flush_between(tl);
+    }
+    pthread_mutex_lock(&tl->maint_mu);
+    if (st == TL_OK) (void)tl_relocate_job(tl);
     *m = st == TL_OK ? tl_pin(tl) : NULL;
     pthread_mutex_unlock(&tl->maint_mu);
     return st;
@@ -387,6 +418,7 @@ tl_status_t tl_dur_checkpoint_job(tl_timelog_t *tl) {
     }
     if (st == TL_OK) st = name_files(&pl, new_bytes);
     if (st == TL_OK) {
+        tl_flush_between(tl); /* the file's fdatasync took milliseconds */
         st = write_manifest(&pl, tl, &err);
         io = st != TL_OK && st != TL_ENOMEM;
     }
@@ -395,6 +427,7 @@ tl_status_t tl_dur_checkpoint_job(tl_timelog_t *tl) {
         pl.written = true;
         d->ckpt_seq = pl.m->l1_cover.seq;
         d->ckpt_part = pl.m->l1_cover.part;
+        tl_flush_between(tl); /* before the unlinks: a 64 MiB segment's takes ~10 ms */
         st = tl_wal_truncate(d->wal, (d->ckpt_seq + 1) << TL_WREC_CHUNK_BITS, NULL, &err);
         if (st == TL_OK) st = drop_files(&pl, &err);
         io = st != TL_OK;
