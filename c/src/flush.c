@@ -85,11 +85,15 @@ tl_status_t tl_flush_job(tl_timelog_t *tl, bool *did) {
     return st;
 }
 
-void tl_flush_between(tl_timelog_t *tl) {
+uint32_t tl_memruns_queued(tl_timelog_t *tl) {
     pthread_mutex_lock(&tl->state_mu);
-    bool waits = tl_vec_len(tl->man->mem) > 0;
+    uint32_t n = tl_vec_len(tl->man->mem);
     pthread_mutex_unlock(&tl->state_mu);
-    if (!waits) return;
+    return n;
+}
+
+void tl_flush_between(tl_timelog_t *tl) {
+    if (tl_memruns_queued(tl) == 0) return;
     bool did = false;
     pthread_mutex_lock(&tl->maint_mu);
     /* A failure leaves the memtables queued: the worker's next round flushes and reports. */

@@ -35,6 +35,8 @@ tl_status_t tl_l1_remap_job(tl_timelog_t *tl, tl_run_remap_fn fn, void *ctx, uin
  * nothing. */
 tl_status_t tl_pack_job(tl_timelog_t *tl, uint32_t keep_last, uint32_t max_pages, bool *did,
                         bool *more);
+/* Sealed memtables waiting for their flush (flush.c; takes state_mu). */
+uint32_t tl_memruns_queued(tl_timelog_t *tl);
 /* For a long job that runs on the worker off maint_mu (a checkpoint), between its slices:
  * when a sealed memtable waits, takes maint_mu, flushes, and wakes the writers waiting under
  * backpressure (flush.c). The caller holds no engine lock. A failed flush leaves the

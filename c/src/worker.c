@@ -42,16 +42,9 @@ static uint64_t now_ms(void) {
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static uint32_t queued_memruns(tl_timelog_t *tl) {
-    pthread_mutex_lock(&tl->state_mu);
-    uint32_t n = tl_vec_len(tl->man->mem);
-    pthread_mutex_unlock(&tl->state_mu);
-    return n;
-}
-
 /* tl_arena_prepare's stop: a sealed memtable waits for its flush, which comes first (a
  * prepare on memory the host took back took 7-44 ms, and writers met backpressure behind it). */
-static bool flush_waits(void *ctx) { return queued_memruns(ctx) > 0; }
+static bool flush_waits(void *ctx) { return tl_memruns_queued(ctx) > 0; }
 
 /* The idle job (worker, maint_mu held): seal on the writer's behalf unless a write call has
  * run since wr_seq read `seen`, then compact everything. *done once the log is compact. */
@@ -171,7 +164,7 @@ static void *worker_main(void *arg) {
         if (idle) {
             tl_give_back(tl);
             q.done = true;
-        } else if ((did || tl_arena_is_low(&tl->arena)) && queued_memruns(tl) == 0) {
+        } else if ((did || tl_arena_is_low(&tl->arena)) && tl_memruns_queued(tl) == 0) {
             /* Writes go on (the round did work, or the writer woke it: spares ran low) and
              * the worker has caught up: their next chunks, warm. Never while sealed memtables
              * wait, as the flush they wait for comes first. */
@@ -209,12 +202,12 @@ tl_status_t tl_maint_wait_busy(tl_timelog_t *tl) {
     pthread_mutex_lock(&tl->wk_mu);
     bool can_wait = tl->wk_running && tl->cfg.busy_wait_ms > 0;
     struct timespec dl = tl_deadline_in(tl->cfg.busy_wait_ms);
-    bool busy = queued_memruns(tl) > limit;
+    bool busy = tl_memruns_queued(tl) > limit;
     while (busy && can_wait) {
         tl->wk_kick = true;
         pthread_cond_signal(&tl->wk_cv);
         int rc = pthread_cond_timedwait(&tl->progress_cv, &tl->wk_mu, &dl);
-        busy = queued_memruns(tl) > limit;
+        busy = tl_memruns_queued(tl) > limit;
         if (rc == ETIMEDOUT) break;
     }
     pthread_mutex_unlock(&tl->wk_mu);
