@@ -13,10 +13,8 @@
 
 enum { PAGE = 64, WINDOW = 1000 };
 
-/* A manual log of 64-record pages and L1 windows of `window` time units, its records
- * compacted into L1 and left raw (tl_maint_step compacts without packing). */
-static tl_timelog_t *raw_l1(uint32_t kind, int64_t window, const int64_t *ts, const uint64_t *h,
-                            size_t n) {
+/* An empty manual log of 64-record pages and L1 windows of `window` time units. */
+static tl_timelog_t *manual_log(uint32_t kind, int64_t window) {
     tl_config_t c;
     tl_config_init_defaults(&c);
     c.maintenance = TL_MAINT_MANUAL;
@@ -25,7 +23,15 @@ static tl_timelog_t *raw_l1(uint32_t kind, int64_t window, const int64_t *ts, co
     c.l0_max = 1;
     c.value_kind = kind;
     tl_timelog_t *tl = NULL;
-    if (tl_open(&c, &tl) != TL_OK) return NULL;
+    return tl_open(&c, &tl) == TL_OK ? tl : NULL;
+}
+
+/* manual_log holding the records, compacted into L1 and left raw (tl_maint_step compacts
+ * without packing). */
+static tl_timelog_t *raw_l1(uint32_t kind, int64_t window, const int64_t *ts, const uint64_t *h,
+                            size_t n) {
+    tl_timelog_t *tl = manual_log(kind, window);
+    if (tl == NULL) return NULL;
     if (tl_append_batch(tl, ts, h, n, 0) != TL_OK || tl_flush(tl) != TL_OK ||
         tl_maint_step(tl) != TL_OK) {
         tl_close(tl);
@@ -162,12 +168,8 @@ TL_TEST(incompressible_pages_are_tried_once) {
 
 /* tl_flush_between flushes the sealed memtables that wait, and nothing when none waits. */
 TL_TEST(flush_between_flushes_what_waits) {
-    tl_config_t c;
-    tl_config_init_defaults(&c);
-    c.maintenance = TL_MAINT_MANUAL;
-    c.page_records = PAGE;
-    tl_timelog_t *tl = NULL;
-    CHECK_OK(tl_open(&c, &tl));
+    tl_timelog_t *tl = manual_log(TL_VALUES_HANDLE, WINDOW);
+    CHECK(tl != NULL);
     tl_stats_t s;
     tl_flush_between(tl); /* nothing sealed */
     CHECK_OK(tl_stats(tl, &s));
