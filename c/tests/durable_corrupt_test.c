@@ -79,9 +79,12 @@ static void build_ops(du_scen_t *s) {
     for (int i = 0; i < 10; i++) du_add(s, DU_APPEND, 1, 0, 0);
     du_add(s, DU_CKPT, 0, 0, 0);
     s->pr.late_one_in = late;
-    /* the WAL tail: several segments, a batch chunked over two records, deletes */
-    for (int i = 0; i < 6; i++) du_add(s, DU_BATCH, 50, 0, 0);
-    du_add(s, DU_BATCH, 400, 0, 0);
+    /* the WAL tail: several segments, a batch chunked over two records, deletes (batches are
+     * compressed records, a few bytes a record, so it takes a few thousand records; a bytes
+     * log's value bytes fill segments sooner) */
+    bool bytes = s->pr.value_kind == TL_VALUES_BYTES;
+    for (int i = 0; i < 6; i++) du_add(s, DU_BATCH, bytes ? 50 : 300, 0, 0);
+    du_add(s, DU_BATCH, bytes ? 400 : 1000, 0, 0);
     du_add(s, DU_DEL_RANGE, 0, s->now - 300, s->now - 200);
     for (int i = 0; i < 10; i++) du_add(s, DU_APPEND, 1, 0, 0);
     du_add(s, DU_DEL_AT, 0, s->ts[s->nrec - 3], 0);

@@ -498,6 +498,55 @@ TL_TEST(big_batch_chunks_f64) {
     remove_dir(dir);
 }
 
+/* Batches reach the WAL compressed (APPEND_PACKED) when that saves a quarter, else as they
+ * are: rising timestamps with late records and slowly changing values take a few bytes a
+ * record and come back exactly, extremes included; random timestamps and values (nothing to
+ * save) take their 16 bytes and come back too. Both from the WAL alone (no checkpoint). */
+TL_TEST(wal_packs_batches) {
+    enum { N = 20000, B = 500 };
+    static int64_t ts[N];
+    static uint64_t h[N];
+    for (int kind = 0; kind < 2; kind++) {
+        const char *dir = fresh_dir(kind == 0 ? "packed" : "unpacked");
+        tl_config_t c = dcfg(dir);
+        c.idle_ms = 0; /* no idle checkpoint: everything comes back from the WAL */
+        c.value_kind = TL_VALUES_F64;
+        tl_timelog_t *tl = open_ok(&c);
+        CHECK(tl != NULL);
+        mdl_vec_t m = {0};
+        uint64_t rng = 11 + (uint64_t)kind;
+        int64_t now = 1700000000000;
+        for (int i = 0; i < N; i++) {
+            now += (int64_t)mdl_below(&rng, 3);
+            ts[i] = mdl_one_in(&rng, 20) ? now - (int64_t)mdl_below(&rng, 10000) : now;
+            h[i] = mdl_f64_bits((double)(i % 977) * 0.25 + 100);
+            if (kind == 1) {
+                ts[i] = (int64_t)mdl_rng_next(&rng);
+                h[i] = mdl_rng_next(&rng);
+            }
+        }
+        if (kind == 0) {
+            ts[777] = INT64_MIN;
+            ts[778] = INT64_MAX;
+        }
+        for (int i = 0; i < N; i++) mdl_insert(&m, ts[i], h[i]);
+        for (int i = 0; i < N; i += B) CHECK_W(tl_append_batch(tl, ts + i, h + i, B, 0));
+        tl_close(tl);
+        tl = open_ok(&c);
+        CHECK(tl != NULL);
+        CHECK_SAME(tl, &m);
+        tl_stats_t s;
+        CHECK_OK(tl_stats(tl, &s));
+        CHECK_EQ_U64(s.replayed_records, N);
+        if (kind == 0) CHECK(s.wal_bytes < (uint64_t)N * 4);
+        else CHECK(s.wal_bytes > (uint64_t)N * 16);
+        CHECK_OK(tl_validate(tl));
+        tl_close(tl);
+        mdl_vec_free(&m);
+        remove_dir(dir);
+    }
+}
+
 #if defined(__linux__)
 /* Counts the process's threads named `name` (/proc/self/task/<tid>/comm); *batch gets how many
  * of them run under SCHED_BATCH. */
@@ -558,6 +607,7 @@ int main(void) {
     RUN(lock_and_settings);
     RUN(damage_refused_or_repaired);
     RUN(big_batch_chunks_f64);
+    RUN(wal_packs_batches);
     RUN(background_threads_named_and_batch);
     return tl_test_done("durable_test");
 }

@@ -13,7 +13,7 @@
  * below a 25% saving, the decode cost on every read buys too little memory.
  *
  * Invariants: ts sorted non-decreasing (checked: an unsorted page returns 0, it would break
- * every search); the header's ts_last is ts[n - 1]; sections are multiples of 8 bytes; the
+ * every search), unless the caller asks for a batch blob (TL_PCODEC_UNSORTED); the header's ts_last is ts[n - 1]; sections are multiples of 8 bytes; the
  * trailer is 8 zero bytes. Complexity: O(n) per candidate, 2 + up to 6 candidates; ALP
  * candidates are first ranked on an eighth of the page (tl_alp_estimate), so usually one of
  * them is sized in full.
@@ -111,7 +111,7 @@ static void write_col(const choice_t *c, const uint64_t *v, uint32_t n, uint8_t 
 size_t tl_pcodec_encode(const int64_t *ts, const uint64_t *h, uint32_t n, uint32_t flags,
                         uint8_t *dst, size_t cap) {
     if (n == 0 || n > TL_PCODEC_N_MAX || ts == NULL || h == NULL || dst == NULL) return 0;
-    for (uint32_t i = 1; i < n; i++) {
+    for (uint32_t i = 1; i < n && !(flags & TL_PCODEC_UNSORTED); i++) {
         if (ts[i] < ts[i - 1]) return 0;
     }
     const uint64_t *tsu = (const uint64_t *)ts; /* same bits; INT works mod 2^64 */

@@ -63,6 +63,11 @@ enum {
 #define TL_PCODEC_F64 0x1u /* h[] holds IEEE-754 double bits: also try ALP and XOR */
 #define TL_PCODEC_FORCE_RAW 0x2u /* write a RAW blob (both columns RAW), whatever the data */
 #define TL_PCODEC_ALWAYS 0x4u /* never 0 for "does not pay": the smallest blob, maybe RAW */
+/* ts in any order: a BATCH blob (a WAL record stores a write call's records in call order).
+ * The layout is a page blob's, but an INT ts column's base is then a miniblock's minimum, not
+ * its first record: decode a batch (tl_pcodec_decode and the other decoders), never search it
+ * (bounds, fences, first timestamp), and check an untrusted one with tl_pcodec_validate_batch. */
+#define TL_PCODEC_UNSORTED 0x8u
 /* Restrict a column to one codec (tests and benchmarks compare codecs with these). A codec
  * the column cannot use (ALP or XOR for ts) makes the call return 0. */
 #define TL_PCODEC_FORCE_TS(codec) ((uint32_t)((codec) + 1u) << 8)
@@ -73,7 +78,8 @@ enum {
  * TL_PCODEC_N_MAX. */
 size_t tl_pcodec_bound(uint32_t n);
 
-/* Encodes n records (1..TL_PCODEC_N_MAX; ts sorted non-decreasing) into dst[0, cap).
+/* Encodes n records (1..TL_PCODEC_N_MAX; ts sorted non-decreasing unless TL_PCODEC_UNSORTED)
+ * into dst[0, cap).
  * Tries RAW and INT for ts, and RAW and INT for h plus ALP_DEC, ALP_BIN and XOR when
  * TL_PCODEC_F64 is set; keeps the smallest per column. Returns the blob length, or 0 when:
  * the blob would not be at least a quarter smaller than the RAW blob (16 B/record) and
@@ -91,6 +97,10 @@ size_t tl_pcodec_encode(const int64_t *ts, const uint64_t *h, uint32_t n, uint32
  * O(n). Never reads outside [blob, blob + len). TL_OK (and *n_out = n when n_out is not
  * NULL), TL_EINVAL when blob is NULL, or TL_ECORRUPT. */
 tl_status_t tl_pcodec_validate(const uint8_t *blob, size_t len, uint32_t *n_out);
+/* tl_pcodec_validate for a batch blob (TL_PCODEC_UNSORTED): the header and every column's
+ * structure, so that every decoder is memory-safe on it, and the header's last ts equal to the
+ * last record; no order. O(n). */
+tl_status_t tl_pcodec_validate_batch(const uint8_t *blob, size_t len, uint32_t *n_out);
 
 /* One column of a view (internal layout; read the codec id, leave the rest to the decoders). */
 typedef struct tl_pcodec_col {

@@ -10,6 +10,8 @@
  *   3. Timestamp semantics, which searches rely on: the decoded ts column is sorted, each
  *      miniblock's fence (base) is its first record, and the header's last ts is the last
  *      record. (Values have no such rule: any 64 bits are a valid value.)
+ * A batch blob (TL_PCODEC_UNSORTED, tl_pcodec_validate_batch) gets steps 1 and 2, and of
+ * step 3 only the header's last ts against the last record: its ts are in call order.
  * A blob passing all three decodes to the same records through every decoder (slices,
  * miniblocks, single records) and the bound searches agree with a linear scan.
  * Complexity: O(n), dominated by one decode of the ts column and of any XOR streams.
@@ -49,13 +51,27 @@ static tl_status_t ts_raw_order(const tl_pcodec_view_t *v) {
     return prev == v->ts_last ? TL_OK : TL_ECORRUPT;
 }
 
-tl_status_t tl_pcodec_validate(const uint8_t *blob, size_t len, uint32_t *n_out) {
+/* Steps 1 and 2 into *v. */
+static tl_status_t structure(tl_pcodec_view_t *v, const uint8_t *blob, size_t len) {
     if (blob == NULL) return TL_EINVAL;
+    tl_status_t st = tl_pcodec_parse(v, blob, len);
+    if (st == TL_OK) st = col_check(&v->ts, v->n);
+    if (st == TL_OK) st = col_check(&v->h, v->n);
+    return st;
+}
+
+tl_status_t tl_pcodec_validate(const uint8_t *blob, size_t len, uint32_t *n_out) {
     tl_pcodec_view_t v;
-    tl_status_t st = tl_pcodec_parse(&v, blob, len);
-    if (st == TL_OK) st = col_check(&v.ts, v.n);
-    if (st == TL_OK) st = col_check(&v.h, v.n);
+    tl_status_t st = structure(&v, blob, len);
     if (st == TL_OK) st = v.ts.codec == TL_PCODEC_RAW ? ts_raw_order(&v) : ts_int_order(&v);
+    if (st == TL_OK && n_out != NULL) *n_out = v.n;
+    return st;
+}
+
+tl_status_t tl_pcodec_validate_batch(const uint8_t *blob, size_t len, uint32_t *n_out) {
+    tl_pcodec_view_t v;
+    tl_status_t st = structure(&v, blob, len);
+    if (st == TL_OK && tl_pcodec_ts_at(&v, v.n - 1) != v.ts_last) st = TL_ECORRUPT;
     if (st == TL_OK && n_out != NULL) *n_out = v.n;
     return st;
 }

@@ -43,6 +43,8 @@
                                  u32 0, i64 ts[k], u64 h[k]; WAL seq = last seq << 16 */
 #define TL_WREC_VALUES 4u /* a bytes log's new value bytes: u32 chunk id, u32 offset, bytes;
                              chunks of the call before its APPEND chunks (vstore.h) */
+#define TL_WREC_APPEND_PACKED 5u /* an APPEND chunk compressed: a batch blob of the page codec
+                                    (codec/pcodec.h, TL_PCODEC_UNSORTED), records in call order */
 #define TL_DUR_STAGE 256u /* single appends staged before they become one APPEND_RUN */
 #define TL_WREC_LAST 1u /* frame flag: the call's last (often only) chunk */
 #define TL_WREC_CHUNK_BITS 16u

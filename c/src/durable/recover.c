@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "codec/pcodec.h"
 #include "disk/le.h"
 #include "disk/mfile.h"
 #include "disk/segfile.h"
@@ -537,6 +538,37 @@ static tl_status_t apply_run(rec_ctx_t *c, const tl_wal_rec_t *r, uint32_t chunk
     return st;
 }
 
+/* Adds an APPEND or APPEND_PACKED chunk's records to the pending call. A packed chunk is a
+ * batch blob, checked whole (tl_pcodec_validate_batch) before it is decoded: the frame's CRC
+ * proves the bytes are those written, not that a writer wrote a sound blob. */
+static tl_status_t read_chunk(rec_ctx_t *c, const tl_wal_rec_t *r) {
+    uint32_t n = 0;
+    if (r->type == TL_WREC_APPEND_PACKED) {
+        if (tl_pcodec_validate_batch(r->payload, r->len, &n) != TL_OK) {
+            return bad_rec(c, r, "packed append record is not a valid batch blob");
+        }
+    } else {
+        if (r->len < 8) return bad_rec(c, r, "append record shorter than its header");
+        n = tl_le32_load(r->payload);
+        if (tl_le32_load(r->payload + 4) != 0 || n == 0 || (uint64_t)r->len != 8 + (uint64_t)n * 16) {
+            return bad_rec(c, r, "append record length does not match its count");
+        }
+    }
+    if (!grow_pending(c, n)) return fail_msg(c, TL_ENOMEM, "out of memory replaying the WAL");
+    if (r->type == TL_WREC_APPEND_PACKED) {
+        tl_pcodec_view_t v;
+        (void)tl_pcodec_view_init(&v, r->payload, r->len); /* validated above */
+        tl_pcodec_decode(&v, 0, n, c->pts + c->pn, c->ph + c->pn);
+    } else {
+        for (uint32_t i = 0; i < n; i++) {
+            c->pts[c->pn + i] = (int64_t)tl_le64_load(r->payload + 8 + (size_t)i * 8);
+            c->ph[c->pn + i] = tl_le64_load(r->payload + 8 + (size_t)n * 8 + (size_t)i * 8);
+        }
+    }
+    c->pn += n;
+    return TL_OK;
+}
+
 /* The WAL visitor. A call is applied when its LAST chunk arrives; chunks of one call carry
  * consecutive chunk numbers under one engine seq. A call whose chunks stop early (the next
  * record starts another call) was torn by a crash before it could be acknowledged: dropped. */
@@ -572,18 +604,8 @@ static tl_status_t visit(void *ctx, const tl_wal_rec_t *r) {
         if (st != TL_OK) return fail_msg(c, st, "out of memory replaying the WAL");
         return TL_OK;
     }
-    if (r->type == TL_WREC_APPEND) {
-        if (r->len < 8) return bad_rec(c, r, "append record shorter than its header");
-        uint32_t n = tl_le32_load(r->payload);
-        if (tl_le32_load(r->payload + 4) != 0 || n == 0 || (uint64_t)r->len != 8 + (uint64_t)n * 16) {
-            return bad_rec(c, r, "append record length does not match its count");
-        }
-        if (!grow_pending(c, n)) return fail_msg(c, TL_ENOMEM, "out of memory replaying the WAL");
-        for (uint32_t i = 0; i < n; i++) {
-            c->pts[c->pn + i] = (int64_t)tl_le64_load(r->payload + 8 + (size_t)i * 8);
-            c->ph[c->pn + i] = tl_le64_load(r->payload + 8 + (size_t)n * 8 + (size_t)i * 8);
-        }
-        c->pn += n;
+    if (r->type == TL_WREC_APPEND || r->type == TL_WREC_APPEND_PACKED) {
+        if ((st = read_chunk(c, r)) != TL_OK) return st;
         if (r->flags & TL_WREC_LAST) {
             st = apply_pending(c, r);
             c->pn = 0;
@@ -659,6 +681,7 @@ static tl_status_t replay(rec_ctx_t *c) {
     uint32_t maxp = tl_wal_max_payload(d->wal);
     d->max_records = (maxp - 8) / 16;
     d->max_values = maxp - 8;
+    d->chunk_records = d->max_records < TL_PCODEC_N_MAX ? d->max_records : TL_PCODEC_N_MAX;
     d->stage_cap = (maxp - 16) / 16 < TL_DUR_STAGE ? (maxp - 16) / 16 : TL_DUR_STAGE;
     atomic_store_explicit(&d->durable_seq, c->tl->seq, memory_order_relaxed);
     return TL_OK;

@@ -3,16 +3,19 @@
  * blobs and on arbitrary pages.
  *
  * What it proves. The first input byte picks a mode:
- *   blob    the rest of the input is a blob. tl_pcodec_validate must never crash or read
- *           outside it (it gets an exact-size heap copy, so ASan sees any overrun); when it
- *           accepts, every decoder must agree with one full decode (slices, miniblocks, single
- *           records), the timestamps must be sorted with the header's first/last, and lower /
- *           upper bounds must equal a linear search for keys from the input.
+ *   blob    the rest of the input is a blob. tl_pcodec_validate and tl_pcodec_validate_batch
+ *           must never crash or read outside it (they get an exact-size heap copy, so ASan
+ *           sees any overrun); when one accepts, every decoder must agree with one full decode
+ *           (slices, miniblocks, single records) and the header's last ts be the last record;
+ *           for a page also the timestamps sorted, the header's first, and lower / upper
+ *           bounds equal to a linear search for keys from the input. A valid page is a valid
+ *           batch.
  *   page    the rest describes a page: n, timestamp gaps and extremes, values of a chosen kind
  *           (integers, decimals, binary fractions, doubles with -0.0 / NaN payloads /
  *           subnormals / infinities, raw bits) and encoder flags (forced codecs included).
  *           A blob the encoder writes must validate and decode back to the page bit for bit,
- *           with the same bound checks.
+ *           with the same bound checks; or, as a batch (TL_PCODEC_UNSORTED, some records
+ *           swapped out of order), validate as a batch and decode back bit for bit.
  *   mutate  a page as above, encoded, then bytes of the blob changed at offsets and to values
  *           from the input: validation near the valid blobs the encoder writes, where
  *           libFuzzer's own mutations rarely get; accepted blobs get the "blob" checks.
@@ -35,12 +38,14 @@ static uint32_t linear(const int64_t *ts, uint32_t n, int64_t x, bool upper) {
     return i;
 }
 
-/* Every decoder of v against ts[0, n) / h[0, n) (a full decode, or the page encoded). */
+/* Every decoder of v against ts[0, n) / h[0, n) (a full decode, or the page encoded): full,
+ * miniblocks, slices and single records; for a page (sorted) the bound searches too. */
 static void check_view(const tl_pcodec_view_t *v, const int64_t *ts, const uint64_t *h,
-                       uint32_t n, fz_in_t *in) {
+                          uint32_t n, fz_in_t *in, bool page) {
     FZ_CHECK(v->n == n, "n %u vs %u", v->n, n);
-    FZ_CHECK(v->ts_first == ts[0] && v->ts_last == ts[n - 1], "first/last");
-    for (uint32_t i = 1; i < n; i++) FZ_CHECK(ts[i - 1] <= ts[i], "ts unsorted at %u", i);
+    FZ_CHECK(v->ts_last == ts[n - 1], "last");
+    if (page) FZ_CHECK(v->ts_first == ts[0], "first");
+    for (uint32_t i = 1; page && i < n; i++) FZ_CHECK(ts[i - 1] <= ts[i], "ts unsorted at %u", i);
     tl_pcodec_decode(v, 0, n, d_ts, d_h);
     FZ_CHECK(!memcmp(d_ts, ts, 8 * (size_t)n) && !memcmp(d_h, h, 8 * (size_t)n), "decode");
     int64_t mts[TL_PCODEC_MB];
@@ -60,6 +65,7 @@ static void check_view(const tl_pcodec_view_t *v, const int64_t *ts, const uint6
         FZ_CHECK(!memcmp(d_h, h + from, 8 * (size_t)(to - from)), "h slice %u %u", from, to);
         uint32_t i = fz_u16(in) % n;
         FZ_CHECK(tl_pcodec_ts_at(v, i) == ts[i] && tl_pcodec_h_at(v, i) == h[i], "at %u", i);
+        if (!page) continue;
         uint8_t s = fz_u8(in); /* a stored ts, its neighbours (wrapping is fine), or any key */
         int64_t x = s < 128 ? (int64_t)((uint64_t)ts[fz_u16(in) % n] + s % 3 - 1) : fz_ts(in);
         FZ_CHECK(tl_pcodec_lower(v, x) == linear(ts, n, x, false), "lower %" PRId64, x);
@@ -67,21 +73,24 @@ static void check_view(const tl_pcodec_view_t *v, const int64_t *ts, const uint6
     }
 }
 
-/* Validates an exact-size copy of blob; when accepted, decodes and checks it. */
+/* Validates an exact-size copy of blob, as a page and as a batch (TL_PCODEC_UNSORTED); when
+ * accepted, decodes and checks it. A page is always a valid batch. */
 static void check_blob(const uint8_t *blob, size_t len, fz_in_t *in) {
     uint8_t *c = malloc(len ? len : 1);
     FZ_CHECK(c != NULL, "out of memory");
     memcpy(c, blob, len);
-    uint32_t n = 0;
-    tl_status_t st = tl_pcodec_validate(c, len, &n);
-    FZ_CHECK(st == TL_OK || st == TL_ECORRUPT, "validate -> %d", st);
-    if (st == TL_OK) {
-        static int64_t ts[TL_PCODEC_N_MAX];
-        static uint64_t h[TL_PCODEC_N_MAX];
+    static int64_t ts[TL_PCODEC_N_MAX];
+    static uint64_t h[TL_PCODEC_N_MAX];
+    for (int page = 1; page >= 0; page--) {
+        uint32_t n = 0;
+        tl_status_t st = page ? tl_pcodec_validate(c, len, &n) : tl_pcodec_validate_batch(c, len, &n);
+        FZ_CHECK(st == TL_OK || st == TL_ECORRUPT, "validate -> %d", st);
+        if (st != TL_OK) continue;
+        if (page) FZ_CHECK(tl_pcodec_validate_batch(c, len, NULL) == TL_OK, "page, not batch");
         tl_pcodec_view_t v;
         FZ_CHECK(tl_pcodec_view_init(&v, c, len) == TL_OK, "view of a valid blob");
         tl_pcodec_decode(&v, 0, n, ts, h);
-        check_view(&v, ts, h, n, in);
+        check_view(&v, ts, h, n, in, page);
     }
     free(c);
 }
@@ -123,11 +132,19 @@ static uint32_t page_flags(fz_in_t *in) {
     if (f & 4) flags |= TL_PCODEC_FORCE_RAW;
     if (f & 8) flags |= TL_PCODEC_FORCE_H(c % TL_PCODEC_CODECS);
     if (f & 16) flags |= TL_PCODEC_FORCE_TS((c >> 4) % 2);
+    if (f & 32) flags |= TL_PCODEC_UNSORTED; /* a batch: run_page then shuffles the page */
     return flags;
 }
 
 static void run_page(fz_in_t *in, bool mutate) {
     uint32_t n = make_page(in), flags = page_flags(in);
+    bool batch = flags & TL_PCODEC_UNSORTED;
+    for (uint32_t i = 0; batch && n > 1 && i < n / 8 + 1; i++) { /* some records out of order */
+        uint32_t a = fz_u16(in) % n, b = fz_u16(in) % n;
+        int64_t t = g_ts[a];
+        g_ts[a] = g_ts[b];
+        g_ts[b] = t;
+    }
     size_t len = tl_pcodec_encode(g_ts, g_h, n, flags, g_blob, sizeof g_blob);
     bool keep = flags & (TL_PCODEC_ALWAYS | TL_PCODEC_FORCE_RAW);
     bool forced = flags & 0xFF00;
@@ -138,10 +155,12 @@ static void run_page(fz_in_t *in, bool mutate) {
         FZ_CHECK(c != NULL, "out of memory");
         memcpy(c, g_blob, len);
         uint32_t got = 0;
-        FZ_CHECK(tl_pcodec_validate(c, len, &got) == TL_OK && got == n, "encoder output invalid");
+        tl_status_t st = batch ? tl_pcodec_validate_batch(c, len, &got)
+                               : tl_pcodec_validate(c, len, &got);
+        FZ_CHECK(st == TL_OK && got == n, "encoder output invalid");
         tl_pcodec_view_t v;
         FZ_CHECK(tl_pcodec_view_init(&v, c, len) == TL_OK, "view");
-        check_view(&v, g_ts, g_h, n, in);
+        check_view(&v, g_ts, g_h, n, in, !batch);
         FZ_CHECK(tl_pcodec_encode(g_ts, g_h, n, flags, g_blob, len - 1) == 0, "cap respected");
         free(c);
         return;
