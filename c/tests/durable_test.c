@@ -101,6 +101,17 @@ static long diff_at(const mdl_vec_t *a, const mdl_vec_t *b) {
                               d_, gn_, (model)->n);                                         \
     } while (0)
 
+/* Closes tl, reopens the directory with cfg into tl, checks it holds exactly the model and
+ * reads its stats into *stats_out. */
+#define REOPEN_SAME(tl, cfg, model, stats_out)                                              \
+    do {                                                                                    \
+        tl_close(tl);                                                                       \
+        (tl) = open_ok(cfg);                                                                \
+        CHECK((tl) != NULL);                                                                \
+        CHECK_SAME(tl, model);                                                              \
+        CHECK_OK(tl_stats(tl, stats_out));                                                  \
+    } while (0)
+
 static int count_files(const char *dir, const char *prefix) {
     DIR *d = opendir(dir);
     if (d == NULL) return -1;
@@ -124,12 +135,8 @@ TL_TEST(roundtrip_replay) {
         CHECK_W(tl_append(tl, ts, (uint64_t)i));
         mdl_insert(&m, ts, (uint64_t)i);
     }
-    tl_close(tl);
-    tl = open_ok(&c);
-    CHECK(tl != NULL);
-    CHECK_SAME(tl, &m);
     tl_stats_t s;
-    CHECK_OK(tl_stats(tl, &s));
+    REOPEN_SAME(tl, &c, &m, &s);
     CHECK_EQ_U64(s.replayed_records, 5000); /* no checkpoint yet: all from the WAL */
     CHECK(s.wal_bytes > 5000 * 16);
     CHECK_OK(tl_validate(tl));
@@ -531,12 +538,8 @@ TL_TEST(wal_packs_batches) {
         }
         for (int i = 0; i < N; i++) mdl_insert(&m, ts[i], h[i]);
         for (int i = 0; i < N; i += B) CHECK_W(tl_append_batch(tl, ts + i, h + i, B, 0));
-        tl_close(tl);
-        tl = open_ok(&c);
-        CHECK(tl != NULL);
-        CHECK_SAME(tl, &m);
         tl_stats_t s;
-        CHECK_OK(tl_stats(tl, &s));
+        REOPEN_SAME(tl, &c, &m, &s);
         CHECK_EQ_U64(s.replayed_records, N);
         if (kind == 0) CHECK(s.wal_bytes < (uint64_t)N * 4);
         else CHECK(s.wal_bytes > (uint64_t)N * 16);

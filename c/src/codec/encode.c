@@ -3,7 +3,8 @@
  *
  * Structure. Every candidate is first sized exactly by a dry run of its writer (the writers
  * take dst == NULL to count), then only the winner is written, so dst is written once, front
- * to back, and never past the size checked against cap. Candidates:
+ * to back, and never past the size checked against cap. An INT column's write reuses the
+ * miniblock plans its dry run measured (int_plans_t). Candidates:
  *   ts: RAW, INT;
  *   h:  RAW, INT, and with TL_PCODEC_F64 the ALP_BIN / ALP_DEC parameter candidates
  *       (alp.c), and XOR when no ALP candidate stays under 1/16 exceptions (XOR never wins
@@ -36,14 +37,26 @@ typedef struct choice {
     tl_alp_meas_t meas;
 } choice_t;
 
-/* Dry run or write of an INT column over v[0, n). */
-static size_t int_col(const uint64_t *v, uint32_t n, uint8_t *dst) {
+/* The miniblock plans an INT column's dry run keeps for its write (pages of up to 8192
+ * records; a longer one measures its later miniblocks twice): measuring is a pass over the
+ * values as costly as packing them, and a page's columns are sized before one is written. */
+#define PLANS_KEPT 128u
+typedef struct int_plans {
+    tl_intcol_plan_t p[PLANS_KEPT];
+    bool ready;
+} int_plans_t;
+
+/* Dry run or write of an INT column over v[0, n); pl (may be NULL) keeps the dry run's plans
+ * for the write of the same column. */
+static size_t int_col(const uint64_t *v, uint32_t n, uint8_t *dst, int_plans_t *pl) {
     uint32_t nmb = pc_nmb(n);
     tl_intcol_w_t w;
     tl_intcol_w_init(&w, dst, nmb);
+    if (pl != NULL) tl_intcol_w_plans(&w, pl->p, PLANS_KEPT, pl->ready);
     for (uint32_t j = 0; j < nmb; j++) {
         tl_intcol_w_add(&w, v + ((size_t)j << PC_MB_LOG2), pc_mb_len(n, j));
     }
+    if (pl != NULL) pl->ready = true;
     return tl_intcol_w_end(&w);
 }
 
@@ -53,11 +66,12 @@ static void offer(choice_t *best, choice_t c, unsigned forced) {
     if (best->len == 0 || c.len < best->len) *best = c;
 }
 
-static choice_t choose_h(const uint64_t *h, uint32_t n, uint32_t flags, unsigned forced) {
+static choice_t choose_h(const uint64_t *h, uint32_t n, uint32_t flags, unsigned forced,
+                         int_plans_t *pl) {
     choice_t best = {0};
     offer(&best, (choice_t){.codec = TL_PCODEC_RAW, .len = 8 * (size_t)n}, forced);
     if (forced == 0 || forced == TL_PCODEC_INT + 1) {
-        offer(&best, (choice_t){.codec = TL_PCODEC_INT, .len = int_col(h, n, NULL)}, forced);
+        offer(&best, (choice_t){.codec = TL_PCODEC_INT, .len = int_col(h, n, NULL, pl)}, forced);
     }
     if (!(flags & TL_PCODEC_F64)) return best;
     bool alp_wanted = forced == 0 || forced == TL_PCODEC_ALP_BIN + 1 ||
@@ -99,10 +113,11 @@ static choice_t choose_h(const uint64_t *h, uint32_t n, uint32_t flags, unsigned
     return best;
 }
 
-static void write_col(const choice_t *c, const uint64_t *v, uint32_t n, uint8_t *dst) {
+static void write_col(const choice_t *c, const uint64_t *v, uint32_t n, uint8_t *dst,
+                      int_plans_t *pl) {
     switch (c->codec) {
     case TL_PCODEC_RAW: memcpy(dst, v, 8 * (size_t)n); break;
-    case TL_PCODEC_INT: int_col(v, n, dst); break;
+    case TL_PCODEC_INT: int_col(v, n, dst, pl); break;
     case TL_PCODEC_XOR: tl_xor_write(v, n, dst); break;
     default: tl_alp_write(v, n, c->alp, &c->meas, dst); break;
     }
@@ -118,11 +133,13 @@ size_t tl_pcodec_encode(const int64_t *ts, const uint64_t *h, uint32_t n, uint32
     unsigned ft = (flags >> 8) & 0xF, fh = (flags >> 12) & 0xF;
     if (ft > TL_PCODEC_INT + 1 || fh > TL_PCODEC_CODECS) return 0;
     choice_t tc = {.codec = TL_PCODEC_RAW, .len = 8 * (size_t)n}, hc = tc;
+    int_plans_t tpl, hpl; /* left uninitialised but for `ready`: 6 KB the dry runs fill */
+    tpl.ready = hpl.ready = false;
     if (!(flags & TL_PCODEC_FORCE_RAW)) {
-        choice_t ti = {.codec = TL_PCODEC_INT, .len = int_col(tsu, n, NULL)};
+        choice_t ti = {.codec = TL_PCODEC_INT, .len = int_col(tsu, n, NULL, &tpl)};
         if (ft == 0) tc = ti.len < tc.len ? ti : tc;
         if (ft == TL_PCODEC_INT + 1) tc = ti;
-        hc = choose_h(h, n, flags, fh);
+        hc = choose_h(h, n, flags, fh, &hpl);
         if (hc.len == 0) return 0; /* a forced codec that does not apply */
     }
     size_t total = PC_HDR + tc.len + hc.len + PC_TRAILER;
@@ -139,8 +156,8 @@ size_t tl_pcodec_encode(const int64_t *ts, const uint64_t *h, uint32_t n, uint32
     pc_st32(dst + 8, (uint32_t)tc.len);
     pc_st32(dst + 12, (uint32_t)hc.len);
     pc_st64(dst + 16, (uint64_t)ts[n - 1]);
-    write_col(&tc, tsu, n, dst + PC_HDR);
-    write_col(&hc, h, n, dst + PC_HDR + tc.len);
+    write_col(&tc, tsu, n, dst + PC_HDR, &tpl);
+    write_col(&hc, h, n, dst + PC_HDR + tc.len, &hpl);
     memset(dst + total - PC_TRAILER, 0, PC_TRAILER);
     return total;
 }

@@ -40,16 +40,13 @@ void tl_intcol_w_init(tl_intcol_w_t *w, uint8_t *dst, uint32_t nmb) {
     w->nmb = nmb;
     w->j = 0;
     w->data_len = 0;
+    w->plans = NULL;
+    w->plans_cap = 0;
+    w->plans_ready = false;
     if (dst != NULL) memset(dst, 0, tl_intcol_fixed(nmb)); /* zero the alignment padding */
 }
 
-/* One miniblock's plan: mode, width, base, dmin, and its data size. */
-typedef struct plan {
-    bool delta;
-    unsigned w, code;
-    uint64_t base, dmin;
-    size_t bytes;
-} plan_t;
+typedef tl_intcol_plan_t plan_t;
 
 static plan_t plan_mb(const uint64_t *v, uint32_t m) {
     int64_t mn = (int64_t)v[0], mx = mn, dmn = 0, dmx = 0;
@@ -61,16 +58,23 @@ static plan_t plan_mb(const uint64_t *v, uint32_t m) {
         dmn = e < dmn ? e : dmn;
         dmx = e > dmx ? e : dmx;
     }
-    plan_t f = {false, pc_bits((uint64_t)mx - (uint64_t)mn), 0, (uint64_t)mn, 0, 0};
-    f.bytes = tl_bp_bytes(m, f.w);
-    plan_t d = {true, pc_bits((uint64_t)dmx - (uint64_t)dmn), code_of(pc_zigzag(dmn)), v[0],
-                (uint64_t)dmn, 0};
-    d.bytes = nb_of_code(d.code) + tl_bp_bytes(m, d.w);
+    unsigned fw = pc_bits((uint64_t)mx - (uint64_t)mn);
+    plan_t f = {.base = (uint64_t)mn, .w = (uint8_t)fw, .bytes = (uint32_t)tl_bp_bytes(m, fw)};
+    unsigned dw = pc_bits((uint64_t)dmx - (uint64_t)dmn), code = code_of(pc_zigzag(dmn));
+    plan_t d = {.base = v[0], .dmin = (uint64_t)dmn, .w = (uint8_t)dw, .code = (uint8_t)code,
+                .delta = true, .bytes = (uint32_t)(nb_of_code(code) + tl_bp_bytes(m, dw))};
     return d.bytes < f.bytes ? d : f;
 }
 
 void tl_intcol_w_add(tl_intcol_w_t *w, const uint64_t *v, uint32_t m) {
-    plan_t p = plan_mb(v, m);
+    plan_t p;
+    bool kept = w->plans != NULL && w->j < w->plans_cap;
+    if (kept && w->plans_ready) {
+        p = w->plans[w->j];
+    } else {
+        p = plan_mb(v, m);
+        if (kept) w->plans[w->j] = p;
+    }
     if (w->dst != NULL) {
         uint8_t *s = w->dst, *data = s + tl_intcol_fixed(w->nmb) + w->data_len;
         uint32_t j = w->j, nmb = w->nmb;

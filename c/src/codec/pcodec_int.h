@@ -131,14 +131,35 @@ static inline uint32_t pc_meta(uint32_t off, unsigned w, bool delta, unsigned co
  * (meta[nmb] is the end offset of the data, so every miniblock's length is pinned), padded. */
 static inline size_t tl_intcol_fixed(uint32_t nmb) { return pc_round8((size_t)nmb * 12 + 4); }
 
+/* One miniblock's plan: mode, width, base, dmin and its data bytes (intcol.c measures it in a
+ * pass over the miniblock, as costly as packing it). */
+typedef struct tl_intcol_plan {
+    uint64_t base, dmin;
+    uint32_t bytes;
+    uint8_t w, code;
+    bool delta;
+} tl_intcol_plan_t;
+
 /* Column writer. dst == NULL is a dry run that only counts bytes. Add the miniblocks in
- * order; tl_intcol_w_end pads the data to 8 bytes and returns the section length. */
+ * order; tl_intcol_w_end pads the data to 8 bytes and returns the section length.
+ * Plans: with tl_intcol_w_plans, a dry run keeps the plans of its first `cap` miniblocks in
+ * plans[] and a later writer given the same array (ready) reuses them instead of measuring
+ * again; both must add the very same values. */
 typedef struct tl_intcol_w {
     uint8_t *dst;
     uint32_t nmb, j;
     size_t data_len;
+    tl_intcol_plan_t *plans; /* NULL: measure every miniblock */
+    uint32_t plans_cap;
+    bool plans_ready; /* plans[0, min(nmb, cap)) hold this column's plans */
 } tl_intcol_w_t;
 void tl_intcol_w_init(tl_intcol_w_t *w, uint8_t *dst, uint32_t nmb);
+static inline void tl_intcol_w_plans(tl_intcol_w_t *w, tl_intcol_plan_t *plans, uint32_t cap,
+                                     bool ready) {
+    w->plans = plans;
+    w->plans_cap = cap;
+    w->plans_ready = ready;
+}
 void tl_intcol_w_add(tl_intcol_w_t *w, const uint64_t *v, uint32_t m);
 size_t tl_intcol_w_end(tl_intcol_w_t *w);
 
