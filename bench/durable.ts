@@ -1,14 +1,17 @@
 /**
- * `./dev bench durable [--json] [--records N] [--runtime deno|bun]`: durable logs beside the
- * disk's own limit, the same ingest in memory, and SQLite, in one run (issue 14's targets are
- * ratios within that run).
+ * `./dev bench durable [--json] [--records N] [--shape bench|users] [--runtime deno|bun]`:
+ * durable logs beside the disk's own limit, the same ingest in memory, and SQLite, in one run
+ * (issue 14's targets are ratios within that run).
  *
- * Data: bench/workload.ts (the records of `bench native`: ts += 1, 5% late by up to 1024).
+ * Data (`--shape`): `bench` (default) is bench/workload.ts, the records of `bench native` (ts +=
+ * 1, 5% late by up to 1024) in calls of 4096; `users` is issue 13's users' shape
+ * (bench/peers/shapes.ts: ms timestamps with gaps of 0-2, 5% late by up to 10,000 ms, values
+ * k/256) in calls of 1,000, the batch of every figure below then being 1,000.
  * Figures (each verified by count and checksum after a reopen where it writes a log):
  *   disk_limit_mrec_s      sequential write of N x 16 B in 1 MiB writes + one fdatasync, as
  *                          records of 16 B per second
- *   sync_limit_mrec_s      4096 records per (64 KiB write + fdatasync): what one fdatasync per
- *                          call allows
+ *   sync_limit_mrec_s      a call's records per (write of 16 B a record + fdatasync): what
+ *                          one fdatasync per call allows
  *   memory_ingest_mrec_s   appendMany of 4096, in memory, f64
  *   durable_ingest_mrec_s  the same into a durable log, "interval", until `await sync()`
  *   sync_ingest_mrec_s     appendMany of 4096 with durability "sync"
@@ -21,7 +24,7 @@
  *   disk_bytes_per_record  disk bytes of a checkpointed log / records
  *   write_amplification    bytes the log wrote to its files (stats().diskWrittenBytes: WAL
  *                          records, segment files, manifests) / (16 B x records ingested) over a
- *                          steady ingest with retention (deleteBefore keeping the newest N/4)
+ *                          steady ingest with retention (deleteBefore keeping the newest quarter)
  *   append_p99_over_median p99 / median latency of one appendMany of 4096 while checkpoints run
  *                          (checkpointBytes 512 KiB: the WAL stores this data compressed,
  *                          ~1.7 B a record, so 5-6 checkpoints a run, as 8 MiB of 16-byte
@@ -30,7 +33,7 @@
  *                          above: a steady producer the disk keeps up with (at full speed the
  *                          disk, not the checkpoints, sets every call's wait); beside it
  *                          memory_append_p99_over_median, the same paced run in memory
- * With --json the last line is one JSON object with those keys and `verified`.
+ * With --json the last line is one JSON object with those keys, `shape`, `batch` and `verified`.
  *
  * @module
  */
@@ -40,6 +43,7 @@ import * as path from "node:path";
 import process from "node:process";
 import { Timelog } from "../mod.ts";
 import { type Data, generate, median } from "./workload.ts";
+import { usersShape } from "./peers/shapes.ts";
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");
@@ -48,7 +52,19 @@ const get = (name: string, fallback: string): string => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const N = Number(get("--records", "5000000"));
-const BATCH = 4096;
+const SHAPE = get("--shape", "bench");
+if (SHAPE !== "bench" && SHAPE !== "users") {
+  throw new Error(`--shape: bench or users, not ${SHAPE}`);
+}
+const BATCH = SHAPE === "users" ? 1000 : 4096;
+/** The records, with the origin their timestamp checksum is taken from (epoch ms summed as they
+ * are would pass 2^53). */
+type Records = Data & { t0: number };
+function records(): Records {
+  if (SHAPE === "bench") return { ...generate(N, 0.05), t0: 0 };
+  const u = usersShape(N);
+  return { ts: u.ts, values: u.values, tsSum: u.tsSum, valueSum: u.valueSum, t0: u.t0 };
+}
 const root = fs.mkdtempSync(path.join(get("--dir", process.cwd()), ".bench-durable-"));
 const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 let verified = true;
@@ -107,7 +123,7 @@ function syncLatency(reps: number): number {
 
 type Opts = ConstructorParameters<typeof Timelog<number>>[0];
 
-function ingest(d: Data, n: number, opts: Opts, lat?: number[]): Timelog<number> {
+function ingest(d: Records, n: number, opts: Opts, lat?: number[]): Timelog<number> {
   const tl = new Timelog<number>(opts);
   for (let off = 0; off < n; off += BATCH) {
     const end = Math.min(n, off + BATCH);
@@ -119,13 +135,13 @@ function ingest(d: Data, n: number, opts: Opts, lat?: number[]): Timelog<number>
 }
 
 /** Count and checksums over everything, through the columnar reader. */
-function sums(tl: Timelog<number>): [number, number, number] {
+function sums(tl: Timelog<number>, t0: number): [number, number, number] {
   let n = 0, t = 0, v = 0;
   using it = tl.all();
   for (let b = it.nextBatch(); b; b = it.nextBatch()) {
     const ts = b.ts as Float64Array, vs = b.values as Float64Array;
     for (let i = 0; i < ts.length; i++) {
-      t += ts[i];
+      t += ts[i] - t0;
       v += vs[i];
     }
     n += ts.length;
@@ -133,14 +149,14 @@ function sums(tl: Timelog<number>): [number, number, number] {
   return [n, t, v];
 }
 
-function verifySums(what: string, tl: Timelog<number>, d: Data, copies = 1): void {
-  const [n, t, v] = sums(tl);
+function verifySums(what: string, tl: Timelog<number>, d: Records, copies = 1): void {
+  const [n, t, v] = sums(tl, d.t0);
   check(`${what}: count ${n}`, n === N * copies);
   check(`${what}: ts checksum`, t === d.tsSum * copies);
   check(`${what}: value checksum`, v === d.valueSum * copies);
 }
 
-async function durableIngest(d: Data): Promise<number> {
+async function durableIngest(d: Records): Promise<number> {
   const dir = path.join(root, "interval");
   const t = now();
   const tl = ingest(d, N, { path: dir, values: "f64", durability: "interval" });
@@ -157,7 +173,7 @@ async function durableIngest(d: Data): Promise<number> {
 
 /** appendMany latencies at `rate` Mrec/s while checkpoints run. */
 async function pacedLatency(
-  d: Data,
+  d: Records,
   rate: number,
   durable: boolean,
 ): Promise<{ p99: number; med: number }> {
@@ -199,7 +215,7 @@ async function pacedLatency(
   return { p99: sorted[Math.floor(sorted.length * 0.99)], med: median(lat) };
 }
 
-function syncIngest(d: Data, n: number): number {
+function syncIngest(d: Records, n: number): number {
   const dir = path.join(root, "sync");
   const t = now();
   const tl = ingest(d, n, { path: dir, values: "f64", durability: "sync" });
@@ -212,7 +228,7 @@ function syncIngest(d: Data, n: number): number {
   return n / s / 1e6;
 }
 
-function memoryIngest(d: Data): number {
+function memoryIngest(d: Records): number {
   const t = now();
   const tl = ingest(d, N, { values: "f64" });
   const s = now() - t;
@@ -222,7 +238,7 @@ function memoryIngest(d: Data): number {
 }
 
 /** Open of a checkpointed log of 2N records; disk bytes per record. */
-function openCheckpointed(d: Data): { open: number; bpr: number } {
+function openCheckpointed(d: Records): { open: number; bpr: number } {
   const dir = path.join(root, "open");
   const tl = new Timelog<number>({ path: dir, values: "f64" });
   for (let copy = 0; copy < 2; copy++) {
@@ -245,7 +261,7 @@ function openCheckpointed(d: Data): { open: number; bpr: number } {
 }
 
 /** N records left in the WAL (no checkpoint), then the open that replays them. */
-function replay(d: Data): number {
+function replay(d: Records): number {
   const dir = path.join(root, "replay");
   const opts: Opts = { path: dir, values: "f64", checkpointBytes: 2 ** 40, idleMs: 0 };
   ingest(d, N, opts).close();
@@ -260,20 +276,23 @@ function replay(d: Data): number {
   return replayed / s / 1e6;
 }
 
-/** Steady ingest of 4N records keeping the newest N/4; bytes written / 16 B per record. */
-function amplification(d: Data): number {
+/** Steady ingest of 4N records keeping the newest quarter of the data's time span; bytes
+ * written / 16 B per record. */
+function amplification(d: Records): number {
   const dir = path.join(root, "retention");
   const tl = new Timelog<number>({ path: dir, values: "f64" });
-  const keep = Math.floor(N / 4);
   let ingested = 0;
+  let lo = Infinity, hi = -Infinity;
+  for (const t of d.ts) [lo, hi] = [Math.min(lo, t), Math.max(hi, t)];
+  const span = hi - lo + 1, keepSpan = Math.floor(span / 4);
   for (let copy = 0; copy < 4; copy++) {
-    const shift = copy * (N + 2048);
+    const shift = copy * (span + 2048);
     const ts = d.ts.map((t) => t + shift);
     for (let off = 0; off < N; off += BATCH) {
       const end = Math.min(N, off + BATCH);
       tl.appendMany(ts.subarray(off, end), d.values.subarray(off, end));
       ingested += end - off;
-      if ((off / BATCH) % 64 === 63) tl.deleteBefore(ts[end - 1] - keep);
+      if ((off / BATCH) % 64 === 63) tl.deleteBefore(ts[end - 1] - keepSpan);
     }
   }
   const w = tl.stats().diskWrittenBytes;
@@ -303,7 +322,7 @@ async function openSqlite(file: string): Promise<Db> {
   return new DatabaseSync(file) as Db;
 }
 
-async function sqliteIngest(d: Data, n: number): Promise<number> {
+async function sqliteIngest(d: Records, n: number): Promise<number> {
   const file = path.join(root, "bench.sqlite");
   const db = await openSqlite(file);
   db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
@@ -326,13 +345,13 @@ async function sqliteIngest(d: Data, n: number): Promise<number> {
 
 try {
   log(`bench durable: ${N} records under ${isBun ? "Bun" : "Deno"}, in ${root} (${os.platform()})`);
-  const d = generate(N, 0.05);
+  const d = records();
   const diskBps = diskLimit(N * 16);
   const lat1 = syncLatency(200);
   log(
-    `disk: ${(diskBps / 1e6).toFixed(0)} MB/s sequential + fdatasync; write 64 KiB + fdatasync ${
-      (lat1 * 1e6).toFixed(0)
-    } us`,
+    `disk: ${(diskBps / 1e6).toFixed(0)} MB/s sequential + fdatasync; write ${
+      (BATCH * 16) >> 10
+    } KiB + fdatasync ${(lat1 * 1e6).toFixed(0)} us`,
   );
   const mem = memoryIngest(d);
   const dur = await durableIngest(d);
@@ -347,6 +366,8 @@ try {
   const wa = amplification(d);
   const out = {
     records: N,
+    shape: SHAPE,
+    batch: BATCH,
     runtime: isBun ? "bun" : "deno",
     disk_limit_mrec_s: diskBps / 16 / 1e6,
     memory_ingest_mrec_s: mem,
