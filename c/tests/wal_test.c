@@ -8,7 +8,6 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -797,46 +796,6 @@ TL_TEST(writes_go_on_during_a_sync) {
     tl_simfs_free(fs);
 }
 
-#if defined(__linux__)
-/* Filling the buffers faults in no memory: open already touched them (each one a 2 MiB huge
- * page from the engine's allocator, whose first store cost a write call 3-4 ms on a VM whose
- * host had taken the memory back). The first WAL warms the code and the frame path; the second
- * one's buffers are fresh mappings. Before: one fault a buffer (512 without huge pages). */
-static long thread_faults(void) {
-    struct rusage ru;
-    getrusage(RUSAGE_THREAD, &ru);
-    return ru.ru_minflt + ru.ru_majflt;
-}
-
-TL_TEST(buffers_are_faulted_in_at_open) {
-    tl_simfs_t *fs = tl_simfs_new(23);
-    tl_simfs_mkdir_durable(fs, "/a");
-    tl_simfs_mkdir_durable(fs, "/b");
-    tl_wal_opts_t o;
-    tl_wal_opts_init(&o);
-    o.buffer_bytes = 2u << 20;
-    o.buffers = 8;
-    static uint8_t payload[4096];
-    long faults = 0;
-    for (int round = 0; round < 2; round++) {
-        tl_wal_t *w;
-        tl_wal_report_t rep;
-        tl_io_err_t e;
-        CHECK_OK(tl_wal_open(tl_simfs_io(fs), round ? "/b" : "/a", &o, NULL, NULL, &w, &rep, &e));
-        long before = thread_faults();
-        uint64_t seq = 1;
-        tl_status_t st;
-        while ((st = tl_wal_append(w, seq, 1, 0, payload, sizeof payload, &e)) == TL_OK) seq++;
-        faults = thread_faults() - before;
-        CHECK_ST(st, TL_EBUSY); /* every buffer filled */
-        CHECK(seq > 8 * ((2u << 20) / (sizeof payload + TL_WAL_FRAME_BYTES)) - 8);
-        tl_wal_close(w, &e);
-    }
-    CHECK(faults < 4);
-    tl_simfs_free(fs);
-}
-#endif
-
 int main(void) {
     RUN(names_headers_frames);
     RUN(segment_scan_tells_torn_from_corrupt);
@@ -854,8 +813,5 @@ int main(void) {
     RUN(syncs_report_whole_units_only);
     RUN(appends_and_syncs_on_two_threads);
     RUN(writes_go_on_during_a_sync);
-#if defined(__linux__)
-    RUN(buffers_are_faulted_in_at_open);
-#endif
     return tl_test_done("wal_test");
 }

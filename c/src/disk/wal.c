@@ -465,11 +465,6 @@ static tl_status_t wal_new(const tl_io_t *io, const char *dir, const tl_wal_opts
         wal_free(w);
         return tl_io_err_set(err, st, "open", dir, "out of memory or mutexes");
     }
-    /* Fault the buffers in now, not in the write call that first fills each: the engine's
-     * allocator maps a 2 MiB buffer as one huge page, whose first store took one call 3-4 ms
-     * on a VM whose host had taken the memory back (a call every ~300 of the bench data's,
-     * four times after each open). */
-    for (uint32_t i = 0; i < w->nbuf; i++) memset(w->bufs[i].data, 0, w->cap);
     uint64_t frame = w->cap - TL_WAL_FRAME_BYTES; /* room for a seal before it */
     uint64_t seg = o->segment_bytes - TL_WAL_HEADER_BYTES - TL_WAL_FRAME_BYTES;
     w->max_payload = (uint32_t)((frame < seg ? frame : seg) - TL_WAL_FRAME_BYTES);
