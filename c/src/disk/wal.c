@@ -31,6 +31,10 @@
  */
 #include <pthread.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 #include "disk/le.h"
 #include "disk/wal_int.h"
@@ -73,6 +77,11 @@ struct tl_wal {
     size_t nsegs, scap;
     uint64_t next_number;
     uint64_t syncs, rolls;
+    /* First pass round the ring (mu): buffers queued so far (the one filling is index
+     * `filled` while filled < nbuf) and buffers already faulted in (0 .. touched - 1: by the
+     * writer's own stores, or by tl_wal_prefault). */
+    uint64_t filled;
+    uint32_t touched;
     tl_status_t failed;
     tl_io_err_t fail_err;
     int mutexes; /* how many of mu, io_mu, sync_cv are initialised */
@@ -119,6 +128,8 @@ static void queue_fill(tl_wal_t *w) {
     b->last = w->last_seq;
     b->last_unit = w->last_unit;
     w->nq++;
+    w->filled++;
+    if (w->filled < w->nbuf && w->touched <= w->filled) w->touched = (uint32_t)w->filled + 1;
     wbuf_t *next = filling(w);
     next->len = 0;
     next->roll = false;
@@ -389,6 +400,34 @@ tl_status_t tl_wal_truncate(tl_wal_t *w, uint64_t keep_seq, uint64_t *removed,
     return st;
 }
 
+/* Whether the buffer after the one filling is still untouched and the one filling half full
+ * (mu held). */
+static bool prefault_due(const tl_wal_t *w) {
+    return w->touched < w->nbuf && w->touched == w->filled + 1 &&
+           w->bufs[(w->head + w->inflight + w->nq) % w->nbuf].len >= w->cap / 2;
+}
+
+bool tl_wal_prefault(tl_wal_t *w) {
+    pthread_mutex_lock(&w->mu);
+    bool due = prefault_due(w);
+    uint8_t *data = due ? w->bufs[w->touched].data : NULL;
+    if (due) w->touched++;
+    pthread_mutex_unlock(&w->mu);
+    if (!due) return false;
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+    /* Whole pages only; a kernel without MADV_POPULATE_WRITE (before 5.14) refuses: nothing
+     * is lost but the head start. */
+    long pg = sysconf(_SC_PAGESIZE);
+    uintptr_t page = pg > 0 ? (uintptr_t)pg : 4096;
+    uintptr_t lo = ((uintptr_t)data + page - 1) & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)data + w->cap) & ~(page - 1);
+    if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+    (void)data; /* no way to populate here (or a C library without the flag, e.g. musl) */
+#endif
+    return true;
+}
+
 void tl_wal_stats(tl_wal_t *w, tl_wal_stats_t *s) {
     pthread_mutex_lock(&w->mu);
     uint64_t buffered = 0; /* the queued buffers and the one filling */
@@ -401,7 +440,7 @@ void tl_wal_stats(tl_wal_t *w, tl_wal_stats_t *s) {
                           .segment = w->plan_open ? w->plan_seg : 0,
                           .segment_offset = w->plan_open ? w->plan_off : 0,
                           .segments = w->nsegs, .syncs = w->syncs, .rolls = w->rolls,
-                          .failed = w->failed};
+                          .failed = w->failed, .prefault_due = prefault_due(w)};
     pthread_mutex_unlock(&w->mu);
 }
 
@@ -452,6 +491,7 @@ static tl_status_t wal_new(const tl_io_t *io, const char *dir, const tl_wal_opts
     memcpy(w->dir, dir, dlen + 1);
     w->cap = o->buffer_bytes;
     w->nbuf = o->buffers;
+    w->touched = 1; /* the first append's store faults buffer 0 in */
     w->bufs = tl_mem_calloc(o->alloc, w->nbuf, sizeof *w->bufs);
     bool mem = w->bufs != NULL;
     for (uint32_t i = 0; mem && i < w->nbuf; i++) {

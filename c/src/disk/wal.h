@@ -179,9 +179,19 @@ typedef struct tl_wal_stats {
     uint64_t segments; /* live segment files */
     uint64_t syncs, rolls; /* fdatasyncs issued, segments created */
     tl_status_t failed; /* the sticky failure, TL_OK when healthy */
+    bool prefault_due; /* tl_wal_prefault has a buffer to fault in */
 } tl_wal_stats_t;
 
 void tl_wal_stats(tl_wal_t *w, tl_wal_stats_t *st);
+
+/* Faults in the next buffer appends will fill, ahead of them, once the one they fill is half
+ * full, on the first pass round the ring (afterwards every buffer has been touched). Linux:
+ * madvise(MADV_POPULATE_WRITE), which changes no byte, so it may run on any thread while
+ * appends go on (not during tl_wal_close); elsewhere it does nothing. Why: a buffer is one 2
+ * MiB huge page from the engine's allocator, and its first store took the append that made it
+ * 3-4 ms on a VM whose host had taken the memory back. Returns whether it did (the
+ * stats' prefault_due says whether it would). */
+bool tl_wal_prefault(tl_wal_t *w);
 
 /* ---------------------------------------------------------------------------------------------
  * The format, on memory (wal_seg.c): used by the reader, the writer, the tests and wal_fuzz

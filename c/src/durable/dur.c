@@ -292,8 +292,12 @@ tl_status_t tl_dur_after_write(tl_timelog_t *tl) {
     tl_wal_stats_t ws;
     tl_wal_stats(d->wal, &ws);
     /* Write behind once a buffer is full (buffer_bytes counts all of them): the syncer has
-     * the others' room to catch up in. */
-    if (ws.buffered_bytes * ws.buffers >= ws.buffer_bytes && d->th_live) kick(d);
+     * the others' room to catch up in. And once the buffer filling is half full on the WAL's
+     * first pass, so that the syncer faults the next one in before this thread first writes
+     * into it (tl_wal_prefault). */
+    if ((ws.buffered_bytes * ws.buffers >= ws.buffer_bytes || ws.prefault_due) && d->th_live) {
+        kick(d);
+    }
     return TL_OK;
 }
 
@@ -389,6 +393,7 @@ static void *syncer_main(void *arg) {
         d->kick = false;
         uint64_t want = d->want;
         pthread_mutex_unlock(&d->mu);
+        (void)tl_wal_prefault(d->wal); /* ahead of the writer's first store into a buffer */
         sync_round(tl, want);
         pthread_mutex_lock(&d->mu);
     }
