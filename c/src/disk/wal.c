@@ -402,9 +402,8 @@ tl_status_t tl_wal_truncate(tl_wal_t *w, uint64_t keep_seq, uint64_t *removed,
 
 /* Whether the buffer after the one filling is still untouched and the one filling half full
  * (mu held). */
-static bool prefault_due(const tl_wal_t *w) {
-    return w->touched < w->nbuf && w->touched == w->filled + 1 &&
-           w->bufs[(w->head + w->inflight + w->nq) % w->nbuf].len >= w->cap / 2;
+static bool prefault_due(tl_wal_t *w) {
+    return w->touched < w->nbuf && w->touched == w->filled + 1 && filling(w)->len >= w->cap / 2;
 }
 
 bool tl_wal_prefault(tl_wal_t *w) {

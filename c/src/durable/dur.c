@@ -195,12 +195,17 @@ static tl_status_t log_chunk(tl_timelog_t *tl, uint64_t wseq, uint8_t flags, con
     return append(tl, wseq, TL_WREC_APPEND, flags, p, 3);
 }
 
+/* How many APPEND chunks a call of n records takes. */
+static size_t append_chunks(const tl_dur_t *d, size_t n) {
+    return (n + d->chunk_records - 1) / d->chunk_records;
+}
+
 /* The APPEND chunks of a call, numbered from `first` (after its VALUES chunks). */
 static tl_status_t log_records(tl_timelog_t *tl, uint64_t seq, size_t first, const int64_t *ts,
                                const uint64_t *h, size_t n) {
     tl_dur_t *d = tl->dur;
     tl_status_t st = TL_OK;
-    size_t per = d->chunk_records, chunks = (n + per - 1) / per;
+    size_t per = d->chunk_records, chunks = append_chunks(d, n);
     for (size_t c = 0; c < chunks && st == TL_OK; c++) {
         size_t off = c * per, k = n - off < per ? n - off : per;
         uint8_t flags = c + 1 == chunks ? TL_WREC_LAST : 0;
@@ -217,8 +222,7 @@ tl_status_t tl_dur_log_append(tl_timelog_t *tl, uint64_t seq, const int64_t *ts,
     tl_dur_t *d = tl->dur;
     if (n == 1 && d->mode != TL_DURABILITY_SYNC) return stage_one(tl, seq, ts[0], h[0]);
     if ((st = stage_flush(tl)) != TL_OK) return st; /* the WAL keeps the call order */
-    size_t chunks = (n + d->chunk_records - 1) / d->chunk_records;
-    if (chunks > ((size_t)1 << TL_WREC_CHUNK_BITS)) return TL_EOVERFLOW;
+    if (append_chunks(d, n) > ((size_t)1 << TL_WREC_CHUNK_BITS)) return TL_EOVERFLOW;
     return log_records(tl, seq, 0, ts, h, n);
 }
 
@@ -240,7 +244,7 @@ tl_status_t tl_dur_log_bytes(tl_timelog_t *tl, uint64_t seq, const struct tl_vma
     }
     uint32_t nr = 0;
     st = tl_vstore_ranges(tl->vs, vm, rg, (uint32_t)cap, &nr);
-    size_t per = d->max_values, chunks = (n + d->chunk_records - 1) / d->chunk_records;
+    size_t per = d->max_values, chunks = append_chunks(d, n);
     for (uint32_t i = 0; i < nr; i++) chunks += (rg[i].len + per - 1) / per;
     if (st == TL_OK && chunks > ((size_t)1 << TL_WREC_CHUNK_BITS)) st = TL_EOVERFLOW;
     size_t c = 0;

@@ -31,10 +31,10 @@ struct tl_dur {
     uint32_t interval_ms;
     uint64_t checkpoint_bytes;
     uint64_t segment_bytes; /* of WAL segments */
-    uint32_t max_records; /* records per APPEND chunk (the WAL's largest payload) */
-    uint32_t max_values; /* value bytes per VALUES chunk (the same payload, less its header) */
-    uint32_t chunk_records; /* records per APPEND chunk as logged: max_records, at most what
-                               one batch blob holds */
+    uint32_t max_values; /* value bytes per VALUES chunk (the WAL's largest payload, less its
+                            header) */
+    uint32_t chunk_records; /* records per APPEND chunk: what that payload carries raw, at most
+                               what one batch blob holds */
     uint8_t *pack_buf; /* the writer's: an APPEND chunk compressed (NULL until the first) */
     size_t pack_cap;
     _Atomic bool replaying; /* open: the write calls replay the WAL, logging nothing */

@@ -679,9 +679,9 @@ static tl_status_t replay(rec_ctx_t *c) {
     d->cut_bytes = rep.cut_bytes;
     d->cut_records = rep.cut_records;
     uint32_t maxp = tl_wal_max_payload(d->wal);
-    d->max_records = (maxp - 8) / 16;
+    uint32_t raw_records = (maxp - 8) / 16;
     d->max_values = maxp - 8;
-    d->chunk_records = d->max_records < TL_PCODEC_N_MAX ? d->max_records : TL_PCODEC_N_MAX;
+    d->chunk_records = raw_records < TL_PCODEC_N_MAX ? raw_records : TL_PCODEC_N_MAX;
     d->stage_cap = (maxp - 16) / 16 < TL_DUR_STAGE ? (maxp - 16) / 16 : TL_DUR_STAGE;
     atomic_store_explicit(&d->durable_seq, c->tl->seq, memory_order_relaxed);
     return TL_OK;
