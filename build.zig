@@ -40,6 +40,7 @@ const engine_sources = [_][]const u8{
     "c/src/vstore.c",
     "c/src/scratch.c",
     "c/src/hold.c",
+    "c/src/helper.c",
     "c/src/bgthread.c",
     "c/src/manifest.c",
     "c/src/snapshot.c",

@@ -6,8 +6,9 @@
  * the head fills (it becomes a head run) or the generation seals. Sorting 2048 records took
  * the writer 17-20 us inside one write call, every tenth 4096-record call on the bench data:
  * the tail of the append latency. So the sort is built once per count and kept in the head
- * (tl_head_t.sorted, under sort_mu): readers extend it, the worker builds it ahead of the
- * writer (worker.c), and the writer takes what is there and sorts only the rest.
+ * (tl_head_t.sorted, under sort_mu): readers extend it, maintenance extends it ahead of the
+ * writer each time the writer asks (every quarter of a head: write.c, hold.h, helper.h), and
+ * the writer takes what is there and sorts only the rest.
  */
 #ifndef TL_HEADSORT_H
 #define TL_HEADSORT_H

@@ -162,14 +162,3 @@ void tl_manifest_sizes(const tl_manifest_t *m, tl_sizes_t *z) {
     for (uint32_t i = 0; i < tl_vec_len(m->mem); i++) runs_sizes(tl_vec_vec(m->mem, i), z);
 }
 
-tl_status_t tl_run_rewrap(const tl_allocator_t *a, const tl_run_t *r, uint64_t wm,
-                          tl_run_t **out) {
-    uint32_t *counts = tl_mem_alloc(a, (size_t)r->npages * sizeof *counts);
-    if (counts == NULL) return TL_ENOMEM;
-    for (uint32_t i = 0; i < r->npages; i++) {
-        counts[i] = (uint32_t)(r->prefix[i + 1] - r->prefix[i]);
-    }
-    tl_status_t st = tl_run_from_pages(a, r->pages, counts, r->npages, wm, out);
-    tl_mem_free(a, counts, (size_t)r->npages * sizeof *counts);
-    return st;
-}

@@ -83,8 +83,5 @@ typedef struct tl_sizes {
     uint64_t records, pages, bytes, packed;
 } tl_sizes_t;
 void tl_manifest_sizes(const tl_manifest_t *m, tl_sizes_t *z);
-/* Wraps the pages of r into a new run with watermark wm (pages shared, O(npages)). */
-tl_status_t tl_run_rewrap(const tl_allocator_t *a, const tl_run_t *r, uint64_t wm,
-                          tl_run_t **out);
 
 #endif /* TL_MANIFEST_H */

@@ -62,7 +62,7 @@ tl_head_t *tl_head_new(const tl_allocator_t *a, uint32_t cap) {
     h->ts = (int64_t *)(void *)(h + 1);
     h->h = (uint64_t *)(void *)(h->ts + cap);
     h->sorted = NULL;
-    h->presort_asked = false;
+    h->presort_at = cap / 4;
     h->home = NULL;
     if (pthread_mutex_init(&h->sort_mu, NULL) != 0) {
         tl_mem_free(a, h, head_bytes(cap));
@@ -99,7 +99,7 @@ tl_head_t *tl_mt_head_new(tl_memtable_t *mt) {
     tl_head_t *h = atomic_exchange_explicit(&mt->spare_head, NULL, memory_order_acquire);
     if (h != NULL) {
         atomic_store_explicit(&h->refs, 1, memory_order_relaxed);
-        h->presort_asked = false;
+        h->presort_at = h->cap / 4;
         return h;
     }
     h = tl_head_new(mt->alloc, mt->head_max);

@@ -40,7 +40,7 @@ typedef struct tl_head {
      * is sorted once). The head holds one reference on it; released with the head. */
     pthread_mutex_t sort_mu;
     tl_run_t *sorted; /* NULL or the newest sorted prefix built so far */
-    bool presort_asked; /* writer only: the worker was asked to sort this head ahead */
+    uint32_t presort_at; /* writer only: head_n at which the worker is next asked to sort */
     /* Where the last unref parks the buffer for the next head (its memtable's spare_head),
      * or NULL: freed then. */
     _Atomic(struct tl_head *) *home;

@@ -56,6 +56,10 @@ static inline void tl_run_ref(tl_run_t *r) {
 }
 /* Drops one reference; on the last, unrefs every page and frees. Accepts NULL. */
 void tl_run_unref(tl_run_t *r);
+/* A copy of r with watermark wm (pages shared, cover zero): O(npages), pages untouched but
+ * for their references. ENOMEM. */
+tl_status_t tl_run_rewrap(const tl_allocator_t *a, const tl_run_t *r, uint64_t wm,
+                          tl_run_t **out);
 
 /* Builds a run over existing pages (each gets a new ref) with explicit per-page counts
  * (counts[i] >= 1 records taken from the start of page i). Used for snapshot views of the

@@ -72,7 +72,6 @@ tl_status_t tl_open_io(const tl_config_t *cfg, const struct tl_io *io, tl_timelo
     atomic_init(&tl->closed, false);
     atomic_init(&tl->sver, 0);
     atomic_init(&tl->view, NULL);
-    atomic_init(&tl->presort_req, false);
     if (tl_arena_init(&tl->arena, &tl->cfg.allocator, tl_page_bytes(c.page_records)) != TL_OK) {
         tl_mem_free(&c.allocator, tl, sizeof *tl);
         return TL_EINTERNAL;

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "arena.h"
+#include "helper.h"
 #include "hold.h"
 #include "manifest.h"
 #include "memtable.h"
@@ -71,7 +72,6 @@ struct tl_timelog {
     pthread_cond_t progress_cv; /* worker finished a job (writers waiting under EBUSY) */
     pthread_t wk_thread;
     bool wk_running, wk_stop, wk_kick; /* wk_mu */
-    _Atomic bool presort_req; /* the writer asks the worker to sort the head ahead (headsort.h) */
     uint64_t wk_epoch; /* jobs completed; wk_mu */
     tl_dropq_t *dropq;
     struct tl_vstore *vs; /* TL_VALUES_BYTES: the values (vstore.h); NULL otherwise */
@@ -80,7 +80,9 @@ struct tl_timelog {
      * by two per call; idle_req is set by the worker while it seals on the writer's behalf. */
     _Atomic uint64_t wr_seq;
     _Atomic uint32_t idle_req;
-    tl_hold_t hold; /* two-thread reads hold maintenance off while they run (hold.h) */
+    tl_hold_t hold; /* two-thread reads hold maintenance off while they run (hold.h); the
+                      * writer's asks */
+    tl_helper_t helper; /* serves the writer's asks when the worker cannot (helper.h) */
     tl_counters_t ctr;
     struct tl_dur *dur; /* durable logs: the WAL, files and syncer (durable/dur.h); else NULL */
     const struct tl_io *io; /* the file system a durable log uses (NULL = the OS; tests pass

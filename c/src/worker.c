@@ -44,7 +44,11 @@ static uint64_t now_ms(void) {
 
 /* tl_arena_prepare's stop: a sealed memtable waits for its flush, which comes first (a
  * prepare on memory the host took back took 7-44 ms, and writers met backpressure behind it). */
-static bool flush_waits(void *ctx) { return tl_memruns_queued(ctx) > 0; }
+static bool flush_waits(void *ctx) {
+    tl_timelog_t *tl = ctx;
+    tl_hold_serve(&tl->hold); /* faulting in 2 MiB takes milliseconds here: asks go first */
+    return tl_memruns_queued(tl) > 0;
+}
 
 /* The idle job (worker, maint_mu held): seal on the writer's behalf unless a write call has
  * run since wr_seq read `seen`, then compact everything. *done once the log is compact. */
@@ -112,11 +116,13 @@ static uint32_t sleep_ms(const tl_timelog_t *tl, const quiet_t *q, uint32_t back
     return left < ms ? (uint32_t)left : ms;
 }
 
-/* The writer's request (write.c, presort_ask): the head's first records sorted into its
- * cache, so the head change that follows sorts only the rest. Pins the head as a snapshot
- * does (state_mu), so the writer may replace it meanwhile; a failed sort is only a missed
- * shortcut. */
-static void presort(tl_timelog_t *tl) {
+/* The writer's ask (write.c, presort_ask; served at the top of a round and at the jobs'
+ * hold points, hold.h): the head's records so far sorted into its cache, so that the head
+ * change or seal that follows sorts only the rest. Pins the head as a snapshot does
+ * (state_mu, which no job holds at a hold point), so the writer may replace it meanwhile; a
+ * failed sort is only a missed shortcut. */
+static void presort(void *ctx) {
+    tl_timelog_t *tl = ctx;
     pthread_mutex_lock(&tl->state_mu);
     tl_head_t *hd = tl->mt.head;
     uint32_t n = (uint32_t)atomic_load_explicit(&tl->mt.pub, memory_order_acquire);
@@ -148,7 +154,7 @@ static void *worker_main(void *arg) {
         }
         tl->wk_kick = false;
         pthread_mutex_unlock(&tl->wk_mu);
-        if (atomic_exchange_explicit(&tl->presort_req, false, memory_order_acq_rel)) presort(tl);
+        tl_hold_serve(&tl->hold);
         bool did = false, idle = false;
         pthread_mutex_lock(&tl->maint_mu);
         tl_status_t st = round_locked(tl, &did, &pack_more);
@@ -224,8 +230,14 @@ tl_status_t tl_maint_start(tl_timelog_t *tl) {
     if (!tl->wk_running) {
         tl->wk_stop = false;
         tl->wk_kick = true; /* look for work left while stopped */
-        if (pthread_create(&tl->wk_thread, NULL, worker_main, tl) != 0) st = TL_EINTERNAL;
-        else tl->wk_running = true;
+        tl->hold.ctx = tl;
+        tl->hold.serve = presort;
+        st = tl_helper_start(&tl->helper, &tl->hold);
+        if (st == TL_OK && pthread_create(&tl->wk_thread, NULL, worker_main, tl) != 0) {
+            tl_helper_stop(&tl->helper);
+            st = TL_EINTERNAL;
+        }
+        if (st == TL_OK) tl->wk_running = true;
     }
     pthread_mutex_unlock(&tl->wk_mu);
     return st == TL_OK ? TL_OK : tl_err_set(tl, st, "maint_start: pthread_create failed");
@@ -242,6 +254,7 @@ tl_status_t tl_maint_stop(tl_timelog_t *tl) {
     pthread_cond_signal(&tl->wk_cv);
     pthread_mutex_unlock(&tl->wk_mu);
     int rc = pthread_join(tl->wk_thread, NULL);
+    tl_helper_stop(&tl->helper);
     pthread_mutex_lock(&tl->wk_mu);
     tl->wk_running = false;
     tl->wk_stop = false;

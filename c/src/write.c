@@ -124,17 +124,22 @@ static tl_status_t write_records(txn_t *x, const int64_t *ts, const uint64_t *h,
 }
 
 
-/* Asks the worker, once per head, to sort it ahead of the writer when it is three quarters
- * full (headsort.h): the write call that fills it then takes that sort and sorts only the
- * records after it, instead of the whole head (17-20 us for 2048 records, in every tenth
- * 4096-record call of the bench data). In manual mode nobody answers, and nothing changes.
- * True when the worker is to be woken. */
+/* Asks maintenance (hold.h) to sort the head ahead of the writer each time another quarter of
+ * it has filled (headsort.h): the write call that fills the head, or seals the generation,
+ * then takes that sort and sorts only the records after it, instead of the whole head (2048
+ * records: 25-40 us of one 4096-record call on the bench data, every tenth call). One ask
+ * per head, at three quarters, came too late as often as not: the worker answered only
+ * between jobs (now also at its jobs' hold points) and not at all while a checkpoint had it
+ * blocked in fdatasync, which the helper thread covers (helper.h). In manual mode nobody
+ * answers, and nothing changes. True when the helper is to be woken. */
 static inline bool presort_ask(tl_timelog_t *tl) {
-    tl_head_t *hd = tl->mt.head; /* inside the writer section: the idle seal waits */
-    if (hd == NULL || hd->presort_asked || tl->mt.head_n < tl->mt.head_max / 4 * 3) return false;
-    hd->presort_asked = true;
-    atomic_store_explicit(&tl->presort_req, true, memory_order_release);
-    return true; /* the caller wakes the worker once outside */
+    tl_memtable_t *mt = &tl->mt;
+    tl_head_t *hd = mt->head; /* inside the writer section: the idle seal waits */
+    if (hd == NULL || mt->head_n < hd->presort_at) return false;
+    uint32_t quarter = mt->head_max / 4;
+    hd->presort_at = mt->head_n + (quarter > 0 ? quarter : 1);
+    tl_hold_ask(&tl->hold);
+    return true; /* the caller wakes the helper once outside */
 }
 
 /* Refuses a write on a failed durable log. */
@@ -205,7 +210,7 @@ tl_status_t tl_write_handles(tl_timelog_t *tl, const int64_t *ts, const uint64_t
     tl_txn_commit(&x);
     bool presort = presort_ask(tl);
     tl_wr_exit(tl); /* before any wait for the worker: a waiting writer is not inside */
-    if (presort) tl_maint_kick(tl);
+    if (presort) tl_helper_kick(&tl->helper); /* a running worker serves it first */
     bool sealed = atomic_load_explicit(&tl->ctr.seals, memory_order_relaxed) != seals0;
     return finish_write(tl, sealed, x.busy);
 }

@@ -3,8 +3,10 @@
  * count below it sorts privately; a full head becomes the cached sort plus a sort of the rest
  * (two runs whose merge, older first, is the stable sort of the whole head), or one sort when
  * the cache covers less than half; the writer never waits for a sort in progress; and in
- * background mode the worker sorts a three-quarters-full head ahead of the writer, whose head
- * change then stores two runs and reads stay in stable order through flush and compaction.
+ * background mode maintenance sorts the head ahead of the writer each time another quarter of
+ * it has filled, so that the head change stores that sort plus the writer's short
+ * one, and reads stay in stable order through flush and compaction; the helper thread
+ * answers when maintenance is held.
  */
 #include <pthread.h>
 #include <time.h>
@@ -150,23 +152,34 @@ static bool read_all(tl_timelog_t *tl, int64_t *ts, uint64_t *h, size_t cap, siz
 
 enum { HEAD = 1024, LATE1 = 800, LATE2 = 300, TOTAL = 1 + LATE1 + LATE2 };
 
-/* Read order after the head change: ts ascending, ties in arrival order (handle order). */
-static bool stable_order(tl_timelog_t *tl) {
+/* Read order: `total` records, ts ascending, ties in arrival order (handle order). */
+static bool stable_order_n(tl_timelog_t *tl, size_t total) {
     static int64_t ts[TOTAL + 1];
     static uint64_t h[TOTAL + 1];
     size_t n = 0;
-    if (!read_all(tl, ts, h, TOTAL + 1, &n) || n != TOTAL) return false;
+    if (total > TOTAL || !read_all(tl, ts, h, TOTAL + 1, &n) || n != total) return false;
     for (size_t i = 1; i < n; i++) {
         if (ts[i - 1] > ts[i] || (ts[i - 1] == ts[i] && h[i - 1] >= h[i])) return false;
     }
     return true;
 }
 
-TL_TEST(test_worker_sorts_the_head_ahead) {
+/* The head's cached sort once it covers exactly n records (maintenance's, asked by the
+ * writer), waiting up to 2 s on a loaded machine; NULL if it never does. */
+static tl_run_t *cached_sort(tl_timelog_t *tl, uint32_t n) {
+    tl_run_t *c = NULL;
+    for (int i = 0; i < 2000 && c == NULL; i++) {
+        c = tl_head_cached(tl->mt.head, n, n);
+        if (c == NULL) nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    return c;
+}
+
+TL_TEST(test_head_sorted_ahead_of_the_writer) {
     tl_config_t c;
     tl_config_init_defaults(&c);
     c.ooo_head_records = HEAD;
-    c.idle_ms = 0; /* only the presort request wakes the worker for the head */
+    c.idle_ms = 0; /* no idle maintenance: only the asks sort the head */
     tl_timelog_t *tl = NULL;
     CHECK_OK(tl_open(&c, &tl));
     static int64_t ts[TOTAL];
@@ -175,26 +188,96 @@ TL_TEST(test_worker_sorts_the_head_ahead) {
     for (uint32_t i = 1; i < TOTAL; i++) ts[i] = (int64_t)((i * 7919u) % 500u); /* late, ties */
     h[0] = 1u << 20; /* the in-order record; a late record's handle is its place in the head */
     for (uint32_t i = 1; i < TOTAL; i++) h[i] = i - 1;
-    CHECK_OK(tl_append_batch(tl, ts, h, 1 + LATE1, 0)); /* head 800 / 1024: asks the worker */
-    tl_run_t *cached = NULL;
-    for (int i = 0; i < 2000 && cached == NULL; i++) { /* up to 2 s on a loaded machine */
-        cached = tl_head_cached(tl->mt.head, LATE1, LATE1);
-        if (cached == NULL) nanosleep(&(struct timespec){0, 1000000}, NULL);
-    }
+    CHECK_OK(tl_append_batch(tl, ts, h, 1 + LATE1, 0)); /* head 800 / 1024: asks */
+    tl_run_t *cached = cached_sort(tl, LATE1);
     CHECK(cached != NULL);
     CHECK(is_stable_sort_of(cached, tl->mt.head, 0, LATE1));
     tl_run_unref(cached);
     CHECK_OK(tl_append_batch(tl, ts + 1 + LATE1, h + 1 + LATE1, LATE2, 0)); /* fills it */
-    CHECK_EQ_U64(tl_vec_len(tl->mt.head_runs), 2); /* the worker's 800 + the writer's 224 */
+    CHECK_EQ_U64(tl_vec_len(tl->mt.head_runs), 2); /* the 800 sorted ahead + the writer's 224 */
     CHECK_EQ_U64(tl_vec_run(tl->mt.head_runs, 0)->n, LATE1);
     CHECK_EQ_U64(tl_vec_run(tl->mt.head_runs, 1)->n, HEAD - LATE1);
     CHECK_EQ_U64(tl->mt.head_n, LATE1 + LATE2 - HEAD);
-    CHECK(stable_order(tl));
+    CHECK(stable_order_n(tl, TOTAL));
     CHECK_OK(tl_flush(tl)); /* the seal takes the two runs (and the new head) as they are */
-    CHECK(stable_order(tl));
+    CHECK(stable_order_n(tl, TOTAL));
     CHECK_OK(tl_compact(tl));
-    CHECK(stable_order(tl));
+    CHECK(stable_order_n(tl, TOTAL));
     CHECK_OK(tl_validate(tl));
+    tl_close(tl);
+}
+
+/* The writer asks again each time another quarter of the head has filled: the cache follows
+ * the head in steps (and in manual mode nobody sorts ahead). */
+TL_TEST(test_asks_every_quarter) {
+    enum { STEP = HEAD / 4 + 10 };
+    static int64_t ts[1 + 3 * STEP];
+    static uint64_t h[1 + 3 * STEP];
+    ts[0] = 1000000;
+    h[0] = 1u << 20;
+    for (uint32_t i = 1; i <= 3 * STEP; i++) {
+        ts[i] = (int64_t)((i * 7919u) % 500u);
+        h[i] = i - 1;
+    }
+    for (int manual = 0; manual <= 1; manual++) {
+        tl_config_t c;
+        tl_config_init_defaults(&c);
+        c.ooo_head_records = HEAD;
+        c.idle_ms = 0;
+        c.maintenance = manual ? TL_MAINT_MANUAL : TL_MAINT_BACKGROUND;
+        tl_timelog_t *tl = NULL;
+        CHECK_OK(tl_open(&c, &tl));
+        CHECK_OK(tl_append_batch(tl, ts, h, 1 + STEP, 0)); /* a quarter and more: asks */
+        if (manual) {
+            nanosleep(&(struct timespec){0, 20000000}, NULL);
+            CHECK(tl_head_cached(tl->mt.head, STEP, 1) == NULL); /* nobody answered */
+            tl_close(tl);
+            continue;
+        }
+        tl_run_t *r = cached_sort(tl, STEP);
+        CHECK(r != NULL);
+        CHECK(is_stable_sort_of(r, tl->mt.head, 0, STEP));
+        tl_run_unref(r);
+        CHECK_OK(tl_append_batch(tl, ts + 1 + STEP, h + 1 + STEP, 10, 0)); /* no new quarter */
+        nanosleep(&(struct timespec){0, 20000000}, NULL);
+        r = tl_head_cached(tl->mt.head, STEP + 10, 1);
+        CHECK(r != NULL && r->n == STEP); /* not asked: the cache stayed */
+        tl_run_unref(r);
+        CHECK_OK(tl_append_batch(tl, ts + 11 + STEP, h + 11 + STEP, 2 * STEP - 10, 0));
+        r = cached_sort(tl, 3 * STEP); /* another quarter: asked again, the cache extended */
+        CHECK(r != NULL);
+        CHECK(is_stable_sort_of(r, tl->mt.head, 0, 3 * STEP));
+        tl_run_unref(r);
+        CHECK(stable_order_n(tl, 1 + 3 * STEP));
+        tl_close(tl);
+    }
+}
+
+/* The helper thread answers the writer's ask while maintenance cannot run a job (here: the
+ * test holds maint_mu, as a long compaction would; a checkpoint blocked in fdatasync is the
+ * case met in practice). */
+TL_TEST(test_helper_sorts_while_maintenance_is_held) {
+    tl_config_t c;
+    tl_config_init_defaults(&c);
+    c.ooo_head_records = HEAD;
+    c.idle_ms = 0;
+    tl_timelog_t *tl = NULL;
+    CHECK_OK(tl_open(&c, &tl));
+    static int64_t ts[1 + LATE1];
+    static uint64_t h[1 + LATE1];
+    ts[0] = 1000000;
+    h[0] = 1u << 20;
+    for (uint32_t i = 1; i <= LATE1; i++) {
+        ts[i] = (int64_t)((i * 7919u) % 500u);
+        h[i] = i - 1;
+    }
+    pthread_mutex_lock(&tl->maint_mu);
+    CHECK_OK(tl_append_batch(tl, ts, h, 1 + LATE1, 0));
+    tl_run_t *r = cached_sort(tl, LATE1);
+    pthread_mutex_unlock(&tl->maint_mu);
+    CHECK(r != NULL);
+    CHECK(is_stable_sort_of(r, tl->mt.head, 0, LATE1));
+    tl_run_unref(r);
     tl_close(tl);
 }
 
@@ -202,6 +285,8 @@ int main(void) {
     RUN(test_cache_extends_and_older_counts_sort_privately);
     RUN(test_full_head_is_cache_plus_rest);
     RUN(test_writer_never_waits_for_a_sort);
-    RUN(test_worker_sorts_the_head_ahead);
+    RUN(test_head_sorted_ahead_of_the_writer);
+    RUN(test_asks_every_quarter);
+    RUN(test_helper_sorts_while_maintenance_is_held);
     return tl_test_done("headsort_test");
 }

@@ -3,12 +3,15 @@
  * once when no read holds, waits while one does, gives up after TL_HOLD_MAX_NS and then owes
  * maintenance as long unpaused; maintenance jobs really pause at such points; and an as-of
  * call long enough for two threads takes its hold and gives it back, on success and error.
+ * The writer's asks: served once at the next hold point however often asked, never without
+ * a server, by the jobs' own hold points, and by the helper thread when woken.
  */
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
 
+#include "helper.h"
 #include "hold.h"
 #include "test.h"
 #include "timelog_int.h"
@@ -25,7 +28,8 @@ static void sleep_ns(uint64_t ns) {
 }
 
 TL_TEST(test_no_reader_no_wait) {
-    tl_hold_t h = {0, 0};
+    tl_hold_t h;
+    memset(&h, 0, sizeof h);
     uint64_t t0 = now_ns();
     for (int i = 0; i < 1000; i++) tl_hold_point(&h);
     tl_hold_point(NULL);
@@ -42,7 +46,8 @@ static void *leave_later(void *arg) {
 }
 
 TL_TEST(test_waits_while_a_reader_holds) {
-    tl_hold_t h = {0, 0};
+    tl_hold_t h;
+    memset(&h, 0, sizeof h);
     tl_hold_enter(&h);
     uint64_t t0 = now_ns();
     pthread_t th;
@@ -57,7 +62,8 @@ TL_TEST(test_waits_while_a_reader_holds) {
 }
 
 TL_TEST(test_bounded_then_owed) {
-    tl_hold_t h = {0, 0};
+    tl_hold_t h;
+    memset(&h, 0, sizeof h);
     tl_hold_enter(&h); /* a reader that never leaves */
     uint64_t t0 = now_ns();
     tl_hold_point(&h);
@@ -132,11 +138,96 @@ TL_TEST(test_asof_takes_and_gives_back_its_hold) {
     tl_close(tl);
 }
 
+static void count_serve(void *ctx) { (*(int *)ctx)++; }
+
+TL_TEST(test_asks_are_served_once) {
+    int served = 0;
+    tl_hold_t h;
+    memset(&h, 0, sizeof h);
+    tl_hold_point(&h);
+    tl_hold_ask(&h); /* nobody serves yet: the ask waits */
+    tl_hold_serve(&h);
+    tl_hold_point(&h);
+    CHECK(atomic_load(&h.asked));
+    h.ctx = &served;
+    h.serve = count_serve;
+    tl_hold_ask(&h); /* asks before a serve merge into one */
+    tl_hold_point(&h);
+    CHECK_EQ_U64(served, 1);
+    tl_hold_point(&h);
+    tl_hold_serve(&h);
+    CHECK_EQ_U64(served, 1); /* not asked again: not served again */
+    tl_hold_ask(&h);
+    tl_hold_serve(&h);
+    CHECK_EQ_U64(served, 2);
+    CHECK(!atomic_load(&h.asked));
+}
+
+/* A compaction (manual mode: on this thread) serves an ask made before it at its hold
+ * points, the way the worker serves the writer's while it compacts. */
+TL_TEST(test_jobs_serve_asks) {
+    tl_timelog_t *tl = filled(20000);
+    CHECK(tl != NULL);
+    CHECK_OK(tl_flush(tl));
+    int served = 0;
+    tl->hold.ctx = &served;
+    tl->hold.serve = count_serve;
+    tl_hold_ask(&tl->hold);
+    CHECK_OK(tl_compact(tl));
+    CHECK_EQ_U64(served, 1);
+    tl_stats_t s;
+    CHECK_OK(tl_stats(tl, &s));
+    CHECK_EQ_U64(s.records, 20000);
+    tl_close(tl);
+}
+
+static void count_serve_atomic(void *ctx) { atomic_fetch_add((_Atomic int *)ctx, 1); }
+
+/* Waits up to 2 s for *n to reach want. */
+static bool reaches(_Atomic int *n, int want) {
+    for (int i = 0; i < 2000 && atomic_load(n) < want; i++) sleep_ns(1000000);
+    return atomic_load(n) >= want;
+}
+
+/* The helper thread (helper.h) serves each ask it is woken for, once; stopped, it serves
+ * nothing and a kick is harmless; start and stop are idempotent. */
+TL_TEST(test_helper_serves_asks) {
+    _Atomic int served = 0;
+    tl_hold_t h;
+    memset(&h, 0, sizeof h);
+    h.ctx = &served;
+    h.serve = count_serve_atomic;
+    tl_helper_t hp;
+    memset(&hp, 0, sizeof hp);
+    tl_helper_kick(&hp); /* not running: nothing */
+    CHECK_OK(tl_helper_start(&hp, &h));
+    CHECK_OK(tl_helper_start(&hp, &h));
+    tl_hold_ask(&h);
+    tl_helper_kick(&hp);
+    CHECK(reaches(&served, 1));
+    tl_helper_kick(&hp); /* woken without an ask: serves nothing */
+    tl_hold_ask(&h);
+    tl_helper_kick(&hp);
+    CHECK(reaches(&served, 2));
+    sleep_ns(20000000);
+    CHECK_EQ_U64(atomic_load(&served), 2);
+    tl_helper_stop(&hp);
+    tl_helper_stop(&hp);
+    tl_hold_ask(&h);
+    tl_helper_kick(&hp);
+    sleep_ns(20000000);
+    CHECK_EQ_U64(atomic_load(&served), 2); /* stopped: the ask waits */
+    CHECK(atomic_load(&h.asked));
+}
+
 int main(void) {
     RUN(test_no_reader_no_wait);
     RUN(test_waits_while_a_reader_holds);
     RUN(test_bounded_then_owed);
     RUN(test_jobs_pause_at_hold_points);
     RUN(test_asof_takes_and_gives_back_its_hold);
+    RUN(test_asks_are_served_once);
+    RUN(test_jobs_serve_asks);
+    RUN(test_helper_serves_asks);
     return tl_test_done("hold_test");
 }

@@ -1,7 +1,8 @@
 /*
  * run_test.c — runs and the run builder: layout invariants, searches and counts against a
  * brute-force reference, the page-sharing rule of tl_rb_push_page, snapshot views over a page
- * still being appended to, and ENOMEM at every allocation with a leak check.
+ * still being appended to, rewraps under a new watermark, and ENOMEM at every allocation
+ * with a leak check.
  */
 #include "run.h"
 #include "test.h"
@@ -349,6 +350,78 @@ TL_TEST(view_borrowed) {
     CHECK_EQ_I64(f.live_bytes, 0);
 }
 
+/* A rewrap copies the run's arrays as they are (bounds, tables, summaries) under a new
+ * watermark, taking one reference per page; a borrowed view's rewrap owns its pages; ENOMEM
+ * leaves nothing behind. */
+TL_TEST(rewrap_copies_the_arrays) {
+    fail_alloc_t f = {0};
+    tl_allocator_t a = {&f, fa_alloc, fa_free};
+    uint64_t seed = 0x7e3;
+    tl_t_rng = seed;
+    enum { N = 5000, PR = 1024 }; /* pages of TL_TAB_MIN_CAP or more carry a table */
+    static int64_t ts[N];
+    static uint64_t h[N];
+    gen_sorted(ts, h, N, true);
+    for (size_t i = 0; i < N; i++) {
+        double v = (double)(i % 97) / 4.0; /* doubles: the pages get value summaries */
+        memcpy(&h[i], &v, sizeof v);
+    }
+    tl_run_builder_t b;
+    tl_rb_init(&b, &a, PR);
+    b.sums = true;
+    CHECK_OK(tl_rb_push_many(&b, ts, h, N));
+    tl_run_t *r = NULL;
+    CHECK_OK(tl_rb_finish(&b, TL_SEQ_MAX, &r));
+    CHECK(r->sum != NULL && r->tab != NULL);
+    r->cover = (tl_cover_t){5, 6};
+    tl_run_t *c = NULL;
+    CHECK_OK(tl_run_rewrap(&a, r, 42, &c));
+    CHECK(c != r && !c->borrowed);
+    CHECK_EQ_U64(c->wm, 42);
+    CHECK_EQ_U64(c->cover.seq, 0); /* the caller sets what the copy covers */
+    CHECK_EQ_U64(c->n, r->n);
+    CHECK_EQ_U64(c->npages, r->npages);
+    CHECK(memcmp(c->page_min, r->page_min, r->npages * sizeof *r->page_min) == 0);
+    CHECK(memcmp(c->page_max, r->page_max, r->npages * sizeof *r->page_max) == 0);
+    CHECK(memcmp(c->tab, r->tab, (size_t)r->npages * TL_TAB * sizeof *r->tab) == 0);
+    CHECK(memcmp(c->sum, r->sum, r->npages * sizeof *r->sum) == 0);
+    for (uint32_t i = 0; i < r->npages; i++) {
+        CHECK(c->pages[i] == r->pages[i] && c->page_h[i] == r->page_h[i]);
+        CHECK_EQ_U64(atomic_load(&r->pages[i]->refs), 2);
+    }
+    VERIFY(c, ts, h, N);
+    f.fail_at = f.calls + 1;
+    tl_run_t *c2 = r;
+    CHECK_ST(tl_run_rewrap(&a, r, 1, &c2), TL_ENOMEM);
+    CHECK(c2 == NULL);
+    CHECK_EQ_U64(atomic_load(&r->pages[0]->refs), 2);
+    tl_run_unref(r); /* the copy keeps the pages */
+    VERIFY(c, ts, h, N);
+    tl_run_unref(c);
+    /* A borrowed view: the copy references its pages and outlives the lender's. */
+    tl_page_t *pages[2];
+    for (int i = 0; i < 2; i++) {
+        pages[i] = tl_page_new(&a, PR);
+        CHECK(pages[i] != NULL);
+        memcpy(pages[i]->ts, ts + i * PR, PR * sizeof(int64_t));
+        memcpy(pages[i]->h, h + i * PR, PR * sizeof(uint64_t));
+        pages[i]->n = PR;
+    }
+    tl_run_t *v = NULL;
+    CHECK_OK(tl_run_view_borrowed(&a, pages, PR, PR + 9, TL_SEQ_MAX, &v));
+    CHECK_OK(tl_run_rewrap(&a, v, 3, &c));
+    CHECK(!c->borrowed && c->wm == 3);
+    tl_run_unref(v);
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ_U64(atomic_load(&pages[i]->refs), 2);
+        tl_page_unref(pages[i]);
+    }
+    VERIFY(c, ts, h, PR + 9);
+    tl_run_unref(c);
+    CHECK_EQ_I64(f.live_blocks, 0);
+    CHECK_EQ_I64(f.live_bytes, 0);
+}
+
 /* Fences spread very unevenly (the interpolated fence search must fall back correctly):
  * clustered timestamps with huge gaps and the int64 extremes. */
 TL_TEST(seek_skewed_fences) {
@@ -531,6 +604,7 @@ int main(void) {
     RUN(builder_enomem_every_allocation);
     RUN(run_many_pages_duplicates);
     RUN(view_borrowed);
+    RUN(rewrap_copies_the_arrays);
     RUN(seek_skewed_fences);
     RUN(packed_run_searches);
     return tl_test_done("run_test");

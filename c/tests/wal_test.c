@@ -885,6 +885,45 @@ TL_TEST(prefault_runs_ahead_of_the_appends) {
 }
 #endif
 
+/* A sync takes the buffer filling however full it is (a checkpoint's, or the syncer's every
+ * interval): the next buffer is due to be faulted in once the one filling holds 64 KiB, so it
+ * is ready when a sync moves the appends on to it well before the buffer was half full. */
+TL_TEST(prefault_is_due_before_a_sync_takes_the_buffer) {
+    tl_simfs_t *fs = tl_simfs_new(29);
+    tl_simfs_mkdir_durable(fs, "/early");
+    tl_wal_opts_t o;
+    tl_wal_opts_init(&o);
+    o.buffer_bytes = 2u << 20;
+    o.buffers = 4;
+    tl_wal_t *w;
+    tl_wal_report_t rep;
+    tl_io_err_t e;
+    CHECK_OK(tl_wal_open(tl_simfs_io(fs), "/early", &o, NULL, NULL, &w, &rep, &e));
+    static uint8_t payload[4096];
+    const size_t frame = sizeof payload + TL_WAL_FRAME_BYTES;
+    uint64_t seq = 1;
+    for (int buffer = 1; buffer <= 3; buffer++) { /* buffers 1..3 of the first pass */
+        size_t bytes = 0;
+        tl_wal_stats_t s;
+        for (;;) {
+            tl_wal_stats(w, &s);
+            if (s.prefault_due || bytes > (1u << 20)) break;
+            CHECK_OK(tl_wal_append(w, seq++, 1, 0, payload, sizeof payload, &e));
+            bytes += frame;
+        }
+        CHECK(s.prefault_due);
+        CHECK(bytes >= (64u << 10) && bytes < (64u << 10) + frame); /* not half of 2 MiB */
+        CHECK(tl_wal_prefault(w));
+        CHECK_OK(tl_wal_sync(w, NULL, &e)); /* takes the buffer: appends go on in the next */
+    }
+    tl_wal_stats_t s;
+    CHECK_OK(tl_wal_append(w, seq, 1, 0, payload, sizeof payload, &e));
+    tl_wal_stats(w, &s);
+    CHECK(!s.prefault_due); /* the ring's first pass is over: every buffer was touched */
+    CHECK_OK(tl_wal_close(w, &e));
+    tl_simfs_free(fs);
+}
+
 int main(void) {
     RUN(names_headers_frames);
     RUN(segment_scan_tells_torn_from_corrupt);
@@ -904,6 +943,7 @@ int main(void) {
     RUN(writes_go_on_during_a_sync);
 #if defined(__linux__)
     RUN(prefault_runs_ahead_of_the_appends);
+    RUN(prefault_is_due_before_a_sync_takes_the_buffer);
 #endif
     return tl_test_done("wal_test");
 }

@@ -157,6 +157,7 @@ static tl_status_t write_pages(plan_t *pl, tl_timelog_t *tl, uint64_t *bytes, tl
     for (uint64_t i = 0; i < pl->dm.npages && st == TL_OK; i++) {
         if (!pl->fresh[i]) continue;
         if (blob % CKPT_PACK_PAGES == CKPT_PACK_PAGES - 1) tl_flush_between(tl);
+        tl_hold_serve(&tl->hold); /* a page's encode is tens of us: the writer's ask first */
         const tl_page_t *p = pl->pages[i];
         uint32_t n = pl->counts[i];
         const uint8_t *data;

@@ -296,7 +296,7 @@ tl_status_t tl_dur_after_write(tl_timelog_t *tl) {
     tl_wal_stats_t ws;
     tl_wal_stats(d->wal, &ws);
     /* Write behind once a buffer is full (buffer_bytes counts all of them): the syncer has
-     * the others' room to catch up in. And once the buffer filling is half full on the WAL's
+     * the others' room to catch up in. And once the buffer filling holds 64 KiB on the WAL's
      * first pass, so that the syncer faults the next one in before this thread first writes
      * into it (tl_wal_prefault). */
     if ((ws.buffered_bytes * ws.buffers >= ws.buffer_bytes || ws.prefault_due) && d->th_live) {
