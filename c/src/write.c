@@ -130,8 +130,9 @@ static tl_status_t write_records(txn_t *x, const int64_t *ts, const uint64_t *h,
  * records: 25-40 us of one 4096-record call on the bench data, every tenth call). One ask
  * per head, at three quarters, came too late as often as not: the worker answered only
  * between jobs (now also at its jobs' hold points) and not at all while a checkpoint had it
- * blocked in fdatasync, which the helper thread covers (helper.h). In manual mode nobody
- * answers, and nothing changes. True when the helper is to be woken. */
+ * blocked in fdatasync, which the helper thread covers (helper.h); the worker, when it runs,
+ * usually answers first. In manual mode nobody answers, and nothing changes. True when the
+ * helper is to be woken. */
 static inline bool presort_ask(tl_timelog_t *tl) {
     tl_memtable_t *mt = &tl->mt;
     tl_head_t *hd = mt->head; /* inside the writer section: the idle seal waits */
@@ -210,7 +211,7 @@ tl_status_t tl_write_handles(tl_timelog_t *tl, const int64_t *ts, const uint64_t
     tl_txn_commit(&x);
     bool presort = presort_ask(tl);
     tl_wr_exit(tl); /* before any wait for the worker: a waiting writer is not inside */
-    if (presort) tl_helper_kick(&tl->helper); /* a running worker serves it first */
+    if (presort) tl_helper_kick(&tl->helper);
     bool sealed = atomic_load_explicit(&tl->ctr.seals, memory_order_relaxed) != seals0;
     return finish_write(tl, sealed, x.busy);
 }

@@ -14,6 +14,8 @@
 #include "headsort.h"
 #include "test.h"
 #include "timelog_int.h"
+#include "txn.h"
+#include "worker.h"
 
 enum { CAP = 2048 };
 
@@ -281,6 +283,53 @@ TL_TEST(test_helper_sorts_while_maintenance_is_held) {
     tl_close(tl);
 }
 
+/* While a sealed memtable waits for its flush, maintenance is what bounds the ingest: an ask
+ * is then not answered (the writer sorts its head itself, as it would wait anyway); once the
+ * flush is done, the next quarter's ask is. */
+TL_TEST(no_sort_ahead_while_a_flush_waits) {
+    tl_config_t c;
+    tl_config_init_defaults(&c);
+    c.ooo_head_records = HEAD;
+    c.idle_ms = 0;
+    tl_timelog_t *tl = NULL;
+    CHECK_OK(tl_open(&c, &tl));
+    enum { STEP = HEAD / 4 + 10 };
+    static int64_t ts[2 + 2 * STEP];
+    static uint64_t h[2 + 2 * STEP];
+    for (uint32_t i = 0; i < 2 + 2 * STEP; i++) { /* a late record's handle: its place */
+        ts[i] = i < 2 ? 1000000 : (int64_t)((i * 7919u) % 500u);
+        h[i] = i < 2 ? 1u << 21 : i - 2;
+    }
+    pthread_mutex_lock(&tl->maint_mu); /* no flush can run */
+    CHECK_OK(tl_append_batch(tl, ts, h, 1, 0));
+    CHECK_OK(tl_seal(tl, NULL)); /* a memtable waits for its flush */
+    CHECK_OK(tl_append_batch(tl, ts, h, 1, 0)); /* the new generation's first, in order */
+    CHECK_OK(tl_append_batch(tl, ts + 2, h + 2, STEP, 0)); /* a quarter late: asks */
+    int64_t next = 1000001;
+    uint64_t hn = 1u << 20;
+    CHECK_OK(tl_append_batch(tl, &next, &hn, 1, 0)); /* unanswered: wakes the helper */
+    nanosleep(&(struct timespec){0, 50000000}, NULL);
+    CHECK(!atomic_load(&tl->hold.asked)); /* taken by the helper... */
+    CHECK(tl_head_cached(tl->mt.head, STEP, 1) == NULL); /* ...which did not sort */
+    pthread_mutex_unlock(&tl->maint_mu);
+    tl_maint_kick(tl);
+    tl_stats_t st;
+    for (int i = 0; i < 2000; i++) { /* the worker flushes (kicked by the seal) */
+        CHECK_OK(tl_stats(tl, &st));
+        if (st.sealed_memtables == 0) break;
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    CHECK_EQ_U64(st.sealed_memtables, 0);
+    CHECK_OK(tl_append_batch(tl, ts + 2 + STEP, h + 2 + STEP, STEP, 0)); /* another quarter */
+    next++;
+    CHECK_OK(tl_append_batch(tl, &next, &hn, 1, 0));
+    tl_run_t *r = cached_sort(tl, 2 * STEP);
+    CHECK(r != NULL);
+    CHECK(is_stable_sort_of(r, tl->mt.head, 0, 2 * STEP));
+    tl_run_unref(r);
+    tl_close(tl);
+}
+
 int main(void) {
     RUN(test_cache_extends_and_older_counts_sort_privately);
     RUN(test_full_head_is_cache_plus_rest);
@@ -288,5 +337,6 @@ int main(void) {
     RUN(test_head_sorted_ahead_of_the_writer);
     RUN(test_asks_every_quarter);
     RUN(test_helper_sorts_while_maintenance_is_held);
+    RUN(no_sort_ahead_while_a_flush_waits);
     return tl_test_done("headsort_test");
 }
