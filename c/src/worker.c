@@ -120,14 +120,16 @@ static uint32_t sleep_ms(const tl_timelog_t *tl, const quiet_t *q, uint32_t back
  * hold points, hold.h): the head's records so far sorted into its cache, so that the head
  * change or seal that follows sorts only the rest. Pins the head as a snapshot does
  * (state_mu, which no job holds at a hold point), so the writer may replace it meanwhile; a
- * failed sort is only a missed shortcut. Not while a sealed memtable waits for its flush:
- * maintenance is then what bounds the ingest (the writer meets backpressure), and sorting the
- * head for the writer, who would wait anyway, took a tenth off full-speed out-of-order ingest
- * (C, bench_native: 143 -> 129 Mrec/s at 5% late). */
+ * failed sort is only a missed shortcut. Not while two sealed memtables or more wait for
+ * their flush (one waits a few ms after every seal): maintenance is then what bounds the
+ * ingest (the writer meets backpressure), and sorting the head for the writer, who would wait
+ * anyway, took a tenth off full-speed out-of-order ingest (C, bench_native: 143 -> 129 Mrec/s
+ * at 5% late). With none waiting, the paced run's seals left 18-31 of 109 head changes
+ * without a sort ahead. */
 static void presort(void *ctx) {
     tl_timelog_t *tl = ctx;
     pthread_mutex_lock(&tl->state_mu);
-    tl_head_t *hd = tl_vec_len(tl->man->mem) == 0 ? tl->mt.head : NULL;
+    tl_head_t *hd = tl_vec_len(tl->man->mem) < 2 ? tl->mt.head : NULL;
     uint32_t n = (uint32_t)atomic_load_explicit(&tl->mt.pub, memory_order_acquire);
     if (hd != NULL) tl_head_ref(hd);
     pthread_mutex_unlock(&tl->state_mu);

@@ -283,9 +283,9 @@ TL_TEST(test_helper_sorts_while_maintenance_is_held) {
     tl_close(tl);
 }
 
-/* While a sealed memtable waits for its flush, maintenance is what bounds the ingest: an ask
- * is then not answered (the writer sorts its head itself, as it would wait anyway); once the
- * flush is done, the next quarter's ask is. */
+/* While two sealed memtables wait for their flush, maintenance is what bounds the ingest: an
+ * ask is then not answered (the writer sorts its head itself, as it would wait anyway); once
+ * the flushes are done, the next quarter's ask is. */
 TL_TEST(no_sort_ahead_while_a_flush_waits) {
     tl_config_t c;
     tl_config_init_defaults(&c);
@@ -301,8 +301,10 @@ TL_TEST(no_sort_ahead_while_a_flush_waits) {
         h[i] = i < 2 ? 1u << 21 : i - 2;
     }
     pthread_mutex_lock(&tl->maint_mu); /* no flush can run */
-    CHECK_OK(tl_append_batch(tl, ts, h, 1, 0));
-    CHECK_OK(tl_seal(tl, NULL)); /* a memtable waits for its flush */
+    for (int k = 0; k < 2; k++) { /* two memtables wait for their flush */
+        CHECK_OK(tl_append_batch(tl, ts, h, 1, 0));
+        CHECK_OK(tl_seal(tl, NULL));
+    }
     CHECK_OK(tl_append_batch(tl, ts, h, 1, 0)); /* the new generation's first, in order */
     CHECK_OK(tl_append_batch(tl, ts + 2, h + 2, STEP, 0)); /* a quarter late: asks */
     int64_t next = 1000001;
