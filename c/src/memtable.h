@@ -140,11 +140,14 @@ tl_status_t tl_mt_reserve_page(tl_memtable_t *mt);
 tl_status_t tl_mt_append_sorted(tl_memtable_t *mt, const int64_t *ts, const uint64_t *h,
                                 size_t n, size_t *taken);
 
-/* The full head as sorted runs (wm TL_SEQ_MAX; one or two, headsort.h) appended to a new
- * head_runs vector, and the next head buffer (tl_mt_head_new). Outputs only: the caller swaps
- * them in under state_mu. ENOMEM. */
-tl_status_t tl_mt_head_to_run(tl_memtable_t *mt, tl_vec_t **runs_out,
-                              tl_head_t **head_out);
+/* The full head as a new head_runs vector and the next head buffer (tl_mt_head_new), whose
+ * first *carried records are the full head's last ones: when the head's cached sort covers at
+ * least half of it, that sort becomes the head's one run (wm TL_SEQ_MAX) and the records after
+ * it move, unsorted, into the next head; otherwise the head is sorted into runs (one or two,
+ * headsort.h) and nothing moves. Outputs only: the caller swaps them in under state_mu.
+ * ENOMEM. */
+tl_status_t tl_mt_head_to_run(tl_memtable_t *mt, tl_vec_t **runs_out, tl_head_t **head_out,
+                              uint32_t *carried);
 
 /* Builds the memrun of the current generation: active run, head runs, sorted head, all with
  * watermark wm. *out = NULL when the generation is empty. ENOMEM. */

@@ -40,14 +40,15 @@ static tl_status_t head_slow(txn_t *x) {
     if (tl_vec_len(mt->head_runs) + 2 >= mt->runs_max) return tl_txn_seal(x, tl->seq);
     tl_vec_t *runs = NULL;
     tl_head_t *nh = NULL;
-    tl_status_t st = tl_mt_head_to_run(mt, &runs, &nh);
+    uint32_t carried = 0;
+    tl_status_t st = tl_mt_head_to_run(mt, &runs, &nh, &carried);
     if (st != TL_OK) return st;
     tl_txn_struct(x);
     tl_vec_unref(mt->head_runs);
     tl_head_unref(mt->head);
     mt->head_runs = runs;
     mt->head = nh;
-    mt->head_n = 0;
+    mt->head_n = carried; /* the full head's records after its cached sort (memtable.h) */
     return TL_OK;
 }
 
