@@ -17,15 +17,19 @@
  * written before every head record with that ts, and the sort is stable.
  *
  * Complexity: append O(1) amortised (one page allocation per page_records records); a full
- * head becomes one or two runs (headsort.h: the part the worker sorted ahead, and the rest);
- * seal O(pages + head_runs), records are not copied except for the unsorted rest of the head.
+ * head becomes one run (the part sorted ahead of the writer, its rest moving to the next head;
+ * or the whole head sorted, headsort.h); seal O(pages + head_runs), records are not copied
+ * except for the unsorted rest of the head.
  */
 #include "memtable.h"
 
 #include "headsort.h"
 
+/* The directory, then per page slot: page pointer, min, max, summary, search table (8-byte
+ * fields first, the 2-byte table last). */
 static size_t active_bytes(uint32_t cap_pages) {
-    return sizeof(tl_active_t) + (size_t)cap_pages * sizeof(tl_page_t *);
+    return sizeof(tl_active_t) + (size_t)cap_pages * (sizeof(tl_page_t *) + 2 * sizeof(int64_t) +
+                                                      sizeof(tl_sum_t) + TL_TAB * sizeof(uint16_t));
 }
 
 tl_active_t *tl_active_new(const tl_allocator_t *a, uint32_t page_records, uint32_t active_max) {
@@ -36,8 +40,30 @@ tl_active_t *tl_active_new(const tl_allocator_t *a, uint32_t page_records, uint3
     d->cap_pages = cap_pages;
     d->npages = 0;
     d->page_records = page_records;
+    d->known = 0;
+    d->fields.n = 0;
+    d->fields.min = (int64_t *)(void *)(d->pages + cap_pages);
+    d->fields.max = d->fields.min + cap_pages;
+    d->fields.sum = (tl_sum_t *)(void *)(d->fields.max + cap_pages);
+    d->fields.tab = (uint16_t *)(void *)(d->fields.sum + cap_pages);
     d->alloc = a;
     return d;
+}
+
+/* Records full page i's fields for a seal's view (memtable.h), right after its table and
+ * summary were built, while it is in cache. */
+static void record_full(tl_active_t *d, uint32_t i) {
+    const tl_page_t *p = d->pages[i];
+    uint32_t pr = d->page_records;
+    d->fields.min[i] = p->ts[0];
+    d->fields.max[i] = p->ts[pr - 1];
+    uint16_t *tab = d->fields.tab + (size_t)i * TL_TAB;
+    if (p->tab != NULL && p->tab_n == pr) memcpy(tab, p->tab, TL_TAB * sizeof *tab);
+    else tab[0] = TL_RUN_TAB_NONE;
+    const tl_sum_t *sum = tl_page_sum(p);
+    if (sum != NULL && sum->n == pr) d->fields.sum[i] = *sum;
+    else memset(&d->fields.sum[i], 0, sizeof d->fields.sum[i]);
+    d->known = i + 1;
 }
 
 void tl_active_ref(tl_active_t *d) { atomic_fetch_add_explicit(&d->refs, 1, memory_order_relaxed); }
@@ -142,6 +168,7 @@ void tl_mt_destroy(tl_memtable_t *mt) {
 void tl_mt_sync_cursor(tl_memtable_t *mt) {
     uint32_t pr = mt->page_records;
     uint32_t idx = mt->act_n / pr;
+    if (mt->act->known > idx) mt->act->known = idx; /* back into a recorded page: it changes */
     if (mt->act_n == mt->active_max || idx >= mt->act->npages) {
         mt->cur = NULL;
         mt->cur_off = mt->cur_cap = 0;
@@ -169,6 +196,7 @@ tl_status_t tl_mt_reserve_page(tl_memtable_t *mt) {
             tl_page_tab_build(full, mt->page_records);
         }
         if (mt->sums && full->sum_n != mt->page_records) tl_page_sum_build(full, mt->page_records);
+        if (d->known == idx - 1) record_full(d, idx - 1);
     }
     if (idx >= d->npages) {
         TL_ASSERT(idx == d->npages && idx < d->cap_pages);
@@ -218,7 +246,9 @@ tl_status_t tl_active_view(const tl_allocator_t *a, const tl_active_t *d, uint32
     uint32_t *counts = tl_mem_alloc(a, (size_t)np * sizeof *counts);
     if (counts == NULL) return TL_ENOMEM;
     for (uint32_t i = 0; i < np; i++) counts[i] = (i + 1 < np) ? pr : n - i * pr;
-    tl_status_t st = tl_run_from_pages_as_is(a, d->pages, counts, np, wm, out);
+    tl_page_known_t known = d->fields;
+    known.n = d->known < n / pr ? d->known : n / pr; /* full pages within the n records */
+    tl_status_t st = tl_run_from_pages_known(a, d->pages, counts, np, wm, &known, out);
     tl_mem_free(a, counts, (size_t)np * sizeof *counts);
     return st;
 }

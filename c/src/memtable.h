@@ -6,8 +6,8 @@
  *              allocated as they fill); records with ts >= last;
  *   head       unsorted out-of-order buffer (records with ts < last); a new buffer per head,
  *              refcounted, rewritten only after its last reference is gone (the spare);
- *   head_runs  immutable vector of sorted runs made from full heads (one or two per head),
- *              in creation order.
+ *   head_runs  immutable vector of sorted runs made from full heads (one per head, at most
+ *              two), in creation order.
  * The writer appends without a lock and publishes (act_n, head_n) with one release store of
  * a packed 64-bit word, so a snapshot always sees a prefix of the writes. Pointers (act, head,
  * head_runs) change only under the log's state_mu, which snapshot acquisition also takes.
@@ -24,6 +24,14 @@ typedef struct tl_active {
     uint32_t cap_pages; /* directory capacity */
     uint32_t npages; /* pages allocated so far (writer only) */
     uint32_t page_records;
+    /* What a seal's view needs of each full page (its fences, search table and summary),
+     * recorded by the writer as the page fills and is still in cache (tl_mt_reserve_page) for
+     * pages [0, known): the seal then copies these arrays instead of reading each of the
+     * directory's 64 pages cold, 11-18 us of a seal on the writer's thread (users' shape).
+     * Writer only; cap_pages entries each, in the same allocation. A rollback that moves the
+     * writer back into a recorded page lowers `known` (tl_mt_sync_cursor). */
+    uint32_t known;
+    tl_page_known_t fields; /* n unused: `known` counts */
     const tl_allocator_t *alloc;
     tl_page_t *pages[]; /* cap_pages slots; the first npages hold a page reference */
 } tl_active_t;

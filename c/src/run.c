@@ -41,8 +41,7 @@
 
 /* ---- run objects ---- */
 
-/* First tab entry of a page without a table (a real table starts with 0). */
-#define TAB_NONE UINT16_MAX
+#define TAB_NONE TL_RUN_TAB_NONE
 
 static size_t run_bytes(uint32_t npages, bool tab, bool sum) {
     const size_t per = sizeof(tl_page_t *) + sizeof(uint64_t *) + sizeof(void *) +
@@ -175,6 +174,56 @@ tl_status_t tl_run_from_pages_as_is(const tl_allocator_t *a, tl_page_t *const *p
                                     const uint32_t *counts, uint32_t npages, uint64_t wm,
                                     tl_run_t **out) {
     return from_pages(a, pages, counts, npages, wm, false, out);
+}
+
+tl_status_t tl_run_from_pages_known(const tl_allocator_t *a, tl_page_t *const *pages,
+                                    const uint32_t *counts, uint32_t npages, uint64_t wm,
+                                    const tl_page_known_t *known, tl_run_t **out) {
+    *out = NULL;
+    if (npages == 0) return TL_OK;
+    uint32_t kn = known->n < npages ? known->n : npages;
+    bool sum = false;
+    for (uint32_t i = 0; i < kn && !sum && known->sum != NULL; i++) sum = known->sum[i].n != 0;
+    if (!sum) sum = any_sum(pages + kn, npages - kn);
+    tl_run_t *r = run_alloc(a, npages, any_tab(pages, npages), sum);
+    if (r == NULL) return TL_ENOMEM;
+    uint64_t acc = 0;
+    r->prefix[0] = 0;
+    for (uint32_t i = 0; i < npages; i++) {
+        tl_page_t *p = pages[i];
+        tl_page_ref(p);
+        r->pages[i] = p;
+        r->page_h[i] = p->h;
+        r->page_v[i] = p->pv;
+        if (i < kn) {
+            TL_ASSERT(p->pv == NULL);
+            if (r->tab != NULL) {
+                uint16_t *dst = r->tab + (size_t)i * TL_TAB;
+                if (known->tab != NULL) memcpy(dst, known->tab + (size_t)i * TL_TAB, TL_TAB * 2);
+                else dst[0] = TAB_NONE;
+            }
+            if (r->sum != NULL) {
+                if (known->sum != NULL) r->sum[i] = known->sum[i];
+                else memset(&r->sum[i], 0, sizeof r->sum[i]);
+            }
+            r->page_min[i] = known->min[i];
+            r->page_max[i] = known->max[i];
+        } else {
+            if (r->tab != NULL) copy_tab(r->tab + (size_t)i * TL_TAB, p, counts[i], false);
+            if (r->sum != NULL) copy_sum(&r->sum[i], p, counts[i]);
+            r->page_min[i] = p->pv != NULL ? p->pv->ts_first : p->ts[0];
+            r->page_max[i] = p->pv != NULL ? p->pv->ts_last : p->ts[counts[i] - 1];
+        }
+        TL_DASSERT(i == 0 || r->page_min[i] >= r->page_max[i - 1]);
+        acc += counts[i];
+        r->prefix[i + 1] = acc;
+    }
+    r->n = acc;
+    r->ts_min = r->page_min[0];
+    r->ts_max = r->page_max[r->npages - 1];
+    r->wm = wm;
+    *out = r;
+    return TL_OK;
 }
 
 tl_status_t tl_run_rewrap(const tl_allocator_t *a, const tl_run_t *r, uint64_t wm,

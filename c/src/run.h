@@ -56,6 +56,19 @@ static inline void tl_run_ref(tl_run_t *r) {
 }
 /* Drops one reference; on the last, unrefs every page and frees. Accepts NULL. */
 void tl_run_unref(tl_run_t *r);
+
+/* The first search-table entry of a page without a table (a real table starts with 0). */
+#define TL_RUN_TAB_NONE UINT16_MAX
+
+/* What a run keeps of each of its first n raw pages, known ahead of building it (the active
+ * directory records it as pages fill, memtable.h): fences, search tables (TL_TAB entries a
+ * page, TL_RUN_TAB_NONE first when it has none) and value summaries (n = 0: none). */
+typedef struct tl_page_known {
+    uint32_t n;
+    int64_t *min, *max;
+    uint16_t *tab;
+    tl_sum_t *sum;
+} tl_page_known_t;
 /* A copy of r with watermark wm (pages shared, cover zero): O(npages), pages untouched but
  * for their references. ENOMEM. */
 tl_status_t tl_run_rewrap(const tl_allocator_t *a, const tl_run_t *r, uint64_t wm,
@@ -77,6 +90,12 @@ tl_status_t tl_run_from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
 tl_status_t tl_run_from_pages_as_is(const tl_allocator_t *a, tl_page_t *const *pages,
                                     const uint32_t *counts, uint32_t npages, uint64_t wm,
                                     tl_run_t **out);
+/* As tl_run_from_pages_as_is, with the first known->n pages' fields (raw pages, each holding
+ * exactly counts[i] records as when recorded) taken from `known` instead of read from the
+ * pages: only their headers are touched (for their reference). */
+tl_status_t tl_run_from_pages_known(const tl_allocator_t *a, tl_page_t *const *pages,
+                                    const uint32_t *counts, uint32_t npages, uint64_t wm,
+                                    const tl_page_known_t *known, tl_run_t **out);
 
 /* As tl_run_from_pages for the first n >= 1 records of pages laid out page_records apart
  * (an active directory: every page full but the last), WITHOUT taking page references: the

@@ -1,8 +1,9 @@
 /*
  * memtable_test.c — generations: in-order pages, the out-of-order head, head runs, the stable
  * head sort (ties keep insertion order, wide key ranges), seals, and all-or-nothing writes
- * under injected allocation failures (rollback of seals and head runs mid-batch), and head
- * buffers reused only once nothing references them.
+ * under injected allocation failures (rollback of seals and head runs mid-batch), head
+ * buffers reused only once nothing references them, and the seal's view built from the
+ * fields recorded as pages filled.
  */
 #include "headsort.h"
 #include "test.h"
@@ -117,6 +118,75 @@ TL_TEST(test_memtable_append_paths) {
     CHECK_EQ_U64(tl_vec_run(memrun, 0)->n, 200);
     CHECK_EQ_U64(tl_vec_run(memrun, 0)->wm, 5);
     tl_vec_unref(memrun);
+    tl_mt_destroy(&mt);
+}
+
+/* The seal's view of the active directory: built from the fields the writer recorded as each
+ * page filled, it equals the view read from the pages themselves (fences, prefix, tables,
+ * summaries); and after a rollback into a recorded page, which the writer then fills anew
+ * with other records, the recorded fields follow the new records. */
+static bool same_view(const tl_run_t *a, const tl_run_t *b) {
+    if (a->npages != b->npages || a->n != b->n || a->ts_min != b->ts_min ||
+        a->ts_max != b->ts_max || (a->tab == NULL) != (b->tab == NULL) ||
+        (a->sum == NULL) != (b->sum == NULL)) {
+        return false;
+    }
+    for (uint32_t i = 0; i < a->npages; i++) {
+        if (a->pages[i] != b->pages[i] || a->page_min[i] != b->page_min[i] ||
+            a->page_max[i] != b->page_max[i] || a->prefix[i + 1] != b->prefix[i + 1] ||
+            a->page_h[i] != b->page_h[i]) {
+            return false;
+        }
+        if (a->tab) {
+            const uint16_t *ta = a->tab + i * TL_TAB, *tb = b->tab + i * TL_TAB;
+            if (ta[0] != tb[0]) return false;
+            if (ta[0] != TL_RUN_TAB_NONE && memcmp(ta, tb, TL_TAB * sizeof *ta) != 0) return false;
+        }
+        if (a->sum && memcmp(&a->sum[i], &b->sum[i], sizeof a->sum[i]) != 0) return false;
+    }
+    return true;
+}
+
+static bool views_agree(tl_memtable_t *mt) {
+    tl_active_t *d = mt->act;
+    uint32_t pr = d->page_records, np = (mt->act_n + pr - 1) / pr;
+    static uint32_t counts[16];
+    for (uint32_t i = 0; i < np; i++) counts[i] = i + 1 < np ? pr : mt->act_n - i * pr;
+    tl_run_t *seal = NULL, *ref = NULL;
+    if (tl_active_view(NULL, d, mt->act_n, 9, &seal) != TL_OK) return false;
+    if (tl_run_from_pages_as_is(NULL, d->pages, counts, np, 9, &ref) != TL_OK) return false;
+    bool same = same_view(seal, ref) && seal->tab != NULL && seal->sum != NULL;
+    tl_run_unref(seal);
+    tl_run_unref(ref);
+    return same;
+}
+
+static void push_f64(tl_memtable_t *mt, int64_t ts, double v) {
+    uint64_t h;
+    memcpy(&h, &v, sizeof h);
+    if (!tl_mt_push_active(mt, ts, h)) {
+        (void)tl_mt_reserve_page(mt);
+        (void)tl_mt_push_active(mt, ts, h);
+    }
+}
+
+TL_TEST(test_seal_view_from_recorded_fields) {
+    enum { PR = 1024 }; /* pages of TL_TAB_MIN_CAP records carry a search table */
+    tl_memtable_t mt;
+    CHECK_OK(tl_mt_init(&mt, NULL, PR, 8 * PR, 8, 4, true));
+    for (int64_t i = 0; i < 3 * PR + PR / 2; i++) push_f64(&mt, i / 3, (double)(i % 17) / 4);
+    CHECK_EQ_U64(mt.act->known, 3); /* pages 0..2 full, each recorded as the next began */
+    CHECK(views_agree(&mt));
+    CHECK_EQ_I64(mt.act->fields.max[1], (2 * PR - 1) / 3);
+    mt.act_n = PR + 500; /* a rollback into page 1 */
+    tl_mt_sync_cursor(&mt);
+    CHECK_EQ_U64(mt.act->known, 1);
+    CHECK(views_agree(&mt));
+    int64_t t = (PR + 499) / 3;
+    for (int64_t i = PR + 500; i < 3 * PR + 7; i++) push_f64(&mt, t + i, -(double)i);
+    CHECK_EQ_U64(mt.act->known, 3);
+    CHECK_EQ_I64(mt.act->fields.max[1], t + 2 * PR - 1); /* the new records' */
+    CHECK(views_agree(&mt));
     tl_mt_destroy(&mt);
 }
 
@@ -280,6 +350,7 @@ int main(void) {
     RUN(test_sort_to_run_stable);
     RUN(test_sort_to_run_packed_spans);
     RUN(test_memtable_append_paths);
+    RUN(test_seal_view_from_recorded_fields);
     RUN(test_batch_all_or_nothing_under_enomem);
     RUN(test_head_buffers_reused_only_when_unreferenced);
     return tl_test_done("memtable_test");
