@@ -111,23 +111,36 @@ static void copy_sum(tl_sum_t *dst, const tl_page_t *p, uint32_t count) {
 /* Fills fences, prefix, search tables and totals from pages[] and counts[] (pages already
  * stored). A page whose table describes another count gets one built here (the page is
  * immutable from now on for this count; readers only ever read the run's copy). */
-static void run_fill(tl_run_t *r, const uint32_t *counts, uint64_t wm, bool build) {
+static void run_fill(tl_run_t *r, const uint32_t *counts, uint64_t wm, bool build,
+                     const tl_page_known_t *known) {
+    uint32_t kn = known != NULL ? known->n : 0;
     uint64_t acc = 0;
     r->prefix[0] = 0;
     for (uint32_t i = 0; i < r->npages; i++) {
         tl_page_t *p = r->pages[i];
         TL_ASSERT(counts[i] >= 1 && counts[i] <= p->cap);
-        if (r->tab != NULL) copy_tab(r->tab + (size_t)i * TL_TAB, p, counts[i], build);
-        if (r->sum != NULL) copy_sum(&r->sum[i], p, counts[i]);
         r->page_h[i] = p->h; /* NULL for a packed page: how readers tell, header unread */
         r->page_v[i] = p->pv;
-        if (p->pv != NULL) {
-            TL_ASSERT(counts[i] == p->cap); /* a packed page is only ever used whole */
-            r->page_min[i] = p->pv->ts_first;
-            r->page_max[i] = p->pv->ts_last;
+        if (i < kn) { /* a raw page of exactly counts[i] records when recorded */
+            TL_ASSERT(p->pv == NULL);
+            if (r->tab != NULL) {
+                memcpy(r->tab + (size_t)i * TL_TAB, known->tab + (size_t)i * TL_TAB,
+                       TL_TAB * sizeof *r->tab);
+            }
+            if (r->sum != NULL) r->sum[i] = known->sum[i];
+            r->page_min[i] = known->min[i];
+            r->page_max[i] = known->max[i];
         } else {
-            r->page_min[i] = p->ts[0];
-            r->page_max[i] = p->ts[counts[i] - 1];
+            if (r->tab != NULL) copy_tab(r->tab + (size_t)i * TL_TAB, p, counts[i], build);
+            if (r->sum != NULL) copy_sum(&r->sum[i], p, counts[i]);
+            if (p->pv != NULL) {
+                TL_ASSERT(counts[i] == p->cap); /* a packed page is only ever used whole */
+                r->page_min[i] = p->pv->ts_first;
+                r->page_max[i] = p->pv->ts_last;
+            } else {
+                r->page_min[i] = p->ts[0];
+                r->page_max[i] = p->ts[counts[i] - 1];
+            }
         }
         TL_DASSERT(i == 0 || r->page_min[i] >= r->page_max[i - 1]);
         acc += counts[i];
@@ -150,16 +163,21 @@ void tl_run_unref(tl_run_t *r) {
 
 static tl_status_t from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
                               const uint32_t *counts, uint32_t npages, uint64_t wm, bool build,
-                              tl_run_t **out) {
+                              const tl_page_known_t *known, tl_run_t **out) {
     *out = NULL;
     if (npages == 0) return TL_OK;
-    tl_run_t *r = run_alloc(a, npages, any_tab(pages, npages), any_sum(pages, npages));
+    uint32_t kn = known != NULL ? known->n : 0;
+    /* Whether some page has a summary: the known ones say so without their pages being read */
+    bool sum = false;
+    for (uint32_t i = 0; i < kn && !sum; i++) sum = known->sum[i].n != 0;
+    if (!sum) sum = any_sum(pages + kn, npages - kn);
+    tl_run_t *r = run_alloc(a, npages, any_tab(pages, npages), sum);
     if (r == NULL) return TL_ENOMEM;
     for (uint32_t i = 0; i < npages; i++) {
         tl_page_ref(pages[i]);
         r->pages[i] = pages[i];
     }
-    run_fill(r, counts, wm, build);
+    run_fill(r, counts, wm, build, known);
     *out = r;
     return TL_OK;
 }
@@ -167,63 +185,21 @@ static tl_status_t from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
 tl_status_t tl_run_from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
                               const uint32_t *counts, uint32_t npages, uint64_t wm,
                               tl_run_t **out) {
-    return from_pages(a, pages, counts, npages, wm, true, out);
+    return from_pages(a, pages, counts, npages, wm, true, NULL, out);
 }
 
 tl_status_t tl_run_from_pages_as_is(const tl_allocator_t *a, tl_page_t *const *pages,
                                     const uint32_t *counts, uint32_t npages, uint64_t wm,
                                     tl_run_t **out) {
-    return from_pages(a, pages, counts, npages, wm, false, out);
+    return from_pages(a, pages, counts, npages, wm, false, NULL, out);
 }
 
 tl_status_t tl_run_from_pages_known(const tl_allocator_t *a, tl_page_t *const *pages,
                                     const uint32_t *counts, uint32_t npages, uint64_t wm,
                                     const tl_page_known_t *known, tl_run_t **out) {
-    *out = NULL;
-    if (npages == 0) return TL_OK;
-    uint32_t kn = known->n < npages ? known->n : npages;
-    bool sum = false;
-    for (uint32_t i = 0; i < kn && !sum && known->sum != NULL; i++) sum = known->sum[i].n != 0;
-    if (!sum) sum = any_sum(pages + kn, npages - kn);
-    tl_run_t *r = run_alloc(a, npages, any_tab(pages, npages), sum);
-    if (r == NULL) return TL_ENOMEM;
-    uint64_t acc = 0;
-    r->prefix[0] = 0;
-    for (uint32_t i = 0; i < npages; i++) {
-        tl_page_t *p = pages[i];
-        tl_page_ref(p);
-        r->pages[i] = p;
-        r->page_h[i] = p->h;
-        r->page_v[i] = p->pv;
-        if (i < kn) {
-            TL_ASSERT(p->pv == NULL);
-            if (r->tab != NULL) {
-                uint16_t *dst = r->tab + (size_t)i * TL_TAB;
-                if (known->tab != NULL) memcpy(dst, known->tab + (size_t)i * TL_TAB, TL_TAB * 2);
-                else dst[0] = TAB_NONE;
-            }
-            if (r->sum != NULL) {
-                if (known->sum != NULL) r->sum[i] = known->sum[i];
-                else memset(&r->sum[i], 0, sizeof r->sum[i]);
-            }
-            r->page_min[i] = known->min[i];
-            r->page_max[i] = known->max[i];
-        } else {
-            if (r->tab != NULL) copy_tab(r->tab + (size_t)i * TL_TAB, p, counts[i], false);
-            if (r->sum != NULL) copy_sum(&r->sum[i], p, counts[i]);
-            r->page_min[i] = p->pv != NULL ? p->pv->ts_first : p->ts[0];
-            r->page_max[i] = p->pv != NULL ? p->pv->ts_last : p->ts[counts[i] - 1];
-        }
-        TL_DASSERT(i == 0 || r->page_min[i] >= r->page_max[i - 1]);
-        acc += counts[i];
-        r->prefix[i + 1] = acc;
-    }
-    r->n = acc;
-    r->ts_min = r->page_min[0];
-    r->ts_max = r->page_max[r->npages - 1];
-    r->wm = wm;
-    *out = r;
-    return TL_OK;
+    tl_page_known_t k = *known;
+    if (k.n > npages) k.n = npages;
+    return from_pages(a, pages, counts, npages, wm, false, &k, out);
 }
 
 tl_status_t tl_run_rewrap(const tl_allocator_t *a, const tl_run_t *r, uint64_t wm,
@@ -233,7 +209,7 @@ tl_status_t tl_run_rewrap(const tl_allocator_t *a, const tl_run_t *r, uint64_t w
         uint32_t *counts = tl_mem_alloc(a, (size_t)r->npages * sizeof *counts);
         if (counts == NULL) return TL_ENOMEM;
         for (uint32_t i = 0; i < r->npages; i++) counts[i] = tl_run_page_count(r, i);
-        tl_status_t st = from_pages(a, r->pages, counts, r->npages, wm, true, out);
+        tl_status_t st = from_pages(a, r->pages, counts, r->npages, wm, true, NULL, out);
         tl_mem_free(a, counts, (size_t)r->npages * sizeof *counts);
         return st;
     }
@@ -784,7 +760,7 @@ tl_status_t tl_rb_finish(tl_run_builder_t *b, uint64_t wm, tl_run_t **out) {
     }
     /* The run takes over the builder's page references. */
     memcpy(r->pages, b->pages, (size_t)b->npages * sizeof(*b->pages));
-    run_fill(r, b->counts, wm, true);
+    run_fill(r, b->counts, wm, true, NULL);
     rb_reset(b);
     *out = r;
     return TL_OK;

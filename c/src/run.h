@@ -62,7 +62,8 @@ void tl_run_unref(tl_run_t *r);
 
 /* What a run keeps of each of its first n raw pages, known ahead of building it (the active
  * directory records it as pages fill, memtable.h): fences, search tables (TL_TAB entries a
- * page, TL_RUN_TAB_NONE first when it has none) and value summaries (n = 0: none). */
+ * page, TL_RUN_TAB_NONE first when it has none) and value summaries (n = 0: none). All four
+ * arrays hold n entries (tab n * TL_TAB); a run without tables or summaries ignores them. */
 typedef struct tl_page_known {
     uint32_t n;
     int64_t *min, *max;

@@ -177,19 +177,35 @@ static tl_run_t *cached_sort(tl_timelog_t *tl, uint32_t n) {
     return c;
 }
 
-TL_TEST(test_head_sorted_ahead_of_the_writer) {
+/* A background log with a head of HEAD records and no idle maintenance, so that only the
+ * writer's asks sort the head ahead (manual: nobody does); NULL when it does not open. */
+static tl_timelog_t *head_log(bool manual) {
     tl_config_t c;
     tl_config_init_defaults(&c);
     c.ooo_head_records = HEAD;
-    c.idle_ms = 0; /* no idle maintenance: only the asks sort the head */
+    c.idle_ms = 0;
+    c.maintenance = manual ? TL_MAINT_MANUAL : TL_MAINT_BACKGROUND;
     tl_timelog_t *tl = NULL;
-    CHECK_OK(tl_open(&c, &tl));
+    return tl_open(&c, &tl) == TL_OK ? tl : NULL;
+}
+
+/* Record 0 in order, then n - 1 late ones in a small range (ties); a late record's handle is
+ * its place in the head. */
+static void late_records(int64_t *ts, uint64_t *h, uint32_t n) {
+    ts[0] = 1000000;
+    h[0] = 1u << 20;
+    for (uint32_t i = 1; i < n; i++) {
+        ts[i] = (int64_t)((i * 7919u) % 500u);
+        h[i] = i - 1;
+    }
+}
+
+TL_TEST(test_head_sorted_ahead_of_the_writer) {
+    tl_timelog_t *tl = head_log(false);
+    CHECK(tl != NULL);
     static int64_t ts[TOTAL];
     static uint64_t h[TOTAL];
-    ts[0] = 1000000;
-    for (uint32_t i = 1; i < TOTAL; i++) ts[i] = (int64_t)((i * 7919u) % 500u); /* late, ties */
-    h[0] = 1u << 20; /* the in-order record; a late record's handle is its place in the head */
-    for (uint32_t i = 1; i < TOTAL; i++) h[i] = i - 1;
+    late_records(ts, h, TOTAL);
     CHECK_OK(tl_append_batch(tl, ts, h, 1 + LATE1, 0)); /* head 800 / 1024: asks */
     tl_run_t *cached = cached_sort(tl, LATE1);
     CHECK(cached != NULL);
@@ -215,20 +231,10 @@ TL_TEST(test_asks_every_quarter) {
     enum { STEP = HEAD / 4 + 10 };
     static int64_t ts[1 + 3 * STEP];
     static uint64_t h[1 + 3 * STEP];
-    ts[0] = 1000000;
-    h[0] = 1u << 20;
-    for (uint32_t i = 1; i <= 3 * STEP; i++) {
-        ts[i] = (int64_t)((i * 7919u) % 500u);
-        h[i] = i - 1;
-    }
+    late_records(ts, h, 1 + 3 * STEP);
     for (int manual = 0; manual <= 1; manual++) {
-        tl_config_t c;
-        tl_config_init_defaults(&c);
-        c.ooo_head_records = HEAD;
-        c.idle_ms = 0;
-        c.maintenance = manual ? TL_MAINT_MANUAL : TL_MAINT_BACKGROUND;
-        tl_timelog_t *tl = NULL;
-        CHECK_OK(tl_open(&c, &tl));
+        tl_timelog_t *tl = head_log(manual);
+        CHECK(tl != NULL);
         CHECK_OK(tl_append_batch(tl, ts, h, 1 + STEP, 0)); /* a quarter and more: asks */
         if (manual) {
             nanosleep(&(struct timespec){0, 20000000}, NULL);
@@ -259,20 +265,11 @@ TL_TEST(test_asks_every_quarter) {
  * test holds maint_mu, as a long compaction would; a checkpoint blocked in fdatasync is the
  * case met in practice). */
 TL_TEST(test_helper_sorts_while_maintenance_is_held) {
-    tl_config_t c;
-    tl_config_init_defaults(&c);
-    c.ooo_head_records = HEAD;
-    c.idle_ms = 0;
-    tl_timelog_t *tl = NULL;
-    CHECK_OK(tl_open(&c, &tl));
+    tl_timelog_t *tl = head_log(false);
+    CHECK(tl != NULL);
     static int64_t ts[1 + LATE1];
     static uint64_t h[1 + LATE1];
-    ts[0] = 1000000;
-    h[0] = 1u << 20;
-    for (uint32_t i = 1; i <= LATE1; i++) {
-        ts[i] = (int64_t)((i * 7919u) % 500u);
-        h[i] = i - 1;
-    }
+    late_records(ts, h, 1 + LATE1);
     pthread_mutex_lock(&tl->maint_mu);
     CHECK_OK(tl_append_batch(tl, ts, h, 1 + LATE1, 0));
     tl_run_t *r = cached_sort(tl, LATE1);
@@ -287,19 +284,14 @@ TL_TEST(test_helper_sorts_while_maintenance_is_held) {
  * ask is then not answered (the writer sorts its head itself, as it would wait anyway); once
  * the flushes are done, the next quarter's ask is. */
 TL_TEST(no_sort_ahead_while_a_flush_waits) {
-    tl_config_t c;
-    tl_config_init_defaults(&c);
-    c.ooo_head_records = HEAD;
-    c.idle_ms = 0;
-    tl_timelog_t *tl = NULL;
-    CHECK_OK(tl_open(&c, &tl));
+    tl_timelog_t *tl = head_log(false);
+    CHECK(tl != NULL);
     enum { STEP = HEAD / 4 + 10 };
     static int64_t ts[2 + 2 * STEP];
     static uint64_t h[2 + 2 * STEP];
-    for (uint32_t i = 0; i < 2 + 2 * STEP; i++) { /* a late record's handle: its place */
-        ts[i] = i < 2 ? 1000000 : (int64_t)((i * 7919u) % 500u);
-        h[i] = i < 2 ? 1u << 21 : i - 2;
-    }
+    late_records(ts + 1, h + 1, 1 + 2 * STEP); /* two records in order, then the late ones */
+    ts[0] = ts[1];
+    h[0] = h[1];
     pthread_mutex_lock(&tl->maint_mu); /* no flush can run */
     for (int k = 0; k < 2; k++) { /* two memtables wait for their flush */
         CHECK_OK(tl_append_batch(tl, ts, h, 1, 0));
