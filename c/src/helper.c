@@ -42,20 +42,21 @@ tl_status_t tl_helper_start(tl_helper_t *hp, tl_hold_t *h) {
     return TL_OK;
 }
 
-void tl_helper_kick(tl_helper_t *hp) {
-    if (!hp->running) return;
+/* Raises one of the thread's flags (kick or stop) and wakes it. */
+static void raise_flag(tl_helper_t *hp, bool *flag) {
     pthread_mutex_lock(&hp->mu);
-    hp->kick = true;
+    *flag = true;
     pthread_cond_signal(&hp->cv);
     pthread_mutex_unlock(&hp->mu);
 }
 
+void tl_helper_kick(tl_helper_t *hp) {
+    if (hp->running) raise_flag(hp, &hp->kick);
+}
+
 void tl_helper_stop(tl_helper_t *hp) {
     if (!hp->running) return;
-    pthread_mutex_lock(&hp->mu);
-    hp->stop = true;
-    pthread_cond_signal(&hp->cv);
-    pthread_mutex_unlock(&hp->mu);
+    raise_flag(hp, &hp->stop);
     (void)pthread_join(hp->th, NULL); /* only fails for a bad handle, which this one is not */
     pthread_cond_destroy(&hp->cv);
     pthread_mutex_destroy(&hp->mu);

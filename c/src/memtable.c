@@ -40,7 +40,6 @@ tl_active_t *tl_active_new(const tl_allocator_t *a, uint32_t page_records, uint3
     d->cap_pages = cap_pages;
     d->npages = 0;
     d->page_records = page_records;
-    d->known = 0;
     d->fields.n = 0;
     d->fields.min = (int64_t *)(void *)(d->pages + cap_pages);
     d->fields.max = d->fields.min + cap_pages;
@@ -63,7 +62,7 @@ static void record_full(tl_active_t *d, uint32_t i) {
     const tl_sum_t *sum = tl_page_sum(p);
     if (sum != NULL && sum->n == pr) d->fields.sum[i] = *sum;
     else memset(&d->fields.sum[i], 0, sizeof d->fields.sum[i]);
-    d->known = i + 1;
+    d->fields.n = i + 1;
 }
 
 void tl_active_ref(tl_active_t *d) { atomic_fetch_add_explicit(&d->refs, 1, memory_order_relaxed); }
@@ -88,7 +87,7 @@ tl_head_t *tl_head_new(const tl_allocator_t *a, uint32_t cap) {
     h->ts = (int64_t *)(void *)(h + 1);
     h->h = (uint64_t *)(void *)(h->ts + cap);
     h->sorted = NULL;
-    h->presort_at = cap / 4;
+    h->presort_at = tl_head_quarter(h);
     h->home = NULL;
     if (pthread_mutex_init(&h->sort_mu, NULL) != 0) {
         tl_mem_free(a, h, head_bytes(cap));
@@ -125,7 +124,7 @@ tl_head_t *tl_mt_head_new(tl_memtable_t *mt) {
     tl_head_t *h = atomic_exchange_explicit(&mt->spare_head, NULL, memory_order_acquire);
     if (h != NULL) {
         atomic_store_explicit(&h->refs, 1, memory_order_relaxed);
-        h->presort_at = h->cap / 4;
+        h->presort_at = tl_head_quarter(h);
         return h;
     }
     h = tl_head_new(mt->alloc, mt->head_max);
@@ -168,7 +167,7 @@ void tl_mt_destroy(tl_memtable_t *mt) {
 void tl_mt_sync_cursor(tl_memtable_t *mt) {
     uint32_t pr = mt->page_records;
     uint32_t idx = mt->act_n / pr;
-    if (mt->act->known > idx) mt->act->known = idx; /* back into a recorded page: it changes */
+    if (mt->act->fields.n > idx) mt->act->fields.n = idx; /* back into a recorded page */
     if (mt->act_n == mt->active_max || idx >= mt->act->npages) {
         mt->cur = NULL;
         mt->cur_off = mt->cur_cap = 0;
@@ -196,7 +195,7 @@ tl_status_t tl_mt_reserve_page(tl_memtable_t *mt) {
             tl_page_tab_build(full, mt->page_records);
         }
         if (mt->sums && full->sum_n != mt->page_records) tl_page_sum_build(full, mt->page_records);
-        if (d->known == idx - 1) record_full(d, idx - 1);
+        if (d->fields.n == idx - 1) record_full(d, idx - 1);
     }
     if (idx >= d->npages) {
         TL_ASSERT(idx == d->npages && idx < d->cap_pages);
@@ -247,8 +246,8 @@ tl_status_t tl_active_view(const tl_allocator_t *a, const tl_active_t *d, uint32
     if (counts == NULL) return TL_ENOMEM;
     for (uint32_t i = 0; i < np; i++) counts[i] = (i + 1 < np) ? pr : n - i * pr;
     tl_page_known_t known = d->fields;
-    known.n = d->known < n / pr ? d->known : n / pr; /* full pages within the n records */
-    tl_status_t st = tl_run_from_pages_known(a, d->pages, counts, np, wm, &known, out);
+    if (known.n > n / pr) known.n = n / pr; /* full pages within the n records */
+    tl_status_t st = tl_run_from_pages_as_is(a, d->pages, counts, np, wm, &known, out);
     tl_mem_free(a, counts, (size_t)np * sizeof *counts);
     return st;
 }

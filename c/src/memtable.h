@@ -26,12 +26,11 @@ typedef struct tl_active {
     uint32_t page_records;
     /* What a seal's view needs of each full page (its fences, search table and summary),
      * recorded by the writer as the page fills and is still in cache (tl_mt_reserve_page) for
-     * pages [0, known): the seal then copies these arrays instead of reading each of the
+     * pages [0, fields.n): the seal then copies these arrays instead of reading each of the
      * directory's 64 pages cold, 11-18 us of a seal on the writer's thread (users' shape).
      * Writer only; cap_pages entries each, in the same allocation. A rollback that moves the
-     * writer back into a recorded page lowers `known` (tl_mt_sync_cursor). */
-    uint32_t known;
-    tl_page_known_t fields; /* n unused: `known` counts */
+     * writer back into a recorded page lowers fields.n (tl_mt_sync_cursor). */
+    tl_page_known_t fields;
     const tl_allocator_t *alloc;
     tl_page_t *pages[]; /* cap_pages slots; the first npages hold a page reference */
 } tl_active_t;
@@ -48,11 +47,16 @@ typedef struct tl_head {
      * is sorted once). The head holds one reference on it; released with the head. */
     pthread_mutex_t sort_mu;
     tl_run_t *sorted; /* NULL or the newest sorted prefix built so far */
-    uint32_t presort_at; /* writer only: head_n at which the worker is next asked to sort */
+    uint32_t presort_at; /* writer only: head_n at which maintenance is next asked to sort */
     /* Where the last unref parks the buffer for the next head (its memtable's spare_head),
      * or NULL: freed then. */
     _Atomic(struct tl_head *) *home;
 } tl_head_t;
+
+/* The step of the writer's asks to sort a head ahead (write.c): a quarter of it, at least 1. */
+static inline uint32_t tl_head_quarter(const tl_head_t *h) {
+    return h->cap / 4 > 0 ? h->cap / 4 : 1;
+}
 
 typedef struct tl_memtable {
     const tl_allocator_t *alloc;

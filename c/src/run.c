@@ -190,16 +190,9 @@ tl_status_t tl_run_from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
 
 tl_status_t tl_run_from_pages_as_is(const tl_allocator_t *a, tl_page_t *const *pages,
                                     const uint32_t *counts, uint32_t npages, uint64_t wm,
-                                    tl_run_t **out) {
-    return from_pages(a, pages, counts, npages, wm, false, NULL, out);
-}
-
-tl_status_t tl_run_from_pages_known(const tl_allocator_t *a, tl_page_t *const *pages,
-                                    const uint32_t *counts, uint32_t npages, uint64_t wm,
                                     const tl_page_known_t *known, tl_run_t **out) {
-    tl_page_known_t k = *known;
-    if (k.n > npages) k.n = npages;
-    return from_pages(a, pages, counts, npages, wm, false, &k, out);
+    TL_ASSERT(known == NULL || known->n <= npages);
+    return from_pages(a, pages, counts, npages, wm, false, known, out);
 }
 
 tl_status_t tl_run_rewrap(const tl_allocator_t *a, const tl_run_t *r, uint64_t wm,

@@ -88,13 +88,10 @@ tl_status_t tl_run_from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
  * writer's seal: building means reading the whole page again, on the ingest thread, for a
  * run that lives only until the next flush (which builds what is missing). The memtable
  * builds each page's table as the page fills, while it is in cache. */
+/* known (may be NULL): the first known->n <= npages pages' fields (raw pages, each holding
+ * exactly counts[i] records as when recorded), taken from there instead of read from the
+ * pages, of which only the headers are touched (for their reference). */
 tl_status_t tl_run_from_pages_as_is(const tl_allocator_t *a, tl_page_t *const *pages,
-                                    const uint32_t *counts, uint32_t npages, uint64_t wm,
-                                    tl_run_t **out);
-/* As tl_run_from_pages_as_is, with the first known->n pages' fields (raw pages, each holding
- * exactly counts[i] records as when recorded) taken from `known` instead of read from the
- * pages: only their headers are touched (for their reference). */
-tl_status_t tl_run_from_pages_known(const tl_allocator_t *a, tl_page_t *const *pages,
                                     const uint32_t *counts, uint32_t npages, uint64_t wm,
                                     const tl_page_known_t *known, tl_run_t **out);
 

@@ -138,8 +138,7 @@ static inline bool presort_ask(tl_timelog_t *tl) {
     tl_memtable_t *mt = &tl->mt;
     tl_head_t *hd = mt->head; /* inside the writer section: the idle seal waits */
     if (hd == NULL || mt->head_n < hd->presort_at) return false;
-    uint32_t quarter = mt->head_max / 4;
-    hd->presort_at = mt->head_n + (quarter > 0 ? quarter : 1);
+    hd->presort_at = mt->head_n + tl_head_quarter(hd);
     tl_hold_ask(&tl->hold);
     return true; /* the caller wakes the helper once outside */
 }

@@ -154,7 +154,7 @@ static bool views_agree(tl_memtable_t *mt) {
     for (uint32_t i = 0; i < np; i++) counts[i] = i + 1 < np ? pr : mt->act_n - i * pr;
     tl_run_t *seal = NULL, *ref = NULL;
     if (tl_active_view(NULL, d, mt->act_n, 9, &seal) != TL_OK) return false;
-    if (tl_run_from_pages_as_is(NULL, d->pages, counts, np, 9, &ref) != TL_OK) return false;
+    if (tl_run_from_pages_as_is(NULL, d->pages, counts, np, 9, NULL, &ref) != TL_OK) return false;
     bool same = same_view(seal, ref) && seal->tab != NULL && seal->sum != NULL;
     tl_run_unref(seal);
     tl_run_unref(ref);
@@ -175,16 +175,16 @@ TL_TEST(test_seal_view_from_recorded_fields) {
     tl_memtable_t mt;
     CHECK_OK(tl_mt_init(&mt, NULL, PR, 8 * PR, 8, 4, true));
     for (int64_t i = 0; i < 3 * PR + PR / 2; i++) push_f64(&mt, i / 3, (double)(i % 17) / 4);
-    CHECK_EQ_U64(mt.act->known, 3); /* pages 0..2 full, each recorded as the next began */
+    CHECK_EQ_U64(mt.act->fields.n, 3); /* pages 0..2 full, each recorded as the next began */
     CHECK(views_agree(&mt));
     CHECK_EQ_I64(mt.act->fields.max[1], (2 * PR - 1) / 3);
     mt.act_n = PR + 500; /* a rollback into page 1 */
     tl_mt_sync_cursor(&mt);
-    CHECK_EQ_U64(mt.act->known, 1);
+    CHECK_EQ_U64(mt.act->fields.n, 1);
     CHECK(views_agree(&mt));
     int64_t t = (PR + 499) / 3;
     for (int64_t i = PR + 500; i < 3 * PR + 7; i++) push_f64(&mt, t + i, -(double)i);
-    CHECK_EQ_U64(mt.act->known, 3);
+    CHECK_EQ_U64(mt.act->fields.n, 3);
     CHECK_EQ_I64(mt.act->fields.max[1], t + 2 * PR - 1); /* the new records' */
     CHECK(views_agree(&mt));
     tl_mt_destroy(&mt);

@@ -15,9 +15,9 @@
  *
  * Invariants: ts sorted non-decreasing (checked: an unsorted page returns 0, it would break
  * every search), unless the caller asks for a batch blob (TL_PCODEC_UNSORTED); the header's
- * ts_last is ts[n - 1]; sections are multiples of 8 bytes; the trailer is 8 zero bytes. Complexity: O(n) per candidate, 2 + up to 6 candidates; ALP
- * candidates are first ranked on an eighth of the page (tl_alp_estimate), so usually one of
- * them is sized in full.
+ * ts_last is ts[n - 1]; sections are multiples of 8 bytes; the trailer is 8 zero bytes.
+ * Complexity: O(n) per candidate, 2 + up to 6 candidates; ALP candidates are first ranked
+ * on an eighth of the page (tl_alp_estimate), so usually one of them is sized in full.
  */
 #include "pcodec_int.h"
 

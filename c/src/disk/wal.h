@@ -185,9 +185,10 @@ typedef struct tl_wal_stats {
 void tl_wal_stats(tl_wal_t *w, tl_wal_stats_t *st);
 
 /* Faults in the next buffer appends will fill, ahead of them, once the one they fill holds 64
- * KiB (or is half full, if smaller), on the first pass round the ring (afterwards every buffer has been touched). Linux:
- * madvise(MADV_POPULATE_WRITE), which changes no byte, so it may run on any thread while
- * appends go on (not during tl_wal_close); elsewhere it does nothing. Why: a buffer is one 2
+ * KiB (or is half full, if smaller), on the first pass round the ring (afterwards every
+ * buffer has been touched). Linux: madvise(MADV_POPULATE_WRITE), which changes no byte, so it
+ * may run on any thread while appends go on (not during tl_wal_close); elsewhere it does
+ * nothing. Why: a buffer is one 2
  * MiB huge page from the engine's allocator, and its first store took the append that made it
  * 3-4 ms on a VM whose host had taken the memory back. Returns whether it did (the
  * stats' prefault_due says whether it would). */
