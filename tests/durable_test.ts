@@ -168,6 +168,22 @@ test("concurrent sync() promises all resolve; close() settles the pending ones",
   });
 });
 
+test("a sync() already durable settles after the earlier ones its durable seq reached", async () => {
+  await withDir(async (dir) => {
+    using log = open(dir, { syncIntervalMs: 3_600_000 });
+    const order: number[] = [];
+    log.append(1, 1);
+    const first = log.sync().then(() => void order.push(0)); // waits for the doorbell
+    // The syncer makes it durable while this thread, busy, cannot hear the bell.
+    const deadline = Date.now() + 5_000;
+    while (log.durableSeq < 1 && Date.now() < deadline) { /* spin: no event loop turn */ }
+    assert.equal(log.durableSeq, 1);
+    const second = log.sync().then(() => void order.push(1)); // already durable
+    await Promise.all([first, second]);
+    assert.deepEqual(order, [0, 1]);
+  });
+});
+
 test("sync() and checkpoint() on an in-memory log do nothing, durableSeq stays 0", async () => {
   using log = new Timelog<string>();
   log.append(1, "a");
