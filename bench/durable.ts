@@ -33,6 +33,11 @@
  *                          above: a steady producer the disk keeps up with (at full speed the
  *                          disk, not the checkpoints, sets every call's wait); beside it
  *                          memory_append_p99_over_median, the same paced run in memory
+ *   floor_loaded_p99_over_median  the machine's floor for that figure: p99 / median of spins
+ *                          as long as the median append, half a slot after each append of the
+ *                          durable paced run (what the machine does to a call that long while
+ *                          the run's threads work); floor_idle_p99_over_median, the same spins
+ *                          on the same schedule with nothing else running
  * With --json the last line is one JSON object with those keys, `shape`, `batch` and `verified`.
  *
  * @module
@@ -171,17 +176,39 @@ async function durableIngest(d: Records): Promise<number> {
   return N / s / 1e6;
 }
 
-/** appendMany latencies at `rate` Mrec/s while checkpoints run. */
+/** Spins for `s` seconds and returns how long that took: a call of fixed work, so whatever
+ * stretches it (the OS or the hypervisor taking the CPU, a timer) is the machine's doing. */
+function spin(s: number): number {
+  const t = now();
+  let e = 0;
+  while ((e = now() - t) < s);
+  return e;
+}
+
+/** p99 / median of xs. */
+function tailRatio(xs: ArrayLike<number>): number {
+  const sorted = Array.from(xs).sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length * 0.99)] / sorted[sorted.length >> 1];
+}
+
+/**
+ * appendMany latencies at `rate` Mrec/s while checkpoints run, and the machine's floor under
+ * that load: half a slot after each append (once 64 appends have given a median), a spin as
+ * long as the median append so far, whose stretch shows what this machine does to a call that
+ * long while the run's own threads work (its p99 / median is `floor`).
+ */
 async function pacedLatency(
   d: Records,
   rate: number,
   durable: boolean,
-): Promise<{ p99: number; med: number }> {
+): Promise<{ p99: number; med: number; floor: number }> {
   const dir = path.join(root, "paced");
   const tl = new Timelog<number>(
     durable ? { path: dir, values: "f64", checkpointBytes: 512 << 10 } : { values: "f64" },
   );
   const lat: number[] = [];
+  const stretch: number[] = [];
+  let spinLen = 0;
   const perBatch = BATCH / (rate * 1e6);
   const t0 = now();
   for (let off = 0, k = 0; off < N; off += BATCH, k++) {
@@ -190,6 +217,11 @@ async function pacedLatency(
     const t = now();
     tl.appendMany(d.ts.subarray(off, end), d.values.subarray(off, end));
     lat.push(now() - t);
+    if (k % 256 === 63) spinLen = median(lat.slice(-64));
+    if (spinLen > 0) {
+      sleep((t0 + (k + 0.5) * perBatch - now()) * 1e3);
+      stretch.push(spin(spinLen) / spinLen);
+    }
   }
   await tl.sync();
   const ck = tl.stats().checkpointsTotal;
@@ -205,14 +237,36 @@ async function pacedLatency(
     tl.close();
   }
   const sorted = [...lat].sort((a, b) => a - b);
+  const floor = tailRatio(stretch);
   log(
     `${durable ? "durable" : "in memory"}, paced at ${
       rate.toFixed(1)
     } Mrec/s: ${ck} checkpoints; appendMany median ${(median(lat) * 1e6).toFixed(0)} us, p99 ${
       (sorted[Math.floor(sorted.length * 0.99)] * 1e6).toFixed(0)
-    } us, max ${(sorted[sorted.length - 1] * 1e3).toFixed(1)} ms`,
+    } us, max ${(sorted[sorted.length - 1] * 1e3).toFixed(1)} ms; spins of the median: p99 ${
+      floor.toFixed(2)
+    }x their median`,
   );
-  return { p99: sorted[Math.floor(sorted.length * 0.99)], med: median(lat) };
+  return { p99: sorted[Math.floor(sorted.length * 0.99)], med: median(lat), floor };
+}
+
+/**
+ * The machine's floor with nothing else running: the paced run's schedule (same rate, same
+ * number of calls) with each call a spin of the durable run's median append. Nothing is
+ * allocated in the loop.
+ */
+function idleFloor(rate: number, med: number): number {
+  const calls = Math.ceil(N / BATCH);
+  const stretch = new Float64Array(calls);
+  const perBatch = BATCH / (rate * 1e6);
+  const t0 = now();
+  for (let k = 0; k < calls; k++) {
+    sleep((t0 + k * perBatch - now()) * 1e3);
+    stretch[k] = spin(med) / med;
+  }
+  const floor = tailRatio(stretch);
+  log(`idle machine, paced spins of ${(med * 1e6).toFixed(1)} us: p99 ${floor.toFixed(2)}x median`);
+  return floor;
 }
 
 function syncIngest(d: Records, n: number): number {
@@ -357,6 +411,7 @@ try {
   const dur = await durableIngest(d);
   const paced = await pacedLatency(d, dur / 2, true);
   const pacedMem = await pacedLatency(d, dur / 2, false);
+  const idle = idleFloor(dur / 2, paced.med);
   const syncN = Math.min(N, 400 * BATCH);
   const sync = syncIngest(d, syncN);
   const sqlN = Math.min(N, 1_000_000);
@@ -387,6 +442,8 @@ try {
     append_p99_ms: paced.p99 * 1e3,
     append_p99_over_median: paced.p99 / paced.med,
     memory_append_p99_over_median: pacedMem.p99 / pacedMem.med,
+    floor_loaded_p99_over_median: paced.floor,
+    floor_idle_p99_over_median: idle,
     verified,
   };
   for (const [k, v] of Object.entries(out)) {

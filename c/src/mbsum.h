@@ -36,10 +36,11 @@ static inline bool tl_mbsum_nan(int64_t kmin, int64_t kmax) {
     return kmin < tl_sum_key(0xfff0000000000000ull) || kmax > tl_sum_key(0x7ff0000000000000ull);
 }
 
-/* The fences of ts[0, n) into m[nmb]; then the values of h[0, n) (n >= 1). Two calls so a
+/* The fences of ts[0, n) into m[nmb]; then the values of h[0, n) (n >= 1), with the page's
+ * summary *s (tl_sum_compute over h[0, n), bit for bit) from the same pass. Two calls so a
  * page loaded from disk can decode both columns through one scratch buffer. */
 void tl_mbsum_fences(tl_mbsum_t *m, const int64_t *ts, uint32_t n);
-void tl_mbsum_values(tl_mbsum_t *m, const uint64_t *h, uint32_t n);
+void tl_mbsum_page(tl_sum_t *s, tl_mbsum_t *m, const uint64_t *h, uint32_t n);
 
 /* The miniblock summaries of page p (page.c), or NULL when it has none (a page of a log whose
  * values are not doubles, a raw page none was built for). They describe all of a packed

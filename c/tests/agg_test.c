@@ -293,7 +293,8 @@ TL_TEST(aggregate_summary_rules) {
     }
     tl_mbsum_t m[3];
     tl_mbsum_fences(m, ts, 130);
-    tl_mbsum_values(m, hv, 130);
+    tl_mbsum_page(&s, m, hv, 130);
+    CHECK(s.n == 130 && s.sum == INFINITY);
     CHECK(m[0].fence == 1000 && m[1].fence == 1000 + 64 / 3 && m[2].fence == 1000 + 128 / 3);
     CHECK(m[0].sum == 2016 && m[1].sum == INFINITY && m[2].sum == 128 + 129);
     CHECK(tl_sum_key((uint64_t)m[1].kmin) == (int64_t)bits(64.0));
@@ -349,6 +350,40 @@ TL_TEST(summary_pass_every_set_matches_scalar) {
 #endif
 }
 
+/* The one pass over a page that also summarizes its miniblocks gives, bit for bit, what
+ * tl_sum_compute gives over the page and over each miniblock, in every instruction set: the
+ * same random bits as above, every length from 1 to 300 (whole and partial miniblocks). */
+TL_TEST(page_pass_matches_separate_summaries) {
+    static uint64_t h[300];
+    static tl_mbsum_t m[5];
+    uint32_t ran = 0;
+    for (uint32_t set = 0; set < tl_cpu_sets() && !tl_t_cur_failed; set++) {
+        if (!tl_cpu_use_set(set)) continue;
+        ran++;
+        tl_t_rng = 0x9a6e5u + set;
+        for (uint32_t n = 1; n <= 300 && !tl_t_cur_failed; n++) {
+            for (uint32_t i = 0; i < n; i++) {
+                uint64_t r = tl_t_rnd() % 100;
+                h[i] = r < 60 ? bits((double)(tl_t_rnd() % 100000) / 256.0) : tl_t_rnd();
+                if (r == 60) h[i] = bits(-0.0);
+                if (r == 61) h[i] = bits(tl_t_rnd() % 2 ? NAN : neg_nan());
+                if (r == 62) h[i] = bits(-INFINITY);
+            }
+            tl_sum_t s, ref;
+            tl_mbsum_page(&s, m, h, n);
+            tl_sum_compute(&ref, h, n);
+            CHECK(memcmp(&s, &ref, sizeof s) == 0);
+            for (uint32_t i = 0, j = 0; i < n; i += TL_PCODEC_MB, j++) {
+                tl_sum_compute(&ref, h + i, n - i < TL_PCODEC_MB ? n - i : TL_PCODEC_MB);
+                CHECK(memcmp(&m[j].sum, &ref.sum, sizeof ref.sum) == 0);
+                CHECK(m[j].kmin == ref.kmin && m[j].kmax == ref.kmax);
+            }
+        }
+    }
+    CHECK(tl_cpu_use_set(UINT32_MAX));
+    CHECK(ran >= 1);
+}
+
 TL_TEST(aggregate_handle_log_counts_only) {
     tl_timelog_t *tl = open_log(64, TL_VALUES_HANDLE, false);
     CHECK(tl != NULL);
@@ -381,6 +416,7 @@ int main(void) {
     RUN(aggregate_miniblock_edges);
     RUN(aggregate_summary_rules);
     RUN(summary_pass_every_set_matches_scalar);
+    RUN(page_pass_matches_separate_summaries);
     RUN(aggregate_handle_log_counts_only);
     return tl_test_done("agg_test");
 }

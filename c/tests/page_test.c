@@ -175,7 +175,8 @@ TL_TEST(search_from_any_guess) {
 /* The search table (tl_tab_fill / tl_tab_lower / tl_tab_upper) against the reference, on
  * shapes that stress its brackets: empty and overfull buckets (clusters, gaps), heavy
  * duplicates, spans reaching INT64_MIN..INT64_MAX (bucket arithmetic near overflow), a
- * single record, evenly spread and jittered series; every key in and around the data. */
+ * single record, evenly spread, jittered and randomly spaced series; every entry against its
+ * bucket start's lower bound, every key in and around the data. */
 TL_TEST(search_table_random) {
     uint64_t seed = 0x5eed0003u;
     tl_t_rng = seed;
@@ -184,7 +185,7 @@ TL_TEST(search_table_random) {
     static uint16_t tab[TL_TAB];
     for (int iter = 0; iter < 300; iter++) {
         uint32_t n = 1 + (uint32_t)(tl_t_rnd() % (iter % 3 == 0 ? 40 : N));
-        unsigned shape = (unsigned)(tl_t_rnd() % 5);
+        unsigned shape = (unsigned)(tl_t_rnd() % 6);
         int64_t base = (int64_t)(tl_t_rnd() % 1000) - 500, t = base;
         for (uint32_t i = 0; i < n; i++) {
             switch (shape) {
@@ -197,6 +198,11 @@ TL_TEST(search_table_random) {
             case 3: /* two clusters, empty buckets between */
                 v[i] = (int64_t)(tl_t_rnd() % 50) + (tl_t_rnd() % 2 ? 0 : 1000000);
                 break;
+            case 4: /* users' gaps of 0-2 ticks, now and then a jump: the table's guesses
+                       drift from the even spread and back */
+                t += (int64_t)(tl_t_rnd() % 3) + (tl_t_rnd() % 500 == 0 ? 5000 : 0);
+                v[i] = t;
+                break;
             default: { /* extremes and anything */
                 uint64_t k = tl_t_rnd() % 8;
                 v[i] = k == 0 ? INT64_MIN : k == 1 ? INT64_MAX : (int64_t)tl_t_rnd();
@@ -206,6 +212,11 @@ TL_TEST(search_table_random) {
         qsort(v, n, sizeof(int64_t), cmp_i64);
         CHECK(tl_tab_fill(tab, v, n));
         CHECK_EQ_U64(tab[0], 0);
+        for (uint32_t b = 1; b < TL_TAB; b++) { /* each entry: its bucket start's lower bound */
+            uint64_t span = (uint64_t)v[n - 1] - (uint64_t)v[0];
+            int64_t start = (int64_t)((uint64_t)v[0] + tl_tab_start(span, b));
+            CHECK_EQ_U64(tab[b], ref_lower(v, 0, n, start));
+        }
         for (int k = 0; k < 200; k++) {
             int64_t x;
             switch (k % 5) {
