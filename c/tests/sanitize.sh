@@ -15,10 +15,12 @@
 #   SANITIZE_CC      force a compiler
 #   TL_STEPS         passed through to the randomized tests (default: smaller under tsan)
 #   SANITIZE_JOBS    parallel compile jobs (default: nproc)
+#   TL_TEST_JOBS     tests run side by side (default: nproc; run_bins.sh)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
+. "$root/c/tests/run_bins.sh" # run_bins, bin_status: the tests of a mode side by side
 out="$root/.zig-cache/sanitize"
 modes="${SANITIZE_MODES:-asan tsan}"
 jobs="${SANITIZE_JOBS:-$(nproc 2>/dev/null || echo 2)}"
@@ -100,24 +102,27 @@ build_mode() { # mode -> builds every test binary into $out/$mode/bin; returns n
 }
 
 run_mode() {
-    local mode="$1" dir="$out/$1" src name log rc line steps
+    local mode="$1" dir="$out/$1" src name log rc line steps bins=()
     steps="${TL_STEPS:-}"
     if [ -z "$steps" ] && [ "$mode" = tsan ]; then steps=600; fi
+    for src in "${test_sources[@]}"; do bins+=("$dir/bin/$(basename "$src" .c)"); done
+    (
+        if [ -n "$steps" ]; then export TL_STEPS="$steps"; fi
+        export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=1"
+        export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+        export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+        run_bins "$dir" "${bins[@]}"
+    )
     for src in "${test_sources[@]}"; do
         name="$(basename "$src" .c)"
         log="$dir/$name.log"
-        rc=0
-        if [ -n "$steps" ]; then export TL_STEPS="$steps"; fi
-        ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=1" \
-        UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-        TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
-            "$dir/bin/$name" >"$log" 2>&1 || rc=$?
-        line="$(grep -E '^# .*passed' "$log" | tail -1 || true)"
-        if [ $rc -ne 0 ] || grep -qE 'Sanitizer|runtime error:' "$log"; then
+        rc=$(bin_status "$dir" "$name")
+        line="$(grep -E '^# .*passed' "$log" 2>/dev/null | tail -1 || true)"
+        if [ "$rc" -ne 0 ] || grep -qE 'Sanitizer|runtime error:' "$log" 2>/dev/null; then
             status=1
             summary+=("FAIL  $mode  $name (exit $rc) ${line:-}")
             echo "---- $mode $name: exit $rc; log $log (last 40 lines) ----"
-            tail -40 "$log"
+            tail -40 "$log" 2>/dev/null || true
         else
             summary+=("ok    $mode  $name ${line:-}")
         fi
