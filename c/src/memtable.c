@@ -28,8 +28,9 @@
 /* The directory, then per page slot: page pointer, min, max, summary, search table (8-byte
  * fields first, the 2-byte table last). */
 static size_t active_bytes(uint32_t cap_pages) {
-    return sizeof(tl_active_t) + (size_t)cap_pages * (sizeof(tl_page_t *) + 2 * sizeof(int64_t) +
-                                                      sizeof(tl_sum_t) + TL_TAB * sizeof(uint16_t));
+    return sizeof(tl_active_t) +
+           (size_t)cap_pages * (sizeof(tl_page_t *) + 2 * sizeof(int64_t) + sizeof(uint64_t *) +
+                                sizeof(tl_sum_t) + TL_TAB * sizeof(uint16_t));
 }
 
 tl_active_t *tl_active_new(const tl_allocator_t *a, uint32_t page_records, uint32_t active_max) {
@@ -41,10 +42,14 @@ tl_active_t *tl_active_new(const tl_allocator_t *a, uint32_t page_records, uint3
     d->npages = 0;
     d->page_records = page_records;
     d->fields.n = 0;
+    d->fields.tabs = false;
     d->fields.min = (int64_t *)(void *)(d->pages + cap_pages);
     d->fields.max = d->fields.min + cap_pages;
-    d->fields.sum = (tl_sum_t *)(void *)(d->fields.max + cap_pages);
+    d->fields.h = (uint64_t **)(void *)(d->fields.max + cap_pages);
+    d->fields.sum = (tl_sum_t *)(void *)(d->fields.h + cap_pages);
     d->fields.tab = (uint16_t *)(void *)(d->fields.sum + cap_pages);
+    d->sealed = NULL;
+    d->sealed_np = 0;
     d->alloc = a;
     return d;
 }
@@ -56,6 +61,8 @@ static void record_full(tl_active_t *d, uint32_t i) {
     uint32_t pr = d->page_records;
     d->fields.min[i] = p->ts[0];
     d->fields.max[i] = p->ts[pr - 1];
+    d->fields.h[i] = p->h;
+    d->fields.tabs = p->tab != NULL; /* every page of the directory has the same capacity */
     uint16_t *tab = d->fields.tab + (size_t)i * TL_TAB;
     if (p->tab != NULL && p->tab_n == pr) memcpy(tab, p->tab, TL_TAB * sizeof *tab);
     else tab[0] = TL_RUN_TAB_NONE;
@@ -72,7 +79,10 @@ void tl_active_unref(tl_active_t *d) {
     uint32_t prev = atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel);
     TL_ASSERT(prev > 0);
     if (prev != 1) return;
-    for (uint32_t i = 0; i < d->npages; i++) tl_page_unref(d->pages[i]);
+    for (uint32_t i = d->sealed != NULL ? d->sealed_np : 0; i < d->npages; i++) {
+        tl_page_unref(d->pages[i]);
+    }
+    tl_run_unref(d->sealed);
     tl_mem_free(d->alloc, d, active_bytes(d->cap_pages));
 }
 
@@ -236,8 +246,8 @@ tl_status_t tl_mt_append_sorted(tl_memtable_t *mt, const int64_t *ts, const uint
     return TL_OK;
 }
 
-tl_status_t tl_active_view(const tl_allocator_t *a, const tl_active_t *d, uint32_t n, uint64_t wm,
-                           tl_run_t **out) {
+static tl_status_t view(const tl_allocator_t *a, const tl_active_t *d, uint32_t n, uint64_t wm,
+                        bool adopt, tl_run_t **out) {
     *out = NULL;
     if (n == 0) return TL_OK;
     uint32_t pr = d->page_records;
@@ -247,9 +257,33 @@ tl_status_t tl_active_view(const tl_allocator_t *a, const tl_active_t *d, uint32
     for (uint32_t i = 0; i < np; i++) counts[i] = (i + 1 < np) ? pr : n - i * pr;
     tl_page_known_t known = d->fields;
     if (known.n > n / pr) known.n = n / pr; /* full pages within the n records */
-    tl_status_t st = tl_run_from_pages_as_is(a, d->pages, counts, np, wm, &known, out);
+    tl_status_t st = tl_run_from_pages_as_is(a, d->pages, counts, np, wm, &known, adopt, out);
     tl_mem_free(a, counts, (size_t)np * sizeof *counts);
     return st;
+}
+
+tl_status_t tl_active_view(const tl_allocator_t *a, const tl_active_t *d, uint32_t n, uint64_t wm,
+                           tl_run_t **out) {
+    return view(a, d, n, wm, false, out);
+}
+
+tl_status_t tl_active_seal_view(const tl_allocator_t *a, tl_active_t *d, uint32_t n, uint64_t wm,
+                                tl_run_t **out) {
+    TL_ASSERT(n >= 1 && d->sealed == NULL);
+    tl_status_t st = view(a, d, n, wm, true, out);
+    if (st != TL_OK) return st;
+    tl_run_ref(*out);
+    d->sealed = *out;
+    d->sealed_np = (*out)->npages;
+    return TL_OK;
+}
+
+void tl_active_unseal(tl_active_t *d) {
+    if (d->sealed == NULL) return;
+    for (uint32_t i = 0; i < d->sealed_np; i++) tl_page_ref(d->pages[i]);
+    tl_run_unref(d->sealed); /* drops its references unless a memrun still holds it */
+    d->sealed = NULL;
+    d->sealed_np = 0;
 }
 
 /* Why the rest moves instead of being sorted: the head change was the slowest regular call on
@@ -310,7 +344,7 @@ tl_status_t tl_mt_build_memrun(const tl_memtable_t *mt, uint64_t wm, tl_vec_t **
     tl_vec_t *v = tl_vec_new(mt->alloc, TL_VEC_RUNS, n);
     if (v == NULL) st = TL_ENOMEM;
     tl_run_t *r = NULL;
-    if (st == TL_OK) st = tl_active_view(mt->alloc, mt->act, mt->act_n, wm, &r);
+    if (st == TL_OK) st = tl_active_seal_view(mt->alloc, mt->act, mt->act_n, wm, &r);
     if (st == TL_OK) v->v[0] = r;
     for (uint32_t i = 0; st == TL_OK && i < nhr; i++) {
         st = tl_run_rewrap(mt->alloc, tl_vec_run(mt->head_runs, i), wm, &r);
@@ -323,6 +357,7 @@ tl_status_t tl_mt_build_memrun(const tl_memtable_t *mt, uint64_t wm, tl_vec_t **
     for (uint32_t i = 0; i < nh; i++) tl_run_unref(hr[i]);
     if (st != TL_OK) {
         tl_vec_unref(v); /* unrefs the slots filled so far (NULL slots are skipped; NULL ok) */
+        tl_active_unseal(mt->act);
         return st;
     }
     *out = v;

@@ -31,8 +31,15 @@ typedef struct tl_active {
      * Writer only; cap_pages entries each, in the same allocation. A rollback that moves the
      * writer back into a recorded page lowers fields.n (tl_mt_sync_cursor). */
     tl_page_known_t fields;
+    /* Set by the seal (tl_active_seal_view): the memrun's active run, which took over this
+     * directory's references on pages [0, sealed_np); the directory holds a reference on it
+     * instead, so its readers' pages stay alive, and gives back one reference at its end
+     * rather than one a page. NULL while the directory is live. */
+    tl_run_t *sealed;
+    uint32_t sealed_np;
     const tl_allocator_t *alloc;
-    tl_page_t *pages[]; /* cap_pages slots; the first npages hold a page reference */
+    tl_page_t *pages[]; /* cap_pages slots; the first npages hold a page reference (those
+                           below sealed_np through `sealed`) */
 } tl_active_t;
 
 typedef struct tl_head {
@@ -161,12 +168,22 @@ tl_status_t tl_mt_append_sorted(tl_memtable_t *mt, const int64_t *ts, const uint
 tl_status_t tl_mt_head_to_run(tl_memtable_t *mt, tl_vec_t **runs_out, tl_head_t **head_out,
                               uint32_t *carried);
 
-/* Builds the memrun of the current generation: active run, head runs, sorted head, all with
- * watermark wm. *out = NULL when the generation is empty. ENOMEM. */
+/* Builds the memrun of the current generation: active run (tl_active_seal_view: the
+ * directory is sealed), head runs, sorted head, all with watermark wm. *out = NULL when the
+ * generation is empty. ENOMEM (the directory left unsealed). */
 tl_status_t tl_mt_build_memrun(const tl_memtable_t *mt, uint64_t wm, tl_vec_t **out);
 
 /* Run view over the first n records of an active directory (wm TL_SEQ_MAX). NULL if n == 0. */
 tl_status_t tl_active_view(const tl_allocator_t *a, const tl_active_t *d, uint32_t n, uint64_t wm,
                            tl_run_t **out);
+/* The same view for the seal: the run takes over the directory's page references
+ * (tl_active_t.sealed), so neither touches a page. The directory must not be written after,
+ * unless tl_active_unseal undoes it first (a seal rolled back). n >= 1. ENOMEM (nothing
+ * changed). */
+tl_status_t tl_active_seal_view(const tl_allocator_t *a, tl_active_t *d, uint32_t n, uint64_t wm,
+                                tl_run_t **out);
+/* Gives the directory its page references back from the run of a seal that did not happen
+ * (or was rolled back); no-op when not sealed. */
+void tl_active_unseal(tl_active_t *d);
 
 #endif /* TL_MEMTABLE_H */

@@ -118,11 +118,11 @@ static void run_fill(tl_run_t *r, const uint32_t *counts, uint64_t wm, bool buil
     r->prefix[0] = 0;
     for (uint32_t i = 0; i < r->npages; i++) {
         tl_page_t *p = r->pages[i];
-        TL_ASSERT(counts[i] >= 1 && counts[i] <= p->cap);
-        r->page_h[i] = p->h; /* NULL for a packed page: how readers tell, header unread */
-        r->page_v[i] = p->pv;
-        if (i < kn) { /* a raw page of exactly counts[i] records when recorded */
-            TL_ASSERT(p->pv == NULL);
+        if (i < kn) { /* a raw page of exactly counts[i] records when recorded: header unread */
+            TL_DASSERT(counts[i] >= 1 && counts[i] <= p->cap && p->pv == NULL);
+            TL_DASSERT(known->h[i] == p->h);
+            r->page_h[i] = known->h[i];
+            r->page_v[i] = NULL;
             if (r->tab != NULL) {
                 memcpy(r->tab + (size_t)i * TL_TAB, known->tab + (size_t)i * TL_TAB,
                        TL_TAB * sizeof *r->tab);
@@ -131,6 +131,9 @@ static void run_fill(tl_run_t *r, const uint32_t *counts, uint64_t wm, bool buil
             r->page_min[i] = known->min[i];
             r->page_max[i] = known->max[i];
         } else {
+            TL_ASSERT(counts[i] >= 1 && counts[i] <= p->cap);
+            r->page_h[i] = p->h; /* NULL for a packed page: how readers tell, header unread */
+            r->page_v[i] = p->pv;
             if (r->tab != NULL) copy_tab(r->tab + (size_t)i * TL_TAB, p, counts[i], build);
             if (r->sum != NULL) copy_sum(&r->sum[i], p, counts[i]);
             if (p->pv != NULL) {
@@ -163,18 +166,20 @@ void tl_run_unref(tl_run_t *r) {
 
 static tl_status_t from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
                               const uint32_t *counts, uint32_t npages, uint64_t wm, bool build,
-                              const tl_page_known_t *known, tl_run_t **out) {
+                              const tl_page_known_t *known, bool adopt, tl_run_t **out) {
     *out = NULL;
     if (npages == 0) return TL_OK;
     uint32_t kn = known != NULL ? known->n : 0;
-    /* Whether some page has a summary: the known ones say so without their pages being read */
+    /* Whether some page has a summary or can carry a table: the known ones say so without
+     * their pages being read */
     bool sum = false;
     for (uint32_t i = 0; i < kn && !sum; i++) sum = known->sum[i].n != 0;
     if (!sum) sum = any_sum(pages + kn, npages - kn);
-    tl_run_t *r = run_alloc(a, npages, any_tab(pages, npages), sum);
+    bool tab = (kn > 0 && known->tabs) || any_tab(pages + kn, npages - kn);
+    tl_run_t *r = run_alloc(a, npages, tab, sum);
     if (r == NULL) return TL_ENOMEM;
     for (uint32_t i = 0; i < npages; i++) {
-        tl_page_ref(pages[i]);
+        if (!adopt) tl_page_ref(pages[i]);
         r->pages[i] = pages[i];
     }
     run_fill(r, counts, wm, build, known);
@@ -185,14 +190,14 @@ static tl_status_t from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
 tl_status_t tl_run_from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
                               const uint32_t *counts, uint32_t npages, uint64_t wm,
                               tl_run_t **out) {
-    return from_pages(a, pages, counts, npages, wm, true, NULL, out);
+    return from_pages(a, pages, counts, npages, wm, true, NULL, false, out);
 }
 
 tl_status_t tl_run_from_pages_as_is(const tl_allocator_t *a, tl_page_t *const *pages,
                                     const uint32_t *counts, uint32_t npages, uint64_t wm,
-                                    const tl_page_known_t *known, tl_run_t **out) {
+                                    const tl_page_known_t *known, bool adopt, tl_run_t **out) {
     TL_ASSERT(known == NULL || known->n <= npages);
-    return from_pages(a, pages, counts, npages, wm, false, known, out);
+    return from_pages(a, pages, counts, npages, wm, false, known, adopt, out);
 }
 
 tl_status_t tl_run_rewrap(const tl_allocator_t *a, const tl_run_t *r, uint64_t wm,
@@ -202,7 +207,7 @@ tl_status_t tl_run_rewrap(const tl_allocator_t *a, const tl_run_t *r, uint64_t w
         uint32_t *counts = tl_mem_alloc(a, (size_t)r->npages * sizeof *counts);
         if (counts == NULL) return TL_ENOMEM;
         for (uint32_t i = 0; i < r->npages; i++) counts[i] = tl_run_page_count(r, i);
-        tl_status_t st = from_pages(a, r->pages, counts, r->npages, wm, true, NULL, out);
+        tl_status_t st = from_pages(a, r->pages, counts, r->npages, wm, true, NULL, false, out);
         tl_mem_free(a, counts, (size_t)r->npages * sizeof *counts);
         return st;
     }

@@ -61,12 +61,16 @@ void tl_run_unref(tl_run_t *r);
 #define TL_RUN_TAB_NONE UINT16_MAX
 
 /* What a run keeps of each of its first n raw pages, known ahead of building it (the active
- * directory records it as pages fill, memtable.h): fences, search tables (TL_TAB entries a
- * page, TL_RUN_TAB_NONE first when it has none) and value summaries (n = 0: none). All four
- * arrays hold n entries (tab n * TL_TAB); a run without tables or summaries ignores them. */
+ * directory records it as pages fill, memtable.h): fences, handle columns, search tables
+ * (TL_TAB entries a page, TL_RUN_TAB_NONE first when it has none) and value summaries (n = 0:
+ * none); `tabs`: the pages are large enough to carry a table. The arrays hold n entries (tab
+ * n * TL_TAB); a run without tables or summaries ignores them. A run built with them reads
+ * none of those pages' headers. */
 typedef struct tl_page_known {
     uint32_t n;
+    bool tabs;
     int64_t *min, *max;
+    uint64_t **h;
     uint16_t *tab;
     tl_sum_t *sum;
 } tl_page_known_t;
@@ -90,10 +94,13 @@ tl_status_t tl_run_from_pages(const tl_allocator_t *a, tl_page_t *const *pages,
  * builds each page's table as the page fills, while it is in cache. */
 /* known (may be NULL): the first known->n <= npages pages' fields (raw pages, each holding
  * exactly counts[i] records as when recorded), taken from there instead of read from the
- * pages, of which only the headers are touched (for their reference). */
+ * pages. adopt: the run takes over one reference the caller holds on each page instead of
+ * taking its own (on an error the caller keeps them), so a run of known pages touches no page
+ * at all: the seal's view of 64 pages took a cold header line of each for its reference, and
+ * the directory's release gave them back, 128 misses on the writer's thread. */
 tl_status_t tl_run_from_pages_as_is(const tl_allocator_t *a, tl_page_t *const *pages,
                                     const uint32_t *counts, uint32_t npages, uint64_t wm,
-                                    const tl_page_known_t *known, tl_run_t **out);
+                                    const tl_page_known_t *known, bool adopt, tl_run_t **out);
 
 /* As tl_run_from_pages for the first n >= 1 records of pages laid out page_records apart
  * (an active directory: every page full but the last), WITHOUT taking page references: the

@@ -154,7 +154,9 @@ static bool views_agree(tl_memtable_t *mt) {
     for (uint32_t i = 0; i < np; i++) counts[i] = i + 1 < np ? pr : mt->act_n - i * pr;
     tl_run_t *seal = NULL, *ref = NULL;
     if (tl_active_view(NULL, d, mt->act_n, 9, &seal) != TL_OK) return false;
-    if (tl_run_from_pages_as_is(NULL, d->pages, counts, np, 9, NULL, &ref) != TL_OK) return false;
+    if (tl_run_from_pages_as_is(NULL, d->pages, counts, np, 9, NULL, false, &ref) != TL_OK) {
+        return false;
+    }
     bool same = same_view(seal, ref) && seal->tab != NULL && seal->sum != NULL;
     tl_run_unref(seal);
     tl_run_unref(ref);
@@ -246,6 +248,53 @@ static tl_status_t in_and_late(tl_timelog_t *tl, int64_t *next, uint64_t *writte
         if (st != TL_OK) return st;
     }
     return TL_OK;
+}
+
+static uint32_t page_refs(const tl_page_t *p) {
+    return atomic_load_explicit(&p->refs, memory_order_relaxed);
+}
+
+static bool refs_all(const tl_active_t *d, uint32_t want) {
+    for (uint32_t i = 0; i < d->npages; i++) {
+        if (page_refs(d->pages[i]) != want) return false;
+    }
+    return true;
+}
+
+/* The seal's view takes over the directory's page references instead of taking its own: the
+ * pages' counts do not move, the view equals one that references its pages, and the pages
+ * live as long as either the directory (through the run) or the run; unsealing gives the
+ * directory its references back. Nothing leaks. */
+TL_TEST(test_seal_view_adopts_the_directory_pages) {
+    enum { PR = 1024 };
+    failer_t f = {-1, 0};
+    tl_allocator_t a = {&f, f_alloc, f_free};
+    tl_memtable_t mt;
+    CHECK_OK(tl_mt_init(&mt, &a, PR, 8 * PR, 8, 4, true));
+    for (int64_t i = 0; i < 3 * PR + PR / 2; i++) push_f64(&mt, i / 3, (double)(i % 17) / 4);
+    tl_active_t *d = mt.act;
+    CHECK_EQ_U64(d->npages, 4);
+    CHECK(refs_all(d, 1));
+    tl_run_t *run = NULL, *ref = NULL;
+    CHECK_OK(tl_active_seal_view(&a, d, mt.act_n, 9, &run));
+    CHECK(d->sealed == run && d->sealed_np == 4 && refs_all(d, 1));
+    CHECK_EQ_U64(atomic_load(&run->refs), 2); /* ours and the directory's */
+    static uint32_t counts[4] = {PR, PR, PR, PR / 2};
+    CHECK_OK(tl_run_from_pages_as_is(&a, d->pages, counts, 4, 9, NULL, false, &ref));
+    CHECK(same_view(run, ref) && refs_all(d, 2));
+    tl_run_unref(ref);
+    tl_active_unseal(d); /* a seal that did not happen: the run lives on with its own */
+    CHECK(d->sealed == NULL && refs_all(d, 2));
+    tl_run_unref(run);
+    CHECK(refs_all(d, 1));
+    CHECK_OK(tl_active_seal_view(&a, d, mt.act_n, 9, &run));
+    tl_mt_destroy(&mt); /* the directory goes: its pages stay, held by the run alone */
+    CHECK_EQ_U64(atomic_load(&run->refs), 1);
+    for (uint32_t i = 0; i < run->npages; i++) CHECK_EQ_U64(page_refs(run->pages[i]), 1);
+    CHECK_EQ_I64(run->ts_max, (3 * PR + PR / 2 - 1) / 3);
+    CHECK_EQ_I64(tl_run_ts_at(run, run->n - 1), run->ts_max); /* the pages are readable */
+    tl_run_unref(run);
+    CHECK_EQ_U64(f.live, 0);
 }
 
 /* A full head is replaced by the spare buffer when nobody references the spare any more, so
@@ -351,6 +400,7 @@ int main(void) {
     RUN(test_sort_to_run_packed_spans);
     RUN(test_memtable_append_paths);
     RUN(test_seal_view_from_recorded_fields);
+    RUN(test_seal_view_adopts_the_directory_pages);
     RUN(test_batch_all_or_nothing_under_enomem);
     RUN(test_head_buffers_reused_only_when_unreferenced);
     return tl_test_done("memtable_test");
