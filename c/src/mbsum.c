@@ -34,22 +34,12 @@ static inline __attribute__((always_inline)) void page_pass(tl_sum_t *s, tl_mbsu
         tl_lane_keys_init(&keys);
         for (; k + TL_LANES <= end; k += TL_LANES) {
             tl_vd_t v;
-            tl_vi_t b;
-            tl_lane_load(h + k, &v, &b);
+            tl_lane_step(h + k, &v, &nan, &keys);
             psum += v;
             bsum += v;
-            nan |= (tl_vi_t)(v != v);
-            tl_lane_keys_add(&keys, &b);
         }
         int64_t bmn = INT64_MAX, bmx = INT64_MIN;
-        for (; k < end; k++) {
-            double v = tl_sum_f64(h[k]);
-            int64_t key = tl_sum_key(h[k]);
-            tail += v;
-            nan1 |= v != v;
-            bmn = key < bmn ? key : bmn;
-            bmx = key > bmx ? key : bmx;
-        }
+        tl_lane_tail(h, k, end, &tail, &nan1, &bmn, &bmx);
         tl_lane_keys_fold(&keys, &bmn, &bmx);
         m[j].sum = tl_lane_total(&bsum) + tail; /* tail stays 0 but in the last miniblock */
         m[j].kmin = bmn;
@@ -57,13 +47,7 @@ static inline __attribute__((always_inline)) void page_pass(tl_sum_t *s, tl_mbsu
         mn = bmn < mn ? bmn : mn;
         mx = bmx > mx ? bmx : mx;
     }
-    s->n = n;
-    s->nan = nan1 | tl_lane_any(&nan);
-    s->sum = tl_lane_total(&psum) + tail;
-    s->kmin = mn;
-    s->kmax = mx;
-    s->first = h[0];
-    s->last = h[n - 1];
+    tl_lane_summary(s, h, n, &psum, tail, &nan, nan1, mn, mx);
 }
 
 static void page_base(tl_sum_t *s, tl_mbsum_t *m, const uint64_t *h, uint32_t n) {

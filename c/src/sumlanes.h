@@ -36,17 +36,31 @@ TL_LANES_INLINE void tl_lane_keys_init(tl_lane_keys_t *k) {
     }
 }
 
-/* Eight values h[0, 8) as doubles and as bits. */
-TL_LANES_INLINE void tl_lane_load(const uint64_t *h, tl_vd_t *v, tl_vi_t *b) {
+/* Eight values h[0, 8): into *v as doubles (the caller adds them to its sum lanes), their NaN
+ * flags into *nan and their keys into *k. */
+TL_LANES_INLINE void tl_lane_step(const uint64_t *h, tl_vd_t *v, tl_vi_t *nan, tl_lane_keys_t *k) {
+    tl_vi_t b;
     memcpy(v, h, sizeof *v);
-    memcpy(b, h, sizeof *b);
-}
-
-TL_LANES_INLINE void tl_lane_keys_add(tl_lane_keys_t *k, const tl_vi_t *b) {
-    tl_vi_t key = TL_VKEY(*b);
+    memcpy(&b, h, sizeof b);
+    *nan |= (tl_vi_t)(*v != *v);
+    tl_vi_t key = TL_VKEY(b);
     tl_vi_t lt = key < k->kmin, gt = key > k->kmax;
     k->kmin = (key & lt) | (k->kmin & ~lt);
     k->kmax = (key & gt) | (k->kmax & ~gt);
+}
+
+/* The values h[from, to) after the last whole group of eight, one at a time: added in order onto
+ * *tail, their NaN flag into *nan, their keys into *mn / *mx. */
+TL_LANES_INLINE void tl_lane_tail(const uint64_t *h, uint32_t from, uint32_t to, double *tail,
+                                  uint32_t *nan, int64_t *mn, int64_t *mx) {
+    for (uint32_t i = from; i < to; i++) {
+        double v = tl_sum_f64(h[i]);
+        int64_t k = tl_sum_key(h[i]);
+        *tail += v;
+        *nan |= v != v;
+        *mn = k < *mn ? k : *mn;
+        *mx = k > *mx ? k : *mx;
+    }
 }
 
 /* The lanes' sums combined in summary.h's fixed order. */
@@ -67,6 +81,20 @@ TL_LANES_INLINE bool tl_lane_any(const tl_vi_t *f) {
     bool any = false;
     for (int l = 0; l < TL_LANES; l++) any |= (*f)[l] != 0;
     return any;
+}
+
+/* The summary of h[0, n) from its pass: the sum lanes and the tail added after them, the NaN
+ * flags (lanes and tail) and the key extremes. */
+TL_LANES_INLINE void tl_lane_summary(tl_sum_t *s, const uint64_t *h, uint32_t n,
+                                     const tl_vd_t *sum, double tail, const tl_vi_t *nan,
+                                     uint32_t nan1, int64_t mn, int64_t mx) {
+    s->n = n;
+    s->nan = nan1 | tl_lane_any(nan);
+    s->sum = tl_lane_total(sum) + tail;
+    s->kmin = mn;
+    s->kmax = mx;
+    s->first = h[0];
+    s->last = h[n - 1];
 }
 
 #endif /* TL_SUMLANES_H */

@@ -23,31 +23,15 @@ static inline __attribute__((always_inline)) void sum_pass(tl_sum_t *s, const ui
     uint32_t i = 0;
     for (; i + TL_LANES <= n; i += TL_LANES) {
         tl_vd_t v;
-        tl_vi_t b;
-        tl_lane_load(h + i, &v, &b);
+        tl_lane_step(h + i, &v, &nan, &keys);
         sum += v;
-        nan |= (tl_vi_t)(v != v);
-        tl_lane_keys_add(&keys, &b);
     }
     double tail = 0;
     uint32_t nan1 = 0;
     int64_t mn = INT64_MAX, mx = INT64_MIN;
-    for (; i < n; i++) {
-        double v = tl_sum_f64(h[i]);
-        int64_t k = tl_sum_key(h[i]);
-        tail += v;
-        nan1 |= v != v;
-        mn = k < mn ? k : mn;
-        mx = k > mx ? k : mx;
-    }
+    tl_lane_tail(h, i, n, &tail, &nan1, &mn, &mx);
     tl_lane_keys_fold(&keys, &mn, &mx);
-    s->n = n;
-    s->nan = nan1 | tl_lane_any(&nan);
-    s->sum = tl_lane_total(&sum) + tail;
-    s->kmin = mn;
-    s->kmax = mx;
-    s->first = h[0];
-    s->last = h[n - 1];
+    tl_lane_summary(s, h, n, &sum, tail, &nan, nan1, mn, mx);
 }
 
 static void sum_base(tl_sum_t *s, const uint64_t *h, uint32_t n) { sum_pass(s, h, n); }
