@@ -246,10 +246,10 @@ tl_status_t tl_mt_append_sorted(tl_memtable_t *mt, const int64_t *ts, const uint
     return TL_OK;
 }
 
-static tl_status_t view(const tl_allocator_t *a, const tl_active_t *d, uint32_t n, uint64_t wm,
-                        bool adopt, tl_run_t **out) {
+tl_status_t tl_active_seal_view(const tl_allocator_t *a, tl_active_t *d, uint32_t n, uint64_t wm,
+                                tl_run_t **out) {
+    TL_ASSERT(n >= 1 && d->sealed == NULL);
     *out = NULL;
-    if (n == 0) return TL_OK;
     uint32_t pr = d->page_records;
     uint32_t np = (n + pr - 1) / pr;
     uint32_t *counts = tl_mem_alloc(a, (size_t)np * sizeof *counts);
@@ -257,24 +257,12 @@ static tl_status_t view(const tl_allocator_t *a, const tl_active_t *d, uint32_t 
     for (uint32_t i = 0; i < np; i++) counts[i] = (i + 1 < np) ? pr : n - i * pr;
     tl_page_known_t known = d->fields;
     if (known.n > n / pr) known.n = n / pr; /* full pages within the n records */
-    tl_status_t st = tl_run_from_pages_as_is(a, d->pages, counts, np, wm, &known, adopt, out);
+    tl_status_t st = tl_run_from_pages_as_is(a, d->pages, counts, np, wm, &known, true, out);
     tl_mem_free(a, counts, (size_t)np * sizeof *counts);
-    return st;
-}
-
-tl_status_t tl_active_view(const tl_allocator_t *a, const tl_active_t *d, uint32_t n, uint64_t wm,
-                           tl_run_t **out) {
-    return view(a, d, n, wm, false, out);
-}
-
-tl_status_t tl_active_seal_view(const tl_allocator_t *a, tl_active_t *d, uint32_t n, uint64_t wm,
-                                tl_run_t **out) {
-    TL_ASSERT(n >= 1 && d->sealed == NULL);
-    tl_status_t st = view(a, d, n, wm, true, out);
     if (st != TL_OK) return st;
     tl_run_ref(*out);
     d->sealed = *out;
-    d->sealed_np = (*out)->npages;
+    d->sealed_np = np;
     return TL_OK;
 }
 
@@ -328,7 +316,7 @@ tl_status_t tl_mt_head_to_run(tl_memtable_t *mt, tl_vec_t **runs_out, tl_head_t 
     return TL_OK;
 }
 
-tl_status_t tl_mt_build_memrun(const tl_memtable_t *mt, uint64_t wm, tl_vec_t **out) {
+tl_status_t tl_mt_build_memrun(tl_memtable_t *mt, uint64_t wm, tl_vec_t **out) {
     *out = NULL;
     if (tl_mt_empty(mt)) return TL_OK;
     uint32_t nhr = tl_vec_len(mt->head_runs);

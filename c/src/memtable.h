@@ -24,7 +24,7 @@ typedef struct tl_active {
     uint32_t cap_pages; /* directory capacity */
     uint32_t npages; /* pages allocated so far (writer only) */
     uint32_t page_records;
-    /* What a seal's view needs of each full page (its fences, search table and summary),
+    /* What a seal's view needs of each full page (fences, handle column, search table, summary),
      * recorded by the writer as the page fills and is still in cache (tl_mt_reserve_page) for
      * pages [0, fields.n): the seal then copies these arrays instead of reading each of the
      * directory's 64 pages cold, 11-18 us of a seal on the writer's thread (users' shape).
@@ -171,15 +171,12 @@ tl_status_t tl_mt_head_to_run(tl_memtable_t *mt, tl_vec_t **runs_out, tl_head_t 
 /* Builds the memrun of the current generation: active run (tl_active_seal_view: the
  * directory is sealed), head runs, sorted head, all with watermark wm. *out = NULL when the
  * generation is empty. ENOMEM (the directory left unsealed). */
-tl_status_t tl_mt_build_memrun(const tl_memtable_t *mt, uint64_t wm, tl_vec_t **out);
+tl_status_t tl_mt_build_memrun(tl_memtable_t *mt, uint64_t wm, tl_vec_t **out);
 
-/* Run view over the first n records of an active directory (wm TL_SEQ_MAX). NULL if n == 0. */
-tl_status_t tl_active_view(const tl_allocator_t *a, const tl_active_t *d, uint32_t n, uint64_t wm,
-                           tl_run_t **out);
-/* The same view for the seal: the run takes over the directory's page references
+/* The seal's run over the first n >= 1 records of an active directory, from the fields its
+ * writer recorded (tl_active_t.fields): the run takes over the directory's page references
  * (tl_active_t.sealed), so neither touches a page. The directory must not be written after,
- * unless tl_active_unseal undoes it first (a seal rolled back). n >= 1. ENOMEM (nothing
- * changed). */
+ * unless tl_active_unseal undoes it first (a seal rolled back). ENOMEM (nothing changed). */
 tl_status_t tl_active_seal_view(const tl_allocator_t *a, tl_active_t *d, uint32_t n, uint64_t wm,
                                 tl_run_t **out);
 /* Gives the directory its page references back from the run of a seal that did not happen

@@ -116,7 +116,6 @@ tl_status_t tl_txn_seal(txn_t *x, uint64_t wm) {
     tl_active_t *nact = tl_active_new(tl->alloc, mt->page_records, mt->active_max);
     if (nact == NULL) {
         tl_vec_unref(memrun);
-        tl_active_unseal(mt->act);
         return TL_ENOMEM;
     }
     tl_txn_struct(x);
@@ -133,7 +132,6 @@ tl_status_t tl_txn_seal(txn_t *x, uint64_t wm) {
     }
     if (st != TL_OK) {
         tl_active_unref(nact);
-        tl_active_unseal(mt->act);
         return st;
     }
     if (tl_vec_len(cur->mem) >= tl->cfg.sealed_max) x->busy = true;

@@ -43,7 +43,8 @@ void tl_publish_writes(tl_timelog_t *tl);
 /* Replaces tl->man (caller in the structural phase). */
 void tl_txn_set_manifest(tl_timelog_t *tl, tl_manifest_t *m);
 /* Seals the generation into a memrun with watermark wm (no-op when empty); x->busy when the
- * queue of sealed memtables was full. */
+ * queue of sealed memtables was full. On an error the caller rolls the call back, which also
+ * gives a sealed directory its pages back (tl_active_unseal). */
 tl_status_t tl_txn_seal(txn_t *x, uint64_t wm);
 
 /* ---- the writer section (txn.c) ----

@@ -153,7 +153,8 @@ static bool views_agree(tl_memtable_t *mt) {
     static uint32_t counts[16];
     for (uint32_t i = 0; i < np; i++) counts[i] = i + 1 < np ? pr : mt->act_n - i * pr;
     tl_run_t *seal = NULL, *ref = NULL;
-    if (tl_active_view(NULL, d, mt->act_n, 9, &seal) != TL_OK) return false;
+    if (tl_active_seal_view(NULL, d, mt->act_n, 9, &seal) != TL_OK) return false;
+    tl_active_unseal(d); /* the run keeps its own references */
     if (tl_run_from_pages_as_is(NULL, d->pages, counts, np, 9, NULL, false, &ref) != TL_OK) {
         return false;
     }
