@@ -8,8 +8,9 @@
  * for millions of records: they stay in cache while the pages do not), and the run is freed
  * with one sized free computed from npages. tab holds a copy of each page's search table
  * (page.h) for the count this run uses, or TAB_NONE in its first entry when the page has
- * none; a borrowed run has no tables at all (tab NULL: the active memtable is being written). Pages are referenced, not owned: several runs (a snapshot view,
- * a compacted segment and the segment it replaced) may hold the same page. A borrowed run
+ * none; a borrowed run has no tables at all (tab NULL: the active memtable is being
+ * written). Pages are referenced, not owned: several runs (a snapshot view, a compacted
+ * segment and the segment it replaced) may hold the same page. A borrowed run
  * (tl_run_view_borrowed: a snapshot's view of the active directory it pins) takes no page
  * references at all, so building and dropping that view costs no atomic operation per page.
  *

@@ -65,7 +65,8 @@ TL_LANES_INLINE void tl_lane_tail(const uint64_t *h, uint32_t from, uint32_t to,
 
 /* The lanes' sums combined in summary.h's fixed order. */
 TL_LANES_INLINE double tl_lane_total(const tl_vd_t *s) {
-    return (((*s)[0] + (*s)[1]) + ((*s)[2] + (*s)[3])) + (((*s)[4] + (*s)[5]) + ((*s)[6] + (*s)[7]));
+    return (((*s)[0] + (*s)[1]) + ((*s)[2] + (*s)[3])) +
+           (((*s)[4] + (*s)[5]) + ((*s)[6] + (*s)[7]));
 }
 
 /* The lanes' key extremes folded into *mn / *mx (exact in any order). */
