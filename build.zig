@@ -147,6 +147,7 @@ const test_sources = [_][]const u8{
     "c/tests/segfile_test.c",
     "c/tests/disk_format_test.c",
     "c/tests/durable_test.c",
+    "c/tests/ckpt_stall_test.c",
     "c/tests/durable_crash_test.c",
     "c/tests/durable_corrupt_test.c",
 };

@@ -1,5 +1,5 @@
 /*
- * helper.c — the thread that serves the writer's asks when the worker cannot (helper.h).
+ * helper.c — a thread that runs one job per kick (helper.h).
  */
 #include "helper.h"
 
@@ -7,7 +7,7 @@
 
 static void *helper_main(void *arg) {
     tl_helper_t *hp = arg;
-    tl_bgthread_init("tl-helper", true);
+    tl_bgthread_init(hp->name, true);
     pthread_mutex_lock(&hp->mu);
     while (!hp->stop) {
         if (!hp->kick) {
@@ -16,16 +16,19 @@ static void *helper_main(void *arg) {
         }
         hp->kick = false;
         pthread_mutex_unlock(&hp->mu);
-        tl_hold_serve(hp->hold); /* nothing when the worker served it first */
+        hp->job(hp->ctx);
         pthread_mutex_lock(&hp->mu);
     }
     pthread_mutex_unlock(&hp->mu);
     return NULL;
 }
 
-tl_status_t tl_helper_start(tl_helper_t *hp, tl_hold_t *h) {
+tl_status_t tl_helper_start(tl_helper_t *hp, const char *name, void (*job)(void *ctx),
+                            void *ctx) {
     if (hp->running) return TL_OK;
-    hp->hold = h;
+    hp->job = job;
+    hp->ctx = ctx;
+    hp->name = name;
     hp->kick = false;
     hp->stop = false;
     if (pthread_mutex_init(&hp->mu, NULL) != 0) return TL_EINTERNAL;

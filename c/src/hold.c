@@ -27,6 +27,8 @@ void tl_hold_serve(tl_hold_t *h) {
     if (atomic_exchange_explicit(&h->asked, false, memory_order_acq_rel)) h->serve(h->ctx);
 }
 
+void tl_hold_serve_job(void *h) { tl_hold_serve(h); }
+
 void tl_hold_point(tl_hold_t *h) {
     if (h == NULL) return;
     tl_hold_serve(h);

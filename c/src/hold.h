@@ -20,8 +20,8 @@
  * Mrec/s durable, the worker, busy with flushes, compactions and checkpoints, served 26 of
  * 109 asks, half of them milliseconds late, and the writer sorted the full head itself
  * (25-40 us in every tenth 4096-record call). Served at hold points, between pages, the ask
- * waits tens of microseconds while the worker runs; while it is blocked (a checkpoint's
- * fdatasync) the helper thread serves it (helper.h).
+ * waits tens of microseconds while the worker runs; while it sleeps or is blocked, the
+ * helper thread serves it (helper.h).
  */
 #ifndef TL_HOLD_H
 #define TL_HOLD_H
@@ -57,5 +57,7 @@ void tl_hold_ask(tl_hold_t *h);
 /* Runs h->serve once if asked since it last ran; one relaxed load when not. Any thread, any
  * number at once (one of them serves), no engine lock held but maint_mu. */
 void tl_hold_serve(tl_hold_t *h);
+/* tl_hold_serve as a helper thread's job (helper.h: job(ctx) with ctx the tl_hold_t). */
+void tl_hold_serve_job(void *h);
 
 #endif /* TL_HOLD_H */

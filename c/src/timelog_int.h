@@ -83,6 +83,9 @@ struct tl_timelog {
     tl_hold_t hold; /* two-thread reads hold maintenance off while they run (hold.h); the
                       * writer's asks */
     tl_helper_t helper; /* serves the writer's asks when the worker cannot (helper.h) */
+    tl_helper_t ckpt; /* durable logs: runs the checkpoints the worker asks for (helper.h) */
+    uint64_t ckpt_retry_ms; /* the ckpt thread's: no checkpoint before (a failure's backoff) */
+    uint32_t ckpt_backoff_ms; /* the ckpt thread's: the next failure's backoff */
     tl_counters_t ctr;
     struct tl_dur *dur; /* durable logs: the WAL, files and syncer (durable/dur.h); else NULL */
     const struct tl_io *io; /* the file system a durable log uses (NULL = the OS; tests pass

@@ -17,8 +17,9 @@
  * — once per quiet period: any write re-arms it. Readers never wait (every step publishes
  * like any job); the next write waits at most for the seal.
  *
- * Durable logs: a round ends with a checkpoint when the WAL has grown by checkpoint_bytes
- * since the last one, and idle maintenance checkpoints whatever the WAL holds.
+ * Durable logs: when the WAL has grown by checkpoint_bytes since the last checkpoint, a round
+ * kicks the checkpoint thread (helper.h says why not the worker); idle maintenance
+ * checkpoints whatever the WAL holds itself, as part of bringing the log to rest.
  *
  * Lock order: maint_mu -> state_mu; wk_mu -> state_mu (busy wait reads the queue length).
  * Nobody takes wk_mu or maint_mu while holding state_mu.
@@ -141,6 +142,25 @@ static void presort(void *ctx) {
     tl_head_unref(hd);
 }
 
+/* The checkpoint thread's job: a checkpoint when the WAL has grown enough. A failure that did
+ * not fail the log (ENOMEM; an I/O error fails it, dur.h) is counted and logged as the
+ * worker's are, and retried from the first kick after the same bounded backoff. */
+static void checkpoint_run(void *ctx) {
+    tl_timelog_t *tl = ctx;
+    if (now_ms() < tl->ckpt_retry_ms || !tl_dur_checkpoint_wanted(tl)) return;
+    tl_status_t st = tl_dur_checkpoint_job(tl);
+    if (st == TL_OK) {
+        tl->ckpt_backoff_ms = 0;
+        return;
+    }
+    atomic_fetch_add_explicit(&tl->ctr.maint_errors, 1, memory_order_relaxed);
+    uint32_t b = tl->ckpt_backoff_ms ? tl->ckpt_backoff_ms * 2 : BACKOFF_MIN_MS;
+    tl->ckpt_backoff_ms = b > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b;
+    tl->ckpt_retry_ms = now_ms() + tl->ckpt_backoff_ms;
+    tl_log(tl, TL_LOG_ERROR, "checkpoint failed: %s; retrying in %u ms", tl_strerror((int)st),
+           tl->ckpt_backoff_ms);
+}
+
 static void *worker_main(void *arg) {
     tl_timelog_t *tl = arg;
     /* A woken worker must not preempt the writer that woke it: on two cores, CFS's wake-up
@@ -165,13 +185,12 @@ static void *worker_main(void *arg) {
         tl_status_t st = round_locked(tl, &did, &pack_more);
         if (st == TL_OK && quiet_due(tl, &q, now_ms())) st = idle_locked(tl, q.seen, &idle);
         pthread_mutex_unlock(&tl->maint_mu);
-        /* Durable logs: a checkpoint when the WAL has grown enough, or when the log went
-         * quiet (it then reopens without replay and gives back what deletes freed). The
-         * job takes maint_mu only to compact and pin, not while it writes files. */
-        if (st == TL_OK && tl->dur != NULL &&
-            (idle ? tl_dur_checkpoint_idle(tl) : tl_dur_checkpoint_wanted(tl))) {
-            st = tl_dur_checkpoint_job(tl);
-        }
+        /* Durable logs: a checkpoint when the log went quiet (it then reopens without replay
+         * and gives back what deletes freed), or, on the checkpoint thread, when the WAL has
+         * grown enough. The job takes maint_mu only to compact and pin, not while it writes
+         * files. */
+        if (st == TL_OK && idle && tl_dur_checkpoint_idle(tl)) st = tl_dur_checkpoint_job(tl);
+        if (!idle && tl_dur_checkpoint_wanted(tl)) tl_helper_kick(&tl->ckpt);
         if (idle) {
             tl_give_back(tl);
             q.done = true;
@@ -237,10 +256,16 @@ tl_status_t tl_maint_start(tl_timelog_t *tl) {
         tl->wk_kick = true; /* look for work left while stopped */
         tl->hold.ctx = tl;
         tl->hold.serve = presort;
-        st = tl_helper_start(&tl->helper, &tl->hold);
+        st = tl_helper_start(&tl->helper, "tl-helper", tl_hold_serve_job, &tl->hold);
+        if (st == TL_OK && tl->dur != NULL) {
+            st = tl_helper_start(&tl->ckpt, "tl-ckpt", checkpoint_run, tl);
+        }
         if (st == TL_OK && pthread_create(&tl->wk_thread, NULL, worker_main, tl) != 0) {
-            tl_helper_stop(&tl->helper);
             st = TL_EINTERNAL;
+        }
+        if (st != TL_OK) {
+            tl_helper_stop(&tl->ckpt);
+            tl_helper_stop(&tl->helper);
         }
         if (st == TL_OK) tl->wk_running = true;
     }
@@ -259,6 +284,7 @@ tl_status_t tl_maint_stop(tl_timelog_t *tl) {
     pthread_cond_signal(&tl->wk_cv);
     pthread_mutex_unlock(&tl->wk_mu);
     int rc = pthread_join(tl->wk_thread, NULL);
+    tl_helper_stop(&tl->ckpt); /* after the worker, the only thread that kicks it */
     tl_helper_stop(&tl->helper);
     pthread_mutex_lock(&tl->wk_mu);
     tl->wk_running = false;

@@ -576,28 +576,35 @@ static int named_threads(const char *name, int *batch) {
 }
 #endif
 
-/* The WAL syncer and the maintenance worker are named (bgthread.h) and run as batch threads,
- * so a wake-up of either never preempts the writer (dur.c, worker.c say what was measured). */
+/* The WAL syncer, the maintenance worker and the checkpoint thread are named (bgthread.h)
+ * and run as batch threads, so a wake-up of one never preempts the writer (dur.c, worker.c,
+ * helper.h say what was measured). */
 TL_TEST(background_threads_named_and_batch) {
     const char *dir = fresh_dir("threads");
     tl_config_t c = dcfg(dir); /* "interval": the mode with a syncer */
     tl_timelog_t *tl = open_ok(&c);
     CHECK(tl != NULL);
 #if defined(__linux__)
-    int sync = 0, sync_batch = 0, maint = 0, maint_batch = 0;
+    int sync = 0, sync_batch = 0, maint = 0, maint_batch = 0, ckpt = 0, ckpt_batch = 0;
     for (int tries = 0; tries < 200; tries++) { /* each thread names itself when it starts */
         sync = named_threads("tl-sync", &sync_batch);
         maint = named_threads("tl-maint", &maint_batch);
-        if (sync == 1 && sync_batch == 1 && maint == 1 && maint_batch == 1) break;
+        ckpt = named_threads("tl-ckpt", &ckpt_batch);
+        if (sync == 1 && sync_batch == 1 && maint == 1 && maint_batch == 1 && ckpt == 1 &&
+            ckpt_batch == 1) {
+            break;
+        }
         usleep(5000);
     }
     CHECK(sync == 1 && sync_batch == 1);
     CHECK(maint == 1 && maint_batch == 1);
+    CHECK(ckpt == 1 && ckpt_batch == 1);
 #endif
     tl_close(tl);
 #if defined(__linux__)
     int b = 0;
     CHECK(named_threads("tl-sync", &b) == 0 && named_threads("tl-maint", &b) == 0);
+    CHECK(named_threads("tl-ckpt", &b) == 0);
 #endif
     remove_dir(dir);
 }

@@ -200,8 +200,8 @@ TL_TEST(test_helper_serves_asks) {
     tl_helper_t hp;
     memset(&hp, 0, sizeof hp);
     tl_helper_kick(&hp); /* not running: nothing */
-    CHECK_OK(tl_helper_start(&hp, &h));
-    CHECK_OK(tl_helper_start(&hp, &h));
+    CHECK_OK(tl_helper_start(&hp, "tl-helper", tl_hold_serve_job, &h));
+    CHECK_OK(tl_helper_start(&hp, "tl-helper", tl_hold_serve_job, &h));
     tl_hold_ask(&h);
     tl_helper_kick(&hp);
     CHECK(reaches(&served, 1));
