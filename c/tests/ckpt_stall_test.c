@@ -75,6 +75,14 @@ static void gate_set(gate_t *g, bool closed) {
     pthread_mutex_unlock(&g->mu);
 }
 
+/* Whether a segment file's fdatasync waits at the gate now. */
+static bool gate_waiting(gate_t *g) {
+    pthread_mutex_lock(&g->mu);
+    bool w = g->waiting;
+    pthread_mutex_unlock(&g->mu);
+    return w;
+}
+
 /* Waits up to 10 s for a segment file's fdatasync to block at the gate. */
 static bool gate_reached(gate_t *g) {
     struct timespec dl;
@@ -142,7 +150,7 @@ TL_TEST(checkpoint_stuck_in_fdatasync_stalls_no_write) {
     int64_t next = 0;
     double secs = 0;
     /* Writes until the worker asks for a checkpoint and its segment file's sync blocks. */
-    for (int i = 0; i < 2000 && !g.waiting; i++) {
+    for (int i = 0; i < 2000 && !gate_waiting(&g); i++) {
         CHECK_OK(append_timed(tl, &next, &secs));
         if (i % 16 == 15) usleep(1000);
     }
@@ -163,7 +171,7 @@ TL_TEST(checkpoint_stuck_in_fdatasync_stalls_no_write) {
     CHECK(worst < 1.0); /* well under busy_wait_ms: the writer never waited for a flush */
     CHECK(s1.flushes_total >= s0.flushes_total + 20); /* the worker went on flushing */
     CHECK_EQ_U64(s1.checkpoints_total, s0.checkpoints_total); /* the checkpoint still waits */
-    CHECK(g.waiting);
+    CHECK(gate_waiting(&g));
     /* The disk comes back: the checkpoint completes, and everything reads back after a reopen. */
     gate_set(&g, false);
     for (int i = 0; i < 1000 && stats_of(tl).checkpoints_total == s0.checkpoints_total; i++) {
