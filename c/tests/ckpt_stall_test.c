@@ -6,9 +6,11 @@
  * The log runs on the real file system through a wrapper of the OS's I/O vtable whose
  * fdatasync of a segment file blocks, while the gate is closed, until the test opens it.
  * Run on the worker (as before), the blocked checkpoint held every flush: with sealed_max 1,
- * the writer waited busy_wait_ms on each call and then got TL_EBUSY.
+ * the writer waited busy_wait_ms on each call and then got TL_EBUSY. And a checkpoint that
+ * fails without failing the log (out of memory) is counted and retried after a backoff.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,7 +190,73 @@ TL_TEST(checkpoint_stuck_in_fdatasync_stalls_no_write) {
     pthread_mutex_destroy(&g.mu);
 }
 
+/* An allocator that fails the first `fail` requests made on the checkpoint thread. */
+typedef struct ckpt_oom {
+    _Atomic int fail; /* left to fail */
+    _Atomic int failed; /* failed so far */
+} ckpt_oom_t;
+
+static void *oom_alloc(void *ctx, size_t size) {
+    ckpt_oom_t *o = ctx;
+    char name[16] = "";
+    (void)pthread_getname_np(pthread_self(), name, sizeof name);
+    if (strcmp(name, "tl-ckpt") == 0 && atomic_fetch_sub(&o->fail, 1) > 0) {
+        atomic_fetch_add(&o->failed, 1);
+        return NULL;
+    }
+    return malloc(size);
+}
+
+static void oom_free(void *ctx, void *p, size_t size) {
+    (void)ctx;
+    (void)size;
+    free(p);
+}
+
+TL_TEST(checkpoint_out_of_memory_is_counted_and_retried) {
+    char dir[256];
+    snprintf(dir, sizeof dir, "/tmp/tl_ckpt_oom_%d", (int)getpid());
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+    static ckpt_oom_t oom;
+    atomic_store(&oom.fail, 3);
+    atomic_store(&oom.failed, 0);
+    tl_config_t c;
+    tl_config_init_defaults(&c);
+    c.page_records = 256;
+    c.memtable_records = 2048;
+    c.checkpoint_bytes = 16 << 10;
+    c.durability = TL_DURABILITY_NONE;
+    c.allocator = (tl_allocator_t){&oom, oom_alloc, oom_free};
+    tl_config_set_path(&c, dir, (uint32_t)strlen(dir));
+    tl_timelog_t *tl = NULL;
+    char err[256];
+    CHECK_OK(tl_open_ex(&c, &tl, err, sizeof err));
+    int64_t next = 0;
+    double secs = 0;
+    /* Writes until a checkpoint lands: the first attempts fail, a later one succeeds. */
+    for (int i = 0; i < 4000 && stats_of(tl).checkpoints_total == 0; i++) {
+        tl_status_t st = append_timed(tl, &next, &secs);
+        CHECK(st == TL_OK || st == TL_EBUSY);
+        usleep(500);
+    }
+    tl_stats_t s = stats_of(tl);
+    CHECK(s.checkpoints_total >= 1);
+    CHECK(atomic_load(&oom.failed) >= 1); /* some attempt met the failures */
+    CHECK(s.maint_errors_total >= 1); /* counted as the worker's failures are */
+    CHECK_OK(append_timed(tl, &next, &secs)); /* the log did not fail */
+    tl_close(tl);
+    tl = NULL;
+    c.allocator = (tl_allocator_t){NULL, NULL, NULL};
+    CHECK_OK(tl_open_ex(&c, &tl, err, sizeof err));
+    CHECK_EQ_U64(stats_of(tl).records, (uint64_t)next);
+    tl_close(tl);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void) {
     RUN(checkpoint_stuck_in_fdatasync_stalls_no_write);
+    RUN(checkpoint_out_of_memory_is_counted_and_retried);
     return tl_test_done("ckpt_stall_test");
 }
