@@ -142,9 +142,9 @@ static void presort(void *ctx) {
     tl_head_unref(hd);
 }
 
-/* The checkpoint thread's job: a checkpoint when the WAL has grown enough. A failure that did
- * not fail the log (ENOMEM; an I/O error fails it, dur.h) is counted and logged as the
- * worker's are, and retried from the first kick after the same bounded backoff. */
+/* The checkpoint thread's job: a checkpoint when the WAL has grown enough. A failure is counted
+ * and logged as the worker's are; one that did not fail the log (ENOMEM; an I/O error fails
+ * it, dur.h) is retried from the first kick after the same bounded backoff. */
 static void checkpoint_run(void *ctx) {
     tl_timelog_t *tl = ctx;
     if (now_ms() < tl->ckpt_retry_ms || !tl_dur_checkpoint_wanted(tl)) return;
@@ -154,6 +154,11 @@ static void checkpoint_run(void *ctx) {
         return;
     }
     atomic_fetch_add_explicit(&tl->ctr.maint_errors, 1, memory_order_relaxed);
+    if (tl_dur_failed(tl, NULL, 0) != TL_OK) { /* no retry: writes now fail, reads go on */
+        tl_log(tl, TL_LOG_ERROR, "checkpoint failed: %s; the log is failed",
+               tl_strerror((int)st));
+        return;
+    }
     uint32_t b = tl->ckpt_backoff_ms ? tl->ckpt_backoff_ms * 2 : BACKOFF_MIN_MS;
     tl->ckpt_backoff_ms = b > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b;
     tl->ckpt_retry_ms = now_ms() + tl->ckpt_backoff_ms;
