@@ -11,6 +11,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,24 +129,34 @@ static tl_status_t append_timed(tl_timelog_t *tl, int64_t *next, double *secs) {
     return st;
 }
 
-TL_TEST(checkpoint_stuck_in_fdatasync_stalls_no_write) {
-    char dir[256];
-    snprintf(dir, sizeof dir, "/tmp/tl_ckpt_stall_%d", (int)getpid());
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0);
-    static gate_t g;
-    gate_init(&g);
-    gate_set(&g, true);
+/* A fresh empty directory /tmp/tl_<name>_<pid> in dir[256]; cmd[300] removes it again. */
+static bool fresh_dir(const char *name, char *dir, char *cmd) {
+    snprintf(dir, 256, "/tmp/tl_%s_%d", name, (int)getpid());
+    snprintf(cmd, 300, "rm -rf '%s'", dir);
+    return system(cmd) == 0;
+}
+
+/* A durable log in dir with small pages and memtables, checkpointing every 16 KiB of WAL. */
+static tl_config_t small_cfg(const char *dir) {
     tl_config_t c;
     tl_config_init_defaults(&c);
     c.page_records = 256;
     c.memtable_records = 2048;
-    c.sealed_max = 1; /* a held flush meets backpressure at the second sealed memtable */
-    c.busy_wait_ms = 2000; /* ... and a writer would wait this long, then get TL_EBUSY */
     c.checkpoint_bytes = 16 << 10;
     c.durability = TL_DURABILITY_NONE;
     tl_config_set_path(&c, dir, (uint32_t)strlen(dir));
+    return c;
+}
+
+TL_TEST(checkpoint_stuck_in_fdatasync_stalls_no_write) {
+    char dir[256], cmd[300];
+    CHECK(fresh_dir("ckpt_stall", dir, cmd));
+    static gate_t g;
+    gate_init(&g);
+    gate_set(&g, true);
+    tl_config_t c = small_cfg(dir);
+    c.sealed_max = 1; /* a held flush meets backpressure at the second sealed memtable */
+    c.busy_wait_ms = 2000; /* ... and a writer would wait this long, then get TL_EBUSY */
     tl_timelog_t *tl = NULL;
     char err[256];
     CHECK_OK(tl_open_io(&c, &g.io, &tl, err, sizeof err));
@@ -214,22 +225,13 @@ static void oom_free(void *ctx, void *p, size_t size) {
 }
 
 TL_TEST(checkpoint_out_of_memory_is_counted_and_retried) {
-    char dir[256];
-    snprintf(dir, sizeof dir, "/tmp/tl_ckpt_oom_%d", (int)getpid());
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0);
+    char dir[256], cmd[300];
+    CHECK(fresh_dir("ckpt_oom", dir, cmd));
     static ckpt_oom_t oom;
     atomic_store(&oom.fail, 3);
     atomic_store(&oom.failed, 0);
-    tl_config_t c;
-    tl_config_init_defaults(&c);
-    c.page_records = 256;
-    c.memtable_records = 2048;
-    c.checkpoint_bytes = 16 << 10;
-    c.durability = TL_DURABILITY_NONE;
+    tl_config_t c = small_cfg(dir);
     c.allocator = (tl_allocator_t){&oom, oom_alloc, oom_free};
-    tl_config_set_path(&c, dir, (uint32_t)strlen(dir));
     tl_timelog_t *tl = NULL;
     char err[256];
     CHECK_OK(tl_open_ex(&c, &tl, err, sizeof err));
